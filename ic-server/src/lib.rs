@@ -1,0 +1,1 @@
+//! The ic-server community server; filled in by the ic-server issue.
