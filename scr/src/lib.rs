@@ -5,6 +5,7 @@
 //! in as arguments. See `docs/scr-format.md` for the byte layout and verification rules.
 
 pub mod keys;
+pub mod signature;
 
 pub use keys::{
     CommunityKey, Fingerprint, KeyPair, KeyParseError, PlayerKey, PublicKey, RecoveryKey, RelayKey,
