@@ -1,0 +1,346 @@
+//! Offline verification of records against a community's trust anchor, one by one or in batches.
+//! Only this module constructs `Verified<T>`, so code that takes one knows the checks ran.
+
+use std::ops::Deref;
+
+use rand_core::{CryptoRng, RngCore};
+
+use crate::envelope::RecordView;
+use crate::error::DecodeError;
+use crate::keys::{CommunityKey, PlayerKey, PublicKey, RecoveryKey};
+use crate::payload::Payload;
+use crate::record::Record;
+use crate::record_type::RecordType;
+use crate::revocation::RevocationTable;
+use crate::rotation::{ChainError, KeyChain};
+use crate::signature::{BatchVerifier, SignatureError, VerifyingKey};
+
+/// A value that passed verification. Only the verifier constructs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified<T>(T);
+
+impl<T> Verified<T> {
+    pub(crate) fn new(value: T) -> Self {
+        Self(value)
+    }
+
+    /// The verified value, leaving the verified wrapper.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> Deref for Verified<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Why a record is not valid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    /// The bytes are not a well-formed record (malformed, unsupported version, unknown type).
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The record is signed by a key that is not in this community's chain.
+    #[error("wrong_community: signed by {0}, which is not a key of this community")]
+    WrongCommunity(PublicKey),
+    /// The signing key was retired and this record is past its grace or issued after retirement.
+    #[error(
+        "key_outside_grace: key {key} was retired at {effective_at} with grace until {grace_until}"
+    )]
+    KeyOutsideGrace {
+        /// The retired key.
+        key: PublicKey,
+        /// When it was retired.
+        effective_at: i64,
+        /// End of its grace.
+        grace_until: i64,
+    },
+    /// The record expired (`expires_at <= now`).
+    #[error("expired: expired at {expires_at}, now is {now}")]
+    Expired {
+        /// The record's expiry.
+        expires_at: i64,
+        /// The time checked against.
+        now: i64,
+    },
+    /// The record is about another player than the one presenting it.
+    #[error("identity_mismatch: record is for {found}, expected {expected}")]
+    IdentityMismatch {
+        /// The expected player.
+        expected: PlayerKey,
+        /// The record's player.
+        found: PlayerKey,
+    },
+    /// The record's sequence is below the revocation minimum for its type.
+    #[error("revoked: sequence {sequence} is below the minimum valid {min_valid}")]
+    Revoked {
+        /// The record's sequence.
+        sequence: u64,
+        /// The minimum valid sequence.
+        min_valid: u64,
+    },
+    /// A rating record older than the newest rating the community issued to the player.
+    #[error("stale: rating sequence {sequence} is older than the newest known {newest}")]
+    Stale {
+        /// The record's sequence.
+        sequence: u64,
+        /// The newest rating sequence issued.
+        newest: u64,
+    },
+    /// The signature does not verify.
+    #[error("bad_signature: {0}")]
+    BadSignature(SignatureError),
+}
+
+impl VerifyError {
+    /// The snake_case reason code tools print first.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Decode(error) => error.code(),
+            Self::WrongCommunity(_) => "wrong_community",
+            Self::KeyOutsideGrace { .. } => "key_outside_grace",
+            Self::Expired { .. } => "expired",
+            Self::IdentityMismatch { .. } => "identity_mismatch",
+            Self::Revoked { .. } => "revoked",
+            Self::Stale { .. } => "stale",
+            Self::BadSignature(_) => "bad_signature",
+        }
+    }
+}
+
+/// A batch failed: the first failing record in input order and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("record {index}: {error}")]
+pub struct BatchError {
+    /// Index of the failing record in the input.
+    pub index: usize,
+    /// Why it failed.
+    pub error: VerifyError,
+}
+
+/// What the verifier knows about the player whose records it checks.
+#[derive(Debug, Clone)]
+pub struct PlayerContext {
+    revocations: RevocationTable,
+    newest_rating_sequence: Option<u64>,
+}
+
+impl PlayerContext {
+    /// The player's key and revocation table.
+    pub fn new(revocations: RevocationTable) -> Self {
+        Self {
+            revocations,
+            newest_rating_sequence: None,
+        }
+    }
+
+    /// The newest rating sequence the community issued to this player (issuer side only):
+    /// older rating records are then `Stale`.
+    pub fn with_newest_rating_sequence(mut self, sequence: u64) -> Self {
+        self.newest_rating_sequence = Some(sequence);
+        self
+    }
+
+    /// The player.
+    pub fn player(&self) -> PlayerKey {
+        self.revocations.player()
+    }
+}
+
+/// Verifies records of one community: its key chain, and optionally one player's context.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    chain: KeyChain,
+    player: Option<PlayerContext>,
+}
+
+impl Verifier {
+    /// A verifier trusting `chain`, checking records of any player.
+    pub fn new(chain: KeyChain) -> Self {
+        Self {
+            chain,
+            player: None,
+        }
+    }
+
+    /// A verifier for a pinned key with no rotations and no recovery key.
+    pub fn for_key(key: CommunityKey) -> Result<Self, ChainError> {
+        Ok(Self::new(KeyChain::new(key, None)?))
+    }
+
+    /// A verifier for a pinned signing key and recovery key with no rotations.
+    pub fn for_keys(key: CommunityKey, recovery: RecoveryKey) -> Result<Self, ChainError> {
+        Ok(Self::new(KeyChain::new(key, Some(recovery))?))
+    }
+
+    /// Restricts verification to one player's records and applies that player's revocations
+    /// (and newest rating sequence, if given).
+    pub fn with_player(mut self, player: PlayerContext) -> Self {
+        self.player = Some(player);
+        self
+    }
+
+    /// The trusted key chain.
+    pub fn chain(&self) -> &KeyChain {
+        &self.chain
+    }
+
+    /// The player context, if any.
+    pub fn player(&self) -> Option<&PlayerContext> {
+        self.player.as_ref()
+    }
+
+    /// Verifies one record at time `now` (Unix seconds).
+    ///
+    /// The checks run cheapest first, and the first failing one is reported: layout, payload,
+    /// signer in chain, signer's validity window, expiry, identity, revocation, staleness,
+    /// signature.
+    pub fn verify(&self, bytes: &[u8], now: i64) -> Result<Verified<Record>, VerifyError> {
+        let (view, record, key) = self.check_without_signature(bytes, now)?;
+        key.verify(view.signed_bytes(), &view.signature())
+            .map_err(VerifyError::BadSignature)?;
+        Ok(Verified::new(record))
+    }
+
+    /// Verifies many records at `now` with one batched signature check.
+    ///
+    /// The outcome equals verifying each record in order with [`Self::verify`] and stopping at
+    /// the first failure: on failure the error names that record's index and reason.
+    /// `rng` must be unpredictable to whoever made the records (the OS generator outside tests).
+    pub fn verify_batch<R: RngCore + CryptoRng>(
+        &self,
+        records: &[&[u8]],
+        now: i64,
+        rng: &mut R,
+    ) -> Result<Vec<Verified<Record>>, BatchError> {
+        let mut checked = Vec::with_capacity(records.len());
+        let mut first_cheap_failure = None;
+        for (index, bytes) in records.iter().enumerate() {
+            match self.check_without_signature(bytes, now) {
+                Ok(entry) => checked.push(entry),
+                Err(error) => {
+                    first_cheap_failure = Some(BatchError { index, error });
+                    break;
+                }
+            }
+        }
+        // Every record before the first cheap failure still needs its signature checked: one by
+        // one, a bad signature there would have been reported first.
+        let mut batch = BatchVerifier::new();
+        let mut encoding_failure = None;
+        for (index, (view, _, key)) in checked.iter().enumerate() {
+            if let Err(error) = batch.queue(key, view.signed_bytes(), &view.signature()) {
+                encoding_failure = Some(BatchError {
+                    index,
+                    error: VerifyError::BadSignature(error),
+                });
+                break;
+            }
+        }
+        let batch_failed = encoding_failure.is_some() || batch.verify(rng).is_err();
+        if batch_failed {
+            // Find the first bad signature exactly, one by one.
+            for (index, (view, _, key)) in checked.iter().enumerate() {
+                if let Err(error) = key.verify(view.signed_bytes(), &view.signature()) {
+                    return Err(BatchError {
+                        index,
+                        error: VerifyError::BadSignature(error),
+                    });
+                }
+            }
+        }
+        if let Some(failure) = first_cheap_failure {
+            return Err(failure);
+        }
+        Ok(checked
+            .into_iter()
+            .map(|(_, record, _)| Verified::new(record))
+            .collect())
+    }
+
+    /// Every check except the signature; returns the key that must have signed.
+    fn check_without_signature<'b>(
+        &self,
+        bytes: &'b [u8],
+        now: i64,
+    ) -> Result<(RecordView<'b>, Record, VerifyingKey), VerifyError> {
+        let view = RecordView::parse(bytes)?;
+        let record = Record::from_view(&view)?;
+        let signer = view.community_key();
+        let key = self.signer_key(&view, &record, &signer, now)?;
+        if let Some(expires_at) = view.expires_at() {
+            if expires_at <= now {
+                return Err(VerifyError::Expired { expires_at, now });
+            }
+        }
+        if let Some(player) = &self.player {
+            self.check_player(player, &view)?;
+        }
+        Ok((view, record, key))
+    }
+
+    fn signer_key(
+        &self,
+        view: &RecordView<'_>,
+        record: &Record,
+        signer: &PublicKey,
+        now: i64,
+    ) -> Result<VerifyingKey, VerifyError> {
+        // A rotation record may be signed by the recovery key, which signs nothing else.
+        if let Payload::KeyRotation(_) = record.payload() {
+            if let Some(recovery) = self.chain.recovery_verifying_key() {
+                if recovery.public_key() == *signer {
+                    return Ok(*recovery);
+                }
+            }
+        }
+        let epoch = self
+            .chain
+            .epoch_of(signer)
+            .ok_or(VerifyError::WrongCommunity(*signer))?;
+        epoch
+            .check(view.issued_at(), now)
+            .map_err(|retired| VerifyError::KeyOutsideGrace {
+                key: *signer,
+                effective_at: retired.effective_at,
+                grace_until: retired.grace_until,
+            })?;
+        Ok(epoch.key)
+    }
+
+    fn check_player(
+        &self,
+        player: &PlayerContext,
+        view: &RecordView<'_>,
+    ) -> Result<(), VerifyError> {
+        let record_type = view.record_type();
+        if record_type == RecordType::KeyRotation {
+            return Ok(());
+        }
+        let found = view.player_key();
+        if found != player.player() {
+            return Err(VerifyError::IdentityMismatch {
+                expected: player.player(),
+                found,
+            });
+        }
+        let sequence = view.sequence();
+        let min_valid = player.revocations.min_valid(record_type);
+        if sequence < min_valid {
+            return Err(VerifyError::Revoked {
+                sequence,
+                min_valid,
+            });
+        }
+        if let (RecordType::Rating, Some(newest)) = (record_type, player.newest_rating_sequence) {
+            if sequence < newest {
+                return Err(VerifyError::Stale { sequence, newest });
+            }
+        }
+        Ok(())
+    }
+}
