@@ -1,1 +1,11 @@
-//! The relay's match logic without I/O; filled in by the relay-core issue.
+//! One lockstep match's relay logic without I/O: order collection, time authority, filter chain,
+//! desync, liveness, QoS and match-end detection, the CertifiedMatchResult and the wire frames.
+//!
+//! The crate is pure: the caller passes time (microseconds), randomness and keys as arguments,
+//! so the same code runs in a dedicated relay and embedded in a game client. Byte layouts are in
+//! `docs/cmr-format.md` and `docs/relay-protocol.md`.
+
+pub mod cmr;
+pub mod ids;
+pub mod order;
+pub mod wire;

@@ -1,0 +1,2 @@
+//! Benchmark of the relay hot path; being written.
+fn main() {}
