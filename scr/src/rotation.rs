@@ -175,9 +175,22 @@ impl KeyChain {
         let mut pending: Vec<&[u8]> = rotations.into_iter().collect();
         // Skip the history before the pin: everything up to and including the rotation that
         // introduced the pinned key, if the list contains it.
+        // The whole list must be in rotation order, including the history that is skipped:
+        // otherwise a later rotation could hide before the pin and be skipped unchecked.
         let mut start = None;
+        let mut previous_sequence = None;
         for (index, bytes) in pending.iter().enumerate() {
             let view = RecordView::parse(bytes)?;
+            if let Some(previous) = previous_sequence {
+                let expected = u64::saturating_add(previous, 1);
+                if view.sequence() != expected {
+                    return Err(ChainError::OutOfOrder {
+                        expected,
+                        found: view.sequence(),
+                    });
+                }
+            }
+            previous_sequence = Some(view.sequence());
             if let Payload::KeyRotation(rotation) = view.payload()? {
                 if rotation.old_key == pinned {
                     start = Some(index);
