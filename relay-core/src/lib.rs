@@ -6,6 +6,7 @@
 //! `docs/cmr-format.md` and `docs/relay-protocol.md`.
 
 pub mod cmr;
+pub mod frames;
 pub mod ids;
 pub mod order;
 pub mod wire;

@@ -94,15 +94,7 @@ impl PlayerOrder {
             }
             Self::Chat { channel, text } => {
                 out.put_u8(KIND_CHAT);
-                match channel {
-                    ChatChannel::All => out.put_u8(0),
-                    ChatChannel::Team => out.put_u8(1),
-                    ChatChannel::Whisper(target) => {
-                        out.put_u8(2);
-                        out.put_u8(target.0);
-                    }
-                    ChatChannel::Observer => out.put_u8(3),
-                }
+                channel.encode(out);
                 put_len_u16(out, text.len());
                 out.put_slice(text.as_bytes());
             }
@@ -141,19 +133,7 @@ impl PlayerOrder {
                 Ok(Self::Game { type_tag, payload })
             }
             KIND_CHAT => {
-                let channel_offset = reader.offset();
-                let channel = match reader.u8()? {
-                    0 => ChatChannel::All,
-                    1 => ChatChannel::Team,
-                    2 => ChatChannel::Whisper(PlayerSlot(reader.u8()?)),
-                    3 => ChatChannel::Observer,
-                    value => {
-                        return Err(OrderDecodeError::UnknownChatChannel {
-                            offset: channel_offset,
-                            value,
-                        });
-                    }
-                };
+                let channel = ChatChannel::decode(reader)?;
                 let len = reader.len_u16("chat text", MAX_CHAT_BYTES)?;
                 let text = reader.utf8(len)?;
                 Ok(Self::Chat { channel, text })
@@ -174,6 +154,33 @@ impl PlayerOrder {
                 value,
             }),
         }
+    }
+}
+
+impl ChatChannel {
+    /// Appends the channel byte (and the whisper target).
+    pub fn encode(&self, out: &mut impl BufMut) {
+        match self {
+            Self::All => out.put_u8(0),
+            Self::Team => out.put_u8(1),
+            Self::Whisper(target) => {
+                out.put_u8(2);
+                out.put_u8(target.0);
+            }
+            Self::Observer => out.put_u8(3),
+        }
+    }
+
+    /// Reads what [`Self::encode`] wrote.
+    pub fn decode(reader: &mut Reader<'_>) -> Result<Self, OrderDecodeError> {
+        let offset = reader.offset();
+        Ok(match reader.u8()? {
+            0 => Self::All,
+            1 => Self::Team,
+            2 => Self::Whisper(PlayerSlot(reader.u8()?)),
+            3 => Self::Observer,
+            value => return Err(OrderDecodeError::UnknownChatChannel { offset, value }),
+        })
     }
 }
 
@@ -205,7 +212,7 @@ impl TimestampedOrder {
 
 /// Writes a length that callers have already bounded by the order or chat limit; longer values
 /// are saturated so that encoding never panics (the decoder then rejects the record).
-fn put_len_u16(out: &mut impl BufMut, len: usize) {
+pub(crate) fn put_len_u16(out: &mut impl BufMut, len: usize) {
     out.put_u16_le(u16::try_from(len).unwrap_or(u16::MAX));
 }
 

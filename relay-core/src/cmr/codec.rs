@@ -237,7 +237,8 @@ fn put_str(out: &mut Vec<u8>, field: &'static str, text: &str) -> Result<(), Cmr
     Ok(())
 }
 
-fn encode_outcome(out: &mut Vec<u8>, outcome: &MatchOutcome) {
+/// Appends the `outcome` field (also used by the `MatchEnd` frame).
+pub(crate) fn encode_outcome(out: &mut Vec<u8>, outcome: &MatchOutcome) {
     match *outcome {
         MatchOutcome::Completed { winner, reason } => {
             out.extend_from_slice(&[OUTCOME_COMPLETED, winner.0, reason.code()]);
@@ -254,7 +255,8 @@ fn encode_outcome(out: &mut Vec<u8>, outcome: &MatchOutcome) {
     }
 }
 
-fn decode_outcome(r: &mut Reader<'_>) -> Result<MatchOutcome, CmrError> {
+/// Reads the `outcome` field (also used by the `MatchEnd` frame).
+pub(crate) fn decode_outcome(r: &mut Reader<'_>) -> Result<MatchOutcome, CmrError> {
     Ok(match r.u8()? {
         OUTCOME_COMPLETED => {
             let winner = TeamId(r.u8()?);

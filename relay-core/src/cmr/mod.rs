@@ -1,7 +1,7 @@
 //! The CertifiedMatchResult (CMR): what a relay signs at match end and ranking authorities consume.
 //! Byte layout in `docs/cmr-format.md`; `codec` reads and writes it, `verify` checks signatures.
 
-mod codec;
+pub(crate) mod codec;
 mod error;
 mod verify;
 
