@@ -71,6 +71,7 @@ fn description(team_size: usize, weng_lin: bool) -> MatchDescription {
         duration_ticks: 20_000,
         tick_rate: 15,
         prior_meetings: 0,
+        external_weight: 1000,
     }
 }
 

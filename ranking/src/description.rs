@@ -101,6 +101,14 @@ pub struct MatchDescription {
     /// How many times these same players met in rated matches within the rematch window before
     /// this one (0 for a first meeting).
     pub prior_meetings: u32,
+    /// Further weight decided outside the match, permille: the matchmaker's desperation scaling
+    /// or a policy for degraded certification. 1000 (the serde default) when there is none.
+    #[serde(default = "full_weight")]
+    pub external_weight: u32,
+}
+
+fn full_weight() -> u32 {
+    crate::information::FULL
 }
 
 impl MatchDescription {
@@ -232,6 +240,7 @@ pub(crate) mod tests {
             duration_ticks: 15 * 20 * 60,
             tick_rate: 15,
             prior_meetings: 0,
+            external_weight: 1000,
         }
     }
 
@@ -290,6 +299,10 @@ pub(crate) mod tests {
         let text = serde_json::to_string(&m).unwrap();
         let back: MatchDescription = serde_json::from_str(&text).unwrap();
         assert_eq!(back, m);
+        let without_weight = text.replace(",\"external_weight\":1000", "");
+        assert_ne!(without_weight, text);
+        let back: MatchDescription = serde_json::from_str(&without_weight).unwrap();
+        assert_eq!(back.external_weight, 1000);
     }
 
     #[test]

@@ -115,12 +115,14 @@ impl InformationConfig {
         FULL.checked_shr(prior_meetings).unwrap_or(0)
     }
 
-    /// Product of all weights, in permille, rounded down at each step.
+    /// Product of all weights, and the description's external weight, in permille, rounded
+    /// down at each step.
     pub fn information_content(&self, m: &MatchDescription) -> u32 {
         [
             self.balance_weight(m.teams.iter().map(|t| t.players.len())),
             self.duration_weight(m.duration_ticks, m.tick_rate),
             self.rematch_weight(m.prior_meetings),
+            m.external_weight,
         ]
         .into_iter()
         .fold(self.mode_weight(m.mode).min(FULL), |acc, w| {
@@ -193,6 +195,10 @@ mod tests {
         m.prior_meetings = 1;
         assert_eq!(c.information_content(&m), 250);
         m.teams[0].players.push(player(3, 1500, 100));
+        assert_eq!(c.information_content(&m), 75);
+        m.external_weight = 500;
+        assert_eq!(c.information_content(&m), 37);
+        m.external_weight = 5000;
         assert_eq!(c.information_content(&m), 75);
     }
 }

@@ -291,6 +291,7 @@ mod tests {
             duration_ticks: 20_000,
             tick_rate: 15,
             prior_meetings: 0,
+            external_weight: 1000,
         }
     }
 

@@ -90,6 +90,7 @@ fn build(id: &str, shape: &[(Vec<(i64, i64)>, u32)], prior_meetings: u32) -> Mat
         duration_ticks: 20_000,
         tick_rate: 15,
         prior_meetings,
+        external_weight: 1000,
     }
 }
 

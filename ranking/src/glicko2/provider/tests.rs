@@ -1,3 +1,6 @@
+//! Tests of the Glicko-2 provider: the worked example through fixed point, duels, teams and
+//! edge cases, then the property tests the ranking issue asks for.
+
 use proptest::prelude::*;
 
 use super::*;
@@ -229,6 +232,7 @@ fn build(
         duration_ticks: ctx.1,
         tick_rate: ctx.2,
         prior_meetings: ctx.3,
+        external_weight: 1000,
     }
 }
 
@@ -305,12 +309,14 @@ proptest! {
     }
 
     #[test]
-    fn more_information_never_changes_less(m in arb_match(), fewer in 0u32..4, extra in 1u32..4) {
-        // Fewer prior meetings means a higher rematch weight and nothing else differs.
+    fn more_information_never_changes_less(m in arb_match(), fewer in 0u32..4, extra in 0u32..4, external in 0u32..=1000, drop in 0u32..=1000) {
+        // Fewer prior meetings and a higher external weight; nothing else differs.
         let mut high = m.clone();
         high.prior_meetings = fewer;
+        high.external_weight = external;
         let mut low = m;
         low.prior_meetings = fewer + extra;
+        low.external_weight = external.saturating_sub(drop);
         let info = InformationConfig::default();
         prop_assert!(info.information_content(&high) >= info.information_content(&low));
         let before: Vec<i64> = high.participants().map(|p| p.rating.rating.rating).collect();
