@@ -6,7 +6,18 @@
 //! `docs/cmr-format.md` and `docs/relay-protocol.md`.
 
 pub mod cmr;
+pub mod connection;
+pub mod core;
+pub mod desync;
+pub mod filters;
 pub mod frames;
 pub mod ids;
+pub mod liveness;
+pub mod match_end;
 pub mod order;
+pub mod order_hash;
+pub mod qos;
+pub mod time;
 pub mod wire;
+
+pub use crate::core::{FinalizedTick, MatchSetup, Receipt, RelayConfig, RelayCore, RelayEvent};

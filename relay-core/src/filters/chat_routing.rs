@@ -1,0 +1,49 @@
+//! Per-recipient chat routing: chat orders reach only the recipients their channel names.
+//! Runs after hashing, so the certified stream still contains every message.
+
+use super::{FilterCtx, Recipient, RecipientFeed, RelayFilter};
+use crate::core::Roster;
+use crate::ids::PlayerSlot;
+use crate::order::{ChatChannel, PlayerOrder};
+
+/// Removes chat orders a recipient may not read; gameplay orders are never touched.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ChatRouting;
+
+/// Whether `recipient` may read a message from `sender` on `channel`.
+pub fn may_read(
+    roster: &Roster,
+    sender: PlayerSlot,
+    channel: ChatChannel,
+    recipient: Recipient,
+) -> bool {
+    match (channel, recipient) {
+        (ChatChannel::All, _) => true,
+        (_, Recipient::Player(slot)) if slot == sender => true,
+        (ChatChannel::Team, Recipient::Player(slot)) => {
+            roster.team_of(slot).is_some() && roster.team_of(slot) == roster.team_of(sender)
+        }
+        (ChatChannel::Whisper(target), Recipient::Player(slot)) => slot == target,
+        (ChatChannel::Observer, Recipient::Observer(_)) => true,
+        _ => false,
+    }
+}
+
+impl RelayFilter for ChatRouting {
+    fn name(&self) -> &'static str {
+        "chat_routing"
+    }
+
+    fn on_outbound(&mut self, ctx: &mut FilterCtx<'_>, feeds: &mut [RecipientFeed]) {
+        for feed in feeds {
+            for tick in &mut feed.ticks {
+                tick.orders.retain(|order| match &order.order {
+                    PlayerOrder::Chat { channel, .. } => {
+                        may_read(ctx.roster, order.player, *channel, feed.recipient)
+                    }
+                    _ => true,
+                });
+            }
+        }
+    }
+}
