@@ -1,6 +1,9 @@
 //! Determinism: identical arrivals give byte-identical tick streams, hashes and results, and
 //! the arrival order of different players' batches never changes the canonical order.
 
+// Test helpers outside `#[test]` functions fail the test by panicking, like the tests themselves.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod sim;
 
 use proptest::prelude::*;
