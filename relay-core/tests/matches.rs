@@ -648,3 +648,125 @@ fn observers_cannot_send_and_bad_signatures_do_not_authenticate() {
     assert!(connecting.authenticate(&wrong, &[0; 32]).is_err());
     sim.run(1);
 }
+
+#[test]
+fn an_unresponsive_player_past_the_timeout_abandons_even_without_strike_kicks() {
+    let config = RelayConfig {
+        strike_threshold: 0,
+        ..RelayConfig::default()
+    };
+    let mut sim = Sim::new(2, |i| i, 0, true, config);
+    sim.run(10);
+    sim.silent.insert(PlayerSlot(0));
+    sim.run(2);
+    assert!(sim.events.contains(&RelayEvent::PlayerUnresponsive {
+        player: PlayerSlot(0)
+    }));
+    sim.run(2_000);
+    assert_eq!(
+        sim.core.check_match_end(),
+        Some(MatchOutcome::Abandoned {
+            leaver: PlayerSlot(0)
+        })
+    );
+    assert!(
+        !sim.events
+            .iter()
+            .any(|e| matches!(e, RelayEvent::Kicked { .. }))
+    );
+    assert_eq!(
+        results(&sim),
+        vec![PlayerResult::Abandoned, PlayerResult::Win]
+    );
+}
+
+#[test]
+fn sustained_lateness_raises_the_deadline_and_players_get_feedback() {
+    // Every tick is missed here; kicking is not what this test is about.
+    let config = RelayConfig {
+        strike_threshold: 0,
+        ..RelayConfig::default()
+    };
+    let mut sim = Sim::new(2, |i| i, 0, false, config);
+    let initial = sim.core.deadline_us();
+    let mut late_ticks = 0;
+    for _ in 0..150 {
+        let tick = sim.core.open_tick();
+        // Both players send every batch 10 ms after the deadline.
+        for slot in 0..2 {
+            let late_arrival = sim.core.next_deadline_us() + 10_000;
+            let receipt = sim.send_raw(
+                slot,
+                tick,
+                late_arrival - sim::ONE_WAY_US,
+                late_arrival,
+                vec![game_order(slot, tick, 0)],
+            );
+            if receipt == (Receipt::Late { tick }) {
+                late_ticks += 1;
+            }
+        }
+        sim.now_us = sim.core.next_deadline_us();
+        let finalized = sim.core.finalize_tick(sim.now_us).unwrap();
+        sim.events.extend(finalized.events);
+    }
+    assert_eq!(late_ticks, 300);
+    let raises: Vec<_> = sim
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            RelayEvent::QosAdjusted(change) => Some(*change),
+            _ => None,
+        })
+        .collect();
+    assert!(!raises.is_empty());
+    assert_eq!(raises[0].old_deadline_us, initial);
+    assert_eq!(raises[0].new_deadline_us, initial + 10_000);
+    assert!(sim.core.deadline_us() > initial);
+    let feedback = sim
+        .events
+        .iter()
+        .find_map(|e| match e {
+            RelayEvent::TimingFeedback { player, feedback } if *player == PlayerSlot(0) => {
+                Some(*feedback)
+            }
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(feedback.late_count, 30);
+    assert_eq!(feedback.late_us, 10_000);
+    assert_eq!(feedback.recommended_offset_us, 10_000);
+}
+
+#[test]
+fn the_connection_lifecycle_runs_to_post_game_and_back_to_the_lobby() {
+    let sim = Sim::new(2, |i| i, 0, true, RelayConfig::default());
+    let connection = connect(&sim.core, &player_keys(1));
+    assert_eq!(
+        connection.seat(),
+        relay_core::frames::Seat::Player {
+            slot: PlayerSlot(1),
+            team: TeamId(1)
+        }
+    );
+    let lobby = connection.end_game().leave();
+    assert_eq!(lobby.player_key(), player_keys(1).public_key().into());
+    let stranger = relay_core::connection::Connection::new(
+        sim::observer_keys(9).public_key().into(),
+        sim.core.game_id(),
+        [1; 32],
+    );
+    let signature = sim::observer_keys(9).sign(&relay_core::connection::auth_message(
+        sim.core.game_id(),
+        &[1; 32],
+        &[2; 32],
+    ));
+    let lobby = stranger
+        .authenticate(&signature, &[2; 32])
+        .unwrap()
+        .join_lobby();
+    assert_eq!(
+        lobby.start_game(&sim.core).err(),
+        Some(relay_core::connection::SeatError::NoSeat)
+    );
+}
