@@ -58,13 +58,13 @@ fn scripted_match() -> (Vec<u8>, [u8; 32], Vec<u8>) {
     let mut stream = Vec::new();
     for tick in &sim.ticks {
         stream.extend_from_slice(
-            &Frame::TickOrders(tick.canonical.clone())
+            &Frame::TickOrders((*tick.canonical).clone())
                 .to_bytes()
                 .unwrap(),
         );
         for feed in &tick.feeds {
             for copy in &feed.ticks {
-                stream.extend_from_slice(&Frame::TickOrders(copy.clone()).to_bytes().unwrap());
+                stream.extend_from_slice(&Frame::TickOrders((**copy).clone()).to_bytes().unwrap());
             }
         }
     }

@@ -216,6 +216,15 @@ proptest! {
     }
 
     #[test]
+    fn the_direct_tick_encoder_matches_the_frame_encoder(frame in frame()) {
+        if let Frame::TickOrders(tick) = &frame {
+            let mut direct = BytesMut::new();
+            relay_core::frames::encode_tick_orders(tick, &mut direct).unwrap();
+            prop_assert_eq!(direct, frame.to_bytes().unwrap());
+        }
+    }
+
+    #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
         let _ = Frame::decode(&bytes);
         let _ = Frame::decode_from(&mut BytesMut::from(&bytes[..]));

@@ -12,6 +12,7 @@ pub use roster::{PlayerStatus, Roster, RosterObserver, RosterPlayer, StatusError
 pub use setup::{MatchSetup, ObserverSeat, PlayerSeat, RelayConfig, SetupError};
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rand_core::RngCore;
 use scr::keys::PlayerKey;
@@ -76,7 +77,7 @@ pub enum CoreError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FinalizedTick {
     /// The canonical list, as hashed and recorded.
-    pub canonical: TickOrders,
+    pub canonical: Arc<TickOrders>,
     /// Per-recipient copies to send.
     pub feeds: Vec<RecipientFeed>,
     /// What happened since the previous finalize.
@@ -390,6 +391,7 @@ impl RelayCore {
         for filter in &mut self.filters {
             filter.on_finalized(&mut ctx, &canonical);
         }
+        let canonical = Arc::new(canonical);
         let mut feeds: Vec<RecipientFeed> = self
             .roster
             .players()
@@ -398,7 +400,7 @@ impl RelayCore {
             .chain(self.roster.observers().map(|o| Recipient::Observer(o.id)))
             .map(|recipient| RecipientFeed {
                 recipient,
-                ticks: vec![canonical.clone()],
+                ticks: vec![Arc::clone(&canonical)],
             })
             .collect();
         for filter in &mut self.filters {

@@ -36,13 +36,17 @@ impl RelayFilter for ChatRouting {
 
     fn on_outbound(&mut self, ctx: &mut FilterCtx<'_>, feeds: &mut [RecipientFeed]) {
         for feed in feeds {
+            let recipient = feed.recipient;
+            let readable = |order: &crate::order::TimestampedOrder| match &order.order {
+                PlayerOrder::Chat { channel, .. } => {
+                    may_read(ctx.roster, order.player, *channel, recipient)
+                }
+                _ => true,
+            };
             for tick in &mut feed.ticks {
-                tick.orders.retain(|order| match &order.order {
-                    PlayerOrder::Chat { channel, .. } => {
-                        may_read(ctx.roster, order.player, *channel, feed.recipient)
-                    }
-                    _ => true,
-                });
+                if !tick.orders.iter().all(readable) {
+                    std::sync::Arc::make_mut(tick).orders.retain(readable);
+                }
             }
         }
     }

@@ -18,6 +18,7 @@ pub use structural::{MAX_ORDERS_PER_TICK, StructuralValidation};
 pub use time_normalization::TimeNormalization;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::core::{RelayEvent, Roster};
 use crate::ids::{ObserverId, PlayerSlot, SimTick};
@@ -91,8 +92,9 @@ pub enum Recipient {
 pub struct RecipientFeed {
     /// Who.
     pub recipient: Recipient,
-    /// Their copies, oldest first.
-    pub ticks: Vec<TickOrders>,
+    /// Their copies, oldest first. Shared with the canonical list until a filter edits one
+    /// (`Arc::make_mut`), so recipients without hidden chat cost no copy.
+    pub ticks: Vec<Arc<TickOrders>>,
 }
 
 /// What filters contribute to the certified result.

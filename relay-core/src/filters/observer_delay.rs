@@ -2,6 +2,7 @@
 //! so a streamed or colluding observer cannot feed live information back.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use super::{FilterCtx, FilterSummary, Recipient, RecipientFeed, RelayFilter};
 use crate::ids::ObserverId;
@@ -11,7 +12,7 @@ use crate::order::TickOrders;
 #[derive(Clone, Debug)]
 pub struct ObserverDelay {
     delay: u32,
-    held: VecDeque<(ObserverId, TickOrders)>,
+    held: VecDeque<(ObserverId, Arc<TickOrders>)>,
 }
 
 impl ObserverDelay {

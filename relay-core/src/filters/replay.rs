@@ -1,10 +1,11 @@
 //! Replay recording: each canonical tick is encoded as a `TickOrders` frame and handed to a sink.
 //! The SHA-256 of exactly those bytes becomes the result's `replay_hash`.
 
+use bytes::BytesMut;
 use sha2::{Digest, Sha256};
 
 use super::{FilterCtx, FilterSummary, RelayFilter};
-use crate::frames::Frame;
+use crate::frames::encode_tick_orders;
 use crate::order::TickOrders;
 
 /// The sink could not store replay data; the replay is then marked incomplete.
@@ -31,6 +32,7 @@ pub struct ReplayRecorder {
     sink: Box<dyn ReplaySink>,
     hasher: Sha256,
     incomplete: bool,
+    buffer: BytesMut,
 }
 
 impl ReplayRecorder {
@@ -40,6 +42,7 @@ impl ReplayRecorder {
             sink,
             hasher: Sha256::new(),
             incomplete: false,
+            buffer: BytesMut::with_capacity(4096),
         }
     }
 }
@@ -50,9 +53,10 @@ impl RelayFilter for ReplayRecorder {
     }
 
     fn on_finalized(&mut self, _ctx: &mut FilterCtx<'_>, orders: &TickOrders) {
-        match Frame::TickOrders(orders.clone()).to_bytes() {
-            Ok(bytes) => match self.sink.write(&bytes) {
-                Ok(()) => self.hasher.update(&bytes),
+        self.buffer.clear();
+        match encode_tick_orders(orders, &mut self.buffer) {
+            Ok(()) => match self.sink.write(&self.buffer) {
+                Ok(()) => self.hasher.update(&self.buffer),
                 Err(_) => self.incomplete = true,
             },
             Err(_) => self.incomplete = true,

@@ -163,15 +163,7 @@ impl Frame {
                     order.order.encode(out);
                 }
             }
-            Frame::TickOrders(tick) => {
-                out.put_u8(T_TICK_ORDERS);
-                out.put_u64_le(tick.tick);
-                put_count(out, "order_count", tick.orders.len(), MAX_TICK_ORDERS)?;
-                for order in &tick.orders {
-                    put_order_len_checked(&order.order)?;
-                    order.encode(out);
-                }
-            }
+            Frame::TickOrders(tick) => encode_tick_orders_body(tick, out)?,
             Frame::TimingFeedback(feedback) => {
                 out.put_u8(T_TIMING_FEEDBACK);
                 out.put_i32_le(feedback.early_us);
@@ -412,6 +404,37 @@ impl Frame {
         r.finish()?;
         Ok(frame)
     }
+}
+
+/// Appends a complete `TickOrders` frame without building a `Frame` (the relay's hot path:
+/// replay recording encodes every tick).
+pub fn encode_tick_orders(tick: &TickOrders, dst: &mut BytesMut) -> Result<(), FrameError> {
+    let start = dst.len();
+    dst.put_u32_le(0);
+    dst.put_u8(FRAME_VERSION);
+    if let Err(error) = encode_tick_orders_body(tick, dst) {
+        dst.truncate(start);
+        return Err(error);
+    }
+    let len = dst.len() - start - 4;
+    if len > MAX_FRAME_LEN {
+        dst.truncate(start);
+        return Err(FrameError::BadLength(len));
+    }
+    // MAX_FRAME_LEN fits u32, so the cast is exact.
+    dst[start..start + 4].copy_from_slice(&(len as u32).to_le_bytes());
+    Ok(())
+}
+
+fn encode_tick_orders_body(tick: &TickOrders, out: &mut BytesMut) -> Result<(), FrameError> {
+    out.put_u8(T_TICK_ORDERS);
+    out.put_u64_le(tick.tick);
+    put_count(out, "order_count", tick.orders.len(), MAX_TICK_ORDERS)?;
+    for order in &tick.orders {
+        put_order_len_checked(&order.order)?;
+        order.encode(out);
+    }
+    Ok(())
 }
 
 fn read_length(prefix: &[u8]) -> Result<usize, FrameError> {

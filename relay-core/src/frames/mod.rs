@@ -3,7 +3,7 @@
 
 mod codec;
 
-pub use codec::{FRAME_VERSION, FrameError, MAX_FRAME_LEN, MAX_TICK_ORDERS};
+pub use codec::{FRAME_VERSION, FrameError, MAX_FRAME_LEN, MAX_TICK_ORDERS, encode_tick_orders};
 
 use scr::keys::PlayerKey;
 
