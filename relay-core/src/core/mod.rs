@@ -3,6 +3,9 @@
 
 mod certify;
 mod events;
+mod finalize;
+mod inbound;
+mod inputs;
 mod roster;
 mod setup;
 
@@ -14,29 +17,27 @@ pub use setup::{MatchSetup, ObserverSeat, PlayerSeat, RelayConfig, SetupError};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use rand_core::RngCore;
 use scr::keys::PlayerKey;
 
 use crate::cmr::MatchOutcome;
-use crate::connection::{Connection, InGame};
-use crate::desync::{DesyncDetector, DesyncVerdict};
+use crate::desync::DesyncDetector;
 use crate::filters::{
-    ChainConfig, FilterCtx, FilterSummary, InboundBatch, Recipient, RecipientFeed, RejectReason,
-    RelayFilter, ReplaySink, Verdict, standard_chain,
+    ChainConfig, FilterSummary, RecipientFeed, RejectReason, RelayFilter, ReplaySink,
+    standard_chain,
 };
-use crate::frames::{KickReason, OrderBatch, Seat, SimOutcome};
+use crate::frames::Seat;
 use crate::ids::{PlayerSlot, SimTick};
-use crate::liveness::{EchoVerdict, Liveness};
-use crate::match_end::{GameEndedReport, MatchEndTracker, VoteEffect};
-use crate::order::{PlayerOrder, TickOrders, TimestampedOrder, VoteKind};
+use crate::liveness::Liveness;
+use crate::match_end::MatchEndTracker;
+use crate::order::{TickOrders, TimestampedOrder};
 use crate::order_hash::OrderStreamHasher;
-use crate::qos::{PlayerCalibration, QosController, QosProfile, WINDOW_TICKS};
-use crate::time::{ClockCalibration, SampleVerdict, TickClock};
+use crate::qos::{PlayerCalibration, QosController, QosProfile};
+use crate::time::{ClockCalibration, TickClock};
 
 /// What happened to a batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Receipt {
-    /// Queued for `tick`; `dropped` orders were cut by the budget.
+    /// Queued for `tick` (the budget may have cut some orders: see `OrdersDropped`).
     Accepted {
         /// The tick it will execute in.
         tick: SimTick,
@@ -258,394 +259,7 @@ impl RelayCore {
         self.qos.apply_calibration(calibrations);
     }
 
-    fn player_of(from: &Connection<InGame>) -> Result<PlayerSlot, CoreError> {
-        match from.seat() {
-            Seat::Player { slot, .. } => Ok(slot),
-            Seat::Observer(_) => Err(CoreError::NotAPlayer),
-        }
-    }
-
-    fn connected_player(&self, from: &Connection<InGame>) -> Result<PlayerSlot, CoreError> {
-        if self.outcome.is_some() {
-            return Err(CoreError::MatchOver);
-        }
-        let slot = Self::player_of(from)?;
-        match self.roster.get(slot) {
-            Some(p) if p.status.is_connected() => Ok(slot),
-            _ => Err(CoreError::NotConnected(slot)),
-        }
-    }
-
-    /// Takes a player's batch that arrived at relay time `arrival_us`.
-    ///
-    /// The arrival time decides: a batch is queued for its tick if it arrived before that tick's
-    /// deadline, and is late otherwise. Late batches are dropped; the tick gets `Idle`.
-    pub fn receive_batch(
-        &mut self,
-        from: &Connection<InGame>,
-        batch: OrderBatch,
-        arrival_us: u64,
-    ) -> Result<Receipt, CoreError> {
-        let player = self.connected_player(from)?;
-        if batch.tick > self.open_tick.saturating_add(self.config.max_future_ticks) {
-            return Err(CoreError::TooFarAhead { tick: batch.tick });
-        }
-        let deadline_us = self.qos.deadline_us();
-        let window = self.clock.window_of_arrival(arrival_us, deadline_us);
-        if batch.tick < self.open_tick || window > batch.tick {
-            let lateness_us =
-                arrival_us.saturating_sub(self.clock.deadline(batch.tick, deadline_us));
-            self.qos.record_lateness(player, lateness_us);
-            self.events.push(RelayEvent::LateBatch {
-                player,
-                tick: batch.tick,
-                lateness_us,
-            });
-            return Ok(Receipt::Late { tick: batch.tick });
-        }
-        let one_way_us = self.one_way_us.get(&player).copied().unwrap_or(0);
-        let sample =
-            i128::from(arrival_us) - i128::from(batch.client_send_us) - i128::from(one_way_us);
-        let sample = i64::try_from(sample).unwrap_or(if sample < 0 { i64::MIN } else { i64::MAX });
-        let calibration = self.calibrations.entry(player).or_default();
-        match calibration.add_sample(sample) {
-            SampleVerdict::Accepted => {}
-            SampleVerdict::RejectedSkew => {
-                self.events.push(RelayEvent::ClockSkewRejected { player })
-            }
-            SampleVerdict::Reset => {
-                self.events.push(RelayEvent::ClockSkewRejected { player });
-                self.events.push(RelayEvent::CalibrationReset { player });
-            }
-        }
-        let bucket = self.pending.entry(batch.tick).or_default();
-        let mut inbound = InboundBatch {
-            player,
-            tick: batch.tick,
-            arrival_us,
-            client_send_us: batch.client_send_us,
-            orders: batch
-                .orders
-                .into_iter()
-                .map(|o| TimestampedOrder {
-                    player,
-                    sub_tick_us: o.sub_tick_hint_us,
-                    order: o.order,
-                })
-                .collect(),
-            already_queued: bucket.counts.get(&player).copied().unwrap_or(0),
-        };
-        let mut ctx = FilterCtx {
-            tick: self.open_tick,
-            clock: self.clock,
-            roster: &self.roster,
-            calibration: self.calibrations.get(&player),
-            one_way_us,
-            events: &mut self.events,
-        };
-        for filter in &mut self.filters {
-            if let Verdict::Reject(reason) = filter.on_inbound(&mut ctx, &mut inbound) {
-                return Ok(Receipt::Rejected(reason));
-            }
-        }
-        let deadline = self.clock.deadline(batch.tick, deadline_us);
-        self.qos
-            .record_on_time(player, deadline.saturating_sub(arrival_us));
-        let bucket = self.pending.entry(batch.tick).or_default();
-        bucket.present.insert(player);
-        *bucket.counts.entry(player).or_insert(0) += inbound.orders.len();
-        bucket.orders.append(&mut inbound.orders);
-        Ok(Receipt::Accepted { tick: batch.tick })
-    }
-
-    /// Closes the open tick: sorts, runs the filter chain, hashes, routes per recipient,
-    /// then applies timeouts, desync checks, match-end rules and QoS at relay time `now_us`.
-    ///
-    /// The relay never waits: the caller calls this at [`Self::next_deadline_us`] whether or not
-    /// every player's batch arrived.
-    pub fn finalize_tick(&mut self, now_us: u64) -> Result<FinalizedTick, CoreError> {
-        if self.outcome.is_some() {
-            return Err(CoreError::MatchOver);
-        }
-        let tick = self.open_tick;
-        let bucket = self.pending.remove(&tick).unwrap_or_default();
-        let mut canonical = TickOrders {
-            tick,
-            orders: bucket.orders,
-        };
-        let mut ctx = FilterCtx {
-            tick,
-            clock: self.clock,
-            roster: &self.roster,
-            calibration: None,
-            one_way_us: 0,
-            events: &mut self.events,
-        };
-        for filter in &mut self.filters {
-            filter.on_tick(&mut ctx, &mut canonical, &bucket.present);
-        }
-        // Stable sort: a player's own orders with equal times keep their submission order;
-        // across players the slot breaks ties, so arrival interleaving never matters.
-        canonical.orders.sort_by_key(TimestampedOrder::sort_key);
-        self.hasher.update(&canonical);
-        for filter in &mut self.filters {
-            filter.on_finalized(&mut ctx, &canonical);
-        }
-        let canonical = Arc::new(canonical);
-        let mut feeds: Vec<RecipientFeed> = self
-            .roster
-            .players()
-            .filter(|p| p.status.in_match())
-            .map(|p| Recipient::Player(p.slot))
-            .chain(self.roster.observers().map(|o| Recipient::Observer(o.id)))
-            .map(|recipient| RecipientFeed {
-                recipient,
-                ticks: vec![Arc::clone(&canonical)],
-            })
-            .collect();
-        for filter in &mut self.filters {
-            filter.on_outbound(&mut ctx, &mut feeds);
-        }
-        for player in self.roster.players() {
-            if player.status.is_connected() && !bucket.present.contains(&player.slot) {
-                self.qos.record_missed(player.slot);
-            }
-        }
-        self.apply_votes(&canonical);
-        self.apply_filter_events(now_us);
-        self.apply_timeouts(tick, now_us);
-        self.apply_desync(tick);
-        if self.outcome.is_none()
-            && let Some(consensus) = self.end.consensus(&self.roster, now_us)
-        {
-            self.final_state_hash = consensus.final_state_hash;
-            self.decide(consensus.outcome);
-        }
-        if (tick + 1) % WINDOW_TICKS == 0 {
-            let players = self
-                .roster
-                .players()
-                .filter(|p| p.status.is_connected())
-                .count();
-            let (change, feedback) = self.qos.end_window(tick, players);
-            self.events.extend(change.map(RelayEvent::QosAdjusted));
-            self.events.extend(
-                feedback
-                    .into_iter()
-                    .map(|(player, feedback)| RelayEvent::TimingFeedback { player, feedback }),
-            );
-        }
-        self.open_tick += 1;
-        Ok(FinalizedTick {
-            canonical,
-            feeds,
-            events: std::mem::take(&mut self.events),
-        })
-    }
-
-    fn decide(&mut self, outcome: MatchOutcome) {
-        if self.outcome.is_none() {
-            self.outcome = Some(outcome);
-            self.events.push(RelayEvent::MatchEnded(outcome));
-        }
-    }
-
-    fn apply_votes(&mut self, canonical: &TickOrders) {
-        let elapsed_us = self.clock.elapsed_at(canonical.tick);
-        for order in &canonical.orders {
-            let PlayerOrder::Vote(kind) = order.order else {
-                continue;
-            };
-            let effect = match kind {
-                VoteKind::Surrender => self.end.surrender(order.player, &self.roster),
-                VoteKind::Remake => self.end.remake(order.player, elapsed_us, &self.roster),
-            };
-            match effect {
-                VoteEffect::Counted => {}
-                VoteEffect::RemakeWindowClosed => {
-                    self.events.push(RelayEvent::RemakeVoteIgnored {
-                        player: order.player,
-                    });
-                }
-                VoteEffect::Decided(outcome) => self.decide(outcome),
-            }
-        }
-    }
-
-    fn apply_filter_events(&mut self, now_us: u64) {
-        let kicks: Vec<PlayerSlot> = self
-            .events
-            .iter()
-            .filter_map(|e| match e {
-                RelayEvent::Kicked {
-                    player,
-                    reason: KickReason::LagStrikes,
-                } => Some(*player),
-                _ => None,
-            })
-            .collect();
-        for player in kicks {
-            // A kicked player may still reconnect within the timeout, like any disconnect.
-            if self.roster.disconnect(player, now_us).is_ok() {
-                self.liveness.remove(&player);
-            }
-        }
-    }
-
-    fn apply_timeouts(&mut self, tick: SimTick, now_us: u64) {
-        let timeout = self.config.reconnect_timeout_us;
-        let expired: Vec<PlayerSlot> = self
-            .roster
-            .players()
-            .filter(|p| match p.status {
-                PlayerStatus::Disconnected { since_us }
-                | PlayerStatus::Unresponsive { since_us } => {
-                    now_us.saturating_sub(since_us) >= timeout
-                }
-                _ => false,
-            })
-            .map(|p| p.slot)
-            .collect();
-        for player in expired {
-            if self.roster.abandon(player, tick).is_err() {
-                continue;
-            }
-            self.events
-                .push(RelayEvent::PlayerAbandoned { player, tick });
-            if self.roster.teams_in_match().len() <= 1 {
-                self.decide(MatchOutcome::Abandoned { leaver: player });
-            } else if let VoteEffect::Decided(outcome) = self.end.decided_by_surrender(&self.roster)
-            {
-                self.decide(outcome);
-            }
-        }
-    }
-
-    fn apply_desync(&mut self, tick: SimTick) {
-        let expected = self.roster.in_match_slots();
-        for verdict in self.desync.evaluate(tick, &expected) {
-            match verdict {
-                DesyncVerdict::InSync { .. } => {}
-                DesyncVerdict::Suspect { tick, .. } => {
-                    self.events.push(RelayEvent::DesyncDetected { tick });
-                }
-                DesyncVerdict::Drop { tick: at, player } => {
-                    self.events.push(RelayEvent::DesyncDetected { tick: at });
-                    if self.roster.drop_for_desync(player, tick).is_ok() {
-                        self.events.push(RelayEvent::PlayerDropped { player, tick });
-                        self.events.push(RelayEvent::Kicked {
-                            player,
-                            reason: KickReason::Desync,
-                        });
-                        if self.roster.teams_in_match().len() <= 1 {
-                            let first = self.desync.first_divergence().unwrap_or(at);
-                            self.decide(MatchOutcome::DesyncTerminated {
-                                first_divergence_tick: first,
-                            });
-                        }
-                    }
-                }
-                DesyncVerdict::Terminate {
-                    first_divergence_tick,
-                } => {
-                    self.events.push(RelayEvent::DesyncDetected {
-                        tick: first_divergence_tick,
-                    });
-                    self.decide(MatchOutcome::DesyncTerminated {
-                        first_divergence_tick,
-                    });
-                }
-            }
-        }
-    }
-
-    /// A player's truncated sync hash for `tick`.
-    pub fn receive_sync_hash(
-        &mut self,
-        from: &Connection<InGame>,
-        tick: SimTick,
-        hash: u64,
-    ) -> Result<(), CoreError> {
-        let player = self.connected_player(from)?;
-        self.desync.record(player, tick, hash);
-        Ok(())
-    }
-
-    /// A player's game-ended report, received at relay time `now_us`.
-    pub fn record_game_ended_report(
-        &mut self,
-        from: &Connection<InGame>,
-        tick: SimTick,
-        outcome: SimOutcome,
-        state_hash: [u8; 32],
-        now_us: u64,
-    ) -> Result<(), CoreError> {
-        let player = self.connected_player(from)?;
-        let report = GameEndedReport {
-            tick,
-            outcome,
-            state_hash,
-        };
-        self.end.report(player, report, now_us);
-        Ok(())
-    }
-
-    /// The liveness token for the next frame to `player`.
-    pub fn next_liveness_token(
-        &mut self,
-        player: PlayerSlot,
-        now_us: u64,
-        rng: &mut dyn RngCore,
-    ) -> Result<u32, CoreError> {
-        match self.roster.get(player) {
-            Some(p) if p.status.is_connected() => {}
-            _ => return Err(CoreError::NotConnected(player)),
-        }
-        let (token, became_unresponsive) = self
-            .liveness
-            .entry(player)
-            .or_default()
-            .next_token(rng, now_us);
-        if became_unresponsive {
-            self.roster.mark_unresponsive(player, now_us)?;
-            self.events.push(RelayEvent::PlayerUnresponsive { player });
-        }
-        Ok(token)
-    }
-
-    /// A player echoed a liveness token.
-    pub fn receive_liveness_echo(
-        &mut self,
-        from: &Connection<InGame>,
-        token: u32,
-    ) -> Result<EchoVerdict, CoreError> {
-        let player = self.connected_player(from)?;
-        let verdict = self.liveness.entry(player).or_default().echo(token);
-        if verdict == (EchoVerdict::Answered { recovered: true }) {
-            self.roster.mark_responsive(player)?;
-        }
-        Ok(verdict)
-    }
-
-    /// The transport lost a player's connection at `now_us`.
-    pub fn player_disconnected(
-        &mut self,
-        player: PlayerSlot,
-        now_us: u64,
-    ) -> Result<(), CoreError> {
-        self.roster.disconnect(player, now_us)?;
-        self.liveness.remove(&player);
-        Ok(())
-    }
-
-    /// A player came back on a new, authenticated connection.
-    pub fn player_reconnected(&mut self, from: &Connection<InGame>) -> Result<(), CoreError> {
-        let player = Self::player_of(from)?;
-        self.roster.reconnect(player)?;
-        Ok(())
-    }
-
-    fn summary(&self) -> FilterSummary {
+    pub(super) fn summary(&self) -> FilterSummary {
         let mut summary = FilterSummary::default();
         for filter in &self.filters {
             filter.summarize(&mut summary);
