@@ -65,6 +65,12 @@ proptest! {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         let batch = verifier.verify_batch(&refs, T0, &mut rng).map(|v| v.len());
         prop_assert_eq!(batch, expected);
+
+        // verify_each reports every record's own outcome, exactly as verify does.
+        let each = verifier.verify_each(&refs, T0, &mut rng);
+        for (bytes, result) in refs.iter().zip(each) {
+            prop_assert_eq!(result, verifier.verify(bytes, T0));
+        }
     }
 }
 
