@@ -1,0 +1,592 @@
+//! `ic`, the player's command line: identity key, joining communities, the credential wallet.
+//! A thin shell over the `ic_client` library; every decision lives there.
+
+use std::io::{IsTerminal as _, Read as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use ic_client::community::TrustBasis;
+use ic_client::identity::{self, Identity, KdfCost, KeyProtection};
+use ic_client::present::{Presentation, check_records};
+use ic_client::wallet::{CommunityStore, Wallet};
+use ic_client::{Client, JoinOptions, Reissue, unix_now};
+use scr::Payload;
+use zeroize::Zeroizing;
+
+/// The player's command line for ic-server communities.
+#[derive(Parser)]
+#[command(name = "ic", version, about)]
+struct Cli {
+    /// Data directory (identity key and community wallets).
+    #[arg(long, env = "IC_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// Read the identity passphrase from this file instead of asking (IC_PASSPHRASE also works).
+    #[arg(long, global = true)]
+    passphrase_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create, show, back up or recover the identity key.
+    Identity {
+        #[command(subcommand)]
+        command: IdentityCommand,
+    },
+    /// Join the community at URL: pin its keys, register, store the first records.
+    Join {
+        /// The community's URL, e.g. https://ic.example.org.
+        url: String,
+        /// The community's key fingerprint (16 hex) or key, from a source you trust.
+        #[arg(long)]
+        fingerprint: Option<String>,
+        /// Invite code, for communities that require one.
+        #[arg(long)]
+        invite: Option<String>,
+    },
+    /// List joined communities.
+    Communities {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show stored records, of one community or all.
+    Records {
+        /// Community slug, name or fingerprint.
+        community: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pull new records, revocations and key rotations from every joined community.
+    Refresh {
+        /// When to ask for re-issued rating records.
+        #[arg(long, value_enum, default_value_t = ReissueArg::WhenExpiring)]
+        reissue: ReissueArg,
+    },
+    /// Verify records in a file (raw bytes or base64; `-` for stdin) against joined communities.
+    Verify {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Print (base64) the records a game would send to show your rating in a community.
+    Present {
+        /// Community slug, name or fingerprint.
+        community: String,
+        /// Only this game module.
+        #[arg(long)]
+        module: Option<String>,
+    },
+    /// Leave a community: its wallet is moved to communities/left/ and no longer synced.
+    Leave {
+        /// Community slug, name or fingerprint.
+        community: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum IdentityCommand {
+    /// Create a new identity key.
+    New {
+        /// Store the key unencrypted (file mode 0600) instead of under a passphrase.
+        #[arg(long)]
+        unencrypted: bool,
+    },
+    /// Show the public key and how it is stored.
+    Show {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the 24-word backup phrase.
+    Backup,
+    /// Recreate the identity key from its 24-word backup phrase (read from standard input).
+    Recover {
+        /// Store the key unencrypted (file mode 0600) instead of under a passphrase.
+        #[arg(long)]
+        unencrypted: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReissueArg {
+    WhenExpiring,
+    Always,
+    Never,
+}
+
+impl From<ReissueArg> for Reissue {
+    fn from(arg: ReissueArg) -> Self {
+        match arg {
+            ReissueArg::WhenExpiring => Reissue::WhenExpiring,
+            ReissueArg::Always => Reissue::Always,
+            ReissueArg::Never => Reissue::Never,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("ic: cannot start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("ic: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let data_dir = match &cli.data_dir {
+        Some(dir) => dir.clone(),
+        None => default_data_dir()?,
+    };
+    let wallet = Wallet::open(&data_dir)?;
+    let passphrase_file = cli.passphrase_file.as_deref();
+    let now = unix_now();
+    match cli.command {
+        Command::Identity { command } => identity_command(&wallet, command, passphrase_file),
+        Command::Join {
+            url,
+            fingerprint,
+            invite,
+        } => {
+            let client = Client::new(wallet.clone(), load_identity(&wallet, passphrase_file)?);
+            let options = JoinOptions {
+                fingerprint,
+                invite_code: invite,
+            };
+            let outcome = client.join(&url, &options, now).await?;
+            if outcome.trust == TrustBasis::TrustOnFirstUse {
+                eprintln!(
+                    "WARNING: trust on first use. No --fingerprint was given, so ic cannot tell this \
+                     server from an impostor.\n  Community:   {}\n  Fingerprint: {}\nCompare this \
+                     fingerprint with the one the community publishes elsewhere (website, forum). \
+                     From now on ic accepts a new key only with a valid rotation chain.",
+                    outcome.name, outcome.fingerprint
+                );
+            }
+            println!(
+                "Joined {:?} as {} ({}); {} record(s) stored.",
+                outcome.name,
+                outcome.slug,
+                if outcome.newly_registered {
+                    "registered"
+                } else {
+                    "already registered"
+                },
+                outcome.report.stored + outcome.report.superseded
+            );
+            print_rejected(&outcome.rejected);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Communities { json } => {
+            let communities = wallet.communities().await?;
+            if json {
+                let list: Vec<_> = communities
+                    .iter()
+                    .map(|joined| {
+                        serde_json::json!({
+                            "slug": joined.slug,
+                            "name": joined.info.name,
+                            "url": joined.info.server_url,
+                            "signing_key": joined.info.community_key.to_string(),
+                            "fingerprint": joined.info.community_key.fingerprint().to_string(),
+                            "recovery_key": joined.info.recovery_key.to_string(),
+                            "pinned_key": joined.info.pinned_key.to_string(),
+                            "capabilities": joined.info.capabilities,
+                            "player_key": joined.info.player_key.to_string(),
+                            "joined_at": joined.info.joined_at,
+                            "last_sync": joined.info.last_sync,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else if communities.is_empty() {
+                println!("No communities joined yet; use `ic join <url>`.");
+            } else {
+                for joined in communities {
+                    let rotated = if joined.info.sk_rotated_at.is_some() {
+                        " (key rotated since join)"
+                    } else {
+                        ""
+                    };
+                    println!(
+                        "{:<24} {:<32} {}  {}{}",
+                        joined.slug,
+                        joined.info.name,
+                        joined.info.community_key.fingerprint(),
+                        joined.info.server_url,
+                        rotated
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Records { community, json } => {
+            records_command(&wallet, community.as_deref(), json, now).await
+        }
+        Command::Refresh { reissue } => {
+            let client = Client::new(wallet.clone(), load_identity(&wallet, passphrase_file)?);
+            let mut failed = false;
+            for (slug, result) in client.sync_all(reissue.into(), now).await? {
+                match result {
+                    Ok(report) => {
+                        if let Some((old, new)) = report.rotated {
+                            println!(
+                                "{slug}: followed a key rotation {} -> {}",
+                                old.fingerprint(),
+                                new.fingerprint()
+                            );
+                        }
+                        let r = &report.report;
+                        println!(
+                            "{slug}: {} new, {} superseded, {} already held, {} revocation(s) applied, {} record(s) marked revoked{}",
+                            r.stored,
+                            r.superseded,
+                            r.ignored,
+                            r.revocations_applied,
+                            r.marked_revoked,
+                            if report.reissued {
+                                ", ratings re-issued"
+                            } else {
+                                ""
+                            }
+                        );
+                        print_rejected(&report.rejected);
+                    }
+                    Err(error) => {
+                        failed = true;
+                        eprintln!("{slug}: {error}");
+                    }
+                }
+            }
+            Ok(if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Verify { file } => {
+            let bytes = read_input(&file)?;
+            let presentation = Presentation::from_text_or_bytes(&bytes)?;
+            let mut all_valid = !presentation.records().is_empty();
+            for check in check_records(&wallet, &presentation, now).await? {
+                let what = check
+                    .record
+                    .as_ref()
+                    .map(|record| format!("{} #{}", record.record_type(), record.sequence()))
+                    .unwrap_or_else(|| "record".to_owned());
+                let community = check.community.unwrap_or_else(|| "-".to_owned());
+                match check.verdict {
+                    Ok(()) => println!("valid    {community:<24} {what}"),
+                    Err(error) => {
+                        all_valid = false;
+                        println!("INVALID  {community:<24} {what}: {error}");
+                    }
+                }
+            }
+            Ok(if all_valid {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Present { community, module } => {
+            let presentation = wallet.present(&community, module.as_deref(), now).await?;
+            println!("{}", presentation.to_base64());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Leave { community } => {
+            let (slug, store) = wallet.open_community(&community).await?;
+            store.close().await;
+            let archived = wallet.leave(&slug, now).await?;
+            println!(
+                "Left {slug}; its records were kept in {}",
+                archived.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn identity_command(
+    wallet: &Wallet,
+    command: IdentityCommand,
+    passphrase_file: Option<&Path>,
+) -> Result<ExitCode> {
+    let path = wallet.identity_path();
+    match command {
+        IdentityCommand::New { unencrypted } => {
+            if path.exists() {
+                bail!(
+                    "an identity already exists at {}; it was not changed",
+                    path.display()
+                );
+            }
+            let identity = Identity::generate(&mut rand::rngs::OsRng)?;
+            let protection = protection(unencrypted, passphrase_file)?;
+            identity.save(&path, &protection, &mut rand::rngs::OsRng)?;
+            println!("Created identity {}", identity.player_key());
+            println!("Fingerprint {}", identity.player_key().fingerprint());
+            println!("Stored {} at {}", describe(&protection), path.display());
+            println!(
+                "Write down your backup phrase now: `ic identity backup`. Without the key or the phrase, your history is lost."
+            );
+        }
+        IdentityCommand::Show { json } => {
+            let file = identity::read_file(&path)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "public_key": file.public_key.to_string(),
+                        "fingerprint": file.public_key.fingerprint().to_string(),
+                        "encrypted": file.is_encrypted(),
+                        "path": path.display().to_string(),
+                    }))?
+                );
+            } else {
+                println!("Identity    {}", file.public_key);
+                println!("Fingerprint {}", file.public_key.fingerprint());
+                println!(
+                    "Stored      {} at {}",
+                    if file.is_encrypted() {
+                        "encrypted under a passphrase"
+                    } else {
+                        "UNENCRYPTED"
+                    },
+                    path.display()
+                );
+            }
+        }
+        IdentityCommand::Backup => {
+            let identity = load_identity(wallet, passphrase_file)?;
+            let phrase = identity.backup_phrase()?;
+            eprintln!("Your backup phrase. Anyone who has it can act as you; keep it offline.");
+            for (index, word) in phrase.split(' ').enumerate() {
+                println!("{:>2}. {word}", index + 1);
+            }
+        }
+        IdentityCommand::Recover { unencrypted } => {
+            if path.exists() {
+                bail!(
+                    "an identity already exists at {}; move it away first if you mean to replace it",
+                    path.display()
+                );
+            }
+            let phrase = read_phrase()?;
+            let identity = Identity::recover(&phrase)?;
+            let protection = protection(unencrypted, passphrase_file)?;
+            identity.save(&path, &protection, &mut rand::rngs::OsRng)?;
+            println!("Recovered identity {}", identity.player_key());
+            println!("Join your communities again with `ic join <url>`; they know this key.");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn records_command(
+    wallet: &Wallet,
+    community: Option<&str>,
+    json: bool,
+    now: i64,
+) -> Result<ExitCode> {
+    let slugs = match community {
+        Some(name) => {
+            let (slug, store) = wallet.open_community(name).await?;
+            store.close().await;
+            vec![slug]
+        }
+        None => wallet.slugs()?,
+    };
+    let mut all = Vec::new();
+    for slug in slugs {
+        let store = CommunityStore::open(&wallet.community_path(&slug)).await?;
+        let info = store.info().await?;
+        let verifier = store.verifier().await?;
+        let records = store.records().await?;
+        store.close().await;
+        for stored in records {
+            let record =
+                scr::Record::decode(&stored.bytes).context("a stored record no longer decodes")?;
+            let status = match verifier.verify(&stored.bytes, now) {
+                Ok(_) => "valid".to_owned(),
+                Err(error) => error.code().to_owned(),
+            };
+            if json {
+                all.push(serde_json::json!({
+                    "community": slug,
+                    "community_name": info.name,
+                    "status": status,
+                    "revoked": stored.revoked,
+                    "record": record.to_json(),
+                }));
+            } else {
+                println!(
+                    "{slug:<20} #{:<6} {:<12} {:<48} {status}",
+                    record.sequence(),
+                    record.record_type().name(),
+                    summary(&record)
+                );
+            }
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn summary(record: &scr::Record) -> String {
+    let points = |value: i64| format!("{:.1}", value as f64 / 1000.0);
+    match record.payload() {
+        Payload::Rating(r) => format!(
+            "{} {} {} ±{} ({} games)",
+            r.game_module,
+            r.algorithm_id,
+            points(r.rating),
+            points(r.deviation),
+            r.games_played
+        ),
+        Payload::Match(m) => format!(
+            "{} {} {} {} -> {}",
+            m.game_module,
+            m.map_name,
+            m.result.name(),
+            points(m.rating_before),
+            points(m.rating_after)
+        ),
+        Payload::Achievement(a) => format!("{} {}", a.game_module, a.achievement_id),
+        Payload::Revocation(r) => format!(
+            "{} below #{} ({})",
+            r.target_record_type,
+            r.min_valid_sequence,
+            r.reason.name()
+        ),
+        Payload::KeyRotation(k) => {
+            format!("{} -> {}", k.old_key.fingerprint(), k.new_key.fingerprint())
+        }
+    }
+}
+
+fn print_rejected(rejected: &[ic_client::sync::Rejected]) {
+    for rejection in rejected {
+        eprintln!(
+            "refused record {} #{}: {}",
+            rejection.record_type.map_or("?", |t| t.name()),
+            rejection
+                .sequence
+                .map_or_else(|| "?".to_owned(), |s| s.to_string()),
+            rejection.error
+        );
+    }
+}
+
+fn default_data_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|dir| !dir.is_empty()) {
+        return Ok(PathBuf::from(dir).join("ic"));
+    }
+    let home = std::env::var_os("HOME")
+        .context("neither --data-dir, IC_DATA_DIR, XDG_DATA_HOME nor HOME is set")?;
+    Ok(PathBuf::from(home).join(".local").join("share").join("ic"))
+}
+
+fn load_identity(wallet: &Wallet, passphrase_file: Option<&Path>) -> Result<Identity> {
+    let path = wallet.identity_path();
+    let file = identity::read_file(&path)?;
+    let passphrase = if file.is_encrypted() {
+        Some(read_passphrase(passphrase_file, false)?)
+    } else {
+        None
+    };
+    Ok(Identity::load(
+        &path,
+        passphrase.as_deref().map(String::as_str),
+    )?)
+}
+
+fn protection(unencrypted: bool, passphrase_file: Option<&Path>) -> Result<KeyProtection> {
+    if unencrypted {
+        return Ok(KeyProtection::Unencrypted);
+    }
+    Ok(KeyProtection::Passphrase {
+        passphrase: read_passphrase(passphrase_file, true)?,
+        cost: KdfCost::default(),
+    })
+}
+
+fn describe(protection: &KeyProtection) -> &'static str {
+    match protection {
+        KeyProtection::Passphrase { .. } => "encrypted under your passphrase",
+        KeyProtection::Unencrypted => "UNENCRYPTED (mode 0600)",
+    }
+}
+
+/// The passphrase from `--passphrase-file`, `IC_PASSPHRASE`, or a prompt (twice when creating).
+fn read_passphrase(file: Option<&Path>, confirm: bool) -> Result<Zeroizing<String>> {
+    if let Some(file) = file {
+        let text = Zeroizing::new(
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?,
+        );
+        return Ok(Zeroizing::new(
+            text.trim_end_matches(['\n', '\r']).to_owned(),
+        ));
+    }
+    if let Some(value) = std::env::var_os("IC_PASSPHRASE") {
+        let value = value
+            .into_string()
+            .map_err(|_| anyhow::anyhow!("IC_PASSPHRASE is not UTF-8"))?;
+        return Ok(Zeroizing::new(value));
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("a passphrase is needed: use --passphrase-file, IC_PASSPHRASE, or run in a terminal");
+    }
+    let first = Zeroizing::new(rpassword::prompt_password("Identity passphrase: ")?);
+    if confirm {
+        let second = Zeroizing::new(rpassword::prompt_password("Repeat passphrase: ")?);
+        if first != second {
+            bail!("the passphrases differ");
+        }
+    }
+    Ok(first)
+}
+
+fn read_phrase() -> Result<Zeroizing<String>> {
+    if std::io::stdin().is_terminal() {
+        return Ok(Zeroizing::new(rpassword::prompt_password(
+            "Backup phrase (24 words): ",
+        )?));
+    }
+    let mut text = Zeroizing::new(String::new());
+    std::io::stdin().read_to_string(&mut text)?;
+    Ok(text)
+}
+
+fn read_input(file: &Path) -> Result<Vec<u8>> {
+    // Records are small; a file this large is not a presentation.
+    const MAX_INPUT: u64 = 16 * 1024 * 1024;
+    let mut bytes = Vec::new();
+    if file == Path::new("-") {
+        std::io::stdin().take(MAX_INPUT).read_to_end(&mut bytes)?;
+    } else {
+        std::fs::File::open(file)
+            .with_context(|| format!("opening {}", file.display()))?
+            .take(MAX_INPUT)
+            .read_to_end(&mut bytes)?;
+    }
+    Ok(bytes)
+}
