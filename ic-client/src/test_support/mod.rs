@@ -207,3 +207,5 @@ impl Community {
         .unwrap()
     }
 }
+
+pub mod mock_server;
