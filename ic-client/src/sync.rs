@@ -95,7 +95,8 @@ pub struct JoinOutcome {
 /// When [`Client::sync`] asks the community to re-issue rating records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Reissue {
-    /// When a rating expires within [`REISSUE_WINDOW_SECS`], is expired or is revoked.
+    /// When a rating expires within [`REISSUE_WINDOW_SECS`] or no longer verifies (expired,
+    /// revoked, or signed by a key retired since).
     #[default]
     WhenExpiring,
     /// Every sync.
@@ -321,7 +322,7 @@ impl Client {
             Reissue::Never => false,
             Reissue::Always => true,
             Reissue::WhenExpiring => {
-                needs_reissue(store, &checked.verified, &checked.table, now).await?
+                needs_reissue(store, &chain, &checked.verified, &checked.table, now).await?
             }
         };
         if reissued {
@@ -433,40 +434,46 @@ fn check_incoming(
     }
 }
 
-/// Whether any rating (stored or just received) expires soon, has expired or is revoked.
+/// Whether the newest rating of any module and algorithm (stored or just received) expires
+/// soon or is no longer valid now: expired, revoked, or signed by a key retired since.
 async fn needs_reissue(
     store: &CommunityStore,
+    chain: &KeyChain,
     incoming: &[Verified<Record>],
     table: &RevocationTable,
     now: i64,
 ) -> Result<bool, WalletError> {
     use std::collections::BTreeMap;
-    let mut newest: BTreeMap<String, (u64, i64)> = BTreeMap::new();
-    let mut consider = |module: String, sequence: u64, expires_at: i64| {
-        let entry = newest.entry(module).or_insert((sequence, expires_at));
-        if sequence > entry.0 {
-            *entry = (sequence, expires_at);
+    // Newest rating per (module, algorithm): (sequence, expires_at, bytes).
+    let mut newest: BTreeMap<(String, String), (u64, i64, Vec<u8>)> = BTreeMap::new();
+    let mut consider = |key: (String, String), sequence: u64, expires_at: i64, bytes: &[u8]| {
+        let replace = newest.get(&key).is_none_or(|held| sequence > held.0);
+        if replace {
+            newest.insert(key, (sequence, expires_at, bytes.to_vec()));
         }
     };
     for rating in store.ratings().await? {
         consider(
-            format!("{}/{}", rating.game_module, rating.algorithm_id),
+            (rating.game_module, rating.algorithm_id),
             rating.sequence,
             rating.expires_at,
+            &rating.bytes,
         );
     }
     for record in incoming {
         if let scr::Payload::Rating(rating) = record.payload() {
             consider(
-                format!("{}/{}", rating.game_module, rating.algorithm_id),
+                (rating.game_module.clone(), rating.algorithm_id.clone()),
                 record.sequence(),
                 record.expires_at().unwrap_or(i64::MAX),
+                record.as_bytes(),
             );
         }
     }
-    Ok(newest.values().any(|(sequence, expires_at)| {
+    let verifier = Verifier::new(chain.clone()).with_player(PlayerContext::new(table.clone()));
+    Ok(newest.values().any(|(_, expires_at, bytes)| {
         expires_at.saturating_sub(now) <= REISSUE_WINDOW_SECS
-            || table.is_revoked(RecordType::Rating, *sequence)
+            || verifier.verify(bytes, now).is_err()
     }))
 }
 
@@ -713,6 +720,43 @@ mod tests {
         let (_, store) = client.wallet().open_community(&slug).await.unwrap();
         assert_eq!(store.info().await.unwrap().community_key, new_key);
         store.close().await;
+    }
+
+    #[tokio::test]
+    async fn after_an_emergency_rotation_old_key_records_are_refused_and_ratings_reissued() {
+        let (_dir, client, state, url) = setup(6).await;
+        let player = client.identity().player_key();
+        let slug = client
+            .join(&url, &JoinOptions::default(), NOW)
+            .await
+            .unwrap()
+            .slug;
+        let retired = state.lock().unwrap().community.signing.clone();
+        state.lock().unwrap().community.rotate_emergency(NOW + 5);
+        // Someone holding the stolen key signs a record after the rotation took effect.
+        let forged = Community::new(6).rating(player, 9, NOW + 6, "ra", 2_900_000);
+        assert_eq!(forged.community_key(), retired.public_key());
+        state.lock().unwrap().push_raw(player, forged.into_bytes());
+
+        let report = client
+            .sync(&slug, Reissue::WhenExpiring, NOW + 10)
+            .await
+            .unwrap();
+        assert!(report.rotated.is_some());
+        assert_eq!(report.rejected.len(), 1);
+        assert_eq!(report.rejected[0].error.code(), "key_outside_grace");
+        // The join-time rating was signed by the retired key, so a new one was issued.
+        assert!(report.reissued);
+        let presented = client
+            .wallet()
+            .present(&slug, Some("ra"), NOW + 10)
+            .await
+            .unwrap();
+        let record = scr::Record::decode(&presented.records()[0]).unwrap();
+        assert_eq!(
+            record.community_key(),
+            state.lock().unwrap().community.current_key().public_key()
+        );
     }
 
     #[tokio::test]

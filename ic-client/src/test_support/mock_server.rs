@@ -88,6 +88,11 @@ impl MockState {
         sequence
     }
 
+    /// Hands `player` a record made elsewhere (e.g. signed by a retired key).
+    pub fn push_raw(&mut self, player: PlayerKey, bytes: Vec<u8>) {
+        self.players.entry(player).or_default().push(bytes);
+    }
+
     pub fn is_registered(&self, player: &PlayerKey) -> bool {
         self.players.contains_key(player)
     }
