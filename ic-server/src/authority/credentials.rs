@@ -1,0 +1,109 @@
+//! Verification of records presented by third parties, against this community's chain and
+//! each player's revocations and newest rating, with batched signature checks.
+
+use std::collections::BTreeMap;
+
+use scr::{PlayerContext, PlayerKey, RecordType, RecordView, RevocationTable, Verifier};
+
+use super::{Authority, AuthorityError};
+
+/// The outcome for one presented record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyOutcome {
+    /// Whether it is valid now.
+    pub valid: bool,
+    /// The reason code when not.
+    pub error: Option<&'static str>,
+    /// Record type name, when the header could be read.
+    pub record_type: Option<&'static str>,
+    /// The player, when the header could be read.
+    pub player_key: Option<PlayerKey>,
+    /// The sequence, when the header could be read.
+    pub sequence: Option<u64>,
+}
+
+impl Authority {
+    /// Verifies each record on its own merits; records of one player share one batch.
+    pub async fn verify_records(
+        &self,
+        records: &[Vec<u8>],
+        now: i64,
+    ) -> Result<Vec<VerifyOutcome>, AuthorityError> {
+        let mut outcomes: Vec<VerifyOutcome> = records
+            .iter()
+            .map(|bytes| {
+                let view = RecordView::parse(bytes).ok();
+                VerifyOutcome {
+                    valid: false,
+                    error: None,
+                    record_type: view.map(|v| v.record_type().name()),
+                    player_key: view.map(|v| v.player_key()),
+                    sequence: view.map(|v| v.sequence()),
+                }
+            })
+            .collect();
+        // Group by player so each group gets that player's revocations and newest rating.
+        let mut groups: BTreeMap<Option<PlayerKey>, Vec<usize>> = BTreeMap::new();
+        for (index, outcome) in outcomes.iter().enumerate() {
+            let key = outcome
+                .player_key
+                .filter(|_| outcome.record_type != Some(RecordType::KeyRotation.name()));
+            groups.entry(key).or_default().push(index);
+        }
+        let mut rng = rand::rngs::OsRng;
+        for (player, indices) in groups {
+            let mut verifier = Verifier::new(self.community.chain.clone());
+            let mut newest_by_module = BTreeMap::new();
+            if let Some(player) = player {
+                verifier = verifier.with_player(self.player_context(&player).await?);
+                for row in self.store.ratings(&player).await? {
+                    newest_by_module.insert(row.game_module, row.rating_sequence);
+                }
+            }
+            let batch: Vec<&[u8]> = indices.iter().map(|&i| records[i].as_slice()).collect();
+            for (&index, result) in indices
+                .iter()
+                .zip(verifier.verify_each(&batch, now, &mut rng))
+            {
+                let outcome = &mut outcomes[index];
+                // Staleness is per game module, which the scr verifier's single number cannot
+                // express: a rating record older than the newest one of its module is stale.
+                let result = result.and_then(|record| match record.payload() {
+                    scr::Payload::Rating(rating) => match newest_by_module.get(&rating.game_module)
+                    {
+                        Some(&newest) if record.sequence() < newest => {
+                            Err(scr::VerifyError::Stale {
+                                sequence: record.sequence(),
+                                newest,
+                            })
+                        }
+                        _ => Ok(record),
+                    },
+                    _ => Ok(record),
+                });
+                match result {
+                    Ok(_) => outcome.valid = true,
+                    Err(error) => {
+                        self.metrics
+                            .verification_failures
+                            .with_label_values(&[error.code()])
+                            .inc();
+                        outcome.error = Some(error.code());
+                    }
+                }
+            }
+        }
+        Ok(outcomes)
+    }
+
+    /// The player's revocation table as this community keeps it.
+    async fn player_context(&self, player: &PlayerKey) -> Result<PlayerContext, AuthorityError> {
+        let mut table = RevocationTable::new(*player);
+        for (record_type, min_valid) in self.store.revocations(player).await? {
+            if let Some(record_type) = RecordType::from_byte(record_type) {
+                table.raise(record_type, min_valid);
+            }
+        }
+        Ok(PlayerContext::new(table))
+    }
+}

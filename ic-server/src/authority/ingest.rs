@@ -1,0 +1,393 @@
+//! Certified match ingestion: verify the relay's result, rate the match, issue each player a
+//! rating and a match record, all in one transaction, exactly once per match.
+
+use std::collections::BTreeMap;
+
+use ranking::description::{
+    MatchDescription, MatchEnd, MatchMode, Participant as RatedPlayer, PlayerId, PlayerRating,
+    Team, idle_periods,
+};
+use ranking::fixed::FixedRating;
+use relay_core::cmr::{
+    CertifiedMatchResult, MatchOutcome, PlayerResult as CmrResult, TrustedRelays,
+};
+use scr::payload::{Participant, PlayerResult};
+use scr::{CommunityKey, PlayerKey, RelayKey};
+use sha2::{Digest, Sha256};
+
+use super::records::{MatchFacts, PlayerLine, match_record, rating_record};
+use super::{Authority, AuthorityError, MAX_PLAN_ATTEMPTS};
+use crate::store::{Applied, IssuedRecord, MatchChange, PlayerChange, PlayerSnapshot, RatingRow};
+
+/// The result of an ingest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ingested {
+    /// The match id (SHA-256 of the certified result).
+    pub match_id: [u8; 32],
+    /// Records issued, per player.
+    pub records: Vec<IssuedRecord>,
+    /// False when the match had been applied before (nothing changed now).
+    pub newly_applied: bool,
+}
+
+impl Authority {
+    /// Ingests a certified match result.
+    pub async fn ingest(&self, bytes: &[u8], now: i64) -> Result<Ingested, AuthorityError> {
+        let result = self.ingest_inner(bytes, now).await;
+        let label = match &result {
+            Ok(ingested) if ingested.newly_applied => "accepted",
+            Ok(_) => "duplicate",
+            Err(error) => error.code(),
+        };
+        self.metrics.matches.with_label_values(&[label]).inc();
+        result
+    }
+
+    async fn ingest_inner(&self, bytes: &[u8], now: i64) -> Result<Ingested, AuthorityError> {
+        let verified = self.verify_cmr(bytes).await?;
+        let match_id = *verified.match_id().as_bytes();
+        if let Some(records) = self.store.match_records(&match_id).await? {
+            return Ok(Ingested {
+                match_id,
+                records,
+                newly_applied: false,
+            });
+        }
+        let cmr = verified.value();
+        if !self.settings.game_modules.contains(&cmr.game_module) {
+            return Err(AuthorityError::UnknownGameModule(cmr.game_module.clone()));
+        }
+        for _ in 0..MAX_PLAN_ATTEMPTS {
+            let change = self.plan_match(cmr, bytes, match_id, now).await?;
+            match self.store.apply_match(&change).await? {
+                Applied::Done => {
+                    let records: Vec<IssuedRecord> =
+                        change.players.into_iter().flat_map(|p| p.records).collect();
+                    for record in &records {
+                        self.metrics.record_issued(record.record_type);
+                    }
+                    return Ok(Ingested {
+                        match_id,
+                        records,
+                        newly_applied: true,
+                    });
+                }
+                Applied::AlreadyApplied(records) => {
+                    return Ok(Ingested {
+                        match_id,
+                        records,
+                        newly_applied: false,
+                    });
+                }
+                Applied::Conflict => continue,
+            }
+        }
+        Err(AuthorityError::Busy)
+    }
+
+    /// Accepts only results signed by a trusted relay for a key of this community.
+    async fn verify_cmr(
+        &self,
+        bytes: &[u8],
+    ) -> Result<relay_core::cmr::Verified<CertifiedMatchResult>, AuthorityError> {
+        let (claimed, _) = CertifiedMatchResult::decode_unverified(bytes)?;
+        let ours = self
+            .community
+            .chain
+            .epochs()
+            .iter()
+            .any(|epoch| epoch.key.public_key() == claimed.community_key.public_key());
+        let community: CommunityKey = if ours {
+            claimed.community_key
+        } else {
+            self.community.signing_key()
+        };
+        let mut keys: Vec<RelayKey> = vec![self.community.relay.public_key().into()];
+        keys.extend(self.settings.trusted_relays.iter().copied());
+        keys.extend(
+            self.store
+                .trusted_relays()
+                .await?
+                .into_iter()
+                .map(|(key, _)| key),
+        );
+        let trusted = TrustedRelays::new(keys)?;
+        Ok(trusted.verify(bytes, &community)?)
+    }
+
+    async fn plan_match(
+        &self,
+        cmr: &CertifiedMatchResult,
+        bytes: &[u8],
+        match_id: [u8; 32],
+        now: i64,
+    ) -> Result<MatchChange, AuthorityError> {
+        let keys: Vec<PlayerKey> = cmr.players.iter().map(|p| p.key).collect();
+        let snapshots = self.store.snapshots(&keys, &cmr.game_module).await?;
+        let mut players = Vec::with_capacity(keys.len());
+        for (key, snapshot) in keys.iter().zip(snapshots) {
+            players.push(snapshot.ok_or(AuthorityError::UnregisteredPlayer(*key))?);
+        }
+        let played_at = cmr.ended_at_us.div_euclid(1_000_000);
+        let participants_hash = participants_hash(&keys);
+        let rated = !matches!(
+            cmr.outcome,
+            MatchOutcome::Remade | MatchOutcome::DesyncTerminated { .. }
+        );
+        let mut change = MatchChange {
+            match_id,
+            cmr: bytes.to_vec(),
+            participants_hash,
+            played_at,
+            accepted_at: now,
+            rated,
+            players: Vec::new(),
+        };
+        if !rated {
+            // Remade and desync-terminated matches are recorded (so a resubmission is a
+            // duplicate) but change no rating and issue no record.
+            return Ok(change);
+        }
+
+        let window = i64::from(self.rating.information.rematch_window_secs);
+        let prior_meetings = self
+            .store
+            .count_meetings(&participants_hash, played_at.saturating_sub(window))
+            .await?;
+        let description = self.describe(cmr, &players, played_at, prior_meetings)?;
+        let updated = self
+            .provider
+            .update_ratings(&description)
+            .map_err(|error| AuthorityError::InvalidMatch(error.to_string()))?;
+        let updated: BTreeMap<PlayerId, PlayerRating> =
+            updated.into_iter().map(|r| (r.player_id, r)).collect();
+
+        let participants: Vec<Participant> = cmr
+            .players
+            .iter()
+            .map(|p| {
+                Ok(Participant {
+                    player_key: p.key,
+                    team: p.team.0,
+                    result: record_result(p.result)?,
+                })
+            })
+            .collect::<Result<_, AuthorityError>>()?;
+        let facts = MatchFacts {
+            match_id,
+            game_module: &cmr.game_module,
+            map_name: &cmr.map_name,
+            played_at,
+            duration_ticks: cmr.final_tick,
+            relay_key: cmr.relay_key,
+            participants: &participants,
+        };
+        for (cmr_player, snapshot) in cmr.players.iter().zip(&players) {
+            let key = cmr_player.key;
+            let new = updated.get(&PlayerId(*key.as_bytes())).ok_or_else(|| {
+                AuthorityError::InvalidMatch(format!("no rating update for {key}"))
+            })?;
+            let result = record_result(cmr_player.result)?;
+            let before = self.current_rating(snapshot, &cmr.game_module);
+            let rating_sequence = snapshot.last_sequence + 1;
+            let row = RatingRow {
+                game_module: cmr.game_module.clone(),
+                algorithm_id: self.provider.algorithm_id().to_owned(),
+                rating: new.rating.rating,
+                deviation: new.rating.deviation,
+                volatility: new.rating.volatility,
+                games_played: before.games_played.saturating_add(1),
+                wins: before.wins + u32::from(result == PlayerResult::Win),
+                losses: before.losses
+                    + u32::from(matches!(
+                        result,
+                        PlayerResult::Loss | PlayerResult::Abandoned
+                    )),
+                draws: before.draws + u32::from(result == PlayerResult::Draw),
+                streak: next_streak(before.streak, result),
+                last_played_at: Some(played_at),
+                rating_sequence,
+                rating_expires_at: now.saturating_add(self.rating_validity_secs()),
+            };
+            let rating = rating_record(&self.community.signing, key, &row, now)?;
+            let matched = match_record(
+                &self.community.signing,
+                key,
+                &facts,
+                PlayerLine {
+                    result,
+                    rating_before: before.rating,
+                    rating_after: row.rating,
+                },
+                rating_sequence + 1,
+                now,
+            )?;
+            let opponents = cmr
+                .players
+                .iter()
+                .filter(|other| other.team != cmr_player.team)
+                .map(|other| other.key)
+                .collect();
+            change.players.push(PlayerChange {
+                player_key: key,
+                expected_last_sequence: snapshot.last_sequence,
+                new_last_sequence: rating_sequence + 1,
+                ratings: vec![row],
+                records: vec![rating, matched],
+                opponents,
+                revocation: None,
+            });
+        }
+        Ok(change)
+    }
+
+    /// The player's rating row in `module`, or the provider's initial rating if none exists.
+    fn current_rating(&self, snapshot: &PlayerSnapshot, module: &str) -> RatingRow {
+        snapshot.rating.clone().unwrap_or_else(|| {
+            let initial = self
+                .provider
+                .initial_rating(PlayerId(*snapshot.player_key.as_bytes()));
+            RatingRow {
+                game_module: module.to_owned(),
+                algorithm_id: self.provider.algorithm_id().to_owned(),
+                rating: initial.rating.rating,
+                deviation: initial.rating.deviation,
+                volatility: initial.rating.volatility,
+                games_played: 0,
+                wins: 0,
+                losses: 0,
+                draws: 0,
+                streak: 0,
+                last_played_at: None,
+                rating_sequence: 0,
+                rating_expires_at: 0,
+            }
+        })
+    }
+
+    /// Maps the certified result onto the ranking crate's neutral match description.
+    fn describe(
+        &self,
+        cmr: &CertifiedMatchResult,
+        players: &[PlayerSnapshot],
+        played_at: i64,
+        prior_meetings: u32,
+    ) -> Result<MatchDescription, AuthorityError> {
+        let period = self.rating.glicko2.inactivity_period_secs;
+        let mut teams: BTreeMap<u8, Team> = BTreeMap::new();
+        for (cmr_player, snapshot) in cmr.players.iter().zip(players) {
+            let row = self.current_rating(snapshot, &cmr.game_module);
+            let placement = match cmr_player.result {
+                CmrResult::Win | CmrResult::Draw => 1,
+                _ => 2,
+            };
+            let team = teams.entry(cmr_player.team.0).or_insert_with(|| Team {
+                players: Vec::new(),
+                placement,
+            });
+            // A team places by its best member: one winner makes the team a winner even if a
+            // teammate was dropped.
+            team.placement = team.placement.min(placement);
+            team.players.push(RatedPlayer {
+                rating: PlayerRating {
+                    player_id: PlayerId(*cmr_player.key.as_bytes()),
+                    rating: FixedRating {
+                        rating: row.rating,
+                        deviation: row.deviation,
+                        volatility: row.volatility,
+                    },
+                    games_played: row.games_played,
+                },
+                idle_periods: row
+                    .last_played_at
+                    .map_or(0, |last| idle_periods(last, played_at, period)),
+            });
+        }
+        let end = match cmr.outcome {
+            MatchOutcome::Abandoned { leaver } => {
+                let key = cmr
+                    .players
+                    .iter()
+                    .find(|p| p.slot == leaver)
+                    .map(|p| p.key)
+                    .ok_or_else(|| AuthorityError::InvalidMatch("leaver is not a player".into()))?;
+                MatchEnd::Abandoned {
+                    leaver: PlayerId(*key.as_bytes()),
+                }
+            }
+            _ => MatchEnd::Completed,
+        };
+        let tick_rate = u32::try_from(1_000_000 / u64::from(cmr.tick_interval_us.max(1)))
+            .unwrap_or(u32::MAX)
+            .max(1);
+        Ok(MatchDescription {
+            teams: teams.into_values().collect(),
+            end,
+            mode: if cmr.ranked {
+                MatchMode::Ranked
+            } else {
+                MatchMode::Casual
+            },
+            duration_ticks: cmr.final_tick,
+            tick_rate,
+            prior_meetings,
+            external_weight: ranking::information::FULL,
+        })
+    }
+}
+
+/// SHA-256 over the sorted participant keys: the same players give the same hash.
+fn participants_hash(keys: &[PlayerKey]) -> [u8; 32] {
+    let mut sorted: Vec<&PlayerKey> = keys.iter().collect();
+    sorted.sort();
+    let mut hasher = Sha256::new();
+    for key in sorted {
+        hasher.update(key.as_bytes());
+    }
+    hasher.finalize().into()
+}
+
+/// The match record's result for a player of a rated match.
+fn record_result(result: CmrResult) -> Result<PlayerResult, AuthorityError> {
+    match result {
+        CmrResult::Win => Ok(PlayerResult::Win),
+        CmrResult::Loss => Ok(PlayerResult::Loss),
+        CmrResult::Draw => Ok(PlayerResult::Draw),
+        // Dropped for a desync of its own making: for the record, the player left the match.
+        CmrResult::Abandoned | CmrResult::DroppedForDesync => Ok(PlayerResult::Abandoned),
+        CmrResult::NoResult => Err(AuthorityError::InvalidMatch(
+            "a player of a rated match has no result".into(),
+        )),
+    }
+}
+
+fn next_streak(streak: i16, result: PlayerResult) -> i16 {
+    match result {
+        PlayerResult::Win => streak.max(0).saturating_add(1),
+        PlayerResult::Loss | PlayerResult::Abandoned => streak.min(0).saturating_sub(1),
+        PlayerResult::Draw => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streaks_continue_and_reset() {
+        assert_eq!(next_streak(2, PlayerResult::Win), 3);
+        assert_eq!(next_streak(-2, PlayerResult::Win), 1);
+        assert_eq!(next_streak(2, PlayerResult::Loss), -1);
+        assert_eq!(next_streak(-3, PlayerResult::Abandoned), -4);
+        assert_eq!(next_streak(5, PlayerResult::Draw), 0);
+        assert_eq!(next_streak(i16::MAX, PlayerResult::Win), i16::MAX);
+    }
+
+    #[test]
+    fn participants_hash_ignores_order() {
+        let a = PlayerKey::from_bytes([1; 32]);
+        let b = PlayerKey::from_bytes([2; 32]);
+        assert_eq!(participants_hash(&[a, b]), participants_hash(&[b, a]));
+        assert_ne!(participants_hash(&[a, b]), participants_hash(&[a]));
+    }
+}

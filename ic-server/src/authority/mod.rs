@@ -1,0 +1,130 @@
+//! The ranking authority: registers players, turns relay-certified results into rating and
+//! match records, refreshes and revokes them. Transport-free: HTTP and the CLI call in here.
+
+mod credentials;
+mod ingest;
+mod players;
+mod records;
+
+pub use credentials::VerifyOutcome;
+pub use ingest::Ingested;
+
+use std::sync::Arc;
+
+use ranking::provider::RankingProvider;
+use scr::PlayerKey;
+
+use crate::community::Community;
+use crate::config::{RankingAuthorityConfig, RegistrationPolicy};
+use crate::metrics::Metrics;
+use crate::store::{Store, StoreError};
+
+/// How often a change is re-planned when concurrent writers moved a player's sequence.
+const MAX_PLAN_ATTEMPTS: usize = 32;
+
+/// Why the authority refused or failed a request. `code()` is the API's error code.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthorityError {
+    /// The certified result is malformed, untrusted, for another community or badly signed.
+    #[error("certified match result rejected: {0}")]
+    Cmr(#[from] relay_core::cmr::CmrError),
+    /// A player of the match never registered here.
+    #[error("player {0} is not registered in this community")]
+    UnregisteredPlayer(PlayerKey),
+    /// The match is for a game module this community does not rate.
+    #[error("game module {0:?} is not rated by this community")]
+    UnknownGameModule(String),
+    /// The match cannot be rated (for example a player without a result).
+    #[error("match cannot be rated: {0}")]
+    InvalidMatch(String),
+    /// The key is already registered.
+    #[error("this key is already registered")]
+    AlreadyRegistered,
+    /// The key is not registered.
+    #[error("this key is not registered")]
+    NotRegistered,
+    /// Registration needs a valid invite code.
+    #[error("registration needs a valid invite code")]
+    InviteRequired,
+    /// Too many registrations from this address today.
+    #[error("too many registrations from this address today")]
+    RegistrationLimit,
+    /// Concurrent changes kept moving the player's sequence.
+    #[error("too many concurrent changes for these players, try again")]
+    Busy,
+    /// A record could not be built (a bug or a bad configuration value).
+    #[error("record could not be built: {0}")]
+    Encode(#[from] scr::EncodeError),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AuthorityError {
+    /// The snake_case error code of the HTTP API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Cmr(error) => error.code(),
+            Self::UnregisteredPlayer(_) => "unregistered_player",
+            Self::UnknownGameModule(_) => "unknown_game_module",
+            Self::InvalidMatch(_) => "invalid_match",
+            Self::AlreadyRegistered => "already_registered",
+            Self::NotRegistered => "not_registered",
+            Self::InviteRequired => "invite_required",
+            Self::RegistrationLimit => "registration_limit",
+            Self::Busy => "busy",
+            Self::Encode(_) => "internal",
+            Self::Store(_) => "storage_unavailable",
+        }
+    }
+}
+
+/// The ranking authority of one community.
+pub struct Authority {
+    store: Arc<dyn Store>,
+    community: Arc<Community>,
+    provider: Box<dyn RankingProvider>,
+    settings: RankingAuthorityConfig,
+    rating: ranking::config::RankingConfig,
+    metrics: Arc<Metrics>,
+}
+
+impl Authority {
+    /// Wires the authority; fails if the rating configuration names no known algorithm.
+    pub fn new(
+        store: Arc<dyn Store>,
+        community: Arc<Community>,
+        settings: RankingAuthorityConfig,
+        rating: ranking::config::RankingConfig,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, ranking::error::ConfigError> {
+        let provider = ranking::provider::provider_for(&rating)?;
+        Ok(Self {
+            store,
+            community,
+            provider,
+            settings,
+            rating,
+            metrics,
+        })
+    }
+
+    /// The community this authority signs for.
+    pub fn community(&self) -> &Community {
+        &self.community
+    }
+
+    /// Whether `code` opens registration under the configured policy.
+    fn registration_allowed(&self, code: Option<&str>) -> bool {
+        match self.settings.registration {
+            RegistrationPolicy::Open => true,
+            RegistrationPolicy::Invite => {
+                code.is_some_and(|code| self.settings.invite_codes.iter().any(|c| c == code))
+            }
+        }
+    }
+
+    fn rating_validity_secs(&self) -> i64 {
+        i64::from(self.settings.rating_validity_days) * 86_400
+    }
+}

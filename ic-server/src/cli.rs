@@ -1,0 +1,421 @@
+//! The operator's command line: `run` (default), `init`, `config`, `keys`, `players`, `relays`,
+//! `roles`, `scr`. Each command is a thin call into the library; errors surface via anyhow.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use scr::payload::RevocationReason;
+use scr::{PlayerKey, PublicKey, RecordType, RelayKey};
+
+use crate::clock::unix_now;
+use crate::config::{self, LoadedConfig};
+use crate::data_dir::{DataDir, read_key_file};
+use crate::store::Role;
+
+/// ic-server: a self-hostable community server.
+#[derive(Parser, Debug)]
+#[command(name = "ic-server", version, about)]
+pub struct Cli {
+    /// Data directory (config, keys, database).
+    #[arg(long, env = "IC_DATA_DIR", default_value = "ic-data", global = true)]
+    pub data_dir: PathBuf,
+    /// Config file (default: <data-dir>/ic-server.toml).
+    #[arg(long, env = "IC_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// What to do (default: run).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Operator commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve (initializing the data directory first if needed).
+    Run {
+        /// Listen address, overriding `http.listen`.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Create the data directory, config and keys (keeps existing ones).
+    Init,
+    /// Check or print the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Show or rotate the community keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Act on players.
+    #[command(subcommand)]
+    Players(PlayersCommand),
+    /// Manage trusted relay keys.
+    #[command(subcommand)]
+    Relays(RelaysCommand),
+    /// Manage staff roles.
+    #[command(subcommand)]
+    Roles(RolesCommand),
+    /// Signed credential record tools.
+    #[command(subcommand)]
+    Scr(ScrCommand),
+}
+
+/// `config` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Load and validate; print warnings; exit non-zero on errors.
+    Validate,
+    /// Print the effective configuration and where each value came from.
+    Show,
+}
+
+/// `keys` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Print the public keys and fingerprints.
+    Show,
+    /// Voluntary rotation: new signing key, old one valid 30 more days. Restart the server after.
+    Rotate,
+    /// Emergency rotation with the offline recovery key: the old key is cut off now.
+    EmergencyRotate {
+        /// The recovery key file written by `init`.
+        #[arg(long)]
+        recovery_key: PathBuf,
+    },
+}
+
+/// A revocable record type.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum RevocableType {
+    /// Rating records.
+    Rating,
+    /// Match records.
+    Match,
+    /// Achievement records.
+    Achievement,
+}
+
+/// Why records are revoked.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum Reason {
+    /// Cheating.
+    Cheating,
+    /// The player's key was compromised.
+    KeyCompromise,
+    /// Moderator action.
+    ModeratorAction,
+    /// Anything else.
+    Other,
+}
+
+/// `players` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum PlayersCommand {
+    /// Revoke every record of one type issued to a player so far.
+    Revoke {
+        /// The player's key (`ed25519:<hex>`).
+        key: PlayerKey,
+        /// Which records.
+        #[arg(long, value_enum)]
+        record_type: RevocableType,
+        /// Why.
+        #[arg(long, value_enum, default_value = "moderator-action")]
+        reason: Reason,
+    },
+}
+
+/// `relays` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum RelaysCommand {
+    /// Accept certified results signed by this relay key.
+    Trust {
+        /// Relay key (`ed25519:<hex>`).
+        key: RelayKey,
+        /// A note for `list`.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Stop accepting results from this relay key.
+    Untrust {
+        /// Relay key.
+        key: RelayKey,
+    },
+    /// List trusted relay keys (own, config, CLI).
+    List,
+}
+
+/// `roles` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum RolesCommand {
+    /// Grant a role (admin, moderator, reviewer).
+    Grant {
+        /// Principal key.
+        key: PublicKey,
+        /// Role.
+        role: Role,
+    },
+    /// Revoke a role.
+    Revoke {
+        /// Principal key.
+        key: PublicKey,
+        /// Role.
+        role: Role,
+    },
+    /// List role grants.
+    List,
+}
+
+/// `scr` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum ScrCommand {
+    /// Print a raw record file as JSON.
+    Inspect {
+        /// Record file or `-`.
+        file: PathBuf,
+    },
+}
+
+impl Cli {
+    fn config_file(&self) -> PathBuf {
+        self.config
+            .clone()
+            .unwrap_or_else(|| DataDir::new(&self.data_dir).config_file())
+    }
+}
+
+/// Loads the configuration with the process environment, printing warnings to stderr.
+pub fn load_config(file: &Path) -> anyhow::Result<LoadedConfig> {
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let loaded = config::load(Some(file), &env)?;
+    for warning in &loaded.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(loaded)
+}
+
+/// Runs the command line.
+pub async fn main(cli: Cli) -> anyhow::Result<()> {
+    let data = DataDir::new(&cli.data_dir);
+    let config_file = cli.config_file();
+    match cli
+        .command
+        .as_ref()
+        .unwrap_or(&Command::Run { listen: None })
+    {
+        Command::Run { listen } => {
+            init(&data, false)?;
+            let loaded = load_config(&config_file)?;
+            crate::logging::init(&loaded.config.logging);
+            crate::server::run(&data, &config_file, loaded, *listen).await
+        }
+        Command::Init => init(&data, true),
+        Command::Config(ConfigCommand::Validate) => {
+            let loaded = load_config(&config_file)?;
+            println!(
+                "configuration is valid ({} warning{})",
+                loaded.warnings.len(),
+                if loaded.warnings.len() == 1 { "" } else { "s" }
+            );
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Show) => {
+            print!("{}", load_config(&config_file)?.render_with_sources());
+            Ok(())
+        }
+        Command::Keys(command) => keys(&data, &config_file, command).await,
+        Command::Players(PlayersCommand::Revoke {
+            key,
+            record_type,
+            reason,
+        }) => {
+            let config = load_config(&config_file)?.config;
+            let services = crate::server::open(&data, &config).await?;
+            let authority = services
+                .state
+                .authority
+                .clone()
+                .context("the ranking capability is disabled")?;
+            let target = match record_type {
+                RevocableType::Rating => RecordType::Rating,
+                RevocableType::Match => RecordType::Match,
+                RevocableType::Achievement => RecordType::Achievement,
+            };
+            let reason = match reason {
+                Reason::Cheating => RevocationReason::Cheating,
+                Reason::KeyCompromise => RevocationReason::KeyCompromise,
+                Reason::ModeratorAction => RevocationReason::ModeratorAction,
+                Reason::Other => RevocationReason::Other,
+            };
+            let record = authority.revoke(key, target, reason, unix_now()).await?;
+            services.store.close().await?;
+            println!(
+                "revoked {target} records of {key} below sequence {}",
+                record.sequence
+            );
+            Ok(())
+        }
+        Command::Relays(command) => relays(&data, &config_file, command).await,
+        Command::Roles(command) => roles(&data, &config_file, command).await,
+        Command::Scr(ScrCommand::Inspect { file }) => {
+            let bytes = if file.as_os_str() == "-" {
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)?;
+                bytes
+            } else {
+                std::fs::read(file).with_context(|| format!("reading {}", file.display()))?
+            };
+            let record = scr::Record::decode(&bytes)?;
+            println!("{}", record.to_json());
+            Ok(())
+        }
+    }
+}
+
+fn init(data: &DataDir, verbose: bool) -> anyhow::Result<()> {
+    let report = data.init(&mut rand::rngs::OsRng)?;
+    if report.wrote_config || verbose {
+        println!(
+            "data directory {} ({})",
+            data.root().display(),
+            if report.wrote_config {
+                "config written"
+            } else {
+                "config kept"
+            }
+        );
+    }
+    if let Some(recovery) = report.recovery_key_file {
+        eprintln!(
+            "WARNING: the community RECOVERY KEY was written to {}.\n\
+             Move it offline now (password manager, USB stick, paper) and delete it here.\n\
+             It is the only way to recover from a stolen signing key; the server keeps only its public half.",
+            recovery.display()
+        );
+    } else if verbose {
+        println!("keys already exist; nothing overwritten");
+    }
+    Ok(())
+}
+
+async fn open_store(
+    data: &DataDir,
+    config_file: &Path,
+) -> anyhow::Result<(crate::store::SqliteStore, crate::config::Config)> {
+    let config = load_config(config_file)?.config;
+    let store =
+        crate::store::SqliteStore::open(&data.database_file(&config.storage.sqlite_path)).await?;
+    Ok((store, config))
+}
+
+async fn keys(data: &DataDir, config_file: &Path, command: &KeysCommand) -> anyhow::Result<()> {
+    use crate::store::Store;
+    let (store, _) = open_store(data, config_file).await?;
+    match command {
+        KeysCommand::Show => {
+            let keys = data.keys()?;
+            let signing = keys.signing.public_key();
+            let relay = keys.relay.public_key();
+            println!(
+                "signing key:  {signing}  fingerprint {}",
+                signing.fingerprint()
+            );
+            println!(
+                "recovery key: {}  fingerprint {}",
+                keys.recovery,
+                keys.recovery.fingerprint()
+            );
+            println!("relay key:    {relay}  fingerprint {}", relay.fingerprint());
+            println!("rotations:    {}", store.rotations().await?.len());
+        }
+        KeysCommand::Rotate => {
+            let record =
+                crate::keys::rotate(data, &store, None, &mut rand::rngs::OsRng, unix_now()).await?;
+            println!(
+                "rotated: rotation {} (old key valid 30 more days); restart the server",
+                record.sequence()
+            );
+        }
+        KeysCommand::EmergencyRotate { recovery_key } => {
+            let recovery = read_key_file(recovery_key)?;
+            let record = crate::keys::rotate(
+                data,
+                &store,
+                Some(&recovery),
+                &mut rand::rngs::OsRng,
+                unix_now(),
+            )
+            .await?;
+            println!(
+                "emergency rotation {} done: the old key is no longer valid; restart the server",
+                record.sequence()
+            );
+        }
+    }
+    store.close().await?;
+    Ok(())
+}
+
+async fn relays(data: &DataDir, config_file: &Path, command: &RelaysCommand) -> anyhow::Result<()> {
+    use crate::store::Store;
+    let (store, config) = open_store(data, config_file).await?;
+    match command {
+        RelaysCommand::Trust { key, label } => {
+            if !store.trust_relay(key, label, unix_now()).await? {
+                println!("{key} was already trusted");
+            } else {
+                println!("trusting {key}");
+            }
+        }
+        RelaysCommand::Untrust { key } => {
+            if !store.untrust_relay(key).await? {
+                store.close().await?;
+                bail!("{key} was not trusted through the CLI");
+            }
+            println!("no longer trusting {key}");
+        }
+        RelaysCommand::List => {
+            let own = RelayKey::from(data.keys()?.relay.public_key());
+            println!("{own}  own relay key");
+            for key in &config.ranking.trusted_relays {
+                println!("{key}  config ranking.trusted_relays");
+            }
+            for (key, label) in store.trusted_relays().await? {
+                println!("{key}  cli {label}");
+            }
+        }
+    }
+    store.close().await?;
+    Ok(())
+}
+
+async fn roles(data: &DataDir, config_file: &Path, command: &RolesCommand) -> anyhow::Result<()> {
+    use crate::store::Store;
+    let (store, config) = open_store(data, config_file).await?;
+    match command {
+        RolesCommand::Grant { key, role } => {
+            let granted = store.grant_role(key, *role, unix_now()).await?;
+            println!(
+                "{key} {} {}",
+                if granted { "now has" } else { "already had" },
+                role.name()
+            );
+        }
+        RolesCommand::Revoke { key, role } => {
+            if !store.revoke_role(key, *role).await? {
+                store.close().await?;
+                bail!("{key} does not have the {} role", role.name());
+            }
+            println!("{key} no longer has {}", role.name());
+        }
+        RolesCommand::List => {
+            for key in &config.auth.admins {
+                println!("{key}  admin  (config auth.admins)");
+            }
+            for (key, role) in store.all_roles().await? {
+                println!("{key}  {}", role.name());
+            }
+        }
+    }
+    store.close().await?;
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! The commented `ic-server.toml` written on first run.
+//! Every value shown is the default; a test checks that the file loads to `Config::default()`.
+
+/// The first-run configuration file.
+pub const TEMPLATE: &str = r#"# ic-server configuration. Every value below is the default; change what you need.
+# Environment variables override this file: IC_<SECTION>_<KEY>, e.g. IC_HTTP_LISTEN="0.0.0.0:8080".
+# `ic-server config show` prints the effective values and where each came from.
+
+[community]
+# Display name shown to players (1-64 characters).
+name = "My Community"
+# Public base URL players use to reach this server.
+url = "http://127.0.0.1:19710"
+
+[capabilities]
+# minimal = relay; community = relay, ranking, matchmaking; competitive = all four.
+preset = "community"
+# Override single capabilities:
+# relay = true
+# ranking = true
+# matchmaking = true
+# moderation = false
+
+[http]
+# API, health and metrics on one port.
+listen = "0.0.0.0:19710"
+# Largest request body in bytes (1 KiB - 16 MiB).
+max_body_bytes = 65536
+# Time limit for one request, seconds (1-300).
+request_timeout_secs = 10
+# Requests per minute per IP on authentication and write routes.
+rate_limit_per_minute = 120
+# Seconds in-flight requests get to finish on shutdown.
+shutdown_grace_secs = 10
+
+[storage]
+# SQLite database, relative to the data directory.
+sqlite_path = "ic-server.db"
+
+[auth]
+# Seconds a login challenge may be answered (5-600).
+challenge_ttl_secs = 60
+# Seconds a login token stays valid (60-86400).
+token_ttl_secs = 3600
+# Keys with the admin role.
+admins = []
+
+[ranking]
+# Game modules rated here; new players get a 1500 +/- 350 rating record for each.
+game_modules = ["ra"]
+# "open" or "invite".
+registration = "open"
+# Codes accepted when registration = "invite".
+invite_codes = []
+# New registrations per IP address per day.
+registrations_per_ip_per_day = 3
+# Days a rating record stays valid before the player refreshes it.
+rating_validity_days = 7
+# Refresh re-issues a rating record this many seconds before it expires.
+refresh_window_secs = 86400
+# Relay keys trusted besides this server's own ("ed25519:<hex>"); see also `ic-server relays trust`.
+trusted_relays = []
+# Largest accepted certified match result, bytes.
+max_match_bytes = 16384
+
+[rating]
+# glicko2 (default), elo or weng-lin. Every parameter is described in docs/ranking.md.
+algorithm = "glicko2"
+
+[logging]
+# "human" or "json".
+format = "human"
+# Filter, e.g. "info" or "ic_server=debug,info".
+level = "info"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Config, load};
+
+    #[test]
+    fn template_loads_to_the_defaults_without_warnings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ic-server.toml");
+        std::fs::write(&path, super::TEMPLATE).unwrap();
+        let loaded = load(Some(&path), &[]).unwrap();
+        assert_eq!(loaded.config, Config::default());
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    }
+}

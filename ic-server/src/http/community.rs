@@ -1,0 +1,36 @@
+//! `GET /.well-known/ic-community`: what a player pins when joining.
+
+use axum::Json;
+use axum::extract::State;
+use base64::Engine;
+use serde_json::{Value, json};
+
+use super::AppState;
+
+/// Version of the HTTP API described by `/openapi.json`.
+pub const API_VERSION: u32 = 1;
+
+/// The community document.
+pub async fn document(State(state): State<AppState>) -> Json<Value> {
+    let community = &state.community;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let capabilities: Vec<&str> = state
+        .config
+        .capabilities
+        .enabled_list()
+        .into_iter()
+        .map(|c| c.name())
+        .collect();
+    Json(json!({
+        "name": community.name,
+        "url": community.url,
+        "signing_key": community.signing_key().to_string(),
+        "recovery_key": community.recovery.to_string(),
+        "fingerprint": community.signing_key().fingerprint().to_string(),
+        "recovery_fingerprint": community.recovery.fingerprint().to_string(),
+        "relay_key": community.relay.public_key().to_string(),
+        "capabilities": capabilities,
+        "rotations": community.rotations.iter().map(|r| b64.encode(r)).collect::<Vec<_>>(),
+        "api_version": API_VERSION,
+    }))
+}

@@ -1,0 +1,136 @@
+//! The API's error body, `{"error": "<code>", "message": "<text>"}`, and the mapping of every
+//! domain and extractor error onto a fitting status code.
+
+use axum::Json;
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::auth::AuthError;
+use crate::authority::AuthorityError;
+
+/// An error answer of the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// snake_case code.
+    pub code: &'static str,
+    /// Human text.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with its status, code and message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// 400 with `code`.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// 401: no or an invalid bearer token.
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a valid bearer token is required (POST /v1/auth/challenge, then /v1/auth/token)",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Json(json!({ "error": self.code, "message": self.message }));
+        (self.status, body).into_response()
+    }
+}
+
+impl From<AuthorityError> for ApiError {
+    fn from(error: AuthorityError) -> Self {
+        use relay_core::cmr::CmrError;
+        let status = match &error {
+            AuthorityError::Cmr(CmrError::UntrustedRelay | CmrError::WrongCommunity) => {
+                StatusCode::FORBIDDEN
+            }
+            AuthorityError::Cmr(CmrError::Signature(_)) => StatusCode::FORBIDDEN,
+            AuthorityError::Cmr(_) => StatusCode::BAD_REQUEST,
+            AuthorityError::UnregisteredPlayer(_)
+            | AuthorityError::UnknownGameModule(_)
+            | AuthorityError::InvalidMatch(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AuthorityError::AlreadyRegistered => StatusCode::CONFLICT,
+            AuthorityError::NotRegistered => StatusCode::NOT_FOUND,
+            AuthorityError::InviteRequired => StatusCode::FORBIDDEN,
+            AuthorityError::RegistrationLimit => StatusCode::TOO_MANY_REQUESTS,
+            AuthorityError::Busy | AuthorityError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AuthorityError::Encode(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status.is_server_error() {
+            tracing::error!(error = %error, "request failed");
+        }
+        Self::new(status, error.code(), error.to_string())
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::WeakKey => Self::bad_request("weak_key", error.to_string()),
+            AuthError::BadSignature => {
+                Self::new(StatusCode::UNAUTHORIZED, "bad_signature", error.to_string())
+            }
+            AuthError::InvalidChallenge => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_challenge",
+                error.to_string(),
+            ),
+            AuthError::Store(store) => {
+                tracing::error!(error = %store, "authentication storage failed");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    store.to_string(),
+                )
+            }
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        let status = rejection.status();
+        let code = match rejection {
+            JsonRejection::MissingJsonContentType(_) => "unsupported_media_type",
+            JsonRejection::BytesRejection(_) if status == StatusCode::PAYLOAD_TOO_LARGE => {
+                "body_too_large"
+            }
+            _ => "invalid_json",
+        };
+        Self::new(status, code, rejection.body_text())
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> Self {
+        let status = rejection.status();
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "body_too_large"
+        } else {
+            "invalid_body"
+        };
+        Self::new(status, code, rejection.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::bad_request("invalid_query", rejection.body_text())
+    }
+}

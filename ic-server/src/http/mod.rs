@@ -1,0 +1,366 @@
+//! The HTTP API: one route table that builds both the router and `/openapi.json`, JSON errors
+//! for everything, and the middleware (metrics, rate limits, body limits, timeouts).
+
+mod auth_routes;
+mod community;
+mod credentials;
+mod error;
+mod extract;
+mod matches;
+mod openapi;
+mod ops;
+mod players;
+
+pub use community::API_VERSION;
+pub use error::ApiError;
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::auth::Auth;
+use crate::authority::Authority;
+use crate::community::Community;
+use crate::config::{Capability, Config};
+use crate::metrics::Metrics;
+use crate::store::Store;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// Effective configuration.
+    pub config: Arc<Config>,
+    /// Keys and chain.
+    pub community: Arc<Community>,
+    /// Database.
+    pub store: Arc<dyn Store>,
+    /// Authentication.
+    pub auth: Arc<Auth>,
+    /// Ranking authority, when the capability is enabled.
+    pub authority: Option<Arc<Authority>>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// False while starting and draining.
+    pub ready: Arc<AtomicBool>,
+    /// Per-IP limiter of authentication and write routes.
+    pub limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+impl AppState {
+    /// The ranking authority, or the capability-disabled error.
+    pub fn authority(&self) -> Result<&Authority, ApiError> {
+        self.authority
+            .as_deref()
+            .ok_or_else(|| capability_disabled_error(Capability::Ranking))
+    }
+
+    /// A per-IP limiter allowing `per_minute` requests a minute (bursts up to that).
+    pub fn limiter(per_minute: u32) -> Arc<DefaultKeyedRateLimiter<IpAddr>> {
+        let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+        Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute)))
+    }
+}
+
+/// One route of the API.
+pub struct Route {
+    /// HTTP method.
+    pub method: Method,
+    /// Path template (axum syntax, `{name}` for parameters).
+    pub path: &'static str,
+    /// The capability that serves it; `None` for routes every server has.
+    pub capability: Option<Capability>,
+    /// Whether it is rate limited per IP (authentication and writes).
+    pub limited: bool,
+    /// Whether it needs a bearer token.
+    pub authenticated: bool,
+    /// One line for the OpenAPI document.
+    pub summary: &'static str,
+}
+
+const fn route(
+    method: Method,
+    path: &'static str,
+    capability: Option<Capability>,
+    limited: bool,
+    authenticated: bool,
+    summary: &'static str,
+) -> Route {
+    Route {
+        method,
+        path,
+        capability,
+        limited,
+        authenticated,
+        summary,
+    }
+}
+
+/// Every route the server can serve.
+pub fn routes() -> Vec<Route> {
+    use Capability::Ranking;
+    vec![
+        route(
+            Method::GET,
+            "/.well-known/ic-community",
+            None,
+            false,
+            false,
+            "The community document players pin",
+        ),
+        route(Method::GET, "/health", None, false, false, "Liveness"),
+        route(
+            Method::GET,
+            "/healthz",
+            None,
+            false,
+            false,
+            "Liveness (alias)",
+        ),
+        route(
+            Method::GET,
+            "/ready",
+            None,
+            false,
+            false,
+            "Readiness: database open and not draining",
+        ),
+        route(
+            Method::GET,
+            "/readyz",
+            None,
+            false,
+            false,
+            "Readiness (alias)",
+        ),
+        route(
+            Method::GET,
+            "/metrics",
+            None,
+            false,
+            false,
+            "Prometheus metrics",
+        ),
+        route(
+            Method::GET,
+            "/openapi.json",
+            None,
+            false,
+            false,
+            "This document",
+        ),
+        route(
+            Method::POST,
+            "/v1/auth/challenge",
+            None,
+            true,
+            false,
+            "A single-use challenge for a key",
+        ),
+        route(
+            Method::POST,
+            "/v1/auth/token",
+            None,
+            true,
+            false,
+            "Exchange a signed challenge for a bearer token",
+        ),
+        route(
+            Method::POST,
+            "/v1/players",
+            Some(Ranking),
+            true,
+            true,
+            "Register the caller; returns initial rating records",
+        ),
+        route(
+            Method::GET,
+            "/v1/players/me/records",
+            Some(Ranking),
+            false,
+            true,
+            "Records issued to the caller after ?since=<sequence>",
+        ),
+        route(
+            Method::POST,
+            "/v1/players/me/refresh",
+            Some(Ranking),
+            true,
+            true,
+            "Re-issue expiring or revoked rating records",
+        ),
+        route(
+            Method::GET,
+            "/v1/players/{key}/revocations",
+            Some(Ranking),
+            false,
+            false,
+            "Revocation records of a player",
+        ),
+        route(
+            Method::GET,
+            "/v1/leaderboard",
+            Some(Ranking),
+            false,
+            false,
+            "Eligible players, best first (?module=&limit=&after=)",
+        ),
+        route(
+            Method::POST,
+            "/v1/matches",
+            Some(Ranking),
+            true,
+            false,
+            "Submit a certified match result (application/octet-stream)",
+        ),
+        route(
+            Method::POST,
+            "/v1/credentials/verify",
+            Some(Ranking),
+            true,
+            false,
+            "Verify presented records",
+        ),
+    ]
+}
+
+fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
+    Some(match (method.as_str(), path) {
+        ("GET", "/.well-known/ic-community") => get(community::document),
+        ("GET", "/health" | "/healthz") => get(ops::health),
+        ("GET", "/ready" | "/readyz") => get(ops::ready),
+        ("GET", "/metrics") => get(ops::metrics),
+        ("GET", "/openapi.json") => get(openapi::document),
+        ("POST", "/v1/auth/challenge") => post(auth_routes::challenge),
+        ("POST", "/v1/auth/token") => post(auth_routes::token),
+        ("POST", "/v1/players") => post(players::register),
+        ("GET", "/v1/players/me/records") => get(players::my_records),
+        ("POST", "/v1/players/me/refresh") => post(players::refresh),
+        ("GET", "/v1/players/{key}/revocations") => get(players::revocations),
+        ("GET", "/v1/leaderboard") => get(players::leaderboard),
+        ("POST", "/v1/matches") => post(matches::submit),
+        ("POST", "/v1/credentials/verify") => post(credentials::verify),
+        _ => return None,
+    })
+}
+
+fn capability_disabled_error(capability: Capability) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "capability_disabled",
+        format!(
+            "the {} capability is not enabled on this server",
+            capability.name()
+        ),
+    )
+}
+
+/// Builds the router for `state`: disabled capabilities answer 404 `capability_disabled`.
+pub fn router(state: AppState) -> Router {
+    let config = state.config.clone();
+    let mut open = Router::new();
+    let mut limited = Router::new();
+    for route in routes() {
+        let enabled = route
+            .capability
+            .is_none_or(|c| config.capabilities.enabled(c));
+        let method_router = if enabled {
+            match handler(&route.method, route.path) {
+                Some(handler) => handler,
+                None => continue,
+            }
+        } else {
+            let capability = route.capability.unwrap_or(Capability::Ranking);
+            axum::routing::any(move || async move { capability_disabled_error(capability) })
+        };
+        if route.limited && enabled {
+            limited = limited.route(route.path, method_router);
+        } else {
+            open = open.route(route.path, method_router);
+        }
+    }
+    let limited = limited.layer(middleware::from_fn_with_state(state.clone(), rate_limit));
+    let timeout = Duration::from_secs(config.http.request_timeout_secs);
+    open.merge(limited)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(move |request, next| {
+            with_timeout(timeout, request, next)
+        }))
+        .layer(DefaultBodyLimit::max(config.http.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_metrics,
+        ))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not accept that method",
+    )
+}
+
+async fn rate_limit(
+    State(state): State<AppState>,
+    extract::ClientIp(ip): extract::ClientIp,
+    request: Request,
+    next: Next,
+) -> Response {
+    if state.limiter.check_key(&ip).is_err() {
+        return ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests from this address, slow down",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+async fn with_timeout(limit: Duration, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "the request took too long",
+        )
+        .into_response(),
+    }
+}
+
+async fn record_metrics(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state
+        .metrics
+        .requests
+        .with_label_values(&[&route, response.status().as_str()])
+        .inc();
+    state
+        .metrics
+        .latency
+        .with_label_values(&[&route])
+        .observe(started.elapsed().as_secs_f64());
+    response
+}

@@ -1,0 +1,167 @@
+//! Player routes: register, own records, refresh, revocations, leaderboard.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::ApiError;
+use super::extract::{ApiQuery, ClientIp};
+use crate::auth::Principal;
+use crate::clock::unix_now;
+use crate::store::IssuedRecord;
+
+/// Optional body of a registration.
+#[derive(Deserialize, Default)]
+pub struct RegisterRequest {
+    invite_code: Option<String>,
+}
+
+/// Base64 of each record's bytes.
+pub(super) fn encode_records(records: &[IssuedRecord]) -> Vec<String> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    records.iter().map(|r| b64.encode(&r.bytes)).collect()
+}
+
+/// `POST /v1/players`: registers the caller.
+pub async fn register(
+    State(state): State<AppState>,
+    principal: Principal,
+    ClientIp(ip): ClientIp,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let request: RegisterRequest = if body.is_empty() {
+        RegisterRequest::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|error| ApiError::bad_request("invalid_json", error.to_string()))?
+    };
+    let authority = state.authority()?;
+    let records = authority
+        .register(
+            principal.key.into(),
+            request.invite_code.as_deref(),
+            &ip.to_string(),
+            unix_now(),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "records": encode_records(&records) })),
+    ))
+}
+
+/// Query of `GET /v1/players/me/records`.
+#[derive(Deserialize)]
+pub struct SinceQuery {
+    #[serde(default)]
+    since: u64,
+}
+
+/// `GET /v1/players/me/records?since=`: records after a sequence, and the rotations.
+pub async fn my_records(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(query): ApiQuery<SinceQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let authority = state.authority()?;
+    let records = authority
+        .records_since(&principal.key.into(), query.since)
+        .await?;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    Ok(Json(json!({
+        "records": encode_records(&records),
+        "rotations": state.community.rotations.iter().map(|r| b64.encode(r)).collect::<Vec<_>>(),
+    })))
+}
+
+/// `POST /v1/players/me/refresh`: re-issues expiring or revoked rating records.
+pub async fn refresh(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<Value>, ApiError> {
+    let authority = state.authority()?;
+    let records = authority.refresh(&principal.key.into(), unix_now()).await?;
+    Ok(Json(json!({ "records": encode_records(&records) })))
+}
+
+/// `GET /v1/players/{key}/revocations`.
+pub async fn revocations(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let key: scr::PlayerKey = key
+        .parse()
+        .map_err(|_| ApiError::bad_request("invalid_key", "key must be ed25519:<64 hex>"))?;
+    let authority = state.authority()?;
+    let records = authority.revocation_records(&key).await?;
+    Ok(Json(json!({ "records": encode_records(&records) })))
+}
+
+/// Query of `GET /v1/leaderboard`.
+#[derive(Deserialize)]
+pub struct LeaderboardQuery {
+    module: Option<String>,
+    limit: Option<u32>,
+    after: Option<String>,
+}
+
+/// `GET /v1/leaderboard?module=&limit=&after=`: eligible players, best first, paginated.
+///
+/// `after` is the `next` cursor of the previous page: `<rating>:<ed25519 key>`.
+pub async fn leaderboard(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<LeaderboardQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let authority = state.authority()?;
+    let module = query
+        .module
+        .or_else(|| state.config.ranking.game_modules.first().cloned())
+        .unwrap_or_default();
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "limit must be 1..=200",
+        ));
+    }
+    let after = query.after.as_deref().map(parse_cursor).transpose()?;
+    let rows = authority.leaderboard(&module, limit, after).await?;
+    let next = (rows.len() == limit as usize)
+        .then(|| {
+            rows.last()
+                .map(|r| format!("{}:{}", r.rating.rating, r.player_key))
+        })
+        .flatten();
+    let entries: Vec<Value> = rows
+        .iter()
+        .map(|row| {
+            json!({
+                "player_key": row.player_key.to_string(),
+                "rating": row.rating.rating,
+                "deviation": row.rating.deviation,
+                "display": authority.display_rating(&row.rating, &row.player_key),
+                "games_played": row.rating.games_played,
+                "wins": row.rating.wins,
+                "losses": row.rating.losses,
+                "draws": row.rating.draws,
+                "distinct_opponents": row.distinct_opponents,
+            })
+        })
+        .collect();
+    Ok(Json(
+        json!({ "module": module, "entries": entries, "next": next }),
+    ))
+}
+
+fn parse_cursor(text: &str) -> Result<(i64, scr::PlayerKey), ApiError> {
+    let invalid = || ApiError::bad_request("invalid_query", "after must be <rating>:<key>");
+    let (rating, key) = text.split_once(':').ok_or_else(invalid)?;
+    Ok((
+        rating.parse().map_err(|_| invalid())?,
+        key.parse().map_err(|_| invalid())?,
+    ))
+}

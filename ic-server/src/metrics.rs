@@ -1,0 +1,96 @@
+//! Prometheus metrics of the server, on one registry served at `/metrics`.
+//! Labels are bounded sets (route templates, status codes, error codes), never user input.
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
+
+/// Every metric the server exports.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    /// HTTP requests by route template and status code.
+    pub requests: IntCounterVec,
+    /// HTTP request latency by route template.
+    pub latency: HistogramVec,
+    /// Records issued by record type.
+    pub records_issued: IntCounterVec,
+    /// Certified match submissions by outcome (`accepted`, `duplicate` or an error code).
+    pub matches: IntCounterVec,
+    /// Failed credential verifications by reason code.
+    pub verification_failures: IntCounterVec,
+    /// Database operation latency by operation.
+    pub database: HistogramVec,
+}
+
+impl Metrics {
+    /// Creates and registers every metric.
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new_custom(Some("ic".into()), None)?;
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests by route and status"),
+            &["route", "status"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency"),
+            &["route"],
+        )?;
+        let records_issued = IntCounterVec::new(
+            Opts::new(
+                "records_issued_total",
+                "Signed credential records issued by type",
+            ),
+            &["record_type"],
+        )?;
+        let matches = IntCounterVec::new(
+            Opts::new("matches_total", "Certified match submissions by outcome"),
+            &["outcome"],
+        )?;
+        let verification_failures = IntCounterVec::new(
+            Opts::new(
+                "verification_failures_total",
+                "Rejected presented records by reason",
+            ),
+            &["reason"],
+        )?;
+        let database = HistogramVec::new(
+            HistogramOpts::new(
+                "database_operation_duration_seconds",
+                "Database operation latency",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+            ]),
+            &["operation"],
+        )?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(records_issued.clone()))?;
+        registry.register(Box::new(matches.clone()))?;
+        registry.register(Box::new(verification_failures.clone()))?;
+        registry.register(Box::new(database.clone()))?;
+        Ok(Self {
+            registry,
+            requests,
+            latency,
+            records_issued,
+            matches,
+            verification_failures,
+            database,
+        })
+    }
+
+    /// Counts one issued record of type byte `record_type`.
+    pub fn record_issued(&self, record_type: u8) {
+        let name = scr::RecordType::from_byte(record_type).map_or("unknown", |t| t.name());
+        self.records_issued.with_label_values(&[name]).inc();
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut buffer = Vec::new();
+        // Encoding into a Vec cannot fail for well-formed metric families.
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buffer);
+        String::from_utf8(buffer).unwrap_or_default()
+    }
+}

@@ -1,0 +1,169 @@
+//! Wires a running server from a data directory: config, keys, store, authority, HTTP; serves
+//! until SIGTERM/SIGINT, then drains and checkpoints the database.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::auth::Auth;
+use crate::authority::Authority;
+use crate::clock::unix_now;
+use crate::community::Community;
+use crate::config::{Capability, Config, LoadedConfig};
+use crate::data_dir::DataDir;
+use crate::http::{self, AppState};
+use crate::metrics::Metrics;
+use crate::store::{SqliteStore, Store};
+
+/// Everything a running server holds.
+pub struct Services {
+    /// Handler state.
+    pub state: AppState,
+    /// The concrete store (for shutdown).
+    pub store: Arc<dyn Store>,
+}
+
+/// Opens the store and builds the community, authentication and authority from `data`.
+pub async fn open(data: &DataDir, config: &Config) -> anyhow::Result<Services> {
+    let keys = data.keys()?;
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(&data.database_file(&config.storage.sqlite_path))
+            .await
+            .context("opening the database")?,
+    );
+    let rotations = store.rotations().await?;
+    let signing = crate::keys::finish_pending_rotation(data, &keys.signing, &rotations)?;
+    let community = Arc::new(Community::new(
+        config.community.name.clone(),
+        config.community.url.clone(),
+        signing,
+        keys.recovery,
+        keys.relay,
+        rotations,
+    )?);
+    let metrics = Arc::new(Metrics::new()?);
+    let auth = Arc::new(Auth::new(
+        store.clone(),
+        community.signing_key(),
+        config.auth.admins.clone(),
+        config.auth.challenge_ttl_secs,
+        config.auth.token_ttl_secs,
+    ));
+    let authority = if config.capabilities.enabled(Capability::Ranking) {
+        Some(Arc::new(Authority::new(
+            store.clone(),
+            community.clone(),
+            config.ranking.clone(),
+            config.rating.clone(),
+            metrics.clone(),
+        )?))
+    } else {
+        None
+    };
+    let state = AppState {
+        config: Arc::new(config.clone()),
+        community,
+        store: store.clone(),
+        auth,
+        authority,
+        metrics,
+        ready: Arc::new(AtomicBool::new(false)),
+        limiter: AppState::limiter(config.http.rate_limit_per_minute),
+    };
+    Ok(Services { state, store })
+}
+
+/// Initializes `data` if needed, then serves until a shutdown signal.
+pub async fn run(
+    data: &DataDir,
+    config_file: &Path,
+    loaded: LoadedConfig,
+    listen: Option<SocketAddr>,
+) -> anyhow::Result<()> {
+    let config = loaded.config;
+    let services = open(data, &config).await?;
+    let address = listen.unwrap_or(config.http.listen);
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("binding {address}"))?;
+    let bound = listener.local_addr()?;
+    let state = services.state.clone();
+    let community = state.community.clone();
+    let capabilities: Vec<&str> = config
+        .capabilities
+        .enabled_list()
+        .into_iter()
+        .map(|c| c.name())
+        .collect();
+    println!("ic-server listening on http://{bound}");
+    println!("  community:   {} ({})", community.name, community.url);
+    println!("  fingerprint: {}", community.signing_key().fingerprint());
+    println!("  capabilities: {}", capabilities.join(", "));
+    println!("  config:      {}", config_file.display());
+    println!("  data:        {}", data.root().display());
+    tracing::info!(%bound, fingerprint = %community.signing_key().fingerprint(), "serving");
+
+    let purge_store = services.store.clone();
+    let purger = tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            if let Err(error) = purge_store.purge_expired(unix_now()).await {
+                tracing::warn!(%error, "purging expired challenges and tokens failed");
+            }
+        }
+    });
+
+    state.ready.store(true, Ordering::SeqCst);
+    let ready = state.ready.clone();
+    let grace = Duration::from_secs(config.http.shutdown_grace_secs);
+    let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        shutdown_signal().await;
+        tracing::info!("shutdown requested: draining");
+        ready.store(false, Ordering::SeqCst);
+        let _ = drained_tx.send(());
+    };
+    let server = axum::serve(listener, app).with_graceful_shutdown(shutdown);
+    let mut serving = tokio::spawn(async move { server.await });
+    tokio::select! {
+        joined = &mut serving => joined??,
+        _ = drained_rx => {
+            // In-flight requests get the grace period; then the server stops anyway.
+            match tokio::time::timeout(grace, &mut serving).await {
+                Ok(joined) => joined??,
+                Err(_) => tracing::warn!("requests still running after the grace period; stopping"),
+            }
+        }
+    }
+    purger.abort();
+    services.store.close().await?;
+    tracing::info!("database checkpointed; bye");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,674 @@
+//! The SQLite store: the embedded default. WAL journal, `synchronous=FULL` so an acknowledged
+//! credential survives power loss, one write connection so writers queue instead of failing.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use scr::{PlayerKey, PublicKey, RelayKey};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::{
+    Applied, IssuedRecord, LeaderboardRow, MatchChange, PlayerChange, PlayerSnapshot, RatingRow,
+    Registered, Registration, Role, Store, StoreError,
+};
+
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// SQLite-backed [`Store`].
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    read: SqlitePool,
+    // A single connection: SQLite has one writer anyway, and queuing here avoids the
+    // "database is locked" failures of concurrent write transactions.
+    write: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and applies migrations.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        MIGRATIONS.run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self { read, write })
+    }
+
+    /// Opens an in-memory-like database in a file under `dir` (for tests and benchmarks).
+    pub async fn open_in(dir: &Path) -> Result<Self, StoreError> {
+        Self::open(&dir.join("ic-server.db")).await
+    }
+}
+
+fn seq(value: u64) -> Result<i64, StoreError> {
+    i64::try_from(value).map_err(|_| StoreError::Corrupt(format!("sequence {value} beyond i64")))
+}
+
+fn unseq(value: i64) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("negative sequence {value}")))
+}
+
+fn key32(bytes: &[u8]) -> Result<[u8; 32], StoreError> {
+    bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("key of {} bytes", bytes.len())))
+}
+
+fn count_u32(value: i64) -> Result<u32, StoreError> {
+    u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("count {value} out of range")))
+}
+
+fn rating_from_row(row: &SqliteRow) -> Result<RatingRow, StoreError> {
+    Ok(RatingRow {
+        game_module: row.try_get("game_module")?,
+        algorithm_id: row.try_get("algorithm_id")?,
+        rating: row.try_get("rating")?,
+        deviation: row.try_get("deviation")?,
+        volatility: row.try_get("volatility")?,
+        games_played: count_u32(row.try_get("games_played")?)?,
+        wins: count_u32(row.try_get("wins")?)?,
+        losses: count_u32(row.try_get("losses")?)?,
+        draws: count_u32(row.try_get("draws")?)?,
+        streak: i16::try_from(row.try_get::<i64, _>("streak")?)
+            .map_err(|_| StoreError::Corrupt("streak out of range".into()))?,
+        last_played_at: row.try_get("last_played_at")?,
+        rating_sequence: unseq(row.try_get("rating_sequence")?)?,
+        rating_expires_at: row.try_get("rating_expires_at")?,
+    })
+}
+
+fn record_from_row(row: &SqliteRow) -> Result<IssuedRecord, StoreError> {
+    let match_id: Option<Vec<u8>> = row.try_get("match_id")?;
+    Ok(IssuedRecord {
+        player_key: PlayerKey::from_bytes(key32(&row.try_get::<Vec<u8>, _>("player_key")?)?),
+        sequence: unseq(row.try_get("sequence")?)?,
+        record_type: u8::try_from(row.try_get::<i64, _>("record_type")?)
+            .map_err(|_| StoreError::Corrupt("record type out of range".into()))?,
+        bytes: row.try_get("record")?,
+        match_id: match_id.as_deref().map(key32).transpose()?,
+        issued_at: row.try_get("issued_at")?,
+    })
+}
+
+const RECORD_COLUMNS: &str = "player_key, sequence, record_type, record, match_id, issued_at";
+const RATING_COLUMNS: &str = "game_module, algorithm_id, rating, deviation, volatility, \
+    games_played, wins, losses, draws, streak, last_played_at, rating_sequence, rating_expires_at";
+
+/// Writes one player's change; false when the player's sequence moved (or the player is gone).
+async fn write_player_change(
+    tx: &mut Transaction<'_, Sqlite>,
+    change: &PlayerChange,
+) -> Result<bool, StoreError> {
+    let key = change.player_key.as_bytes().as_slice();
+    let updated = sqlx::query(
+        "UPDATE players SET last_sequence = ? WHERE player_key = ? AND last_sequence = ?",
+    )
+    .bind(seq(change.new_last_sequence)?)
+    .bind(key)
+    .bind(seq(change.expected_last_sequence)?)
+    .execute(&mut **tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Ok(false);
+    }
+    for rating in &change.ratings {
+        sqlx::query(&format!(
+            "INSERT INTO ratings (player_key, {RATING_COLUMNS}) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (player_key, game_module) DO UPDATE SET \
+             algorithm_id = excluded.algorithm_id, rating = excluded.rating, \
+             deviation = excluded.deviation, volatility = excluded.volatility, \
+             games_played = excluded.games_played, wins = excluded.wins, \
+             losses = excluded.losses, draws = excluded.draws, streak = excluded.streak, \
+             last_played_at = excluded.last_played_at, rating_sequence = excluded.rating_sequence, \
+             rating_expires_at = excluded.rating_expires_at"
+        ))
+        .bind(key)
+        .bind(&rating.game_module)
+        .bind(&rating.algorithm_id)
+        .bind(rating.rating)
+        .bind(rating.deviation)
+        .bind(rating.volatility)
+        .bind(i64::from(rating.games_played))
+        .bind(i64::from(rating.wins))
+        .bind(i64::from(rating.losses))
+        .bind(i64::from(rating.draws))
+        .bind(i64::from(rating.streak))
+        .bind(rating.last_played_at)
+        .bind(seq(rating.rating_sequence)?)
+        .bind(rating.rating_expires_at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for record in &change.records {
+        sqlx::query(&format!(
+            "INSERT INTO issued_records ({RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(record.player_key.as_bytes().as_slice())
+        .bind(seq(record.sequence)?)
+        .bind(i64::from(record.record_type))
+        .bind(&record.bytes)
+        .bind(record.match_id.as_ref().map(|id| id.as_slice()))
+        .bind(record.issued_at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for opponent in &change.opponents {
+        for rating in change.ratings.iter().map(|r| &r.game_module).take(1) {
+            sqlx::query(
+                "INSERT INTO opponents (player_key, game_module, opponent_key) VALUES (?, ?, ?) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(key)
+            .bind(rating)
+            .bind(opponent.as_bytes().as_slice())
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    if let Some((record_type, min_valid)) = change.revocation {
+        sqlx::query(
+            "INSERT INTO revocations (player_key, record_type, min_valid_sequence) \
+             VALUES (?, ?, ?) ON CONFLICT (player_key, record_type) DO UPDATE SET \
+             min_valid_sequence = excluded.min_valid_sequence \
+             WHERE excluded.min_valid_sequence > revocations.min_valid_sequence",
+        )
+        .bind(key)
+        .bind(i64::from(record_type))
+        .bind(seq(min_valid)?)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(true)
+}
+
+async fn records_of_match(
+    tx: &mut Transaction<'_, Sqlite>,
+    match_id: &[u8; 32],
+) -> Result<Option<Vec<IssuedRecord>>, StoreError> {
+    let processed = sqlx::query("SELECT 1 FROM processed_matches WHERE match_id = ?")
+        .bind(match_id.as_slice())
+        .fetch_optional(&mut **tx)
+        .await?;
+    if processed.is_none() {
+        return Ok(None);
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT {RECORD_COLUMNS} FROM issued_records WHERE match_id = ? \
+         ORDER BY player_key, sequence"
+    ))
+    .bind(match_id.as_slice())
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(record_from_row)
+        .collect::<Result<_, _>>()
+        .map(Some)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn register(&self, registration: &Registration) -> Result<Registered, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let key = registration.change.player_key.as_bytes().as_slice();
+        let exists = sqlx::query("SELECT 1 FROM players WHERE player_key = ?")
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_some() {
+            return Ok(Registered::AlreadyRegistered);
+        }
+        let used: i64 =
+            sqlx::query("SELECT count FROM registrations_by_ip WHERE ip = ? AND day = ?")
+                .bind(&registration.ip)
+                .bind(registration.day)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row| row.try_get("count"))
+                .transpose()?
+                .unwrap_or(0);
+        if used >= i64::from(registration.ip_limit) {
+            return Ok(Registered::IpLimitReached);
+        }
+        sqlx::query(
+            "INSERT INTO registrations_by_ip (ip, day, count) VALUES (?, ?, 1) \
+             ON CONFLICT (ip, day) DO UPDATE SET count = registrations_by_ip.count + 1",
+        )
+        .bind(&registration.ip)
+        .bind(registration.day)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO players (player_key, registered_at, last_sequence) VALUES (?, ?, ?)",
+        )
+        .bind(key)
+        .bind(registration.registered_at)
+        .bind(seq(registration.change.expected_last_sequence)?)
+        .execute(&mut *tx)
+        .await?;
+        if !write_player_change(&mut tx, &registration.change).await? {
+            return Err(StoreError::Corrupt("new player's sequence moved".into()));
+        }
+        tx.commit().await?;
+        Ok(Registered::Done)
+    }
+
+    async fn snapshots(
+        &self,
+        players: &[PlayerKey],
+        module: &str,
+    ) -> Result<Vec<Option<PlayerSnapshot>>, StoreError> {
+        let mut out = Vec::with_capacity(players.len());
+        for player in players {
+            let key = player.as_bytes().as_slice();
+            let Some(row) = sqlx::query("SELECT last_sequence FROM players WHERE player_key = ?")
+                .bind(key)
+                .fetch_optional(&self.read)
+                .await?
+            else {
+                out.push(None);
+                continue;
+            };
+            let rating = sqlx::query(&format!(
+                "SELECT {RATING_COLUMNS} FROM ratings WHERE player_key = ? AND game_module = ?"
+            ))
+            .bind(key)
+            .bind(module)
+            .fetch_optional(&self.read)
+            .await?
+            .as_ref()
+            .map(rating_from_row)
+            .transpose()?;
+            out.push(Some(PlayerSnapshot {
+                player_key: *player,
+                last_sequence: unseq(row.try_get("last_sequence")?)?,
+                rating,
+            }));
+        }
+        Ok(out)
+    }
+
+    async fn ratings(&self, player: &PlayerKey) -> Result<Vec<RatingRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {RATING_COLUMNS} FROM ratings WHERE player_key = ? ORDER BY game_module"
+        ))
+        .bind(player.as_bytes().as_slice())
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(rating_from_row).collect()
+    }
+
+    async fn apply_player_change(&self, change: &PlayerChange) -> Result<Applied, StoreError> {
+        let mut tx = self.write.begin().await?;
+        if !write_player_change(&mut tx, change).await? {
+            return Ok(Applied::Conflict);
+        }
+        tx.commit().await?;
+        Ok(Applied::Done)
+    }
+
+    async fn apply_match(&self, change: &MatchChange) -> Result<Applied, StoreError> {
+        let mut tx = self.write.begin().await?;
+        if let Some(records) = records_of_match(&mut tx, &change.match_id).await? {
+            return Ok(Applied::AlreadyApplied(records));
+        }
+        for player in &change.players {
+            if !write_player_change(&mut tx, player).await? {
+                return Ok(Applied::Conflict);
+            }
+        }
+        sqlx::query(
+            "INSERT INTO processed_matches \
+             (match_id, cmr, participants_hash, played_at, accepted_at, rated) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(change.match_id.as_slice())
+        .bind(&change.cmr)
+        .bind(change.participants_hash.as_slice())
+        .bind(change.played_at)
+        .bind(change.accepted_at)
+        .bind(i64::from(change.rated))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Applied::Done)
+    }
+
+    async fn match_records(
+        &self,
+        match_id: &[u8; 32],
+    ) -> Result<Option<Vec<IssuedRecord>>, StoreError> {
+        let mut tx = self.read.begin().await?;
+        let records = records_of_match(&mut tx, match_id).await?;
+        tx.rollback().await?;
+        Ok(records)
+    }
+
+    async fn count_meetings(
+        &self,
+        participants_hash: &[u8; 32],
+        since: i64,
+    ) -> Result<u32, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM processed_matches \
+             WHERE participants_hash = ? AND played_at >= ? AND rated = 1",
+        )
+        .bind(participants_hash.as_slice())
+        .bind(since)
+        .fetch_one(&self.read)
+        .await?;
+        count_u32(row.try_get("n")?)
+    }
+
+    async fn records_since(
+        &self,
+        player: &PlayerKey,
+        since: u64,
+    ) -> Result<Vec<IssuedRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS} FROM issued_records WHERE player_key = ? AND sequence > ? \
+             ORDER BY sequence"
+        ))
+        .bind(player.as_bytes().as_slice())
+        .bind(seq(since.min(i64::MAX as u64))?)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(record_from_row).collect()
+    }
+
+    async fn revocations(&self, player: &PlayerKey) -> Result<Vec<(u8, u64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT record_type, min_valid_sequence FROM revocations WHERE player_key = ? \
+             ORDER BY record_type",
+        )
+        .bind(player.as_bytes().as_slice())
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let record_type = u8::try_from(row.try_get::<i64, _>("record_type")?)
+                    .map_err(|_| StoreError::Corrupt("record type out of range".into()))?;
+                Ok((record_type, unseq(row.try_get("min_valid_sequence")?)?))
+            })
+            .collect()
+    }
+
+    async fn leaderboard(
+        &self,
+        module: &str,
+        min_matches: u32,
+        min_opponents: u32,
+        limit: u32,
+        after: Option<(i64, PlayerKey)>,
+    ) -> Result<Vec<LeaderboardRow>, StoreError> {
+        let opponents = "(SELECT COUNT(*) FROM opponents o WHERE o.player_key = r.player_key \
+                         AND o.game_module = r.game_module)";
+        let cursor = if after.is_some() {
+            "AND (r.rating < ? OR (r.rating = ? AND r.player_key > ?))"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT r.player_key, {RATING_COLUMNS}, {opponents} AS distinct_opponents \
+             FROM ratings r WHERE r.game_module = ? AND r.games_played >= ? \
+             AND {opponents} >= ? {cursor} \
+             ORDER BY r.rating DESC, r.player_key ASC LIMIT ?"
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(module)
+            .bind(i64::from(min_matches))
+            .bind(i64::from(min_opponents));
+        if let Some((rating, key)) = &after {
+            query = query
+                .bind(*rating)
+                .bind(*rating)
+                .bind(key.as_bytes().to_vec());
+        }
+        let rows = query.bind(i64::from(limit)).fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(LeaderboardRow {
+                    player_key: PlayerKey::from_bytes(key32(
+                        &row.try_get::<Vec<u8>, _>("player_key")?,
+                    )?),
+                    rating: rating_from_row(row)?,
+                    distinct_opponents: count_u32(row.try_get("distinct_opponents")?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn rotations(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        let rows = sqlx::query("SELECT record FROM key_rotations ORDER BY sequence")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|row| row.try_get("record").map_err(StoreError::from))
+            .collect()
+    }
+
+    async fn add_rotation(&self, sequence: u64, record: &[u8], now: i64) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO key_rotations (sequence, record, created_at) VALUES (?, ?, ?)")
+            .bind(seq(sequence)?)
+            .bind(record)
+            .bind(now)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    async fn trusted_relays(&self) -> Result<Vec<(RelayKey, String)>, StoreError> {
+        let rows = sqlx::query("SELECT relay_key, label FROM trusted_relays ORDER BY added_at")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    RelayKey::from_bytes(key32(&row.try_get::<Vec<u8>, _>("relay_key")?)?),
+                    row.try_get("label")?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn trust_relay(&self, key: &RelayKey, label: &str, now: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO trusted_relays (relay_key, label, added_at) VALUES (?, ?, ?) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(key.as_bytes().as_slice())
+        .bind(label)
+        .bind(now)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn untrust_relay(&self, key: &RelayKey) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM trusted_relays WHERE relay_key = ?")
+            .bind(key.as_bytes().as_slice())
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn roles_of(&self, principal: &PublicKey) -> Result<Vec<Role>, StoreError> {
+        let rows = sqlx::query("SELECT role FROM roles WHERE principal_key = ? ORDER BY role")
+            .bind(principal.as_bytes().as_slice())
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let name: String = row.try_get("role")?;
+                Role::from_name(&name).ok_or_else(|| StoreError::Corrupt(format!("role {name}")))
+            })
+            .collect()
+    }
+
+    async fn all_roles(&self) -> Result<Vec<(PublicKey, Role)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT principal_key, role FROM roles ORDER BY role, principal_key")
+                .fetch_all(&self.read)
+                .await?;
+        rows.iter()
+            .map(|row| {
+                let name: String = row.try_get("role")?;
+                let role = Role::from_name(&name)
+                    .ok_or_else(|| StoreError::Corrupt(format!("role {name}")))?;
+                let key = key32(&row.try_get::<Vec<u8>, _>("principal_key")?)?;
+                Ok((PublicKey::from_bytes(key), role))
+            })
+            .collect()
+    }
+
+    async fn grant_role(
+        &self,
+        principal: &PublicKey,
+        role: Role,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO roles (principal_key, role, granted_at) VALUES (?, ?, ?) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(principal.as_bytes().as_slice())
+        .bind(role.name())
+        .bind(now)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn revoke_role(&self, principal: &PublicKey, role: Role) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM roles WHERE principal_key = ? AND role = ?")
+            .bind(principal.as_bytes().as_slice())
+            .bind(role.name())
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn insert_challenge(
+        &self,
+        challenge: &[u8; 32],
+        principal: &PublicKey,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO auth_challenges (challenge, principal_key, expires_at) VALUES (?, ?, ?)",
+        )
+        .bind(challenge.as_slice())
+        .bind(principal.as_bytes().as_slice())
+        .bind(expires_at)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    async fn take_challenge(
+        &self,
+        challenge: &[u8; 32],
+        principal: &PublicKey,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        // Deleting is what makes a challenge single-use, even under concurrent answers.
+        let done = sqlx::query(
+            "DELETE FROM auth_challenges WHERE challenge = ? AND principal_key = ? AND expires_at > ?",
+        )
+        .bind(challenge.as_slice())
+        .bind(principal.as_bytes().as_slice())
+        .bind(now)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn insert_token(
+        &self,
+        token_hash: &[u8; 32],
+        principal: &PublicKey,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO auth_tokens (token_hash, principal_key, expires_at) VALUES (?, ?, ?)",
+        )
+        .bind(token_hash.as_slice())
+        .bind(principal.as_bytes().as_slice())
+        .bind(expires_at)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    async fn token_principal(
+        &self,
+        token_hash: &[u8; 32],
+        now: i64,
+    ) -> Result<Option<PublicKey>, StoreError> {
+        let row = sqlx::query(
+            "SELECT principal_key FROM auth_tokens WHERE token_hash = ? AND expires_at > ?",
+        )
+        .bind(token_hash.as_slice())
+        .bind(now)
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|row| {
+            Ok(PublicKey::from_bytes(key32(
+                &row.try_get::<Vec<u8>, _>("principal_key")?,
+            )?))
+        })
+        .transpose()
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM auth_challenges WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&self.write)
+            .await?;
+        sqlx::query("DELETE FROM auth_tokens WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    async fn close(&self) -> Result<(), StoreError> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.write)
+            .await?;
+        self.read.close().await;
+        self.write.close().await;
+        Ok(())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::from_name(name)
+            .ok_or_else(|| format!("unknown role {name:?} (admin, moderator, reviewer)"))
+    }
+}
