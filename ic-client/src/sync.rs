@@ -190,7 +190,16 @@ impl Client {
         incoming.extend(api.records_since(&session, 0).await?.records);
 
         let player = self.identity.player_key();
-        let checked = check_incoming(&chain, RevocationTable::new(player), incoming, now);
+        // Records by keys before the pinned one are history this wallet cannot check (a rotation
+        // chain that ends at the pinned key proves nothing about its start): refuse them and
+        // move past them, unlike unknown signers later on.
+        let checked = check_incoming(
+            &chain,
+            RevocationTable::new(player),
+            incoming,
+            now,
+            UnknownSigner::SkipPast,
+        );
 
         let slug = self.wallet.free_slug(&document.name)?;
         let final_path = self.wallet.community_path(&slug);
@@ -316,7 +325,8 @@ impl Client {
             .records;
         incoming.extend(api.revocations(&player).await?);
         let table = store.revocation_table().await?;
-        let mut checked = check_incoming(&chain, table.clone(), incoming, now);
+        let mut checked =
+            check_incoming(&chain, table.clone(), incoming, now, UnknownSigner::Retry);
 
         let reissued = match reissue {
             Reissue::Never => false,
@@ -327,7 +337,13 @@ impl Client {
         };
         if reissued {
             let records = api.refresh(&session).await?;
-            let more = check_incoming(&chain, checked.table.clone(), records, now);
+            let more = check_incoming(
+                &chain,
+                checked.table.clone(),
+                records,
+                now,
+                UnknownSigner::Retry,
+            );
             checked.merge(more);
         }
 
@@ -348,6 +364,15 @@ impl Client {
             rejected: checked.rejected,
         })
     }
+}
+
+/// What to do with the sequence of a record signed by a key the chain does not hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UnknownSigner {
+    /// Fetch it again next time: a rotation to its key may be published meanwhile.
+    Retry,
+    /// Move past it: at join, such records predate the pinned key.
+    SkipPast,
 }
 
 /// Records checked against the chain: those to store, those refused, the sequence reached.
@@ -375,6 +400,7 @@ fn check_incoming(
     mut table: RevocationTable,
     incoming: Vec<Vec<u8>>,
     now: i64,
+    unknown_signer: UnknownSigner,
 ) -> Checked {
     let mut verified = Vec::new();
     let mut rejected = Vec::new();
@@ -412,7 +438,9 @@ fn check_incoming(
                     let header = scr::RecordView::parse(bytes).ok();
                     // A record signed by a key this wallet does not know yet may become valid
                     // after a rotation is published: do not move past it.
-                    if !matches!(error, VerifyError::WrongCommunity(_)) {
+                    let retry = unknown_signer == UnknownSigner::Retry
+                        && matches!(error, VerifyError::WrongCommunity(_));
+                    if !retry {
                         if let Some(header) = &header {
                             highest_sequence = highest_sequence.max(header.sequence());
                         }
