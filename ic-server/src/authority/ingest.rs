@@ -209,7 +209,9 @@ impl Authority {
                 rating_sequence,
                 rating_expires_at: now.saturating_add(self.rating_validity_secs()),
             };
-            let rating = rating_record(&self.community.signing, key, &row, now)?;
+            let mut rating = rating_record(&self.community.signing, key, &row, now)?;
+            // Tie the rating record to the match too, so a resubmission returns it again.
+            rating.match_id = Some(match_id);
             let matched = match_record(
                 &self.community.signing,
                 key,

@@ -56,7 +56,7 @@ pub enum ConfigError {
         message: String,
     },
     /// A value is out of range.
-    #[error("config key {0}")]
+    #[error(transparent)]
     Invalid(#[from] InvalidValue),
 }
 

@@ -307,7 +307,7 @@ impl Default for LoggingConfig {
 
 /// A value outside its allowed range.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{key}: {problem}")]
+#[error("config key {key}: {problem}")]
 pub struct InvalidValue {
     /// Dotted key, e.g. `http.max_body_bytes`.
     pub key: String,

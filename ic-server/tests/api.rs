@@ -1,0 +1,505 @@
+//! The HTTP API seen from outside: a real server process on loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod common;
+
+use common::*;
+use relay_core::cmr::{CmrPlayer, MatchOutcome, PlayerResult};
+use relay_core::ids::{PlayerSlot, TeamId};
+use scr::{KeyChain, PlayerKey, Record, RecordType, Verifier};
+use serde_json::{Value, json};
+
+fn verifier_from(document: &Value) -> Verifier {
+    let rotations: Vec<Vec<u8>> = records(&document["rotations"]);
+    let first = match rotations.first() {
+        Some(bytes) => match Record::decode(bytes).unwrap().payload() {
+            scr::Payload::KeyRotation(rotation) => rotation.old_key,
+            _ => panic!("not a rotation"),
+        },
+        None => document["signing_key"].as_str().unwrap().parse().unwrap(),
+    };
+    let chain = KeyChain::from_rotations(
+        first,
+        Some(document["recovery_key"].as_str().unwrap().parse().unwrap()),
+        rotations.iter().map(Vec::as_slice),
+    )
+    .unwrap();
+    Verifier::new(chain)
+}
+
+fn now() -> i64 {
+    ic_server::clock::unix_now()
+}
+
+#[tokio::test]
+async fn fresh_server_serves_health_ready_and_its_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), TEST_LIMITS);
+    for path in ["/health", "/healthz", "/ready", "/readyz"] {
+        assert_eq!(server.get(path, None).await.0, 200, "{path}");
+    }
+    let document = server.document().await;
+    assert_eq!(document["api_version"], 1);
+    assert_eq!(
+        document["capabilities"],
+        json!(["relay", "ranking", "matchmaking"])
+    );
+    let key: scr::CommunityKey = document["signing_key"].as_str().unwrap().parse().unwrap();
+    assert_eq!(document["fingerprint"], key.fingerprint().to_string());
+    assert_eq!(
+        server.get("/no/such/route", None).await.1["error"],
+        "not_found"
+    );
+}
+
+#[tokio::test]
+async fn registered_records_verify_against_the_community_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), TEST_LIMITS);
+    let alice = player(1);
+    let records = server.register(&alice).await;
+    assert_eq!(records.len(), 1, "one module configured");
+    let verifier = verifier_from(&server.document().await);
+    let record = verifier.verify(&records[0], now()).unwrap();
+    assert_eq!(record.player_key(), PlayerKey::from(alice.public_key()));
+    assert_eq!(record.sequence(), 1);
+    let scr::Payload::Rating(rating) = record.payload() else {
+        panic!("not a rating")
+    };
+    assert_eq!((rating.rating, rating.deviation), (1_500_000, 350_000));
+    // Registering twice is a conflict, not a second set of records.
+    let token = server.login(&alice).await;
+    let (status, body) = server
+        .post_json("/v1/players", &json!({}), Some(&token))
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("already_registered"))
+    );
+    // Without a token: 401 with a JSON body.
+    let (status, body) = server.post_json("/v1/players", &json!({}), None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("unauthorized"))
+    );
+}
+
+#[tokio::test]
+async fn auth_rejects_bad_signatures_and_reused_challenges() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), TEST_LIMITS);
+    let key = player(2);
+    let public = key.public_key().to_string();
+    let (_, challenge) = server
+        .post_json("/v1/auth/challenge", &json!({ "key": public }), None)
+        .await;
+    let bytes: [u8; 32] = B64
+        .decode(challenge["challenge"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    use base64::Engine;
+    // Signed without the community key binding: refused.
+    let wrong = B64.encode(key.sign(&bytes));
+    let (status, body) = server
+        .post_json(
+            "/v1/auth/token",
+            &json!({ "key": public, "challenge": challenge["challenge"], "signature": wrong }),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("bad_signature"))
+    );
+    let message = ic_server::auth::challenge_message(&bytes, &server.community_key().await);
+    let good = B64.encode(key.sign(&message));
+    let body = json!({ "key": public, "challenge": challenge["challenge"], "signature": good });
+    assert_eq!(server.post_json("/v1/auth/token", &body, None).await.0, 200);
+    let (status, reply) = server.post_json("/v1/auth/token", &body, None).await;
+    assert_eq!(
+        (status, reply["error"].as_str()),
+        (401, Some("invalid_challenge"))
+    );
+    // Malformed input is a 4xx JSON error naming the problem.
+    let (status, reply) = server
+        .post_json("/v1/auth/challenge", &json!({ "key": "ed25519:xyz" }), None)
+        .await;
+    assert_eq!(status, 422, "{reply}");
+    assert_eq!(reply["error"], "invalid_json");
+}
+
+#[tokio::test]
+async fn certified_matches_issue_records_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), TEST_LIMITS);
+    let (alice, bob) = (player(1), player(2));
+    server.register(&alice).await;
+    server.register(&bob).await;
+    let community = server.community_key().await;
+    let relay = server.relay_key();
+    let verifier = verifier_from(&server.document().await);
+
+    let mut last_sequence = 1;
+    let mut last_rating = 1_500_000;
+    for game in 0..3u64 {
+        let cmr = duel(&relay, community, &alice, &bob, game);
+        let (status, body) = server.post_bytes("/v1/matches", cmr.clone()).await;
+        assert_eq!(status, 201, "{body}");
+        let mine = records(&body["records"][alice.public_key().to_string()]);
+        assert_eq!(mine.len(), 2, "a rating and a match record");
+        let rating = verifier.verify(&mine[0], now()).unwrap();
+        let matched = verifier.verify(&mine[1], now()).unwrap();
+        assert_eq!(rating.record_type(), RecordType::Rating);
+        assert_eq!(matched.record_type(), RecordType::Match);
+        assert!(rating.sequence() > last_sequence);
+        assert_eq!(matched.sequence(), rating.sequence() + 1);
+        last_sequence = matched.sequence();
+        let (scr::Payload::Rating(r), scr::Payload::Match(m)) =
+            (rating.payload(), matched.payload())
+        else {
+            panic!("wrong payloads")
+        };
+        assert!(r.rating > last_rating, "the winner gains");
+        assert_eq!(m.rating_before, last_rating);
+        assert_eq!(m.rating_after, r.rating);
+        assert_eq!(hex::encode(m.match_id), body["match_id"].as_str().unwrap());
+        assert_eq!(m.result, scr::payload::PlayerResult::Win);
+        last_rating = r.rating;
+
+        // The same bytes again: 200, the same records, nothing new.
+        let (again, repeat) = server.post_bytes("/v1/matches", cmr).await;
+        assert_eq!(again, 200);
+        assert_eq!(repeat, body);
+    }
+    let token = server.login(&alice).await;
+    let (_, mine) = server
+        .get("/v1/players/me/records?since=0", Some(&token))
+        .await;
+    let sequences: Vec<u64> = records(&mine["records"])
+        .iter()
+        .map(|r| Record::decode(r).unwrap().sequence())
+        .collect();
+    assert_eq!(sequences, vec![1, 2, 3, 4, 5, 6, 7]);
+    let (_, later) = server
+        .get("/v1/players/me/records?since=5", Some(&token))
+        .await;
+    assert_eq!(records(&later["records"]).len(), 2);
+}
+
+#[tokio::test]
+async fn bad_match_submissions_are_rejected_with_json_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), TEST_LIMITS);
+    let (alice, bob) = (player(1), player(2));
+    server.register(&alice).await;
+    server.register(&bob).await;
+    let community = server.community_key().await;
+    let relay = server.relay_key();
+
+    let stranger = player(99);
+    let (status, body) = server
+        .post_bytes("/v1/matches", duel(&stranger, community, &alice, &bob, 1))
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("untrusted_relay"))
+    );
+
+    let elsewhere = player(98).public_key().into();
+    let (status, body) = server
+        .post_bytes("/v1/matches", duel(&relay, elsewhere, &alice, &bob, 1))
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("wrong_community"))
+    );
+
+    let mut tampered = duel(&relay, community, &alice, &bob, 1);
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    let (status, body) = server.post_bytes("/v1/matches", tampered).await;
+    assert!((400..500).contains(&status), "{status} {body}");
+    assert!(body["error"].is_string());
+
+    let (status, body) = server.post_bytes("/v1/matches", vec![1, 2, 3]).await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = server.post_bytes("/v1/matches", vec![0; 20_000]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (413, Some("body_too_large"))
+    );
+
+    let unregistered = player(50);
+    let (status, body) = server
+        .post_bytes(
+            "/v1/matches",
+            duel(&relay, community, &alice, &unregistered, 2),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (422, Some("unregistered_player"))
+    );
+
+    // A remade match is accepted once and changes nothing.
+    let remade = certified(
+        &relay,
+        community,
+        vec![
+            CmrPlayer {
+                slot: PlayerSlot(0),
+                key: alice.public_key().into(),
+                team: TeamId(1),
+                result: PlayerResult::NoResult,
+            },
+            CmrPlayer {
+                slot: PlayerSlot(1),
+                key: bob.public_key().into(),
+                team: TeamId(2),
+                result: PlayerResult::NoResult,
+            },
+        ],
+        MatchOutcome::Remade,
+        3,
+    );
+    let (status, body) = server.post_bytes("/v1/matches", remade).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["records"], json!({}));
+    let token = server.login(&alice).await;
+    let (_, mine) = server.get("/v1/players/me/records", Some(&token)).await;
+    assert_eq!(
+        records(&mine["records"]).len(),
+        1,
+        "still only the initial rating"
+    );
+}
+
+#[tokio::test]
+async fn revoked_records_are_refused_and_refresh_reissues() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), TEST_LIMITS);
+    let alice = player(1);
+    let initial = server.register(&alice).await;
+    let b64 = |r: &Vec<u8>| {
+        use base64::Engine;
+        B64.encode(r)
+    };
+    let (_, verdict) = server
+        .post_json(
+            "/v1/credentials/verify",
+            &json!({ "records": [b64(&initial[0])] }),
+            None,
+        )
+        .await;
+    assert_eq!(verdict["results"][0]["valid"], true, "{verdict}");
+
+    let key = alice.public_key().to_string();
+    let (code, out, err) = cli(
+        &server.data_dir,
+        &["players", "revoke", &key, "--record-type", "rating"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+
+    let (_, verdict) = server
+        .post_json(
+            "/v1/credentials/verify",
+            &json!({ "records": [b64(&initial[0]), "not base64!"] }),
+            None,
+        )
+        .await;
+    assert_eq!(verdict["results"][0]["valid"], false);
+    assert_eq!(verdict["results"][0]["error"], "revoked");
+    assert_eq!(verdict["results"][0]["record_type"], "rating");
+    assert_eq!(verdict["results"][1]["error"], "malformed");
+    let (_, revocations) = server
+        .get(&format!("/v1/players/{key}/revocations"), None)
+        .await;
+    assert_eq!(records(&revocations["records"]).len(), 1);
+
+    // Refresh re-issues the revoked rating with a new sequence that verifies.
+    let token = server.login(&alice).await;
+    let (status, body) = server
+        .post_json("/v1/players/me/refresh", &json!({}), Some(&token))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let fresh = records(&body["records"]);
+    assert_eq!(fresh.len(), 1);
+    let (_, verdict) = server
+        .post_json(
+            "/v1/credentials/verify",
+            &json!({ "records": [b64(&fresh[0])] }),
+            None,
+        )
+        .await;
+    assert_eq!(verdict["results"][0]["valid"], true, "{verdict}");
+    assert_eq!(verdict["results"][0]["sequence"], 3);
+    // Nothing left to refresh.
+    let (_, body) = server
+        .post_json("/v1/players/me/refresh", &json!({}), Some(&token))
+        .await;
+    assert_eq!(body["records"], json!([]));
+}
+
+#[tokio::test]
+async fn records_from_before_a_voluntary_rotation_verify_during_the_grace_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), TEST_LIMITS);
+    let alice = player(1);
+    let before = server.register(&alice).await;
+    let old_document = server.document().await;
+    server.stop();
+
+    let (code, out, err) = cli(dir.path(), &["keys", "rotate"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let server = Server::spawn(dir.path());
+    let document = server.document().await;
+    assert_ne!(document["signing_key"], old_document["signing_key"]);
+    assert_eq!(records(&document["rotations"]).len(), 1);
+
+    // A wallet that pinned the old key follows the chain.
+    let verifier = verifier_from(&document);
+    let t = now();
+    assert!(verifier.verify(&before[0], t).is_ok(), "inside the grace");
+    let grace_end = t + 30 * 86_400 + 60;
+    assert_eq!(
+        verifier.verify(&before[0], grace_end).unwrap_err().code(),
+        "key_outside_grace"
+    );
+    // New records are signed with the new key at once.
+    let bob = player(2);
+    let fresh = server.register(&bob).await;
+    let record = verifier
+        .verify(&fresh[0], t)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        record.community_key().to_string(),
+        document["signing_key"].as_str().unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_capability_answers_404_capability_disabled() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!("{TEST_LIMITS}[capabilities]\npreset = \"minimal\"\n");
+    let server = Server::start(dir.path(), &config);
+    let document = server.document().await;
+    assert_eq!(document["capabilities"], json!(["relay"]));
+    let (status, body) = server.post_bytes("/v1/matches", vec![1]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (404, Some("capability_disabled"))
+    );
+    let (status, body) = server.get("/v1/leaderboard", None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (404, Some("capability_disabled"))
+    );
+    let (_, openapi) = server.get("/openapi.json", None).await;
+    assert!(openapi["paths"]["/v1/matches"].is_null());
+    let (_, metrics) = server.get("/metrics", None).await;
+    assert!(
+        !metrics
+            .as_str()
+            .unwrap()
+            .contains("ic_records_issued_total{")
+    );
+}
+
+#[tokio::test]
+async fn openapi_lists_exactly_the_served_routes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), TEST_LIMITS);
+    let (_, openapi) = server.get("/openapi.json", None).await;
+    let paths = openapi["paths"].as_object().unwrap();
+    assert_eq!(
+        paths.len(),
+        ic_server::http::routes()
+            .iter()
+            .map(|r| r.path)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    );
+    for (path, operations) in paths {
+        let concrete = path.replace("{key}", &player(1).public_key().to_string());
+        for method in operations.as_object().unwrap().keys() {
+            let url = format!("{}{concrete}", server.url);
+            let response = match method.as_str() {
+                "get" => server.http.get(&url).send().await.unwrap(),
+                "post" => server.http.post(&url).send().await.unwrap(),
+                other => panic!("unexpected method {other}"),
+            };
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            assert!(
+                !(status == 404 && body["error"] == "not_found") && status != 405,
+                "{method} {path} is documented but not routed ({status})"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn leaderboard_lists_eligible_players_best_first_in_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        format!("{TEST_LIMITS}[rating.leaderboard]\nmin_matches = 2\nmin_distinct_opponents = 2\n");
+    let server = Server::start(dir.path(), &config);
+    let players: Vec<_> = (1..=4).map(player).collect();
+    for p in &players {
+        server.register(p).await;
+    }
+    let community = server.community_key().await;
+    let relay = server.relay_key();
+    let mut game = 0;
+    // Player 1 beats everyone, player 2 beats 3 and 4, player 3 beats 4.
+    for (w, winner) in players.iter().enumerate() {
+        for loser in &players[w + 1..] {
+            game += 1;
+            let (status, body) = server
+                .post_bytes("/v1/matches", duel(&relay, community, winner, loser, game))
+                .await;
+            assert_eq!(status, 201, "{body}");
+        }
+    }
+    let (status, page) = server.get("/v1/leaderboard?module=ra&limit=2", None).await;
+    assert_eq!(status, 200, "{page}");
+    let keys: Vec<String> = page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["player_key"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            players[0].public_key().to_string(),
+            players[1].public_key().to_string()
+        ]
+    );
+    let next = page["next"].as_str().unwrap();
+    let (_, rest) = server
+        .get(
+            &format!("/v1/leaderboard?module=ra&limit=2&after={next}"),
+            None,
+        )
+        .await;
+    let keys: Vec<String> = rest["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["player_key"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            players[2].public_key().to_string(),
+            players[3].public_key().to_string()
+        ]
+    );
+    let (status, body) = server.get("/v1/leaderboard?module=nope", None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (422, Some("unknown_game_module"))
+    );
+}

@@ -1,0 +1,294 @@
+//! Test harness: start the real `ic-server` binary on loopback, log in as a key, build and sign
+//! certified match results with the server's relay key.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use base64::Engine;
+use relay_core::cmr::{CertifiedMatchResult, CmrPlayer, EndReason, MatchOutcome, PlayerResult};
+use relay_core::ids::{PlayerSlot, TeamId};
+use scr::{CommunityKey, KeyPair, PlayerKey, PublicKey};
+use serde_json::{Value, json};
+
+pub const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// Settings that keep tests from tripping the per-IP limits (all requests come from 127.0.0.1).
+pub const TEST_LIMITS: &str = "[http]\nrate_limit_per_minute = 100000\n\
+    [ranking]\nregistrations_per_ip_per_day = 10000\n";
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_ic-server")
+}
+
+/// Runs the CLI with `args` on `data_dir`; returns (status code, stdout, stderr).
+pub fn cli(data_dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(binary())
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("IC_DATA_DIR")
+        .env_remove("IC_CONFIG")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A running server process.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    pub data_dir: PathBuf,
+    pub http: reqwest::Client,
+}
+
+impl Server {
+    /// Initializes `data_dir` with `config` (TOML appended to the defaults) and starts serving.
+    pub fn start(data_dir: &Path, config: &str) -> Self {
+        if !data_dir.join("ic-server.toml").exists() {
+            let (code, _, err) = cli(data_dir, &["init"]);
+            assert_eq!(code, 0, "{err}");
+            std::fs::write(data_dir.join("ic-server.toml"), config).unwrap();
+        }
+        Self::spawn(data_dir)
+    }
+
+    /// Starts serving an already initialized `data_dir`.
+    pub fn spawn(data_dir: &Path) -> Self {
+        let mut child = Command::new(binary())
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["run", "--listen", "127.0.0.1:0"])
+            .env_remove("IC_DATA_DIR")
+            .env_remove("IC_CONFIG")
+            .env("IC_LOGGING_LEVEL", "\"warn\"")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            let line = lines
+                .next()
+                .expect("server exited before listening")
+                .unwrap();
+            if let Some(url) = line.strip_prefix("ic-server listening on ") {
+                break url.trim().to_owned();
+            }
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Self {
+            child,
+            url,
+            data_dir: data_dir.to_owned(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn relay_key(&self) -> KeyPair {
+        ic_server::data_dir::read_key_file(&self.data_dir.join("keys/relay.key")).unwrap()
+    }
+
+    pub fn signing_key(&self) -> KeyPair {
+        ic_server::data_dir::read_key_file(&self.data_dir.join("keys/signing.key")).unwrap()
+    }
+
+    pub async fn document(&self) -> Value {
+        self.get("/.well-known/ic-community", None).await.1
+    }
+
+    pub async fn community_key(&self) -> CommunityKey {
+        self.document().await["signing_key"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut request = self.http.get(format!("{}{path}", self.url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        decode(request.send().await.unwrap()).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> (u16, Value) {
+        let mut request = self.http.post(format!("{}{path}", self.url)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        decode(request.send().await.unwrap()).await
+    }
+
+    pub async fn post_bytes(&self, path: &str, body: Vec<u8>) -> (u16, Value) {
+        let request = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .header("content-type", "application/octet-stream")
+            .body(body);
+        decode(request.send().await.unwrap()).await
+    }
+
+    /// Challenge, sign, token: returns the bearer token for `key`.
+    pub async fn login(&self, key: &KeyPair) -> String {
+        let public = key.public_key().to_string();
+        let (status, challenge) = self
+            .post_json("/v1/auth/challenge", &json!({ "key": public }), None)
+            .await;
+        assert_eq!(status, 200, "{challenge}");
+        let bytes: [u8; 32] = B64
+            .decode(challenge["challenge"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let message = ic_server::auth::challenge_message(&bytes, &self.community_key().await);
+        let signature = B64.encode(key.sign(&message));
+        let (status, token) = self
+            .post_json(
+                "/v1/auth/token",
+                &json!({ "key": public, "challenge": challenge["challenge"], "signature": signature }),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{token}");
+        token["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Logs in and registers; returns the decoded initial records.
+    pub async fn register(&self, key: &KeyPair) -> Vec<Vec<u8>> {
+        let token = self.login(key).await;
+        let (status, body) = self
+            .post_json("/v1/players", &json!({}), Some(&token))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        records(&body["records"])
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn decode(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, value)
+}
+
+/// Base64 strings of a JSON array, decoded.
+pub fn records(value: &Value) -> Vec<Vec<u8>> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| B64.decode(r.as_str().unwrap()).unwrap())
+        .collect()
+}
+
+pub fn player(seed: u8) -> KeyPair {
+    KeyPair::from_seed([seed; 32])
+}
+
+pub fn player_from(index: u32) -> KeyPair {
+    let mut seed = [7u8; 32];
+    seed[..4].copy_from_slice(&index.to_le_bytes());
+    KeyPair::from_seed(seed)
+}
+
+/// A 1v1 result in module `ra`: `winner` beats `loser`; `game_id` makes it unique.
+pub fn duel(
+    relay: &KeyPair,
+    community: CommunityKey,
+    winner: &KeyPair,
+    loser: &KeyPair,
+    game_id: u64,
+) -> Vec<u8> {
+    let players = vec![
+        CmrPlayer {
+            slot: PlayerSlot(0),
+            key: PlayerKey::from(winner.public_key()),
+            team: TeamId(1),
+            result: PlayerResult::Win,
+        },
+        CmrPlayer {
+            slot: PlayerSlot(1),
+            key: PlayerKey::from(loser.public_key()),
+            team: TeamId(2),
+            result: PlayerResult::Loss,
+        },
+    ];
+    certified(
+        relay,
+        community,
+        players,
+        MatchOutcome::Completed {
+            winner: TeamId(1),
+            reason: EndReason::Elimination,
+        },
+        game_id,
+    )
+}
+
+/// Signs a certified result with the given players and outcome.
+pub fn certified(
+    relay: &KeyPair,
+    community: CommunityKey,
+    players: Vec<CmrPlayer>,
+    outcome: MatchOutcome,
+    game_id: u64,
+) -> Vec<u8> {
+    let started = 1_767_225_600_000_000i64 + game_id as i64 * 1_000_000;
+    CertifiedMatchResult {
+        relay_key: relay.public_key().into(),
+        community_key: community,
+        game_id,
+        game_module: "ra".into(),
+        map_name: "Coastal Influence".into(),
+        map_hash: [3; 32],
+        ranked: true,
+        tick_interval_us: 66_667,
+        final_tick: 13_500,
+        started_at_us: started,
+        ended_at_us: started + 900_000_000,
+        outcome,
+        observer_delay_ticks: 0,
+        players,
+        final_state_hash: [4; 32],
+        order_stream_hash: [5; 32],
+        replay_hash: [6; 32],
+        desync_tick: None,
+        degraded: false,
+    }
+    .sign(relay)
+    .unwrap()
+    .into_bytes()
+}
+
+pub fn public(key: &KeyPair) -> PublicKey {
+    key.public_key()
+}
