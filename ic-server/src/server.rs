@@ -30,10 +30,12 @@ pub struct Services {
 /// Opens the store and builds the community, authentication and authority from `data`.
 pub async fn open(data: &DataDir, config: &Config) -> anyhow::Result<Services> {
     let keys = data.keys()?;
+    let metrics = Arc::new(Metrics::new()?);
     let store: Arc<dyn Store> = Arc::new(
         SqliteStore::open(&data.database_file(&config.storage.sqlite_path))
             .await
-            .context("opening the database")?,
+            .context("opening the database")?
+            .with_latency_metric(metrics.database.clone()),
     );
     let rotations = store.rotations().await?;
     let signing = crate::keys::finish_pending_rotation(data, &keys.signing, &rotations)?;
@@ -45,7 +47,6 @@ pub async fn open(data: &DataDir, config: &Config) -> anyhow::Result<Services> {
         keys.relay,
         rotations,
     )?);
-    let metrics = Arc::new(Metrics::new()?);
     let auth = Arc::new(Auth::new(
         store.clone(),
         community.signing_key(),

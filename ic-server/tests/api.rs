@@ -503,3 +503,116 @@ async fn leaderboard_lists_eligible_players_best_first_in_pages() {
         (422, Some("unknown_game_module"))
     );
 }
+
+#[tokio::test]
+async fn emergency_rotation_cuts_off_the_old_key_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), TEST_LIMITS);
+    let alice = player(1);
+    let before = server.register(&alice).await;
+    server.stop();
+    let recovery = dir.path().join("RECOVERY-KEY-MOVE-OFFLINE.key");
+    // A wrong recovery key is refused and changes nothing.
+    let wrong = dir.path().join("wrong.key");
+    std::fs::copy(dir.path().join("keys/relay.key"), &wrong).unwrap();
+    let (code, _, err) = cli(
+        dir.path(),
+        &[
+            "keys",
+            "emergency-rotate",
+            "--recovery-key",
+            wrong.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("recovery key"), "{err}");
+    let (code, out, err) = cli(
+        dir.path(),
+        &[
+            "keys",
+            "emergency-rotate",
+            "--recovery-key",
+            recovery.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let server = Server::spawn(dir.path());
+    let document = server.document().await;
+    let verifier = verifier_from(&document);
+    assert_eq!(
+        verifier.verify(&before[0], now() + 2).unwrap_err().code(),
+        "key_outside_grace",
+        "no grace after an emergency rotation"
+    );
+    let fresh = server.register(&player(2)).await;
+    assert!(verifier.verify(&fresh[0], now()).is_ok());
+    // The server refuses the old key's records too.
+    use base64::Engine;
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (_, verdict) = server
+        .post_json(
+            "/v1/credentials/verify",
+            &json!({ "records": [B64.encode(&before[0])] }),
+            None,
+        )
+        .await;
+    assert_eq!(verdict["results"][0]["error"], "key_outside_grace");
+}
+
+#[tokio::test]
+async fn authentication_is_rate_limited_per_address_before_any_signature_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), "[http]\nrate_limit_per_minute = 5\n");
+    let body = json!({ "key": player(1).public_key().to_string() });
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(server.post_json("/v1/auth/challenge", &body, None).await.0);
+    }
+    assert_eq!(&statuses[..5], &[200; 5]);
+    assert_eq!(statuses[7], 429);
+    let (status, reply) = server.post_json("/v1/auth/token", &json!({}), None).await;
+    assert_eq!(
+        (status, reply["error"].as_str()),
+        (429, Some("rate_limited"))
+    );
+    // Reads stay available.
+    assert_eq!(server.get("/health", None).await.0, 200);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_records_matches_and_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), TEST_LIMITS);
+    let (alice, bob) = (player(1), player(2));
+    server.register(&alice).await;
+    server.register(&bob).await;
+    let community = server.community_key().await;
+    let relay = server.relay_key();
+    server
+        .post_bytes("/v1/matches", duel(&relay, community, &alice, &bob, 1))
+        .await;
+    server
+        .post_bytes("/v1/matches", duel(&player(77), community, &alice, &bob, 2))
+        .await;
+    use base64::Engine;
+    server
+        .post_json(
+            "/v1/credentials/verify",
+            &json!({ "records": [B64.encode([1u8; 200])] }),
+            None,
+        )
+        .await;
+    let (_, text) = server.get("/metrics", None).await;
+    let text = text.as_str().unwrap();
+    for expected in [
+        "ic_http_requests_total{route=\"/v1/matches\",status=\"201\"} 1",
+        "ic_records_issued_total{record_type=\"rating\"} 4",
+        "ic_records_issued_total{record_type=\"match\"} 2",
+        "ic_matches_total{outcome=\"accepted\"} 1",
+        "ic_matches_total{outcome=\"untrusted_relay\"} 1",
+        "ic_verification_failures_total{reason=\"malformed\"} 1",
+        "ic_database_operation_duration_seconds_count{operation=\"apply_match\"} 1",
+    ] {
+        assert!(text.contains(expected), "missing {expected}\n{text}");
+    }
+}

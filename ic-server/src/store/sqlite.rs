@@ -27,6 +27,7 @@ pub struct SqliteStore {
     // A single connection: SQLite has one writer anyway, and queuing here avoids the
     // "database is locked" failures of concurrent write transactions.
     write: SqlitePool,
+    latency: Option<prometheus::HistogramVec>,
 }
 
 impl SqliteStore {
@@ -48,7 +49,24 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Self { read, write })
+        Ok(Self {
+            read,
+            write,
+            latency: None,
+        })
+    }
+
+    /// Records the latency of every operation in `latency`, labelled by operation.
+    pub fn with_latency_metric(mut self, latency: prometheus::HistogramVec) -> Self {
+        self.latency = Some(latency);
+        self
+    }
+
+    /// Observes the operation's duration when dropped.
+    fn timer(&self, operation: &str) -> Option<prometheus::HistogramTimer> {
+        self.latency
+            .as_ref()
+            .map(|h| h.with_label_values(&[operation]).start_timer())
     }
 
     /// Opens an in-memory-like database in a file under `dir` (for tests and benchmarks).
@@ -226,6 +244,7 @@ async fn records_of_match(
 #[async_trait]
 impl Store for SqliteStore {
     async fn register(&self, registration: &Registration) -> Result<Registered, StoreError> {
+        let _timer = self.timer("register");
         let mut tx = self.write.begin().await?;
         let key = registration.change.player_key.as_bytes().as_slice();
         let exists = sqlx::query("SELECT 1 FROM players WHERE player_key = ?")
@@ -275,6 +294,7 @@ impl Store for SqliteStore {
         players: &[PlayerKey],
         module: &str,
     ) -> Result<Vec<Option<PlayerSnapshot>>, StoreError> {
+        let _timer = self.timer("snapshots");
         let mut out = Vec::with_capacity(players.len());
         for player in players {
             let key = player.as_bytes().as_slice();
@@ -306,6 +326,7 @@ impl Store for SqliteStore {
     }
 
     async fn ratings(&self, player: &PlayerKey) -> Result<Vec<RatingRow>, StoreError> {
+        let _timer = self.timer("ratings");
         let rows = sqlx::query(&format!(
             "SELECT {RATING_COLUMNS} FROM ratings WHERE player_key = ? ORDER BY game_module"
         ))
@@ -316,6 +337,7 @@ impl Store for SqliteStore {
     }
 
     async fn apply_player_change(&self, change: &PlayerChange) -> Result<Applied, StoreError> {
+        let _timer = self.timer("apply_player_change");
         let mut tx = self.write.begin().await?;
         if !write_player_change(&mut tx, change).await? {
             return Ok(Applied::Conflict);
@@ -325,6 +347,7 @@ impl Store for SqliteStore {
     }
 
     async fn apply_match(&self, change: &MatchChange) -> Result<Applied, StoreError> {
+        let _timer = self.timer("apply_match");
         let mut tx = self.write.begin().await?;
         if let Some(records) = records_of_match(&mut tx, &change.match_id).await? {
             return Ok(Applied::AlreadyApplied(records));
@@ -355,6 +378,7 @@ impl Store for SqliteStore {
         &self,
         match_id: &[u8; 32],
     ) -> Result<Option<Vec<IssuedRecord>>, StoreError> {
+        let _timer = self.timer("match_records");
         let mut tx = self.read.begin().await?;
         let records = records_of_match(&mut tx, match_id).await?;
         tx.rollback().await?;
@@ -366,6 +390,7 @@ impl Store for SqliteStore {
         participants_hash: &[u8; 32],
         since: i64,
     ) -> Result<u32, StoreError> {
+        let _timer = self.timer("count_meetings");
         let row = sqlx::query(
             "SELECT COUNT(*) AS n FROM processed_matches \
              WHERE participants_hash = ? AND played_at >= ? AND rated = 1",
@@ -382,6 +407,7 @@ impl Store for SqliteStore {
         player: &PlayerKey,
         since: u64,
     ) -> Result<Vec<IssuedRecord>, StoreError> {
+        let _timer = self.timer("records_since");
         let rows = sqlx::query(&format!(
             "SELECT {RECORD_COLUMNS} FROM issued_records WHERE player_key = ? AND sequence > ? \
              ORDER BY sequence"
@@ -394,6 +420,7 @@ impl Store for SqliteStore {
     }
 
     async fn revocations(&self, player: &PlayerKey) -> Result<Vec<(u8, u64)>, StoreError> {
+        let _timer = self.timer("revocations");
         let rows = sqlx::query(
             "SELECT record_type, min_valid_sequence FROM revocations WHERE player_key = ? \
              ORDER BY record_type",
@@ -418,6 +445,7 @@ impl Store for SqliteStore {
         limit: u32,
         after: Option<(i64, PlayerKey)>,
     ) -> Result<Vec<LeaderboardRow>, StoreError> {
+        let _timer = self.timer("leaderboard");
         let opponents = "(SELECT COUNT(*) FROM opponents o WHERE o.player_key = r.player_key \
                          AND o.game_module = r.game_module)";
         let cursor = if after.is_some() {
@@ -456,6 +484,7 @@ impl Store for SqliteStore {
     }
 
     async fn rotations(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        let _timer = self.timer("rotations");
         let rows = sqlx::query("SELECT record FROM key_rotations ORDER BY sequence")
             .fetch_all(&self.read)
             .await?;
@@ -465,6 +494,7 @@ impl Store for SqliteStore {
     }
 
     async fn add_rotation(&self, sequence: u64, record: &[u8], now: i64) -> Result<(), StoreError> {
+        let _timer = self.timer("add_rotation");
         sqlx::query("INSERT INTO key_rotations (sequence, record, created_at) VALUES (?, ?, ?)")
             .bind(seq(sequence)?)
             .bind(record)
@@ -475,6 +505,7 @@ impl Store for SqliteStore {
     }
 
     async fn trusted_relays(&self) -> Result<Vec<(RelayKey, String)>, StoreError> {
+        let _timer = self.timer("trusted_relays");
         let rows = sqlx::query("SELECT relay_key, label FROM trusted_relays ORDER BY added_at")
             .fetch_all(&self.read)
             .await?;
@@ -489,6 +520,7 @@ impl Store for SqliteStore {
     }
 
     async fn trust_relay(&self, key: &RelayKey, label: &str, now: i64) -> Result<bool, StoreError> {
+        let _timer = self.timer("trust_relay");
         let done = sqlx::query(
             "INSERT INTO trusted_relays (relay_key, label, added_at) VALUES (?, ?, ?) \
              ON CONFLICT DO NOTHING",
@@ -502,6 +534,7 @@ impl Store for SqliteStore {
     }
 
     async fn untrust_relay(&self, key: &RelayKey) -> Result<bool, StoreError> {
+        let _timer = self.timer("untrust_relay");
         let done = sqlx::query("DELETE FROM trusted_relays WHERE relay_key = ?")
             .bind(key.as_bytes().as_slice())
             .execute(&self.write)
@@ -510,6 +543,7 @@ impl Store for SqliteStore {
     }
 
     async fn roles_of(&self, principal: &PublicKey) -> Result<Vec<Role>, StoreError> {
+        let _timer = self.timer("roles_of");
         let rows = sqlx::query("SELECT role FROM roles WHERE principal_key = ? ORDER BY role")
             .bind(principal.as_bytes().as_slice())
             .fetch_all(&self.read)
@@ -523,6 +557,7 @@ impl Store for SqliteStore {
     }
 
     async fn all_roles(&self) -> Result<Vec<(PublicKey, Role)>, StoreError> {
+        let _timer = self.timer("all_roles");
         let rows =
             sqlx::query("SELECT principal_key, role FROM roles ORDER BY role, principal_key")
                 .fetch_all(&self.read)
@@ -544,6 +579,7 @@ impl Store for SqliteStore {
         role: Role,
         now: i64,
     ) -> Result<bool, StoreError> {
+        let _timer = self.timer("grant_role");
         let done = sqlx::query(
             "INSERT INTO roles (principal_key, role, granted_at) VALUES (?, ?, ?) \
              ON CONFLICT DO NOTHING",
@@ -557,6 +593,7 @@ impl Store for SqliteStore {
     }
 
     async fn revoke_role(&self, principal: &PublicKey, role: Role) -> Result<bool, StoreError> {
+        let _timer = self.timer("revoke_role");
         let done = sqlx::query("DELETE FROM roles WHERE principal_key = ? AND role = ?")
             .bind(principal.as_bytes().as_slice())
             .bind(role.name())
@@ -571,6 +608,7 @@ impl Store for SqliteStore {
         principal: &PublicKey,
         expires_at: i64,
     ) -> Result<(), StoreError> {
+        let _timer = self.timer("insert_challenge");
         sqlx::query(
             "INSERT INTO auth_challenges (challenge, principal_key, expires_at) VALUES (?, ?, ?)",
         )
@@ -588,6 +626,7 @@ impl Store for SqliteStore {
         principal: &PublicKey,
         now: i64,
     ) -> Result<bool, StoreError> {
+        let _timer = self.timer("take_challenge");
         // Deleting is what makes a challenge single-use, even under concurrent answers.
         let done = sqlx::query(
             "DELETE FROM auth_challenges WHERE challenge = ? AND principal_key = ? AND expires_at > ?",
@@ -606,6 +645,7 @@ impl Store for SqliteStore {
         principal: &PublicKey,
         expires_at: i64,
     ) -> Result<(), StoreError> {
+        let _timer = self.timer("insert_token");
         sqlx::query(
             "INSERT INTO auth_tokens (token_hash, principal_key, expires_at) VALUES (?, ?, ?)",
         )
@@ -622,6 +662,7 @@ impl Store for SqliteStore {
         token_hash: &[u8; 32],
         now: i64,
     ) -> Result<Option<PublicKey>, StoreError> {
+        let _timer = self.timer("token_principal");
         let row = sqlx::query(
             "SELECT principal_key FROM auth_tokens WHERE token_hash = ? AND expires_at > ?",
         )
@@ -638,6 +679,7 @@ impl Store for SqliteStore {
     }
 
     async fn purge_expired(&self, now: i64) -> Result<(), StoreError> {
+        let _timer = self.timer("purge_expired");
         sqlx::query("DELETE FROM auth_challenges WHERE expires_at <= ?")
             .bind(now)
             .execute(&self.write)
@@ -650,11 +692,13 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
+        let _timer = self.timer("ping");
         sqlx::query("SELECT 1").execute(&self.read).await?;
         Ok(())
     }
 
     async fn close(&self) -> Result<(), StoreError> {
+        let _timer = self.timer("close");
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(&self.write)
             .await?;
