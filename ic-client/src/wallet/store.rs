@@ -231,6 +231,18 @@ impl CommunityStore {
         Ok(())
     }
 
+    /// Runs SQLite's integrity check over the whole file.
+    pub async fn check_integrity(&self) -> Result<(), WalletError> {
+        let verdict: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&self.pool)
+            .await?;
+        if verdict == "ok" {
+            Ok(())
+        } else {
+            Err(WalletError::Corrupt(format!("integrity check: {verdict}")))
+        }
+    }
+
     /// The community and player this wallet belongs to.
     pub async fn info(&self) -> Result<CommunityInfo, WalletError> {
         let row = sqlx::query(
