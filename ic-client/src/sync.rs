@@ -611,6 +611,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn leaving_archives_the_wallet_and_stops_syncing_it() {
+        let (_dir, client, _state, url) = setup(7).await;
+        let slug = client
+            .join(&url, &JoinOptions::default(), NOW)
+            .await
+            .unwrap()
+            .slug;
+        let archived = client.wallet().leave(&slug, NOW + 1).await.unwrap();
+        assert!(client.wallet().slugs().unwrap().is_empty());
+        assert!(!client.wallet().community_path(&slug).exists());
+        assert!(
+            client
+                .sync_all(Reissue::Never, NOW + 2)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let store = CommunityStore::open(&archived).await.unwrap();
+        assert_eq!(
+            store.ratings().await.unwrap().len(),
+            1,
+            "the records are kept"
+        );
+        store.close().await;
+        // Joining again starts a new wallet.
+        assert!(
+            client
+                .join(&url, &JoinOptions::default(), NOW + 3)
+                .await
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
     async fn a_wrong_fingerprint_is_refused_and_nothing_is_stored() {
         let (_dir, client, state, url) = setup(2).await;
         let wrong = JoinOptions {
