@@ -14,8 +14,10 @@ use relay_core::cmr::{CertifiedMatchResult, CmrPlayer, EndReason, MatchOutcome, 
 use relay_core::ids::{PlayerSlot, TeamId};
 use scr::{KeyPair, PlayerKey, Verifier};
 
-const MATCHES: u64 = 400;
+const MATCHES: u64 = 1000;
 const PLAYERS: u32 = 40;
+/// Concurrent HTTP clients submitting results (a busy relay pool).
+const SUBMITTERS: usize = 50;
 
 fn player(index: u32) -> KeyPair {
     let mut seed = [9u8; 32];
@@ -179,7 +181,7 @@ async fn main() {
     let f2 = Arc::new(f2);
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for chunk in matches2.chunks(matches2.len() / 8) {
+    for chunk in matches2.chunks(matches2.len() / SUBMITTERS) {
         let fixture = f2.clone();
         let chunk = chunk.to_vec();
         tasks.push(tokio::spawn(async move {

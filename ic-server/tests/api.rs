@@ -546,6 +546,15 @@ async fn emergency_rotation_cuts_off_the_old_key_at_once() {
     );
     let fresh = server.register(&player(2)).await;
     assert!(verifier.verify(&fresh[0], now()).is_ok());
+    // Refresh replaces the rating the retired key signed.
+    let token = server.login(&alice).await;
+    let (status, body) = server
+        .post_json("/v1/players/me/refresh", &json!({}), Some(&token))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let reissued = records(&body["records"]);
+    assert_eq!(reissued.len(), 1);
+    assert!(verifier.verify(&reissued[0], now() + 2).is_ok());
     // The server refuses the old key's records too.
     use base64::Engine;
     std::thread::sleep(std::time::Duration::from_millis(1100));

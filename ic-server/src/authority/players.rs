@@ -82,8 +82,9 @@ impl Authority {
         Ok(self.store.records_since(player, since).await?)
     }
 
-    /// Re-issues every rating record of `player` that expires within the refresh window or
-    /// was revoked. Returns the new records (empty when nothing needed refreshing).
+    /// Re-issues every rating record of `player` that expires within the refresh window, was
+    /// revoked, or was signed by a key that is no longer current (after a rotation). Returns the
+    /// new records (empty when nothing needed refreshing).
     pub async fn refresh(
         &self,
         player: &PlayerKey,
@@ -98,13 +99,22 @@ impl Authority {
                 .into_iter()
                 .find(|(record_type, _)| *record_type == RecordType::Rating.to_byte())
                 .map_or(0, |(_, min)| min);
+            let current_key = self.community.signing.public_key();
+            let issued = self.store.records_since(player, 0).await?;
+            let signed_by_old_key = |sequence: u64| {
+                issued
+                    .iter()
+                    .find(|record| record.sequence == sequence)
+                    .and_then(|record| scr::RecordView::parse(&record.bytes).ok())
+                    .is_none_or(|view| view.community_key() != current_key)
+            };
             let mut sequence = snapshot.last_sequence;
             let mut ratings = Vec::new();
             let mut records = Vec::new();
             for mut row in self.store.ratings(player).await? {
                 let expiring = row.rating_expires_at - now <= self.settings.refresh_window_secs;
                 let revoked = row.rating_sequence < min_valid;
-                if !(expiring || revoked) {
+                if !(expiring || revoked || signed_by_old_key(row.rating_sequence)) {
                     continue;
                 }
                 sequence += 1;

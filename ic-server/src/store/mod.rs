@@ -3,6 +3,7 @@
 //! optimistically against the player's sequence so concurrent writers never reuse a sequence.
 
 mod sqlite;
+mod sqlite_group_commit;
 
 pub use sqlite::SqliteStore;
 
@@ -21,6 +22,9 @@ pub enum StoreError {
     /// A stored value does not decode (corruption or a manual edit).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A shared transaction failed or the writer stopped; the change was not applied.
+    #[error("database write failed: {0}")]
+    WriteFailed(String),
 }
 
 /// A record this server issued, as stored.

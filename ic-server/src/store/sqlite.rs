@@ -13,6 +13,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, Transaction};
 
+use super::sqlite_group_commit::GroupCommit;
 use super::{
     Applied, IssuedRecord, LeaderboardRow, MatchChange, PlayerChange, PlayerSnapshot, RatingRow,
     Registered, Registration, Role, Store, StoreError,
@@ -27,6 +28,7 @@ pub struct SqliteStore {
     // A single connection: SQLite has one writer anyway, and queuing here avoids the
     // "database is locked" failures of concurrent write transactions.
     write: SqlitePool,
+    matches: GroupCommit,
     latency: Option<prometheus::HistogramVec>,
 }
 
@@ -51,6 +53,7 @@ impl SqliteStore {
             .await?;
         Ok(Self {
             read,
+            matches: GroupCommit::start(write.clone()),
             write,
             latency: None,
         })
@@ -241,6 +244,35 @@ async fn records_of_match(
         .map(Some)
 }
 
+/// Applies one match inside `tx`; on `Conflict` or `AlreadyApplied` the caller rolls back.
+pub(super) async fn write_match_change(
+    tx: &mut Transaction<'_, Sqlite>,
+    change: &MatchChange,
+) -> Result<Applied, StoreError> {
+    if let Some(records) = records_of_match(tx, &change.match_id).await? {
+        return Ok(Applied::AlreadyApplied(records));
+    }
+    for player in &change.players {
+        if !write_player_change(tx, player).await? {
+            return Ok(Applied::Conflict);
+        }
+    }
+    sqlx::query(
+        "INSERT INTO processed_matches \
+         (match_id, cmr, participants_hash, played_at, accepted_at, rated) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(change.match_id.as_slice())
+    .bind(&change.cmr)
+    .bind(change.participants_hash.as_slice())
+    .bind(change.played_at)
+    .bind(change.accepted_at)
+    .bind(i64::from(change.rated))
+    .execute(&mut **tx)
+    .await?;
+    Ok(Applied::Done)
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn register(&self, registration: &Registration) -> Result<Registered, StoreError> {
@@ -348,30 +380,7 @@ impl Store for SqliteStore {
 
     async fn apply_match(&self, change: &MatchChange) -> Result<Applied, StoreError> {
         let _timer = self.timer("apply_match");
-        let mut tx = self.write.begin().await?;
-        if let Some(records) = records_of_match(&mut tx, &change.match_id).await? {
-            return Ok(Applied::AlreadyApplied(records));
-        }
-        for player in &change.players {
-            if !write_player_change(&mut tx, player).await? {
-                return Ok(Applied::Conflict);
-            }
-        }
-        sqlx::query(
-            "INSERT INTO processed_matches \
-             (match_id, cmr, participants_hash, played_at, accepted_at, rated) \
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(change.match_id.as_slice())
-        .bind(&change.cmr)
-        .bind(change.participants_hash.as_slice())
-        .bind(change.played_at)
-        .bind(change.accepted_at)
-        .bind(i64::from(change.rated))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Applied::Done)
+        self.matches.apply(change.clone()).await
     }
 
     async fn match_records(
