@@ -3,15 +3,25 @@
 //!
 //! Why not `ed25519_dalek::VerifyingKey::verify_strict`: it uses the cofactorless equation, and a
 //! randomized batch check cannot agree with that rule on signatures whose `R` carries a torsion
-//! component. ZIP-215 (implemented by `ed25519-zebra`) fixes one rule for both paths, and its batch
-//! verifier coalesces signatures made with the same key, which is the common case here (one
-//! community key signs a whole wallet). On top of ZIP-215 we reject what `verify_strict` rejects:
-//! non-canonical and small-order encodings of keys and of `R`. Non-canonical `s` is rejected by
-//! ZIP-215 itself.
+//! component. ZIP-215 fixes one rule, the cofactored equation, for both paths; `ed25519-zebra`
+//! implements it, and its batch verifier coalesces signatures made with the same key, which is the
+//! common case here (one community key signs a whole wallet). On top of ZIP-215 we reject what
+//! `verify_strict` rejects: non-canonical and small-order encodings of keys and of `R`, and
+//! non-canonical `s`.
+//!
+//! Single verification is written here with curve25519-dalek's primitives rather than calling
+//! zebra, for speed only: it first tries the cofactorless comparison of encodings (what
+//! `ed25519_dalek`'s `verify` does, and what every honest signature passes), and only when that
+//! fails falls back to the cofactored check. Both paths together accept exactly what ZIP-215
+//! accepts; a test compares them with zebra on honest, tampered and torsion-carrying signatures.
 
 use std::sync::LazyLock;
 
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::IsIdentity;
 use rand_core::{CryptoRng, RngCore};
+use sha2::{Digest, Sha512};
 
 use crate::keys::PublicKey;
 
@@ -33,7 +43,7 @@ pub enum SignatureError {
 #[derive(Clone, Copy, Debug)]
 pub struct VerifyingKey {
     key: PublicKey,
-    inner: ed25519_zebra::VerificationKey,
+    minus_a: EdwardsPoint,
 }
 
 impl VerifyingKey {
@@ -42,9 +52,10 @@ impl VerifyingKey {
         if !is_strict_point_encoding(key.as_bytes()) {
             return Err(SignatureError::WeakKey);
         }
-        let inner = ed25519_zebra::VerificationKey::try_from(*key.as_bytes())
-            .map_err(|_| SignatureError::WeakKey)?;
-        Ok(Self { key, inner })
+        let a = CompressedEdwardsY(*key.as_bytes())
+            .decompress()
+            .ok_or(SignatureError::WeakKey)?;
+        Ok(Self { key, minus_a: -a })
     }
 
     /// The key this verifies for.
@@ -52,12 +63,32 @@ impl VerifyingKey {
         self.key
     }
 
-    /// Verifies `signature` over `message`.
+    /// Verifies `signature` over `message` (cofactored equation, strict encodings).
     pub fn verify(&self, message: &[u8], signature: &[u8; 64]) -> Result<(), SignatureError> {
-        let signature = checked_signature(signature)?;
-        self.inner
-            .verify(&signature, message)
-            .map_err(|_| SignatureError::Mismatch)
+        let s = checked_s(signature)?;
+        let mut r_bytes = [0u8; 32];
+        r_bytes.copy_from_slice(&signature[..32]);
+        let k = Scalar::from_hash(
+            Sha512::new()
+                .chain_update(r_bytes)
+                .chain_update(self.key.as_bytes())
+                .chain_update(message),
+        );
+        // R' = [s]B - [k]A. An honest signature has R = R' exactly.
+        let r_prime = EdwardsPoint::vartime_double_scalar_mul_basepoint(&k, &self.minus_a, &s);
+        if r_prime.compress().to_bytes() == r_bytes {
+            return Ok(());
+        }
+        // Otherwise only the cofactored equation [8](R - R') = 0 can still hold (R or A with a
+        // torsion component); batch verification accepts those, so single verification must too.
+        let r = CompressedEdwardsY(r_bytes)
+            .decompress()
+            .ok_or(SignatureError::Mismatch)?;
+        if (r - r_prime).mul_by_cofactor().is_identity() {
+            Ok(())
+        } else {
+            Err(SignatureError::Mismatch)
+        }
     }
 }
 
@@ -104,8 +135,9 @@ impl BatchVerifier {
         message: &[u8],
         signature: &[u8; 64],
     ) -> Result<(), SignatureError> {
-        let signature = checked_signature(signature)?;
+        checked_s(signature)?;
         let key_bytes = ed25519_zebra::VerificationKeyBytes::from(*key.key.as_bytes());
+        let signature = ed25519_zebra::Signature::from_bytes(signature);
         self.inner.queue((key_bytes, signature, message));
         self.queued += 1;
         Ok(())
@@ -123,20 +155,17 @@ impl BatchVerifier {
     }
 }
 
-/// Rejects non-canonical or small-order `R` before the curve arithmetic.
-fn checked_signature(bytes: &[u8; 64]) -> Result<ed25519_zebra::Signature, SignatureError> {
+/// Rejects a non-canonical or small-order `R` and a non-canonical `s` before any curve
+/// arithmetic; returns `s`.
+fn checked_s(bytes: &[u8; 64]) -> Result<Scalar, SignatureError> {
     let mut r = [0u8; 32];
     r.copy_from_slice(&bytes[..32]);
     if !is_strict_point_encoding(&r) {
         return Err(SignatureError::NonCanonical);
     }
-    // ZIP-215 verification rejects s >= l itself; checking here too names the error precisely.
     let mut s = [0u8; 32];
     s.copy_from_slice(&bytes[32..]);
-    if bool::from(curve25519_dalek::Scalar::from_canonical_bytes(s).is_none()) {
-        return Err(SignatureError::NonCanonical);
-    }
-    Ok(ed25519_zebra::Signature::from_bytes(bytes))
+    Option::<Scalar>::from(Scalar::from_canonical_bytes(s)).ok_or(SignatureError::NonCanonical)
 }
 
 /// The y coordinates (top bit cleared) of the eight small-order points.
@@ -214,6 +243,72 @@ mod tests {
         assert_eq!(
             verifying.verify(b"m", &sig),
             Err(SignatureError::NonCanonical)
+        );
+    }
+
+    /// A signature whose R carries a torsion component, made with the secret scalar directly:
+    /// the cofactorless equation rejects it, the cofactored one (ZIP-215) accepts it.
+    fn torsion_signature(seed: [u8; 32], message: &[u8], torsion: usize) -> [u8; 64] {
+        let expanded = Sha512::digest(seed);
+        let mut a_bytes = [0u8; 32];
+        a_bytes.copy_from_slice(&expanded[..32]);
+        let a = Scalar::from_bytes_mod_order(curve25519_dalek::scalar::clamp_integer(a_bytes));
+        let public = KeyPair::from_seed(seed).public_key();
+        let r = Scalar::from_hash(Sha512::new().chain_update(message).chain_update([7u8]));
+        let big_r = curve25519_dalek::constants::ED25519_BASEPOINT_POINT * r
+            + curve25519_dalek::constants::EIGHT_TORSION[torsion];
+        let r_bytes = big_r.compress().to_bytes();
+        let k = Scalar::from_hash(
+            Sha512::new()
+                .chain_update(r_bytes)
+                .chain_update(public.as_bytes())
+                .chain_update(message),
+        );
+        let s = r + k * a;
+        let mut signature = [0u8; 64];
+        signature[..32].copy_from_slice(&r_bytes);
+        signature[32..].copy_from_slice(s.as_bytes());
+        signature
+    }
+
+    #[test]
+    fn single_verification_agrees_with_zebra_and_batch_on_torsion_and_tampering() {
+        let seed = [5u8; 32];
+        let pair = KeyPair::from_seed(seed);
+        let verifying = VerifyingKey::new(pair.public_key()).unwrap();
+        let zebra = ed25519_zebra::VerificationKey::try_from(*pair.public_key().as_bytes()).unwrap();
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let mut cases: Vec<(Vec<u8>, [u8; 64])> = Vec::new();
+        for i in 0..40u8 {
+            let message = vec![i; 50];
+            let honest = pair.sign(&message);
+            let mut tampered = honest;
+            tampered[usize::from(i) % 64] ^= 1 << (i % 8);
+            cases.push((message.clone(), honest));
+            cases.push((message.clone(), tampered));
+            cases.push((message.clone(), torsion_signature(seed, &message, 1 + usize::from(i) % 7)));
+        }
+        for (message, signature) in &cases {
+            let ours = verifying.verify(message, signature);
+            let reference = zebra.verify(&ed25519_zebra::Signature::from_bytes(signature), message);
+            // Where ours rejects an encoding up front, zebra may still accept (it is more
+            // permissive); everywhere else the two must agree exactly.
+            if ours != Err(SignatureError::NonCanonical) {
+                assert_eq!(ours.is_ok(), reference.is_ok(), "disagreement on {signature:?}");
+            }
+            let mut batch = BatchVerifier::new();
+            if batch.queue(&verifying, message, signature).is_ok() {
+                assert_eq!(batch.verify(&mut rng).is_ok(), ours.is_ok());
+            }
+        }
+        // The torsion signatures really exercise the fallback: dalek's cofactorless check refuses.
+        let (message, signature) = &cases[2];
+        assert!(verifying.verify(message, signature).is_ok());
+        let dalek = ed25519_dalek::VerifyingKey::from_bytes(pair.public_key().as_bytes()).unwrap();
+        assert!(
+            dalek
+                .verify_strict(message, &ed25519_dalek::Signature::from_bytes(signature))
+                .is_err()
         );
     }
 

@@ -57,6 +57,8 @@ impl Authority {
         if !self.settings.game_modules.contains(&cmr.game_module) {
             return Err(AuthorityError::UnknownGameModule(cmr.game_module.clone()));
         }
+        let keys: Vec<PlayerKey> = cmr.players.iter().map(|p| p.key).collect();
+        let _locked = self.locks.lock(&keys).await;
         for _ in 0..MAX_PLAN_ATTEMPTS {
             let change = self.plan_match(cmr, bytes, match_id, now).await?;
             match self.store.apply_match(&change).await? {

@@ -3,6 +3,7 @@
 
 mod credentials;
 mod ingest;
+mod player_locks;
 mod players;
 mod records;
 
@@ -87,6 +88,7 @@ pub struct Authority {
     settings: RankingAuthorityConfig,
     rating: ranking::config::RankingConfig,
     metrics: Arc<Metrics>,
+    locks: player_locks::PlayerLocks,
 }
 
 impl Authority {
@@ -106,6 +108,7 @@ impl Authority {
             settings,
             rating,
             metrics,
+            locks: player_locks::PlayerLocks::new(1024),
         })
     }
 

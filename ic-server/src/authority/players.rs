@@ -90,6 +90,7 @@ impl Authority {
         player: &PlayerKey,
         now: i64,
     ) -> Result<Vec<IssuedRecord>, AuthorityError> {
+        let _locked = self.locks.lock(std::slice::from_ref(player)).await;
         for _ in 0..MAX_PLAN_ATTEMPTS {
             let snapshot = self.require_registered(player).await?;
             let min_valid = self
@@ -161,6 +162,7 @@ impl Authority {
                 "{target} records cannot be revoked"
             )));
         }
+        let _locked = self.locks.lock(std::slice::from_ref(player)).await;
         for _ in 0..MAX_PLAN_ATTEMPTS {
             let snapshot = self.require_registered(player).await?;
             let sequence = snapshot.last_sequence + 1;
