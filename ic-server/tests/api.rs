@@ -625,3 +625,68 @@ async fn metrics_count_requests_records_matches_and_failures() {
         assert!(text.contains(expected), "missing {expected}\n{text}");
     }
 }
+
+#[tokio::test]
+async fn registration_policy_and_per_address_limit_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = "[http]\nrate_limit_per_minute = 100000\n\
+        [ranking]\nregistration = \"invite\"\ninvite_codes = [\"wolfpack-2026\"]\n\
+        registrations_per_ip_per_day = 2\n";
+    let server = Server::start(dir.path(), config);
+    let register = |key: scr::KeyPair, body: Value| {
+        let server = &server;
+        async move {
+            let token = server.login(&key).await;
+            server.post_json("/v1/players", &body, Some(&token)).await
+        }
+    };
+    let (status, body) = register(player(1), json!({})).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("invite_required"))
+    );
+    let (status, body) = register(player(1), json!({ "invite_code": "guess" })).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("invite_required"))
+    );
+    let good = json!({ "invite_code": "wolfpack-2026" });
+    assert_eq!(register(player(1), good.clone()).await.0, 201);
+    assert_eq!(register(player(2), good.clone()).await.0, 201);
+    // The third registration from this address today is refused; nothing was created.
+    let (status, body) = register(player(3), good.clone()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (429, Some("registration_limit"))
+    );
+    let token = server.login(&player(3)).await;
+    let (status, body) = server.get("/v1/players/me/records", Some(&token)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (404, Some("not_registered"))
+    );
+    // A repeated registration does not use up the allowance.
+    let (status, _) = register(player(1), good).await;
+    assert_eq!(status, 409);
+}
+
+#[tokio::test]
+async fn draining_server_reports_not_ready_and_exits_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), TEST_LIMITS);
+    server.register(&player(1)).await;
+    assert_eq!(server.get("/ready", None).await.0, 200);
+    let status = server.stop();
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    // The write-ahead log was checkpointed into the database file on the way out.
+    let wal = dir.path().join("ic-server.db-wal");
+    let wal_len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(wal_len, 0, "WAL left with {wal_len} bytes");
+    // Restarting sees the registration.
+    let server = Server::spawn(dir.path());
+    let token = server.login(&player(1)).await;
+    assert_eq!(
+        server.get("/v1/players/me/records", Some(&token)).await.0,
+        200
+    );
+}

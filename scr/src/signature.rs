@@ -276,7 +276,8 @@ mod tests {
         let seed = [5u8; 32];
         let pair = KeyPair::from_seed(seed);
         let verifying = VerifyingKey::new(pair.public_key()).unwrap();
-        let zebra = ed25519_zebra::VerificationKey::try_from(*pair.public_key().as_bytes()).unwrap();
+        let zebra =
+            ed25519_zebra::VerificationKey::try_from(*pair.public_key().as_bytes()).unwrap();
         let mut rng = ChaCha20Rng::seed_from_u64(3);
         let mut cases: Vec<(Vec<u8>, [u8; 64])> = Vec::new();
         for i in 0..40u8 {
@@ -286,7 +287,10 @@ mod tests {
             tampered[usize::from(i) % 64] ^= 1 << (i % 8);
             cases.push((message.clone(), honest));
             cases.push((message.clone(), tampered));
-            cases.push((message.clone(), torsion_signature(seed, &message, 1 + usize::from(i) % 7)));
+            cases.push((
+                message.clone(),
+                torsion_signature(seed, &message, 1 + usize::from(i) % 7),
+            ));
         }
         for (message, signature) in &cases {
             let ours = verifying.verify(message, signature);
@@ -294,7 +298,11 @@ mod tests {
             // Where ours rejects an encoding up front, zebra may still accept (it is more
             // permissive); everywhere else the two must agree exactly.
             if ours != Err(SignatureError::NonCanonical) {
-                assert_eq!(ours.is_ok(), reference.is_ok(), "disagreement on {signature:?}");
+                assert_eq!(
+                    ours.is_ok(),
+                    reference.is_ok(),
+                    "disagreement on {signature:?}"
+                );
             }
             let mut batch = BatchVerifier::new();
             if batch.queue(&verifying, message, signature).is_ok() {

@@ -106,13 +106,12 @@ impl Authority {
         };
         let mut keys: Vec<RelayKey> = vec![self.community.relay.public_key().into()];
         keys.extend(self.settings.trusted_relays.iter().copied());
-        keys.extend(
-            self.store
-                .trusted_relays()
-                .await?
-                .into_iter()
-                .map(|(key, _)| key),
-        );
+        // Keys trusted through the CLI live in the database and may change while the server
+        // runs; they are read only for results from another relay than the ones above.
+        if !keys.contains(&claimed.relay_key) {
+            let from_cli = self.store.trusted_relays().await?;
+            keys.extend(from_cli.into_iter().map(|(key, _)| key));
+        }
         let trusted = TrustedRelays::new(keys)?;
         Ok(trusted.verify(bytes, &community)?)
     }

@@ -328,26 +328,32 @@ impl Store for SqliteStore {
     ) -> Result<Vec<Option<PlayerSnapshot>>, StoreError> {
         let _timer = self.timer("snapshots");
         let mut out = Vec::with_capacity(players.len());
+        // One query per player: the player row and, if any, its rating in `module`.
+        let columns: Vec<String> = RATING_COLUMNS
+            .split(", ")
+            .map(|column| format!("r.{column} AS {column}"))
+            .collect();
+        let sql = format!(
+            "SELECT p.last_sequence AS last_sequence, r.player_key AS rated, {} \
+             FROM players p LEFT JOIN ratings r \
+             ON r.player_key = p.player_key AND r.game_module = ? WHERE p.player_key = ?",
+            columns.join(", ")
+        );
         for player in players {
-            let key = player.as_bytes().as_slice();
-            let Some(row) = sqlx::query("SELECT last_sequence FROM players WHERE player_key = ?")
-                .bind(key)
+            let row = sqlx::query(&sql)
+                .bind(module)
+                .bind(player.as_bytes().as_slice())
                 .fetch_optional(&self.read)
-                .await?
-            else {
+                .await?;
+            let Some(row) = row else {
                 out.push(None);
                 continue;
             };
-            let rating = sqlx::query(&format!(
-                "SELECT {RATING_COLUMNS} FROM ratings WHERE player_key = ? AND game_module = ?"
-            ))
-            .bind(key)
-            .bind(module)
-            .fetch_optional(&self.read)
-            .await?
-            .as_ref()
-            .map(rating_from_row)
-            .transpose()?;
+            let rated: Option<Vec<u8>> = row.try_get("rated")?;
+            let rating = match rated {
+                Some(_) => Some(rating_from_row(&row)?),
+                None => None,
+            };
             out.push(Some(PlayerSnapshot {
                 player_key: *player,
                 last_sequence: unseq(row.try_get("last_sequence")?)?,
