@@ -246,26 +246,10 @@ impl Authority {
 
     /// The player's rating row in `module`, or the provider's initial rating if none exists.
     fn current_rating(&self, snapshot: &PlayerSnapshot, module: &str) -> RatingRow {
-        snapshot.rating.clone().unwrap_or_else(|| {
-            let initial = self
-                .provider
-                .initial_rating(PlayerId(*snapshot.player_key.as_bytes()));
-            RatingRow {
-                game_module: module.to_owned(),
-                algorithm_id: self.provider.algorithm_id().to_owned(),
-                rating: initial.rating.rating,
-                deviation: initial.rating.deviation,
-                volatility: initial.rating.volatility,
-                games_played: 0,
-                wins: 0,
-                losses: 0,
-                draws: 0,
-                streak: 0,
-                last_played_at: None,
-                rating_sequence: 0,
-                rating_expires_at: 0,
-            }
-        })
+        snapshot
+            .rating
+            .clone()
+            .unwrap_or_else(|| self.initial_row(&snapshot.player_key, module, 0, 0))
     }
 
     /// Maps the certified result onto the ranking crate's neutral match description.

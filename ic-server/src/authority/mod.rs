@@ -127,6 +127,34 @@ impl Authority {
         }
     }
 
+    /// A player's starting rating row in `module` (the provider's initial rating, no games).
+    fn initial_row(
+        &self,
+        player: &PlayerKey,
+        module: &str,
+        rating_sequence: u64,
+        rating_expires_at: i64,
+    ) -> crate::store::RatingRow {
+        let initial = self
+            .provider
+            .initial_rating(ranking::description::PlayerId(*player.as_bytes()));
+        crate::store::RatingRow {
+            game_module: module.to_owned(),
+            algorithm_id: self.provider.algorithm_id().to_owned(),
+            rating: initial.rating.rating,
+            deviation: initial.rating.deviation,
+            volatility: initial.rating.volatility,
+            games_played: 0,
+            wins: 0,
+            losses: 0,
+            draws: 0,
+            streak: 0,
+            last_played_at: None,
+            rating_sequence,
+            rating_expires_at,
+        }
+    }
+
     fn rating_validity_secs(&self) -> i64 {
         i64::from(self.settings.rating_validity_days) * 86_400
     }

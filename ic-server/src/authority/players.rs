@@ -23,25 +23,15 @@ impl Authority {
         if !self.registration_allowed(invite_code) {
             return Err(AuthorityError::InviteRequired);
         }
-        let initial = self.provider.initial_rating(PlayerId(*player.as_bytes()));
         let mut ratings = Vec::new();
         let mut records = Vec::new();
         for (index, module) in self.settings.game_modules.iter().enumerate() {
-            let row = RatingRow {
-                game_module: module.clone(),
-                algorithm_id: self.provider.algorithm_id().to_owned(),
-                rating: initial.rating.rating,
-                deviation: initial.rating.deviation,
-                volatility: initial.rating.volatility,
-                games_played: 0,
-                wins: 0,
-                losses: 0,
-                draws: 0,
-                streak: 0,
-                last_played_at: None,
-                rating_sequence: index as u64 + 1,
-                rating_expires_at: now.saturating_add(self.rating_validity_secs()),
-            };
+            let row = self.initial_row(
+                &player,
+                module,
+                index as u64 + 1,
+                now.saturating_add(self.rating_validity_secs()),
+            );
             records.push(rating_record(&self.community.signing, player, &row, now)?);
             ratings.push(row);
         }
