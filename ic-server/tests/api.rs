@@ -185,6 +185,18 @@ async fn certified_matches_issue_records_once() {
         .get("/v1/players/me/records?since=5", Some(&token))
         .await;
     assert_eq!(records(&later["records"]).len(), 2);
+    // The initial rating is now stale for this community; the newest rating is valid.
+    use base64::Engine;
+    let all = records(&mine["records"]);
+    let (_, verdict) = server
+        .post_json(
+            "/v1/credentials/verify",
+            &json!({ "records": [B64.encode(&all[0]), B64.encode(&all[5])] }),
+            None,
+        )
+        .await;
+    assert_eq!(verdict["results"][0]["error"], "stale", "{verdict}");
+    assert_eq!(verdict["results"][1]["valid"], true, "{verdict}");
 }
 
 #[tokio::test]
@@ -464,12 +476,7 @@ async fn leaderboard_lists_eligible_players_best_first_in_pages() {
     }
     let (status, page) = server.get("/v1/leaderboard?module=ra&limit=2", None).await;
     assert_eq!(status, 200, "{page}");
-    let keys: Vec<String> = page["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["player_key"].as_str().unwrap().to_owned())
-        .collect();
+    let keys = entry_keys(&page);
     assert_eq!(
         keys,
         vec![
@@ -484,12 +491,7 @@ async fn leaderboard_lists_eligible_players_best_first_in_pages() {
             None,
         )
         .await;
-    let keys: Vec<String> = rest["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["player_key"].as_str().unwrap().to_owned())
-        .collect();
+    let keys = entry_keys(&rest);
     assert_eq!(
         keys,
         vec![
@@ -689,4 +691,14 @@ async fn draining_server_reports_not_ready_and_exits_cleanly() {
         server.get("/v1/players/me/records", Some(&token)).await.0,
         200
     );
+}
+
+/// The player keys of a leaderboard page, in order.
+fn entry_keys(page: &Value) -> Vec<String> {
+    page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["player_key"].as_str().unwrap().to_owned())
+        .collect()
 }

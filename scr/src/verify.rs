@@ -1,6 +1,7 @@
 //! Offline verification of records against a community's trust anchor, one by one or in batches.
 //! Only this module constructs `Verified<T>`, so code that takes one knows the checks ran.
 
+use std::collections::BTreeMap;
 use std::ops::Deref;
 
 use rand_core::{CryptoRng, RngCore};
@@ -126,7 +127,8 @@ pub struct BatchError {
 #[derive(Debug, Clone)]
 pub struct PlayerContext {
     revocations: RevocationTable,
-    newest_rating_sequence: Option<u64>,
+    // Newest rating sequence issued per game module; ratings are per module, so is staleness.
+    newest_ratings: BTreeMap<String, u64>,
 }
 
 impl PlayerContext {
@@ -134,14 +136,14 @@ impl PlayerContext {
     pub fn new(revocations: RevocationTable) -> Self {
         Self {
             revocations,
-            newest_rating_sequence: None,
+            newest_ratings: BTreeMap::new(),
         }
     }
 
-    /// The newest rating sequence the community issued to this player (issuer side only):
-    /// older rating records are then `Stale`.
-    pub fn with_newest_rating_sequence(mut self, sequence: u64) -> Self {
-        self.newest_rating_sequence = Some(sequence);
+    /// The newest rating sequence the community issued to this player in `game_module`
+    /// (issuer side only): older rating records of that module are then `Stale`.
+    pub fn with_newest_rating(mut self, game_module: &str, sequence: u64) -> Self {
+        self.newest_ratings.insert(game_module.to_owned(), sequence);
         self
     }
 
@@ -217,49 +219,13 @@ impl Verifier {
         now: i64,
         rng: &mut R,
     ) -> Result<Vec<Verified<Record>>, BatchError> {
-        let mut checked = Vec::with_capacity(records.len());
-        let mut first_cheap_failure = None;
-        for (index, bytes) in records.iter().enumerate() {
-            match self.check_without_signature(bytes, now) {
-                Ok(entry) => checked.push(entry),
-                Err(error) => {
-                    first_cheap_failure = Some(BatchError { index, error });
-                    break;
-                }
-            }
-        }
-        // Every record before the first cheap failure still needs its signature checked: one by
-        // one, a bad signature there would have been reported first.
-        let mut batch = BatchVerifier::new();
-        let mut encoding_failure = None;
-        for (index, (view, _, key)) in checked.iter().enumerate() {
-            if let Err(error) = batch.queue(key, view.signed_bytes(), &view.signature()) {
-                encoding_failure = Some(BatchError {
-                    index,
-                    error: VerifyError::BadSignature(error),
-                });
-                break;
-            }
-        }
-        let batch_failed = encoding_failure.is_some() || batch.verify(rng).is_err();
-        if batch_failed {
-            // Find the first bad signature exactly, one by one.
-            for (index, (view, _, key)) in checked.iter().enumerate() {
-                if let Err(error) = key.verify(view.signed_bytes(), &view.signature()) {
-                    return Err(BatchError {
-                        index,
-                        error: VerifyError::BadSignature(error),
-                    });
-                }
-            }
-        }
-        if let Some(failure) = first_cheap_failure {
-            return Err(failure);
-        }
-        Ok(checked
+        // Collecting stops at the first error in input order, which is exactly where checking
+        // one by one would have stopped; each per-record result already equals `verify`.
+        self.verify_each(records, now, rng)
             .into_iter()
-            .map(|(_, record, _)| Verified::new(record))
-            .collect())
+            .enumerate()
+            .map(|(index, result)| result.map_err(|error| BatchError { index, error }))
+            .collect()
     }
 
     /// Verifies every record at `now` and reports each one's own outcome, with one batched
@@ -321,7 +287,7 @@ impl Verifier {
             }
         }
         if let Some(player) = &self.player {
-            self.check_player(player, &view)?;
+            check_player(player, &view, &record)?;
         }
         Ok((view, record, key))
     }
@@ -354,36 +320,39 @@ impl Verifier {
             })?;
         Ok(epoch.key)
     }
+}
 
-    fn check_player(
-        &self,
-        player: &PlayerContext,
-        view: &RecordView<'_>,
-    ) -> Result<(), VerifyError> {
-        let record_type = view.record_type();
-        if record_type == RecordType::KeyRotation {
-            return Ok(());
-        }
-        let found = view.player_key();
-        if found != player.player() {
-            return Err(VerifyError::IdentityMismatch {
-                expected: player.player(),
-                found,
-            });
-        }
-        let sequence = view.sequence();
-        let min_valid = player.revocations.min_valid(record_type);
-        if sequence < min_valid {
-            return Err(VerifyError::Revoked {
-                sequence,
-                min_valid,
-            });
-        }
-        if let (RecordType::Rating, Some(newest)) = (record_type, player.newest_rating_sequence) {
+/// Identity, revocation and staleness against what is known about the player.
+fn check_player(
+    player: &PlayerContext,
+    view: &RecordView<'_>,
+    record: &Record,
+) -> Result<(), VerifyError> {
+    let record_type = view.record_type();
+    if record_type == RecordType::KeyRotation {
+        return Ok(());
+    }
+    let found = view.player_key();
+    if found != player.player() {
+        return Err(VerifyError::IdentityMismatch {
+            expected: player.player(),
+            found,
+        });
+    }
+    let sequence = view.sequence();
+    let min_valid = player.revocations.min_valid(record_type);
+    if sequence < min_valid {
+        return Err(VerifyError::Revoked {
+            sequence,
+            min_valid,
+        });
+    }
+    if let Payload::Rating(rating) = record.payload() {
+        if let Some(&newest) = player.newest_ratings.get(&rating.game_module) {
             if sequence < newest {
                 return Err(VerifyError::Stale { sequence, newest });
             }
         }
-        Ok(())
     }
+    Ok(())
 }

@@ -273,7 +273,9 @@ fn revocation_minimum_is_inclusive_and_never_goes_down() {
 
 #[test]
 fn stale_and_identity_checks() {
-    let context = PlayerContext::new(RevocationTable::new(player())).with_newest_rating_sequence(9);
+    let context = PlayerContext::new(RevocationTable::new(player()))
+        .with_newest_rating("ra", 9)
+        .with_newest_rating("td", 2);
     let checker = verifier().with_player(context);
     assert!(
         checker
@@ -292,6 +294,26 @@ fn stale_and_identity_checks() {
             sequence: 8,
             newest: 9
         })
+    );
+    // Staleness is per game module: a rating of another module with a lower sequence is valid.
+    let mut other_module = rating_payload();
+    if let scr::Payload::Rating(rating) = &mut other_module {
+        rating.game_module = "td".into();
+    }
+    assert!(
+        checker
+            .verify(
+                player_record(other_module.clone(), 5, &community()).as_bytes(),
+                T0
+            )
+            .is_ok()
+    );
+    assert_eq!(
+        checker
+            .verify(player_record(other_module, 1, &community()).as_bytes(), T0)
+            .unwrap_err()
+            .code(),
+        "stale"
     );
     // Staleness is about ratings only.
     assert!(

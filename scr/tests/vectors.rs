@@ -24,7 +24,8 @@ struct Vector {
     now: i64,
     player: Option<PlayerKey>,
     revoked_below: Option<(RecordType, u64)>,
-    newest_rating_sequence: Option<u64>,
+    /// Newest rating sequence known to the issuer, per game module.
+    newest_rating: Option<(&'static str, u64)>,
     expect: &'static str,
 }
 
@@ -43,7 +44,7 @@ impl Vector {
             now: T0 + 60,
             player: None,
             revoked_below: None,
-            newest_rating_sequence: None,
+            newest_rating: None,
             expect,
         }
     }
@@ -180,7 +181,7 @@ fn vectors() -> Vec<Vector> {
         "stale",
     );
     x.player = Some(player());
-    x.newest_rating_sequence = Some(9);
+    x.newest_rating = Some(("ra", 9));
     v.push(x);
     let mut x = Vector::new(
         "identity_mismatch",
@@ -340,7 +341,7 @@ fn index(vectors: &[Vector]) -> Value {
                 "now": x.now,
                 "player": x.player.map(|p| p.to_string()),
                 "revocations": x.revoked_below.map(|(t, min)| json!({ t.name(): min })),
-                "newest_rating_sequence": x.newest_rating_sequence,
+                "newest_ratings": x.newest_rating.map(|(module, seq)| json!({ module: seq })),
                 "expect": x.expect,
             })
         })
@@ -348,7 +349,7 @@ fn index(vectors: &[Vector]) -> Value {
     json!({
         "format": "scr",
         "version": 1,
-        "how_to_check": "Build the key chain from community_key and recovery_key through the rotation files in order (a chain error gives its code); set the player context when player is given (revocations: record type name -> minimum valid sequence; newest_rating_sequence); verify the file at now. expect is \"valid\" or the reason code.",
+        "how_to_check": "Build the key chain from community_key and recovery_key through the rotation files in order (a chain error gives its code); set the player context when player is given (revocations: record type name -> minimum valid sequence; newest_ratings: game module -> newest rating sequence the issuer knows); verify the file at now. expect is \"valid\" or the reason code.",
         "vectors": entries,
     })
 }
@@ -415,8 +416,10 @@ fn check(x: &Value) -> String {
             }
         }
         let mut context = PlayerContext::new(table);
-        if let Some(newest) = x["newest_rating_sequence"].as_u64() {
-            context = context.with_newest_rating_sequence(newest);
+        if let Some(newest) = x["newest_ratings"].as_object() {
+            for (module, sequence) in newest {
+                context = context.with_newest_rating(module, sequence.as_u64().unwrap());
+            }
         }
         verifier = verifier.with_player(context);
     }

@@ -53,12 +53,8 @@ impl Authority {
         let mut rng = rand::rngs::OsRng;
         for (player, indices) in groups {
             let mut verifier = Verifier::new(self.community.chain.clone());
-            let mut newest_by_module = BTreeMap::new();
             if let Some(player) = player {
                 verifier = verifier.with_player(self.player_context(&player).await?);
-                for row in self.store.ratings(&player).await? {
-                    newest_by_module.insert(row.game_module, row.rating_sequence);
-                }
             }
             let batch: Vec<&[u8]> = indices.iter().map(|&i| records[i].as_slice()).collect();
             for (&index, result) in indices
@@ -66,21 +62,6 @@ impl Authority {
                 .zip(verifier.verify_each(&batch, now, &mut rng))
             {
                 let outcome = &mut outcomes[index];
-                // Staleness is per game module, which the scr verifier's single number cannot
-                // express: a rating record older than the newest one of its module is stale.
-                let result = result.and_then(|record| match record.payload() {
-                    scr::Payload::Rating(rating) => match newest_by_module.get(&rating.game_module)
-                    {
-                        Some(&newest) if record.sequence() < newest => {
-                            Err(scr::VerifyError::Stale {
-                                sequence: record.sequence(),
-                                newest,
-                            })
-                        }
-                        _ => Ok(record),
-                    },
-                    _ => Ok(record),
-                });
                 match result {
                     Ok(_) => outcome.valid = true,
                     Err(error) => {
@@ -96,7 +77,8 @@ impl Authority {
         Ok(outcomes)
     }
 
-    /// The player's revocation table as this community keeps it.
+    /// What this community knows about `player`: its revocations and, per game module, the
+    /// newest rating it issued (so an older rating is `stale`).
     async fn player_context(&self, player: &PlayerKey) -> Result<PlayerContext, AuthorityError> {
         let mut table = RevocationTable::new(*player);
         for (record_type, min_valid) in self.store.revocations(player).await? {
@@ -104,6 +86,10 @@ impl Authority {
                 table.raise(record_type, min_valid);
             }
         }
-        Ok(PlayerContext::new(table))
+        let mut context = PlayerContext::new(table);
+        for row in self.store.ratings(player).await? {
+            context = context.with_newest_rating(&row.game_module, row.rating_sequence);
+        }
+        Ok(context)
     }
 }
