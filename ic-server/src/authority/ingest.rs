@@ -12,7 +12,7 @@ use relay_core::cmr::{
     CertifiedMatchResult, MatchOutcome, PlayerResult as CmrResult, TrustedRelays,
 };
 use scr::payload::{Participant, PlayerResult};
-use scr::{CommunityKey, PlayerKey, RelayKey};
+use scr::{CommunityKey, PlayerKey};
 use sha2::{Digest, Sha256};
 
 use super::records::{MatchFacts, PlayerLine, match_record, rating_record};
@@ -104,15 +104,13 @@ impl Authority {
         } else {
             self.community.signing_key()
         };
-        let mut keys: Vec<RelayKey> = vec![self.community.relay.public_key().into()];
-        keys.extend(self.settings.trusted_relays.iter().copied());
-        // Keys trusted through the CLI live in the database and may change while the server
-        // runs; they are read only for results from another relay than the ones above.
-        if !keys.contains(&claimed.relay_key) {
-            let from_cli = self.store.trusted_relays().await?;
-            keys.extend(from_cli.into_iter().map(|(key, _)| key));
+        if self.fixed_relay_keys.contains(&claimed.relay_key) {
+            return Ok(self.fixed_relays.verify(bytes, &community)?);
         }
-        let trusted = TrustedRelays::new(keys)?;
+        // Keys trusted through the CLI live in the database and may change while the server
+        // runs, so they are read for every result from another relay.
+        let from_cli = self.store.trusted_relays().await?;
+        let trusted = TrustedRelays::new(from_cli.into_iter().map(|(key, _)| key))?;
         Ok(trusted.verify(bytes, &community)?)
     }
 

@@ -89,6 +89,21 @@ pub struct Authority {
     rating: ranking::config::RankingConfig,
     metrics: Arc<Metrics>,
     locks: player_locks::PlayerLocks,
+    // The server's own relay key and the configured ones, prepared once at start: checking a
+    // result from them needs no database read and no key decompression.
+    fixed_relay_keys: Vec<scr::RelayKey>,
+    fixed_relays: relay_core::cmr::TrustedRelays,
+}
+
+/// Why the authority could not be set up from the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The rating configuration names no known algorithm or has a bad value.
+    #[error("rating configuration: {0}")]
+    Rating(#[from] ranking::error::ConfigError),
+    /// A configured trusted relay key cannot verify anything.
+    #[error("ranking.trusted_relays: {0}")]
+    Relay(#[from] relay_core::cmr::CmrError),
 }
 
 impl Authority {
@@ -99,9 +114,14 @@ impl Authority {
         settings: RankingAuthorityConfig,
         rating: ranking::config::RankingConfig,
         metrics: Arc<Metrics>,
-    ) -> Result<Self, ranking::error::ConfigError> {
+    ) -> Result<Self, SetupError> {
         let provider = ranking::provider::provider_for(&rating)?;
+        let mut fixed_relay_keys = vec![scr::RelayKey::from(community.relay.public_key())];
+        fixed_relay_keys.extend(settings.trusted_relays.iter().copied());
+        let fixed_relays = relay_core::cmr::TrustedRelays::new(fixed_relay_keys.iter().copied())?;
         Ok(Self {
+            fixed_relay_keys,
+            fixed_relays,
             store,
             community,
             provider,
