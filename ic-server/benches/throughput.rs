@@ -10,66 +10,33 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use ic_server::config::Config;
-use relay_core::cmr::{CertifiedMatchResult, CmrPlayer, EndReason, MatchOutcome, PlayerResult};
-use relay_core::ids::{PlayerSlot, TeamId};
-use scr::{KeyPair, PlayerKey, Verifier};
+use scr::{KeyPair, Verifier};
 
 const MATCHES: u64 = 1000;
 const PLAYERS: u32 = 40;
 /// Concurrent HTTP clients submitting results (a busy relay pool).
 const SUBMITTERS: usize = 50;
 
+// The integration tests' harness builds and signs certified results; the bench shares it.
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 fn player(index: u32) -> KeyPair {
-    let mut seed = [9u8; 32];
-    seed[..4].copy_from_slice(&index.to_le_bytes());
-    KeyPair::from_seed(seed)
+    common::player_from(index)
 }
 
+/// A 1v1 result between two of the players, different for every `game`.
 fn cmr(relay: &KeyPair, community: &KeyPair, game: u64) -> Vec<u8> {
     let a = (game % u64::from(PLAYERS)) as u32;
     let b = ((game * 7 + 3) % u64::from(PLAYERS)) as u32;
     let b = if a == b { (b + 1) % PLAYERS } else { b };
-    let started = 1_767_225_600_000_000 + game as i64 * 1_000_000;
-    CertifiedMatchResult {
-        relay_key: relay.public_key().into(),
-        community_key: community.public_key().into(),
-        game_id: game,
-        game_module: "ra".into(),
-        map_name: "Coastal Influence".into(),
-        map_hash: [3; 32],
-        ranked: true,
-        tick_interval_us: 66_667,
-        final_tick: 13_500,
-        started_at_us: started,
-        ended_at_us: started + 900_000_000,
-        outcome: MatchOutcome::Completed {
-            winner: TeamId(1),
-            reason: EndReason::Elimination,
-        },
-        observer_delay_ticks: 0,
-        players: vec![
-            CmrPlayer {
-                slot: PlayerSlot(0),
-                key: PlayerKey::from(player(a).public_key()),
-                team: TeamId(1),
-                result: PlayerResult::Win,
-            },
-            CmrPlayer {
-                slot: PlayerSlot(1),
-                key: PlayerKey::from(player(b).public_key()),
-                team: TeamId(2),
-                result: PlayerResult::Loss,
-            },
-        ],
-        final_state_hash: [4; 32],
-        order_stream_hash: [5; 32],
-        replay_hash: [6; 32],
-        desync_tick: None,
-        degraded: false,
-    }
-    .sign(relay)
-    .unwrap()
-    .into_bytes()
+    common::duel(
+        relay,
+        community.public_key().into(),
+        &player(a),
+        &player(b),
+        game,
+    )
 }
 
 struct Fixture {

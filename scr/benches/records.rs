@@ -11,74 +11,32 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use ed25519_dalek::{Signer, Verifier as _};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use scr::payload::{MatchPayload, Participant, Payload, PlayerResult, RatingPayload};
-use scr::{KeyPair, PlayerKey, RecordBuilder, RelayKey, Verifier};
+use scr::payload::{Payload, RatingPayload};
+use scr::{RecordBuilder, Verifier};
 use serde::{Deserialize, Serialize};
 
-const T0: i64 = 1_767_225_600;
+// The integration tests' fixed keys and sample payloads; the bench measures the same records.
+#[path = "../tests/common/mod.rs"]
+mod common;
 
-fn community() -> KeyPair {
-    KeyPair::from_seed([0x11; 32])
-}
-
-fn player() -> PlayerKey {
-    KeyPair::from_seed([0x33; 32]).public_key().into()
-}
+use common::{T0, community, match_payload, player, player_record, rating_payload};
 
 fn rating() -> RatingPayload {
-    RatingPayload {
-        game_module: "ra".into(),
-        algorithm_id: "glicko2".into(),
-        rating: 1_612_345,
-        deviation: 87_500,
-        volatility: 59_996,
-        games_played: 42,
-        wins: 25,
-        losses: 15,
-        draws: 2,
-        streak: 3,
-        rank: 17,
-        percentile: 912,
+    match rating_payload() {
+        Payload::Rating(rating) => rating,
+        _ => unreachable!("rating_payload is a rating"),
     }
 }
 
 fn rating_builder() -> RecordBuilder {
-    RecordBuilder::new(Payload::Rating(rating()))
+    RecordBuilder::new(rating_payload())
         .player(player())
         .sequence(7)
         .issued_at(T0)
 }
 
 fn match_record(sequence: u64) -> Vec<u8> {
-    RecordBuilder::new(Payload::Match(MatchPayload {
-        match_id: [sequence as u8; 32],
-        game_module: "ra".into(),
-        map_name: "Coastal Influence".into(),
-        played_at: T0,
-        duration_ticks: 27_000,
-        result: PlayerResult::Win,
-        rating_before: 1_596_000,
-        rating_after: 1_612_345,
-        relay_key: RelayKey::from(KeyPair::from_seed([0x55; 32]).public_key()),
-        participants: vec![
-            Participant {
-                player_key: player(),
-                team: 1,
-                result: PlayerResult::Win,
-            },
-            Participant {
-                player_key: KeyPair::from_seed([0x34; 32]).public_key().into(),
-                team: 2,
-                result: PlayerResult::Loss,
-            },
-        ],
-    }))
-    .player(player())
-    .sequence(sequence)
-    .issued_at(T0)
-    .sign(&community())
-    .unwrap()
-    .into_bytes()
+    player_record(match_payload(), sequence, &community()).into_bytes()
 }
 
 fn sign_and_verify(c: &mut Criterion) {
