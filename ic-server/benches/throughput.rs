@@ -13,7 +13,11 @@ use ic_server::config::Config;
 use scr::{KeyPair, Verifier};
 
 const MATCHES: u64 = 1000;
-const PLAYERS: u32 = 40;
+/// Players of the crowded community: every player is in about 25 of the 50 results in flight.
+const FEW_PLAYERS: u32 = 40;
+/// Players of the live community: as on a real server, results in flight rarely share a player
+/// (a player is in one match at a time).
+const MANY_PLAYERS: u32 = 1000;
 /// Concurrent HTTP clients submitting results (a busy relay pool).
 const SUBMITTERS: usize = 50;
 
@@ -25,11 +29,13 @@ fn player(index: u32) -> KeyPair {
     common::player_from(index)
 }
 
-/// A 1v1 result between two of the players, different for every `game`.
-fn cmr(relay: &KeyPair, community: &KeyPair, game: u64) -> Vec<u8> {
-    let a = (game % u64::from(PLAYERS)) as u32;
-    let b = ((game * 7 + 3) % u64::from(PLAYERS)) as u32;
-    let b = if a == b { (b + 1) % PLAYERS } else { b };
+/// A 1v1 result between two of `players`, different for every `game`: each round pairs every
+/// even-numbered player with a different odd-numbered one.
+fn cmr(relay: &KeyPair, community: &KeyPair, players: u32, game: u64) -> Vec<u8> {
+    let players = u64::from(players);
+    let round = game * 2 / players;
+    let a = (game * 2 % players) as u32;
+    let b = ((game * 2 + 1 + 2 * round) % players) as u32;
     common::duel(
         relay,
         community.public_key().into(),
@@ -49,7 +55,7 @@ struct Fixture {
 }
 
 /// A real data directory and server (SQLite, synchronous=FULL) serving HTTP on loopback.
-async fn fixture() -> Fixture {
+async fn fixture(players: u32) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let data = ic_server::data_dir::DataDir::new(dir.path());
     data.init(&mut rand::rngs::OsRng).unwrap();
@@ -62,7 +68,7 @@ async fn fixture() -> Fixture {
         .ready
         .store(true, std::sync::atomic::Ordering::SeqCst);
     let authority = services.state.authority.clone().unwrap();
-    for index in 0..PLAYERS {
+    for index in 0..players {
         authority
             .register(
                 player(index).public_key().into(),
@@ -113,6 +119,97 @@ fn crypto_only(relay: &KeyPair, signing: &KeyPair, cmr: &[u8]) {
     }
 }
 
+/// A throughput and the process CPU time it took per item.
+#[derive(Clone, Copy)]
+struct Measured {
+    per_second: f64,
+    cpu_us: f64,
+}
+
+impl Measured {
+    /// Times `count` items done by `work`.
+    async fn of<F: std::future::Future<Output = ()>>(count: u64, work: F) -> Self {
+        let (cpu, started) = (process_cpu(), Instant::now());
+        work.await;
+        let wall = started.elapsed();
+        Self {
+            per_second: rate(count, wall),
+            cpu_us: (process_cpu() - cpu).as_secs_f64() * 1e6 / count as f64,
+        }
+    }
+
+    fn row(&self, name: &str, baseline: Option<Measured>) {
+        let ratio = baseline.map_or("1.00".to_string(), |b| {
+            format!("{:.2}", self.per_second / b.per_second)
+        });
+        println!(
+            "| {name} | {:.0} | {:.0} µs | {ratio} |",
+            self.per_second, self.cpu_us
+        );
+    }
+}
+
+/// [`crypto_only`] over `matches`, split over `threads` threads.
+async fn crypto_rate(f: &Fixture, matches: &[Vec<u8>], threads: usize) -> Measured {
+    Measured::of(matches.len() as u64, async {
+        std::thread::scope(|scope| {
+            for lane in 0..threads {
+                scope.spawn(move || {
+                    for m in matches.iter().skip(lane).step_by(threads) {
+                        crypto_only(&f.relay, &f.community, m);
+                    }
+                });
+            }
+        });
+    })
+    .await
+}
+
+/// Results posted by [`SUBMITTERS`] concurrent clients to a fresh server whose community has
+/// `players` players.
+async fn ingest_concurrently(players: u32) -> Measured {
+    let f = Arc::new(fixture(players).await);
+    let matches: Vec<Vec<u8>> = (0..MATCHES)
+        .map(|g| cmr(&f.relay, &f.community, players, g))
+        .collect();
+    // Submitters take results in order from one queue, as a relay pool posts them as they end.
+    let queue = Arc::new(std::sync::Mutex::new(matches.into_iter()));
+    Measured::of(MATCHES, async {
+        let mut tasks = Vec::new();
+        for _ in 0..SUBMITTERS {
+            let f = f.clone();
+            let queue = queue.clone();
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let next = queue.lock().unwrap().next();
+                    let Some(m) = next else { break };
+                    post_match(&f, m).await;
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+    })
+    .await
+}
+
+/// CPU time this process has used (user + system), from `/proc/self/stat`; zero where that
+/// file does not exist. Per-result CPU time does not depend on what else the machine runs.
+fn process_cpu() -> Duration {
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            // Fields after the parenthesised command name; utime and stime are the 12th and
+            // 13th of those, in clock ticks (100 per second on Linux).
+            let rest = stat.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
 fn rate(count: u64, elapsed: Duration) -> f64 {
     count as f64 / elapsed.as_secs_f64()
 }
@@ -124,58 +221,44 @@ async fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!();
-    println!("| benchmark | per second | ratio to baseline |");
-    println!("|---|---:|---:|");
+    println!("| benchmark | per second | CPU per item | ratio to baseline |");
+    println!("|---|---:|---:|---:|");
 
     // --- ingest ---
-    let f = fixture().await;
+    let f = fixture(FEW_PLAYERS).await;
     let matches: Vec<Vec<u8>> = (0..MATCHES)
-        .map(|g| cmr(&f.relay, &f.community, g))
+        .map(|g| cmr(&f.relay, &f.community, FEW_PLAYERS, g))
         .collect();
-    let started = Instant::now();
-    for m in &matches {
-        crypto_only(&f.relay, &f.community, m);
-    }
-    let crypto = rate(MATCHES, started.elapsed());
-    let started = Instant::now();
-    for m in &matches {
-        post_match(&f, m.clone()).await;
-    }
-    let sequential = rate(MATCHES, started.elapsed());
-    let f2 = fixture().await;
-    let matches2: Vec<Vec<u8>> = (0..MATCHES)
-        .map(|g| cmr(&f2.relay, &f2.community, g))
-        .collect();
-    let f2 = Arc::new(f2);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for chunk in matches2.chunks(matches2.len() / SUBMITTERS) {
-        let fixture = f2.clone();
-        let chunk = chunk.to_vec();
-        tasks.push(tokio::spawn(async move {
-            for m in chunk {
-                post_match(&fixture, m).await;
-            }
-        }));
-    }
-    for task in tasks {
-        task.await.unwrap();
-    }
-    let concurrent = rate(MATCHES, started.elapsed());
-    println!("| crypto only: 1 verify + 4 signs per match (baseline) | {crypto:.0} | 1.00 |");
-    println!(
-        "| ingest 2-player CMR, sequential | {sequential:.0} | {:.2} |",
-        sequential / crypto
+    let crypto = crypto_rate(&f, &matches, 1).await;
+    let crypto2 = crypto_rate(&f, &matches, 2).await;
+    let sequential = Measured::of(MATCHES, async {
+        for m in &matches {
+            post_match(&f, m.clone()).await;
+        }
+    })
+    .await;
+    let crowded = ingest_concurrently(FEW_PLAYERS).await;
+    let live = ingest_concurrently(MANY_PLAYERS).await;
+    crypto.row(
+        "crypto only: 1 verify + 4 signs per match, 1 thread (baseline)",
+        None,
     );
-    println!(
-        "| ingest 2-player CMR, {SUBMITTERS} concurrent submitters | {concurrent:.0} | {:.2} |",
-        concurrent / crypto
+    crypto2.row("crypto only, 2 threads", Some(crypto));
+    sequential.row(
+        &format!("ingest 2-player CMR, sequential, {FEW_PLAYERS} players"),
+        Some(crypto),
     );
+    for (players, measured) in [(FEW_PLAYERS, crowded), (MANY_PLAYERS, live)] {
+        measured.row(
+            &format!("ingest 2-player CMR, {SUBMITTERS} concurrent submitters, {players} players"),
+            Some(crypto),
+        );
+    }
 
     // --- credential verification ---
     let verifier = Verifier::for_key(f.community.public_key().into()).unwrap();
     let mut presented = Vec::new();
-    for index in 0..PLAYERS {
+    for index in 0..FEW_PLAYERS {
         let records = f
             .authority
             .records_since(&player(index).public_key().into(), 0)
@@ -186,23 +269,21 @@ async fn main() {
     let presented: Vec<Vec<u8>> = presented.into_iter().take(256).collect();
     let rounds = 20u64;
     let now = ic_server::clock::unix_now();
-    let started = Instant::now();
-    let mut handles = Vec::new();
-    for lane in 0..2 {
-        let verifier = verifier.clone();
-        let presented = presented.clone();
-        handles.push(std::thread::spawn(move || {
-            for _ in 0..rounds {
-                for bytes in presented.iter().skip(lane).step_by(2) {
-                    verifier.verify(bytes, now).unwrap();
-                }
+    let raw = Measured::of(rounds * presented.len() as u64, async {
+        std::thread::scope(|scope| {
+            for lane in 0..2 {
+                let (verifier, presented) = (&verifier, &presented);
+                scope.spawn(move || {
+                    for _ in 0..rounds {
+                        for bytes in presented.iter().skip(lane).step_by(2) {
+                            verifier.verify(bytes, now).unwrap();
+                        }
+                    }
+                });
             }
-        }));
-    }
-    for handle in handles {
-        handle.join().unwrap();
-    }
-    let raw = rate(rounds * presented.len() as u64, started.elapsed());
+        });
+    })
+    .await;
     let b64 = base64::engine::general_purpose::STANDARD;
     let encoded: Vec<String> = presented.iter().map(|r| b64.encode(r)).collect();
     let per_request = 64;
@@ -210,40 +291,43 @@ async fn main() {
         .chunks(per_request)
         .map(|chunk| serde_json::json!({ "records": chunk }))
         .collect();
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..rounds {
-        for body in &bodies {
-            let http = f.http.clone();
-            let url = format!("{}/v1/credentials/verify", f.url);
-            let body = body.clone();
-            tasks.push(tokio::spawn(async move {
-                let reply: serde_json::Value = http
-                    .post(url)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                for result in reply["results"].as_array().unwrap() {
-                    assert!(
-                        result["valid"] == true || result["error"] == "stale",
-                        "{result}"
-                    );
-                }
-            }));
+    let endpoint = Measured::of(rounds * presented.len() as u64, async {
+        let mut tasks = Vec::new();
+        for _ in 0..rounds {
+            for body in &bodies {
+                let http = f.http.clone();
+                let url = format!("{}/v1/credentials/verify", f.url);
+                let body = body.clone();
+                tasks.push(tokio::spawn(async move {
+                    let reply: serde_json::Value = http
+                        .post(url)
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    for result in reply["results"].as_array().unwrap() {
+                        assert!(
+                            result["valid"] == true || result["error"] == "stale",
+                            "{result}"
+                        );
+                    }
+                }));
+            }
         }
-    }
-    for task in tasks {
-        task.await.unwrap();
-    }
-    let endpoint = rate(rounds * presented.len() as u64, started.elapsed());
-    println!("| raw record verification, 2 threads (baseline) | {raw:.0} | 1.00 |");
-    println!(
-        "| POST /v1/credentials/verify, {per_request} records per request, {} concurrent requests | {endpoint:.0} | {:.2} |",
-        bodies.len() as u64 * rounds,
-        endpoint / raw
+        for task in tasks {
+            task.await.unwrap();
+        }
+    })
+    .await;
+    raw.row("raw record verification, 2 threads (baseline)", None);
+    endpoint.row(
+        &format!(
+            "POST /v1/credentials/verify, {per_request} records per request, {} concurrent requests",
+            bodies.len() as u64 * rounds
+        ),
+        Some(raw),
     );
 }

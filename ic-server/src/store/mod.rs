@@ -3,6 +3,7 @@
 //! optimistically against the player's sequence so concurrent writers never reuse a sequence.
 
 mod sqlite;
+mod sqlite_changes;
 mod sqlite_group_commit;
 
 pub use sqlite::SqliteStore;

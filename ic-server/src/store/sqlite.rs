@@ -1,6 +1,7 @@
 //! The SQLite store: the embedded default. WAL journal, `synchronous=FULL` so an acknowledged
 //! credential survives power loss, one write connection so writers queue instead of failing.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -11,8 +12,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Row, Sqlite};
 
+use super::sqlite_changes::{current_sequences, records_of_matches, write_player_changes};
 use super::sqlite_group_commit::GroupCommit;
 use super::{
     Applied, IssuedRecord, LeaderboardRow, MatchChange, PlayerChange, PlayerSnapshot, RatingRow,
@@ -42,9 +44,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        // Multi-row statements differ in text with their row count, so the writer keeps more
+        // prepared statements than sqlx's default 100.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.clone())
+            .connect_with(options.clone().statement_cache_capacity(1024))
             .await?;
         MIGRATIONS.run(&write).await?;
         let read = SqlitePoolOptions::new()
@@ -78,15 +82,15 @@ impl SqliteStore {
     }
 }
 
-fn seq(value: u64) -> Result<i64, StoreError> {
+pub(super) fn seq(value: u64) -> Result<i64, StoreError> {
     i64::try_from(value).map_err(|_| StoreError::Corrupt(format!("sequence {value} beyond i64")))
 }
 
-fn unseq(value: i64) -> Result<u64, StoreError> {
+pub(super) fn unseq(value: i64) -> Result<u64, StoreError> {
     u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("negative sequence {value}")))
 }
 
-fn key32(bytes: &[u8]) -> Result<[u8; 32], StoreError> {
+pub(super) fn key32(bytes: &[u8]) -> Result<[u8; 32], StoreError> {
     bytes
         .try_into()
         .map_err(|_| StoreError::Corrupt(format!("key of {} bytes", bytes.len())))
@@ -115,7 +119,7 @@ fn rating_from_row(row: &SqliteRow) -> Result<RatingRow, StoreError> {
     })
 }
 
-fn record_from_row(row: &SqliteRow) -> Result<IssuedRecord, StoreError> {
+pub(super) fn record_from_row(row: &SqliteRow) -> Result<IssuedRecord, StoreError> {
     let match_id: Option<Vec<u8>> = row.try_get("match_id")?;
     Ok(IssuedRecord {
         player_key: PlayerKey::from_bytes(key32(&row.try_get::<Vec<u8>, _>("player_key")?)?),
@@ -128,156 +132,16 @@ fn record_from_row(row: &SqliteRow) -> Result<IssuedRecord, StoreError> {
     })
 }
 
-const RECORD_COLUMNS: &str = "player_key, sequence, record_type, record, match_id, issued_at";
-const RATING_COLUMNS: &str = "game_module, algorithm_id, rating, deviation, volatility, \
+pub(super) const RECORD_COLUMNS: &str =
+    "player_key, sequence, record_type, record, match_id, issued_at";
+pub(super) const RATING_COLUMNS: &str = "game_module, algorithm_id, rating, deviation, volatility, \
     games_played, wins, losses, draws, streak, last_played_at, rating_sequence, rating_expires_at";
-
-/// Writes one player's change; false when the player's sequence moved (or the player is gone).
-async fn write_player_change(
-    tx: &mut Transaction<'_, Sqlite>,
-    change: &PlayerChange,
-) -> Result<bool, StoreError> {
-    let key = change.player_key.as_bytes().as_slice();
-    let updated = sqlx::query(
-        "UPDATE players SET last_sequence = ? WHERE player_key = ? AND last_sequence = ?",
-    )
-    .bind(seq(change.new_last_sequence)?)
-    .bind(key)
-    .bind(seq(change.expected_last_sequence)?)
-    .execute(&mut **tx)
-    .await?;
-    if updated.rows_affected() != 1 {
-        return Ok(false);
-    }
-    for rating in &change.ratings {
-        sqlx::query(&format!(
-            "INSERT INTO ratings (player_key, {RATING_COLUMNS}) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (player_key, game_module) DO UPDATE SET \
-             algorithm_id = excluded.algorithm_id, rating = excluded.rating, \
-             deviation = excluded.deviation, volatility = excluded.volatility, \
-             games_played = excluded.games_played, wins = excluded.wins, \
-             losses = excluded.losses, draws = excluded.draws, streak = excluded.streak, \
-             last_played_at = excluded.last_played_at, rating_sequence = excluded.rating_sequence, \
-             rating_expires_at = excluded.rating_expires_at"
-        ))
-        .bind(key)
-        .bind(&rating.game_module)
-        .bind(&rating.algorithm_id)
-        .bind(rating.rating)
-        .bind(rating.deviation)
-        .bind(rating.volatility)
-        .bind(i64::from(rating.games_played))
-        .bind(i64::from(rating.wins))
-        .bind(i64::from(rating.losses))
-        .bind(i64::from(rating.draws))
-        .bind(i64::from(rating.streak))
-        .bind(rating.last_played_at)
-        .bind(seq(rating.rating_sequence)?)
-        .bind(rating.rating_expires_at)
-        .execute(&mut **tx)
-        .await?;
-    }
-    for record in &change.records {
-        sqlx::query(&format!(
-            "INSERT INTO issued_records ({RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(record.player_key.as_bytes().as_slice())
-        .bind(seq(record.sequence)?)
-        .bind(i64::from(record.record_type))
-        .bind(&record.bytes)
-        .bind(record.match_id.as_ref().map(|id| id.as_slice()))
-        .bind(record.issued_at)
-        .execute(&mut **tx)
-        .await?;
-    }
-    for opponent in &change.opponents {
-        for rating in change.ratings.iter().map(|r| &r.game_module).take(1) {
-            sqlx::query(
-                "INSERT INTO opponents (player_key, game_module, opponent_key) VALUES (?, ?, ?) \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(key)
-            .bind(rating)
-            .bind(opponent.as_bytes().as_slice())
-            .execute(&mut **tx)
-            .await?;
-        }
-    }
-    if let Some((record_type, min_valid)) = change.revocation {
-        sqlx::query(
-            "INSERT INTO revocations (player_key, record_type, min_valid_sequence) \
-             VALUES (?, ?, ?) ON CONFLICT (player_key, record_type) DO UPDATE SET \
-             min_valid_sequence = excluded.min_valid_sequence \
-             WHERE excluded.min_valid_sequence > revocations.min_valid_sequence",
-        )
-        .bind(key)
-        .bind(i64::from(record_type))
-        .bind(seq(min_valid)?)
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(true)
-}
-
-async fn records_of_match(
-    tx: &mut Transaction<'_, Sqlite>,
-    match_id: &[u8; 32],
-) -> Result<Option<Vec<IssuedRecord>>, StoreError> {
-    let processed = sqlx::query("SELECT 1 FROM processed_matches WHERE match_id = ?")
-        .bind(match_id.as_slice())
-        .fetch_optional(&mut **tx)
-        .await?;
-    if processed.is_none() {
-        return Ok(None);
-    }
-    let rows = sqlx::query(&format!(
-        "SELECT {RECORD_COLUMNS} FROM issued_records WHERE match_id = ? \
-         ORDER BY player_key, sequence"
-    ))
-    .bind(match_id.as_slice())
-    .fetch_all(&mut **tx)
-    .await?;
-    rows.iter()
-        .map(record_from_row)
-        .collect::<Result<_, _>>()
-        .map(Some)
-}
-
-/// Applies one match inside `tx`; on `Conflict` or `AlreadyApplied` the caller rolls back.
-pub(super) async fn write_match_change(
-    tx: &mut Transaction<'_, Sqlite>,
-    change: &MatchChange,
-) -> Result<Applied, StoreError> {
-    if let Some(records) = records_of_match(tx, &change.match_id).await? {
-        return Ok(Applied::AlreadyApplied(records));
-    }
-    for player in &change.players {
-        if !write_player_change(tx, player).await? {
-            return Ok(Applied::Conflict);
-        }
-    }
-    sqlx::query(
-        "INSERT INTO processed_matches \
-         (match_id, cmr, participants_hash, played_at, accepted_at, rated) \
-         VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(change.match_id.as_slice())
-    .bind(&change.cmr)
-    .bind(change.participants_hash.as_slice())
-    .bind(change.played_at)
-    .bind(change.accepted_at)
-    .bind(i64::from(change.rated))
-    .execute(&mut **tx)
-    .await?;
-    Ok(Applied::Done)
-}
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn register(&self, registration: &Registration) -> Result<Registered, StoreError> {
         let _timer = self.timer("register");
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
         let key = registration.change.player_key.as_bytes().as_slice();
         let exists = sqlx::query("SELECT 1 FROM players WHERE player_key = ?")
             .bind(key)
@@ -314,9 +178,7 @@ impl Store for SqliteStore {
         .bind(seq(registration.change.expected_last_sequence)?)
         .execute(&mut *tx)
         .await?;
-        if !write_player_change(&mut tx, &registration.change).await? {
-            return Err(StoreError::Corrupt("new player's sequence moved".into()));
-        }
+        write_player_changes(&mut tx, &[&registration.change]).await?;
         tx.commit().await?;
         Ok(Registered::Done)
     }
@@ -327,40 +189,47 @@ impl Store for SqliteStore {
         module: &str,
     ) -> Result<Vec<Option<PlayerSnapshot>>, StoreError> {
         let _timer = self.timer("snapshots");
-        let mut out = Vec::with_capacity(players.len());
-        // One query per player: the player row and, if any, its rating in `module`.
+        if players.is_empty() {
+            return Ok(Vec::new());
+        }
         let columns: Vec<String> = RATING_COLUMNS
             .split(", ")
             .map(|column| format!("r.{column} AS {column}"))
             .collect();
-        let sql = format!(
-            "SELECT p.last_sequence AS last_sequence, r.player_key AS rated, {} \
+        let mut query = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT p.player_key AS player_key, p.last_sequence AS last_sequence, \
+             r.player_key AS rated, {} \
              FROM players p LEFT JOIN ratings r \
-             ON r.player_key = p.player_key AND r.game_module = ? WHERE p.player_key = ?",
+             ON r.player_key = p.player_key AND r.game_module = ",
             columns.join(", ")
-        );
+        ));
+        query.push_bind(module).push(" WHERE p.player_key IN (");
+        let mut keys = query.separated(", ");
         for player in players {
-            let row = sqlx::query(&sql)
-                .bind(module)
-                .bind(player.as_bytes().as_slice())
-                .fetch_optional(&self.read)
-                .await?;
-            let Some(row) = row else {
-                out.push(None);
-                continue;
-            };
+            keys.push_bind(player.as_bytes().as_slice());
+        }
+        keys.push_unseparated(")");
+        let mut found = HashMap::with_capacity(players.len());
+        for row in query.build().fetch_all(&self.read).await? {
+            let key = PlayerKey::from_bytes(key32(&row.try_get::<Vec<u8>, _>("player_key")?)?);
             let rated: Option<Vec<u8>> = row.try_get("rated")?;
             let rating = match rated {
                 Some(_) => Some(rating_from_row(&row)?),
                 None => None,
             };
-            out.push(Some(PlayerSnapshot {
-                player_key: *player,
-                last_sequence: unseq(row.try_get("last_sequence")?)?,
-                rating,
-            }));
+            found.insert(
+                key,
+                PlayerSnapshot {
+                    player_key: key,
+                    last_sequence: unseq(row.try_get("last_sequence")?)?,
+                    rating,
+                },
+            );
         }
-        Ok(out)
+        Ok(players
+            .iter()
+            .map(|player| found.get(player).cloned())
+            .collect())
     }
 
     async fn ratings(&self, player: &PlayerKey) -> Result<Vec<RatingRow>, StoreError> {
@@ -376,10 +245,12 @@ impl Store for SqliteStore {
 
     async fn apply_player_change(&self, change: &PlayerChange) -> Result<Applied, StoreError> {
         let _timer = self.timer("apply_player_change");
-        let mut tx = self.write.begin().await?;
-        if !write_player_change(&mut tx, change).await? {
+        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
+        let current = current_sequences(&mut tx, &[change.player_key]).await?;
+        if current.get(&change.player_key) != Some(&change.expected_last_sequence) {
             return Ok(Applied::Conflict);
         }
+        write_player_changes(&mut tx, &[change]).await?;
         tx.commit().await?;
         Ok(Applied::Done)
     }
@@ -394,10 +265,9 @@ impl Store for SqliteStore {
         match_id: &[u8; 32],
     ) -> Result<Option<Vec<IssuedRecord>>, StoreError> {
         let _timer = self.timer("match_records");
-        let mut tx = self.read.begin().await?;
-        let records = records_of_match(&mut tx, match_id).await?;
-        tx.rollback().await?;
-        Ok(records)
+        let mut conn = self.read.acquire().await?;
+        let mut applied = records_of_matches(&mut conn, &[*match_id]).await?;
+        Ok(applied.remove(match_id))
     }
 
     async fn count_meetings(
