@@ -124,10 +124,16 @@ pub async fn run(
     let grace = Duration::from_secs(config.http.shutdown_grace_secs);
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
+    let drain_delay = Duration::from_secs(config.http.drain_delay_secs);
     let shutdown = async move {
         shutdown_signal().await;
-        tracing::info!("shutdown requested: draining");
         ready.store(false, Ordering::SeqCst);
+        tracing::info!(
+            delay_secs = drain_delay.as_secs(),
+            "shutdown requested: /ready answers 503, then the listener closes"
+        );
+        tokio::time::sleep(drain_delay).await;
+        tracing::info!("draining in-flight requests");
         let _ = drained_tx.send(());
     };
     let server = axum::serve(listener, app).with_graceful_shutdown(shutdown);

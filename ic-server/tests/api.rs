@@ -672,27 +672,6 @@ async fn registration_policy_and_per_address_limit_apply() {
     assert_eq!(status, 409);
 }
 
-#[tokio::test]
-async fn draining_server_reports_not_ready_and_exits_cleanly() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(dir.path(), TEST_LIMITS);
-    server.register(&player(1)).await;
-    assert_eq!(server.get("/ready", None).await.0, 200);
-    let status = server.stop();
-    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
-    // The write-ahead log was checkpointed into the database file on the way out.
-    let wal = dir.path().join("ic-server.db-wal");
-    let wal_len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
-    assert_eq!(wal_len, 0, "WAL left with {wal_len} bytes");
-    // Restarting sees the registration.
-    let server = Server::spawn(dir.path());
-    let token = server.login(&player(1)).await;
-    assert_eq!(
-        server.get("/v1/players/me/records", Some(&token)).await.0,
-        200
-    );
-}
-
 /// The player keys of a leaderboard page, in order.
 fn entry_keys(page: &Value) -> Vec<String> {
     page["entries"]

@@ -48,16 +48,23 @@ pub enum ConfigError {
         message: String,
     },
     /// A value has the wrong type.
-    #[error("config key {key}: {message}")]
+    #[error("config key {key}: {message} (from {origin})")]
     Type {
         /// Dotted key.
         key: String,
         /// What was expected.
         message: String,
+        /// Where the value came from, so the operator knows what to fix.
+        origin: Source,
     },
     /// A value is out of range.
-    #[error(transparent)]
-    Invalid(#[from] InvalidValue),
+    #[error("{error} (from {origin})")]
+    Invalid {
+        /// The key and the problem.
+        error: InvalidValue,
+        /// Where the value came from.
+        origin: Source,
+    },
 }
 
 /// The effective configuration with provenance and warnings.
@@ -127,16 +134,20 @@ pub fn load(file: Option<&Path>, env: &[(String, String)]) -> Result<LoadedConfi
     let text = toml::to_string(&merged).map_err(|error| ConfigError::Type {
         key: String::new(),
         message: error.to_string(),
+        origin: Source::Default,
     })?;
     let mut unknown: Vec<String> = Vec::new();
     let deserializer = toml::Deserializer::new(&text);
     let mut on_unknown = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
     let ignored = serde_ignored::Deserializer::new(deserializer, &mut on_unknown);
-    let config: Config =
-        serde_path_to_error::deserialize(ignored).map_err(|error| ConfigError::Type {
-            key: error.path().to_string(),
+    let config: Config = serde_path_to_error::deserialize(ignored).map_err(|error| {
+        let key = error.path().to_string();
+        ConfigError::Type {
+            origin: origin_of(&sources, &key),
             message: error.inner().message().to_owned(),
-        })?;
+            key,
+        }
+    })?;
     let candidates: Vec<String> = known.iter().cloned().collect();
     for key in unknown {
         warnings.push(with_suggestion(
@@ -145,7 +156,10 @@ pub fn load(file: Option<&Path>, env: &[(String, String)]) -> Result<LoadedConfi
             &candidates,
         ));
     }
-    config.validate()?;
+    config.validate().map_err(|error| ConfigError::Invalid {
+        origin: origin_of(&sources, &error.key),
+        error,
+    })?;
     Ok(LoadedConfig {
         config,
         sources,
@@ -231,6 +245,21 @@ fn parse_env_value(raw: &str) -> toml::Value {
         .ok()
         .and_then(|mut table| table.remove("v"))
         .unwrap_or_else(|| toml::Value::String(raw.to_owned()))
+}
+
+/// Where the value of `key` came from; a key nested deeper than the known leaves (an entry of
+/// a list or table value) takes its nearest known parent's source.
+fn origin_of(sources: &BTreeMap<String, Source>, key: &str) -> Source {
+    let mut key = key;
+    loop {
+        if let Some(source) = sources.get(key) {
+            return source.clone();
+        }
+        match key.rsplit_once('.') {
+            Some((parent, _)) => key = parent,
+            None => return Source::Default,
+        }
+    }
 }
 
 fn with_suggestion(message: String, given: &str, candidates: &[String]) -> String {
@@ -321,6 +350,18 @@ mod tests {
         let error = load(Some(file.path()), &[]).unwrap_err().to_string();
         assert!(
             error.contains("http.max_body_bytes") && error.contains("1024"),
+            "{error}"
+        );
+        assert!(
+            error.contains(&file.path().display().to_string()),
+            "{error}"
+        );
+        // A bad value from the environment names the variable that set it.
+        let env = vec![("IC_HTTP_REQUEST_TIMEOUT_SECS".to_owned(), "0".to_owned())];
+        let error = load(None, &env).unwrap_err().to_string();
+        assert!(
+            error.contains("http.request_timeout_secs")
+                && error.contains("env IC_HTTP_REQUEST_TIMEOUT_SECS"),
             "{error}"
         );
         let file = write("[http\n");

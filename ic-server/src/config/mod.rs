@@ -177,6 +177,9 @@ pub struct HttpConfig {
     pub rate_limit_per_minute: u32,
     /// Seconds to let in-flight requests finish on shutdown, 0–300.
     pub shutdown_grace_secs: u64,
+    /// Seconds between a shutdown signal and closing the listener, 0–60: the server keeps
+    /// serving while `/ready` answers 503, so a load balancer can move traffic away first.
+    pub drain_delay_secs: u64,
 }
 
 impl Default for HttpConfig {
@@ -187,6 +190,7 @@ impl Default for HttpConfig {
             request_timeout_secs: 10,
             rate_limit_per_minute: 120,
             shutdown_grace_secs: 10,
+            drain_delay_secs: 1,
         }
     }
 }
@@ -370,6 +374,7 @@ impl Config {
             0,
             300,
         )?;
+        range("http.drain_delay_secs", self.http.drain_delay_secs, 0, 60)?;
         if self.storage.sqlite_path.trim().is_empty() {
             return Err(InvalidValue {
                 key: "storage.sqlite_path".into(),

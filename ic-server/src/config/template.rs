@@ -32,6 +32,9 @@ request_timeout_secs = 10
 rate_limit_per_minute = 120
 # Seconds in-flight requests get to finish on shutdown.
 shutdown_grace_secs = 10
+# Seconds the server keeps serving after SIGTERM/SIGINT with /ready answering 503, so a load
+# balancer stops sending traffic before the listener closes (0-60).
+drain_delay_secs = 1
 
 [storage]
 # SQLite database, relative to the data directory.

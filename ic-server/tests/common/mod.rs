@@ -60,15 +60,25 @@ impl Server {
 
     /// Starts serving an already initialized `data_dir`.
     pub fn spawn(data_dir: &Path) -> Self {
+        Self::spawn_with(
+            data_dir,
+            &[("IC_LOGGING_LEVEL", "\"warn\"")],
+            Stdio::inherit(),
+        )
+    }
+
+    /// Starts serving `data_dir` with extra environment variables and the server's stderr
+    /// (its log) sent to `stderr`.
+    pub fn spawn_with(data_dir: &Path, env: &[(&str, &str)], stderr: Stdio) -> Self {
         let mut child = Command::new(binary())
             .arg("--data-dir")
             .arg(data_dir)
             .args(["run", "--listen", "127.0.0.1:0"])
             .env_remove("IC_DATA_DIR")
             .env_remove("IC_CONFIG")
-            .env("IC_LOGGING_LEVEL", "\"warn\"")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
@@ -177,12 +187,17 @@ impl Server {
         let _ = self.child.wait();
     }
 
-    /// SIGTERM and wait for a clean exit.
-    pub fn stop(&mut self) -> std::process::ExitStatus {
+    /// Sends SIGTERM (the server starts draining) without waiting.
+    pub fn terminate(&self) {
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(self.child.id().to_string())
             .status();
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        self.terminate();
         self.child.wait().unwrap()
     }
 }
