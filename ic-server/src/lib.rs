@@ -12,6 +12,7 @@ pub mod data_dir;
 pub mod http;
 pub mod keys;
 pub mod logging;
+pub mod matchmaking;
 pub mod metrics;
 pub mod server;
 pub mod store;

@@ -1,0 +1,100 @@
+//! What waits in a queue: one entry per solo player or party, with verified ratings, the
+//! time it joined, its region choices and its avoid list.
+
+use ranking::description::PlayerRating;
+use ranking::team::{Estimate, TeamRatingMethod, composite};
+use scr::PlayerKey;
+
+/// Identifies an entry within the matchmaker (assigned on join, never reused).
+pub type EntryId = u64;
+
+/// The kind of match a queue forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QueueMode {
+    /// One against one, rated.
+    Ranked1v1,
+    /// Two teams of `team_size`, rated.
+    RankedTeam {
+        /// Players per team (2 or 3).
+        team_size: u8,
+    },
+    /// Two teams of `team_size`, not rated.
+    Unranked {
+        /// Players per team (1–3).
+        team_size: u8,
+    },
+}
+
+impl QueueMode {
+    /// Players on each side.
+    pub fn team_size(self) -> usize {
+        match self {
+            Self::Ranked1v1 => 1,
+            Self::RankedTeam { team_size } | Self::Unranked { team_size } => usize::from(team_size),
+        }
+    }
+
+    /// Whether results of this mode change ratings.
+    pub fn ranked(self) -> bool {
+        !matches!(self, Self::Unranked { .. })
+    }
+}
+
+/// One player of an entry.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Member {
+    /// The player's identity key.
+    pub key: PlayerKey,
+    /// The rating from the player's verified rating record.
+    pub rating: PlayerRating,
+}
+
+/// A solo player or a party waiting together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueEntry {
+    /// The entry's id.
+    pub id: EntryId,
+    /// Its players (one for a solo player); a party always lands on one team.
+    pub members: Vec<Member>,
+    /// When it joined (Unix ms); a requeued entry keeps its original time.
+    pub joined_ms: u64,
+    /// Requeued after another player declined: considered before everyone else.
+    pub front: bool,
+    /// Regions it accepts (empty: any).
+    pub regions: Vec<String>,
+    /// Keys its members would rather not meet (a penalty, never a filter).
+    pub avoid: Vec<PlayerKey>,
+    /// A member is still in placement: the quality floor is relaxed as the ranking crate says.
+    pub in_placement: bool,
+}
+
+impl QueueEntry {
+    /// The entry's rating as one opponent sees it: the 1/RD-weighted composite of its members,
+    /// in whole rating points.
+    pub fn rating_points(&self) -> f64 {
+        composite_points(self.members.iter().map(|m| &m.rating))
+    }
+
+    /// Seconds waited at `now_ms`.
+    pub fn waited_secs(&self, now_ms: u64) -> u64 {
+        now_ms.saturating_sub(self.joined_ms) / 1000
+    }
+
+    /// Whether the two entries share a region (an empty list accepts any).
+    pub fn shares_region(&self, other: &QueueEntry) -> bool {
+        self.regions.is_empty()
+            || other.regions.is_empty()
+            || self.regions.iter().any(|r| other.regions.contains(r))
+    }
+
+    /// Whether any member of `self` avoids any member of `other`.
+    pub fn avoids(&self, other: &QueueEntry) -> bool {
+        !self.avoid.is_empty() && other.members.iter().any(|m| self.avoid.contains(&m.key))
+    }
+}
+
+/// The 1/RD-weighted composite rating of `ratings` in whole points (0 for none).
+pub fn composite_points<'a>(ratings: impl Iterator<Item = &'a PlayerRating>) -> f64 {
+    let estimates: Vec<Estimate> = ratings.map(|r| r.rating.into()).collect();
+    composite(&estimates, TeamRatingMethod::WeightedAverage).map_or(0.0, |e| e.rating)
+}
