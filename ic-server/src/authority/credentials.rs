@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use scr::{PlayerContext, PlayerKey, RecordType, RecordView, RevocationTable, Verifier};
+use scr::{PlayerKey, RecordType, RecordView, Verifier};
 
 use super::{Authority, AuthorityError};
+use crate::presented::player_context;
 
 /// The outcome for one presented record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +55,8 @@ impl Authority {
         for (player, indices) in groups {
             let mut verifier = Verifier::new(self.community.chain.clone());
             if let Some(player) = player {
-                verifier = verifier.with_player(self.player_context(&player).await?);
+                verifier =
+                    verifier.with_player(player_context(self.store.as_ref(), &player).await?);
             }
             let batch: Vec<&[u8]> = indices.iter().map(|&i| records[i].as_slice()).collect();
             for (&index, result) in indices
@@ -75,21 +77,5 @@ impl Authority {
             }
         }
         Ok(outcomes)
-    }
-
-    /// What this community knows about `player`: its revocations and, per game module, the
-    /// newest rating it issued (so an older rating is `stale`).
-    async fn player_context(&self, player: &PlayerKey) -> Result<PlayerContext, AuthorityError> {
-        let mut table = RevocationTable::new(*player);
-        for (record_type, min_valid) in self.store.revocations(player).await? {
-            if let Some(record_type) = RecordType::from_byte(record_type) {
-                table.raise(record_type, min_valid);
-            }
-        }
-        let mut context = PlayerContext::new(table);
-        for row in self.store.ratings(player).await? {
-            context = context.with_newest_rating(&row.game_module, row.rating_sequence);
-        }
-        Ok(context)
     }
 }

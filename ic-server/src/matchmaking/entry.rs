@@ -8,8 +8,9 @@ use scr::PlayerKey;
 /// Identifies an entry within the matchmaker (assigned on join, never reused).
 pub type EntryId = u64;
 
-/// The kind of match a queue forms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The kind of match a queue forms; written `ranked_1v1`, `ranked_2v2`, `unranked_3v3`, ….
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum QueueMode {
     /// One against one, rated.
     Ranked1v1,
@@ -37,6 +38,42 @@ impl QueueMode {
     /// Whether results of this mode change ratings.
     pub fn ranked(self) -> bool {
         !matches!(self, Self::Unranked { .. })
+    }
+}
+
+impl std::fmt::Display for QueueMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = if self.ranked() { "ranked" } else { "unranked" };
+        let size = self.team_size();
+        write!(f, "{kind}_{size}v{size}")
+    }
+}
+
+impl From<QueueMode> for String {
+    fn from(mode: QueueMode) -> Self {
+        mode.to_string()
+    }
+}
+
+impl TryFrom<String> for QueueMode {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        let parsed = match text.as_str() {
+            "ranked_1v1" => Some(Self::Ranked1v1),
+            "ranked_2v2" => Some(Self::RankedTeam { team_size: 2 }),
+            "ranked_3v3" => Some(Self::RankedTeam { team_size: 3 }),
+            "unranked_1v1" => Some(Self::Unranked { team_size: 1 }),
+            "unranked_2v2" => Some(Self::Unranked { team_size: 2 }),
+            "unranked_3v3" => Some(Self::Unranked { team_size: 3 }),
+            _ => None,
+        };
+        parsed.ok_or_else(|| {
+            format!(
+                "unknown queue mode {text:?} (ranked_1v1, ranked_2v2, ranked_3v3, unranked_1v1, \
+                 unranked_2v2 or unranked_3v3)"
+            )
+        })
     }
 }
 

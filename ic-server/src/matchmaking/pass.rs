@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use ranking::RankingProvider;
-use ranking::matchmaking::RatingWindow;
+use ranking::matchmaking::{MatchmakingConfig, RatingWindow};
 use ranking::quality::MatchQuality;
 use scr::PlayerKey;
 
@@ -77,6 +77,7 @@ pub fn run_pass(
 ) -> Vec<Proposal> {
     let queued: usize = entries.iter().map(|e| e.members.len()).sum();
     let queued = u32::try_from(queued).unwrap_or(u32::MAX);
+    let window = &settings.window;
     let keys: Vec<RatingKey> = entries
         .iter()
         .map(|e| rating_key(e.rating_points()))
@@ -84,7 +85,7 @@ pub fn run_pass(
     let halves: Vec<Option<u64>> = entries
         .iter()
         .map(
-            |e| match settings.window.rating_window(e.waited_secs(now_ms), queued) {
+            |e| match window.rating_window(e.waited_secs(now_ms), queued) {
                 RatingWindow::Within(half) => Some(u64::from(half) * 1000),
                 RatingWindow::Unbounded => None,
             },
@@ -100,6 +101,7 @@ pub fn run_pass(
         widest,
         provider,
         settings,
+        window,
         recent,
         now_ms,
     };
@@ -155,6 +157,7 @@ struct Pass<'a> {
     widest: Option<u64>,
     provider: &'a dyn RankingProvider,
     settings: &'a MatchmakingSettings,
+    window: &'a MatchmakingConfig,
     recent: &'a RecentPairs,
     now_ms: u64,
 }
@@ -203,7 +206,6 @@ impl Pass<'_> {
                 .provider
                 .match_quality(&[a_member.rating], &[b_member.rating]);
             if !self
-                .settings
                 .window
                 .accepts(&quality, a.in_placement || b.in_placement)
             {
@@ -280,7 +282,7 @@ impl Pass<'_> {
         let lobby: Vec<&QueueEntry> = chosen.iter().map(|at| &self.entries[*at]).collect();
         let split = best_split(&lobby, team_size, self.provider, self.settings, self.now_ms)?;
         let placement = lobby.iter().any(|e| e.in_placement);
-        if !self.settings.window.accepts(&split.quality, placement) {
+        if !self.window.accepts(&split.quality, placement) {
             return None;
         }
         let teams = split

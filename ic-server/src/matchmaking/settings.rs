@@ -1,12 +1,30 @@
-//! Tuning of the matchmaker beyond the rating window: avoid lists, rematches, pass pacing,
-//! ready checks and how many neighbours a pass looks at. Defaults are documented per field.
+//! The `[matchmaking]` section: the queues offered and the matchmaker's own tuning; the rating
+//! window itself is the ranking crate's `[rating.matchmaking]` section, carried along.
 
 use ranking::matchmaking::MatchmakingConfig;
+use serde::{Deserialize, Serialize};
 
-/// Everything the pure matchmaker needs to know about the operator's choices.
-#[derive(Debug, Clone, PartialEq)]
+use super::QueueMode;
+
+/// One queue: a game module and a mode.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct QueueSpec {
+    /// Game module, one of the ranking authority's modules.
+    pub module: String,
+    /// `ranked_1v1`, `ranked_2v2`, `ranked_3v3`, `unranked_1v1`, `unranked_2v2` or
+    /// `unranked_3v3`.
+    pub mode: QueueMode,
+}
+
+/// Everything the matchmaker needs to know about the operator's choices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MatchmakingSettings {
-    /// Rating window, desperation and quality floor (the ranking crate's rules).
+    /// The queues players can join.
+    pub queues: Vec<QueueSpec>,
+    /// Rating window, desperation and quality floor: the `[rating.matchmaking]` section,
+    /// the ranking crate's rules (set with [`MatchmakingSettings::with_window`]).
+    #[serde(skip)]
     pub window: MatchmakingConfig,
     /// Most keys one player may avoid (default 5).
     pub avoid_list_max: usize,
@@ -33,11 +51,27 @@ pub struct MatchmakingSettings {
     /// Acceptable opponents examined on each side of a player's rating (default 2): the
     /// nearest ratings are the fairest, so a few suffice and a pass stays O(n log n).
     pub neighbours: usize,
+    /// Seconds a match ticket stays valid for connecting to the relay (default 300).
+    pub ticket_ttl_secs: u64,
 }
 
 impl Default for MatchmakingSettings {
     fn default() -> Self {
         Self {
+            queues: vec![
+                QueueSpec {
+                    module: "ra".into(),
+                    mode: QueueMode::Ranked1v1,
+                },
+                QueueSpec {
+                    module: "ra".into(),
+                    mode: QueueMode::RankedTeam { team_size: 2 },
+                },
+                QueueSpec {
+                    module: "ra".into(),
+                    mode: QueueMode::Unranked { team_size: 1 },
+                },
+            ],
             window: MatchmakingConfig::default(),
             avoid_list_max: 5,
             avoid_penalty: 1000,
@@ -50,6 +84,62 @@ impl Default for MatchmakingSettings {
             decline_cooldowns_secs: vec![60, 300, 900],
             entry_ttl_secs: 60,
             neighbours: 2,
+            ticket_ttl_secs: 300,
         }
+    }
+}
+
+impl MatchmakingSettings {
+    /// These settings with the rating window of the `[rating.matchmaking]` section.
+    pub fn with_window(mut self, window: MatchmakingConfig) -> Self {
+        self.window = window;
+        self
+    }
+
+    /// Checks ranges; the message names the key.
+    pub fn validate(&self) -> Result<(), String> {
+        let checks: [(&str, bool, &str); 7] = [
+            (
+                "matchmaking.avoid_list_max",
+                self.avoid_list_max <= 100,
+                "0..=100",
+            ),
+            (
+                "matchmaking.avoid_penalty",
+                (0..=10_000).contains(&self.avoid_penalty),
+                "0..=10000",
+            ),
+            (
+                "matchmaking.pass_interval_min_ms",
+                (50..=self.pass_interval_max_ms).contains(&self.pass_interval_min_ms),
+                "50..=pass_interval_max_ms",
+            ),
+            (
+                "matchmaking.pass_interval_max_ms",
+                self.pass_interval_max_ms <= 60_000,
+                "..=60000",
+            ),
+            (
+                "matchmaking.ready_check_secs",
+                (5..=300).contains(&self.ready_check_secs),
+                "5..=300",
+            ),
+            (
+                "matchmaking.decline_cooldowns_secs",
+                !self.decline_cooldowns_secs.is_empty(),
+                "at least one value",
+            ),
+            (
+                "matchmaking.neighbours",
+                (1..=32).contains(&self.neighbours),
+                "1..=32",
+            ),
+        ];
+        for (key, ok, allowed) in checks {
+            if !ok {
+                return Err(format!("{key} must be in {allowed}"));
+            }
+        }
+        Ok(())
     }
 }

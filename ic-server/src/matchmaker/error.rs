@@ -1,0 +1,86 @@
+//! Why the matchmaker refused a request; each reason has a stable code for the API.
+
+use crate::store::StoreError;
+
+/// A refused matchmaking request.
+#[derive(Debug, thiserror::Error)]
+pub enum MatchmakerError {
+    /// The presented record does not verify (expired, revoked, stale, another community…).
+    #[error("the presented record is not valid here: {0}")]
+    RecordInvalid(&'static str),
+    /// The record is valid but not a rating record.
+    #[error("present a rating record")]
+    NotARatingRecord,
+    /// The record belongs to another player.
+    #[error("the presented record is not yours")]
+    NotYourRecord,
+    /// No queue for this module and mode.
+    #[error("no {mode} queue for game module {module}")]
+    UnknownQueue {
+        /// Game module of the record.
+        module: String,
+        /// Mode asked for.
+        mode: String,
+    },
+    /// Already queued, in a party or in a ready check.
+    #[error("already in the queue")]
+    AlreadyQueued,
+    /// Not in any queue.
+    #[error("not in the queue")]
+    NotQueued,
+    /// A decline or moderation cooldown runs.
+    #[error("joining the queue is blocked until {until} ({reason})")]
+    Cooldown {
+        /// Unix seconds when it ends.
+        until: u64,
+        /// `declined_match` or the moderation sanction.
+        reason: String,
+    },
+    /// More avoided keys than allowed.
+    #[error("at most {max} players may be avoided")]
+    AvoidListTooLong {
+        /// The limit.
+        max: usize,
+    },
+    /// The party does not fit the mode.
+    #[error("a party of {size} does not fit teams of {team_size}")]
+    PartyTooLarge {
+        /// Players in the party.
+        size: usize,
+        /// Players per team.
+        team_size: usize,
+    },
+    /// Party members more than one tier apart.
+    #[error("party members must be within one tier of each other")]
+    PartyTierGap,
+    /// Not invited to this party (or it is gone).
+    #[error("no pending party invitation with this id")]
+    NotInvited,
+    /// No ready check with this id for this player.
+    #[error("no match awaiting your answer with this id")]
+    NoSuchMatch,
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl MatchmakerError {
+    /// Stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::RecordInvalid(_) => "record_invalid",
+            Self::NotARatingRecord => "not_a_rating_record",
+            Self::NotYourRecord => "not_your_record",
+            Self::UnknownQueue { .. } => "unknown_queue",
+            Self::AlreadyQueued => "already_queued",
+            Self::NotQueued => "not_queued",
+            Self::Cooldown { .. } => "queue_cooldown",
+            Self::AvoidListTooLong { .. } => "avoid_list_too_long",
+            Self::PartyTooLarge { .. } => "party_too_large",
+            Self::PartyTierGap => "party_tier_gap",
+            Self::NotInvited => "not_invited",
+            Self::NoSuchMatch => "no_such_match",
+            Self::Store(_) => "internal",
+        }
+    }
+}

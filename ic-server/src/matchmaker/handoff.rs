@@ -1,0 +1,45 @@
+//! The matchmaker's side of the relay hand-off: what a relay is asked to host, and what it
+//! answers. A relay must have agreed to admit the match before any player is told to connect.
+
+use async_trait::async_trait;
+use scr::{PlayerKey, RelayKey};
+
+/// A match every player accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchPlan {
+    /// Game module.
+    pub module: String,
+    /// Whether results change ratings.
+    pub ranked: bool,
+    /// Players of team 0 and team 1.
+    pub teams: [Vec<PlayerKey>; 2],
+    /// Regions every entry accepts (empty: any).
+    pub regions: Vec<String>,
+    /// Seconds the tickets stay valid.
+    pub ticket_ttl_secs: u64,
+}
+
+/// A relay agreed to host the match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandedOff {
+    /// Where players connect (`host:port`, UDP).
+    pub relay_address: String,
+    /// The relay's key, which players pin.
+    pub relay_key: RelayKey,
+    /// The relay's game id.
+    pub game_id: u64,
+    /// Each player's signed match ticket.
+    pub tickets: Vec<(PlayerKey, Vec<u8>)>,
+}
+
+/// Why no relay took a match.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct HandoffError(pub String);
+
+/// Something that finds a relay for a match and makes it ready to admit the players.
+#[async_trait]
+pub trait RelayHandoff: Send + Sync {
+    /// Reserves `plan` on a relay at `now_ms`; the tickets it returns are admitted there.
+    async fn hand_off(&self, plan: &MatchPlan, now_ms: u64) -> Result<HandedOff, HandoffError>;
+}

@@ -1,0 +1,267 @@
+//! State changes of the matchmaker, driven by hand with explicit times.
+
+use ranking::description::{PlayerId, PlayerRating};
+use ranking::{FixedRating, RankingConfig, provider_for};
+
+use super::*;
+use crate::matchmaking::QueueMode;
+
+fn key(byte: u8) -> PlayerKey {
+    PlayerKey::from_bytes([byte; 32])
+}
+
+fn joining(byte: u8, rating: i64, tier: usize) -> Joining {
+    Joining {
+        member: Member {
+            key: key(byte),
+            rating: PlayerRating {
+                player_id: PlayerId([byte; 32]),
+                rating: FixedRating::from_points(rating, 80, 60_000),
+                games_played: 20,
+            },
+        },
+        module: "ra".into(),
+        tier: Some(tier),
+        in_placement: false,
+    }
+}
+
+fn solo(mode: QueueMode) -> JoinChoices {
+    JoinChoices {
+        mode,
+        regions: Vec::new(),
+        party: Vec::new(),
+        avoid: Vec::new(),
+    }
+}
+
+fn events_of(out: &Outbox, player: u8) -> Vec<QueueEvent> {
+    out.iter()
+        .filter(|(p, _)| *p == key(player))
+        .map(|(_, e)| e.clone())
+        .collect()
+}
+
+fn found_id(out: &Outbox, player: u8) -> u64 {
+    events_of(out, player)
+        .iter()
+        .find_map(|e| match e {
+            QueueEvent::MatchFound { match_id, .. } => Some(*match_id),
+            _ => None,
+        })
+        .expect("a match_found event")
+}
+
+#[test]
+fn decline_cools_the_decliner_down_and_requeues_the_other_in_front() {
+    let settings = MatchmakingSettings::default();
+    let provider = provider_for(&RankingConfig::default()).unwrap();
+    let mut state = State::default();
+    let mut out = Vec::new();
+    for (byte, rating) in [(1, 1500), (2, 1510)] {
+        state
+            .join(
+                joining(byte, rating, 4),
+                solo(QueueMode::Ranked1v1),
+                &settings,
+                0,
+                &mut out,
+            )
+            .unwrap();
+    }
+    state.tick(provider.as_ref(), &settings, 1000, &mut out);
+    let id = found_id(&out, 1);
+    assert_eq!(found_id(&out, 2), id);
+    out.clear();
+    state.accept(id, &key(1), 2000).unwrap();
+    state
+        .decline(id, &key(2), &settings, 3000, &mut out)
+        .unwrap();
+    assert_eq!(
+        events_of(&out, 2),
+        vec![QueueEvent::Cancelled {
+            reason: "declined".into(),
+            cooldown_until: Some(63),
+        }]
+    );
+    assert_eq!(
+        events_of(&out, 1),
+        vec![QueueEvent::Requeued {
+            reason: "another_player_declined".into()
+        }]
+    );
+    // The decliner cannot rejoin during the cooldown; afterwards it can.
+    let again = state.join(
+        joining(2, 1510, 4),
+        solo(QueueMode::Ranked1v1),
+        &settings,
+        10_000,
+        &mut out,
+    );
+    assert!(matches!(
+        again,
+        Err(MatchmakerError::Cooldown { until: 63, .. })
+    ));
+    state
+        .join(
+            joining(2, 1510, 4),
+            solo(QueueMode::Ranked1v1),
+            &settings,
+            63_000,
+            &mut out,
+        )
+        .unwrap();
+}
+
+#[test]
+fn silence_past_the_deadline_fails_the_check() {
+    let settings = MatchmakingSettings::default();
+    let provider = provider_for(&RankingConfig::default()).unwrap();
+    let mut state = State::default();
+    let mut out = Vec::new();
+    for byte in [1, 2] {
+        state
+            .join(
+                joining(byte, 1500, 4),
+                solo(QueueMode::Ranked1v1),
+                &settings,
+                0,
+                &mut out,
+            )
+            .unwrap();
+        state.stream_opened(key(byte), 0);
+    }
+    state.tick(provider.as_ref(), &settings, 0, &mut out);
+    let id = found_id(&out, 1);
+    state.accept(id, &key(1), 1000).unwrap();
+    out.clear();
+    state.tick(provider.as_ref(), &settings, 30_000, &mut out);
+    assert!(matches!(
+        events_of(&out, 2).as_slice(),
+        [QueueEvent::Cancelled { reason, cooldown_until: Some(_) }] if reason == "no_answer"
+    ));
+    assert_eq!(
+        state.current(&key(1), 30_000).len(),
+        1,
+        "player 1 is queued again"
+    );
+}
+
+#[test]
+fn parties_need_every_member_within_one_tier() {
+    let settings = MatchmakingSettings::default();
+    let mut state = State::default();
+    let mut out = Vec::new();
+    let mut choices = solo(QueueMode::RankedTeam { team_size: 2 });
+    choices.party = vec![key(2)];
+    let Joined::PartyPending { party_id } = state
+        .join(joining(1, 1500, 4), choices.clone(), &settings, 0, &mut out)
+        .unwrap()
+    else {
+        panic!("a party waits for its member");
+    };
+    assert!(matches!(
+        events_of(&out, 2).as_slice(),
+        [QueueEvent::PartyInvite { leader, .. }] if *leader == key(1)
+    ));
+    assert!(matches!(
+        state.confirm(party_id, joining(3, 1500, 4), 0, &mut out),
+        Err(MatchmakerError::NotInvited)
+    ));
+    assert!(matches!(
+        state.confirm(party_id, joining(2, 2200, 6), 0, &mut out),
+        Err(MatchmakerError::PartyTierGap)
+    ));
+    out.clear();
+    assert_eq!(
+        state
+            .confirm(party_id, joining(2, 1600, 5), 0, &mut out)
+            .unwrap(),
+        Joined::Queued
+    );
+    for player in [1, 2] {
+        assert!(matches!(
+            events_of(&out, player).as_slice(),
+            [QueueEvent::Queued { players, .. }] if players.len() == 2
+        ));
+    }
+    // A party does not fit 1v1, nor three players teams of two.
+    choices.party = vec![key(8), key(9)];
+    assert!(matches!(
+        state.join(joining(7, 1500, 4), choices, &settings, 0, &mut out),
+        Err(MatchmakerError::PartyTooLarge {
+            size: 3,
+            team_size: 2
+        })
+    ));
+}
+
+#[test]
+fn an_entry_outlives_its_stream_for_the_ttl_only() {
+    let settings = MatchmakingSettings::default();
+    let provider = provider_for(&RankingConfig::default()).unwrap();
+    let mut state = State::default();
+    let mut out = Vec::new();
+    state
+        .join(
+            joining(1, 1500, 4),
+            solo(QueueMode::Ranked1v1),
+            &settings,
+            0,
+            &mut out,
+        )
+        .unwrap();
+    state.stream_opened(key(1), 0);
+    state.stream_closed(key(1), 10_000);
+    state.tick(provider.as_ref(), &settings, 70_000, &mut out);
+    assert_eq!(
+        state.current(&key(1), 70_000).len(),
+        1,
+        "still queued at the TTL"
+    );
+    out.clear();
+    state.tick(provider.as_ref(), &settings, 70_001, &mut out);
+    assert!(state.current(&key(1), 70_001).is_empty());
+    assert!(matches!(
+        events_of(&out, 1).as_slice(),
+        [QueueEvent::Cancelled { reason, .. }] if reason == "expired"
+    ));
+}
+
+#[test]
+fn a_ready_match_is_replayed_to_a_returning_player() {
+    let mut state = State::default();
+    let ready = QueueEvent::MatchReady {
+        match_id: 7,
+        relay_address: "127.0.0.1:19711".into(),
+        relay_key: "ed25519:00".into(),
+        ticket: "AAAA".into(),
+        game_id: 9,
+    };
+    state.remember_ready(key(1), ready.clone(), 5000);
+    assert_eq!(state.stream_opened(key(1), 4000), vec![ready]);
+    assert!(state.stream_opened(key(1), 5000).is_empty());
+}
+
+#[test]
+fn unknown_queues_and_long_avoid_lists_are_refused() {
+    let settings = MatchmakingSettings::default();
+    let mut state = State::default();
+    let mut out = Vec::new();
+    let mut other = joining(1, 1500, 4);
+    other.module = "td".into();
+    assert!(matches!(
+        state.join(other, solo(QueueMode::Ranked1v1), &settings, 0, &mut out),
+        Err(MatchmakerError::UnknownQueue { .. })
+    ));
+    let mut choices = solo(QueueMode::Ranked1v1);
+    choices.avoid = (10..16).map(key).collect();
+    assert!(matches!(
+        state.join(joining(1, 1500, 4), choices, &settings, 0, &mut out),
+        Err(MatchmakerError::AvoidListTooLong { max: 5 })
+    ));
+    assert!(matches!(
+        state.leave(&key(1), &settings, 0, &mut out),
+        Err(MatchmakerError::NotQueued)
+    ));
+}
