@@ -86,6 +86,11 @@ impl Metrics {
         self.records_issued.with_label_values(&[name]).inc();
     }
 
+    /// The registry, for capabilities that register their own metrics when they run.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
     /// The text exposition format.
     pub fn render(&self) -> String {
         let mut buffer = Vec::new();

@@ -71,6 +71,7 @@ pub async fn open(data: &DataDir, config: &Config) -> anyhow::Result<Services> {
         store: store.clone(),
         auth,
         authority,
+        matchmaker: None,
         metrics,
         ready: Arc::new(AtomicBool::new(false)),
         limiter: AppState::limiter(config.http.rate_limit_per_minute),

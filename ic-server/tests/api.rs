@@ -433,12 +433,15 @@ async fn openapi_lists_exactly_the_served_routes() {
             .len()
     );
     for (path, operations) in paths {
-        let concrete = path.replace("{key}", &player(1).public_key().to_string());
+        let concrete = path
+            .replace("{key}", &player(1).public_key().to_string())
+            .replace("{id}", "1");
         for method in operations.as_object().unwrap().keys() {
             let url = format!("{}{concrete}", server.url);
             let response = match method.as_str() {
                 "get" => server.http.get(&url).send().await.unwrap(),
                 "post" => server.http.post(&url).send().await.unwrap(),
+                "delete" => server.http.delete(&url).send().await.unwrap(),
                 other => panic!("unexpected method {other}"),
             };
             let status = response.status().as_u16();

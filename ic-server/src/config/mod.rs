@@ -30,6 +30,8 @@ pub struct Config {
     pub ranking: RankingAuthorityConfig,
     /// The rating math (algorithm and its parameters), from the `ranking` crate.
     pub rating: ranking::config::RankingConfig,
+    /// Matchmaking queues and tuning (the rating window is `rating.matchmaking`).
+    pub matchmaking: crate::matchmaking::MatchmakingSettings,
     /// Logs.
     pub logging: LoggingConfig,
 }
@@ -428,6 +430,26 @@ impl Config {
             key: "rating".into(),
             problem: error.to_string(),
         })?;
+        self.matchmaking
+            .validate()
+            .map_err(|problem| InvalidValue {
+                key: "matchmaking".into(),
+                problem,
+            })?;
+        if let Some(queue) = self
+            .matchmaking
+            .queues
+            .iter()
+            .find(|q| !self.ranking.game_modules.contains(&q.module))
+        {
+            return Err(InvalidValue {
+                key: "matchmaking.queues".into(),
+                problem: format!(
+                    "queue {}/{} names a game module missing from ranking.game_modules",
+                    queue.module, queue.mode
+                ),
+            });
+        }
         tracing_subscriber::EnvFilter::try_new(&self.logging.level).map_err(|error| {
             InvalidValue {
                 key: "logging.level".into(),

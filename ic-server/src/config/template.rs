@@ -70,6 +70,39 @@ max_match_bytes = 16384
 # glicko2 (default), elo or weng-lin. Every parameter is described in docs/ranking.md.
 algorithm = "glicko2"
 
+[matchmaking]
+# The rating window (initial range 100, +50 every 30 s, max 500, desperation after 300 s with
+# at least 3 queued, quality floor 0.3) is [rating.matchmaking]; see docs/ranking.md.
+# Queues: a game module from [ranking] game_modules and a mode (ranked_1v1, ranked_2v2,
+# ranked_3v3, unranked_1v1, unranked_2v2, unranked_3v3).
+queues = [
+    { module = "ra", mode = "ranked_1v1" },
+    { module = "ra", mode = "ranked_2v2" },
+    { module = "ra", mode = "unranked_1v1" },
+]
+# Most players one player may avoid; avoiding is best effort, a penalty and never a filter.
+avoid_list_max = 5
+# Penalty (fairness permille) for meeting an avoided player, relaxing to 0 over avoid_relax_secs.
+avoid_penalty = 1000
+avoid_relax_secs = 600
+# Seconds after a 1v1 in which the same two meet again only if nobody else fits.
+rematch_window_secs = 900
+# Pause between passes: pass_interval_max_ms with 2 or fewer queued, falling to
+# pass_interval_min_ms at pass_full_queue players (few players get time to gather).
+pass_interval_min_ms = 500
+pass_interval_max_ms = 5000
+pass_full_queue = 100
+# Seconds every player has to accept a found match.
+ready_check_secs = 30
+# Cooldowns for the 1st, 2nd and 3rd+ decline within 24 h, seconds.
+decline_cooldowns_secs = [60, 300, 900]
+# Seconds a queue entry survives after its event stream dropped.
+entry_ttl_secs = 60
+# Acceptable opponents examined on each side of a player's rating per pass.
+neighbours = 2
+# Seconds a match ticket stays valid for connecting to the relay.
+ticket_ttl_secs = 300
+
 [logging]
 # "human" or "json".
 format = "human"

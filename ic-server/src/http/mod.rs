@@ -10,6 +10,7 @@ mod matches;
 mod openapi;
 mod ops;
 mod players;
+mod queue;
 
 pub use community::API_VERSION;
 pub use error::ApiError;
@@ -25,13 +26,14 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, post};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::auth::Auth;
 use crate::authority::Authority;
 use crate::community::Community;
 use crate::config::{Capability, Config};
+use crate::matchmaker::Matchmaker;
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -48,6 +50,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// Ranking authority, when the capability is enabled.
     pub authority: Option<Arc<Authority>>,
+    /// Matchmaker, when the capability is enabled.
+    pub matchmaker: Option<Arc<Matchmaker>>,
     /// Metrics.
     pub metrics: Arc<Metrics>,
     /// False while starting and draining.
@@ -62,6 +66,13 @@ impl AppState {
         self.authority
             .as_deref()
             .ok_or_else(|| capability_disabled_error(Capability::Ranking))
+    }
+
+    /// The matchmaker, or the capability-disabled error.
+    pub fn matchmaker(&self) -> Result<&Arc<Matchmaker>, ApiError> {
+        self.matchmaker
+            .as_ref()
+            .ok_or_else(|| capability_disabled_error(Capability::Matchmaking))
     }
 
     /// A per-IP limiter allowing `per_minute` requests a minute (bursts up to that).
@@ -107,7 +118,7 @@ const fn route(
 
 /// Every route the server can serve.
 pub fn routes() -> Vec<Route> {
-    use Capability::Ranking;
+    use Capability::{Matchmaking, Ranking};
     vec![
         route(
             Method::GET,
@@ -230,6 +241,62 @@ pub fn routes() -> Vec<Route> {
             false,
             "Verify presented records",
         ),
+        route(
+            Method::POST,
+            "/v1/queue",
+            Some(Matchmaking),
+            true,
+            true,
+            "Join a queue with a presented rating record (or invite a party)",
+        ),
+        route(
+            Method::GET,
+            "/v1/queue",
+            Some(Matchmaking),
+            false,
+            true,
+            "Where the caller stands in matchmaking",
+        ),
+        route(
+            Method::DELETE,
+            "/v1/queue",
+            Some(Matchmaking),
+            true,
+            true,
+            "Leave the queue (declines a pending match)",
+        ),
+        route(
+            Method::GET,
+            "/v1/queue/events",
+            Some(Matchmaking),
+            false,
+            true,
+            "Server-sent queue events: queued, match found, match ready, requeued, cancelled",
+        ),
+        route(
+            Method::POST,
+            "/v1/queue/parties/{id}/confirm",
+            Some(Matchmaking),
+            true,
+            true,
+            "Confirm a party invitation with the member's rating record",
+        ),
+        route(
+            Method::POST,
+            "/v1/queue/matches/{id}/accept",
+            Some(Matchmaking),
+            true,
+            true,
+            "Accept a found match",
+        ),
+        route(
+            Method::POST,
+            "/v1/queue/matches/{id}/decline",
+            Some(Matchmaking),
+            true,
+            true,
+            "Decline a found match (earns a cooldown)",
+        ),
     ]
 }
 
@@ -249,6 +316,13 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
         ("GET", "/v1/leaderboard") => get(players::leaderboard),
         ("POST", "/v1/matches") => post(matches::submit),
         ("POST", "/v1/credentials/verify") => post(credentials::verify),
+        ("POST", "/v1/queue") => post(queue::join),
+        ("GET", "/v1/queue") => get(queue::status),
+        ("DELETE", "/v1/queue") => delete(queue::leave),
+        ("GET", "/v1/queue/events") => get(queue::events),
+        ("POST", "/v1/queue/parties/{id}/confirm") => post(queue::confirm_party),
+        ("POST", "/v1/queue/matches/{id}/accept") => post(queue::accept),
+        ("POST", "/v1/queue/matches/{id}/decline") => post(queue::decline),
         _ => return None,
     })
 }
@@ -269,6 +343,7 @@ pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let mut open = Router::new();
     let mut limited = Router::new();
+    let mut disabled_paths = std::collections::HashSet::new();
     for route in routes() {
         let enabled = route
             .capability
@@ -279,6 +354,10 @@ pub fn router(state: AppState) -> Router {
                 None => continue,
             }
         } else {
+            // One catch-all answer per path, whatever the methods the path serves.
+            if !disabled_paths.insert(route.path) {
+                continue;
+            }
             let capability = route.capability.unwrap_or(Capability::Ranking);
             axum::routing::any(move || async move { capability_disabled_error(capability) })
         };
