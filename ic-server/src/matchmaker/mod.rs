@@ -74,6 +74,47 @@ pub struct MatchmakerParts {
     pub metrics: MatchmakerMetrics,
 }
 
+/// Why the matchmaker could not be built from the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The rating configuration has no usable provider.
+    #[error("rating configuration: {0}")]
+    Ranking(#[from] ranking::ConfigError),
+    /// A metric could not be registered.
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+}
+
+impl MatchmakerParts {
+    /// The parts from the server's configuration; the caller brings the clock, the relay
+    /// hand-off and (with moderation) the sanctions.
+    pub fn from_config(
+        config: &crate::config::Config,
+        community: Arc<Community>,
+        store: Arc<dyn Store>,
+        metrics: &crate::metrics::Metrics,
+        clock: Arc<dyn Clock>,
+        handoff: Arc<dyn RelayHandoff>,
+        restrictions: Option<Arc<dyn QueueRestrictions>>,
+    ) -> Result<Self, SetupError> {
+        Ok(Self {
+            settings: config
+                .matchmaking
+                .clone()
+                .with_window(config.rating.matchmaking.clone()),
+            provider: ranking::provider_for(&config.rating)?,
+            tiers: config.rating.tiers.clone(),
+            placement_matches: config.rating.season.placement_matches,
+            community,
+            store,
+            clock,
+            handoff,
+            restrictions,
+            metrics: MatchmakerMetrics::register(metrics.registry())?,
+        })
+    }
+}
+
 /// The running matchmaker.
 pub struct Matchmaker {
     parts: MatchmakerParts,
