@@ -8,6 +8,7 @@ use rand::RngCore;
 use scr::{CommunityKey, PublicKey};
 use sha2::{Digest, Sha256};
 
+use crate::community::Community;
 use crate::store::{Role, Store, StoreError};
 
 /// Domain separation prefix of the signed challenge message.
@@ -42,7 +43,7 @@ pub struct Principal {
 /// Issues challenges and tokens and resolves tokens to principals.
 pub struct Auth {
     store: Arc<dyn Store>,
-    community_key: CommunityKey,
+    community: Arc<Community>,
     admins: Vec<PublicKey>,
     challenge_ttl: i64,
     token_ttl: i64,
@@ -62,17 +63,17 @@ fn token_hash(token: &str) -> [u8; 32] {
 }
 
 impl Auth {
-    /// Wires authentication for the community whose current signing key is `community_key`.
+    /// Wires authentication for `community`: answers are bound to its current signing key.
     pub fn new(
         store: Arc<dyn Store>,
-        community_key: CommunityKey,
+        community: Arc<Community>,
         admins: Vec<PublicKey>,
         challenge_ttl_secs: u64,
         token_ttl_secs: u64,
     ) -> Self {
         Self {
             store,
-            community_key,
+            community,
             admins,
             challenge_ttl: i64::try_from(challenge_ttl_secs).unwrap_or(60),
             token_ttl: i64::try_from(token_ttl_secs).unwrap_or(3600),
@@ -99,7 +100,7 @@ impl Auth {
         signature: &[u8; 64],
         now: i64,
     ) -> Result<(String, i64, Vec<Role>), AuthError> {
-        let message = challenge_message(challenge, &self.community_key);
+        let message = challenge_message(challenge, &self.community.signing_key());
         scr::signature::verify_signature(key, &message, signature)
             .map_err(|_| AuthError::BadSignature)?;
         if !self.store.take_challenge(challenge, key, now).await? {

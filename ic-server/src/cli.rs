@@ -74,7 +74,7 @@ pub enum ConfigCommand {
 pub enum KeysCommand {
     /// Print the public keys and fingerprints.
     Show,
-    /// Voluntary rotation: new signing key, old one valid 30 more days. Restart the server after.
+    /// Voluntary rotation: new signing key, old one valid 30 more days. A running server switches within seconds.
     Rotate,
     /// Emergency rotation with the offline recovery key: the old key is cut off now.
     EmergencyRotate {
@@ -331,7 +331,7 @@ async fn keys(data: &DataDir, config_file: &Path, command: &KeysCommand) -> anyh
             let record =
                 crate::keys::rotate(data, &store, None, &mut rand::rngs::OsRng, unix_now()).await?;
             println!(
-                "rotated: rotation {} (old key valid 30 more days); restart the server",
+                "rotated: rotation {} (old key valid 30 more days); a running server switches within seconds",
                 record.sequence()
             );
         }
@@ -346,7 +346,7 @@ async fn keys(data: &DataDir, config_file: &Path, command: &KeysCommand) -> anyh
             )
             .await?;
             println!(
-                "emergency rotation {} done: the old key is no longer valid; restart the server",
+                "emergency rotation {} done: the old key is no longer valid; a running server switches within seconds",
                 record.sequence()
             );
         }

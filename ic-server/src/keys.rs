@@ -1,6 +1,6 @@
 //! Community key rotation: voluntary (signed by the old signing key, 30 days of grace) and
-//! emergency (signed by the offline recovery key, no grace); and recovery from a rotation that
-//! was interrupted between its two steps.
+//! emergency (signed by the offline recovery key, no grace); recovery from a rotation that was
+//! interrupted between its two steps; and a running server following a rotation at once.
 
 use scr::payload::{KeyRotationPayload, Payload, RotationReason, RotationSigner};
 use scr::{KeyPair, Record, RecordBuilder, RecoveryKey};
@@ -91,15 +91,7 @@ pub fn finish_pending_rotation(
         return Ok(signing.clone());
     }
     let candidate = read_key_file(&staged)?;
-    let last_new_key = rotations
-        .last()
-        .and_then(|bytes| match Record::decode(bytes) {
-            Ok(record) => match record.payload() {
-                Payload::KeyRotation(rotation) => Some(rotation.new_key.public_key()),
-                _ => None,
-            },
-            Err(_) => None,
-        });
+    let last_new_key = rotations.last().and_then(|bytes| new_key_of(bytes));
     if last_new_key == Some(candidate.public_key())
         && candidate.public_key() != signing.public_key()
     {
@@ -108,4 +100,54 @@ pub fn finish_pending_rotation(
     }
     let _ = std::fs::remove_file(&staged);
     Ok(signing.clone())
+}
+
+/// Brings a running server's signing key up to date with rotations the CLI stored meanwhile.
+/// Reads only: the new key comes from the key file (or the staged file, if the CLI has not
+/// swapped them yet) whose public key the newest rotation names. Returns whether it switched.
+pub async fn follow_rotations(
+    data: &DataDir,
+    store: &dyn Store,
+    community: &crate::community::Community,
+) -> Result<bool, FollowError> {
+    let rotations = store.rotations().await?;
+    if rotations.len() == community.current().rotations.len() {
+        return Ok(false);
+    }
+    let Some(wanted) = rotations.last().and_then(|bytes| new_key_of(bytes)) else {
+        return Ok(false);
+    };
+    for file in [data.signing_key_file(), data.staged_signing_key_file()] {
+        if !file.exists() {
+            continue;
+        }
+        let key = read_key_file(&file)?;
+        if key.public_key() == wanted {
+            community.adopt(key, rotations)?;
+            return Ok(true);
+        }
+    }
+    // The rotation record is stored but its key not yet written: try again later.
+    Ok(false)
+}
+
+/// Why a running server could not follow a rotation.
+#[derive(Debug, thiserror::Error)]
+pub enum FollowError {
+    /// Key files.
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
+    /// Database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The stored rotations do not lead to the key on disk.
+    #[error(transparent)]
+    Chain(#[from] crate::community::CommunityError),
+}
+
+fn new_key_of(rotation: &[u8]) -> Option<scr::PublicKey> {
+    match Record::decode(rotation).ok()?.payload() {
+        Payload::KeyRotation(rotation) => Some(rotation.new_key.public_key()),
+        _ => None,
+    }
 }

@@ -19,6 +19,9 @@ use crate::http::{self, AppState};
 use crate::metrics::Metrics;
 use crate::store::{SqliteStore, Store};
 
+/// How often a running server looks for a key rotation made with the CLI.
+const KEY_POLL: Duration = Duration::from_secs(2);
+
 /// Everything a running server holds.
 pub struct Services {
     /// Handler state.
@@ -49,7 +52,7 @@ pub async fn open(data: &DataDir, config: &Config) -> anyhow::Result<Services> {
     )?);
     let auth = Arc::new(Auth::new(
         store.clone(),
-        community.signing_key(),
+        community.clone(),
         config.auth.admins.clone(),
         config.auth.challenge_ttl_secs,
         config.auth.token_ttl_secs,
@@ -109,6 +112,25 @@ pub async fn run(
     println!("  data:        {}", data.root().display());
     tracing::info!(%bound, fingerprint = %community.signing_key().fingerprint(), "serving");
 
+    // The CLI rotates keys in the same data directory; new records switch to the new key as
+    // soon as its rotation record is in the database.
+    let follow = {
+        let (data, store, community) = (data.clone(), services.store.clone(), community.clone());
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(KEY_POLL);
+            loop {
+                every.tick().await;
+                match crate::keys::follow_rotations(&data, store.as_ref(), &community).await {
+                    Ok(true) => tracing::info!(
+                        fingerprint = %community.signing_key().fingerprint(),
+                        "signing with the rotated key"
+                    ),
+                    Ok(false) => {}
+                    Err(error) => tracing::warn!(%error, "following a key rotation failed"),
+                }
+            }
+        })
+    };
     let purge_store = services.store.clone();
     let purger = tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
@@ -150,6 +172,7 @@ pub async fn run(
         }
     }
     purger.abort();
+    follow.abort();
     services.store.close().await?;
     tracing::info!("database checkpointed; bye");
     Ok(())

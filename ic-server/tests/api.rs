@@ -356,17 +356,26 @@ async fn revoked_records_are_refused_and_refresh_reissues() {
 #[tokio::test]
 async fn records_from_before_a_voluntary_rotation_verify_during_the_grace_only() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(dir.path(), TEST_LIMITS);
+    let server = Server::start(dir.path(), TEST_LIMITS);
     let alice = player(1);
     let before = server.register(&alice).await;
     let old_document = server.document().await;
-    server.stop();
 
+    // Rotated with the CLI while the server runs: the server switches within seconds.
     let (code, out, err) = cli(dir.path(), &["keys", "rotate"]);
     assert_eq!(code, 0, "{out}{err}");
-    let server = Server::spawn(dir.path());
-    let document = server.document().await;
-    assert_ne!(document["signing_key"], old_document["signing_key"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let document = loop {
+        let document = server.document().await;
+        if document["signing_key"] != old_document["signing_key"] {
+            break document;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server kept the old key"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
     assert_eq!(records(&document["rotations"]).len(), 1);
 
     // A wallet that pinned the old key follows the chain.

@@ -53,7 +53,7 @@ impl Authority {
         }
         let mut rng = rand::rngs::OsRng;
         for (player, indices) in groups {
-            let mut verifier = Verifier::new(self.community.chain.clone());
+            let mut verifier = Verifier::new(self.community.current().chain.clone());
             if let Some(player) = player {
                 verifier =
                     verifier.with_player(player_context(self.store.as_ref(), &player).await?);

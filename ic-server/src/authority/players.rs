@@ -32,7 +32,12 @@ impl Authority {
                 index as u64 + 1,
                 now.saturating_add(self.rating_validity_secs()),
             );
-            records.push(rating_record(&self.community.signing, player, &row, now)?);
+            records.push(rating_record(
+                &self.community.current().signing,
+                player,
+                &row,
+                now,
+            )?);
             ratings.push(row);
         }
         let registration = Registration {
@@ -90,7 +95,7 @@ impl Authority {
                 .into_iter()
                 .find(|(record_type, _)| *record_type == RecordType::Rating.to_byte())
                 .map_or(0, |(_, min)| min);
-            let current_key = self.community.signing.public_key();
+            let current_key = self.community.signing_key().public_key();
             let issued = self.store.records_since(player, 0).await?;
             let signed_by_old_key = |sequence: u64| {
                 issued
@@ -111,7 +116,12 @@ impl Authority {
                 sequence += 1;
                 row.rating_sequence = sequence;
                 row.rating_expires_at = now.saturating_add(self.rating_validity_secs());
-                records.push(rating_record(&self.community.signing, *player, &row, now)?);
+                records.push(rating_record(
+                    &self.community.current().signing,
+                    *player,
+                    &row,
+                    now,
+                )?);
                 ratings.push(row);
             }
             if records.is_empty() {
@@ -159,7 +169,7 @@ impl Authority {
             // The revocation's own sequence is the new minimum: everything issued before it
             // of the target type is invalid from now on.
             let record = revocation_record(
-                &self.community.signing,
+                &self.community.current().signing,
                 *player,
                 target,
                 sequence,

@@ -30,7 +30,7 @@ pub async fn document(State(state): State<AppState>) -> Json<Value> {
         "recovery_fingerprint": community.recovery.fingerprint().to_string(),
         "relay_key": community.relay.public_key().to_string(),
         "capabilities": capabilities,
-        "rotations": community.rotations.iter().map(|r| b64.encode(r)).collect::<Vec<_>>(),
+        "rotations": community.current().rotations.iter().map(|r| b64.encode(r)).collect::<Vec<_>>(),
         "api_version": API_VERSION,
     }))
 }

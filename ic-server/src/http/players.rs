@@ -74,7 +74,7 @@ pub async fn my_records(
     let b64 = base64::engine::general_purpose::STANDARD;
     Ok(Json(json!({
         "records": encode_records(&records),
-        "rotations": state.community.rotations.iter().map(|r| b64.encode(r)).collect::<Vec<_>>(),
+        "rotations": state.community.current().rotations.iter().map(|r| b64.encode(r)).collect::<Vec<_>>(),
     })))
 }
 

@@ -167,7 +167,7 @@ impl Matchmaker {
         let now = i64::try_from(self.now_ms() / 1000).unwrap_or(i64::MAX);
         let verified = verify_presented(
             self.parts.store.as_ref(),
-            &self.parts.community.chain,
+            &self.parts.community.current().chain,
             player,
             record,
             now,
