@@ -247,6 +247,19 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
                 Reason::Other => RevocationReason::Other,
             };
             let record = authority.revoke(key, target, reason, unix_now()).await?;
+            let details = serde_json::json!({
+                "record_type": target.name(),
+                "reason": format!("{reason:?}"),
+                "min_valid_sequence": record.sequence,
+            });
+            audit_operator(
+                &config,
+                services.moderation_store.as_ref(),
+                "revoke_records",
+                key.public_key(),
+                details,
+            )
+            .await?;
             services.store.close().await?;
             println!(
                 "revoked {target} records of {key} below sequence {}",
@@ -388,12 +401,35 @@ async fn relays(data: &DataDir, config_file: &Path, command: &RelaysCommand) -> 
     Ok(())
 }
 
+/// Writes an operator's action to the moderation audit log when that capability is enabled (a
+/// disabled capability touches none of its tables).
+async fn audit_operator(
+    config: &crate::config::Config,
+    store: &dyn crate::store::ModerationStore,
+    action: &str,
+    target: scr::PublicKey,
+    details: serde_json::Value,
+) -> anyhow::Result<()> {
+    if config
+        .capabilities
+        .enabled(crate::config::Capability::Moderation)
+    {
+        let entry = crate::moderation::service::operator_audit(action, target, details, unix_now());
+        store.audit(&entry).await?;
+    }
+    Ok(())
+}
+
 async fn roles(data: &DataDir, config_file: &Path, command: &RolesCommand) -> anyhow::Result<()> {
     use crate::store::Store;
     let (store, config) = open_store(data, config_file).await?;
     match command {
         RolesCommand::Grant { key, role } => {
             let granted = store.grant_role(key, *role, unix_now()).await?;
+            if granted {
+                let details = serde_json::json!({ "role": role.name() });
+                audit_operator(&config, &store, "grant_role", *key, details).await?;
+            }
             println!(
                 "{key} {} {}",
                 if granted { "now has" } else { "already had" },
@@ -405,6 +441,8 @@ async fn roles(data: &DataDir, config_file: &Path, command: &RolesCommand) -> an
                 store.close().await?;
                 bail!("{key} does not have the {} role", role.name());
             }
+            let details = serde_json::json!({ "role": role.name() });
+            audit_operator(&config, &store, "revoke_role", *key, details).await?;
             println!("{key} no longer has {}", role.name());
         }
         RolesCommand::List => {

@@ -15,6 +15,7 @@ pub mod logging;
 pub mod matchmaker;
 pub mod matchmaking;
 pub mod metrics;
+pub mod moderation;
 pub mod presented;
 pub mod server;
 pub mod store;

@@ -86,9 +86,12 @@ impl Metrics {
         self.records_issued.with_label_values(&[name]).inc();
     }
 
-    /// The registry, for capabilities that register their own metrics when they run.
-    pub fn registry(&self) -> &Registry {
-        &self.registry
+    /// Registers a capability's own metric (only capabilities that run register theirs).
+    pub fn register(
+        &self,
+        collector: Box<dyn prometheus::core::Collector>,
+    ) -> Result<(), prometheus::Error> {
+        self.registry.register(collector)
     }
 
     /// The text exposition format.

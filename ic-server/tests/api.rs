@@ -430,7 +430,9 @@ async fn a_disabled_capability_answers_404_capability_disabled() {
 #[tokio::test]
 async fn openapi_lists_exactly_the_served_routes() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), TEST_LIMITS);
+    // Every capability on, so that every route of the table is served.
+    let config = format!("{TEST_LIMITS}[capabilities]\npreset = \"competitive\"\n");
+    let server = Server::start(dir.path(), &config);
     let (_, openapi) = server.get("/openapi.json", None).await;
     let paths = openapi["paths"].as_object().unwrap();
     assert_eq!(
@@ -444,7 +446,7 @@ async fn openapi_lists_exactly_the_served_routes() {
     for (path, operations) in paths {
         let concrete = path
             .replace("{key}", &player(1).public_key().to_string())
-            .replace("{id}", "1");
+            .replace("{id}", "case_0");
         for method in operations.as_object().unwrap().keys() {
             let url = format!("{}{concrete}", server.url);
             let response = match method.as_str() {

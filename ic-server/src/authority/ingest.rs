@@ -58,6 +58,9 @@ impl Authority {
             return Err(AuthorityError::UnknownGameModule(cmr.game_module.clone()));
         }
         let keys: Vec<PlayerKey> = cmr.players.iter().map(|p| p.key).collect();
+        // A result with a suspended player is refused whole (not applied, so it can be
+        // resubmitted once the suspension ends) rather than rating the others around them.
+        self.refuse_suspended(&keys, now).await?;
         let _locked = self.locks.lock(&keys).await;
         for _ in 0..MAX_PLAN_ATTEMPTS {
             let change = self.plan_match(cmr, bytes, match_id, now).await?;

@@ -6,9 +6,11 @@ mod ingest;
 mod player_locks;
 mod players;
 mod records;
+mod suspension;
 
 pub use credentials::VerifyOutcome;
 pub use ingest::Ingested;
+pub use suspension::SuspensionCheck;
 
 use std::sync::Arc;
 
@@ -50,6 +52,14 @@ pub enum AuthorityError {
     /// Too many registrations from this address today.
     #[error("too many registrations from this address today")]
     RegistrationLimit,
+    /// A player is serving a ranked suspension: no rating records until it ends.
+    #[error("player {player} is serving a ranked suspension until {until} (Unix seconds)")]
+    Suspended {
+        /// The suspended player.
+        player: PlayerKey,
+        /// When the suspension ends.
+        until: i64,
+    },
     /// Concurrent changes kept moving the player's sequence.
     #[error("too many concurrent changes for these players, try again")]
     Busy,
@@ -73,6 +83,7 @@ impl AuthorityError {
             Self::NotRegistered => "not_registered",
             Self::InviteRequired => "invite_required",
             Self::RegistrationLimit => "registration_limit",
+            Self::Suspended { .. } => "ranked_suspended",
             Self::Busy => "busy",
             Self::Encode(_) => "internal",
             Self::Store(_) => "storage_unavailable",
@@ -93,6 +104,8 @@ pub struct Authority {
     // result from them needs no database read and no key decompression.
     fixed_relay_keys: Vec<scr::RelayKey>,
     fixed_relays: relay_core::cmr::TrustedRelays,
+    // Set when the moderation capability runs: consulted before any rating record is issued.
+    suspensions: Option<Arc<dyn SuspensionCheck>>,
 }
 
 /// Why the authority could not be set up from the configuration.
@@ -129,6 +142,7 @@ impl Authority {
             rating,
             metrics,
             locks: player_locks::PlayerLocks::new(1024),
+            suspensions: None,
         })
     }
 

@@ -85,6 +85,8 @@ impl Authority {
         player: &PlayerKey,
         now: i64,
     ) -> Result<Vec<IssuedRecord>, AuthorityError> {
+        self.refuse_suspended(std::slice::from_ref(player), now)
+            .await?;
         let _locked = self.locks.lock(std::slice::from_ref(player)).await;
         for _ in 0..MAX_PLAN_ATTEMPTS {
             let snapshot = self.require_registered(player).await?;

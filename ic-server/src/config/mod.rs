@@ -3,9 +3,14 @@
 //! written on first run is in `template.rs`.
 
 mod load;
+mod moderation;
 mod template;
 
 pub use load::{ConfigError, LoadedConfig, Source, load};
+pub use moderation::{
+    CalibrationConfig, EligibilityConfig, ModerationConfig, RecommendationTable, RetentionConfig,
+    SeverityBase,
+};
 pub use template::TEMPLATE;
 
 use std::net::SocketAddr;
@@ -34,6 +39,8 @@ pub struct Config {
     pub matchmaking: crate::matchmaking::MatchmakingSettings,
     /// Logs.
     pub logging: LoggingConfig,
+    /// The moderation review queue (used when the capability is enabled).
+    pub moderation: ModerationConfig,
 }
 
 /// Who the community is.
@@ -321,23 +328,25 @@ pub struct InvalidValue {
     pub problem: String,
 }
 
+/// `value` within `low..=high`, or an error naming `key` and the range.
+pub(crate) fn range<T: PartialOrd + std::fmt::Display>(
+    key: &str,
+    value: T,
+    low: T,
+    high: T,
+) -> Result<(), InvalidValue> {
+    if value < low || value > high {
+        return Err(InvalidValue {
+            key: key.into(),
+            problem: format!("{value} is outside the allowed range {low}..={high}"),
+        });
+    }
+    Ok(())
+}
+
 impl Config {
     /// Checks every range; the error names the key and the allowed values.
     pub fn validate(&self) -> Result<(), InvalidValue> {
-        fn range<T: PartialOrd + std::fmt::Display>(
-            key: &str,
-            value: T,
-            low: T,
-            high: T,
-        ) -> Result<(), InvalidValue> {
-            if value < low || value > high {
-                return Err(InvalidValue {
-                    key: key.into(),
-                    problem: format!("{value} is outside the allowed range {low}..={high}"),
-                });
-            }
-            Ok(())
-        }
         range(
             "community.name (length)",
             self.community.name.chars().count(),
@@ -450,6 +459,7 @@ impl Config {
                 ),
             });
         }
+        self.moderation.validate()?;
         tracing_subscriber::EnvFilter::try_new(&self.logging.level).map_err(|error| {
             InvalidValue {
                 key: "logging.level".into(),

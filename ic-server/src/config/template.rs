@@ -103,6 +103,74 @@ neighbours = 2
 # Seconds a match ticket stays valid for connecting to the relay.
 ticket_ttl_secs = 300
 
+[moderation]
+# The moderation review queue (capability "moderation"; see docs/moderation.md).
+# Votes a case needs before consensus (2-15; a single reviewer never decides).
+required_reviewers = 3
+# Votes a cheating case needs (2-15).
+required_reviewers_cheating = 5
+# Share of the weighted vote (review weight x confidence) the top decision needs (0.5-1).
+consensus_threshold = 0.6666666666666666
+# Seconds a reviewer has to vote before the slot is given to someone else (1-604800).
+assignment_expiry_secs = 86400
+# Reports one player may file per 24 hours (1-1000).
+reports_per_day = 10
+# Longest report note, vote note, moderator reason or appeal statement, characters (1-4000).
+note_max_chars = 1000
+# Severity points per report, scaled by the reporter's accuracy (0-50).
+severity_per_report = 10
+
+[moderation.severity_base]
+# Severity hint a case starts with, per category (0-100). Triage only, never an action.
+cheating = 50
+griefing = 30
+afk_intentional_idle = 20
+harassment = 40
+spam_disruptive_comms = 15
+other = 10
+
+[moderation.eligibility]
+# Members may review without the reviewer role when all of these hold.
+by_standing = true
+# Certified matches played in this community.
+min_matches = 25
+# Days since registration.
+min_account_age_days = 30
+# No sanction (other than a reversed one) within this many days.
+no_sanction_days = 90
+
+[moderation.calibration]
+# Every n-th case a reviewer gets is a calibration case when one is available (1-100).
+every = 5
+# Weight of the newest calibration result in the accuracy moving average (0.01-1).
+alpha = 0.2
+# Accuracy a new reviewer starts with (0-1); review weight = 2 x accuracy.
+initial_accuracy = 0.5
+# Review weight is kept between floor and cap.
+weight_floor = 0.1
+weight_cap = 1.5
+# Reviewers below this accuracy get no cases once they have seen min_calibration_cases.
+min_accuracy = 0.3
+min_calibration_cases = 3
+
+[moderation.retention]
+# Closed cases with a severity hint up to max_severity are deleted this many days after closing;
+# sanctions, appeals and the audit log are kept (0-3650).
+closed_case_days = 90
+max_severity = 40
+# Seconds between retention sweeps (1-86400).
+sweep_interval_secs = 3600
+
+[moderation.recommendations]
+# What consensus on each decision recommends to the moderator: warn, chat_restriction:<hours>,
+# queue_cooldown:<hours>, low_priority_queue:<hours>, ranked_suspension:<days>,
+# escalate_manual_review. Recommendations never act by themselves.
+insufficient_evidence = []
+likely_clean = []
+suspected_griefing = ["warn", "queue_cooldown:24", "low_priority_queue:72"]
+suspected_cheating = ["ranked_suspension:14", "escalate_manual_review"]
+abuse_comms = ["warn", "chat_restriction:72"]
+
 [logging]
 # "human" or "json".
 format = "human"

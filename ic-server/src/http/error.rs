@@ -67,7 +67,9 @@ impl From<AuthorityError> for ApiError {
             | AuthorityError::InvalidMatch(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AuthorityError::AlreadyRegistered => StatusCode::CONFLICT,
             AuthorityError::NotRegistered => StatusCode::NOT_FOUND,
-            AuthorityError::InviteRequired => StatusCode::FORBIDDEN,
+            AuthorityError::InviteRequired | AuthorityError::Suspended { .. } => {
+                StatusCode::FORBIDDEN
+            }
             AuthorityError::RegistrationLimit => StatusCode::TOO_MANY_REQUESTS,
             AuthorityError::Busy | AuthorityError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             AuthorityError::Encode(_) => StatusCode::INTERNAL_SERVER_ERROR,

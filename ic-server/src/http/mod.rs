@@ -7,6 +7,7 @@ mod credentials;
 mod error;
 mod extract;
 mod matches;
+mod moderation;
 mod openapi;
 mod ops;
 mod players;
@@ -35,6 +36,7 @@ use crate::community::Community;
 use crate::config::{Capability, Config};
 use crate::matchmaker::Matchmaker;
 use crate::metrics::Metrics;
+use crate::moderation::ModerationService;
 use crate::store::Store;
 
 /// Shared state of every handler.
@@ -52,6 +54,8 @@ pub struct AppState {
     pub authority: Option<Arc<Authority>>,
     /// Matchmaker, when the capability is enabled.
     pub matchmaker: Option<Arc<Matchmaker>>,
+    /// Moderation review queue, when the capability is enabled.
+    pub moderation: Option<Arc<ModerationService>>,
     /// Metrics.
     pub metrics: Arc<Metrics>,
     /// False while starting and draining.
@@ -73,6 +77,13 @@ impl AppState {
         self.matchmaker
             .as_ref()
             .ok_or_else(|| capability_disabled_error(Capability::Matchmaking))
+    }
+
+    /// The moderation service, or the capability-disabled error.
+    pub fn moderation(&self) -> Result<&ModerationService, ApiError> {
+        self.moderation
+            .as_deref()
+            .ok_or_else(|| capability_disabled_error(Capability::Moderation))
     }
 
     /// A per-IP limiter allowing `per_minute` requests a minute (bursts up to that).
@@ -98,7 +109,7 @@ pub struct Route {
     pub summary: &'static str,
 }
 
-const fn route(
+pub(crate) const fn route(
     method: Method,
     path: &'static str,
     capability: Option<Capability>,
@@ -298,6 +309,9 @@ pub fn routes() -> Vec<Route> {
             "Decline a found match (earns a cooldown)",
         ),
     ]
+    .into_iter()
+    .chain(moderation::routes())
+    .collect()
 }
 
 fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
@@ -323,7 +337,7 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
         ("POST", "/v1/queue/parties/{id}/confirm") => post(queue::confirm_party),
         ("POST", "/v1/queue/matches/{id}/accept") => post(queue::accept),
         ("POST", "/v1/queue/matches/{id}/decline") => post(queue::decline),
-        _ => return None,
+        _ => return moderation::handler(method, path),
     })
 }
 

@@ -1,6 +1,8 @@
 //! The matchmaker's Prometheus metrics, registered only when the capability runs.
 
-use prometheus::{Histogram, HistogramOpts, IntCounterVec, IntGaugeVec, Opts, Registry};
+use prometheus::{Histogram, HistogramOpts, IntCounterVec, IntGaugeVec, Opts};
+
+use crate::metrics::Metrics;
 
 /// Queue sizes, waits, match quality, passes and hand-offs.
 #[derive(Debug, Clone)]
@@ -20,8 +22,8 @@ pub struct MatchmakerMetrics {
 }
 
 impl MatchmakerMetrics {
-    /// Creates the metrics and registers them in `registry`.
-    pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
+    /// Creates the metrics and registers them with the server's `metrics`.
+    pub fn register(registry: &Metrics) -> Result<Self, prometheus::Error> {
         let metrics = Self {
             queued: IntGaugeVec::new(
                 Opts::new("matchmaking_queued_players", "Players waiting, by queue"),

@@ -110,7 +110,7 @@ impl MatchmakerParts {
             clock,
             handoff,
             restrictions,
-            metrics: MatchmakerMetrics::register(metrics.registry())?,
+            metrics: MatchmakerMetrics::register(metrics)?,
         })
     }
 }

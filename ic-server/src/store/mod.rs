@@ -2,10 +2,13 @@
 //! Every change that issues credentials is one `apply_*` call, one transaction, checked
 //! optimistically against the player's sequence so concurrent writers never reuse a sequence.
 
+pub mod moderation;
 mod sqlite;
 mod sqlite_changes;
 mod sqlite_group_commit;
+mod sqlite_moderation;
 
+pub use moderation::ModerationStore;
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;

@@ -26,10 +26,10 @@ static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite
 /// SQLite-backed [`Store`].
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    read: SqlitePool,
+    pub(super) read: SqlitePool,
     // A single connection: SQLite has one writer anyway, and queuing here avoids the
     // "database is locked" failures of concurrent write transactions.
-    write: SqlitePool,
+    pub(super) write: SqlitePool,
     matches: GroupCommit,
     latency: Option<prometheus::HistogramVec>,
 }

@@ -1,0 +1,119 @@
+//! Member routes of moderation: reports, own sanctions and appeals; reviewer assignments and
+//! votes. Thin: parse, call the service, shape the answer.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::super::AppState;
+use super::super::error::ApiError;
+use super::super::extract::ApiJson;
+use super::service;
+use crate::auth::Principal;
+use crate::clock::unix_now;
+use crate::moderation::ModerationError;
+use crate::moderation::service::{ReportRequest, VoteRequest};
+use crate::moderation::views::{action_json, appeal_json};
+
+/// `POST /v1/reports`.
+pub(super) async fn report(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(request): ApiJson<ReportRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let receipt = service(&state)?
+        .report(principal.key, request, unix_now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(receipt))))
+}
+
+/// `GET /v1/sanctions/me`.
+pub(super) async fn my_sanctions(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<Value>, ApiError> {
+    let service = service(&state)?;
+    let actions = service
+        .sanctions_of(&principal.key)
+        .await
+        .map_err(ModerationError::from)?;
+    let now = unix_now();
+    Ok(Json(json!({
+        "sanctions": actions.iter().map(action_json).collect::<Vec<_>>(),
+        "queue_restriction": service.queue_restriction(&principal.key, now).await.map_err(ModerationError::from)?,
+        "chat_restricted_until": service.chat_restricted_until(&principal.key, now).await.map_err(ModerationError::from)?,
+    })))
+}
+
+/// Body of `POST /v1/appeals`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AppealRequest {
+    case_id: String,
+    statement: String,
+}
+
+/// `POST /v1/appeals`.
+pub(super) async fn appeal(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(request): ApiJson<AppealRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let appeal = service(&state)?
+        .appeal(
+            principal.key,
+            &request.case_id,
+            &request.statement,
+            unix_now(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(appeal_json(&appeal))))
+}
+
+/// `POST /v1/review/assignments/next`.
+pub(super) async fn next_assignment(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<Value>, ApiError> {
+    let view = service(&state)?
+        .next_assignment(&principal, unix_now())
+        .await?;
+    Ok(Json(json!({ "assignment": view })))
+}
+
+/// `GET /v1/review/assignments`.
+pub(super) async fn assignments(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<Value>, ApiError> {
+    let views = service(&state)?.assignments(&principal).await?;
+    Ok(Json(json!({ "assignments": views })))
+}
+
+/// `GET /v1/review/assignments/{id}`.
+pub(super) async fn assignment(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let view = service(&state)?.assignment(&principal, &id).await?;
+    Ok(Json(json!(view)))
+}
+
+/// `POST /v1/review/assignments/{id}/vote`.
+pub(super) async fn vote(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<VoteRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    service(&state)?
+        .vote(&principal, &id, request, unix_now())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "assignment_id": id, "status": "recorded" })),
+    ))
+}

@@ -1,0 +1,66 @@
+//! The moderation review queue: reports become cases, eligible members review them anonymously,
+//! weighted consensus recommends, moderators decide. Pure rules here; I/O in `service`.
+
+pub mod calibration;
+pub mod case;
+pub mod consensus;
+mod names;
+pub mod pseudonym;
+pub mod redact;
+pub mod sanction;
+pub mod service;
+pub mod severity;
+pub mod suspensions;
+pub mod views;
+
+pub use case::{CaseEvent, CaseState};
+pub use sanction::{ActionKind, Measure, Recommendation};
+pub use service::{ModerationError, ModerationService, Restriction};
+
+use names::named_enum;
+
+named_enum! {
+    /// What a report is about (reference §7.1 `ReviewCaseCategory`).
+    Category {
+        /// Cheating (maphack, automation, …).
+        Cheating = "cheating",
+        /// Griefing or team sabotage.
+        Griefing = "griefing",
+        /// AFK or intentional idling.
+        AfkIntentionalIdle = "afk_intentional_idle",
+        /// Harassment, abusive chat or voice.
+        Harassment = "harassment",
+        /// Spam or disruptive communications.
+        SpamDisruptiveComms = "spam_disruptive_comms",
+        /// Anything else.
+        Other = "other",
+    }
+}
+
+named_enum! {
+    /// A reviewer's verdict (reference §7.1 `ReviewVoteDecision`).
+    Decision {
+        /// Not enough evidence to judge.
+        InsufficientEvidence = "insufficient_evidence",
+        /// The accused looks clean.
+        LikelyClean = "likely_clean",
+        /// Griefing is likely.
+        SuspectedGriefing = "suspected_griefing",
+        /// Cheating is likely.
+        SuspectedCheating = "suspected_cheating",
+        /// Abusive communications.
+        AbuseComms = "abuse_comms",
+        /// The reviewer wants a moderator to decide.
+        Escalate = "escalate",
+    }
+}
+
+impl Decision {
+    /// Whether this verdict finds against the accused (used for moderator agreement).
+    pub fn finds_fault(self) -> bool {
+        matches!(
+            self,
+            Self::SuspectedGriefing | Self::SuspectedCheating | Self::AbuseComms
+        )
+    }
+}

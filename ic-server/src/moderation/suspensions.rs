@@ -1,0 +1,44 @@
+//! The ranking authority's suspension check, answered from moderator actions: a ranked
+//! suspension that has not ended and was not reversed on appeal blocks rating records.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use scr::PlayerKey;
+
+use super::ActionKind;
+use crate::authority::SuspensionCheck;
+use crate::store::{ModerationStore, StoreError};
+
+/// Ranked suspensions as recorded by moderators.
+pub struct RankedSuspensions {
+    store: Arc<dyn ModerationStore>,
+}
+
+impl RankedSuspensions {
+    /// Reads suspensions from `store`.
+    pub fn new(store: Arc<dyn ModerationStore>) -> Self {
+        Self { store }
+    }
+}
+
+#[async_trait]
+impl SuspensionCheck for RankedSuspensions {
+    async fn suspended_until(
+        &self,
+        player: &PlayerKey,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .store
+            .actions_against(&player.public_key())
+            .await?
+            .iter()
+            .filter(|a| {
+                !a.reversed && matches!(a.action, ActionKind::Apply(m) if m.touches_ranked())
+            })
+            .filter_map(|a| a.ends_at)
+            .filter(|end| *end > now)
+            .max())
+    }
+}

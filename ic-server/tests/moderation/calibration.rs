@@ -1,0 +1,108 @@
+//! Calibration: closed cases marked with a known outcome are mixed into reviewers' queues
+//! unannounced; misjudging them lowers a reviewer's weight and then stops their assignments.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use super::world::{Member, World};
+
+/// Closes a fresh single-report case without action and marks it a calibration case.
+async fn calibration_case(world: &World, known: &str) -> String {
+    let accused = world.member().await;
+    let reporter = world.member().await;
+    let case = world.reported(&reporter, &accused, "griefing").await;
+    let (status, body) = world.act(&case, "close_no_action", "known outcome").await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = world
+        .post(
+            &format!("/v1/moderation/cases/{case}/calibration"),
+            json!({ "known_decision": known, "reason": "clean replay, verified" }),
+            &world.moderator,
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    case
+}
+
+fn fields(view: &Value) -> BTreeSet<String> {
+    view.as_object().unwrap().keys().cloned().collect()
+}
+
+async fn weight(world: &World, reviewer: &Member) -> f64 {
+    world.reviewer_record(reviewer).await["review_weight"]
+        .as_f64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn misjudged_calibration_cases_cost_weight_then_assignments() {
+    let world = World::start("", "[moderation.calibration]\nevery = 1\n").await;
+    let mut calibration = BTreeSet::new();
+    for _ in 0..4 {
+        calibration.insert(calibration_case(&world, "likely_clean").await);
+    }
+    // A real case too, to compare what a reviewer sees.
+    let accused = world.established().await;
+    let reporter = world.established().await;
+    let real_case = world.reported(&reporter, &accused, "griefing").await;
+
+    let careless = world.established().await;
+    let careful = world.established().await;
+    let mut weights = Vec::new();
+    for round in 0..3 {
+        let assignment = world.next(&careless).await;
+        let case = assignment["case_id"].as_str().unwrap();
+        assert!(
+            calibration.contains(case),
+            "round {round}: calibration comes first"
+        );
+        // Unannounced: a calibration case looks exactly like a real one.
+        assert!(assignment.get("calibration").is_none());
+        assert!(assignment.get("state").is_none());
+        let id = assignment["assignment_id"].as_str().unwrap();
+        assert_eq!(
+            world.vote(&careless, id, "suspected_cheating", 90).await.0,
+            201
+        );
+        weights.push(weight(&world, &careless).await);
+        let good = world.review(&careful, "likely_clean").await;
+        assert!(calibration.contains(&good));
+    }
+    assert!(weights.windows(2).all(|w| w[1] < w[0]), "{weights:?}");
+    assert!(weights[0] < 1.0, "a new reviewer weighs 1.0: {weights:?}");
+    assert!(weight(&world, &careful).await > 1.0);
+    let record = world.reviewer_record(&careless).await;
+    assert_eq!(record["calibration_cases_seen"], 3);
+    assert_eq!(record["receives_cases"], false);
+    let (status, body) = world
+        .post("/v1/review/assignments/next", json!({}), &careless.token)
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("review_accuracy_too_low"))
+    );
+
+    // The careful reviewer still gets cases; the real one looks the same field for field.
+    let fourth = world.next(&careful).await;
+    let real = loop {
+        let next = world.next(&careful).await;
+        if next["case_id"] == real_case.as_str() {
+            break next;
+        }
+        let id = next["assignment_id"]
+            .as_str()
+            .expect("the real case is reachable");
+        world.vote(&careful, id, "likely_clean", 80).await;
+    };
+    assert_eq!(fields(&fourth), fields(&real));
+
+    // Each calibration mark is an audited moderator action.
+    let marks = world
+        .audit()
+        .await
+        .into_iter()
+        .filter(|e| e["action"] == "mark_calibration")
+        .count();
+    assert_eq!(marks, calibration.len());
+}
