@@ -67,7 +67,7 @@ async fn fixture(players: u32) -> Fixture {
         .state
         .ready
         .store(true, std::sync::atomic::Ordering::SeqCst);
-    let authority = services.state.authority.clone().unwrap();
+    let authority = services.state.capabilities.authority.clone().unwrap();
     for index in 0..players {
         authority
             .register(

@@ -6,8 +6,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
+#[cfg(feature = "ranking")]
+use scr::RecordType;
+#[cfg(feature = "ranking")]
 use scr::payload::RevocationReason;
-use scr::{PlayerKey, PublicKey, RecordType, RelayKey};
+use scr::{PlayerKey, PublicKey, RelayKey};
 
 use crate::clock::unix_now;
 use crate::config::{self, LoadedConfig};
@@ -227,46 +230,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             key,
             record_type,
             reason,
-        }) => {
-            let config = load_config(&config_file)?.config;
-            let services = crate::server::open(&data, &config).await?;
-            let authority = services
-                .state
-                .authority
-                .clone()
-                .context("the ranking capability is disabled")?;
-            let target = match record_type {
-                RevocableType::Rating => RecordType::Rating,
-                RevocableType::Match => RecordType::Match,
-                RevocableType::Achievement => RecordType::Achievement,
-            };
-            let reason = match reason {
-                Reason::Cheating => RevocationReason::Cheating,
-                Reason::KeyCompromise => RevocationReason::KeyCompromise,
-                Reason::ModeratorAction => RevocationReason::ModeratorAction,
-                Reason::Other => RevocationReason::Other,
-            };
-            let record = authority.revoke(key, target, reason, unix_now()).await?;
-            let details = serde_json::json!({
-                "record_type": target.name(),
-                "reason": format!("{reason:?}"),
-                "min_valid_sequence": record.sequence,
-            });
-            audit_operator(
-                &config,
-                services.moderation_store.as_ref(),
-                "revoke_records",
-                key.public_key(),
-                details,
-            )
-            .await?;
-            services.store.close().await?;
-            println!(
-                "revoked {target} records of {key} below sequence {}",
-                record.sequence
-            );
-            Ok(())
-        }
+        }) => revoke(&data, &config_file, key, *record_type, *reason).await,
         Command::Relays(command) => relays(&data, &config_file, command).await,
         Command::Roles(command) => roles(&data, &config_file, command).await,
         Command::Scr(ScrCommand::Inspect { file }) => {
@@ -401,15 +365,79 @@ async fn relays(data: &DataDir, config_file: &Path, command: &RelaysCommand) -> 
     Ok(())
 }
 
+/// `players revoke`: issues a revocation record through the ranking authority.
+#[cfg(feature = "ranking")]
+async fn revoke(
+    data: &DataDir,
+    config_file: &Path,
+    key: &PlayerKey,
+    record_type: RevocableType,
+    reason: Reason,
+) -> anyhow::Result<()> {
+    let config = load_config(config_file)?.config;
+    let services = crate::server::open(data, &config).await?;
+    let authority = services
+        .state
+        .capabilities
+        .authority
+        .clone()
+        .context("the ranking capability is disabled")?;
+    let target = match record_type {
+        RevocableType::Rating => RecordType::Rating,
+        RevocableType::Match => RecordType::Match,
+        RevocableType::Achievement => RecordType::Achievement,
+    };
+    let reason = match reason {
+        Reason::Cheating => RevocationReason::Cheating,
+        Reason::KeyCompromise => RevocationReason::KeyCompromise,
+        Reason::ModeratorAction => RevocationReason::ModeratorAction,
+        Reason::Other => RevocationReason::Other,
+    };
+    let record = authority.revoke(key, target, reason, unix_now()).await?;
+    let details = serde_json::json!({
+        "record_type": target.name(),
+        "reason": format!("{reason:?}"),
+        "min_valid_sequence": record.sequence,
+    });
+    audit_operator(
+        &config,
+        &services.database,
+        "revoke_records",
+        key.public_key(),
+        details,
+    )
+    .await?;
+    services.store.close().await?;
+    println!(
+        "revoked {target} records of {key} below sequence {}",
+        record.sequence
+    );
+    Ok(())
+}
+
+/// `players revoke` in a build without the ranking authority, which alone issues revocations.
+#[cfg(not(feature = "ranking"))]
+async fn revoke(
+    _data: &DataDir,
+    _config_file: &Path,
+    _key: &PlayerKey,
+    _record_type: RevocableType,
+    _reason: Reason,
+) -> anyhow::Result<()> {
+    bail!("this build of ic-server has no ranking capability (cargo feature `ranking`)")
+}
+
 /// Writes an operator's action to the moderation audit log when that capability is enabled (a
 /// disabled capability touches none of its tables).
+#[cfg(feature = "moderation")]
 async fn audit_operator(
     config: &crate::config::Config,
-    store: &dyn crate::store::ModerationStore,
+    store: &crate::store::SqliteStore,
     action: &str,
     target: scr::PublicKey,
     details: serde_json::Value,
 ) -> anyhow::Result<()> {
+    use crate::store::moderation::StaffStore;
     if config
         .capabilities
         .enabled(crate::config::Capability::Moderation)
@@ -417,6 +445,18 @@ async fn audit_operator(
         let entry = crate::moderation::service::operator_audit(action, target, details, unix_now());
         store.audit(&entry).await?;
     }
+    Ok(())
+}
+
+/// Without the moderation capability there is no audit log to write to.
+#[cfg(not(feature = "moderation"))]
+async fn audit_operator(
+    _config: &crate::config::Config,
+    _store: &crate::store::SqliteStore,
+    _action: &str,
+    _target: scr::PublicKey,
+    _details: serde_json::Value,
+) -> anyhow::Result<()> {
     Ok(())
 }
 

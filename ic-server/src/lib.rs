@@ -3,7 +3,9 @@
 //! the HTTP API. `main.rs` only parses the command line and calls [`cli::main`].
 
 pub mod auth;
+#[cfg(feature = "ranking")]
 pub mod authority;
+pub mod capabilities;
 pub mod cli;
 pub mod clock;
 pub mod community;
@@ -12,10 +14,12 @@ pub mod data_dir;
 pub mod http;
 pub mod keys;
 pub mod logging;
+#[cfg(feature = "matchmaking")]
 pub mod matchmaker;
 pub mod matchmaking;
 pub mod metrics;
 pub mod moderation;
+#[cfg(any(feature = "ranking", feature = "matchmaking"))]
 pub mod presented;
 pub mod server;
 pub mod store;

@@ -10,16 +10,13 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::auth::Auth;
-use crate::authority::Authority;
 use crate::clock::unix_now;
 use crate::community::Community;
-use crate::config::{Capability, Config, LoadedConfig};
+use crate::config::{Config, LoadedConfig};
 use crate::data_dir::DataDir;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
-use crate::moderation::ModerationService;
-use crate::moderation::suspensions::RankedSuspensions;
-use crate::store::{ModerationStore, SqliteStore, Store};
+use crate::store::{SqliteStore, Store};
 
 /// How often a running server looks for a key rotation made with the CLI.
 const KEY_POLL: Duration = Duration::from_secs(2);
@@ -30,22 +27,19 @@ pub struct Services {
     pub state: AppState,
     /// The concrete store (for shutdown).
     pub store: Arc<dyn Store>,
-    /// The same database behind the moderation trait (the CLI audits operator actions in it).
-    pub moderation_store: Arc<dyn ModerationStore>,
+    /// The same database as `store`, concretely (the CLI audits operator actions in it).
+    pub database: SqliteStore,
 }
 
 /// Opens the store and builds the community, authentication and authority from `data`.
 pub async fn open(data: &DataDir, config: &Config) -> anyhow::Result<Services> {
     let keys = data.keys()?;
     let metrics = Arc::new(Metrics::new()?);
-    let sqlite = SqliteStore::open(&data.database_file(&config.storage.sqlite_path))
+    let database = SqliteStore::open(&data.database_file(&config.storage.sqlite_path))
         .await
         .context("opening the database")?
         .with_latency_metric(metrics.database.clone());
-    // The same database behind the moderation trait (clones share the connection pools).
-    let moderation_store: Arc<dyn ModerationStore> = Arc::new(sqlite.clone());
-    let store: Arc<dyn Store> = Arc::new(sqlite);
-    let moderation_enabled = config.capabilities.enabled(Capability::Moderation);
+    let store: Arc<dyn Store> = Arc::new(database.clone());
     let rotations = store.rotations().await?;
     let signing = crate::keys::finish_pending_rotation(data, &keys.signing, &rotations)?;
     let community = Arc::new(Community::new(
@@ -63,43 +57,13 @@ pub async fn open(data: &DataDir, config: &Config) -> anyhow::Result<Services> {
         config.auth.challenge_ttl_secs,
         config.auth.token_ttl_secs,
     ));
-    let authority = if config.capabilities.enabled(Capability::Ranking) {
-        let authority = Authority::new(
-            store.clone(),
-            community.clone(),
-            config.ranking.clone(),
-            config.rating.clone(),
-            metrics.clone(),
-        )?;
-        Some(Arc::new(if moderation_enabled {
-            authority.with_suspensions(Arc::new(RankedSuspensions::new(moderation_store.clone())))
-        } else {
-            authority
-        }))
-    } else {
-        None
-    };
-    let moderation = if moderation_enabled {
-        Some(Arc::new(
-            ModerationService::new(
-                moderation_store.clone(),
-                config.moderation.clone(),
-                authority.clone(),
-                &metrics,
-            )
-            .await?,
-        ))
-    } else {
-        None
-    };
+    let capabilities = crate::capabilities::build(config, &database, &community, &metrics).await?;
     let state = AppState {
         config: Arc::new(config.clone()),
         community,
         store: store.clone(),
         auth,
-        authority,
-        matchmaker: None,
-        moderation,
+        capabilities,
         metrics,
         ready: Arc::new(AtomicBool::new(false)),
         limiter: AppState::limiter(config.http.rate_limit_per_minute),
@@ -107,7 +71,7 @@ pub async fn open(data: &DataDir, config: &Config) -> anyhow::Result<Services> {
     Ok(Services {
         state,
         store,
-        moderation_store,
+        database,
     })
 }
 
@@ -171,23 +135,8 @@ pub async fn run(
         }
     });
 
-    // Retention runs only with the moderation capability (a disabled capability runs no task).
-    let retention = state.moderation.clone().map(|moderation| {
-        let every = Duration::from_secs(config.moderation.retention.sweep_interval_secs);
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            loop {
-                ticks.tick().await;
-                match moderation.expire_closed_cases(unix_now()).await {
-                    Ok(expired) if !expired.is_empty() => {
-                        tracing::info!(count = expired.len(), "expired closed moderation cases");
-                    }
-                    Ok(_) => {}
-                    Err(error) => tracing::warn!(%error, "moderation retention sweep failed"),
-                }
-            }
-        })
-    });
+    // Background work of the enabled capabilities (a disabled capability runs no task).
+    let capability_tasks = crate::capabilities::spawn_tasks(&config, &state.capabilities);
 
     state.ready.store(true, Ordering::SeqCst);
     let ready = state.ready.clone();
@@ -220,8 +169,8 @@ pub async fn run(
     }
     purger.abort();
     follow.abort();
-    if let Some(retention) = retention {
-        retention.abort();
+    for task in capability_tasks {
+        task.abort();
     }
     services.store.close().await?;
     tracing::info!("database checkpointed; bye");

@@ -160,6 +160,12 @@ pub fn load(file: Option<&Path>, env: &[(String, String)]) -> Result<LoadedConfi
         origin: origin_of(&sources, &error.key),
         error,
     })?;
+    warnings.extend(config.capabilities.left_out_of_build().into_iter().map(|c| {
+        format!(
+            "capability {0} is switched on but this binary was built without the `{0}` feature; it stays off",
+            c.name()
+        )
+    }));
     Ok(LoadedConfig {
         config,
         sources,
@@ -293,8 +299,30 @@ mod tests {
     fn defaults_load_and_validate() {
         let loaded = load(None, &[]).unwrap();
         assert_eq!(loaded.config, Config::default());
-        assert!(loaded.warnings.is_empty());
+        // The only warnings a default config can give are about capabilities left out of a
+        // build with fewer features (none in the default build).
+        let left_out = loaded.config.capabilities.left_out_of_build();
+        assert_eq!(
+            loaded.warnings.len(),
+            left_out.len(),
+            "{:?}",
+            loaded.warnings
+        );
         assert_eq!(loaded.sources["http.listen"], Source::Default);
+    }
+
+    #[test]
+    fn capabilities_left_out_of_the_build_stay_off_with_a_warning() {
+        use crate::config::Capability;
+        let file = write("[capabilities]\npreset = \"competitive\"\n");
+        let loaded = load(Some(file.path()), &[]).unwrap();
+        for capability in Capability::ALL {
+            let caps = &loaded.config.capabilities;
+            assert_eq!(caps.enabled(capability), capability.compiled_in());
+            let feature = format!("without the `{}` feature", capability.name());
+            let warned = loaded.warnings.iter().any(|w| w.contains(&feature));
+            assert_eq!(warned, !capability.compiled_in(), "{capability:?}");
+        }
     }
 
     #[test]
@@ -372,6 +400,15 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(all(
+            feature = "relay",
+            feature = "ranking",
+            feature = "matchmaking",
+            feature = "moderation"
+        )),
+        ignore = "expects every capability compiled in"
+    )]
     fn presets_and_overrides_choose_capabilities() {
         use super::super::{Capability, Preset};
         let file = write("[capabilities]\npreset = \"minimal\"\nranking = true\n");

@@ -148,6 +148,11 @@ impl Capability {
 impl CapabilitiesConfig {
     /// Whether `capability` is switched on (preset, then override) and compiled in.
     pub fn enabled(&self, capability: Capability) -> bool {
+        self.switched_on(capability) && capability.compiled_in()
+    }
+
+    /// Whether the config switches `capability` on (preset, then override).
+    fn switched_on(&self, capability: Capability) -> bool {
         let from_preset = match (self.preset, capability) {
             (_, Capability::Relay) => true,
             (Preset::Minimal, _) => false,
@@ -160,7 +165,15 @@ impl CapabilitiesConfig {
             Capability::Matchmaking => self.matchmaking,
             Capability::Moderation => self.moderation,
         };
-        choice.unwrap_or(from_preset) && capability.compiled_in()
+        choice.unwrap_or(from_preset)
+    }
+
+    /// Capabilities switched on (preset or override) that this build does not contain.
+    pub fn left_out_of_build(&self) -> Vec<Capability> {
+        Capability::ALL
+            .into_iter()
+            .filter(|c| self.switched_on(*c) && !c.compiled_in())
+            .collect()
     }
 
     /// The enabled capabilities, in display order.

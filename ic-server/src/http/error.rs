@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::auth::AuthError;
+#[cfg(feature = "ranking")]
 use crate::authority::AuthorityError;
 
 /// An error answer of the API.
@@ -53,6 +54,7 @@ impl IntoResponse for ApiError {
     }
 }
 
+#[cfg(feature = "ranking")]
 impl From<AuthorityError> for ApiError {
     fn from(error: AuthorityError) -> Self {
         use relay_core::cmr::CmrError;

@@ -30,6 +30,7 @@ where
 }
 
 /// A raw body; rejections (too large) become API errors.
+#[cfg_attr(not(feature = "ranking"), allow(dead_code))]
 pub struct ApiBytes(pub Bytes);
 
 impl<S: Send + Sync> FromRequest<S> for ApiBytes {
@@ -41,6 +42,7 @@ impl<S: Send + Sync> FromRequest<S> for ApiBytes {
 }
 
 /// A query string; rejections become API errors.
+#[cfg_attr(not(feature = "ranking"), allow(dead_code))]
 pub struct ApiQuery<T>(pub T);
 
 impl<S, T> FromRequestParts<S> for ApiQuery<T>

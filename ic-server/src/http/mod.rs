@@ -3,14 +3,19 @@
 
 mod auth_routes;
 mod community;
+#[cfg(feature = "ranking")]
 mod credentials;
 mod error;
 mod extract;
+#[cfg(feature = "ranking")]
 mod matches;
+#[cfg(feature = "moderation")]
 mod moderation;
 mod openapi;
 mod ops;
+#[cfg(feature = "ranking")]
 mod players;
+#[cfg(feature = "matchmaking")]
 mod queue;
 
 pub use community::API_VERSION;
@@ -27,15 +32,19 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, delete, get, post};
+use axum::routing::{MethodRouter, get, post};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::auth::Auth;
+#[cfg(feature = "ranking")]
 use crate::authority::Authority;
+use crate::capabilities::Capabilities;
 use crate::community::Community;
 use crate::config::{Capability, Config};
+#[cfg(feature = "matchmaking")]
 use crate::matchmaker::Matchmaker;
 use crate::metrics::Metrics;
+#[cfg(feature = "moderation")]
 use crate::moderation::ModerationService;
 use crate::store::Store;
 
@@ -50,12 +59,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Authentication.
     pub auth: Arc<Auth>,
-    /// Ranking authority, when the capability is enabled.
-    pub authority: Option<Arc<Authority>>,
-    /// Matchmaker, when the capability is enabled.
-    pub matchmaker: Option<Arc<Matchmaker>>,
-    /// Moderation review queue, when the capability is enabled.
-    pub moderation: Option<Arc<ModerationService>>,
+    /// The services of the enabled capabilities.
+    pub capabilities: Capabilities,
     /// Metrics.
     pub metrics: Arc<Metrics>,
     /// False while starting and draining.
@@ -66,22 +71,28 @@ pub struct AppState {
 
 impl AppState {
     /// The ranking authority, or the capability-disabled error.
+    #[cfg(feature = "ranking")]
     pub fn authority(&self) -> Result<&Authority, ApiError> {
-        self.authority
+        self.capabilities
+            .authority
             .as_deref()
             .ok_or_else(|| capability_disabled_error(Capability::Ranking))
     }
 
     /// The matchmaker, or the capability-disabled error.
+    #[cfg(feature = "matchmaking")]
     pub fn matchmaker(&self) -> Result<&Arc<Matchmaker>, ApiError> {
-        self.matchmaker
+        self.capabilities
+            .matchmaker
             .as_ref()
             .ok_or_else(|| capability_disabled_error(Capability::Matchmaking))
     }
 
     /// The moderation service, or the capability-disabled error.
+    #[cfg(feature = "moderation")]
     pub fn moderation(&self) -> Result<&ModerationService, ApiError> {
-        self.moderation
+        self.capabilities
+            .moderation
             .as_deref()
             .ok_or_else(|| capability_disabled_error(Capability::Moderation))
     }
@@ -310,10 +321,19 @@ pub fn routes() -> Vec<Route> {
         ),
     ]
     .into_iter()
-    .chain(moderation::routes())
+    .chain(capability_routes())
     .collect()
 }
 
+/// Routes whose table lives with their capability's handlers.
+fn capability_routes() -> Vec<Route> {
+    #[cfg(feature = "moderation")]
+    return moderation::routes();
+    #[cfg(not(feature = "moderation"))]
+    Vec::new()
+}
+
+/// The handler of a route, `None` when this build leaves its capability out.
 fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
     Some(match (method.as_str(), path) {
         ("GET", "/.well-known/ic-community") => get(community::document),
@@ -323,6 +343,30 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
         ("GET", "/openapi.json") => get(openapi::document),
         ("POST", "/v1/auth/challenge") => post(auth_routes::challenge),
         ("POST", "/v1/auth/token") => post(auth_routes::token),
+        _ => return capability_handler(method, path),
+    })
+}
+
+fn capability_handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
+    #[cfg(feature = "ranking")]
+    if let Some(handler) = ranking_handler(method, path) {
+        return Some(handler);
+    }
+    #[cfg(feature = "matchmaking")]
+    if let Some(handler) = queue::handler(method, path) {
+        return Some(handler);
+    }
+    #[cfg(feature = "moderation")]
+    if let Some(handler) = moderation::handler(method, path) {
+        return Some(handler);
+    }
+    let _ = (method, path);
+    None
+}
+
+#[cfg(feature = "ranking")]
+fn ranking_handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
+    Some(match (method.as_str(), path) {
         ("POST", "/v1/players") => post(players::register),
         ("GET", "/v1/players/me/records") => get(players::my_records),
         ("POST", "/v1/players/me/refresh") => post(players::refresh),
@@ -330,14 +374,7 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
         ("GET", "/v1/leaderboard") => get(players::leaderboard),
         ("POST", "/v1/matches") => post(matches::submit),
         ("POST", "/v1/credentials/verify") => post(credentials::verify),
-        ("POST", "/v1/queue") => post(queue::join),
-        ("GET", "/v1/queue") => get(queue::status),
-        ("DELETE", "/v1/queue") => delete(queue::leave),
-        ("GET", "/v1/queue/events") => get(queue::events),
-        ("POST", "/v1/queue/parties/{id}/confirm") => post(queue::confirm_party),
-        ("POST", "/v1/queue/matches/{id}/accept") => post(queue::accept),
-        ("POST", "/v1/queue/matches/{id}/decline") => post(queue::decline),
-        _ => return moderation::handler(method, path),
+        _ => return None,
     })
 }
 

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::{MethodRouter, delete, get, post};
 use base64::Engine;
 use futures_util::Stream;
 use scr::PlayerKey;
@@ -203,4 +204,18 @@ fn sse_event(event: &QueueEvent) -> Event {
         .and_then(|v| v["event"].as_str().map(str::to_owned))
         .unwrap_or_else(|| "message".into());
     Event::default().event(name).data(data)
+}
+
+/// The handler of a matchmaking route.
+pub(super) fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
+    Some(match (method.as_str(), path) {
+        ("POST", "/v1/queue") => post(join),
+        ("GET", "/v1/queue") => get(status),
+        ("DELETE", "/v1/queue") => delete(leave),
+        ("GET", "/v1/queue/events") => get(events),
+        ("POST", "/v1/queue/parties/{id}/confirm") => post(confirm_party),
+        ("POST", "/v1/queue/matches/{id}/accept") => post(accept),
+        ("POST", "/v1/queue/matches/{id}/decline") => post(decline),
+        _ => return None,
+    })
 }

@@ -1,5 +1,6 @@
 //! The moderation review queue: reports become cases, eligible members review them anonymously,
-//! weighted consensus recommends, moderators decide. Pure rules here; I/O in `service`.
+//! weighted consensus recommends, moderators decide. Pure rules here (always built: the config
+//! parses them); I/O in `service`, built with the `moderation` feature.
 
 pub mod calibration;
 pub mod case;
@@ -8,13 +9,17 @@ mod names;
 pub mod pseudonym;
 pub mod redact;
 pub mod sanction;
+#[cfg(feature = "moderation")]
 pub mod service;
 pub mod severity;
+#[cfg(feature = "moderation")]
 pub mod suspensions;
+#[cfg(feature = "moderation")]
 pub mod views;
 
 pub use case::{CaseEvent, CaseState};
 pub use sanction::{ActionKind, Measure, Recommendation};
+#[cfg(feature = "moderation")]
 pub use service::{ModerationError, ModerationService, Restriction};
 
 use names::named_enum;

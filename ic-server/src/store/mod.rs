@@ -2,12 +2,15 @@
 //! Every change that issues credentials is one `apply_*` call, one transaction, checked
 //! optimistically against the player's sequence so concurrent writers never reuse a sequence.
 
+#[cfg(feature = "moderation")]
 pub mod moderation;
 mod sqlite;
 mod sqlite_changes;
 mod sqlite_group_commit;
+#[cfg(feature = "moderation")]
 mod sqlite_moderation;
 
+#[cfg(feature = "moderation")]
 pub use moderation::ModerationStore;
 pub use sqlite::SqliteStore;
 

@@ -95,9 +95,9 @@ impl Mm {
         )
         .unwrap();
         let matchmaker = Arc::new(Matchmaker::new(parts));
-        state.matchmaker = Some(matchmaker.clone());
+        state.capabilities.matchmaker = Some(matchmaker.clone());
         state.ready.store(true, std::sync::atomic::Ordering::SeqCst);
-        let authority = state.authority.clone().unwrap();
+        let authority = state.capabilities.authority.clone().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let app = ic_server::http::router(services.state.clone())

@@ -4,6 +4,7 @@
 mod appeals;
 mod intake;
 mod moderate;
+#[cfg(feature = "matchmaking")]
 mod queue_check;
 mod review;
 

@@ -16,12 +16,14 @@ impl QueueRestrictions for ModerationService {
         now: i64,
     ) -> Result<Option<(u64, String)>, StoreError> {
         // A low-priority sanction lets the player queue; only a cooldown blocks joining.
-        Ok(match self.queue_restriction(&player.public_key(), now).await? {
-            Some(Restriction::QueueCooldown { until, case_id }) => Some((
-                u64::try_from(until).unwrap_or(0),
-                format!("queue cooldown from moderation case {case_id}"),
-            )),
-            Some(Restriction::LowPriority { .. }) | None => None,
-        })
+        Ok(
+            match self.queue_restriction(&player.public_key(), now).await? {
+                Some(Restriction::QueueCooldown { until, case_id }) => Some((
+                    u64::try_from(until).unwrap_or(0),
+                    format!("queue cooldown from moderation case {case_id}"),
+                )),
+                Some(Restriction::LowPriority { .. }) | None => None,
+            },
+        )
     }
 }
