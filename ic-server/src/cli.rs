@@ -200,6 +200,12 @@ pub fn load_config(file: &Path) -> anyhow::Result<LoadedConfig> {
 pub async fn main(cli: Cli) -> anyhow::Result<()> {
     let data = DataDir::new(&cli.data_dir);
     let config_file = cli.config_file();
+    // A config file named on purpose must exist: running on defaults instead would hide a typo.
+    if let Some(named) = &cli.config {
+        if !named.is_file() {
+            bail!("config file {} does not exist", named.display());
+        }
+    }
     match cli
         .command
         .as_ref()

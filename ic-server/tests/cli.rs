@@ -81,6 +81,17 @@ fn config_validate_and_show_report_problems_and_sources() {
     let (code, _, err) = cli(dir.path(), &["run", "--listen", "127.0.0.1:0"]);
     assert_eq!(code, 1);
     assert!(err.contains("auth.token_ttl_secs"), "{err}");
+
+    // A config file named on the command line must exist.
+    let (code, _, err) = cli(
+        dir.path(),
+        &["--config", "/nonexistent/ic.toml", "config", "show"],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("config file /nonexistent/ic.toml does not exist"),
+        "{err}"
+    );
 }
 
 #[test]

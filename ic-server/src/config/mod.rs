@@ -202,6 +202,9 @@ pub struct HttpConfig {
     /// Seconds between a shutdown signal and closing the listener, 0–60: the server keeps
     /// serving while `/ready` answers 503, so a load balancer can move traffic away first.
     pub drain_delay_secs: u64,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (rate limits and registration
+    /// limits count per client address). Empty: the connection's address is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for HttpConfig {
@@ -213,6 +216,7 @@ impl Default for HttpConfig {
             rate_limit_per_minute: 120,
             shutdown_grace_secs: 10,
             drain_delay_secs: 1,
+            trusted_proxies: Vec::new(),
         }
     }
 }

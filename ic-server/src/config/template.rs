@@ -35,6 +35,10 @@ shutdown_grace_secs = 10
 # Seconds the server keeps serving after SIGTERM/SIGINT with /ready answering 503, so a load
 # balancer stops sending traffic before the listener closes (0-60).
 drain_delay_secs = 1
+# Reverse proxies (IP addresses) in front of this server whose X-Forwarded-For header names the
+# client, e.g. ["127.0.0.1"] behind a local Caddy or nginx. Per-IP limits then count clients,
+# not the proxy. Leave empty when players connect directly.
+trusted_proxies = []
 
 [storage]
 # SQLite database, relative to the data directory.

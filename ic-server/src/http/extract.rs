@@ -82,18 +82,104 @@ where
     }
 }
 
-/// The client's IP address (from the connection; no proxy headers are trusted).
+/// The client's IP address: the connection's peer, or, when the peer is a configured trusted
+/// proxy (`http.trusted_proxies`), the address that proxy saw, from `X-Forwarded-For`.
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl<S> FromRequestParts<S> for ClientIp
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let address = parts
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|info| info.0.ip())
             .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-        Ok(Self(address))
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",");
+        Ok(Self(client_ip(
+            peer,
+            &forwarded,
+            &state.config.http.trusted_proxies,
+        )))
+    }
+}
+
+/// The client behind `peer`: walking `X-Forwarded-For` from the right, the first address that
+/// is not a trusted proxy. Only a trusted peer's header counts (anyone can send the header), and
+/// an unparsable entry stops the walk at the last address known to be real.
+pub fn client_ip(peer: IpAddr, forwarded_for: &str, trusted: &[IpAddr]) -> IpAddr {
+    let mut client = peer;
+    if !trusted.contains(&peer) {
+        return client;
+    }
+    for entry in forwarded_for.rsplit(',') {
+        let Ok(address) = entry.trim().parse::<IpAddr>() else {
+            break;
+        };
+        client = address;
+        if !trusted.contains(&address) {
+            break;
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn only_a_trusted_peer_may_name_the_client() {
+        let proxy = [ip("10.0.0.1")];
+        assert_eq!(
+            client_ip(ip("203.0.113.9"), "1.2.3.4", &proxy),
+            ip("203.0.113.9")
+        );
+        assert_eq!(client_ip(ip("10.0.0.1"), "1.2.3.4", &proxy), ip("1.2.3.4"));
+        assert_eq!(client_ip(ip("10.0.0.1"), "1.2.3.4", &[]), ip("10.0.0.1"));
+    }
+
+    #[test]
+    fn a_spoofed_leftmost_entry_is_ignored_behind_a_chain_of_proxies() {
+        let proxies = [ip("10.0.0.1"), ip("10.0.0.2")];
+        // The client sent "6.6.6.6" itself; the outer proxy appended the real address.
+        let header = "6.6.6.6, 198.51.100.7, 10.0.0.2";
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), header, &proxies),
+            ip("198.51.100.7")
+        );
+    }
+
+    #[test]
+    fn a_missing_or_garbled_header_leaves_the_last_known_address() {
+        let proxy = [ip("10.0.0.1")];
+        assert_eq!(client_ip(ip("10.0.0.1"), "", &proxy), ip("10.0.0.1"));
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), "nonsense", &proxy),
+            ip("10.0.0.1")
+        );
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), "1.2.3.4, garbage", &proxy),
+            ip("10.0.0.1")
+        );
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), "2001:db8::1", &proxy),
+            ip("2001:db8::1")
+        );
     }
 }
