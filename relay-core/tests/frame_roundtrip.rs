@@ -67,6 +67,7 @@ fn frame() -> impl Strategy<Value = Frame> {
             signature[32..].copy_from_slice(&b);
             Frame::AuthResponse { signature }
         }),
+        prop::collection::vec(any::<u8>(), 0..300).prop_map(Frame::Ticket),
         prop_oneof![
             (any::<u8>(), any::<u8>()).prop_map(|(s, t)| Seat::Player {
                 slot: PlayerSlot(s),

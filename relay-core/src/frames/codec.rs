@@ -6,7 +6,7 @@ use scr::keys::PlayerKey;
 
 use super::{
     ClientOrder, DisconnectReason, Frame, KickReason, MAX_CMR_BYTES, MAX_RATING_RECORDS,
-    MAX_SCR_BYTES, OrderBatch, Seat, SimOutcome, TimingFeedback,
+    MAX_SCR_BYTES, MAX_TICKET_FRAME_BYTES, OrderBatch, Seat, SimOutcome, TimingFeedback,
 };
 use crate::cmr::codec::{decode_outcome, encode_outcome};
 use crate::cmr::{CmrError, EndReason};
@@ -34,6 +34,7 @@ const T_CLIENT_HELLO: u8 = 0x01;
 const T_AUTH_CHALLENGE: u8 = 0x02;
 const T_AUTH_RESPONSE: u8 = 0x03;
 const T_AUTH_ACCEPTED: u8 = 0x04;
+const T_TICKET: u8 = 0x05;
 const T_ORDER_BATCH: u8 = 0x10;
 const T_TICK_ORDERS: u8 = 0x11;
 const T_TIMING_FEEDBACK: u8 = 0x12;
@@ -144,6 +145,11 @@ impl Frame {
             Frame::AuthResponse { signature } => {
                 out.put_u8(T_AUTH_RESPONSE);
                 out.put_slice(signature);
+            }
+            Frame::Ticket(bytes) => {
+                out.put_u8(T_TICKET);
+                put_count(out, "ticket_len", bytes.len(), MAX_TICKET_FRAME_BYTES)?;
+                out.put_slice(bytes);
             }
             Frame::AuthAccepted { seat } => {
                 out.put_u8(T_AUTH_ACCEPTED);
@@ -274,6 +280,10 @@ impl Frame {
             T_AUTH_RESPONSE => Frame::AuthResponse {
                 signature: r.array()?,
             },
+            T_TICKET => {
+                let len = r.len_u16("ticket_len", MAX_TICKET_FRAME_BYTES)?;
+                Frame::Ticket(r.take(len)?.to_vec())
+            }
             T_AUTH_ACCEPTED => Frame::AuthAccepted {
                 seat: match r.u8()? {
                     0 => Seat::Player {
