@@ -35,6 +35,7 @@ const T_AUTH_CHALLENGE: u8 = 0x02;
 const T_AUTH_RESPONSE: u8 = 0x03;
 const T_AUTH_ACCEPTED: u8 = 0x04;
 const T_TICKET: u8 = 0x05;
+const T_MATCH_START: u8 = 0x06;
 const T_ORDER_BATCH: u8 = 0x10;
 const T_TICK_ORDERS: u8 = 0x11;
 const T_TIMING_FEEDBACK: u8 = 0x12;
@@ -150,6 +151,16 @@ impl Frame {
                 out.put_u8(T_TICKET);
                 put_count(out, "ticket_len", bytes.len(), MAX_TICKET_FRAME_BYTES)?;
                 out.put_slice(bytes);
+            }
+            Frame::MatchStart {
+                start_us,
+                tick_interval_us,
+                open_tick,
+            } => {
+                out.put_u8(T_MATCH_START);
+                out.put_u64_le(*start_us);
+                out.put_u32_le(*tick_interval_us);
+                out.put_u64_le(*open_tick);
             }
             Frame::AuthAccepted { seat } => {
                 out.put_u8(T_AUTH_ACCEPTED);
@@ -284,6 +295,11 @@ impl Frame {
                 let len = r.len_u16("ticket_len", MAX_TICKET_FRAME_BYTES)?;
                 Frame::Ticket(r.take(len)?.to_vec())
             }
+            T_MATCH_START => Frame::MatchStart {
+                start_us: r.u64()?,
+                tick_interval_us: r.u32()?,
+                open_tick: r.u64()?,
+            },
             T_AUTH_ACCEPTED => Frame::AuthAccepted {
                 seat: match r.u8()? {
                     0 => Seat::Player {

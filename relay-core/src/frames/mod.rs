@@ -47,6 +47,16 @@ pub enum Frame {
         /// Where the client sits.
         seat: Seat,
     },
+    /// Relay → client: the match runs on this tick grid (sent when every seat is taken, and
+    /// again to a player who reconnects).
+    MatchStart {
+        /// Relay clock (Unix µs) when tick 0's window opened.
+        start_us: u64,
+        /// Length of one tick (µs).
+        tick_interval_us: u32,
+        /// The tick collecting orders when the frame was sent.
+        open_tick: SimTick,
+    },
     /// Client → relay: the orders a player issued for one tick.
     OrderBatch(OrderBatch),
     /// Relay → client: the canonical (recipient-filtered) orders of one tick.
