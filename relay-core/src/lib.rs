@@ -1,5 +1,6 @@
 //! One lockstep match's relay logic without I/O: order collection, time authority, filter chain,
-//! desync, liveness, QoS and match-end detection, the CertifiedMatchResult and the wire frames.
+//! desync, liveness, QoS and match-end detection, the CertifiedMatchResult, match tickets and the
+//! wire frames.
 //!
 //! The crate is pure: the caller passes time (microseconds), randomness and keys as arguments,
 //! so the same code runs in a dedicated relay and embedded in a game client. Byte layouts are in
@@ -17,6 +18,7 @@ pub mod match_end;
 pub mod order;
 pub mod order_hash;
 pub mod qos;
+pub mod ticket;
 pub mod time;
 pub mod wire;
 

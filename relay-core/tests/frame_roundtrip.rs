@@ -67,6 +67,16 @@ fn frame() -> impl Strategy<Value = Frame> {
             signature[32..].copy_from_slice(&b);
             Frame::AuthResponse { signature }
         }),
+        prop::collection::vec(any::<u8>(), 0..300).prop_map(Frame::Ticket),
+        (any::<u64>(), any::<u32>(), any::<u64>()).prop_map(
+            |(start_us, tick_interval_us, open_tick)| {
+                Frame::MatchStart {
+                    start_us,
+                    tick_interval_us,
+                    open_tick,
+                }
+            }
+        ),
         prop_oneof![
             (any::<u8>(), any::<u8>()).prop_map(|(s, t)| Seat::Player {
                 slot: PlayerSlot(s),

@@ -770,3 +770,39 @@ fn the_connection_lifecycle_runs_to_post_game_and_back_to_the_lobby() {
         Some(relay_core::connection::SeatError::NoSeat)
     );
 }
+
+#[test]
+fn an_order_flood_is_throttled_then_kicked() {
+    let config = RelayConfig {
+        flood_kick_threshold: 3,
+        ..RelayConfig::default()
+    };
+    let mut sim = Sim::new(2, |i| i, 0, false, config);
+    sim.run(5);
+    // Round 0 costs two strikes (the flood, then the honest order of the same tick finds the
+    // bucket empty); round 1's flood is the third.
+    for round in 0..2 {
+        let tick = sim.core.open_tick();
+        let flood = (0..200).map(|i| game_order(1, tick, i)).collect();
+        // The budget throttles: the batch is taken, the orders beyond the budget are dropped.
+        assert_eq!(
+            sim.send_at(1, tick, 5_000, flood),
+            Receipt::Accepted { tick }
+        );
+        assert_eq!(sim.is_connected(PlayerSlot(1)), round < 1);
+        sim.honest_tick();
+    }
+    assert!(sim.events.iter().any(|e| matches!(
+        e,
+        RelayEvent::OrdersDropped {
+            player: PlayerSlot(1),
+            reason: RejectReason::OverBudget,
+            ..
+        }
+    )));
+    assert!(sim.events.contains(&RelayEvent::Kicked {
+        player: PlayerSlot(1),
+        reason: KickReason::ProtocolViolation,
+    }));
+    assert!(sim.is_connected(PlayerSlot(0)));
+}

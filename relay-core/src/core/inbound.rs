@@ -4,7 +4,7 @@
 use super::{CoreError, Receipt, RelayCore, RelayEvent};
 use crate::connection::{Connection, InGame};
 use crate::filters::{FilterCtx, InboundBatch, Verdict};
-use crate::frames::{OrderBatch, Seat};
+use crate::frames::{KickReason, OrderBatch, Seat};
 use crate::ids::PlayerSlot;
 use crate::order::TimestampedOrder;
 use crate::time::SampleVerdict;
@@ -90,6 +90,7 @@ impl RelayCore {
                 .collect(),
             already_queued: bucket.counts.get(&player).copied().unwrap_or(0),
         };
+        let events_before = self.events.len();
         let mut ctx = FilterCtx {
             tick: self.open_tick,
             clock: self.clock,
@@ -98,10 +99,21 @@ impl RelayCore {
             one_way_us,
             events: &mut self.events,
         };
+        let mut rejected = None;
         for filter in &mut self.filters {
             if let Verdict::Reject(reason) = filter.on_inbound(&mut ctx, &mut inbound) {
-                return Ok(Receipt::Rejected(reason));
+                rejected = Some(reason);
+                break;
             }
+        }
+        let lost_orders = self.events[events_before..]
+            .iter()
+            .any(|e| matches!(e, RelayEvent::OrdersDropped { player: p, .. } if *p == player));
+        if lost_orders {
+            self.flood_strike(player, arrival_us);
+        }
+        if let Some(reason) = rejected {
+            return Ok(Receipt::Rejected(reason));
         }
         let deadline = self.clock.deadline(batch.tick, deadline_us);
         self.qos
@@ -111,5 +123,23 @@ impl RelayCore {
         *bucket.counts.entry(player).or_insert(0) += inbound.orders.len();
         bucket.orders.append(&mut inbound.orders);
         Ok(Receipt::Accepted { tick: batch.tick })
+    }
+
+    /// Counts a batch that lost orders; at the threshold the player is disconnected and the
+    /// embedding told to kick it. The filters throttle, this rule removes a persistent flooder.
+    fn flood_strike(&mut self, player: PlayerSlot, now_us: u64) {
+        let threshold = self.config.flood_kick_threshold;
+        let strikes = self.flood_strikes.entry(player).or_insert(0);
+        *strikes += 1;
+        if threshold == 0 || *strikes < threshold {
+            return;
+        }
+        if self.roster.disconnect(player, now_us).is_ok() {
+            self.liveness.remove(&player);
+            self.events.push(RelayEvent::Kicked {
+                player,
+                reason: KickReason::ProtocolViolation,
+            });
+        }
     }
 }

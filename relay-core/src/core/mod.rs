@@ -112,6 +112,8 @@ pub struct RelayCore {
     final_state_hash: [u8; 32],
     degraded: bool,
     events: Vec<RelayEvent>,
+    /// Per player, batches that lost orders to the filters (never forgiven, like lag strikes).
+    flood_strikes: BTreeMap<PlayerSlot, u32>,
 }
 
 impl RelayCore {
@@ -182,6 +184,7 @@ impl RelayCore {
             final_state_hash: [0; 32],
             degraded: false,
             events: Vec::new(),
+            flood_strikes: BTreeMap::new(),
             setup,
             config,
         })
@@ -209,6 +212,16 @@ impl RelayCore {
     /// Players and observers with their status.
     pub fn roster(&self) -> &Roster {
         &self.roster
+    }
+
+    /// Relay clock (Unix µs) at which tick 0's window opened.
+    pub fn start_us(&self) -> u64 {
+        self.setup.start_us
+    }
+
+    /// Length of one tick (µs).
+    pub fn tick_interval_us(&self) -> u32 {
+        self.setup.tick_interval_us
     }
 
     /// The tick currently collecting orders.

@@ -76,6 +76,10 @@ pub struct RelayConfig {
     pub qos_profile: Option<QosProfile>,
     /// Furthest future tick a batch may be for, relative to the open tick. Default 16.
     pub max_future_ticks: u64,
+    /// Batches that lost orders to the filters (over budget, too many, too large) after which
+    /// the player is kicked for flooding (0 = never). Default 32, cumulative: a burst is only
+    /// throttled, a client that keeps flooding is removed.
+    pub flood_kick_threshold: u32,
 }
 
 impl Default for RelayConfig {
@@ -89,6 +93,7 @@ impl Default for RelayConfig {
             observer_delay_ticks: 0,
             qos_profile: None,
             max_future_ticks: 16,
+            flood_kick_threshold: 32,
         }
     }
 }

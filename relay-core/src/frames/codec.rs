@@ -6,7 +6,7 @@ use scr::keys::PlayerKey;
 
 use super::{
     ClientOrder, DisconnectReason, Frame, KickReason, MAX_CMR_BYTES, MAX_RATING_RECORDS,
-    MAX_SCR_BYTES, OrderBatch, Seat, SimOutcome, TimingFeedback,
+    MAX_SCR_BYTES, MAX_TICKET_FRAME_BYTES, OrderBatch, Seat, SimOutcome, TimingFeedback,
 };
 use crate::cmr::codec::{decode_outcome, encode_outcome};
 use crate::cmr::{CmrError, EndReason};
@@ -34,6 +34,8 @@ const T_CLIENT_HELLO: u8 = 0x01;
 const T_AUTH_CHALLENGE: u8 = 0x02;
 const T_AUTH_RESPONSE: u8 = 0x03;
 const T_AUTH_ACCEPTED: u8 = 0x04;
+const T_TICKET: u8 = 0x05;
+const T_MATCH_START: u8 = 0x06;
 const T_ORDER_BATCH: u8 = 0x10;
 const T_TICK_ORDERS: u8 = 0x11;
 const T_TIMING_FEEDBACK: u8 = 0x12;
@@ -144,6 +146,21 @@ impl Frame {
             Frame::AuthResponse { signature } => {
                 out.put_u8(T_AUTH_RESPONSE);
                 out.put_slice(signature);
+            }
+            Frame::Ticket(bytes) => {
+                out.put_u8(T_TICKET);
+                put_count(out, "ticket_len", bytes.len(), MAX_TICKET_FRAME_BYTES)?;
+                out.put_slice(bytes);
+            }
+            Frame::MatchStart {
+                start_us,
+                tick_interval_us,
+                open_tick,
+            } => {
+                out.put_u8(T_MATCH_START);
+                out.put_u64_le(*start_us);
+                out.put_u32_le(*tick_interval_us);
+                out.put_u64_le(*open_tick);
             }
             Frame::AuthAccepted { seat } => {
                 out.put_u8(T_AUTH_ACCEPTED);
@@ -273,6 +290,15 @@ impl Frame {
             },
             T_AUTH_RESPONSE => Frame::AuthResponse {
                 signature: r.array()?,
+            },
+            T_TICKET => {
+                let len = r.len_u16("ticket_len", MAX_TICKET_FRAME_BYTES)?;
+                Frame::Ticket(r.take(len)?.to_vec())
+            }
+            T_MATCH_START => Frame::MatchStart {
+                start_us: r.u64()?,
+                tick_interval_us: r.u32()?,
+                open_tick: r.u64()?,
             },
             T_AUTH_ACCEPTED => Frame::AuthAccepted {
                 seat: match r.u8()? {

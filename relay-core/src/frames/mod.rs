@@ -17,6 +17,8 @@ pub const MAX_CMR_BYTES: usize = 4096;
 pub const MAX_SCR_BYTES: usize = 16 * 1024;
 /// Most SCRs in one `RatingUpdate` frame (a rating and a match record, with room to spare).
 pub const MAX_RATING_RECORDS: usize = 3;
+/// Largest match ticket carried in a `Ticket` frame.
+pub const MAX_TICKET_FRAME_BYTES: usize = crate::ticket::MAX_TICKET_BYTES;
 
 /// One message on the client–relay connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,10 +40,22 @@ pub enum Frame {
         /// Ed25519 signature by the identity key.
         signature: [u8; 64],
     },
+    /// Client → relay: the signed match ticket that admits this player (sent after the hello).
+    Ticket(Vec<u8>),
     /// Relay → client: authenticated and seated.
     AuthAccepted {
         /// Where the client sits.
         seat: Seat,
+    },
+    /// Relay → client: the match runs on this tick grid (sent when every seat is taken, and
+    /// again to a player who reconnects).
+    MatchStart {
+        /// Relay clock (Unix µs) when tick 0's window opened.
+        start_us: u64,
+        /// Length of one tick (µs).
+        tick_interval_us: u32,
+        /// The tick collecting orders when the frame was sent.
+        open_tick: SimTick,
     },
     /// Client → relay: the orders a player issued for one tick.
     OrderBatch(OrderBatch),
