@@ -16,5 +16,6 @@ pub mod matchmaker;
 pub mod matchmaking;
 pub mod metrics;
 pub mod presented;
+pub mod relay;
 pub mod server;
 pub mod store;
