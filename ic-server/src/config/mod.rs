@@ -32,6 +32,8 @@ pub struct Config {
     pub rating: ranking::config::RankingConfig,
     /// Matchmaking queues and tuning (the rating window is `rating.matchmaking`).
     pub matchmaking: crate::matchmaking::MatchmakingSettings,
+    /// The relay's QUIC listener, timeouts and admitted ticket signers.
+    pub relay: crate::relay::RelaySettings,
     /// Logs.
     pub logging: LoggingConfig,
 }
@@ -430,6 +432,7 @@ impl Config {
             key: "rating".into(),
             problem: error.to_string(),
         })?;
+        self.relay.validate()?;
         self.matchmaking
             .validate()
             .map_err(|problem| InvalidValue {

@@ -165,6 +165,9 @@ pub enum RelayError {
     /// TLS or certificate setup failed.
     #[error(transparent)]
     Tls(#[from] TlsError),
+    /// The relay's metrics could not be registered.
+    #[error("relay metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
     /// The UDP socket could not be bound.
     #[error("binding the relay to {address}: {source}")]
     Bind {
@@ -173,6 +176,25 @@ pub enum RelayError {
         /// The error.
         source: std::io::Error,
     },
+}
+
+/// Starts the relay as `config.relay` says; certified results go to the in-process ranking
+/// authority when that capability runs, otherwise only to the players.
+pub fn start_from_config(
+    config: &crate::config::Config,
+    state: &crate::http::AppState,
+) -> Result<RelayService, RelayError> {
+    let sink = state
+        .authority
+        .clone()
+        .map(|authority| Arc::new(AuthoritySink::new(authority)) as Arc<dyn ResultSink>);
+    let metrics = RelayMetrics::register(state.metrics.registry())?;
+    RelayService::start(
+        config.relay.options(),
+        state.community.clone(),
+        sink,
+        metrics,
+    )
 }
 
 /// What every task of the relay shares.
