@@ -9,6 +9,7 @@ pub mod api;
 pub mod community;
 pub mod identity;
 pub mod present;
+pub mod relay;
 pub mod sync;
 pub mod wallet;
 

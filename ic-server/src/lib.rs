@@ -21,5 +21,7 @@ pub mod metrics;
 pub mod moderation;
 #[cfg(any(feature = "ranking", feature = "matchmaking"))]
 pub mod presented;
+#[cfg(feature = "relay")]
+pub mod relay;
 pub mod server;
 pub mod store;

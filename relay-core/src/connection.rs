@@ -10,6 +10,10 @@ use crate::frames::Seat;
 
 /// Domain tag of the authentication message.
 pub const AUTH_DOMAIN: &[u8] = b"ic-relay-auth-v1";
+/// ALPN protocol id of the relay's QUIC transport.
+pub const ALPN: &[u8] = b"ic-relay/1";
+/// TLS exporter label (RFC 8446 §7.5) of the 32-byte session binding both sides derive.
+pub const TLS_EXPORTER_LABEL: &[u8] = b"EXPORTER-ic-relay-auth-v1";
 
 /// State: hello received, challenge sent.
 #[derive(Debug)]

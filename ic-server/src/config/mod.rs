@@ -4,6 +4,7 @@
 
 mod load;
 mod moderation;
+mod relay;
 mod template;
 
 pub use load::{ConfigError, LoadedConfig, Source, load};
@@ -11,6 +12,7 @@ pub use moderation::{
     CalibrationConfig, EligibilityConfig, ModerationConfig, RecommendationTable, RetentionConfig,
     SeverityBase,
 };
+pub use relay::RelaySettings;
 pub use template::TEMPLATE;
 
 use std::net::SocketAddr;
@@ -37,6 +39,8 @@ pub struct Config {
     pub rating: ranking::config::RankingConfig,
     /// Matchmaking queues and tuning (the rating window is `rating.matchmaking`).
     pub matchmaking: crate::matchmaking::MatchmakingSettings,
+    /// The relay's QUIC listener, timeouts and admitted ticket signers.
+    pub relay: RelaySettings,
     /// Logs.
     pub logging: LoggingConfig,
     /// The moderation review queue (used when the capability is enabled).
@@ -456,6 +460,7 @@ impl Config {
             key: "rating".into(),
             problem: error.to_string(),
         })?;
+        self.relay.validate()?;
         self.matchmaking
             .validate()
             .map_err(|problem| InvalidValue {

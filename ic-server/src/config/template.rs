@@ -175,6 +175,26 @@ suspected_griefing = ["warn", "queue_cooldown:24", "low_priority_queue:72"]
 suspected_cheating = ["ranked_suspension:14", "escalate_manual_review"]
 abuse_comms = ["warn", "chat_restriction:72"]
 
+[relay]
+# UDP address of the relay (QUIC); players pin this server's relay key.
+listen = "0.0.0.0:19711"
+# Seconds a new connection has to present a valid ticket and prove its key, 1–60.
+auth_timeout_secs = 10
+# Seconds a match waits for all its players before it is dropped, 5–3600.
+lobby_timeout_secs = 120
+# Seconds a disconnected or unresponsive player may take to come back, 5–600.
+reconnect_timeout_secs = 60
+# Seconds after the match end during which players receive the result and records, 1–600.
+post_game_secs = 30
+# Connections at once (authenticating or attached), 1–100000.
+max_connections = 10000
+# Missed deadlines after which a player is kicked (0 = never), 0–10000.
+strike_threshold = 45
+# Batches losing orders to the order budget after which a player is kicked (0 = never), 0–10000.
+flood_kick_threshold = 32
+# Community keys besides this server's own whose match tickets the relay admits ("ed25519:<hex>").
+ticket_signers = []
+
 [logging]
 # "human" or "json".
 format = "human"

@@ -1,0 +1,14 @@
+//! The relay client: connect to a relay with a match ticket (the relay's key pinned), play,
+//! and receive the certified result and the records, which go into the wallet.
+//!
+//! [`RelayClient::connect`] returns a [`RelaySession`]; [`bot::play`] drives one headlessly;
+//! [`store_pushed_records`] stores what the relay pushed after the match.
+
+pub mod bot;
+mod session;
+mod tls;
+mod wallet;
+
+pub use session::{RelayClient, RelayClientError, RelaySession};
+pub use tls::{ClientTlsError, PinnedRelayKey, client_config};
+pub use wallet::{PushedRecords, store_pushed_records};

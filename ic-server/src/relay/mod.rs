@@ -1,0 +1,270 @@
+//! The relay capability: `RelayCore` served over QUIC. Players connect with a match ticket,
+//! prove their key, play through a per-match task, and get the certified result and records.
+//!
+//! Layout: `tls` (certificate bound to the relay key), `handshake` (ticket and challenge),
+//! `link` (frames over a QUIC stream), `registry` (matches by game id), `match_task` (one task
+//! per match), `results` (where certified results go), `metrics`.
+
+mod clock;
+mod handshake;
+mod link;
+mod match_task;
+mod metrics;
+mod registry;
+mod results;
+mod tls;
+
+pub use clock::RelayClock;
+pub use handshake::HandshakeError;
+pub use metrics::RelayMetrics;
+#[cfg(feature = "ranking")]
+pub use results::AuthoritySink;
+pub use results::{PlayerRecord, ResultSink, ResultSinkError};
+pub use tls::{TlsError, relay_certificate, server_config};
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use relay_core::ticket::{SignerKind, TicketVerifier};
+use scr::{CommunityKey, KeyPair, RelayKey};
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+
+use crate::community::Community;
+use crate::config::RelaySettings;
+use registry::Registry;
+
+/// Run-time options of the relay service (from [`RelaySettings`], or finer-grained in tests).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelayOptions {
+    /// UDP address to bind.
+    pub listen: SocketAddr,
+    /// Time to authenticate.
+    pub auth_timeout: Duration,
+    /// Time for a lobby to fill.
+    pub lobby_timeout: Duration,
+    /// Time to come back after a disconnect.
+    pub reconnect_timeout: Duration,
+    /// Post-game window.
+    pub post_game: Duration,
+    /// Time between the last seat being taken and tick 0, so clients can get ready.
+    pub start_lead: Duration,
+    /// Connections at once.
+    pub max_connections: usize,
+    /// Lag strikes before a kick.
+    pub strike_threshold: u32,
+    /// Flood strikes before a kick.
+    pub flood_kick_threshold: u32,
+    /// Extra community keys whose tickets are admitted.
+    pub ticket_signers: Vec<CommunityKey>,
+}
+
+impl RelayOptions {
+    /// The run-time options `settings` describe.
+    pub fn from_settings(settings: &RelaySettings) -> Self {
+        RelayOptions {
+            listen: settings.listen,
+            auth_timeout: Duration::from_secs(settings.auth_timeout_secs),
+            lobby_timeout: Duration::from_secs(settings.lobby_timeout_secs),
+            reconnect_timeout: Duration::from_secs(settings.reconnect_timeout_secs),
+            post_game: Duration::from_secs(settings.post_game_secs),
+            start_lead: Duration::from_millis(500),
+            max_connections: settings.max_connections,
+            strike_threshold: settings.strike_threshold,
+            flood_kick_threshold: settings.flood_kick_threshold,
+            ticket_signers: settings.ticket_signers.clone(),
+        }
+    }
+}
+
+/// Why the relay could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// TLS or certificate setup failed.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// The relay's metrics could not be registered.
+    #[error("relay metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+    /// The UDP socket could not be bound.
+    #[error("binding the relay to {address}: {source}")]
+    Bind {
+        /// The address.
+        address: SocketAddr,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// Starts the relay as `config.relay` says; certified results go to the in-process ranking
+/// authority when that capability runs, otherwise only to the players.
+pub fn start_from_config(
+    config: &crate::config::Config,
+    state: &crate::http::AppState,
+) -> Result<RelayService, RelayError> {
+    #[cfg(feature = "ranking")]
+    let sink = state
+        .capabilities
+        .authority
+        .clone()
+        .map(|authority| Arc::new(AuthoritySink::new(authority)) as Arc<dyn ResultSink>);
+    #[cfg(not(feature = "ranking"))]
+    let sink: Option<Arc<dyn ResultSink>> = None;
+    let metrics = RelayMetrics::register(&state.metrics)?;
+    RelayService::start(
+        RelayOptions::from_settings(&config.relay),
+        state.community.clone(),
+        sink,
+        metrics,
+    )
+}
+
+/// What every task of the relay shares.
+pub(crate) struct Shared {
+    relay: KeyPair,
+    options: RelayOptions,
+    clock: RelayClock,
+    sink: Option<Arc<dyn ResultSink>>,
+    registry: Registry,
+    metrics: RelayMetrics,
+    community: Arc<Community>,
+}
+
+impl Shared {
+    /// Tickets are checked against the community's current key (so a rotation is followed at
+    /// once), the configured community keys, and this relay's own key for unranked rooms.
+    fn verifier(&self) -> Result<TicketVerifier, relay_core::ticket::TicketError> {
+        let mut signers = vec![
+            (
+                SignerKind::Community,
+                self.community.signing_key().public_key(),
+            ),
+            (SignerKind::Relay, self.relay.public_key()),
+        ];
+        signers.extend(
+            self.options
+                .ticket_signers
+                .iter()
+                .map(|key| (SignerKind::Community, key.public_key())),
+        );
+        TicketVerifier::new(signers)
+    }
+}
+
+/// A running relay. Dropping it does not stop it; call [`RelayService::shutdown`].
+pub struct RelayService {
+    endpoint: quinn::Endpoint,
+    shared: Arc<Shared>,
+    accept: JoinHandle<()>,
+}
+
+impl RelayService {
+    /// Binds the UDP socket and starts accepting connections. Results go to `sink` when the
+    /// match was community-signed (`None`: results are only sent to the players).
+    pub fn start(
+        options: RelayOptions,
+        community: Arc<Community>,
+        sink: Option<Arc<dyn ResultSink>>,
+        metrics: RelayMetrics,
+    ) -> Result<Self, RelayError> {
+        let relay = community.relay.clone();
+        let mut server = server_config(&relay)?;
+        let mut transport = quinn::TransportConfig::default();
+        // Clients send keep-alives; a peer silent this long is gone.
+        if let Ok(idle) = quinn::IdleTimeout::try_from(Duration::from_secs(15)) {
+            transport.max_idle_timeout(Some(idle));
+        }
+        transport.max_concurrent_bidi_streams(1u8.into());
+        transport.max_concurrent_uni_streams(0u8.into());
+        server.transport_config(Arc::new(transport));
+        let endpoint =
+            quinn::Endpoint::server(server, options.listen).map_err(|source| RelayError::Bind {
+                address: options.listen,
+                source,
+            })?;
+        let shared = Arc::new(Shared {
+            relay,
+            options,
+            clock: RelayClock::new(),
+            sink,
+            registry: Registry::default(),
+            metrics,
+            community,
+        });
+        let accept = tokio::spawn(accept_loop(endpoint.clone(), shared.clone()));
+        Ok(Self {
+            endpoint,
+            shared,
+            accept,
+        })
+    }
+
+    /// The bound UDP address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.endpoint.local_addr()
+    }
+
+    /// The key players pin.
+    pub fn relay_key(&self) -> RelayKey {
+        self.shared.relay.public_key().into()
+    }
+
+    /// Matches currently running.
+    pub fn running_matches(&self) -> usize {
+        self.shared.registry.running()
+    }
+
+    /// Stops accepting, closes every connection and waits briefly for the UDP socket to drain.
+    pub async fn shutdown(self) {
+        self.accept.abort();
+        self.endpoint.close(0u32.into(), b"relay shutting down");
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.endpoint.wait_idle()).await;
+    }
+}
+
+async fn accept_loop(endpoint: quinn::Endpoint, shared: Arc<Shared>) {
+    // Bounds connections being authenticated or attached; a permit lives as long as its
+    // handshake task (attached connections are bounded by their matches' seats).
+    let permits = Arc::new(Semaphore::new(shared.options.max_connections));
+    while let Some(incoming) = endpoint.accept().await {
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            shared.metrics.refused("too_many_connections");
+            incoming.refuse();
+            continue;
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let timeout = shared.options.auth_timeout;
+            let admitted = tokio::time::timeout(timeout, async {
+                let quic = incoming.await.map_err(HandshakeError::from)?;
+                let verifier = shared.verifier().map_err(HandshakeError::Ticket)?;
+                let closer = quic.clone();
+                match handshake::admit(quic, &verifier, shared.clock.now_secs()).await {
+                    Ok(admitted) => Ok(admitted),
+                    Err(error) => {
+                        // Give the Kick a moment to leave before the connection closes.
+                        let _ =
+                            tokio::time::timeout(Duration::from_millis(500), closer.closed()).await;
+                        closer.close(2u32.into(), b"authentication failed");
+                        Err(error)
+                    }
+                }
+            })
+            .await;
+            match admitted {
+                Ok(Ok(admitted)) => Registry::route(&shared, admitted).await,
+                Ok(Err(error)) => {
+                    tracing::info!(%error, "relay connection refused");
+                    shared.metrics.refused(error.code());
+                }
+                Err(_) => {
+                    // Dropping the connection handle inside the timed-out future closed it.
+                    tracing::info!("relay connection did not authenticate in time");
+                    shared.metrics.refused(HandshakeError::Timeout.code());
+                }
+            }
+        });
+    }
+}

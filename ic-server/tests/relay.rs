@@ -1,0 +1,366 @@
+//! The relay end to end on loopback: players with wallets get tickets, play through the relay,
+//! the ranking authority certifies and rates the match, and the records come back over the
+//! relay connection into the wallets. Also every refusal, floods and reconnects.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod relay_support;
+
+use std::time::Duration;
+
+use ic_client::relay::RelayClientError;
+use ic_client::relay::bot::BotEnd;
+use relay_core::cmr::{EndReason, MatchOutcome, PlayerResult};
+use relay_core::connection::ALPN;
+use relay_core::frames::Frame;
+use relay_core::ids::{PlayerSlot, TeamId};
+use relay_support::{KickReason, RelayEnv, match_ticket, plan, play_both, test_options};
+use scr::{KeyPair, Record, RecordType};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_match_through_the_relay_is_certified_rated_and_records_reach_the_wallets() {
+    let env = RelayEnv::start(test_options()).await;
+    let alice = env.player("alice").await;
+    let bob = env.player("bob").await;
+    let a = alice
+        .connect(&env, &env.ticket(&alice.keys, 1001, 0))
+        .await
+        .unwrap();
+    let b = bob
+        .connect(&env, &env.ticket(&bob.keys, 1001, 1))
+        .await
+        .unwrap();
+    assert_eq!(env.relay.running_matches(), 1);
+    let (ra, rb) = play_both(a, plan(30), b, plan(30)).await;
+    assert_eq!(ra.end, BotEnd::Finished, "{ra:?}");
+    assert_eq!(rb.end, BotEnd::Finished, "{rb:?}");
+    assert!(ra.ticks_received >= 30 && rb.ticks_received >= 30);
+    // Both saw every game order of both players (15 per second each, 20 ticks per second).
+    assert!(ra.orders_sent > 15 && ra.orders_received >= ra.orders_sent);
+
+    let expected = MatchOutcome::Completed {
+        winner: TeamId(0),
+        reason: EndReason::Elimination,
+    };
+    assert_eq!(ra.match_end, Some(expected));
+    let cmr_bytes = ra.cmr.clone().unwrap();
+    assert_eq!(rb.cmr.as_ref(), Some(&cmr_bytes), "one result for everyone");
+    let cmr = env.verify_cmr(&cmr_bytes);
+    assert_eq!(cmr.outcome, expected);
+    assert_eq!(cmr.game_id, 1001);
+    assert_eq!(cmr.tick_interval_us, 50_000);
+    let results: Vec<(PlayerSlot, PlayerResult)> =
+        cmr.players.iter().map(|p| (p.slot, p.result)).collect();
+    assert_eq!(
+        results,
+        vec![
+            (PlayerSlot(0), PlayerResult::Win),
+            (PlayerSlot(1), PlayerResult::Loss)
+        ]
+    );
+    assert_eq!(cmr.players[0].key, alice.keys.public_key().into());
+
+    for (player, report) in [(&alice, &ra), (&bob, &rb)] {
+        let types: Vec<RecordType> = report
+            .records
+            .iter()
+            .map(|bytes| Record::decode(bytes).unwrap())
+            .inspect(|record| assert_eq!(record.player_key(), player.keys.public_key().into()))
+            .map(|record| record.record_type())
+            .collect();
+        assert!(types.contains(&RecordType::Rating) && types.contains(&RecordType::Match));
+        let store = player.wallet().await;
+        let pushed =
+            ic_client::relay::store_pushed_records(&store, &report.records, ic_client::unix_now())
+                .await
+                .unwrap();
+        assert!(pushed.rejected.is_empty(), "{:?}", pushed.rejected);
+        // The initial rating from joining is superseded; the match record is new.
+        assert_eq!(pushed.report.stored + pushed.report.superseded, 2);
+        let ratings = store.ratings().await.unwrap();
+        assert_eq!(ratings.len(), 1);
+        store.close().await;
+    }
+    // The relay is done with the game, and its tickets cannot start it again.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(env.relay.running_matches(), 0);
+    let again = alice.connect(&env, &env.ticket(&alice.keys, 1001, 0)).await;
+    assert!(
+        matches!(
+            again,
+            Err(RelayClientError::Disconnected(
+                relay_core::frames::DisconnectReason::MatchOver
+            ))
+        ),
+        "{again:?}"
+    );
+}
+
+fn kicked_for_auth(result: Result<ic_client::relay::RelaySession, RelayClientError>) {
+    match result {
+        Err(RelayClientError::Kicked(KickReason::AuthenticationFailed)) => {}
+        other => panic!("expected an authentication kick, got {other:?}"),
+    }
+}
+
+/// A raw QUIC connection to the relay with its one stream opened, for handshakes the client
+/// library would never send.
+async fn raw(env: &RelayEnv) -> (quinn::Connection, quinn::SendStream, quinn::RecvStream) {
+    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
+    endpoint.set_default_client_config(ic_client::relay::client_config(env.relay_key).unwrap());
+    let connection = endpoint
+        .connect(env.address, "ic-relay")
+        .unwrap()
+        .await
+        .unwrap();
+    assert_eq!(
+        connection
+            .handshake_data()
+            .unwrap()
+            .downcast::<quinn::crypto::rustls::HandshakeData>()
+            .unwrap()
+            .protocol
+            .as_deref(),
+        Some(ALPN)
+    );
+    let (send, recv) = connection.open_bi().await.unwrap();
+    (connection, send, recv)
+}
+
+async fn read_all(mut recv: quinn::RecvStream) -> Vec<Frame> {
+    let bytes = tokio::time::timeout(Duration::from_secs(5), recv.read_to_end(1 << 16))
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    let mut buf = bytes::BytesMut::from(&bytes[..]);
+    let mut frames = Vec::new();
+    while let Ok(Some(frame)) = Frame::decode_from(&mut buf) {
+        frames.push(frame);
+    }
+    frames
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_refuses_every_bad_admission() {
+    let env = RelayEnv::start(test_options()).await;
+    let alice = env.player("alice").await;
+    let bob = env.player("bob").await;
+    let now = ic_server::clock::unix_now();
+
+    // A ticket for another player.
+    kicked_for_auth(alice.connect(&env, &env.ticket(&bob.keys, 7, 1)).await);
+    // An expired ticket.
+    kicked_for_auth(
+        alice
+            .connect(
+                &env,
+                &env.ticket_with(&alice.keys, 7, 0, now - 600, now - 1),
+            )
+            .await,
+    );
+    // A ticket signed by a key that is not the community's.
+    let forger = KeyPair::from_seed([0x66; 32]);
+    let forged = relay_core::ticket::TicketSigner::new(
+        relay_core::ticket::SignerKind::Community,
+        forger.clone(),
+    )
+    .sign(&match_ticket(
+        &forger,
+        &alice.keys,
+        7,
+        0,
+        now - 5,
+        now + 300,
+    ))
+    .unwrap()
+    .into_bytes();
+    kicked_for_auth(alice.connect(&env, &forged).await);
+    // A genuine ticket with one byte changed (the map hash): the signature fails.
+    let mut tampered = env.ticket(&alice.keys, 7, 0);
+    let at = tampered.len() - 64 - 20;
+    tampered[at] ^= 1;
+    kicked_for_auth(alice.connect(&env, &tampered).await);
+
+    // No ticket at all: hello, then straight to a signature.
+    let (_conn, mut send, recv) = raw(&env).await;
+    let mut bytes = Frame::ClientHello {
+        player_key: alice.keys.public_key().into(),
+        game_id: 7,
+    }
+    .to_bytes()
+    .unwrap();
+    Frame::AuthResponse { signature: [0; 64] }
+        .encode(&mut bytes)
+        .unwrap();
+    send.write_all(&bytes).await.unwrap();
+    assert_eq!(
+        read_all(recv).await,
+        vec![Frame::Kick {
+            reason: KickReason::AuthenticationFailed
+        }]
+    );
+
+    // A ticket for another game than the hello asks for.
+    let (_conn, mut send, recv) = raw(&env).await;
+    let mut bytes = Frame::ClientHello {
+        player_key: alice.keys.public_key().into(),
+        game_id: 8,
+    }
+    .to_bytes()
+    .unwrap();
+    Frame::Ticket(env.ticket(&alice.keys, 7, 0))
+        .encode(&mut bytes)
+        .unwrap();
+    send.write_all(&bytes).await.unwrap();
+    assert_eq!(
+        read_all(recv).await,
+        vec![Frame::Kick {
+            reason: KickReason::AuthenticationFailed
+        }]
+    );
+
+    // A valid ticket but a signature not bound to this TLS session.
+    let (_conn, mut send, mut recv) = raw(&env).await;
+    let mut bytes = Frame::ClientHello {
+        player_key: alice.keys.public_key().into(),
+        game_id: 7,
+    }
+    .to_bytes()
+    .unwrap();
+    Frame::Ticket(env.ticket(&alice.keys, 7, 0))
+        .encode(&mut bytes)
+        .unwrap();
+    send.write_all(&bytes).await.unwrap();
+    let mut head = [0u8; 38];
+    recv.read_exact(&mut head).await.unwrap();
+    let Frame::AuthChallenge { challenge } = Frame::decode(&head).unwrap() else {
+        panic!("expected a challenge");
+    };
+    let signature = alice.keys.sign(&relay_core::connection::auth_message(
+        7, &challenge, &[0; 32],
+    ));
+    send.write_all(&Frame::AuthResponse { signature }.to_bytes().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        read_all(recv).await,
+        vec![Frame::Kick {
+            reason: KickReason::AuthenticationFailed
+        }]
+    );
+
+    // A connection that never says anything is closed after the authentication timeout.
+    let (silent, _send, _recv) = raw(&env).await;
+    let closed = tokio::time::timeout(Duration::from_secs(5), silent.closed()).await;
+    assert!(closed.is_ok(), "a silent connection must be dropped");
+
+    // None of it created a match.
+    assert_eq!(env.relay.running_matches(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_flood_is_throttled_then_kicked_and_the_flooder_abandons() {
+    let mut options = test_options();
+    options.flood_kick_threshold = 8;
+    options.reconnect_timeout = Duration::from_secs(1);
+    let env = RelayEnv::start(options).await;
+    let alice = env.player("alice").await;
+    let bob = env.player("bob").await;
+    let a = alice
+        .connect(&env, &env.ticket(&alice.keys, 2002, 0))
+        .await
+        .unwrap();
+    let b = bob
+        .connect(&env, &env.ticket(&bob.keys, 2002, 1))
+        .await
+        .unwrap();
+    // Alice plays on and never reports an end; Bob floods 200 orders per tick.
+    let mut calm = plan(100_000);
+    calm.timeout = Duration::from_secs(30);
+    let mut flood = plan(100_000);
+    flood.orders_per_second = 4_000;
+    let (ra, rb) = play_both(a, calm, b, flood).await;
+    assert_eq!(
+        rb.end,
+        BotEnd::Kicked(KickReason::ProtocolViolation),
+        "{rb:?}"
+    );
+    // Bob never came back: the match ends as abandoned, Alice's side wins, and she is rated.
+    assert_eq!(
+        ra.match_end,
+        Some(MatchOutcome::Abandoned {
+            leaver: PlayerSlot(1)
+        })
+    );
+    assert_eq!(ra.end, BotEnd::Finished, "{ra:?}");
+    let cmr = env.verify_cmr(ra.cmr.as_ref().unwrap());
+    assert_eq!(cmr.players[0].result, PlayerResult::Win);
+    assert_eq!(cmr.players[1].result, PlayerResult::Abandoned);
+    assert_eq!(ra.records.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_player_who_reconnects_in_time_continues_the_match() {
+    let env = RelayEnv::start(test_options()).await;
+    let alice = env.player("alice").await;
+    let bob = env.player("bob").await;
+    let bob_ticket = env.ticket(&bob.keys, 3003, 1);
+    let a = alice
+        .connect(&env, &env.ticket(&alice.keys, 3003, 0))
+        .await
+        .unwrap();
+    let b = bob.connect(&env, &bob_ticket).await.unwrap();
+    let alice_plays = tokio::spawn(async move { ic_client::relay::bot::play(a, &plan(60)).await });
+    let mut leaving = plan(60);
+    leaving.leave_after_tick = Some(10);
+    let first = ic_client::relay::bot::play(b, &leaving).await;
+    assert_eq!(first.end, BotEnd::Left);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let again = bob.connect(&env, &bob_ticket).await.unwrap();
+    let second = ic_client::relay::bot::play(again, &plan(60)).await;
+    let ra = alice_plays.await.unwrap();
+    assert_eq!(second.end, BotEnd::Finished, "{second:?}");
+    assert_eq!(ra.end, BotEnd::Finished, "{ra:?}");
+    // The second session resumed the stream where the match was, not from the start.
+    assert!(second.ticks_received < ra.ticks_received);
+    let cmr = env.verify_cmr(ra.cmr.as_ref().unwrap());
+    assert_eq!(
+        cmr.outcome,
+        MatchOutcome::Completed {
+            winner: TeamId(0),
+            reason: EndReason::Elimination
+        }
+    );
+    assert_eq!(cmr.players[1].result, PlayerResult::Loss);
+    assert_eq!(second.records.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_player_gone_past_the_reconnect_timeout_abandons() {
+    let mut options = test_options();
+    options.reconnect_timeout = Duration::from_secs(1);
+    let env = RelayEnv::start(options).await;
+    let alice = env.player("alice").await;
+    let bob = env.player("bob").await;
+    let a = alice
+        .connect(&env, &env.ticket(&alice.keys, 4004, 0))
+        .await
+        .unwrap();
+    let b = bob
+        .connect(&env, &env.ticket(&bob.keys, 4004, 1))
+        .await
+        .unwrap();
+    let mut leaving = plan(100_000);
+    leaving.leave_after_tick = Some(5);
+    let (ra, rb) = play_both(a, plan(100_000), b, leaving).await;
+    assert_eq!(rb.end, BotEnd::Left);
+    assert_eq!(
+        ra.match_end,
+        Some(MatchOutcome::Abandoned {
+            leaver: PlayerSlot(1)
+        })
+    );
+    let cmr = env.verify_cmr(ra.cmr.as_ref().unwrap());
+    assert_eq!(cmr.players[1].result, PlayerResult::Abandoned);
+    assert_eq!(ra.end, BotEnd::Finished, "{ra:?}");
+}

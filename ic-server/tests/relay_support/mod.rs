@@ -1,0 +1,230 @@
+//! An in-process server with the relay on loopback: HTTP for joining, the ranking authority as
+//! the relay's result sink, players with real wallets, and tickets signed by the community.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ic_client::identity::Identity;
+use ic_client::relay::bot::{BotPlan, BotReport};
+use ic_client::relay::{RelayClient, RelayClientError, RelaySession};
+use ic_client::wallet::{CommunityStore, Wallet};
+use ic_client::{Client, JoinOptions};
+use ic_server::authority::Authority;
+use ic_server::relay::{AuthoritySink, RelayMetrics, RelayOptions, RelayService, ResultSink};
+use relay_core::cmr::{CertifiedMatchResult, EndReason, TrustedRelays};
+use relay_core::frames::SimOutcome;
+use relay_core::ids::{PlayerSlot, TeamId};
+use relay_core::ticket::{MatchSettings, MatchTicket, SignerKind, TicketSigner};
+use scr::{CommunityKey, KeyPair, PublicKey};
+
+pub use relay_core::frames::KickReason;
+
+/// A running server with its relay.
+pub struct RelayEnv {
+    pub url: String,
+    pub relay: RelayService,
+    pub address: SocketAddr,
+    pub relay_key: PublicKey,
+    pub signing: KeyPair,
+    pub authority: Arc<Authority>,
+    pub dir: tempfile::TempDir,
+}
+
+/// Test timings: short enough for a test, long enough for a loaded 2-core machine.
+pub fn test_options() -> RelayOptions {
+    RelayOptions {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        auth_timeout: Duration::from_millis(800),
+        lobby_timeout: Duration::from_secs(20),
+        reconnect_timeout: Duration::from_secs(3),
+        post_game: Duration::from_secs(10),
+        start_lead: Duration::from_millis(200),
+        max_connections: 64,
+        strike_threshold: 45,
+        flood_kick_threshold: 32,
+        ticket_signers: Vec::new(),
+    }
+}
+
+impl RelayEnv {
+    pub async fn start(options: RelayOptions) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let data = ic_server::data_dir::DataDir::new(dir.path().join("server"));
+        data.init(&mut rand::rngs::OsRng).unwrap();
+        let file = dir.path().join("server/ic-server.toml");
+        std::fs::write(
+            &file,
+            "[http]\nrate_limit_per_minute = 100000\n\
+             [ranking]\nregistrations_per_ip_per_day = 10000\n",
+        )
+        .unwrap();
+        let config = ic_server::config::load(Some(&file), &[]).unwrap().config;
+        let services = ic_server::server::open(&data, &config).await.unwrap();
+        let state = services.state.clone();
+        state.ready.store(true, std::sync::atomic::Ordering::SeqCst);
+        let authority = state.capabilities.authority.clone().unwrap();
+        let sink: Arc<dyn ResultSink> = Arc::new(AuthoritySink::new(authority.clone()));
+        let metrics = RelayMetrics::register(&state.metrics).unwrap();
+        let relay =
+            RelayService::start(options, state.community.clone(), Some(sink), metrics).unwrap();
+        let address = relay.local_addr().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let app = ic_server::http::router(state.clone())
+            .into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let keys = data.keys().unwrap();
+        Self {
+            url,
+            relay_key: relay.relay_key().public_key(),
+            relay,
+            address,
+            signing: keys.signing,
+            authority,
+            dir,
+        }
+    }
+
+    /// A player with a wallet that joined this community.
+    pub async fn player(&self, name: &str) -> Player {
+        let identity = Identity::generate(&mut rand::rngs::OsRng).unwrap();
+        let keys = identity.key_pair().clone();
+        let wallet = Wallet::open(&self.dir.path().join(name)).unwrap();
+        let client = Client::new(wallet, identity);
+        let joined = client
+            .join(&self.url, &JoinOptions::default(), ic_client::unix_now())
+            .await
+            .unwrap();
+        Player {
+            keys,
+            client,
+            slug: joined.slug,
+            relay: RelayClient::new("127.0.0.1:0".parse().unwrap()).unwrap(),
+        }
+    }
+
+    /// A ticket for `player` in `game_id`, slot and team as given, two seats, ranked.
+    pub fn ticket(&self, player: &KeyPair, game_id: u64, slot: u8) -> Vec<u8> {
+        let now = ic_server::clock::unix_now();
+        self.ticket_with(player, game_id, slot, now - 5, now + 300)
+    }
+
+    pub fn ticket_with(
+        &self,
+        player: &KeyPair,
+        game_id: u64,
+        slot: u8,
+        issued_at: i64,
+        expires_at: i64,
+    ) -> Vec<u8> {
+        TicketSigner::new(SignerKind::Community, self.signing.clone())
+            .sign(&match_ticket(
+                &self.signing,
+                player,
+                game_id,
+                slot,
+                issued_at,
+                expires_at,
+            ))
+            .unwrap()
+            .into_bytes()
+    }
+
+    /// Verifies a certified result as the authority would.
+    pub fn verify_cmr(&self, bytes: &[u8]) -> CertifiedMatchResult {
+        TrustedRelays::new([self.relay_key.into()])
+            .unwrap()
+            .verify(bytes, &CommunityKey::from(self.signing.public_key()))
+            .unwrap()
+            .value()
+            .clone()
+    }
+}
+
+/// The match every test plays: module `ra`, 20 ticks per second, two seats, ranked.
+pub fn match_ticket(
+    signer: &KeyPair,
+    player: &KeyPair,
+    game_id: u64,
+    slot: u8,
+    issued_at: i64,
+    expires_at: i64,
+) -> MatchTicket {
+    MatchTicket {
+        signer_kind: SignerKind::Community,
+        signer_key: signer.public_key(),
+        community_key: CommunityKey::from(signer.public_key()),
+        game_id,
+        game_module: "ra".into(),
+        player_key: player.public_key().into(),
+        slot: PlayerSlot(slot),
+        team: TeamId(slot),
+        settings: MatchSettings {
+            ranked: true,
+            tick_interval_us: 50_000,
+            map_name: "Test Arena".into(),
+            map_hash: [0x5a; 32],
+            player_count: 2,
+        },
+        issued_at,
+        expires_at,
+    }
+}
+
+/// A player: identity, wallet client and relay client endpoint.
+pub struct Player {
+    pub keys: KeyPair,
+    pub client: Client,
+    pub slug: String,
+    pub relay: RelayClient,
+}
+
+impl Player {
+    pub async fn connect(
+        &self,
+        env: &RelayEnv,
+        ticket: &[u8],
+    ) -> Result<RelaySession, RelayClientError> {
+        self.relay
+            .connect(env.address, env.relay_key, &self.keys, ticket)
+            .await
+    }
+
+    pub async fn wallet(&self) -> CommunityStore {
+        self.client
+            .wallet()
+            .open_community(&self.slug)
+            .await
+            .unwrap()
+            .1
+    }
+}
+
+/// Team 0 wins by elimination after `ticks`; wait for the rating and match record.
+pub fn plan(ticks: u64) -> BotPlan {
+    BotPlan {
+        ticks,
+        orders_per_second: 15,
+        outcome: SimOutcome::Victory {
+            winner: TeamId(0),
+            reason: EndReason::Elimination,
+        },
+        expect_records: 2,
+        leave_after_tick: None,
+        timeout: Duration::from_secs(30),
+    }
+}
+
+/// Plays two bots to the end.
+pub async fn play_both(
+    a: RelaySession,
+    plan_a: BotPlan,
+    b: RelaySession,
+    plan_b: BotPlan,
+) -> (BotReport, BotReport) {
+    let ta = tokio::spawn(async move { ic_client::relay::bot::play(a, &plan_a).await });
+    let tb = tokio::spawn(async move { ic_client::relay::bot::play(b, &plan_b).await });
+    (ta.await.unwrap(), tb.await.unwrap())
+}
