@@ -1,4 +1,5 @@
-//! Builds the services of the enabled capabilities and starts their background tasks.
+//! Builds the services of the enabled capabilities (`build`, also used by CLI commands) and
+//! starts what serves the network or runs in the background (`start`, only when serving).
 //! Each capability sits behind its Cargo feature; one disabled in config builds and runs nothing.
 
 use std::sync::Arc;
@@ -7,6 +8,7 @@ use tokio::task::JoinHandle;
 
 use crate::community::Community;
 use crate::config::Config;
+use crate::http::AppState;
 use crate::metrics::Metrics;
 use crate::store::SqliteStore;
 
@@ -29,6 +31,23 @@ pub struct Capabilities {
     /// Moderation review queue.
     #[cfg(feature = "moderation")]
     pub moderation: Option<Arc<ModerationService>>,
+    /// The QUIC relay, once started.
+    #[cfg(feature = "relay")]
+    pub relay: Option<Arc<crate::relay::RelayService>>,
+    /// Relays players are sent to (this server's own first), for the community document.
+    pub relays: Vec<RelayListing>,
+}
+
+/// A relay as the community document lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RelayListing {
+    /// `host:port` (UDP, QUIC).
+    pub address: String,
+    /// The key players pin.
+    pub key: scr::RelayKey,
+    /// Region it serves (`None`: any).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 /// Builds every capability `config` enables, on `database`.
@@ -88,13 +107,71 @@ pub async fn build(
     Ok(built)
 }
 
-/// Starts the background tasks of the built capabilities; the caller aborts them on shutdown.
-#[allow(unused_variables)]
-pub fn spawn_tasks(config: &Config, built: &Capabilities) -> Vec<JoinHandle<()>> {
-    #[allow(unused_mut)]
+/// What [`start`] started; [`Running::stop`] ends it.
+pub struct Running {
+    tasks: Vec<JoinHandle<()>>,
+    #[cfg(feature = "relay")]
+    relay: Option<Arc<crate::relay::RelayService>>,
+}
+
+impl Running {
+    /// Stops the background tasks and closes the relay's connections.
+    pub async fn stop(self) {
+        for task in self.tasks {
+            task.abort();
+        }
+        #[cfg(feature = "relay")]
+        if let Some(relay) = self.relay {
+            relay.shutdown().await;
+        }
+    }
+}
+
+/// Starts the enabled capabilities' network services and background tasks: the relay (which
+/// binds its UDP port), then the matchmaker handing matches to it, then the periodic work.
+#[allow(unused_variables, unused_mut)]
+pub async fn start(config: &Config, state: &mut AppState) -> anyhow::Result<Running> {
     let mut tasks = Vec::new();
+    #[cfg(feature = "relay")]
+    let mut relay = None;
+    #[cfg(feature = "relay")]
+    if config
+        .capabilities
+        .enabled(crate::config::Capability::Relay)
+    {
+        let service = Arc::new(crate::relay::start_from_config(config, state)?);
+        let bound = service.local_addr()?;
+        state.capabilities.relays.push(RelayListing {
+            address: crate::relay::public_address(
+                &config.relay.public_address,
+                &config.community.url,
+                bound,
+            ),
+            key: service.relay_key(),
+            region: Some(config.relay.region.clone()).filter(|r| !r.is_empty()),
+        });
+        state.capabilities.relay = Some(service.clone());
+        relay = Some(service);
+    }
+    state
+        .capabilities
+        .relays
+        .extend(config.matchmaking.relays.iter().map(|remote| RelayListing {
+            address: remote.address.clone(),
+            key: remote.key,
+            region: Some(remote.region.clone()).filter(|r| !r.is_empty()),
+        }));
+    #[cfg(feature = "matchmaking")]
+    if config
+        .capabilities
+        .enabled(crate::config::Capability::Matchmaking)
+    {
+        let matchmaker = Arc::new(Matchmaker::new(matchmaker_parts(config, state)?));
+        state.capabilities.matchmaker = Some(matchmaker.clone());
+        tasks.push(tokio::spawn(async move { matchmaker.run().await }));
+    }
     #[cfg(feature = "moderation")]
-    if let Some(moderation) = built.moderation.clone() {
+    if let Some(moderation) = state.capabilities.moderation.clone() {
         let every = std::time::Duration::from_secs(config.moderation.retention.sweep_interval_secs);
         tasks.push(tokio::spawn(async move {
             let mut ticks = tokio::time::interval(every);
@@ -113,9 +190,57 @@ pub fn spawn_tasks(config: &Config, built: &Capabilities) -> Vec<JoinHandle<()>>
             }
         }));
     }
-    #[cfg(feature = "matchmaking")]
-    if let Some(matchmaker) = built.matchmaker.clone() {
-        tasks.push(tokio::spawn(async move { matchmaker.run().await }));
+    Ok(Running {
+        tasks,
+        #[cfg(feature = "relay")]
+        relay,
+    })
+}
+
+/// The matchmaker's parts: this server's relay first, then the configured ones; moderation's
+/// queue cooldowns when that capability runs.
+#[cfg(feature = "matchmaking")]
+fn matchmaker_parts(
+    config: &Config,
+    state: &AppState,
+) -> anyhow::Result<crate::matchmaker::MatchmakerParts> {
+    use crate::matchmaker::relays::{ConfiguredRelay, HostingRelay, TicketHandoff};
+    use crate::matchmaker::{MatchmakerParts, QueueRestrictions};
+    let mut relays: Vec<Arc<dyn HostingRelay>> = Vec::new();
+    #[cfg(feature = "relay")]
+    if let Some(service) = &state.capabilities.relay {
+        relays.push(Arc::new(crate::relay::LocalRelay::new(
+            service.clone(),
+            &config.relay,
+            &config.community.url,
+        )?));
     }
-    tasks
+    relays.extend(
+        config
+            .matchmaking
+            .relays
+            .iter()
+            .map(|remote| Arc::new(ConfiguredRelay(remote.clone())) as Arc<dyn HostingRelay>),
+    );
+    if relays.is_empty() {
+        tracing::warn!(
+            "matchmaking runs without a relay: enable the relay capability or list relays in \
+             [matchmaking] relays, or every found match will be cancelled"
+        );
+    }
+    #[allow(unused_mut)]
+    let mut restrictions: Option<Arc<dyn QueueRestrictions>> = None;
+    #[cfg(feature = "moderation")]
+    if let Some(moderation) = &state.capabilities.moderation {
+        restrictions = Some(moderation.clone());
+    }
+    Ok(MatchmakerParts::from_config(
+        config,
+        state.community.clone(),
+        state.store.clone(),
+        &state.metrics,
+        Arc::new(crate::clock::SystemClock),
+        Arc::new(TicketHandoff::new(state.community.clone(), relays)),
+        restrictions,
+    )?)
 }

@@ -135,8 +135,13 @@ pub async fn run(
         }
     });
 
-    // Background work of the enabled capabilities (a disabled capability runs no task).
-    let capability_tasks = crate::capabilities::spawn_tasks(&config, &state.capabilities);
+    // The relay, the matchmaker and background work of the enabled capabilities (a disabled
+    // capability runs nothing).
+    let mut state = state;
+    let running = crate::capabilities::start(&config, &mut state).await?;
+    for relay in &state.capabilities.relays {
+        println!("  relay:       {} (key {})", relay.address, relay.key);
+    }
 
     state.ready.store(true, Ordering::SeqCst);
     let ready = state.ready.clone();
@@ -169,9 +174,7 @@ pub async fn run(
     }
     purger.abort();
     follow.abort();
-    for task in capability_tasks {
-        task.abort();
-    }
+    running.stop().await;
     services.store.close().await?;
     tracing::info!("database checkpointed; bye");
     Ok(())

@@ -12,6 +12,13 @@ use serde::{Deserialize, Serialize};
 pub struct RelaySettings {
     /// UDP address the relay listens on.
     pub listen: SocketAddr,
+    /// `host:port` players are told to connect to; empty: the host of `community.url` with the
+    /// port the relay is bound to.
+    pub public_address: String,
+    /// Region this relay serves (matched against players' region preferences); empty: any.
+    pub region: String,
+    /// Matches the matchmaker places on this relay at once, 1–100000.
+    pub max_matches: usize,
     /// Seconds a new connection has to present a valid ticket and prove its key, 1–60.
     pub auth_timeout_secs: u64,
     /// Seconds a match waits for all its players before it is dropped, 5–3600.
@@ -35,6 +42,9 @@ impl Default for RelaySettings {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([0, 0, 0, 0], 19711)),
+            public_address: String::new(),
+            region: String::new(),
+            max_matches: 2000,
             auth_timeout_secs: 10,
             lobby_timeout_secs: 120,
             reconnect_timeout_secs: 60,
@@ -50,7 +60,8 @@ impl Default for RelaySettings {
 impl RelaySettings {
     /// Checks every range; the error names the key and the allowed values.
     pub fn validate(&self) -> Result<(), crate::config::InvalidValue> {
-        let checks: [(&str, u64, u64, u64); 7] = [
+        let checks: [(&str, u64, u64, u64); 8] = [
+            ("relay.max_matches", self.max_matches as u64, 1, 100_000),
             ("relay.auth_timeout_secs", self.auth_timeout_secs, 1, 60),
             ("relay.lobby_timeout_secs", self.lobby_timeout_secs, 5, 3600),
             (

@@ -106,6 +106,10 @@ entry_ttl_secs = 60
 neighbours = 2
 # Seconds a match ticket stays valid for connecting to the relay.
 ticket_ttl_secs = 300
+# Relays of other servers for matches, tried after this server's own relay, e.g.
+# { address = "eu.relay.example.org:19711", key = "ed25519:<hex>", region = "eu" }.
+# Such a relay must list this community's signing key in its relay.ticket_signers.
+relays = []
 
 [moderation]
 # The moderation review queue (capability "moderation"; see docs/moderation.md).
@@ -178,6 +182,12 @@ abuse_comms = ["warn", "chat_restriction:72"]
 [relay]
 # UDP address of the relay (QUIC); players pin this server's relay key.
 listen = "0.0.0.0:19711"
+# host:port players connect to; empty: the host of community.url with the relay's port.
+public_address = ""
+# Region this relay serves, matched against players' region preferences; empty: any.
+region = ""
+# Matches the matchmaker places on this relay at once, 1-100000.
+max_matches = 2000
 # Seconds a new connection has to present a valid ticket and prove its key, 1–60.
 auth_timeout_secs = 10
 # Seconds a match waits for all its players before it is dropped, 5–3600.

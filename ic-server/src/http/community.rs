@@ -29,6 +29,7 @@ pub async fn document(State(state): State<AppState>) -> Json<Value> {
         "fingerprint": community.signing_key().fingerprint().to_string(),
         "recovery_fingerprint": community.recovery.fingerprint().to_string(),
         "relay_key": community.relay.public_key().to_string(),
+        "relays": state.capabilities.relays,
         "capabilities": capabilities,
         "rotations": community.current().rotations.iter().map(|r| b64.encode(r)).collect::<Vec<_>>(),
         "api_version": API_VERSION,

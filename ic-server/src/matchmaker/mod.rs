@@ -8,6 +8,7 @@ pub mod error;
 pub mod events;
 pub mod handoff;
 pub mod metrics;
+pub mod relays;
 pub mod state;
 
 use std::collections::HashMap;
@@ -159,12 +160,19 @@ impl Matchmaker {
 
     /// Verifies a presented rating record of `player` and reads what the queue needs from it.
     async fn joining(&self, player: &PlayerKey, record: &[u8]) -> Result<Joining, MatchmakerError> {
+        let now = i64::try_from(self.now_ms() / 1000).unwrap_or(i64::MAX);
+        // A sanction is the answer a cooled-down player needs, whatever the record says (a
+        // ranked suspension that comes with it has also revoked the record).
+        if let Some(restrictions) = &self.parts.restrictions {
+            if let Some((until, reason)) = restrictions.restriction(player, now).await? {
+                return Err(MatchmakerError::Cooldown { until, reason });
+            }
+        }
         let view =
             RecordView::parse(record).map_err(|e| MatchmakerError::RecordInvalid(e.code()))?;
         if view.player_key() != *player {
             return Err(MatchmakerError::NotYourRecord);
         }
-        let now = i64::try_from(self.now_ms() / 1000).unwrap_or(i64::MAX);
         let verified = verify_presented(
             self.parts.store.as_ref(),
             &self.parts.community.current().chain,
@@ -177,11 +185,6 @@ impl Matchmaker {
         let Payload::Rating(rating) = verified.payload() else {
             return Err(MatchmakerError::NotARatingRecord);
         };
-        if let Some(restrictions) = &self.parts.restrictions {
-            if let Some((until, reason)) = restrictions.restriction(player, now).await? {
-                return Err(MatchmakerError::Cooldown { until, reason });
-            }
-        }
         Ok(Joining {
             member: Member {
                 key: *player,

@@ -16,6 +16,19 @@ pub struct QueueSpec {
     pub mode: QueueMode,
 }
 
+/// A relay of another server that admits this community's match tickets (its
+/// `relay.ticket_signers` lists this community's key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteRelay {
+    /// `host:port` players connect to (UDP).
+    pub address: String,
+    /// The relay's key, which players pin.
+    pub key: scr::RelayKey,
+    /// Region it serves; empty: any.
+    #[serde(default)]
+    pub region: String,
+}
+
 /// Everything the matchmaker needs to know about the operator's choices.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -53,6 +66,8 @@ pub struct MatchmakingSettings {
     pub neighbours: usize,
     /// Seconds a match ticket stays valid for connecting to the relay (default 300).
     pub ticket_ttl_secs: u64,
+    /// Relays of other servers to place matches on, after this server's own relay (if any).
+    pub relays: Vec<RemoteRelay>,
 }
 
 impl Default for MatchmakingSettings {
@@ -85,6 +100,7 @@ impl Default for MatchmakingSettings {
             entry_ttl_secs: 60,
             neighbours: 2,
             ticket_ttl_secs: 300,
+            relays: Vec::new(),
         }
     }
 }

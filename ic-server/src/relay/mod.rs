@@ -7,6 +7,7 @@
 
 mod clock;
 mod handshake;
+mod hosting;
 mod link;
 mod match_task;
 mod metrics;
@@ -16,6 +17,9 @@ mod tls;
 
 pub use clock::RelayClock;
 pub use handshake::HandshakeError;
+#[cfg(feature = "matchmaking")]
+pub use hosting::LocalRelay;
+pub use hosting::public_address;
 pub use metrics::RelayMetrics;
 #[cfg(feature = "ranking")]
 pub use results::AuthoritySink;
@@ -216,7 +220,7 @@ impl RelayService {
     }
 
     /// Stops accepting, closes every connection and waits briefly for the UDP socket to drain.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(&self) {
         self.accept.abort();
         self.endpoint.close(0u32.into(), b"relay shutting down");
         let _ = tokio::time::timeout(Duration::from_secs(2), self.endpoint.wait_idle()).await;

@@ -76,6 +76,8 @@ impl Server {
             .args(["run", "--listen", "127.0.0.1:0"])
             .env_remove("IC_DATA_DIR")
             .env_remove("IC_CONFIG")
+            // Many servers run at once in tests: each relay takes a free UDP port.
+            .env("IC_RELAY_LISTEN", "127.0.0.1:0")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(stderr)

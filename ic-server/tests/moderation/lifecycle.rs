@@ -99,6 +99,25 @@ async fn reports_to_consensus_to_sanction_to_appeal_to_reversal() {
     // Applied: the queue check says cooldown, ratings are revoked and not re-issued.
     let (_, mine) = world.get("/v1/sanctions/me", &accused.token).await;
     assert_eq!(mine["queue_restriction"]["kind"], "queue_cooldown");
+    // The running matchmaker asks moderation before queuing anyone.
+    let (_, records) = world
+        .get("/v1/players/me/records?since=0", &accused.token)
+        .await;
+    let rating = records["records"][0].as_str().unwrap().to_owned();
+    let join = json!({ "record": rating, "mode": "ranked_1v1" });
+    let (status, body) = world.post("/v1/queue", join.clone(), &accused.token).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("queue_cooldown")),
+        "{body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("moderation case {case}")),
+        "{body}"
+    );
     assert_eq!(mine["sanctions"].as_array().unwrap().len(), 2);
     let (_, revocations) = world
         .server
@@ -159,6 +178,14 @@ async fn reports_to_consensus_to_sanction_to_appeal_to_reversal() {
         .await;
     assert_eq!(status, 200, "{refreshed}");
     assert_eq!(refreshed["records"].as_array().unwrap().len(), 1);
+    // With the cooldown lifted, the fresh rating record queues.
+    let join = json!({ "record": refreshed["records"][0], "mode": "ranked_1v1" });
+    let (status, body) = world.post("/v1/queue", join, &accused.token).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (202, Some("queued")),
+        "{body}"
+    );
     let (status, body) = world.server.post_bytes("/v1/matches", refused).await;
     assert_eq!(status, 201, "{body}");
 
