@@ -1,0 +1,163 @@
+//! The whole trust chain through one real `ic-server` process: two players queue with their
+//! rating records, accept the match, connect to the relay with the tickets the matchmaker
+//! handed out, play, and the certified result updates both ratings.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod common;
+
+use std::time::Duration;
+
+use base64::Engine;
+use common::*;
+use ic_client::relay::RelayClient;
+use ic_client::relay::bot::{BotEnd, BotPlan, play};
+use relay_core::cmr::EndReason;
+use relay_core::frames::SimOutcome;
+use relay_core::ids::TeamId;
+use relay_core::ticket::MatchTicket;
+use scr::payload::Payload;
+use scr::{KeyPair, PublicKey, Record};
+use serde_json::{Value, json};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// Polls `GET /v1/queue` until the caller's standing includes an event named `name`.
+async fn standing(server: &Server, token: &str, name: &str) -> Value {
+    for _ in 0..100 {
+        let (status, body) = server.get("/v1/queue", Some(token)).await;
+        assert_eq!(status, 200, "{body}");
+        if let Some(event) = body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["event"] == name)
+        {
+            return event.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no {name} event within 10 s");
+}
+
+/// The newest rating record the community issued to `key`.
+async fn newest_rating(server: &Server, key: &KeyPair) -> scr::payload::RatingPayload {
+    let token = server.login(key).await;
+    let (status, body) = server
+        .get("/v1/players/me/records?since=0", Some(&token))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    records(&body["records"])
+        .iter()
+        .map(|bytes| Record::decode(bytes).unwrap())
+        .filter_map(|record| match record.payload() {
+            Payload::Rating(rating) => Some((record.sequence(), rating.clone())),
+            _ => None,
+        })
+        .max_by_key(|(sequence, _)| *sequence)
+        .unwrap()
+        .1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_players_are_admitted_by_the_relay_and_their_match_updates_both_ratings() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "{TEST_LIMITS}[matchmaking]\npass_interval_min_ms = 50\npass_interval_max_ms = 200\n"
+    );
+    let server = Server::start(dir.path(), &config);
+    let document = server.document().await;
+    let listed = document["relays"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{document}");
+    assert_eq!(listed[0]["key"], document["relay_key"]);
+
+    let players = [player(71), player(72)];
+    let mut tokens = Vec::new();
+    for key in &players {
+        let records = server.register(key).await;
+        let token = server.login(key).await;
+        let join = json!({ "record": B64.encode(&records[0]), "mode": "ranked_1v1" });
+        let (status, body) = server.post_json("/v1/queue", &join, Some(&token)).await;
+        assert_eq!((status, body["status"].as_str()), (202, Some("queued")));
+        tokens.push(token);
+    }
+    for token in &tokens {
+        let found = standing(&server, token, "match_found").await;
+        let id = found["match_id"].as_u64().unwrap();
+        let (status, body) = server
+            .post_json(
+                &format!("/v1/queue/matches/{id}/accept"),
+                &json!({}),
+                Some(token),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    // Each player connects where the matchmaker said, pinning the key it gave.
+    let mut sessions = Vec::new();
+    let mut teams = Vec::new();
+    for (key, token) in players.iter().zip(&tokens) {
+        let ready = standing(&server, token, "match_ready").await;
+        assert_eq!(ready["relay_address"], listed[0]["address"]);
+        assert_eq!(ready["relay_key"], listed[0]["key"]);
+        let ticket = B64.decode(ready["ticket"].as_str().unwrap()).unwrap();
+        let (claimed, _) = MatchTicket::decode_unverified(&ticket).unwrap();
+        assert_eq!(claimed.player_key, key.public_key().into());
+        assert_eq!(claimed.game_id, ready["game_id"].as_u64().unwrap());
+        assert!(claimed.settings.ranked);
+        teams.push(claimed.team);
+        let address = ready["relay_address"].as_str().unwrap().parse().unwrap();
+        let relay_key: PublicKey = ready["relay_key"].as_str().unwrap().parse().unwrap();
+        let client = RelayClient::new("127.0.0.1:0".parse().unwrap()).unwrap();
+        let session = client
+            .connect(address, relay_key, key, &ticket)
+            .await
+            .unwrap();
+        sessions.push((client, session));
+    }
+    assert_ne!(teams[0], teams[1]);
+
+    // Team 0 wins after 30 ticks (2 s at 15 ticks per second).
+    let plan = BotPlan {
+        ticks: 30,
+        orders_per_second: 15,
+        outcome: SimOutcome::Victory {
+            winner: TeamId(0),
+            reason: EndReason::Elimination,
+        },
+        expect_records: 2,
+        leave_after_tick: None,
+        timeout: Duration::from_secs(30),
+    };
+    let mut bots = Vec::new();
+    for (client, session) in sessions {
+        let plan = plan.clone();
+        bots.push(tokio::spawn(async move {
+            let report = play(session, &plan).await;
+            drop(client);
+            report
+        }));
+    }
+    for (bot, key) in bots.into_iter().zip(&players) {
+        let report = bot.await.unwrap();
+        assert_eq!(report.end, BotEnd::Finished, "{report:?}");
+        // The rating and match records came back over the relay connection.
+        assert_eq!(report.records.len(), 2, "{report:?}");
+        for bytes in &report.records {
+            assert_eq!(
+                Record::decode(bytes).unwrap().player_key(),
+                key.public_key().into()
+            );
+        }
+    }
+
+    for (key, team) in players.iter().zip(&teams) {
+        let rating = newest_rating(&server, key).await;
+        assert_eq!(rating.games_played, 1);
+        if *team == TeamId(0) {
+            assert!(rating.rating > 1_500_000, "winner {}", rating.rating);
+        } else {
+            assert!(rating.rating < 1_500_000, "loser {}", rating.rating);
+        }
+    }
+}
