@@ -34,6 +34,9 @@ pub struct Capabilities {
     /// The QUIC relay, once started.
     #[cfg(feature = "relay")]
     pub relay: Option<Arc<crate::relay::RelayService>>,
+    /// Custom rooms on that relay.
+    #[cfg(feature = "relay")]
+    pub rooms: Option<Arc<crate::relay::rooms::Rooms>>,
     /// Relays players are sent to (this server's own first), for the community document.
     pub relays: Vec<RelayListing>,
 }
@@ -150,6 +153,11 @@ pub async fn start(config: &Config, state: &mut AppState) -> anyhow::Result<Runn
             key: service.relay_key(),
             region: Some(config.relay.region.clone()).filter(|r| !r.is_empty()),
         });
+        state.capabilities.rooms = Some(Arc::new(crate::relay::rooms::Rooms::new(
+            state.community.relay.clone(),
+            config.relay.room_open_secs,
+            config.relay.room_open_secs,
+        )));
         state.capabilities.relay = Some(service.clone());
         relay = Some(service);
     }

@@ -19,6 +19,9 @@ pub struct RelaySettings {
     pub region: String,
     /// Matches the matchmaker places on this relay at once, 1–100000.
     pub max_matches: usize,
+    /// Seconds a custom room (`POST /v1/rooms`) stays open while nobody plays in it; its
+    /// tickets admit for as long, 60–86400.
+    pub room_open_secs: u64,
     /// Seconds a new connection has to present a valid ticket and prove its key, 1–60.
     pub auth_timeout_secs: u64,
     /// Seconds a match waits for all its players before it is dropped, 5–3600.
@@ -45,6 +48,7 @@ impl Default for RelaySettings {
             public_address: String::new(),
             region: String::new(),
             max_matches: 2000,
+            room_open_secs: 900,
             auth_timeout_secs: 10,
             lobby_timeout_secs: 120,
             reconnect_timeout_secs: 60,
@@ -60,7 +64,8 @@ impl Default for RelaySettings {
 impl RelaySettings {
     /// Checks every range; the error names the key and the allowed values.
     pub fn validate(&self) -> Result<(), crate::config::InvalidValue> {
-        let checks: [(&str, u64, u64, u64); 8] = [
+        let checks: [(&str, u64, u64, u64); 9] = [
+            ("relay.room_open_secs", self.room_open_secs, 60, 86_400),
             ("relay.max_matches", self.max_matches as u64, 1, 100_000),
             ("relay.auth_timeout_secs", self.auth_timeout_secs, 1, 60),
             ("relay.lobby_timeout_secs", self.lobby_timeout_secs, 5, 3600),

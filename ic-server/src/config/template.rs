@@ -188,6 +188,8 @@ public_address = ""
 region = ""
 # Matches the matchmaker places on this relay at once, 1-100000.
 max_matches = 2000
+# Seconds a custom room (POST /v1/rooms) stays open while nobody plays in it, 60-86400.
+room_open_secs = 900
 # Seconds a new connection has to present a valid ticket and prove its key, 1–60.
 auth_timeout_secs = 10
 # Seconds a match waits for all its players before it is dropped, 5–3600.

@@ -17,6 +17,8 @@ mod ops;
 mod players;
 #[cfg(feature = "matchmaking")]
 mod queue;
+#[cfg(feature = "relay")]
+mod rooms;
 
 pub use community::API_VERSION;
 pub use error::ApiError;
@@ -95,6 +97,23 @@ impl AppState {
             .moderation
             .as_deref()
             .ok_or_else(|| capability_disabled_error(Capability::Moderation))
+    }
+
+    /// This server's relay and its custom rooms, or the capability-disabled error.
+    #[cfg(feature = "relay")]
+    pub fn rooms(
+        &self,
+    ) -> Result<
+        (
+            &Arc<crate::relay::RelayService>,
+            &crate::relay::rooms::Rooms,
+        ),
+        ApiError,
+    > {
+        match (&self.capabilities.relay, &self.capabilities.rooms) {
+            (Some(relay), Some(rooms)) => Ok((relay, rooms)),
+            _ => Err(capability_disabled_error(Capability::Relay)),
+        }
     }
 
     /// A per-IP limiter allowing `per_minute` requests a minute (bursts up to that).
@@ -327,10 +346,13 @@ pub fn routes() -> Vec<Route> {
 
 /// Routes whose table lives with their capability's handlers.
 fn capability_routes() -> Vec<Route> {
+    #[allow(unused_mut)]
+    let mut routes = Vec::new();
+    #[cfg(feature = "relay")]
+    routes.extend(rooms::routes());
     #[cfg(feature = "moderation")]
-    return moderation::routes();
-    #[cfg(not(feature = "moderation"))]
-    Vec::new()
+    routes.extend(moderation::routes());
+    routes
 }
 
 /// The handler of a route, `None` when this build leaves its capability out.
@@ -354,6 +376,10 @@ fn capability_handler(method: &Method, path: &str) -> Option<MethodRouter<AppSta
     }
     #[cfg(feature = "matchmaking")]
     if let Some(handler) = queue::handler(method, path) {
+        return Some(handler);
+    }
+    #[cfg(feature = "relay")]
+    if let Some(handler) = rooms::handler(method, path) {
         return Some(handler);
     }
     #[cfg(feature = "moderation")]

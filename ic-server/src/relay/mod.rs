@@ -13,6 +13,7 @@ mod match_task;
 mod metrics;
 mod registry;
 mod results;
+pub mod rooms;
 mod tls;
 
 pub use clock::RelayClock;
@@ -212,6 +213,11 @@ impl RelayService {
     /// The key players pin.
     pub fn relay_key(&self) -> RelayKey {
         self.shared.relay.public_key().into()
+    }
+
+    /// How the match of `game_id` stands on this relay.
+    pub fn game_state(&self, game_id: u64) -> rooms::GameState {
+        self.shared.registry.game_state(game_id)
     }
 
     /// Matches currently running.

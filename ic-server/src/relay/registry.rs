@@ -11,6 +11,7 @@ use super::Shared;
 use super::handshake::Admitted;
 use super::link::encode;
 use super::match_task::{MatchInput, MatchTask};
+use super::rooms::GameState;
 
 /// Inputs a match task may have queued before it counts as overloaded.
 const MATCH_QUEUE: usize = 8192;
@@ -79,6 +80,15 @@ impl Registry {
             None => admitted,
         };
         refuse(refused, DisconnectReason::MatchOver).await;
+    }
+
+    /// How the match of `game_id` stands: never started (or forgotten), running, or over.
+    pub fn game_state(&self, game_id: u64) -> GameState {
+        match self.lock().get(&game_id) {
+            Some(Entry::Running(tx)) if !tx.is_closed() => GameState::Running,
+            Some(Entry::Running(_) | Entry::Finished { .. }) => GameState::Finished,
+            None => GameState::NotStarted,
+        }
     }
 
     /// Marks a match finished so that its tickets cannot start it again.

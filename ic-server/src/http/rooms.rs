@@ -1,0 +1,155 @@
+//! `POST /v1/rooms` and `POST /v1/rooms/{code}/join`: custom unranked games on this server's
+//! relay, shared by a short code; each answer carries the relay to pin and the caller's ticket.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::routing::{MethodRouter, post};
+use base64::Engine;
+use scr::PlayerKey;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::ApiError;
+use super::extract::ApiJson;
+use super::{AppState, Route, route};
+use crate::auth::Principal;
+use crate::clock::unix_now;
+use crate::config::Capability;
+use crate::relay::rooms::{RoomError, RoomRequest, Seat};
+
+impl From<RoomError> for ApiError {
+    fn from(error: RoomError) -> Self {
+        let status = match &error {
+            RoomError::BadRequest(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            RoomError::NotFound => StatusCode::NOT_FOUND,
+            RoomError::Full => StatusCode::CONFLICT,
+            RoomError::NoFreeCode => StatusCode::SERVICE_UNAVAILABLE,
+            RoomError::Ticket(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status.is_server_error() {
+            tracing::error!(%error, "room request failed");
+        }
+        ApiError::new(status, error.code(), error.to_string())
+    }
+}
+
+/// Body of `POST /v1/rooms`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenBody {
+    /// Game module.
+    module: String,
+    /// Seats (default 2).
+    #[serde(default = "two")]
+    players: u8,
+    /// Teams (default 2; seat `i` plays for team `i % teams`).
+    #[serde(default = "two")]
+    teams: u8,
+    /// Map name (default: chosen in the game's lobby).
+    #[serde(default)]
+    map_name: String,
+    /// SHA-256 of the map file, 64 hex characters (default: zeros).
+    #[serde(default)]
+    map_hash: Option<String>,
+    /// Ticks per second (default 15).
+    #[serde(default = "fifteen")]
+    tick_rate: u32,
+}
+
+fn two() -> u8 {
+    2
+}
+
+fn fifteen() -> u32 {
+    15
+}
+
+/// The routes of this module.
+pub(super) fn routes() -> Vec<Route> {
+    let relay = Some(Capability::Relay);
+    vec![
+        route(
+            Method::POST,
+            "/v1/rooms",
+            relay,
+            true,
+            true,
+            "Open a custom unranked room; returns its code, the relay and the host's ticket",
+        ),
+        route(
+            Method::POST,
+            "/v1/rooms/{code}/join",
+            relay,
+            true,
+            true,
+            "Take a seat in a room by its code; returns the relay and the caller's ticket",
+        ),
+    ]
+}
+
+/// The handler of a room route.
+pub(super) fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
+    Some(match (method.as_str(), path) {
+        ("POST", "/v1/rooms") => post(open),
+        ("POST", "/v1/rooms/{code}/join") => post(join),
+        _ => return None,
+    })
+}
+
+/// `POST /v1/rooms`.
+async fn open(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<OpenBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (relay, rooms) = state.rooms()?;
+    let map_hash = match &body.map_hash {
+        None => [0; 32],
+        Some(text) => hex::decode(text)
+            .ok()
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+            .ok_or_else(|| {
+                ApiError::bad_request("invalid_map_hash", "map_hash must be 64 hex characters")
+            })?,
+    };
+    let request = RoomRequest {
+        module: body.module,
+        players: body.players,
+        teams: body.teams,
+        map_name: body.map_name,
+        map_hash,
+        tick_rate: body.tick_rate,
+    };
+    let seat = rooms.open(PlayerKey::from(principal.key), request, unix_now(), |id| {
+        relay.game_state(id)
+    })?;
+    Ok((StatusCode::CREATED, Json(seat_body(&state, &seat))))
+}
+
+/// `POST /v1/rooms/{code}/join`.
+async fn join(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (relay, rooms) = state.rooms()?;
+    let seat = rooms.join(&code, PlayerKey::from(principal.key), unix_now(), |id| {
+        relay.game_state(id)
+    })?;
+    Ok(Json(seat_body(&state, &seat)))
+}
+
+fn seat_body(state: &AppState, seat: &Seat) -> Value {
+    let relay = state.capabilities.relays.first();
+    json!({
+        "code": seat.code,
+        "game_id": seat.game_id,
+        "slot": seat.slot,
+        "team": seat.team,
+        "ticket": base64::engine::general_purpose::STANDARD.encode(&seat.ticket),
+        "expires_at": seat.expires_at,
+        "relay_address": relay.map(|r| r.address.clone()),
+        "relay_key": relay.map(|r| r.key.to_string()),
+    })
+}

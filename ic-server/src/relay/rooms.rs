@@ -1,0 +1,466 @@
+//! Custom unranked rooms: a short code players share, seats handed out in join order, and one
+//! relay-signed ticket per seat. A room closes when its match is over or it never started.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use rand::Rng;
+use relay_core::ids::{PlayerSlot, TeamId};
+use relay_core::ticket::{MatchSettings, MatchTicket, SignerKind, TicketError, TicketSigner};
+use scr::{CommunityKey, KeyPair, PlayerKey};
+
+/// Room code characters: no 0/O, 1/I/L, 2/Z, 5/S, 8/B look-alikes, so codes survive being read
+/// aloud or copied by hand.
+pub const CODE_ALPHABET: &[u8] = b"ACDEFGHJKMNPQRTUVWXY34679";
+/// Most seats in a room (relay tickets allow 32; custom games rarely go past 8v8).
+pub const MAX_ROOM_PLAYERS: u8 = 16;
+/// Longest game module name (the ticket limit is 255 bytes; module ids are short).
+const MAX_MODULE_LEN: usize = 64;
+/// Longest map name.
+const MAX_MAP_LEN: usize = 128;
+/// Default ticks per second of a room (DESIGN.md §4.8).
+const DEFAULT_TICK_RATE: u32 = 15;
+
+/// What the host asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomRequest {
+    /// Game module.
+    pub module: String,
+    /// Seats, 2 to [`MAX_ROOM_PLAYERS`].
+    pub players: u8,
+    /// Teams the seats are dealt into (seat `i` plays for team `i % teams`), 1 to `players`.
+    pub teams: u8,
+    /// Map name shown to players (may be empty: chosen in the game's lobby).
+    pub map_name: String,
+    /// SHA-256 of the map file (zeros when unknown).
+    pub map_hash: [u8; 32],
+    /// Ticks per second, 1 to 60.
+    pub tick_rate: u32,
+}
+
+impl RoomRequest {
+    /// A 1v1 of `module` at the default tick rate, map chosen in the game.
+    pub fn duel(module: &str) -> Self {
+        Self {
+            module: module.to_owned(),
+            players: 2,
+            teams: 2,
+            map_name: String::new(),
+            map_hash: [0; 32],
+            tick_rate: DEFAULT_TICK_RATE,
+        }
+    }
+}
+
+/// A seat in a room and the ticket that claims it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seat {
+    /// The room's code.
+    pub code: String,
+    /// The relay's id for the room's game.
+    pub game_id: u64,
+    /// Seat number.
+    pub slot: u8,
+    /// Team.
+    pub team: u8,
+    /// The signed ticket for the relay.
+    pub ticket: Vec<u8>,
+    /// When the ticket stops admitting (Unix seconds).
+    pub expires_at: i64,
+}
+
+/// Why a room request failed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RoomError {
+    /// A field is out of range.
+    #[error("{0}")]
+    BadRequest(String),
+    /// No open room has this code (never existed, closed, or expired).
+    #[error("no open room has this code")]
+    NotFound,
+    /// Every seat is taken.
+    #[error("the room is full")]
+    Full,
+    /// Signing the ticket failed (a request that passed validation should never get here).
+    #[error("signing the ticket: {0}")]
+    Ticket(#[from] TicketError),
+    /// No free code was found (the relay has a huge number of open rooms).
+    #[error("no free room code; try again")]
+    NoFreeCode,
+}
+
+impl RoomError {
+    /// The API's error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "invalid_room",
+            Self::NotFound => "room_not_found",
+            Self::Full => "room_full",
+            Self::Ticket(_) => "ticket_failed",
+            Self::NoFreeCode => "no_free_code",
+        }
+    }
+}
+
+/// Whether a room's game is still worth joining, as the relay sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GameState {
+    /// No player connected yet.
+    NotStarted,
+    /// The match task runs (lobby or game).
+    Running,
+    /// The match ended.
+    Finished,
+}
+
+struct Room {
+    game_id: u64,
+    request: RoomRequest,
+    seats: Vec<PlayerKey>,
+    opened_at: i64,
+}
+
+/// The open rooms of one relay.
+pub struct Rooms {
+    relay: KeyPair,
+    /// Seconds a room stays open while nobody has connected to its game.
+    open_secs: i64,
+    /// Seconds a ticket admits.
+    ticket_secs: i64,
+    // A std mutex: held for map operations only, never across an await.
+    rooms: Mutex<HashMap<String, Room>>,
+}
+
+impl Rooms {
+    /// Rooms whose tickets `relay` signs.
+    pub fn new(relay: KeyPair, open_secs: u64, ticket_secs: u64) -> Self {
+        Self {
+            relay,
+            open_secs: i64::try_from(open_secs).unwrap_or(i64::MAX),
+            ticket_secs: i64::try_from(ticket_secs).unwrap_or(i64::MAX),
+            rooms: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Room>> {
+        self.rooms
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Opens a room for `host`, who takes seat 0.
+    pub fn open(
+        &self,
+        host: PlayerKey,
+        request: RoomRequest,
+        now: i64,
+        game_state: impl Fn(u64) -> GameState,
+    ) -> Result<Seat, RoomError> {
+        validate(&request)?;
+        let mut rooms = self.lock();
+        self.close_finished(&mut rooms, now, &game_state);
+        let mut rng = rand::rngs::OsRng;
+        let code = (0..16)
+            .map(|_| new_code(&mut rng))
+            .find(|code| !rooms.contains_key(code))
+            .ok_or(RoomError::NoFreeCode)?;
+        let room = Room {
+            game_id: rng.r#gen(),
+            request,
+            seats: vec![host],
+            opened_at: now,
+        };
+        let seat = self.seat(&code, &room, 0, now)?;
+        rooms.insert(code, room);
+        Ok(seat)
+    }
+
+    /// A seat in the room `code` for `player`: the seat it already holds, or the next free one.
+    pub fn join(
+        &self,
+        code: &str,
+        player: PlayerKey,
+        now: i64,
+        game_state: impl Fn(u64) -> GameState,
+    ) -> Result<Seat, RoomError> {
+        let code = normalize(code).ok_or(RoomError::NotFound)?;
+        let mut rooms = self.lock();
+        self.close_finished(&mut rooms, now, &game_state);
+        let room = rooms.get_mut(&code).ok_or(RoomError::NotFound)?;
+        let slot = match room.seats.iter().position(|p| *p == player) {
+            Some(slot) => slot,
+            None if room.seats.len() < usize::from(room.request.players) => {
+                room.seats.push(player);
+                room.seats.len() - 1
+            }
+            None => return Err(RoomError::Full),
+        };
+        let room = &rooms[&code];
+        self.seat(&code, room, slot, now)
+    }
+
+    /// Open rooms.
+    pub fn open_rooms(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Drops rooms whose game finished, and rooms nobody played within `open_secs`.
+    fn close_finished(
+        &self,
+        rooms: &mut HashMap<String, Room>,
+        now: i64,
+        game_state: &impl Fn(u64) -> GameState,
+    ) {
+        rooms.retain(|_, room| match game_state(room.game_id) {
+            GameState::Finished => false,
+            GameState::Running => true,
+            GameState::NotStarted => now.saturating_sub(room.opened_at) < self.open_secs,
+        });
+    }
+
+    fn seat(&self, code: &str, room: &Room, slot: usize, now: i64) -> Result<Seat, RoomError> {
+        let request = &room.request;
+        let slot = u8::try_from(slot).map_err(|_| RoomError::Full)?;
+        let team = slot % request.teams;
+        let expires_at = now.saturating_add(self.ticket_secs);
+        let ticket = MatchTicket {
+            signer_kind: SignerKind::Relay,
+            signer_key: self.relay.public_key(),
+            // Nobody's community: the result of a custom room rates no one.
+            community_key: CommunityKey::from_bytes([0; 32]),
+            game_id: room.game_id,
+            game_module: request.module.clone(),
+            player_key: room.seats[usize::from(slot)],
+            slot: PlayerSlot(slot),
+            team: TeamId(team),
+            settings: MatchSettings {
+                ranked: false,
+                tick_interval_us: 1_000_000 / request.tick_rate,
+                map_name: request.map_name.clone(),
+                map_hash: request.map_hash,
+                player_count: request.players,
+            },
+            issued_at: now,
+            expires_at,
+        };
+        let signer = TicketSigner::new(SignerKind::Relay, self.relay.clone());
+        Ok(Seat {
+            code: code.to_owned(),
+            game_id: room.game_id,
+            slot,
+            team,
+            ticket: signer.sign(&ticket)?.into_bytes(),
+            expires_at,
+        })
+    }
+}
+
+fn validate(request: &RoomRequest) -> Result<(), RoomError> {
+    let bad = |message: String| Err(RoomError::BadRequest(message));
+    if request.module.is_empty() || request.module.len() > MAX_MODULE_LEN {
+        return bad(format!("module must be 1 to {MAX_MODULE_LEN} bytes"));
+    }
+    if request.map_name.len() > MAX_MAP_LEN {
+        return bad(format!("map_name must be at most {MAX_MAP_LEN} bytes"));
+    }
+    if !(2..=MAX_ROOM_PLAYERS).contains(&request.players) {
+        return bad(format!("players must be 2 to {MAX_ROOM_PLAYERS}"));
+    }
+    if !(1..=request.players).contains(&request.teams) {
+        return bad("teams must be 1 to players".to_owned());
+    }
+    if !(1..=60).contains(&request.tick_rate) {
+        return bad("tick_rate must be 1 to 60".to_owned());
+    }
+    Ok(())
+}
+
+/// A fresh `XXX-XXX` code.
+fn new_code(rng: &mut impl Rng) -> String {
+    let mut code = String::with_capacity(7);
+    for index in 0..6 {
+        if index == 3 {
+            code.push('-');
+        }
+        code.push(char::from(
+            CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())],
+        ));
+    }
+    code
+}
+
+/// The canonical form of a code a player typed: upper case, dash optional, spaces ignored.
+pub fn normalize(typed: &str) -> Option<String> {
+    let letters: Vec<u8> = typed
+        .bytes()
+        .filter(|b| *b != b'-' && !b.is_ascii_whitespace())
+        .map(|b| b.to_ascii_uppercase())
+        .collect();
+    if letters.len() != 6 || !letters.iter().all(|b| CODE_ALPHABET.contains(b)) {
+        return None;
+    }
+    let text = String::from_utf8(letters).ok()?;
+    Some(format!("{}-{}", &text[..3], &text[3..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use relay_core::ticket::TicketVerifier;
+
+    use super::*;
+
+    fn key(seed: u8) -> PlayerKey {
+        KeyPair::from_seed([seed; 32]).public_key().into()
+    }
+
+    fn rooms() -> (Rooms, TicketVerifier) {
+        let relay = KeyPair::from_seed([7; 32]);
+        let verifier = TicketVerifier::new([(SignerKind::Relay, relay.public_key())]).unwrap();
+        (Rooms::new(relay, 900, 600), verifier)
+    }
+
+    #[test]
+    fn codes_use_the_unambiguous_alphabet_and_normalize_from_what_people_type() {
+        let mut rng = rand::rngs::OsRng;
+        for _ in 0..200 {
+            let code = new_code(&mut rng);
+            assert_eq!(code.len(), 7);
+            assert_eq!(&code[3..4], "-");
+            assert_eq!(normalize(&code).as_deref(), Some(code.as_str()));
+            assert_eq!(
+                normalize(&code.to_lowercase().replace('-', " ")),
+                Some(code)
+            );
+        }
+        assert_eq!(normalize("ACD-EFO"), None, "O is not in the alphabet");
+        assert_eq!(normalize("ACD-EF"), None);
+        assert_eq!(normalize("ACD-EFGH"), None);
+    }
+
+    #[test]
+    fn seats_are_dealt_in_join_order_into_teams_and_a_rejoin_keeps_its_seat() {
+        let (rooms, verifier) = rooms();
+        let request = RoomRequest {
+            players: 4,
+            ..RoomRequest::duel("ra")
+        };
+        let host = rooms
+            .open(key(1), request, 1_000, |_| GameState::NotStarted)
+            .unwrap();
+        let guest = rooms
+            .join(&host.code, key(2), 1_001, |_| GameState::NotStarted)
+            .unwrap();
+        let third = rooms
+            .join(&host.code.to_lowercase(), key(3), 1_002, |_| {
+                GameState::NotStarted
+            })
+            .unwrap();
+        let again = rooms
+            .join(&host.code, key(2), 1_003, |_| GameState::NotStarted)
+            .unwrap();
+        let seats: Vec<_> = [&host, &guest, &third, &again]
+            .iter()
+            .map(|s| (s.slot, s.team))
+            .collect();
+        assert_eq!(seats, vec![(0, 0), (1, 1), (2, 0), (1, 1)]);
+        for (seat, player) in [(&host, key(1)), (&guest, key(2)), (&third, key(3))] {
+            let verified = verifier.verify(&seat.ticket, 1_010).unwrap();
+            let ticket = verified.ticket();
+            assert_eq!(ticket.player_key, player);
+            assert_eq!(ticket.game_id, host.game_id);
+            assert!(!ticket.settings.ranked);
+            assert_eq!(ticket.settings.player_count, 4);
+            assert_eq!(ticket.community_key, CommunityKey::from_bytes([0; 32]));
+        }
+        rooms
+            .join(&host.code, key(4), 1_004, |_| GameState::NotStarted)
+            .unwrap();
+        assert_eq!(
+            rooms.join(&host.code, key(5), 1_005, |_| GameState::NotStarted),
+            Err(RoomError::Full)
+        );
+    }
+
+    #[test]
+    fn a_room_closes_when_its_game_ends_or_never_starts() {
+        let (rooms, _) = rooms();
+        let state = Cell::new(GameState::NotStarted);
+        let room = rooms
+            .open(key(1), RoomRequest::duel("ra"), 0, |_| state.get())
+            .unwrap();
+        state.set(GameState::Running);
+        // Long past the open window, but the game runs: the room stays (reconnects need it).
+        assert!(
+            rooms
+                .join(&room.code, key(2), 5_000, |_| state.get())
+                .is_ok()
+        );
+        state.set(GameState::Finished);
+        assert_eq!(
+            rooms.join(&room.code, key(2), 5_001, |_| state.get()),
+            Err(RoomError::NotFound)
+        );
+        assert_eq!(rooms.open_rooms(), 0);
+
+        let idle = rooms
+            .open(key(1), RoomRequest::duel("ra"), 0, |_| {
+                GameState::NotStarted
+            })
+            .unwrap();
+        assert!(
+            rooms
+                .join(&idle.code, key(2), 899, |_| GameState::NotStarted)
+                .is_ok()
+        );
+        assert_eq!(
+            rooms.join(&idle.code, key(3), 900, |_| GameState::NotStarted),
+            Err(RoomError::NotFound)
+        );
+    }
+
+    #[test]
+    fn out_of_range_requests_are_refused() {
+        let (rooms, _) = rooms();
+        let open = |request: RoomRequest| {
+            rooms
+                .open(key(1), request, 0, |_| GameState::NotStarted)
+                .map(|_| ())
+        };
+        let duel = RoomRequest::duel("ra");
+        for bad in [
+            RoomRequest {
+                players: 1,
+                ..duel.clone()
+            },
+            RoomRequest {
+                players: 17,
+                ..duel.clone()
+            },
+            RoomRequest {
+                teams: 3,
+                ..duel.clone()
+            },
+            RoomRequest {
+                teams: 0,
+                ..duel.clone()
+            },
+            RoomRequest {
+                tick_rate: 0,
+                ..duel.clone()
+            },
+            RoomRequest {
+                module: String::new(),
+                ..duel.clone()
+            },
+            RoomRequest {
+                map_name: "m".repeat(129),
+                ..duel.clone()
+            },
+        ] {
+            assert!(matches!(open(bad), Err(RoomError::BadRequest(_))));
+        }
+        assert_eq!(open(duel), Ok(()));
+    }
+}
