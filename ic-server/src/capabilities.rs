@@ -133,7 +133,11 @@ impl Running {
 /// Starts the enabled capabilities' network services and background tasks: the relay (which
 /// binds its UDP port), then the matchmaker handing matches to it, then the periodic work.
 #[allow(unused_variables, unused_mut)]
-pub async fn start(config: &Config, state: &mut AppState) -> anyhow::Result<Running> {
+pub async fn start(
+    config: &Config,
+    data: &crate::data_dir::DataDir,
+    state: &mut AppState,
+) -> anyhow::Result<Running> {
     let mut tasks = Vec::new();
     #[cfg(feature = "relay")]
     let mut relay = None;
@@ -142,7 +146,7 @@ pub async fn start(config: &Config, state: &mut AppState) -> anyhow::Result<Runn
         .capabilities
         .enabled(crate::config::Capability::Relay)
     {
-        let service = Arc::new(crate::relay::start_from_config(config, state)?);
+        let service = Arc::new(crate::relay::start_from_config(config, state, data)?);
         let bound = service.local_addr()?;
         state.capabilities.relays.push(RelayListing {
             address: crate::relay::public_address(
@@ -159,6 +163,27 @@ pub async fn start(config: &Config, state: &mut AppState) -> anyhow::Result<Runn
             config.relay.room_open_secs,
         )));
         state.capabilities.relay = Some(service.clone());
+        if config.relay.replay_retention_days > 0 {
+            let dir = crate::relay::replay_dir(data);
+            let keep = std::time::Duration::from_secs(config.relay.replay_retention_days * 86_400);
+            tasks.push(tokio::spawn(async move {
+                let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+                loop {
+                    hourly.tick().await;
+                    let dir = dir.clone();
+                    let swept = tokio::task::spawn_blocking(move || {
+                        crate::relay::replays::sweep(&dir, keep, std::time::SystemTime::now())
+                    })
+                    .await;
+                    match swept {
+                        Ok(Ok(0)) => {}
+                        Ok(Ok(removed)) => tracing::info!(removed, "expired replays removed"),
+                        Ok(Err(error)) => tracing::warn!(%error, "replay retention sweep failed"),
+                        Err(error) => tracing::warn!(%error, "replay retention sweep panicked"),
+                    }
+                }
+            }));
+        }
         relay = Some(service);
     }
     state

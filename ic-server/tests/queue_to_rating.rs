@@ -11,13 +11,14 @@ use base64::Engine;
 use common::*;
 use ic_client::relay::RelayClient;
 use ic_client::relay::bot::{BotEnd, BotPlan, play};
-use relay_core::cmr::EndReason;
+use relay_core::cmr::{CertifiedMatchResult, EndReason};
 use relay_core::frames::SimOutcome;
 use relay_core::ids::TeamId;
 use relay_core::ticket::MatchTicket;
 use scr::payload::Payload;
 use scr::{KeyPair, PublicKey, Record};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
@@ -138,9 +139,11 @@ async fn queued_players_are_admitted_by_the_relay_and_their_match_updates_both_r
             report
         }));
     }
+    let mut results = Vec::new();
     for (bot, key) in bots.into_iter().zip(&players) {
         let report = bot.await.unwrap();
         assert_eq!(report.end, BotEnd::Finished, "{report:?}");
+        results.push(report.cmr.clone().unwrap());
         // The rating and match records came back over the relay connection.
         assert_eq!(report.records.len(), 2, "{report:?}");
         for bytes in &report.records {
@@ -150,6 +153,23 @@ async fn queued_players_are_admitted_by_the_relay_and_their_match_updates_both_r
             );
         }
     }
+
+    // The relay kept the order stream as a replay file named by the hash the result carries.
+    assert_eq!(results[0], results[1]);
+    let (cmr, _) = CertifiedMatchResult::decode_unverified(&results[0]).unwrap();
+    let replay = dir
+        .path()
+        .join(format!("replays/{}.replay", hex::encode(cmr.replay_hash)));
+    // The file is completed when the match task ends, once the players have left.
+    for _ in 0..100 {
+        if replay.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let stored = std::fs::read(&replay).expect("the replay file");
+    assert!(!stored.is_empty());
+    assert_eq!(<[u8; 32]>::from(Sha256::digest(&stored)), cmr.replay_hash);
 
     for (key, team) in players.iter().zip(&teams) {
         let rating = newest_rating(&server, key).await;

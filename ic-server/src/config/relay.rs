@@ -22,6 +22,9 @@ pub struct RelaySettings {
     /// Seconds a custom room (`POST /v1/rooms`) stays open while nobody plays in it; its
     /// tickets admit for as long, 60–86400.
     pub room_open_secs: u64,
+    /// Days replays are kept in `<data dir>/replays` (named by the hash in the certified
+    /// result); 0 records none, 0–3650.
+    pub replay_retention_days: u64,
     /// Seconds a new connection has to present a valid ticket and prove its key, 1–60.
     pub auth_timeout_secs: u64,
     /// Seconds a match waits for all its players before it is dropped, 5–3600.
@@ -49,6 +52,7 @@ impl Default for RelaySettings {
             region: String::new(),
             max_matches: 2000,
             room_open_secs: 900,
+            replay_retention_days: 30,
             auth_timeout_secs: 10,
             lobby_timeout_secs: 120,
             reconnect_timeout_secs: 60,
@@ -64,7 +68,13 @@ impl Default for RelaySettings {
 impl RelaySettings {
     /// Checks every range; the error names the key and the allowed values.
     pub fn validate(&self) -> Result<(), crate::config::InvalidValue> {
-        let checks: [(&str, u64, u64, u64); 9] = [
+        let checks: [(&str, u64, u64, u64); 10] = [
+            (
+                "relay.replay_retention_days",
+                self.replay_retention_days,
+                0,
+                3650,
+            ),
             ("relay.room_open_secs", self.room_open_secs, 60, 86_400),
             ("relay.max_matches", self.max_matches as u64, 1, 100_000),
             ("relay.auth_timeout_secs", self.auth_timeout_secs, 1, 60),

@@ -190,6 +190,9 @@ region = ""
 max_matches = 2000
 # Seconds a custom room (POST /v1/rooms) stays open while nobody plays in it, 60-86400.
 room_open_secs = 900
+# Days replays (each match's order stream, <data dir>/replays/<replay hash>.replay) are kept;
+# 0 records none, 0-3650.
+replay_retention_days = 30
 # Seconds a new connection has to present a valid ticket and prove its key, 1–60.
 auth_timeout_secs = 10
 # Seconds a match waits for all its players before it is dropped, 5–3600.

@@ -25,6 +25,7 @@ use super::Shared;
 use super::handshake::Admitted;
 use super::link::{Link, LinkEvent, LinkId, encode};
 use super::registry::refuse;
+use super::replays::FileReplay;
 use super::results::{PlayerRecord, ResultSinkError};
 
 /// Most records per `RatingUpdate` frame (the frame's limit).
@@ -70,8 +71,8 @@ impl Seat {
     }
 }
 
-/// Keeps the replay hash without retaining the bytes: the certified result carries the hash
-/// of exactly what was recorded; storing replays to files is a separate sink.
+/// Keeps the replay hash without retaining the bytes (replays switched off, or the file could
+/// not be created): the certified result still carries the hash of the order stream.
 struct HashOnlyReplay;
 
 impl ReplaySink for HashOnlyReplay {
@@ -321,7 +322,17 @@ impl MatchTask {
             flood_kick_threshold: options.flood_kick_threshold,
             ..RelayConfig::default()
         };
-        let mut core = match RelayCore::new(setup, config, Box::new(HashOnlyReplay)) {
+        let replay: Box<dyn ReplaySink> = match &options.replay_dir {
+            Some(dir) => match FileReplay::create(dir, self.terms.game_id) {
+                Ok(file) => Box::new(file),
+                Err(error) => {
+                    tracing::warn!(%error, "cannot record the replay; keeping only its hash");
+                    Box::new(HashOnlyReplay)
+                }
+            },
+            None => Box::new(HashOnlyReplay),
+        };
+        let mut core = match RelayCore::new(setup, config, replay) {
             Ok(core) => core,
             Err(error) => {
                 tracing::error!(%error, game_id = self.terms.game_id, "match cannot start");

@@ -3,7 +3,8 @@
 //!
 //! Layout: `tls` (certificate bound to the relay key), `handshake` (ticket and challenge),
 //! `link` (frames over a QUIC stream), `registry` (matches by game id), `match_task` (one task
-//! per match), `results` (where certified results go), `metrics`.
+//! per match), `results` (where certified results go), `replays` (replay files), `rooms` (custom
+//! games by code), `hosting` (this relay as a place for matchmaking), `metrics`.
 
 mod clock;
 mod handshake;
@@ -12,6 +13,7 @@ mod link;
 mod match_task;
 mod metrics;
 mod registry;
+pub mod replays;
 mod results;
 pub mod rooms;
 mod tls;
@@ -63,6 +65,8 @@ pub struct RelayOptions {
     pub flood_kick_threshold: u32,
     /// Extra community keys whose tickets are admitted.
     pub ticket_signers: Vec<CommunityKey>,
+    /// Where replays are written (`None`: only their hash is kept, in the certified result).
+    pub replay_dir: Option<std::path::PathBuf>,
 }
 
 impl RelayOptions {
@@ -79,6 +83,7 @@ impl RelayOptions {
             strike_threshold: settings.strike_threshold,
             flood_kick_threshold: settings.flood_kick_threshold,
             ticket_signers: settings.ticket_signers.clone(),
+            replay_dir: None,
         }
     }
 }
@@ -107,6 +112,7 @@ pub enum RelayError {
 pub fn start_from_config(
     config: &crate::config::Config,
     state: &crate::http::AppState,
+    data: &crate::data_dir::DataDir,
 ) -> Result<RelayService, RelayError> {
     #[cfg(feature = "ranking")]
     let sink = state
@@ -117,12 +123,16 @@ pub fn start_from_config(
     #[cfg(not(feature = "ranking"))]
     let sink: Option<Arc<dyn ResultSink>> = None;
     let metrics = RelayMetrics::register(&state.metrics)?;
-    RelayService::start(
-        RelayOptions::from_settings(&config.relay),
-        state.community.clone(),
-        sink,
-        metrics,
-    )
+    let mut options = RelayOptions::from_settings(&config.relay);
+    if config.relay.replay_retention_days > 0 {
+        options.replay_dir = Some(replay_dir(data));
+    }
+    RelayService::start(options, state.community.clone(), sink, metrics)
+}
+
+/// Where this server keeps replays: `<data dir>/replays`.
+pub fn replay_dir(data: &crate::data_dir::DataDir) -> std::path::PathBuf {
+    data.root().join("replays")
 }
 
 /// What every task of the relay shares.

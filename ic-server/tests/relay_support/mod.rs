@@ -45,6 +45,7 @@ pub fn test_options() -> RelayOptions {
         strike_threshold: 45,
         flood_kick_threshold: 32,
         ticket_signers: Vec::new(),
+        replay_dir: None,
     }
 }
 
