@@ -1,6 +1,7 @@
-//! The whole trust chain through one real `ic-server` process: two players queue with their
-//! rating records, accept the match, connect to the relay with the tickets the matchmaker
-//! handed out, play, and the certified result updates both ratings.
+//! The whole trust chain through one real `ic-server` process: two players with wallets queue
+//! with their rating records, accept the match, connect to the relay with the tickets the
+//! matchmaker handed out, play, and the certified result updates both ratings; the new records
+//! arrive over the relay connection and the wallets verify and keep them.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod common;
@@ -9,8 +10,11 @@ use std::time::Duration;
 
 use base64::Engine;
 use common::*;
-use ic_client::relay::RelayClient;
+use ic_client::identity::Identity;
 use ic_client::relay::bot::{BotEnd, BotPlan, play};
+use ic_client::relay::{RelayClient, store_pushed_records};
+use ic_client::wallet::Wallet;
+use ic_client::{Client, JoinOptions};
 use relay_core::cmr::{CertifiedMatchResult, EndReason};
 use relay_core::frames::SimOutcome;
 use relay_core::ids::TeamId;
@@ -71,12 +75,28 @@ async fn queued_players_are_admitted_by_the_relay_and_their_match_updates_both_r
     assert_eq!(listed.len(), 1, "{document}");
     assert_eq!(listed[0]["key"], document["relay_key"]);
 
-    let players = [player(71), player(72)];
+    // Two players with wallets join the community (the wallet registers and stores the initial
+    // rating record) and queue with that record.
+    let mut wallets = Vec::new();
+    let mut players = Vec::new();
+    for name in ["alice", "bob"] {
+        let identity = Identity::generate(&mut rand::rngs::OsRng).unwrap();
+        players.push(identity.key_pair().clone());
+        let client = Client::new(Wallet::open(&dir.path().join(name)).unwrap(), identity);
+        let joined = client
+            .join(&server.url, &JoinOptions::default(), ic_client::unix_now())
+            .await
+            .unwrap();
+        wallets.push((client, joined.slug));
+    }
     let mut tokens = Vec::new();
-    for key in &players {
-        let records = server.register(key).await;
+    for (key, (client, slug)) in players.iter().zip(&wallets) {
+        let (_, store) = client.wallet().open_community(slug).await.unwrap();
+        let initial = store.ratings().await.unwrap();
+        assert_eq!(initial.len(), 1);
+        store.close().await;
         let token = server.login(key).await;
-        let join = json!({ "record": B64.encode(&records[0]), "mode": "ranked_1v1" });
+        let join = json!({ "record": B64.encode(&initial[0].bytes), "mode": "ranked_1v1" });
         let (status, body) = server.post_json("/v1/queue", &join, Some(&token)).await;
         assert_eq!((status, body["status"].as_str()), (202, Some("queued")));
         tokens.push(token);
@@ -140,7 +160,7 @@ async fn queued_players_are_admitted_by_the_relay_and_their_match_updates_both_r
         }));
     }
     let mut results = Vec::new();
-    for (bot, key) in bots.into_iter().zip(&players) {
+    for ((bot, key), (client, slug)) in bots.into_iter().zip(&players).zip(&wallets) {
         let report = bot.await.unwrap();
         assert_eq!(report.end, BotEnd::Finished, "{report:?}");
         results.push(report.cmr.clone().unwrap());
@@ -152,6 +172,21 @@ async fn queued_players_are_admitted_by_the_relay_and_their_match_updates_both_r
                 key.public_key().into()
             );
         }
+        // The wallet verifies them against the community's keys and keeps them.
+        let (_, store) = client.wallet().open_community(slug).await.unwrap();
+        let pushed = store_pushed_records(&store, &report.records, ic_client::unix_now())
+            .await
+            .unwrap();
+        assert!(pushed.rejected.is_empty(), "{:?}", pushed.rejected);
+        assert_eq!(pushed.report.stored + pushed.report.superseded, 2);
+        let ratings = store.ratings().await.unwrap();
+        assert_eq!(ratings.len(), 1);
+        let Payload::Rating(held) = Record::decode(&ratings[0].bytes).unwrap().payload().clone()
+        else {
+            panic!("not a rating record");
+        };
+        assert_eq!(held.games_played, 1);
+        store.close().await;
     }
 
     // The relay kept the order stream as a replay file named by the hash the result carries.
