@@ -679,7 +679,7 @@ impl MatchTask {
                             issued
                         }
                         Ok(Err(error)) => {
-                            self.shared.metrics.results("refused");
+                            self.shared.metrics.results(error.outcome());
                             tracing::warn!(%error, "the result sink refused the result");
                             Vec::new()
                         }
