@@ -680,7 +680,11 @@ impl MatchTask {
                         }
                         Ok(Err(error)) => {
                             self.shared.metrics.results(error.outcome());
-                            tracing::warn!(%error, "the result sink refused the result");
+                            tracing::warn!(
+                                %error,
+                                outcome = error.outcome(),
+                                "the result sink did not take the result now"
+                            );
                             Vec::new()
                         }
                         Err(error) => {
