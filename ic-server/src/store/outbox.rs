@@ -89,4 +89,13 @@ pub trait OutboxStore: Send + Sync + 'static {
     /// Deletes delivered entries settled before `before`; returns how many. Refused and pending
     /// entries are never deleted.
     async fn prune_delivered(&self, before: i64) -> Result<u64, StoreError>;
+    /// Entries in `state`, oldest first, at most `limit` (for the operator).
+    async fn outbox_entries(
+        &self,
+        state: OutboxState,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError>;
+    /// Makes a refused entry pending again, due at `now`, its attempts reset (the operator fixed
+    /// what the community refused it for); returns false if it was not refused.
+    async fn requeue_refused(&self, match_id: &[u8; 32], now: i64) -> Result<bool, StoreError>;
 }

@@ -150,6 +150,38 @@ impl OutboxStore for SqliteStore {
             .await?;
         Ok(done.rows_affected())
     }
+
+    async fn outbox_entries(
+        &self,
+        state: OutboxState,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let _timer = self.timer("outbox_entries");
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM relay_outbox WHERE state = ? \
+             ORDER BY enqueued_at, match_id LIMIT ?"
+        ))
+        .bind(state.name())
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
+    async fn requeue_refused(&self, match_id: &[u8; 32], now: i64) -> Result<bool, StoreError> {
+        let _timer = self.timer("outbox_requeue");
+        let done = sqlx::query(
+            "UPDATE relay_outbox SET state = ?, attempts = 0, next_attempt_at = ?, \
+             settled_at = NULL WHERE match_id = ? AND state = ?",
+        )
+        .bind(OutboxState::Pending.name())
+        .bind(now)
+        .bind(match_id.as_slice())
+        .bind(OutboxState::Refused.name())
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
 }
 
 #[cfg(test)]
@@ -241,5 +273,34 @@ mod tests {
         assert_eq!(store.prune_delivered(13).await.unwrap(), 1);
         assert_eq!(store.outbox_entry(&[2; 32]).await.unwrap(), None);
         assert!(store.outbox_entry(&[1; 32]).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn the_operator_lists_entries_and_requeues_a_refused_one() {
+        let (_dir, store) = store().await;
+        store.enqueue(&[2; 32], b"b", 20).await.unwrap();
+        store.enqueue(&[1; 32], b"a", 10).await.unwrap();
+        store.enqueue(&[3; 32], b"c", 30).await.unwrap();
+        store.mark_failed(&[1; 32], 4, 99, "down").await.unwrap();
+        store.mark_refused(&[3; 32], "403", 31).await.unwrap();
+        let pending = store
+            .outbox_entries(OutboxState::Pending, 10)
+            .await
+            .unwrap();
+        assert_eq!(ids(&pending), vec![1, 2]);
+        let refused = store
+            .outbox_entries(OutboxState::Refused, 10)
+            .await
+            .unwrap();
+        assert_eq!(ids(&refused), vec![3]);
+
+        // Only a refused entry can be requeued; it is due at once with a fresh count.
+        assert!(!store.requeue_refused(&[1; 32], 40).await.unwrap());
+        assert!(store.requeue_refused(&[3; 32], 40).await.unwrap());
+        let entry = store.outbox_entry(&[3; 32]).await.unwrap().unwrap();
+        assert_eq!(entry.state, OutboxState::Pending);
+        assert_eq!((entry.attempts, entry.next_attempt_at), (0, 40));
+        assert_eq!(entry.settled_at, None);
+        assert_eq!(ids(&store.due(40, 10).await.unwrap()), vec![2, 3]);
     }
 }
