@@ -198,8 +198,9 @@ impl RemoteSink {
         }
     }
 
-    /// Attempts every entry due at `now` (up to a batch). Stops early when the community cannot
-    /// be reached at all, so an outage costs one failed request per pass, not one per entry.
+    /// Attempts every entry due at `now` (up to a batch). Stops at the first entry the community
+    /// does not take for now (unreachable or failing), so an outage costs one failed request per
+    /// pass, not one per entry; the others keep their schedule.
     pub async fn deliver_due(&self, now: i64) -> Result<DeliveryPass, StoreError> {
         let mut pass = DeliveryPass::default();
         let due = self.store.due(now, BATCH).await?;
