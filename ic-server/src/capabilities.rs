@@ -37,6 +37,10 @@ pub struct Capabilities {
     /// Custom rooms on that relay.
     #[cfg(feature = "relay")]
     pub rooms: Option<Arc<crate::relay::rooms::Rooms>>,
+    /// The relay's outbox of certified results for a remote community (`[relay] community_url`,
+    /// ranking not in this process), once started.
+    #[cfg(feature = "relay")]
+    pub outbox: Option<Arc<crate::relay::RemoteSink>>,
     /// Relays players are sent to (this server's own first), for the community document.
     pub relays: Vec<RelayListing>,
 }
@@ -131,12 +135,14 @@ impl Running {
 }
 
 /// Starts the enabled capabilities' network services and background tasks: the relay (which
-/// binds its UDP port), then the matchmaker handing matches to it, then the periodic work.
+/// binds its UDP port) with its result outbox, then the matchmaker handing matches to it, then
+/// the periodic work.
 #[allow(unused_variables, unused_mut)]
 pub async fn start(
     config: &Config,
     data: &crate::data_dir::DataDir,
     state: &mut AppState,
+    database: &SqliteStore,
 ) -> anyhow::Result<Running> {
     let mut tasks = Vec::new();
     #[cfg(feature = "relay")]
@@ -146,6 +152,10 @@ pub async fn start(
         .capabilities
         .enabled(crate::config::Capability::Relay)
     {
+        if let Some(outbox) = result_outbox(config, state, database)? {
+            state.capabilities.outbox = Some(outbox.clone());
+            tasks.push(tokio::spawn(outbox.run()));
+        }
         let service = Arc::new(crate::relay::start_from_config(config, state, data)?);
         let bound = service.local_addr()?;
         state.capabilities.relays.push(RelayListing {
@@ -228,6 +238,36 @@ pub async fn start(
         #[cfg(feature = "relay")]
         relay,
     })
+}
+
+/// The outbox that sends the relay's certified results to `[relay] community_url`, when that is
+/// set and the ranking authority does not run in this process (which then takes them itself).
+#[cfg(feature = "relay")]
+fn result_outbox(
+    config: &Config,
+    state: &AppState,
+    database: &SqliteStore,
+) -> anyhow::Result<Option<Arc<crate::relay::RemoteSink>>> {
+    if config.relay.community_url.is_empty() {
+        return Ok(None);
+    }
+    if config
+        .capabilities
+        .enabled(crate::config::Capability::Ranking)
+    {
+        tracing::warn!(
+            "relay.community_url is ignored: the ranking capability runs in this server and \
+             rates the relay's matches itself"
+        );
+        return Ok(None);
+    }
+    let metrics = crate::relay::outbox::OutboxMetrics::register(&state.metrics)?;
+    let sink = crate::relay::RemoteSink::new(Arc::new(database.clone()), &config.relay, metrics)?;
+    tracing::info!(
+        endpoint = sink.endpoint(),
+        "certified results go to a remote community"
+    );
+    Ok(Some(Arc::new(sink)))
 }
 
 /// The matchmaker's parts: this server's relay first, then the configured ones; moderation's

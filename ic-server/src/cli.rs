@@ -145,6 +145,27 @@ pub enum RelaysCommand {
     },
     /// List trusted relay keys (own, config, CLI).
     List,
+    /// Certified results this server's relay has not delivered to `relay.community_url`:
+    /// pending ones (retried by the running server) and those the community refused.
+    #[cfg(feature = "relay")]
+    Outbox,
+    /// Send a result the community refused again, once what it was refused for is fixed
+    /// (for example the community now trusts this relay's key).
+    #[cfg(feature = "relay")]
+    Retry {
+        /// Match id of the result (64 hex characters, as `relays outbox` prints it).
+        #[arg(value_parser = parse_match_id)]
+        match_id: [u8; 32],
+    },
+}
+
+/// A match id: 64 hex characters.
+#[cfg(feature = "relay")]
+fn parse_match_id(text: &str) -> Result<[u8; 32], String> {
+    let bytes = hex::decode(text).map_err(|error| format!("not hex: {error}"))?;
+    bytes
+        .try_into()
+        .map_err(|bytes: Vec<u8>| format!("{} bytes, expected 32", bytes.len()))
 }
 
 /// `roles` subcommands.
@@ -365,6 +386,45 @@ async fn relays(data: &DataDir, config_file: &Path, command: &RelaysCommand) -> 
             for (key, label) in store.trusted_relays().await? {
                 println!("{key}  cli {label}");
             }
+        }
+        #[cfg(feature = "relay")]
+        RelaysCommand::Outbox => {
+            use crate::store::{OutboxState, OutboxStore};
+            if config.relay.community_url.is_empty() {
+                println!("relay.community_url is not set: results go only to the players");
+            } else {
+                println!("results go to {}/v1/matches", config.relay.community_url);
+            }
+            for state in [OutboxState::Pending, OutboxState::Refused] {
+                // Bounded so a long outage does not flood the terminal; the count says the rest.
+                let entries = store.outbox_entries(state, 1000).await?;
+                println!("{}: {}", state.name(), entries.len());
+                for entry in entries {
+                    println!(
+                        "  {}  enqueued {}  attempts {}  next {}  {}",
+                        hex::encode(entry.match_id),
+                        entry.enqueued_at,
+                        entry.attempts,
+                        entry.next_attempt_at,
+                        entry.last_error.unwrap_or_default()
+                    );
+                }
+            }
+        }
+        #[cfg(feature = "relay")]
+        RelaysCommand::Retry { match_id } => {
+            use crate::store::OutboxStore;
+            if !store.requeue_refused(match_id, unix_now()).await? {
+                store.close().await?;
+                bail!(
+                    "no refused result with match id {} in the outbox",
+                    hex::encode(match_id)
+                );
+            }
+            println!(
+                "{} is pending again; the running server sends it within a second",
+                hex::encode(match_id)
+            );
         }
     }
     store.close().await?;

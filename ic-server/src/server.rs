@@ -138,7 +138,7 @@ pub async fn run(
     // The relay, the matchmaker and background work of the enabled capabilities (a disabled
     // capability runs nothing).
     let mut state = state;
-    let running = crate::capabilities::start(&config, data, &mut state).await?;
+    let running = crate::capabilities::start(&config, data, &mut state, &services.database).await?;
     for relay in &state.capabilities.relays {
         println!("  relay:       {} (key {})", relay.address, relay.key);
     }

@@ -1,5 +1,6 @@
 //! The `[relay]` section: where the relay listens, what players are told to connect to, its
-//! timeouts and the community keys whose tickets it admits. The service is in `crate::relay`.
+//! timeouts, the community keys whose tickets it admits and where certified results go.
+//! The service is in `crate::relay`.
 
 use std::net::SocketAddr;
 
@@ -42,6 +43,17 @@ pub struct RelaySettings {
     /// Community keys besides this server's own whose tickets the relay admits (a relay-only
     /// server serving another community's matches).
     pub ticket_signers: Vec<CommunityKey>,
+    /// Base URL of the community whose ranking authority rates this relay's matches
+    /// (`POST {community_url}/v1/matches`, through a durable outbox); empty: results go only to
+    /// the players. Ignored when the ranking capability runs in this same server.
+    pub community_url: String,
+    /// Seconds before the first retry of a result the community did not take, doubling per
+    /// attempt, 1–3600.
+    pub outbox_retry_min_secs: u64,
+    /// Longest pause between retries, seconds, 1–86400 (at least `outbox_retry_min_secs`).
+    pub outbox_retry_max_secs: u64,
+    /// Seconds one delivery request may take, 1–300.
+    pub outbox_request_timeout_secs: u64,
 }
 
 impl Default for RelaySettings {
@@ -61,6 +73,10 @@ impl Default for RelaySettings {
             strike_threshold: 45,
             flood_kick_threshold: 32,
             ticket_signers: Vec::new(),
+            community_url: String::new(),
+            outbox_retry_min_secs: 1,
+            outbox_retry_max_secs: 300,
+            outbox_request_timeout_secs: 10,
         }
     }
 }
@@ -68,7 +84,7 @@ impl Default for RelaySettings {
 impl RelaySettings {
     /// Checks every range; the error names the key and the allowed values.
     pub fn validate(&self) -> Result<(), crate::config::InvalidValue> {
-        let checks: [(&str, u64, u64, u64); 10] = [
+        let checks: [(&str, u64, u64, u64); 13] = [
             (
                 "relay.replay_retention_days",
                 self.replay_retention_days,
@@ -104,6 +120,24 @@ impl RelaySettings {
                 0,
                 10_000,
             ),
+            (
+                "relay.outbox_retry_min_secs",
+                self.outbox_retry_min_secs,
+                1,
+                3600,
+            ),
+            (
+                "relay.outbox_retry_max_secs",
+                self.outbox_retry_max_secs,
+                1,
+                86_400,
+            ),
+            (
+                "relay.outbox_request_timeout_secs",
+                self.outbox_request_timeout_secs,
+                1,
+                300,
+            ),
         ];
         for (key, value, low, high) in checks {
             if value < low || value > high {
@@ -113,6 +147,87 @@ impl RelaySettings {
                 });
             }
         }
+        if self.outbox_retry_max_secs < self.outbox_retry_min_secs {
+            return Err(crate::config::InvalidValue {
+                key: "relay.outbox_retry_max_secs".into(),
+                problem: format!(
+                    "{} is below relay.outbox_retry_min_secs ({})",
+                    self.outbox_retry_max_secs, self.outbox_retry_min_secs
+                ),
+            });
+        }
+        if !self.community_url.is_empty() {
+            check_base_url(&self.community_url).map_err(|problem| crate::config::InvalidValue {
+                key: "relay.community_url".into(),
+                problem,
+            })?;
+        }
         Ok(())
+    }
+}
+
+/// An `http://` or `https://` URL with a host and no query or fragment, to which API paths are
+/// appended.
+fn check_base_url(url: &str) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| format!("{url:?} must start with http:// or https://"))?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() {
+        return Err(format!("{url:?} names no host"));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("{url:?} contains whitespace"));
+    }
+    if url.contains(['?', '#']) {
+        return Err(format!(
+            "{url:?} must be a base URL without a query or fragment"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RelaySettings;
+
+    #[test]
+    fn community_url_must_be_an_http_base_url_when_set() {
+        for good in ["", "http://127.0.0.1:19710", "https://ic.example.org/base/"] {
+            let settings = RelaySettings {
+                community_url: good.into(),
+                ..RelaySettings::default()
+            };
+            assert_eq!(settings.validate(), Ok(()), "{good}");
+        }
+        for bad in [
+            "ic.example.org",
+            "ftp://ic.example.org",
+            "http://",
+            "https:///path",
+            "http://ic.example.org/?x=1",
+            "http://ic example.org",
+        ] {
+            let settings = RelaySettings {
+                community_url: bad.into(),
+                ..RelaySettings::default()
+            };
+            let error = settings.validate().unwrap_err();
+            assert_eq!(error.key, "relay.community_url", "{bad}");
+        }
+    }
+
+    #[test]
+    fn retry_bounds_are_ordered() {
+        let settings = RelaySettings {
+            outbox_retry_min_secs: 60,
+            outbox_retry_max_secs: 10,
+            ..RelaySettings::default()
+        };
+        assert_eq!(
+            settings.validate().unwrap_err().key,
+            "relay.outbox_retry_max_secs"
+        );
     }
 }

@@ -209,6 +209,17 @@ strike_threshold = 45
 flood_kick_threshold = 32
 # Community keys besides this server's own whose match tickets the relay admits ("ed25519:<hex>").
 ticket_signers = []
+# Base URL of the community that rates this relay's matches when the ranking capability does not
+# run here, e.g. "https://ic.example.org": certified results go to POST <url>/v1/matches through
+# a durable outbox and are retried until taken (that community must trust this relay's key).
+# Empty: results go only to the players.
+community_url = ""
+# Retries of results the community did not take: the first after outbox_retry_min_secs (1-3600),
+# doubling up to outbox_retry_max_secs (1-86400); each request may take
+# outbox_request_timeout_secs (1-300).
+outbox_retry_min_secs = 1
+outbox_retry_max_secs = 300
+outbox_request_timeout_secs = 10
 
 [logging]
 # "human" or "json".

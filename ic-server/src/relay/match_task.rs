@@ -690,8 +690,12 @@ impl MatchTask {
                             issued
                         }
                         Ok(Err(error)) => {
-                            self.shared.metrics.results("refused");
-                            tracing::warn!(%error, "the result sink refused the result");
+                            self.shared.metrics.results(error.outcome());
+                            tracing::warn!(
+                                %error,
+                                outcome = error.outcome(),
+                                "the result sink did not take the result now"
+                            );
                             Vec::new()
                         }
                         Err(error) => {

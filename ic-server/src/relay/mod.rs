@@ -3,8 +3,9 @@
 //!
 //! Layout: `tls` (certificate bound to the relay key), `handshake` (ticket and challenge),
 //! `link` (frames over a QUIC stream), `registry` (matches by game id), `match_task` (one task
-//! per match), `results` (where certified results go), `replays` (replay files), `rooms` (custom
-//! games by code), `hosting` (this relay as a place for matchmaking), `metrics`.
+//! per match), `results` (where certified results go), `outbox` (results bound for a remote
+//! community), `replays` (replay files), `rooms` (custom games by code), `hosting` (this relay
+//! as a place for matchmaking), `metrics`.
 
 mod clock;
 mod handshake;
@@ -12,6 +13,7 @@ mod hosting;
 mod link;
 mod match_task;
 mod metrics;
+pub mod outbox;
 mod registry;
 pub mod replays;
 mod results;
@@ -24,6 +26,7 @@ pub use handshake::HandshakeError;
 pub use hosting::LocalRelay;
 pub use hosting::public_address;
 pub use metrics::RelayMetrics;
+pub use outbox::RemoteSink;
 #[cfg(feature = "ranking")]
 pub use results::AuthoritySink;
 pub use results::{PlayerRecord, ResultSink, ResultSinkError};
@@ -108,7 +111,8 @@ pub enum RelayError {
 }
 
 /// Starts the relay as `config.relay` says; certified results go to the in-process ranking
-/// authority when that capability runs, otherwise only to the players.
+/// authority when that capability runs, otherwise to the outbox in `state.capabilities.outbox`
+/// when there is one, otherwise only to the players.
 pub fn start_from_config(
     config: &crate::config::Config,
     state: &crate::http::AppState,
@@ -122,6 +126,14 @@ pub fn start_from_config(
         .map(|authority| Arc::new(AuthoritySink::new(authority)) as Arc<dyn ResultSink>);
     #[cfg(not(feature = "ranking"))]
     let sink: Option<Arc<dyn ResultSink>> = None;
+    // Without the ranking capability here, results go to the configured community's.
+    let sink = sink.or_else(|| {
+        state
+            .capabilities
+            .outbox
+            .clone()
+            .map(|outbox| outbox as Arc<dyn ResultSink>)
+    });
     let metrics = RelayMetrics::register(&state.metrics)?;
     let mut options = RelayOptions::from_settings(&config.relay);
     if config.relay.replay_retention_days > 0 {

@@ -1,5 +1,6 @@
 //! Where a certified result goes when a match ends: a `ResultSink`. In process it is the
-//! ranking authority of the same server; the records it issues go back to the players.
+//! ranking authority of the same server (otherwise a remote community, see `outbox`); the
+//! records it issues go back to the players.
 
 #[cfg(feature = "ranking")]
 use std::sync::Arc;
@@ -28,6 +29,24 @@ pub enum ResultSinkError {
     #[cfg(feature = "ranking")]
     #[error(transparent)]
     Authority(#[from] AuthorityError),
+    /// The result could not be written to the outbox (nor delivered directly).
+    #[error("result outbox: {0}")]
+    Outbox(crate::store::StoreError),
+    /// The remote community did not take the result now; unless it refused it, the outbox
+    /// retries and the players pull their records later.
+    #[error(transparent)]
+    Remote(#[from] super::outbox::DeliveryError),
+}
+
+impl ResultSinkError {
+    /// Outcome label for the relay's results metric: `queued` when the outbox retries,
+    /// `refused` otherwise.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Self::Remote(super::outbox::DeliveryError::Unavailable(_)) => "queued",
+            _ => "refused",
+        }
+    }
 }
 
 /// Takes certified results from the relay's matches.

@@ -4,14 +4,20 @@
 
 #[cfg(feature = "moderation")]
 pub mod moderation;
+#[cfg(feature = "relay")]
+pub mod outbox;
 mod sqlite;
 mod sqlite_changes;
 mod sqlite_group_commit;
 #[cfg(feature = "moderation")]
 mod sqlite_moderation;
+#[cfg(feature = "relay")]
+mod sqlite_outbox;
 
 #[cfg(feature = "moderation")]
 pub use moderation::ModerationStore;
+#[cfg(feature = "relay")]
+pub use outbox::{OutboxEntry, OutboxState, OutboxStore};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;

@@ -70,7 +70,7 @@ impl SqliteStore {
     }
 
     /// Observes the operation's duration when dropped.
-    fn timer(&self, operation: &str) -> Option<prometheus::HistogramTimer> {
+    pub(super) fn timer(&self, operation: &str) -> Option<prometheus::HistogramTimer> {
         self.latency
             .as_ref()
             .map(|h| h.with_label_values(&[operation]).start_timer())

@@ -50,12 +50,17 @@ pub struct Server {
 impl Server {
     /// Initializes `data_dir` with `config` (TOML appended to the defaults) and starts serving.
     pub fn start(data_dir: &Path, config: &str) -> Self {
+        Self::init(data_dir, config);
+        Self::spawn(data_dir)
+    }
+
+    /// Initializes `data_dir` with `config` (TOML appended to the defaults) unless it already is.
+    pub fn init(data_dir: &Path, config: &str) {
         if !data_dir.join("ic-server.toml").exists() {
             let (code, _, err) = cli(data_dir, &["init"]);
             assert_eq!(code, 0, "{err}");
             std::fs::write(data_dir.join("ic-server.toml"), config).unwrap();
         }
-        Self::spawn(data_dir)
     }
 
     /// Starts serving an already initialized `data_dir`.
@@ -70,10 +75,16 @@ impl Server {
     /// Starts serving `data_dir` with extra environment variables and the server's stderr
     /// (its log) sent to `stderr`.
     pub fn spawn_with(data_dir: &Path, env: &[(&str, &str)], stderr: Stdio) -> Self {
+        Self::spawn_at(data_dir, "127.0.0.1:0", env, stderr)
+    }
+
+    /// Starts serving `data_dir` with its HTTP API on `listen` (a fixed port, so the server can
+    /// be restarted where others expect it).
+    pub fn spawn_at(data_dir: &Path, listen: &str, env: &[(&str, &str)], stderr: Stdio) -> Self {
         let mut child = Command::new(binary())
             .arg("--data-dir")
             .arg(data_dir)
-            .args(["run", "--listen", "127.0.0.1:0"])
+            .args(["run", "--listen", listen])
             .env_remove("IC_DATA_DIR")
             .env_remove("IC_CONFIG")
             // Many servers run at once in tests: each relay takes a free UDP port.
@@ -182,6 +193,22 @@ impl Server {
             .await;
         assert_eq!(status, 201, "{body}");
         records(&body["records"])
+    }
+
+    /// The value of the unlabelled Prometheus sample `name` at `/metrics` (0 when absent).
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self
+            .http
+            .get(format!("{}/metrics", self.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+            .map_or(0.0, |value| value.trim().parse().unwrap())
     }
 
     pub fn kill(&mut self) {

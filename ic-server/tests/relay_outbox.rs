@@ -1,0 +1,375 @@
+//! Two real processes: a relay-only `ic-server` sends its certified results over HTTP to a
+//! ranking `ic-server`; with the ranking process (and once the relay too) down while matches
+//! end, the outbox delivers every result once it is back, each applied exactly once.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod common;
+// Only its tickets and bot plans are used here.
+#[allow(unused_imports)]
+mod relay_support;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::*;
+use ic_client::relay::RelayClient;
+use ic_client::relay::bot::{BotEnd, BotReport};
+use relay_core::ticket::{SignerKind, TicketSigner};
+use relay_support::{match_ticket, plan, play_both};
+use scr::payload::Payload;
+use scr::{KeyPair, PublicKey, Record};
+use sha2::{Digest, Sha256};
+
+/// A free TCP port on loopback, for a server that must come back where the relay expects it.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn ranking_server(dir: &Path, listen: &str) -> Server {
+    Server::spawn_at(
+        dir,
+        listen,
+        &[("IC_LOGGING_LEVEL", "\"warn\"")],
+        Stdio::inherit(),
+    )
+}
+
+/// The relay-only server and where players reach its relay.
+async fn relay_server(dir: &Path) -> (Server, SocketAddr, PublicKey) {
+    let server = Server::spawn(dir);
+    let document = server.document().await;
+    let listed = &document["relays"][0];
+    let address = listed["address"].as_str().unwrap().parse().unwrap();
+    let key = listed["key"].as_str().unwrap().parse().unwrap();
+    (server, address, key)
+}
+
+/// `a` (slot 0, the winner) and `b` play game `game_id` on the relay at `address` with tickets
+/// signed by the ranking community; each bot waits for `records` pushed records.
+async fn play(
+    address: SocketAddr,
+    relay_key: PublicKey,
+    community: &KeyPair,
+    players: [&KeyPair; 2],
+    game_id: u64,
+    records: usize,
+) -> (BotReport, BotReport) {
+    let now = ic_server::clock::unix_now();
+    let mut sessions = Vec::new();
+    for (slot, key) in (0u8..).zip(players) {
+        let ticket = TicketSigner::new(SignerKind::Community, community.clone())
+            .sign(&match_ticket(
+                community,
+                key,
+                game_id,
+                slot,
+                now - 5,
+                now + 300,
+            ))
+            .unwrap()
+            .into_bytes();
+        let client = RelayClient::new("127.0.0.1:0".parse().unwrap()).unwrap();
+        let session = client
+            .connect(address, relay_key, key, &ticket)
+            .await
+            .unwrap();
+        // The endpoint must outlive the session.
+        sessions.push((client, session));
+    }
+    let mut plan_ = plan(30);
+    plan_.expect_records = records;
+    let (b, a) = (sessions.pop().unwrap(), sessions.pop().unwrap());
+    let reports = play_both(a.1, plan_.clone(), b.1, plan_).await;
+    drop((a.0, b.0));
+    assert_eq!(reports.0.end, BotEnd::Finished, "{:?}", reports.0);
+    assert_eq!(reports.1.end, BotEnd::Finished, "{:?}", reports.1);
+    reports
+}
+
+/// Rated games and match records the ranking community holds for `key`.
+async fn standing(server: &Server, key: &KeyPair) -> (u32, usize) {
+    let token = server.login(key).await;
+    let (status, body) = server
+        .get("/v1/players/me/records?since=0", Some(&token))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let decoded: Vec<Record> = records(&body["records"])
+        .iter()
+        .map(|bytes| Record::decode(bytes).unwrap())
+        .collect();
+    let games = decoded
+        .iter()
+        .filter_map(|record| match record.payload() {
+            Payload::Rating(rating) => Some((record.sequence(), rating.games_played)),
+            _ => None,
+        })
+        .max()
+        .unwrap()
+        .1;
+    let matches = decoded
+        .iter()
+        .filter(|record| matches!(record.payload(), Payload::Match(_)))
+        .count();
+    (games, matches)
+}
+
+/// Polls `/metrics` until sample `name` is at least `value` (bots leave as soon as they have the
+/// result, possibly before the relay handed it to the outbox); returns its value.
+async fn reaches(server: &Server, name: &str, value: f64) -> f64 {
+    for _ in 0..100 {
+        let now = server.metric(name).await;
+        if now >= value {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{name} did not reach {value} within 10 s");
+}
+
+/// Polls the relay's outbox metrics until nothing is queued and `delivered` were delivered.
+async fn drained(relay: &Server, delivered: f64) {
+    for _ in 0..300 {
+        if relay.metric("ic_relay_outbox_queued").await == 0.0
+            && relay.metric("ic_relay_outbox_delivered_total").await >= delivered
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "outbox not drained within 30 s: queued {}, delivered {}",
+        relay.metric("ic_relay_outbox_queued").await,
+        relay.metric("ic_relay_outbox_delivered_total").await
+    );
+}
+
+/// A ranking server (its own relay off) and a relay-only server that sends it results.
+struct Pair {
+    dir: tempfile::TempDir,
+    listen: String,
+    community: KeyPair,
+    ranking: Server,
+    relay: Server,
+    address: SocketAddr,
+    relay_key: PublicKey,
+}
+
+impl Pair {
+    /// Starts both; the ranking server trusts the relay's key only when `trust` is set.
+    async fn start(trust: bool) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let listen = format!("127.0.0.1:{}", free_port());
+        Server::init(
+            &dir.path().join("ranking"),
+            &format!("{TEST_LIMITS}[capabilities]\npreset = \"community\"\nrelay = false\n"),
+        );
+        let community =
+            ic_server::data_dir::read_key_file(&dir.path().join("ranking/keys/signing.key"))
+                .unwrap();
+        Server::init(
+            &dir.path().join("relay"),
+            &format!(
+                "[capabilities]\npreset = \"minimal\"\n\
+                 [relay]\ncommunity_url = \"http://{listen}\"\n\
+                 ticket_signers = [\"{}\"]\n\
+                 outbox_retry_min_secs = 1\noutbox_retry_max_secs = 2\n",
+                community.public_key()
+            ),
+        );
+        if trust {
+            let (code, _, err) = cli(
+                &dir.path().join("ranking"),
+                &["relays", "trust", &Self::relay_public(&dir)],
+            );
+            assert_eq!(code, 0, "{err}");
+        }
+        let ranking = ranking_server(&dir.path().join("ranking"), &listen);
+        let (relay, address, relay_key) = relay_server(&dir.path().join("relay")).await;
+        Self {
+            dir,
+            listen,
+            community,
+            ranking,
+            relay,
+            address,
+            relay_key,
+        }
+    }
+
+    fn relay_public(dir: &tempfile::TempDir) -> String {
+        ic_server::data_dir::read_key_file(&dir.path().join("relay/keys/relay.key"))
+            .unwrap()
+            .public_key()
+            .to_string()
+    }
+
+    fn ranking_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("ranking")
+    }
+
+    fn relay_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("relay")
+    }
+
+    /// `players[0]` beats `players[1]` in game `game_id`; each bot waits for `records` records.
+    async fn play(
+        &self,
+        players: [&KeyPair; 2],
+        game_id: u64,
+        records: usize,
+    ) -> (BotReport, BotReport) {
+        play(
+            self.address,
+            self.relay_key,
+            &self.community,
+            players,
+            game_id,
+            records,
+        )
+        .await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_reach_a_remote_community_and_survive_its_outage_exactly_once() {
+    let mut pair = Pair::start(true).await;
+    let community = pair.community.clone();
+    let [a, b, c, d] = [player(81), player(82), player(83), player(84)];
+    for p in [&a, &b, &c, &d] {
+        pair.ranking.register(p).await;
+    }
+
+    // Game 1 with the community up: the result goes over HTTP at once and the records the
+    // community issued come back to both players over the relay connection.
+    let (ra, rb) = pair.play([&a, &b], 1, 2).await;
+    for (report, player) in [(&ra, &a), (&rb, &b)] {
+        assert_eq!(report.records.len(), 2, "{report:?}");
+        for bytes in &report.records {
+            let record = Record::decode(bytes).unwrap();
+            assert_eq!(record.player_key(), player.public_key().into());
+            assert_eq!(record.community_key(), community.public_key());
+        }
+    }
+    assert_eq!(
+        pair.ranking
+            .metric("ic_matches_total{outcome=\"accepted\"}")
+            .await,
+        1.0
+    );
+    assert_eq!(standing(&pair.ranking, &a).await, (1, 1));
+    assert_eq!(standing(&pair.ranking, &b).await, (1, 1));
+    drained(&pair.relay, 1.0).await;
+    let mut cmrs = vec![ra.cmr.clone().unwrap()];
+
+    // The community goes down; two games end. They cannot be rated now: no records are pushed.
+    pair.ranking.kill();
+    for (game, players) in [(2, [&a, &b]), (3, [&c, &d])] {
+        let (ra, rb) = pair.play(players, game, 0).await;
+        assert!(ra.records.is_empty() && rb.records.is_empty(), "{ra:?}");
+        cmrs.push(ra.cmr.unwrap());
+    }
+    assert_eq!(
+        reaches(&pair.relay, "ic_relay_outbox_queued", 2.0).await,
+        2.0
+    );
+    reaches(&pair.relay, "ic_relay_outbox_retries_total", 2.0).await;
+
+    // The relay crashes too; its outbox is on disk. Back up, it plays one more game.
+    pair.relay.kill();
+    let (code, out, err) = cli(&pair.relay_dir(), &["relays", "outbox"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("pending: 2") && out.contains("refused: 0"),
+        "{out}"
+    );
+    (pair.relay, pair.address, pair.relay_key) = relay_server(&pair.relay_dir()).await;
+    let (ra, _) = pair.play([&a, &c], 4, 0).await;
+    cmrs.push(ra.cmr.unwrap());
+    assert_eq!(
+        reaches(&pair.relay, "ic_relay_outbox_queued", 3.0).await,
+        3.0
+    );
+
+    // The community comes back where the relay expects it: every result is delivered.
+    pair.ranking = ranking_server(&pair.ranking_dir(), &pair.listen);
+    drained(&pair.relay, 3.0).await;
+    assert_eq!(
+        pair.relay.metric("ic_relay_outbox_refused_total").await,
+        0.0
+    );
+
+    // Exactly once: each player's rated games and match records equal the games played.
+    let expected = [(&a, 3), (&b, 2), (&c, 2), (&d, 1)];
+    for (player, games) in expected {
+        assert_eq!(
+            standing(&pair.ranking, player).await,
+            (games, games as usize)
+        );
+    }
+    // Submitting every result again changes nothing.
+    for cmr in cmrs {
+        let (status, body) = pair.ranking.post_bytes("/v1/matches", cmr).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    for (player, games) in expected {
+        assert_eq!(
+            standing(&pair.ranking, player).await,
+            (games, games as usize)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_result_is_kept_until_the_operator_sends_it_again() {
+    // The ranking community does not trust the relay yet: it refuses the result (403).
+    let pair = Pair::start(false).await;
+    let [a, b] = [player(91), player(92)];
+    for p in [&a, &b] {
+        pair.ranking.register(p).await;
+    }
+    let (ra, _) = pair.play([&a, &b], 1, 0).await;
+    let match_id = hex::encode(Sha256::digest(ra.cmr.unwrap()));
+    assert_eq!(
+        reaches(&pair.relay, "ic_relay_outbox_refused_total", 1.0).await,
+        1.0
+    );
+    assert_eq!(pair.relay.metric("ic_relay_outbox_queued").await, 0.0);
+    // Refused for good: not retried.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        pair.relay.metric("ic_relay_outbox_retries_total").await,
+        0.0
+    );
+    assert_eq!(standing(&pair.ranking, &a).await, (0, 0));
+    let (code, out, err) = cli(&pair.relay_dir(), &["relays", "outbox"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("refused: 1") && out.contains(&match_id),
+        "{out}"
+    );
+    assert!(out.contains("403"), "{out}");
+
+    // The operators fix it: the community trusts the relay, the relay sends the result again.
+    let (code, _, err) = cli(
+        &pair.ranking_dir(),
+        &["relays", "trust", &Pair::relay_public(&pair.dir)],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = cli(&pair.relay_dir(), &["relays", "retry", &match_id]);
+    assert_eq!(code, 0, "{err}");
+    drained(&pair.relay, 1.0).await;
+    assert_eq!(standing(&pair.ranking, &a).await, (1, 1));
+    assert_eq!(standing(&pair.ranking, &b).await, (1, 1));
+    // Only a refused result can be sent again.
+    let (code, _, err) = cli(&pair.relay_dir(), &["relays", "retry", &match_id]);
+    assert_ne!(code, 0);
+    assert!(err.contains("no refused result"), "{err}");
+    let (code, _, err) = cli(&pair.relay_dir(), &["relays", "retry", "abc"]);
+    assert_ne!(code, 0, "{err}");
+}
