@@ -352,6 +352,8 @@ struct Outcome {
     driver_cores: f64,
     /// Server resident memory growth from idle to the end of the window (bytes).
     rss_delta: i64,
+    /// UDP datagrams dropped for a full receive buffer: server socket, load generator sockets.
+    udp_drops: (u64, u64),
     /// The relay's own counters.
     stats: Option<String>,
 }
@@ -376,6 +378,34 @@ fn rss_bytes(pid: u32) -> i64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap();
     kb * 1024
+}
+
+/// Datagrams the kernel dropped because a socket's receive buffer was full, from
+/// `/proc/net/udp`: (on the server's socket, on every other loopback socket — the load
+/// generator's). Sockets are new in every run, so the counts are this run's.
+fn udp_drops(server_port: u16) -> (u64, u64) {
+    let table = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
+    let mut server = 0;
+    let mut others = 0;
+    for line in table.lines().skip(1) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let (Some(local), Some(drops)) = (fields.get(1), fields.last()) else {
+            continue;
+        };
+        let Some((address, port)) = local.split_once(':') else {
+            continue;
+        };
+        if address != "0100007F" {
+            continue;
+        }
+        let drops: u64 = drops.parse().unwrap_or(0);
+        if u16::from_str_radix(port, 16) == Ok(server_port) {
+            server += drops;
+        } else {
+            others += drops;
+        }
+    }
+    (server, others)
 }
 
 fn command_output(program: &str, args: &[&str]) -> String {
@@ -479,6 +509,7 @@ async fn run(server: Server, matches: usize, keys: &Keys, measure: Duration) -> 
         wall_0.elapsed().as_secs_f64(),
     );
     let rss_delta = rss_bytes(pid) - idle_rss;
+    let udp_drops = udp_drops(address.port());
     let report = load.finish().await;
     let stats = match server {
         Server::Relay => {
@@ -494,6 +525,7 @@ async fn run(server: Server, matches: usize, keys: &Keys, measure: Duration) -> 
         server_cores: (server_1 - server_0) / wall,
         driver_cores: (driver_1 - driver_0) / wall,
         rss_delta,
+        udp_drops,
         stats,
     }
 }
@@ -564,13 +596,16 @@ async fn drive() {
         for (server, outcome) in [(Server::Relay, &relay), (Server::Forwarder, &forwarder)] {
             let r = &outcome.report;
             notes.push(format!(
-                "{matches} {}: connect failures {}, ends {:?}, samples {}, early frames {}, duplicates {}{}",
+                "{matches} {}: connect failures {}, ends {:?}, samples {}, early frames {}, duplicates {}, \
+                 UDP receive-buffer drops {} at the server and {} at the load generator{}",
                 server.name(),
                 r.connect_failures,
                 r.ends,
                 r.latency.count,
                 r.early_frames,
                 r.orders_duplicated,
+                outcome.udp_drops.0,
+                outcome.udp_drops.1,
                 outcome
                     .stats
                     .as_ref()
