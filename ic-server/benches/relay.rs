@@ -12,8 +12,8 @@
 //! server's) never lands in the server's account, and the process accounting includes every
 //! thread the server uses (tokio workers, blocking pool, quinn's drivers).
 //!
-//! The forwarder is the baseline: quinn with the relay's TLS configuration and transport
-//! settings, the same handshake frames (the ticket only decoded, the challenge answer not
+//! The forwarder is the baseline: quinn with the relay's TLS configuration, transport settings
+//! and socket buffers, the same handshake frames (the ticket only decoded, the challenge answer not
 //! checked), and no `RelayCore`: each received `OrderBatch` is re-framed as a `TickOrders`
 //! frame and queued to the opponent's writer at once, through the same kind of coalescing
 //! writer task the relay uses. No ticks, no deadlines, no liveness, no hashing or filters.
@@ -28,7 +28,9 @@ use bytes::{Bytes, BytesMut};
 use ic_client::relay::load::{LoadPlan, LoadReport, LoadRun, TicketSource};
 use ic_server::community::Community;
 use ic_server::config::RelaySettings;
-use ic_server::relay::{RelayMetrics, RelayOptions, RelayService, server_config};
+use ic_server::relay::{
+    RelayMetrics, RelayOptions, RelayService, SOCKET_BUFFER_BYTES, server_config,
+};
 use rand::RngCore;
 use rand::rngs::OsRng;
 use relay_core::frames::{DisconnectReason, Frame, Seat};
@@ -165,7 +167,24 @@ async fn serve_forwarder() {
     let relay_keys = KeyPair::from_seed(seed_from_env(RELAY_SEED));
     let mut server = server_config(&relay_keys).unwrap();
     server.transport_config(Arc::new(relay_transport()));
-    let endpoint = quinn::Endpoint::server(server, "127.0.0.1:0".parse().unwrap()).unwrap();
+    // The relay's socket setup: the same buffer sizes.
+    let socket = socket2::Socket::new(
+        socket2::Domain::IPV4,
+        socket2::Type::DGRAM,
+        Some(socket2::Protocol::UDP),
+    )
+    .unwrap();
+    socket.set_recv_buffer_size(SOCKET_BUFFER_BYTES).unwrap();
+    socket.set_send_buffer_size(SOCKET_BUFFER_BYTES).unwrap();
+    let address: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    socket.bind(&address.into()).unwrap();
+    let endpoint = quinn::Endpoint::new(
+        quinn::EndpointConfig::default(),
+        Some(server),
+        socket.into(),
+        quinn::default_runtime().unwrap(),
+    )
+    .unwrap();
     println!("ready {}", endpoint.local_addr().unwrap());
     let waiting: Arc<Mutex<HashMap<u64, Waiting>>> = Arc::default();
     let accept = {
