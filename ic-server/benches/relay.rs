@@ -47,7 +47,7 @@ const ORDERS_PER_SECOND: u32 = 15;
 /// The default tick rate (DESIGN.md: 15 ticks per second), so one order per player per tick.
 const TICK_INTERVAL_US: u32 = 66_667;
 /// Steps of concurrent matches unless `IC_RELAY_BENCH_MATCHES` says otherwise.
-const STEPS: [usize; 5] = [50, 100, 250, 500, 1000];
+const STEPS: [usize; 8] = [50, 100, 200, 300, 400, 500, 750, 1000];
 /// The goal: relay-added p99 under this, and no lost order.
 const P99_GOAL_US: u32 = 5_000;
 /// Client UDP sockets of the load generator.
