@@ -2,9 +2,11 @@
 //! and receive the certified result and the records, which go into the wallet.
 //!
 //! [`RelayClient::connect`] returns a [`RelaySession`]; [`bot::play`] drives one headlessly;
+//! [`load`] drives many concurrent matches and measures the relay;
 //! [`store_pushed_records`] stores what the relay pushed after the match.
 
 pub mod bot;
+pub mod load;
 mod session;
 mod tls;
 mod wallet;

@@ -177,18 +177,32 @@ async fn write_loop(mut send: quinn::SendStream, mut queue: mpsc::Receiver<Bytes
     let _ = send.finish();
 }
 
-async fn read_loop(mut reader: Reader, frames: mpsc::Sender<Frame>, out: mpsc::Sender<Bytes>) {
+async fn read_loop(
+    mut reader: Reader,
+    frames: mpsc::Sender<(Frame, u64)>,
+    out: mpsc::Sender<Bytes>,
+) {
     while let Ok(Some(frame)) = reader.next().await {
+        // Stamped here, as soon as the frame is decoded, so that time spent waiting for the
+        // game to take it does not count as network or relay time in measurements.
+        let received_us = unix_now_us();
         if let Frame::Liveness { token } = frame {
             if let Ok(bytes) = (Frame::LivenessEcho { token }).to_bytes() {
                 let _ = out.try_send(bytes.freeze());
             }
             continue;
         }
-        if frames.send(frame).await.is_err() {
+        if frames.send((frame, received_us)).await.is_err() {
             return;
         }
     }
+}
+
+/// This machine's clock in Unix microseconds (the relay's clock is Unix µs too).
+pub(crate) fn unix_now_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
 /// An authenticated, seated connection to a relay.
@@ -196,7 +210,7 @@ async fn read_loop(mut reader: Reader, frames: mpsc::Sender<Frame>, out: mpsc::S
 pub struct RelaySession {
     connection: quinn::Connection,
     out: mpsc::Sender<Bytes>,
-    frames: mpsc::Receiver<Frame>,
+    frames: mpsc::Receiver<(Frame, u64)>,
     seat: Seat,
     game_id: u64,
 }
@@ -215,6 +229,12 @@ impl RelaySession {
     /// The next frame from the relay (liveness tokens are answered and not shown); `None`
     /// when the relay closed the session.
     pub async fn next_frame(&mut self) -> Option<Frame> {
+        self.frames.recv().await.map(|(frame, _)| frame)
+    }
+
+    /// Like [`RelaySession::next_frame`], with the time the frame was decoded off the stream
+    /// (Unix µs on this machine's clock), for latency measurements.
+    pub async fn next_frame_timed(&mut self) -> Option<(Frame, u64)> {
         self.frames.recv().await
     }
 

@@ -45,6 +45,33 @@ use crate::community::Community;
 use crate::config::RelaySettings;
 use registry::Registry;
 
+/// Receive and send buffer the relay asks for on its UDP socket.
+///
+/// The OS default (208 KiB on Linux) holds a few hundred small datagrams. With hundreds of
+/// matches, a few milliseconds in which the endpoint gets no CPU overflow it; the kernel drops
+/// datagrams, QUIC resends them only after its loss-detection timeout, and head-of-line blocking
+/// on the match stream holds every later frame of that connection meanwhile, so order batches
+/// arrive past their deadline and are dropped as late (the relay benchmark lost orders at 250
+/// matches this way). The kernel caps the request at `net.core.rmem_max` / `wmem_max`.
+pub const SOCKET_BUFFER_BYTES: usize = 4 << 20;
+
+/// Binds the relay's UDP socket with [`SOCKET_BUFFER_BYTES`] buffers; also returns the receive
+/// buffer the kernel granted (Linux reports twice the usable size).
+fn bind_socket(address: SocketAddr) -> std::io::Result<(std::net::UdpSocket, usize)> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::DGRAM,
+        Some(Protocol::UDP),
+    )?;
+    // Best effort: a smaller buffer still works, it only drops sooner under bursts.
+    let _ = socket.set_recv_buffer_size(SOCKET_BUFFER_BYTES);
+    let _ = socket.set_send_buffer_size(SOCKET_BUFFER_BYTES);
+    socket.bind(&address.into())?;
+    let granted = socket.recv_buffer_size()?;
+    Ok((socket.into(), granted))
+}
+
 /// Run-time options of the relay service (from [`RelaySettings`], or finer-grained in tests).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RelayOptions {
@@ -205,11 +232,29 @@ impl RelayService {
         transport.max_concurrent_bidi_streams(1u8.into());
         transport.max_concurrent_uni_streams(0u8.into());
         server.transport_config(Arc::new(transport));
-        let endpoint =
-            quinn::Endpoint::server(server, options.listen).map_err(|source| RelayError::Bind {
-                address: options.listen,
-                source,
-            })?;
+        let bind_error = |source| RelayError::Bind {
+            address: options.listen,
+            source,
+        };
+        let (socket, receive_buffer) = bind_socket(options.listen).map_err(bind_error)?;
+        if receive_buffer < SOCKET_BUFFER_BYTES {
+            tracing::warn!(
+                receive_buffer,
+                wanted = SOCKET_BUFFER_BYTES,
+                "the relay's UDP receive buffer is small (raise net.core.rmem_max); \
+                 bursts will drop datagrams and delay orders"
+            );
+        }
+        let runtime = quinn::default_runtime()
+            .ok_or_else(|| std::io::Error::other("no async runtime"))
+            .map_err(bind_error)?;
+        let endpoint = quinn::Endpoint::new(
+            quinn::EndpointConfig::default(),
+            Some(server),
+            socket,
+            runtime,
+        )
+        .map_err(bind_error)?;
         let shared = Arc::new(Shared {
             relay,
             options,
@@ -298,5 +343,25 @@ async fn accept_loop(endpoint: quinn::Endpoint, shared: Arc<Shared>) {
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_relay_socket_gets_large_buffers() {
+        let (socket, granted) = bind_socket("127.0.0.1:0".parse().unwrap()).unwrap();
+        assert!(socket.local_addr().unwrap().port() != 0);
+        // Whatever the host allows up to the request: at least the request or the cap.
+        let cap: usize = std::fs::read_to_string("/proc/sys/net/core/rmem_max")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(SOCKET_BUFFER_BYTES);
+        assert!(
+            granted >= SOCKET_BUFFER_BYTES.min(cap),
+            "granted {granted}, cap {cap}"
+        );
     }
 }
