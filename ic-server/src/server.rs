@@ -66,6 +66,7 @@ pub async fn open(data: &DataDir, config: &Config) -> anyhow::Result<Services> {
         capabilities,
         metrics,
         ready: Arc::new(AtomicBool::new(false)),
+        stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
         limiter: AppState::limiter(config.http.rate_limit_per_minute),
     };
     Ok(Services {
@@ -145,6 +146,7 @@ pub async fn run(
 
     state.ready.store(true, Ordering::SeqCst);
     let ready = state.ready.clone();
+    let stopping = state.stopping.clone();
     let grace = Duration::from_secs(config.http.shutdown_grace_secs);
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
@@ -152,6 +154,7 @@ pub async fn run(
     let shutdown = async move {
         shutdown_signal().await;
         ready.store(false, Ordering::SeqCst);
+        stopping.send_replace(true);
         tracing::info!(
             delay_secs = drain_delay.as_secs(),
             "shutdown requested: /ready answers 503, then the listener closes"

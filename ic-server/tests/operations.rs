@@ -1,5 +1,6 @@
 //! What an operator relies on when running the real binary: draining on SIGTERM with `/ready`
-//! answering 503 first, JSON logs that never carry a secret, and `IC_…` environment overrides.
+//! answering 503 first and without waiting on open event streams, JSON logs that never carry a
+//! secret, and `IC_…` environment overrides.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -48,6 +49,40 @@ async fn draining_server_reports_not_ready_then_exits_cleanly() {
     assert_eq!(
         server.get("/v1/players/me/records", Some(&token)).await.0,
         200
+    );
+}
+
+#[tokio::test]
+async fn an_open_event_stream_does_not_hold_up_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    // A grace period far longer than the test may take: waiting for it would fail the test.
+    let config = "[http]\nrate_limit_per_minute = 100000\ndrain_delay_secs = 0\n\
+        shutdown_grace_secs = 120\n";
+    let mut server = Server::start(dir.path(), config);
+    let token = server.login(&player(3)).await;
+    let mut events = server
+        .http
+        .get(format!("{}/v1/queue/events", server.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status().as_u16(), 200);
+
+    let asked = Instant::now();
+    server.terminate();
+    // The stream ends (the client would reconnect elsewhere) and the process exits cleanly.
+    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Ok(Some(_)) = events.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the event stream stayed open after SIGTERM");
+    let exit = server.child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    assert!(
+        asked.elapsed() < Duration::from_secs(20),
+        "shutdown took {:?}",
+        asked.elapsed()
     );
 }
 

@@ -67,6 +67,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// False while starting and draining.
     pub ready: Arc<AtomicBool>,
+    /// Becomes true when the server starts shutting down: long-lived responses (event streams)
+    /// end then, so that draining does not wait for them until the grace period runs out.
+    pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
     /// Per-IP limiter of authentication and write routes.
     pub limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
 }

@@ -177,21 +177,28 @@ pub async fn events(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let matchmaker = state.matchmaker()?.clone();
     let (first, receiver, guard) = matchmaker.subscribe(PlayerKey::from(principal.key));
+    // The stream ends when the server shuts down; the client reconnects elsewhere (or later)
+    // and its queue entry waits for it meanwhile (entry_ttl_secs).
+    let stopping = state.stopping.subscribe();
     let stream = futures_util::stream::unfold(
-        (first.into_iter(), receiver, guard),
-        |(mut first, mut receiver, guard)| async move {
+        (first.into_iter(), receiver, guard, stopping),
+        |(mut first, mut receiver, guard, mut stopping)| async move {
             let event = match first.next() {
                 Some(event) => event,
                 None => loop {
-                    match receiver.recv().await {
-                        Ok(event) => break event,
-                        // A slow reader lost old events; what stands now is in GET /v1/queue.
-                        Err(RecvError::Lagged(_)) => continue,
-                        Err(RecvError::Closed) => return None,
+                    tokio::select! {
+                        received = receiver.recv() => match received {
+                            Ok(event) => break event,
+                            // A slow reader lost old events; what stands now is in
+                            // GET /v1/queue.
+                            Err(RecvError::Lagged(_)) => continue,
+                            Err(RecvError::Closed) => return None,
+                        },
+                        _ = stopping.wait_for(|stopping| *stopping) => return None,
                     }
                 },
             };
-            Some((Ok(sse_event(&event)), (first, receiver, guard)))
+            Some((Ok(sse_event(&event)), (first, receiver, guard, stopping)))
         },
     );
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
