@@ -36,6 +36,18 @@ pub enum WireError {
     },
 }
 
+impl WireError {
+    /// A short stable name for the error, shared by every format built on this reader.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Truncated { .. } => "truncated",
+            Self::BadUtf8 { .. } => "bad_utf8",
+            Self::TooLong { .. } => "too_long",
+            Self::TrailingBytes { .. } => "trailing_bytes",
+        }
+    }
+}
+
 /// A cursor over a byte slice that never reads past the end.
 #[derive(Debug)]
 pub struct Reader<'a> {

@@ -71,10 +71,7 @@ impl TicketError {
     /// A short stable name for the error.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Wire(WireError::Truncated { .. }) => "truncated",
-            Self::Wire(WireError::BadUtf8 { .. }) => "bad_utf8",
-            Self::Wire(WireError::TooLong { .. }) => "too_long",
-            Self::Wire(WireError::TrailingBytes { .. }) => "trailing_bytes",
+            Self::Wire(wire) => wire.code(),
             Self::UnknownVersion(_) => "unknown_version",
             Self::UndefinedValue { .. } => "undefined_value",
             Self::SlotOutOfRange { .. } => "slot_out_of_range",
