@@ -29,7 +29,7 @@ use ic_client::relay::load::{LoadPlan, LoadReport, LoadRun, TicketSource};
 use ic_server::community::Community;
 use ic_server::config::RelaySettings;
 use ic_server::relay::{
-    RelayMetrics, RelayOptions, RelayService, SOCKET_BUFFER_BYTES, server_config,
+    RelayMetrics, RelayOptions, RelayService, SOCKET_BUFFER_BYTES, server_config, write_coalesced,
 };
 use rand::RngCore;
 use rand::rngs::OsRng;
@@ -315,27 +315,6 @@ async fn forward_connection(
         }
     }
     Ok(())
-}
-
-/// The relay's writer: coalesces what is queued into one write; finishes the stream when every
-/// sender is gone and closes the connection once the peer hung up (or after 2 s).
-async fn write_coalesced(
-    mut send: quinn::SendStream,
-    mut queue: mpsc::Receiver<Bytes>,
-    connection: quinn::Connection,
-) {
-    while let Some(first) = queue.recv().await {
-        let mut chunk = BytesMut::from(&first[..]);
-        while let Ok(more) = queue.try_recv() {
-            chunk.extend_from_slice(&more);
-        }
-        if send.write_all(&chunk).await.is_err() {
-            return;
-        }
-    }
-    let _ = send.finish();
-    let _ = tokio::time::timeout(Duration::from_secs(2), connection.closed()).await;
-    connection.close(0u32.into(), b"closed");
 }
 
 fn unix_now_us() -> u64 {

@@ -27,6 +27,28 @@ pub enum LinkError {
     Write(#[from] quinn::WriteError),
 }
 
+/// Writes what `queue` delivers to `send`, coalescing whatever is already queued into one
+/// write. When every sender is gone (the match dropped the link) it finishes the stream, gives
+/// the peer a moment to read the last frames and hang up itself, then closes the connection.
+pub async fn write_coalesced(
+    mut send: quinn::SendStream,
+    mut queue: mpsc::Receiver<Bytes>,
+    connection: quinn::Connection,
+) {
+    while let Some(first) = queue.recv().await {
+        let mut chunk = BytesMut::from(&first[..]);
+        while let Ok(more) = queue.try_recv() {
+            chunk.extend_from_slice(&more);
+        }
+        if send.write_all(&chunk).await.is_err() {
+            return;
+        }
+    }
+    let _ = send.finish();
+    let _ = tokio::time::timeout(CLOSE_LINGER, connection.closed()).await;
+    connection.close(0u32.into(), b"closed by relay");
+}
+
 /// Reads length-prefixed frames off a QUIC receive stream.
 #[derive(Debug)]
 pub struct FrameReader {
@@ -111,26 +133,8 @@ impl Link {
         events: mpsc::Sender<T>,
         wrap: fn(LinkEvent) -> T,
     ) -> Self {
-        let (out, mut queue) = mpsc::channel::<Bytes>(OUTBOUND_QUEUE);
-        let writer_connection = connection.clone();
-        tokio::spawn(async move {
-            let mut send = send;
-            while let Some(first) = queue.recv().await {
-                // Coalesce what is already queued into one write.
-                let mut chunk = BytesMut::from(&first[..]);
-                while let Ok(more) = queue.try_recv() {
-                    chunk.extend_from_slice(&more);
-                }
-                if send.write_all(&chunk).await.is_err() {
-                    return;
-                }
-            }
-            // The match dropped the link: finish the stream, give the peer a moment to read
-            // the last frames and hang up itself, then close.
-            let _ = send.finish();
-            let _ = tokio::time::timeout(CLOSE_LINGER, writer_connection.closed()).await;
-            writer_connection.close(0u32.into(), b"closed by relay");
-        });
+        let (out, queue) = mpsc::channel::<Bytes>(OUTBOUND_QUEUE);
+        tokio::spawn(write_coalesced(send, queue, connection.clone()));
         tokio::spawn(async move {
             let error = loop {
                 match reader.next().await {
