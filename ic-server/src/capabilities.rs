@@ -45,6 +45,14 @@ pub struct Capabilities {
     pub relays: Vec<RelayListing>,
 }
 
+impl Capabilities {
+    /// How this server's own relay is listed to players, when it runs (it is listed first).
+    #[cfg(feature = "relay")]
+    pub fn own_relay(&self) -> Option<&RelayListing> {
+        self.relay.as_ref().and(self.relays.first())
+    }
+}
+
 /// A relay as the community document lists it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RelayListing {
@@ -281,12 +289,14 @@ fn matchmaker_parts(
     use crate::matchmaker::{MatchmakerParts, QueueRestrictions};
     let mut relays: Vec<Arc<dyn HostingRelay>> = Vec::new();
     #[cfg(feature = "relay")]
-    if let Some(service) = &state.capabilities.relay {
+    if let (Some(service), Some(listing)) =
+        (&state.capabilities.relay, state.capabilities.own_relay())
+    {
         relays.push(Arc::new(crate::relay::LocalRelay::new(
             service.clone(),
-            &config.relay,
-            &config.community.url,
-        )?));
+            listing,
+            config.relay.max_matches,
+        )));
     }
     relays.extend(
         config

@@ -141,7 +141,7 @@ async fn join(
 }
 
 fn seat_body(state: &AppState, seat: &Seat) -> Value {
-    let relay = state.capabilities.relays.first();
+    let relay = state.capabilities.own_relay();
     json!({
         "code": seat.code,
         "game_id": seat.game_id,

@@ -12,7 +12,7 @@ use scr::RelayKey;
 #[cfg(feature = "matchmaking")]
 use super::RelayService;
 #[cfg(feature = "matchmaking")]
-use crate::config::RelaySettings;
+use crate::capabilities::RelayListing;
 #[cfg(feature = "matchmaking")]
 use crate::matchmaker::relays::HostingRelay;
 
@@ -27,20 +27,14 @@ pub struct LocalRelay {
 
 #[cfg(feature = "matchmaking")]
 impl LocalRelay {
-    /// `service` as configured by `settings`; players reach it at the configured public address
-    /// or at the community URL's host on the bound port.
-    pub fn new(
-        service: Arc<RelayService>,
-        settings: &RelaySettings,
-        community_url: &str,
-    ) -> std::io::Result<Self> {
-        let bound = service.local_addr()?;
-        Ok(Self {
-            address: public_address(&settings.public_address, community_url, bound),
-            region: Some(settings.region.clone()).filter(|r| !r.is_empty()),
-            max_matches: settings.max_matches,
+    /// `service`, listed to players as `listing`, taking at most `max_matches` at once.
+    pub fn new(service: Arc<RelayService>, listing: &RelayListing, max_matches: usize) -> Self {
+        Self {
+            address: listing.address.clone(),
+            region: listing.region.clone(),
+            max_matches,
             service,
-        })
+        }
     }
 }
 
