@@ -686,6 +686,43 @@ async fn registration_policy_and_per_address_limit_apply() {
     assert_eq!(status, 409);
 }
 
+/// Registers `player(seed)` through a request claiming to be forwarded for `forwarded_for`.
+async fn register_forwarded(server: &Server, seed: u8, forwarded_for: &str) -> u16 {
+    let key = player(seed);
+    let token = server.login(&key).await;
+    server
+        .http
+        .post(format!("{}/v1/players", server.url))
+        .bearer_auth(token)
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_limits_count_the_forwarded_client() {
+    let limits = "[http]\nrate_limit_per_minute = 100000\n";
+    let one_a_day = "[ranking]\nregistrations_per_ip_per_day = 1\n";
+
+    // The test client connects from 127.0.0.1: as a trusted proxy, it names each client.
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!("{limits}trusted_proxies = [\"127.0.0.1\"]\n{one_a_day}");
+    let server = Server::start(dir.path(), &config);
+    assert_eq!(register_forwarded(&server, 1, "198.51.100.1").await, 201);
+    assert_eq!(register_forwarded(&server, 2, "198.51.100.2").await, 201);
+    assert_eq!(register_forwarded(&server, 3, "198.51.100.1").await, 429);
+
+    // Without it the header is the client's own claim and is ignored: one address, one a day.
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &format!("{limits}{one_a_day}"));
+    assert_eq!(register_forwarded(&server, 1, "198.51.100.1").await, 201);
+    assert_eq!(register_forwarded(&server, 2, "198.51.100.2").await, 429);
+}
+
 /// The player keys of a leaderboard page, in order.
 fn entry_keys(page: &Value) -> Vec<String> {
     page["entries"]
