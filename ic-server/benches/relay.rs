@@ -37,7 +37,7 @@ use relay_core::frames::{DisconnectReason, Frame, Seat};
 use relay_core::ids::{PlayerSlot, TeamId};
 use relay_core::order::{TickOrders, TimestampedOrder};
 use relay_core::qos::QosProfile;
-use relay_core::ticket::{MatchSettings, MatchTicket, SignerKind, TicketSigner};
+use relay_core::ticket::{MatchSettings, MatchTicket, SignerKind, TicketSeat, TicketSigner};
 use scr::{CommunityKey, KeyPair, PublicKey, RecoveryKey};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::{mpsc, oneshot};
@@ -246,6 +246,9 @@ async fn forward_connection(
         anyhow::bail!("expected Ticket");
     };
     let (ticket, _) = MatchTicket::decode_unverified(&ticket)?;
+    let TicketSeat::Player { slot, team } = ticket.seat else {
+        anyhow::bail!("the forwarder only seats players");
+    };
     let mut challenge = [0u8; 32];
     OsRng.fill_bytes(&mut challenge);
     send.write_all(&bytes(&Frame::AuthChallenge { challenge }))
@@ -254,10 +257,7 @@ async fn forward_connection(
         anyhow::bail!("expected AuthResponse");
     };
     send.write_all(&bytes(&Frame::AuthAccepted {
-        seat: Seat::Player {
-            slot: ticket.slot,
-            team: ticket.team,
-        },
+        seat: Seat::Player { slot, team },
     }))
     .await?;
     let (out, queue) = mpsc::channel::<Bytes>(FORWARD_QUEUE);
@@ -297,7 +297,7 @@ async fn forward_connection(
                         .orders
                         .into_iter()
                         .map(|o| TimestampedOrder {
-                            player: ticket.slot,
+                            player: slot,
                             sub_tick_us: o.sub_tick_hint_us,
                             order: o.order,
                         })
@@ -432,8 +432,10 @@ fn tickets(community: &KeyPair) -> TicketSource {
             game_id,
             game_module: "ra".into(),
             player_key: (*player).into(),
-            slot: PlayerSlot(slot),
-            team: TeamId(slot),
+            seat: TicketSeat::Player {
+                slot: PlayerSlot(slot),
+                team: TeamId(slot),
+            },
             settings: MatchSettings {
                 ranked: true,
                 tick_interval_us: TICK_INTERVAL_US,

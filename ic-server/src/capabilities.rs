@@ -179,6 +179,7 @@ pub async fn start(
             state.community.relay.clone(),
             config.relay.room_open_secs,
             config.relay.room_open_secs,
+            config.relay.spectators_per_match,
         )));
         state.capabilities.relay = Some(service.clone());
         if config.relay.replay_retention_days > 0 {

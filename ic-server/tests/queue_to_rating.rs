@@ -18,7 +18,7 @@ use ic_client::{Client, JoinOptions};
 use relay_core::cmr::{CertifiedMatchResult, EndReason};
 use relay_core::frames::SimOutcome;
 use relay_core::ids::TeamId;
-use relay_core::ticket::MatchTicket;
+use relay_core::ticket::{MatchTicket, TicketSeat};
 use scr::payload::Payload;
 use scr::{KeyPair, PublicKey, Record};
 use serde_json::{Value, json};
@@ -126,7 +126,10 @@ async fn queued_players_are_admitted_by_the_relay_and_their_match_updates_both_r
         assert_eq!(claimed.player_key, key.public_key().into());
         assert_eq!(claimed.game_id, ready["game_id"].as_u64().unwrap());
         assert!(claimed.settings.ranked);
-        teams.push(claimed.team);
+        let TicketSeat::Player { team, .. } = claimed.seat else {
+            panic!("matchmaking hands out player tickets");
+        };
+        teams.push(team);
         let address = ready["relay_address"].as_str().unwrap().parse().unwrap();
         let relay_key: PublicKey = ready["relay_key"].as_str().unwrap().parse().unwrap();
         let client = RelayClient::new("127.0.0.1:0".parse().unwrap()).unwrap();
@@ -192,17 +195,7 @@ async fn queued_players_are_admitted_by_the_relay_and_their_match_updates_both_r
     // The relay kept the order stream as a replay file named by the hash the result carries.
     assert_eq!(results[0], results[1]);
     let (cmr, _) = CertifiedMatchResult::decode_unverified(&results[0]).unwrap();
-    let replay = dir
-        .path()
-        .join(format!("replays/{}.replay", hex::encode(cmr.replay_hash)));
-    // The file is completed when the match task ends, once the players have left.
-    for _ in 0..100 {
-        if replay.exists() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let stored = std::fs::read(&replay).expect("the replay file");
+    let stored = replay_file(dir.path(), &cmr.replay_hash).await;
     assert!(!stored.is_empty());
     assert_eq!(<[u8; 32]>::from(Sha256::digest(&stored)), cmr.replay_hash);
 

@@ -1,5 +1,6 @@
 //! Custom rooms through the real binary: a host opens a room, a friend joins by its code, both
-//! play through the relay with relay-signed tickets, nobody's rating moves, and the code closes.
+//! play through the relay with relay-signed tickets, nobody's rating moves, and the code closes;
+//! spectators watch by the same code, late by the configured delay.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod common;
@@ -8,9 +9,11 @@ use std::time::Duration;
 
 use base64::Engine;
 use common::*;
-use ic_client::relay::RelayClient;
-use ic_client::relay::bot::{BotEnd, BotPlan, play};
-use relay_core::frames::SimOutcome;
+use ic_client::relay::bot::{BotEnd, BotPlan, BotReport, play};
+use ic_client::relay::spectate::watch;
+use ic_client::relay::{RelayClient, RelayClientError};
+use relay_core::cmr::CertifiedMatchResult;
+use relay_core::frames::{DisconnectReason, Seat, SimOutcome};
 use relay_core::ticket::{MatchTicket, SignerKind};
 use scr::{KeyPair, PublicKey};
 use serde_json::{Value, json};
@@ -27,6 +30,32 @@ async fn connect(seat: &Value, key: &KeyPair) -> (RelayClient, ic_client::relay:
         .await
         .unwrap();
     (client, session)
+}
+
+/// Two bots play `ticks` ticks of a draw in the seats given (room answers with their tickets).
+async fn start_duel(
+    seats: [(&Value, &KeyPair); 2],
+    ticks: u64,
+) -> Vec<tokio::task::JoinHandle<BotReport>> {
+    let plan = BotPlan {
+        ticks,
+        orders_per_second: 15,
+        outcome: SimOutcome::Draw,
+        expect_records: 0,
+        leave_after_tick: None,
+        timeout: Duration::from_secs(30),
+    };
+    let mut bots = Vec::new();
+    for (seat, key) in seats {
+        let (client, session) = connect(seat, key).await;
+        let plan = plan.clone();
+        bots.push(tokio::spawn(async move {
+            let report = play(session, &plan).await;
+            drop(client);
+            report
+        }));
+    }
+    bots
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -109,24 +138,7 @@ async fn a_room_code_seats_friends_for_an_unranked_game_and_closes_after_it() {
         .await;
     assert_eq!(status, 401, "{anonymous}");
 
-    let plan = BotPlan {
-        ticks: 20,
-        orders_per_second: 15,
-        outcome: SimOutcome::Draw,
-        expect_records: 0,
-        leave_after_tick: None,
-        timeout: Duration::from_secs(30),
-    };
-    let mut bots = Vec::new();
-    for (seat, key) in [(&opened, &host), (&joined, &guest)] {
-        let (client, session) = connect(seat, key).await;
-        let plan = plan.clone();
-        bots.push(tokio::spawn(async move {
-            let report = play(session, &plan).await;
-            drop(client);
-            report
-        }));
-    }
+    let bots = start_duel([(&opened, &host), (&joined, &guest)], 20).await;
     for bot in bots {
         let report = bot.await.unwrap();
         assert_eq!(report.end, BotEnd::Finished, "{report:?}");
@@ -174,5 +186,145 @@ async fn rooms_answer_capability_disabled_without_the_relay() {
             .as_array()
             .unwrap()
             .is_empty()
+    );
+}
+
+/// Spectators of a room: admitted before the start up to the limit, fed every tick late by the
+/// configured delay, the same stream the replay holds, then the result; never a player too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spectators_watch_a_room_late_by_the_delay_and_cannot_play() {
+    const DELAY: u64 = 10;
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "{TEST_LIMITS}[relay]\nspectators_per_match = 2\nspectator_delay_ticks = {DELAY}\n"
+    );
+    let server = Server::start(dir.path(), &config);
+    let keys: Vec<KeyPair> = (85..90).map(player).collect();
+    let mut tokens = Vec::new();
+    for key in &keys {
+        server.register(key).await;
+        tokens.push(server.login(key).await);
+    }
+    let (host, guest, fan, heckler, late) = (0, 1, 2, 3, 4);
+    let (_, opened) = server
+        .post_json("/v1/rooms", &json!({ "module": "ra" }), Some(&tokens[host]))
+        .await;
+    let code = opened["code"].as_str().unwrap().to_owned();
+    let post = |who: usize, action: &str| {
+        let path = format!("/v1/rooms/{code}/{action}");
+        let token = tokens[who].clone();
+        let server = &server;
+        async move { server.post_json(&path, &json!({}), Some(&token)).await }
+    };
+    let (status, joined) = post(guest, "join").await;
+    assert_eq!(status, 200, "{joined}");
+    let (status, watching) = post(fan, "watch").await;
+    assert_eq!(status, 200, "{watching}");
+    assert_eq!(watching["role"], "spectator");
+    assert!(watching["slot"].is_null() && watching["team"].is_null());
+    assert_eq!(watching["game_id"], opened["game_id"]);
+    let (_, heckling) = post(heckler, "watch").await;
+    let (status, full) = post(late, "watch").await;
+    assert_eq!(
+        (status, full["error"].as_str()),
+        (409, Some("spectators_full"))
+    );
+    let (status, playing) = post(host, "watch").await;
+    assert_eq!(
+        (status, playing["error"].as_str()),
+        (409, Some("already_playing"))
+    );
+
+    // Spectators connect in the lobby. One that tries to send orders is thrown out.
+    let (fan_client, fan_session) = connect(&watching, &keys[fan]).await;
+    assert!(matches!(fan_session.seat(), Seat::Observer(_)));
+    let (heckler_client, heckler_session) = connect(&heckling, &keys[heckler]).await;
+    heckler_session.send_orders(0, 0, Vec::new()).await.unwrap();
+    let thrown_out = watch(heckler_session, Duration::from_secs(10)).await;
+    assert_eq!(
+        thrown_out.end,
+        BotEnd::Kicked(relay_core::frames::KickReason::ProtocolViolation)
+    );
+    let fan_watch = tokio::spawn(async move {
+        let watched = watch(fan_session, Duration::from_secs(60)).await;
+        drop(fan_client);
+        watched
+    });
+
+    const TICKS: u64 = 40;
+    let bots = start_duel([(&opened, &keys[host]), (&joined, &keys[guest])], TICKS).await;
+    // Once the match runs, a spectator without a seat is not admitted: a lockstep client
+    // could not follow a game it did not see from the first tick.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let (_, ticket_again) = post(heckler, "watch").await;
+    let refused = heckler_client
+        .connect(
+            ticket_again["relay_address"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap(),
+            ticket_again["relay_key"].as_str().unwrap().parse().unwrap(),
+            &keys[heckler],
+            &B64.decode(ticket_again["ticket"].as_str().unwrap())
+                .unwrap(),
+        )
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(RelayClientError::Disconnected(
+                DisconnectReason::NotAdmitted
+            ))
+        ),
+        "{refused:?}"
+    );
+
+    let mut cmr = None;
+    for bot in bots {
+        let report = bot.await.unwrap();
+        assert_eq!(report.end, BotEnd::Finished, "{report:?}");
+        cmr = report.cmr;
+    }
+    let watched = fan_watch.await.unwrap();
+    assert_eq!(watched.end, BotEnd::Finished, "{:?}", watched.end);
+    assert_eq!(watched.cmr, cmr, "spectators get the same certified result");
+    let (start_us, tick_us, open_tick) = watched.grid.unwrap();
+    assert_eq!(open_tick, 0);
+    let ticks: Vec<u64> = watched.ticks.iter().map(|(t, _)| t.tick).collect();
+    let last = *ticks.last().unwrap();
+    assert_eq!(
+        ticks,
+        (0..=last).collect::<Vec<_>>(),
+        "every tick, in order"
+    );
+    assert!(last >= TICKS);
+    for (tick, arrived_us) in &watched.ticks {
+        if tick.tick + DELAY <= last {
+            let earliest = start_us + (tick.tick + DELAY) * u64::from(tick_us);
+            assert!(
+                *arrived_us >= earliest,
+                "tick {} arrived before the players' tick {}",
+                tick.tick,
+                tick.tick + DELAY
+            );
+        }
+    }
+    // What the spectator saw is exactly the stream the relay recorded and certified.
+    let cmr = CertifiedMatchResult::decode_unverified(&cmr.unwrap())
+        .unwrap()
+        .0;
+    assert_eq!(cmr.observer_delay_ticks, DELAY as u32);
+    let replay = replay_file(dir.path(), &cmr.replay_hash).await;
+    let mut seen = bytes::BytesMut::new();
+    for (tick, _) in &watched.ticks {
+        relay_core::frames::encode_tick_orders(tick, &mut seen).unwrap();
+    }
+    assert_eq!(&seen[..], &replay[..]);
+    assert!(
+        cmr.players
+            .iter()
+            .all(|p| p.key != keys[fan].public_key().into()),
+        "spectators are not in the result"
     );
 }

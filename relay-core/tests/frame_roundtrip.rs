@@ -165,7 +165,8 @@ fn frame() -> impl Strategy<Value = Frame> {
             Just(DisconnectReason::Left),
             Just(DisconnectReason::Timeout),
             Just(DisconnectReason::ProtocolError),
-            Just(DisconnectReason::MatchOver)
+            Just(DisconnectReason::MatchOver),
+            Just(DisconnectReason::NotAdmitted)
         ]
         .prop_map(|reason| Frame::Disconnect { reason }),
         prop_oneof![

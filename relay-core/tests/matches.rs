@@ -806,3 +806,60 @@ fn an_order_flood_is_throttled_then_kicked() {
     }));
     assert!(sim.is_connected(PlayerSlot(0)));
 }
+
+#[test]
+fn observers_get_every_tick_late_by_the_delay_and_the_rest_once_the_match_ends() {
+    const DELAY: u64 = 10;
+    let config = RelayConfig {
+        observer_delay_ticks: DELAY as u32,
+        ..RelayConfig::default()
+    };
+    let mut sim = Sim::new(2, |i| i, 2, false, config);
+    sim.run(40);
+    let winner = SimOutcome::Victory {
+        winner: TeamId(0),
+        reason: EndReason::Surrender,
+    };
+    sim.report_all(winner);
+    sim.honest_tick();
+    assert!(sim.core.check_match_end().is_some());
+    let watched = |sim: &Sim, id: u8| -> Vec<u64> {
+        let recipient = Recipient::Observer(ObserverId(id));
+        sim.ticks
+            .iter()
+            .flat_map(|t| {
+                let feed = t.feeds.iter().find(|f| f.recipient == recipient).unwrap();
+                assert!(
+                    feed.ticks
+                        .iter()
+                        .all(|o| o.tick + DELAY <= t.canonical.tick),
+                    "an observer saw a tick less than {DELAY} ticks old"
+                );
+                feed.ticks.iter().map(|o| o.tick).collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let last = sim.ticks.last().unwrap().canonical.tick;
+    for id in 0..2 {
+        assert_eq!(watched(&sim, id), (0..=last - DELAY).collect::<Vec<_>>());
+    }
+    // The end releases the held ticks, identical to the canonical ones (no chat was hidden).
+    let tail = sim.core.release_observer_feeds();
+    assert_eq!(tail.len(), 2);
+    for feed in &tail {
+        let ticks: Vec<u64> = feed.ticks.iter().map(|o| o.tick).collect();
+        assert_eq!(ticks, (last - DELAY + 1..=last).collect::<Vec<_>>());
+        for tick in &feed.ticks {
+            assert_eq!(**tick, *sim.ticks[tick.tick as usize].canonical);
+        }
+    }
+    // Released once: nothing is held any more.
+    assert!(
+        sim.core
+            .release_observer_feeds()
+            .iter()
+            .all(|f| f.ticks.is_empty())
+    );
+    let (cmr, _) = sim.certify();
+    assert_eq!(cmr.observer_delay_ticks, DELAY as u32);
+}

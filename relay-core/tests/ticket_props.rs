@@ -7,7 +7,7 @@
 use proptest::prelude::*;
 use relay_core::ids::{PlayerSlot, TeamId};
 use relay_core::ticket::{
-    MatchSettings, MatchTicket, SignerKind, TicketError, TicketSigner, TicketVerifier,
+    MatchSettings, MatchTicket, SignerKind, TicketError, TicketSeat, TicketSigner, TicketVerifier,
 };
 use scr::keys::{CommunityKey, KeyPair, PlayerKey};
 
@@ -55,8 +55,15 @@ fn ticket() -> impl Strategy<Value = MatchTicket> {
                     game_id,
                     game_module: module,
                     player_key: PlayerKey::from_bytes(player),
-                    slot: PlayerSlot(slot % count),
-                    team: TeamId(team),
+                    // Every fourth ticket admits an observer.
+                    seat: if slot % 4 == 3 {
+                        TicketSeat::Observer
+                    } else {
+                        TicketSeat::Player {
+                            slot: PlayerSlot(slot % count),
+                            team: TeamId(team),
+                        }
+                    },
                     settings: MatchSettings {
                         ranked: ranked && by_community,
                         tick_interval_us: tick,
@@ -127,8 +134,10 @@ fn vector_ticket() -> MatchTicket {
         game_id: 0x0102_0304_0506_0708,
         game_module: "ra1".into(),
         player_key: PlayerKey::from(KeyPair::from_seed([0x30; 32]).public_key()),
-        slot: PlayerSlot(1),
-        team: TeamId(1),
+        seat: TicketSeat::Player {
+            slot: PlayerSlot(1),
+            team: TeamId(1),
+        },
         settings: MatchSettings {
             ranked: true,
             tick_interval_us: 66_667,

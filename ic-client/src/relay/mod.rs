@@ -2,12 +2,14 @@
 //! and receive the certified result and the records, which go into the wallet.
 //!
 //! [`RelayClient::connect`] returns a [`RelaySession`]; [`bot::play`] drives one headlessly;
+//! [`spectate::watch`] follows a match with an observer ticket;
 //! [`load`] drives many concurrent matches and measures the relay;
 //! [`store_pushed_records`] stores what the relay pushed after the match.
 
 pub mod bot;
 pub mod load;
 mod session;
+pub mod spectate;
 mod tls;
 mod wallet;
 

@@ -54,6 +54,14 @@ pub struct RelaySettings {
     pub outbox_retry_max_secs: u64,
     /// Seconds one delivery request may take, 1–300.
     pub outbox_request_timeout_secs: u64,
+    /// Spectators (observer tickets) one match admits, 0–255 (observer ids are one byte on
+    /// the wire); 0 admits none.
+    pub spectators_per_match: usize,
+    /// How many ticks spectators of an unranked match lag behind the players, 0–18000.
+    pub spectator_delay_ticks: u32,
+    /// How many seconds spectators of a ranked match lag behind the players, 120–3600; never
+    /// less than 120, so a streamed match cannot be used to coach a player live.
+    pub ranked_spectator_delay_secs: u64,
 }
 
 impl Default for RelaySettings {
@@ -77,6 +85,9 @@ impl Default for RelaySettings {
             outbox_retry_min_secs: 1,
             outbox_retry_max_secs: 300,
             outbox_request_timeout_secs: 10,
+            spectators_per_match: 50,
+            spectator_delay_ticks: 60,
+            ranked_spectator_delay_secs: 120,
         }
     }
 }
@@ -84,7 +95,7 @@ impl Default for RelaySettings {
 impl RelaySettings {
     /// Checks every range; the error names the key and the allowed values.
     pub fn validate(&self) -> Result<(), crate::config::InvalidValue> {
-        let checks: [(&str, u64, u64, u64); 13] = [
+        let checks: [(&str, u64, u64, u64); 16] = [
             (
                 "relay.replay_retention_days",
                 self.replay_retention_days,
@@ -137,6 +148,24 @@ impl RelaySettings {
                 self.outbox_request_timeout_secs,
                 1,
                 300,
+            ),
+            (
+                "relay.spectators_per_match",
+                self.spectators_per_match as u64,
+                0,
+                255,
+            ),
+            (
+                "relay.spectator_delay_ticks",
+                u64::from(self.spectator_delay_ticks),
+                0,
+                18_000,
+            ),
+            (
+                "relay.ranked_spectator_delay_secs",
+                self.ranked_spectator_delay_secs,
+                120,
+                3600,
             ),
         ];
         for (key, value, low, high) in checks {

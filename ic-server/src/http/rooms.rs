@@ -1,5 +1,5 @@
-//! `POST /v1/rooms` and `POST /v1/rooms/{code}/join`: custom unranked games on this server's
-//! relay, shared by a short code; each answer carries the relay to pin and the caller's ticket.
+//! `POST /v1/rooms`, `/v1/rooms/{code}/join` and `/v1/rooms/{code}/watch`: custom unranked games
+//! on this server's relay, shared by a short code; answers carry the relay and the caller's ticket.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -17,13 +17,16 @@ use crate::auth::Principal;
 use crate::clock::unix_now;
 use crate::config::Capability;
 use crate::relay::rooms::{RoomError, RoomRequest, Seat};
+use relay_core::ticket::TicketSeat;
 
 impl From<RoomError> for ApiError {
     fn from(error: RoomError) -> Self {
         let status = match &error {
             RoomError::BadRequest(_) => StatusCode::UNPROCESSABLE_ENTITY,
             RoomError::NotFound => StatusCode::NOT_FOUND,
-            RoomError::Full => StatusCode::CONFLICT,
+            RoomError::Full | RoomError::SpectatorsFull | RoomError::AlreadyPlaying => {
+                StatusCode::CONFLICT
+            }
             RoomError::NoFreeCode => StatusCode::SERVICE_UNAVAILABLE,
             RoomError::Ticket(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
@@ -85,6 +88,15 @@ pub(super) fn routes() -> Vec<Route> {
             true,
             "Take a seat in a room by its code; returns the relay and the caller's ticket",
         ),
+        route(
+            Method::POST,
+            "/v1/rooms/{code}/watch",
+            relay,
+            true,
+            true,
+            "Spectate a room by its code: an observer ticket, admitted until the match starts; \
+             the game arrives delayed",
+        ),
     ]
 }
 
@@ -93,6 +105,7 @@ pub(super) fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppSta
     Some(match (method.as_str(), path) {
         ("POST", "/v1/rooms") => post(open),
         ("POST", "/v1/rooms/{code}/join") => post(join),
+        ("POST", "/v1/rooms/{code}/watch") => post(watch),
         _ => return None,
     })
 }
@@ -140,13 +153,31 @@ async fn join(
     Ok(Json(seat_body(&state, &seat)))
 }
 
+/// `POST /v1/rooms/{code}/watch`.
+async fn watch(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (relay, rooms) = state.rooms()?;
+    let seat = rooms.watch(&code, PlayerKey::from(principal.key), unix_now(), |id| {
+        relay.game_state(id)
+    })?;
+    Ok(Json(seat_body(&state, &seat)))
+}
+
 fn seat_body(state: &AppState, seat: &Seat) -> Value {
     let relay = state.capabilities.own_relay();
+    let (role, slot, team) = match seat.seat {
+        TicketSeat::Player { slot, team } => ("player", Some(slot.0), Some(team.0)),
+        TicketSeat::Observer => ("spectator", None, None),
+    };
     json!({
         "code": seat.code,
         "game_id": seat.game_id,
-        "slot": seat.slot,
-        "team": seat.team,
+        "role": role,
+        "slot": slot,
+        "team": team,
         "ticket": base64::engine::general_purpose::STANDARD.encode(&seat.ticket),
         "expires_at": seat.expires_at,
         "relay_address": relay.map(|r| r.address.clone()),

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rand::RngCore;
 use relay_core::ids::{PlayerSlot, TeamId};
-use relay_core::ticket::{MatchSettings, MatchTicket, SignerKind, TicketSigner};
+use relay_core::ticket::{MatchSettings, MatchTicket, SignerKind, TicketSeat, TicketSigner};
 use scr::RelayKey;
 
 use super::handoff::{HandedOff, HandoffError, MatchPlan, RelayHandoff};
@@ -152,8 +152,10 @@ impl RelayHandoff for TicketHandoff {
                 game_id,
                 game_module: plan.module.clone(),
                 player_key: player,
-                slot: PlayerSlot(u8::try_from(slot).unwrap_or(u8::MAX)),
-                team: TeamId(u8::try_from(team).unwrap_or(u8::MAX)),
+                seat: TicketSeat::Player {
+                    slot: PlayerSlot(u8::try_from(slot).unwrap_or(u8::MAX)),
+                    team: TeamId(u8::try_from(team).unwrap_or(u8::MAX)),
+                },
                 settings: settings.clone(),
                 issued_at,
                 expires_at: issued_at.saturating_add(ttl),
@@ -262,9 +264,13 @@ mod tests {
             assert!(ticket.settings.ranked);
             assert_eq!(ticket.settings.player_count, 2);
             assert_eq!(ticket.expires_at, 1_000 + 300);
-            seats.push((ticket.slot.0, ticket.team.0));
+            seats.push(ticket.seat);
         }
-        assert_eq!(seats, vec![(0, 0), (1, 1)]);
+        let player = |n| TicketSeat::Player {
+            slot: PlayerSlot(n),
+            team: TeamId(n),
+        };
+        assert_eq!(seats, vec![player(0), player(1)]);
         // A ticket is no good after its expiry.
         assert!(verifier.verify(&handed.tickets[0].1, 1_300).is_err());
     }

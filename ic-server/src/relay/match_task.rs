@@ -1,5 +1,6 @@
 //! One task per match: a lobby that fills from tickets, then `RelayCore` driven at the match's
 //! tick rate, then the post-game window in which the certified result and records go out.
+//! Spectators sit beside the players (see `spectators`) and get the delayed feed.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,10 +13,10 @@ use relay_core::connection::{Connection, InGame, InLobby, PostGame};
 use relay_core::core::{MatchSetup, PlayerSeat, RelayConfig};
 use relay_core::filters::{Recipient, ReplaySink, ReplaySinkError};
 use relay_core::frames::{DisconnectReason, Frame, KickReason, Seat as SeatFrame};
-use relay_core::ids::{PlayerSlot, TeamId};
+use relay_core::ids::{ObserverId, PlayerSlot, TeamId};
 use relay_core::order::{ChatChannel, TickOrders};
 use relay_core::qos::PlayerCalibration;
-use relay_core::ticket::{MatchTicket, SignerKind};
+use relay_core::ticket::{MatchTicket, SignerKind, TicketSeat};
 use relay_core::{RelayCore, RelayEvent};
 use scr::PlayerKey;
 use tokio::sync::mpsc;
@@ -27,6 +28,7 @@ use super::link::{Link, LinkEvent, LinkId, encode};
 use super::registry::refuse;
 use super::replays::FileReplay;
 use super::results::{PlayerRecord, ResultSinkError};
+use super::spectators::{Spectators, delay_ticks};
 
 /// Most records per `RatingUpdate` frame (the frame's limit).
 const RECORDS_PER_FRAME: usize = relay_core::frames::MAX_RATING_RECORDS;
@@ -88,6 +90,7 @@ pub struct MatchTask {
     inputs_tx: mpsc::Sender<MatchInput>,
     inputs: mpsc::Receiver<MatchInput>,
     seats: BTreeMap<PlayerSlot, Seat>,
+    spectators: Spectators,
     core: Option<RelayCore>,
     next_link: LinkId,
     rng: StdRng,
@@ -107,12 +110,14 @@ impl MatchTask {
         inputs_tx: mpsc::Sender<MatchInput>,
         inputs: mpsc::Receiver<MatchInput>,
     ) -> Self {
+        let spectators = shared.options.spectators_per_match;
         Self {
             shared,
             terms: first.clone(),
             inputs_tx,
             inputs,
             seats: BTreeMap::new(),
+            spectators: Spectators::new(spectators),
             core: None,
             next_link: 0,
             rng: StdRng::from_entropy(),
@@ -206,7 +211,10 @@ impl MatchTask {
 
     fn join(&mut self, admitted: Admitted) -> Flow {
         let ticket = admitted.ticket.ticket().clone();
-        let slot = ticket.slot;
+        let TicketSeat::Player { slot, team } = ticket.seat else {
+            self.join_spectator(admitted);
+            return Flow::Continue;
+        };
         let taken_by_other = self
             .seats
             .get(&slot)
@@ -214,7 +222,8 @@ impl MatchTask {
             || self
                 .seats
                 .iter()
-                .any(|(s, seat)| *s != slot && seat.key == ticket.player_key);
+                .any(|(s, seat)| *s != slot && seat.key == ticket.player_key)
+            || self.spectators.holds(&ticket.player_key);
         if !same_terms(&self.terms, &ticket) || taken_by_other {
             tracing::warn!(game_id = ticket.game_id, %slot, "ticket does not fit the match");
             self.shared.metrics.refused("ticket_conflict");
@@ -223,10 +232,7 @@ impl MatchTask {
         }
         self.latest_expiry = self.latest_expiry.max(ticket.expires_at);
         let seat_frame = Frame::AuthAccepted {
-            seat: SeatFrame::Player {
-                slot,
-                team: ticket.team,
-            },
+            seat: SeatFrame::Player { slot, team },
         };
         let (lobby_conn, link) = self.new_link(admitted);
         self.shared.metrics.connections.inc();
@@ -237,7 +243,7 @@ impl MatchTask {
                 slot,
                 Seat {
                     key: ticket.player_key,
-                    team: ticket.team,
+                    team,
                     state: SeatState::Lobby(lobby_conn, link),
                 },
             );
@@ -288,6 +294,43 @@ impl MatchTask {
         Flow::Continue
     }
 
+    /// A spectator's ticket: a seat in the lobby (or its own seat again), never a player's key.
+    fn join_spectator(&mut self, admitted: Admitted) {
+        let key = admitted.ticket.player_key;
+        if !same_terms(&self.terms, admitted.ticket.ticket())
+            || self.seats.values().any(|seat| seat.key == key)
+        {
+            tracing::warn!(
+                game_id = self.terms.game_id,
+                "spectator ticket does not fit"
+            );
+            self.shared.metrics.refused("ticket_conflict");
+            tokio::spawn(refuse(admitted, DisconnectReason::ProtocolError));
+            return;
+        }
+        let Some(id) = self.spectators.seat_for(&key, self.core.is_some()) else {
+            self.shared.metrics.refused("spectator_not_admitted");
+            tokio::spawn(refuse(admitted, DisconnectReason::NotAdmitted));
+            return;
+        };
+        self.latest_expiry = self.latest_expiry.max(admitted.ticket.expires_at);
+        // Spectators send nothing the core takes, so their connection state stays here.
+        let (_, link) = self.new_link(admitted);
+        self.shared.metrics.connections.inc();
+        link.send(&Frame::AuthAccepted {
+            seat: SeatFrame::Observer(id),
+        });
+        if let Some(core) = &self.core {
+            // A returning spectator resumes with the next tick of its delayed feed.
+            link.send(&Frame::MatchStart {
+                start_us: core.start_us(),
+                tick_interval_us: core.tick_interval_us(),
+                open_tick: core.open_tick(),
+            });
+        }
+        self.spectators.attach(id, key, link);
+    }
+
     fn start(&mut self) -> Flow {
         let options = &self.shared.options;
         let start_us = self
@@ -313,9 +356,15 @@ impl MatchTask {
                     key: seat.key,
                 })
                 .collect(),
-            observers: Vec::new(),
+            observers: self.spectators.setup_seats(),
         };
         let config = RelayConfig {
+            observer_delay_ticks: delay_ticks(
+                settings.ranked,
+                settings.tick_interval_us,
+                options.spectator_delay_ticks,
+                options.ranked_spectator_delay,
+            ),
             strike_threshold: options.strike_threshold,
             reconnect_timeout_us: u64::try_from(options.reconnect_timeout.as_micros())
                 .unwrap_or(u64::MAX),
@@ -374,6 +423,9 @@ impl MatchTask {
                 other => other,
             };
         }
+        for link in self.spectators.links() {
+            link.send(&start);
+        }
         tracing::info!(
             game_id = self.terms.game_id,
             players = self.seats.len(),
@@ -391,6 +443,10 @@ impl MatchTask {
     }
 
     fn frame(&mut self, link: LinkId, frame: Frame, arrival_us: u64) {
+        if self.spectators.id_of_link(link).is_some() {
+            self.spectator_frame(link, &frame);
+            return;
+        }
         let Some(slot) = self.seat_of_link(link) else {
             return;
         };
@@ -437,6 +493,26 @@ impl MatchTask {
         }
     }
 
+    /// Spectators are receive-only: a goodbye closes, chat is not relayed (it would reach
+    /// nobody live without leaking the delayed game), and anything else breaks the protocol.
+    fn spectator_frame(&mut self, link: LinkId, frame: &Frame) {
+        match frame {
+            Frame::Disconnect { .. } => self.link_closed(link, None),
+            Frame::Chat { .. } => {}
+            _ => {
+                self.shared.metrics.kick(KickReason::ProtocolViolation);
+                if let Some(id) = self.spectators.id_of_link(link)
+                    && let Ok(bytes) = encode(&Frame::Kick {
+                        reason: KickReason::ProtocolViolation,
+                    })
+                {
+                    self.spectators.send_to(id, bytes);
+                }
+                self.link_closed(link, Some("spectator sent a player frame".into()));
+            }
+        }
+    }
+
     fn chat(&self, from: PlayerSlot, channel: ChatChannel, text: &str) {
         let sender_team = self.seats.get(&from).map(|s| s.team);
         let frame = Frame::Chat {
@@ -454,6 +530,11 @@ impl MatchTask {
                     ChatChannel::Observer => false,
                 };
             if let (true, Some(link)) = (reads, seat.link()) {
+                link.send_bytes(bytes.clone());
+            }
+        }
+        if matches!(channel, ChatChannel::All | ChatChannel::Observer) {
+            for link in self.spectators.links() {
                 link.send_bytes(bytes.clone());
             }
         }
@@ -478,6 +559,11 @@ impl MatchTask {
     }
 
     fn link_closed(&mut self, link: LinkId, error: Option<String>) {
+        if self.spectators.detach(link, self.core.is_some()) {
+            self.shared.metrics.connections.dec();
+            tracing::debug!(?error, "spectator left");
+            return;
+        }
         let Some(slot) = self.seat_of_link(link) else {
             return;
         };
@@ -535,8 +621,13 @@ impl MatchTask {
         let shared_bytes = encode(&Frame::TickOrders(canonical.as_ref().clone())).ok();
         let mut slow = Vec::new();
         for feed in feeds {
-            let Recipient::Player(slot) = feed.recipient else {
-                continue;
+            let slot = match feed.recipient {
+                Recipient::Player(slot) => slot,
+                Recipient::Observer(id) => {
+                    let shared = shared_bytes.as_ref().map(|bytes| (canonical, bytes));
+                    self.feed_spectator(id, &feed.ticks, shared);
+                    continue;
+                }
             };
             let Some(link) = self.seats.get(&slot).and_then(|seat| match &seat.state {
                 SeatState::Playing(_, link) => Some(link),
@@ -577,6 +668,33 @@ impl MatchTask {
         }
     }
 
+    /// Sends a spectator its (delayed) ticks; one that cannot keep up is disconnected, and the
+    /// match goes on without it.
+    /// `shared` is this tick's canonical list with its encoding, reused when a tick is it.
+    fn feed_spectator(
+        &mut self,
+        id: ObserverId,
+        ticks: &[Arc<TickOrders>],
+        shared: Option<(&Arc<TickOrders>, &Bytes)>,
+    ) {
+        for tick in ticks {
+            let bytes = match shared {
+                Some((canonical, bytes)) if Arc::ptr_eq(tick, canonical) => Some(bytes.clone()),
+                _ => encode(&Frame::TickOrders(tick.as_ref().clone())).ok(),
+            };
+            if !bytes.is_some_and(|b| self.spectators.send_to(id, b)) {
+                if let Some(link) = self.spectators.link_of(id) {
+                    tracing::info!(
+                        spectator = id.0,
+                        "spectator cannot take its feed; dropping it"
+                    );
+                    self.link_closed(link, None);
+                }
+                return;
+            }
+        }
+    }
+
     fn liveness(&mut self, now: u64) {
         let Some(core) = self.core.as_mut() else {
             return;
@@ -602,6 +720,9 @@ impl MatchTask {
             if let Some(link) = seat.link() {
                 link.send_bytes(bytes.clone());
             }
+        }
+        for link in self.spectators.links() {
+            link.send_bytes(bytes.clone());
         }
     }
 
@@ -637,6 +758,15 @@ impl MatchTask {
     /// players may still leave or reconnect.
     async fn post_game(&mut self, outcome: MatchOutcome) {
         let now = self.clock_now();
+        // The delay only matters while the game can still be influenced: spectators get the
+        // held-back ticks before the result.
+        if let Some(core) = self.core.as_mut() {
+            for feed in core.release_observer_feeds() {
+                if let Recipient::Observer(id) = feed.recipient {
+                    self.feed_spectator(id, &feed.ticks, None);
+                }
+            }
+        }
         let Some(core) = self.core.as_ref() else {
             return;
         };
@@ -728,15 +858,22 @@ impl MatchTask {
             MatchInput::Join(admitted) => {
                 // A player who lost its connection at the end still gets result and records.
                 let ticket = admitted.ticket.ticket().clone();
-                let fits = same_terms(&self.terms, &ticket)
-                    && self
-                        .seats
-                        .get(&ticket.slot)
-                        .is_some_and(|s| s.key == ticket.player_key);
-                if !fits {
-                    tokio::spawn(refuse(*admitted, DisconnectReason::MatchOver));
-                    return;
-                }
+                let seat = match ticket.seat {
+                    TicketSeat::Player { slot, team }
+                        if same_terms(&self.terms, &ticket)
+                            && self
+                                .seats
+                                .get(&slot)
+                                .is_some_and(|s| s.key == ticket.player_key) =>
+                    {
+                        (slot, team)
+                    }
+                    // Spectators have nothing to collect after the end.
+                    _ => {
+                        tokio::spawn(refuse(*admitted, DisconnectReason::MatchOver));
+                        return;
+                    }
+                };
                 let (lobby, link) = self.new_link(*admitted);
                 self.shared.metrics.connections.inc();
                 let Some(core) = self.core.as_ref() else {
@@ -747,8 +884,8 @@ impl MatchTask {
                 };
                 link.send(&Frame::AuthAccepted {
                     seat: SeatFrame::Player {
-                        slot: ticket.slot,
-                        team: ticket.team,
+                        slot: seat.0,
+                        team: seat.1,
                     },
                 });
                 if let Some(outcome) = core.check_match_end() {
@@ -758,7 +895,7 @@ impl MatchTask {
                 if let Some(records) = records {
                     send_records(&link, &ticket.player_key, records);
                 }
-                if let Some(seat) = self.seats.get_mut(&ticket.slot) {
+                if let Some(seat) = self.seats.get_mut(&seat.0) {
                     seat.state = SeatState::Post(conn.end_game(), link);
                 }
             }
@@ -773,6 +910,14 @@ impl MatchTask {
             }
             // Dropping the link finishes its stream after the queued frames.
             seat.state = SeatState::Gone;
+        }
+        if let Ok(bytes) = encode(&Frame::Disconnect { reason }) {
+            for link in self.spectators.links() {
+                link.send_bytes(bytes.clone());
+            }
+        }
+        for _ in 0..self.spectators.disconnect_all() {
+            self.shared.metrics.connections.dec();
         }
     }
 }

@@ -18,6 +18,7 @@ mod registry;
 pub mod replays;
 mod results;
 pub mod rooms;
+mod spectators;
 mod tls;
 
 pub use clock::RelayClock;
@@ -98,6 +99,12 @@ pub struct RelayOptions {
     pub ticket_signers: Vec<CommunityKey>,
     /// Where replays are written (`None`: only their hash is kept, in the certified result).
     pub replay_dir: Option<std::path::PathBuf>,
+    /// Spectators per match (0: none).
+    pub spectators_per_match: usize,
+    /// Spectator delay of unranked matches, in ticks.
+    pub spectator_delay_ticks: u32,
+    /// Spectator delay of ranked matches.
+    pub ranked_spectator_delay: Duration,
 }
 
 impl RelayOptions {
@@ -115,6 +122,9 @@ impl RelayOptions {
             flood_kick_threshold: settings.flood_kick_threshold,
             ticket_signers: settings.ticket_signers.clone(),
             replay_dir: None,
+            spectators_per_match: settings.spectators_per_match,
+            spectator_delay_ticks: settings.spectator_delay_ticks,
+            ranked_spectator_delay: Duration::from_secs(settings.ranked_spectator_delay_secs),
         }
     }
 }

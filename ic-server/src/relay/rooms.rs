@@ -1,12 +1,14 @@
 //! Custom unranked rooms: a short code players share, seats handed out in join order, and one
-//! relay-signed ticket per seat. A room closes when its match is over or it never started.
+//! relay-signed ticket per seat or spectator. A room closes when its match is over or never ran.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use rand::Rng;
 use relay_core::ids::{PlayerSlot, TeamId};
-use relay_core::ticket::{MatchSettings, MatchTicket, SignerKind, TicketError, TicketSigner};
+use relay_core::ticket::{
+    MatchSettings, MatchTicket, SignerKind, TicketError, TicketSeat, TicketSigner,
+};
 use scr::{CommunityKey, KeyPair, PlayerKey};
 
 /// Room code characters: no 0/O, 1/I/L, 2/Z, 5/S, 8/B look-alikes, so codes survive being read
@@ -52,17 +54,15 @@ impl RoomRequest {
     }
 }
 
-/// A seat in a room and the ticket that claims it.
+/// A seat in a room (a player's or a spectator's) and the ticket that claims it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seat {
     /// The room's code.
     pub code: String,
     /// The relay's id for the room's game.
     pub game_id: u64,
-    /// Seat number.
-    pub slot: u8,
-    /// Team.
-    pub team: u8,
+    /// Player slot and team, or spectator.
+    pub seat: TicketSeat,
     /// The signed ticket for the relay.
     pub ticket: Vec<u8>,
     /// When the ticket stops admitting (Unix seconds).
@@ -81,6 +81,12 @@ pub enum RoomError {
     /// Every seat is taken.
     #[error("the room is full")]
     Full,
+    /// Every spectator seat is taken, or this relay admits no spectators.
+    #[error("the room admits no more spectators")]
+    SpectatorsFull,
+    /// The caller holds a player seat in the room, so cannot also watch it.
+    #[error("you hold a player seat in this room; players cannot also spectate")]
+    AlreadyPlaying,
     /// Signing the ticket failed (a request that passed validation should never get here).
     #[error("signing the ticket: {0}")]
     Ticket(#[from] TicketError),
@@ -96,6 +102,8 @@ impl RoomError {
             Self::BadRequest(_) => "invalid_room",
             Self::NotFound => "room_not_found",
             Self::Full => "room_full",
+            Self::SpectatorsFull => "spectators_full",
+            Self::AlreadyPlaying => "already_playing",
             Self::Ticket(_) => "ticket_failed",
             Self::NoFreeCode => "no_free_code",
         }
@@ -117,6 +125,7 @@ struct Room {
     game_id: u64,
     request: RoomRequest,
     seats: Vec<PlayerKey>,
+    spectators: Vec<PlayerKey>,
     opened_at: i64,
 }
 
@@ -127,17 +136,25 @@ pub struct Rooms {
     open_secs: i64,
     /// Seconds a ticket admits.
     ticket_secs: i64,
+    /// Spectators one room admits (the relay's limit per match).
+    spectators_per_room: usize,
     // A std mutex: held for map operations only, never across an await.
     rooms: Mutex<HashMap<String, Room>>,
 }
 
 impl Rooms {
-    /// Rooms whose tickets `relay` signs.
-    pub fn new(relay: KeyPair, open_secs: u64, ticket_secs: u64) -> Self {
+    /// Rooms whose tickets `relay` signs, each with up to `spectators_per_room` spectators.
+    pub fn new(
+        relay: KeyPair,
+        open_secs: u64,
+        ticket_secs: u64,
+        spectators_per_room: usize,
+    ) -> Self {
         Self {
             relay,
             open_secs: i64::try_from(open_secs).unwrap_or(i64::MAX),
             ticket_secs: i64::try_from(ticket_secs).unwrap_or(i64::MAX),
+            spectators_per_room,
             rooms: Mutex::new(HashMap::new()),
         }
     }
@@ -168,9 +185,10 @@ impl Rooms {
             game_id: rng.r#gen(),
             request,
             seats: vec![host],
+            spectators: Vec::new(),
             opened_at: now,
         };
-        let seat = self.seat(&code, &room, 0, now)?;
+        let seat = self.seat(&code, &room, player_seat(&room.request, 0)?, host, now)?;
         rooms.insert(code, room);
         Ok(seat)
     }
@@ -183,20 +201,57 @@ impl Rooms {
         now: i64,
         game_state: impl Fn(u64) -> GameState,
     ) -> Result<Seat, RoomError> {
+        self.claim(code, player, now, game_state, |room| {
+            let slot = match room.seats.iter().position(|p| *p == player) {
+                Some(slot) => slot,
+                None if room.seats.len() < usize::from(room.request.players) => {
+                    room.seats.push(player);
+                    room.seats.len() - 1
+                }
+                None => return Err(RoomError::Full),
+            };
+            player_seat(&room.request, slot)
+        })
+    }
+
+    /// A spectator ticket for the room `code`: admitted by the relay until the match starts,
+    /// with the game's feed delayed. The same spectator asking again gets a fresh ticket.
+    pub fn watch(
+        &self,
+        code: &str,
+        spectator: PlayerKey,
+        now: i64,
+        game_state: impl Fn(u64) -> GameState,
+    ) -> Result<Seat, RoomError> {
+        self.claim(code, spectator, now, game_state, |room| {
+            if room.seats.contains(&spectator) {
+                return Err(RoomError::AlreadyPlaying);
+            }
+            if !room.spectators.contains(&spectator) {
+                if room.spectators.len() >= self.spectators_per_room {
+                    return Err(RoomError::SpectatorsFull);
+                }
+                room.spectators.push(spectator);
+            }
+            Ok(TicketSeat::Observer)
+        })
+    }
+
+    /// The ticket for `holder` in the open room `code`, in the seat `pick` chooses.
+    fn claim(
+        &self,
+        code: &str,
+        holder: PlayerKey,
+        now: i64,
+        game_state: impl Fn(u64) -> GameState,
+        pick: impl FnOnce(&mut Room) -> Result<TicketSeat, RoomError>,
+    ) -> Result<Seat, RoomError> {
         let code = normalize(code).ok_or(RoomError::NotFound)?;
         let mut rooms = self.lock();
         self.close_finished(&mut rooms, now, &game_state);
         let room = rooms.get_mut(&code).ok_or(RoomError::NotFound)?;
-        let slot = match room.seats.iter().position(|p| *p == player) {
-            Some(slot) => slot,
-            None if room.seats.len() < usize::from(room.request.players) => {
-                room.seats.push(player);
-                room.seats.len() - 1
-            }
-            None => return Err(RoomError::Full),
-        };
-        let room = &rooms[&code];
-        self.seat(&code, room, slot, now)
+        let seat = pick(room)?;
+        self.seat(&code, room, seat, holder, now)
     }
 
     /// Open rooms.
@@ -218,10 +273,15 @@ impl Rooms {
         });
     }
 
-    fn seat(&self, code: &str, room: &Room, slot: usize, now: i64) -> Result<Seat, RoomError> {
+    fn seat(
+        &self,
+        code: &str,
+        room: &Room,
+        seat: TicketSeat,
+        holder: PlayerKey,
+        now: i64,
+    ) -> Result<Seat, RoomError> {
         let request = &room.request;
-        let slot = u8::try_from(slot).map_err(|_| RoomError::Full)?;
-        let team = slot % request.teams;
         let expires_at = now.saturating_add(self.ticket_secs);
         let ticket = MatchTicket {
             signer_kind: SignerKind::Relay,
@@ -230,9 +290,8 @@ impl Rooms {
             community_key: CommunityKey::from_bytes([0; 32]),
             game_id: room.game_id,
             game_module: request.module.clone(),
-            player_key: room.seats[usize::from(slot)],
-            slot: PlayerSlot(slot),
-            team: TeamId(team),
+            player_key: holder,
+            seat,
             settings: MatchSettings {
                 ranked: false,
                 tick_interval_us: 1_000_000 / request.tick_rate,
@@ -247,12 +306,20 @@ impl Rooms {
         Ok(Seat {
             code: code.to_owned(),
             game_id: room.game_id,
-            slot,
-            team,
+            seat,
             ticket: signer.sign(&ticket)?.into_bytes(),
             expires_at,
         })
     }
+}
+
+/// Player seat number `index` of a room: teams dealt in turn.
+fn player_seat(request: &RoomRequest, index: usize) -> Result<TicketSeat, RoomError> {
+    let slot = u8::try_from(index).map_err(|_| RoomError::Full)?;
+    Ok(TicketSeat::Player {
+        slot: PlayerSlot(slot),
+        team: TeamId(slot % request.teams),
+    })
 }
 
 fn validate(request: &RoomRequest) -> Result<(), RoomError> {
@@ -318,7 +385,7 @@ mod tests {
     fn rooms() -> (Rooms, TicketVerifier) {
         let relay = KeyPair::from_seed([7; 32]);
         let verifier = TicketVerifier::new([(SignerKind::Relay, relay.public_key())]).unwrap();
-        (Rooms::new(relay, 900, 600), verifier)
+        (Rooms::new(relay, 900, 600, 2), verifier)
     }
 
     #[test]
@@ -362,9 +429,16 @@ mod tests {
             .unwrap();
         let seats: Vec<_> = [&host, &guest, &third, &again]
             .iter()
-            .map(|s| (s.slot, s.team))
+            .map(|s| s.seat)
             .collect();
-        assert_eq!(seats, vec![(0, 0), (1, 1), (2, 0), (1, 1)]);
+        let player = |slot, team| TicketSeat::Player {
+            slot: PlayerSlot(slot),
+            team: TeamId(team),
+        };
+        assert_eq!(
+            seats,
+            vec![player(0, 0), player(1, 1), player(2, 0), player(1, 1)]
+        );
         for (seat, player) in [(&host, key(1)), (&guest, key(2)), (&third, key(3))] {
             let verified = verifier.verify(&seat.ticket, 1_010).unwrap();
             let ticket = verified.ticket();
@@ -380,6 +454,38 @@ mod tests {
         assert_eq!(
             rooms.join(&host.code, key(5), 1_005, |_| GameState::NotStarted),
             Err(RoomError::Full)
+        );
+    }
+
+    #[test]
+    fn spectators_get_observer_tickets_up_to_the_limit_and_players_cannot_also_watch() {
+        let (rooms, verifier) = rooms();
+        let open = |_: u64| GameState::NotStarted;
+        let host = rooms
+            .open(key(1), RoomRequest::duel("ra"), 1_000, open)
+            .unwrap();
+        let watcher = rooms.watch(&host.code, key(8), 1_001, open).unwrap();
+        assert_eq!(watcher.seat, TicketSeat::Observer);
+        let verified = verifier.verify(&watcher.ticket, 1_002).unwrap();
+        assert_eq!(verified.player_key, key(8));
+        assert_eq!(verified.seat, TicketSeat::Observer);
+        assert_eq!(verified.game_id, host.game_id);
+        assert_eq!(
+            rooms.watch(&host.code, key(1), 1_003, open),
+            Err(RoomError::AlreadyPlaying)
+        );
+        // Asking again keeps the spectator's place; a second spectator fills the limit.
+        assert!(rooms.watch(&host.code, key(8), 1_004, open).is_ok());
+        assert!(rooms.watch(&host.code, key(9), 1_005, open).is_ok());
+        assert_eq!(
+            rooms.watch(&host.code, key(10), 1_006, open),
+            Err(RoomError::SpectatorsFull)
+        );
+        // Spectators never take a player seat.
+        assert!(rooms.join(&host.code, key(2), 1_007, open).is_ok());
+        assert_eq!(
+            rooms.watch("AAA-AAA", key(11), 1_008, open),
+            Err(RoomError::NotFound)
         );
     }
 

@@ -245,6 +245,19 @@ async fn decode(response: reqwest::Response) -> (u16, Value) {
 }
 
 /// Base64 strings of a JSON array, decoded.
+/// The replay file the server in `data_dir` keeps under `replay_hash`; it is completed when the
+/// match task ends (once the players have left), so this waits for it up to ten seconds.
+pub async fn replay_file(data_dir: &Path, replay_hash: &[u8; 32]) -> Vec<u8> {
+    let replay = data_dir.join(format!("replays/{}.replay", hex::encode(replay_hash)));
+    for _ in 0..100 {
+        if replay.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    std::fs::read(&replay).expect("the replay file")
+}
+
 pub fn records(value: &Value) -> Vec<Vec<u8>> {
     value
         .as_array()

@@ -16,7 +16,7 @@ use ic_server::relay::{AuthoritySink, RelayMetrics, RelayOptions, RelayService, 
 use relay_core::cmr::{CertifiedMatchResult, EndReason, TrustedRelays};
 use relay_core::frames::SimOutcome;
 use relay_core::ids::{PlayerSlot, TeamId};
-use relay_core::ticket::{MatchSettings, MatchTicket, SignerKind, TicketSigner};
+use relay_core::ticket::{MatchSettings, MatchTicket, SignerKind, TicketSeat, TicketSigner};
 use scr::{CommunityKey, KeyPair, PublicKey};
 
 pub use relay_core::frames::KickReason;
@@ -46,6 +46,9 @@ pub fn test_options() -> RelayOptions {
         flood_kick_threshold: 32,
         ticket_signers: Vec::new(),
         replay_dir: None,
+        spectators_per_match: 2,
+        spectator_delay_ticks: 5,
+        ranked_spectator_delay: Duration::from_secs(120),
     }
 }
 
@@ -160,8 +163,10 @@ pub fn match_ticket(
         game_id,
         game_module: "ra".into(),
         player_key: player.public_key().into(),
-        slot: PlayerSlot(slot),
-        team: TeamId(slot),
+        seat: TicketSeat::Player {
+            slot: PlayerSlot(slot),
+            team: TeamId(slot),
+        },
         settings: MatchSettings {
             ranked: true,
             tick_interval_us: 50_000,

@@ -99,6 +99,25 @@ impl RelayCore {
         })
     }
 
+    /// Once the match has an outcome: every tick the filters still hold back (the observers'
+    /// delayed feed), one feed per observer; empty feeds while the match runs.
+    pub fn release_observer_feeds(&mut self) -> Vec<RecipientFeed> {
+        let mut feeds: Vec<RecipientFeed> = self
+            .roster
+            .observers()
+            .map(|o| RecipientFeed {
+                recipient: Recipient::Observer(o.id),
+                ticks: Vec::new(),
+            })
+            .collect();
+        if self.outcome.is_some() {
+            for filter in &mut self.filters {
+                filter.release_held(&mut feeds);
+            }
+        }
+        feeds
+    }
+
     fn decide(&mut self, outcome: MatchOutcome) {
         if self.outcome.is_none() {
             self.outcome = Some(outcome);

@@ -137,6 +137,9 @@ pub trait RelayFilter: Send {
     /// Per-recipient copies of the tick.
     fn on_outbound(&mut self, _ctx: &mut FilterCtx<'_>, _feeds: &mut [RecipientFeed]) {}
 
+    /// The match is over: hand out anything held back (each feed names its recipient).
+    fn release_held(&mut self, _feeds: &mut [RecipientFeed]) {}
+
     /// Adds what this filter knows to the certified result.
     fn summarize(&self, _summary: &mut FilterSummary) {}
 }

@@ -54,6 +54,17 @@ impl RelayFilter for ObserverDelay {
         }
     }
 
+    fn release_held(&mut self, feeds: &mut [RecipientFeed]) {
+        // Once the match has an outcome nothing can be fed back into it: the delay has done
+        // its job, and observers get the last ticks with the result.
+        for (id, tick) in self.held.drain(..) {
+            let recipient = Recipient::Observer(id);
+            if let Some(feed) = feeds.iter_mut().find(|f| f.recipient == recipient) {
+                feed.ticks.push(tick);
+            }
+        }
+    }
+
     fn summarize(&self, summary: &mut FilterSummary) {
         summary.observer_delay_ticks = self.delay;
     }

@@ -254,6 +254,7 @@ impl Frame {
                     DisconnectReason::Timeout => 2,
                     DisconnectReason::ProtocolError => 3,
                     DisconnectReason::MatchOver => 4,
+                    DisconnectReason::NotAdmitted => 5,
                 });
             }
             Frame::Kick { reason } => {
@@ -411,6 +412,7 @@ impl Frame {
                     2 => DisconnectReason::Timeout,
                     3 => DisconnectReason::ProtocolError,
                     4 => DisconnectReason::MatchOver,
+                    5 => DisconnectReason::NotAdmitted,
                     value => return Err(undefined("disconnect_reason", value)),
                 },
             },

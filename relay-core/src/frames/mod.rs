@@ -193,6 +193,9 @@ pub enum DisconnectReason {
     ProtocolError,
     /// The match is over and the post-game period ended.
     MatchOver,
+    /// The ticket is valid but the relay does not admit it now: spectators are switched off,
+    /// the match's spectator seats are full, or the match started before the spectator came.
+    NotAdmitted,
 }
 
 /// Why the relay removed a player.

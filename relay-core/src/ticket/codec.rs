@@ -3,13 +3,17 @@
 
 use scr::keys::{CommunityKey, KeyPair, PlayerKey, PublicKey};
 
-use super::{MatchSettings, MatchTicket, SignerKind, TicketError};
+use super::{MatchSettings, MatchTicket, SignerKind, TicketError, TicketSeat};
 use crate::cmr::MAX_PLAYERS;
 use crate::ids::{PlayerSlot, TeamId};
 use crate::wire::{Reader, check_len};
 
-/// The only layout version this code writes and reads.
-pub const TICKET_VERSION: u8 = 1;
+/// The only layout version this code writes and reads (version 1 had no seat role).
+pub const TICKET_VERSION: u8 = 2;
+/// `seat_role` of a player ticket.
+const ROLE_PLAYER: u8 = 1;
+/// `seat_role` of an observer ticket.
+const ROLE_OBSERVER: u8 = 2;
 /// Largest ticket accepted; the longest valid ticket (two 255-byte strings) is 738 bytes.
 pub const MAX_TICKET_BYTES: usize = 1024;
 /// Ed25519 signature length; the signature is the last field.
@@ -80,8 +84,13 @@ impl MatchTicket {
         out.extend_from_slice(&self.game_id.to_le_bytes());
         put_str(&mut out, "game_module", &self.game_module)?;
         out.extend_from_slice(self.player_key.as_bytes());
-        out.push(self.slot.0);
-        out.push(self.team.0);
+        match self.seat {
+            TicketSeat::Player { slot, team } => {
+                out.extend_from_slice(&[ROLE_PLAYER, slot.0, team.0])
+            }
+            // Slot and team stay in the layout (fixed offsets) and are zero for an observer.
+            TicketSeat::Observer => out.extend_from_slice(&[ROLE_OBSERVER, 0, 0]),
+        }
         out.push(u8::from(self.settings.ranked));
         out.extend_from_slice(&self.settings.tick_interval_us.to_le_bytes());
         put_str(&mut out, "map_name", &self.settings.map_name)?;
@@ -111,8 +120,16 @@ impl MatchTicket {
         let game_id = r.u64()?;
         let game_module = r.str_u8()?;
         let player_key = PlayerKey::from_bytes(r.array()?);
+        let role = r.u8()?;
         let slot = PlayerSlot(r.u8()?);
         let team = TeamId(r.u8()?);
+        let seat = match role {
+            ROLE_PLAYER => TicketSeat::Player { slot, team },
+            ROLE_OBSERVER if slot.0 != 0 => return Err(undefined("slot", slot.0)),
+            ROLE_OBSERVER if team.0 != 0 => return Err(undefined("team", team.0)),
+            ROLE_OBSERVER => TicketSeat::Observer,
+            other => return Err(undefined("seat_role", other)),
+        };
         let ranked = match r.u8()? {
             0 => false,
             1 => true,
@@ -133,8 +150,7 @@ impl MatchTicket {
             game_id,
             game_module,
             player_key,
-            slot,
-            team,
+            seat,
             settings: MatchSettings {
                 ranked,
                 tick_interval_us,
@@ -155,9 +171,11 @@ impl MatchTicket {
         if count == 0 || usize::from(count) > MAX_PLAYERS {
             return Err(undefined("player_count", count));
         }
-        if self.slot.0 >= count {
+        if let TicketSeat::Player { slot, .. } = self.seat
+            && slot.0 >= count
+        {
             return Err(TicketError::SlotOutOfRange {
-                slot: self.slot.0,
+                slot: slot.0,
                 player_count: count,
             });
         }

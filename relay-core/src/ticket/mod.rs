@@ -56,7 +56,31 @@ pub struct MatchSettings {
     pub player_count: u8,
 }
 
-/// A match ticket: admits `player_key` to game `game_id` in seat `slot` on team `team`.
+/// Where a ticket puts its holder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TicketSeat {
+    /// A player seat; `slot` is below `settings.player_count`.
+    Player {
+        /// The player's seat.
+        slot: PlayerSlot,
+        /// The player's team.
+        team: TeamId,
+    },
+    /// A receive-only observer: the relay assigns the observer seat and delays its feed.
+    Observer,
+}
+
+impl TicketSeat {
+    /// The player slot, or `None` for an observer.
+    pub fn slot(self) -> Option<PlayerSlot> {
+        match self {
+            Self::Player { slot, .. } => Some(slot),
+            Self::Observer => None,
+        }
+    }
+}
+
+/// A match ticket: admits `player_key` to game `game_id` in `seat`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MatchTicket {
     /// Who signed it.
@@ -72,10 +96,8 @@ pub struct MatchTicket {
     pub game_module: String,
     /// The admitted player's identity key.
     pub player_key: PlayerKey,
-    /// The player's seat; below `settings.player_count`.
-    pub slot: PlayerSlot,
-    /// The player's team.
-    pub team: TeamId,
+    /// A player seat (slot and team) or an observer seat.
+    pub seat: TicketSeat,
     /// The match's settings.
     pub settings: MatchSettings,
     /// When the ticket was issued, Unix seconds.

@@ -93,7 +93,7 @@ mod tests {
 
     use super::*;
     use crate::ids::{PlayerSlot, TeamId};
-    use crate::ticket::{MatchSettings, TicketSigner};
+    use crate::ticket::{MatchSettings, TicketSeat, TicketSigner};
     use crate::wire::WireError;
 
     fn community() -> KeyPair {
@@ -108,8 +108,10 @@ mod tests {
             game_id: 77,
             game_module: "ra1".into(),
             player_key: PlayerKey::from(KeyPair::from_seed([0x30; 32]).public_key()),
-            slot: PlayerSlot(1),
-            team: TeamId(1),
+            seat: TicketSeat::Player {
+                slot: PlayerSlot(1),
+                team: TeamId(1),
+            },
             settings: MatchSettings {
                 ranked: true,
                 tick_interval_us: 66_667,
@@ -135,8 +137,8 @@ mod tests {
         let verified = verifier().verify(signed.as_bytes(), 1_750_000_010).unwrap();
         assert_eq!(verified.ticket(), &t);
         assert_eq!(verified.bytes(), signed.as_bytes());
-        // 1+1+32+32+8+(1+3)+32+1+1+1+4+(1+17)+32+1+8+8+64
-        assert_eq!(signed.as_bytes().len(), 248);
+        // 1+1+32+32+8+(1+3)+32+1+1+1+1+4+(1+17)+32+1+8+8+64
+        assert_eq!(signed.as_bytes().len(), 249);
     }
 
     #[test]
@@ -188,7 +190,10 @@ mod tests {
         t.settings.ranked = false;
         t.community_key = CommunityKey::from_bytes([0; 32]);
         assert!(signer.sign(&t).is_ok());
-        t.slot = PlayerSlot(2);
+        t.seat = TicketSeat::Player {
+            slot: PlayerSlot(2),
+            team: TeamId(0),
+        };
         assert_eq!(
             signer.sign(&t),
             Err(TicketError::SlotOutOfRange {
@@ -196,7 +201,9 @@ mod tests {
                 player_count: 2
             })
         );
-        t.slot = PlayerSlot(0);
+        // An observer has no slot to be out of range.
+        t.seat = TicketSeat::Observer;
+        assert!(signer.sign(&t).is_ok());
         t.expires_at = t.issued_at;
         assert_eq!(signer.sign(&t), Err(TicketError::ExpiresBeforeIssued));
         t.expires_at = t.issued_at + 1;
@@ -230,11 +237,43 @@ mod tests {
             MatchTicket::decode_unverified(&vec![1; super::super::MAX_TICKET_BYTES + 1]),
             Err(TicketError::Wire(WireError::TooLong { .. }))
         ));
-        let mut version = bytes;
-        version[0] = 2;
+        let mut version = bytes.clone();
+        version[0] = 1;
         assert_eq!(
             MatchTicket::decode_unverified(&version),
-            Err(TicketError::UnknownVersion(2))
+            Err(TicketError::UnknownVersion(1))
         );
+    }
+
+    /// Offset of `seat_role`: version, kind, two keys, game id, "ra1", player key.
+    const ROLE_AT: usize = 1 + 1 + 32 + 32 + 8 + 4 + 32;
+
+    #[test]
+    fn observer_tickets_round_trip_and_their_seat_bytes_are_strict() {
+        let mut t = ticket(&community());
+        t.seat = TicketSeat::Observer;
+        let bytes = TicketSigner::new(SignerKind::Community, community())
+            .sign(&t)
+            .unwrap()
+            .into_bytes();
+        assert_eq!(&bytes[ROLE_AT..ROLE_AT + 3], &[2, 0, 0]);
+        let verified = verifier().verify(&bytes, 1_750_000_010).unwrap();
+        assert_eq!(verified.seat, TicketSeat::Observer);
+        for (at, value, field) in [
+            (ROLE_AT, 0, "seat_role"),
+            (ROLE_AT, 3, "seat_role"),
+            (ROLE_AT + 1, 1, "slot"),
+            (ROLE_AT + 2, 1, "team"),
+        ] {
+            let mut changed = bytes.clone();
+            changed[at] = value;
+            assert_eq!(
+                MatchTicket::decode_unverified(&changed),
+                Err(TicketError::UndefinedValue {
+                    field,
+                    value: u64::from(value)
+                })
+            );
+        }
     }
 }
