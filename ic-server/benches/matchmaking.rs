@@ -51,6 +51,7 @@ fn player(rng: &mut StdRng, id: u64, joined_ms: u64) -> QueueEntry {
             },
         }],
         joined_ms,
+        counted_from_ms: joined_ms,
         front: false,
         regions: Vec::new(),
         avoid: Vec::new(),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use base64::Engine;
-use ic_server::matchmaker::QueueRestrictions;
+use ic_server::matchmaker::{QueueRestriction, QueueRestrictions};
 use ic_server::store::StoreError;
 use matchmaking_support::{B64, Mm, Player};
 use reqwest::Method;
@@ -367,8 +367,11 @@ impl QueueRestrictions for CooledDown {
         &self,
         player: &PlayerKey,
         now: i64,
-    ) -> Result<Option<(u64, String)>, StoreError> {
-        Ok((*player == self.0).then(|| ((now + 3600) as u64, "queue_cooldown".into())))
+    ) -> Result<Option<QueueRestriction>, StoreError> {
+        Ok((*player == self.0).then(|| QueueRestriction::Cooldown {
+            until: (now + 3600) as u64,
+            reason: "queue_cooldown".into(),
+        }))
     }
 }
 

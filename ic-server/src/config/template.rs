@@ -106,6 +106,9 @@ entry_ttl_secs = 60
 neighbours = 2
 # Seconds a match ticket stays valid for connecting to the relay.
 ticket_ttl_secs = 300
+# Seconds before the wait of a player under a low_priority_queue moderation sanction starts to
+# count (its window, desperation and turn in each pass come that much later), 0-3600.
+low_priority_delay_secs = 300
 # Relays of other servers for matches, tried after this server's own relay, e.g.
 # { address = "eu.relay.example.org:19711", key = "ed25519:<hex>", region = "eu" }.
 # Such a relay must list this community's signing key in its relay.ticket_signers.

@@ -40,15 +40,29 @@ pub use state::{JoinChoices, Joined};
 /// Events buffered per player stream before the slowest reader starts losing old ones.
 const EVENT_BUFFER: usize = 32;
 
-/// A sanction that keeps a player out of the queue (from the moderation capability).
+/// A sanction on queueing (from the moderation capability).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueRestriction {
+    /// The player may not queue until `until` (Unix seconds).
+    Cooldown {
+        /// When the cooldown ends.
+        until: u64,
+        /// Why, as the player is told.
+        reason: String,
+    },
+    /// The player queues, but its wait counts only after `low_priority_delay_secs`.
+    LowPriority,
+}
+
+/// Where the matchmaker learns of sanctions on queueing.
 #[async_trait]
 pub trait QueueRestrictions: Send + Sync {
-    /// `Some((until unix seconds, reason))` when `player` may not queue at `now`.
+    /// The sanction on `player` at `now`, if any.
     async fn restriction(
         &self,
         player: &PlayerKey,
         now: i64,
-    ) -> Result<Option<(u64, String)>, StoreError>;
+    ) -> Result<Option<QueueRestriction>, StoreError>;
 }
 
 /// Everything the matchmaker is built from.
@@ -163,9 +177,14 @@ impl Matchmaker {
         let now = i64::try_from(self.now_ms() / 1000).unwrap_or(i64::MAX);
         // A sanction is the answer a cooled-down player needs, whatever the record says (a
         // ranked suspension that comes with it has also revoked the record).
+        let mut low_priority = false;
         if let Some(restrictions) = &self.parts.restrictions {
-            if let Some((until, reason)) = restrictions.restriction(player, now).await? {
-                return Err(MatchmakerError::Cooldown { until, reason });
+            match restrictions.restriction(player, now).await? {
+                Some(QueueRestriction::Cooldown { until, reason }) => {
+                    return Err(MatchmakerError::Cooldown { until, reason });
+                }
+                Some(QueueRestriction::LowPriority) => low_priority = true,
+                None => {}
             }
         }
         let view =
@@ -205,6 +224,7 @@ impl Matchmaker {
                 .position(rating.rating, None)
                 .and_then(|p| p.tier_index),
             in_placement: rating.games_played < self.parts.placement_matches,
+            low_priority,
         })
     }
 
@@ -238,9 +258,13 @@ impl Matchmaker {
     ) -> Result<Joined, MatchmakerError> {
         let joining = self.joining(player, record).await?;
         let mut out = Vec::new();
-        let joined = self
-            .state()
-            .confirm(party_id, joining, self.now_ms(), &mut out)?;
+        let joined = self.state().confirm(
+            party_id,
+            joining,
+            &self.parts.settings,
+            self.now_ms(),
+            &mut out,
+        )?;
         self.deliver(out);
         self.update_gauges();
         Ok(joined)

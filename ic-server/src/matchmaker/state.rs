@@ -39,6 +39,8 @@ pub struct Joining {
     pub tier: Option<usize>,
     /// Still in placement.
     pub in_placement: bool,
+    /// Under a moderation sanction that lowers its priority in the queue.
+    pub low_priority: bool,
 }
 
 /// A request to queue.
@@ -70,7 +72,7 @@ pub enum Joined {
 struct PendingParty {
     queue: QueueSpec,
     leader: PlayerKey,
-    confirmed: Vec<(Member, Option<usize>, bool)>,
+    confirmed: Vec<Joining>,
     waiting: Vec<PlayerKey>,
     regions: Vec<String>,
     avoid: Vec<PlayerKey>,
@@ -119,6 +121,15 @@ pub struct State {
     declines: DeclineHistory,
     recent: RecentPairs,
     presence: HashMap<PlayerKey, Presence>,
+}
+
+/// When an entry joining at `now_ms` starts to count its wait.
+fn counted_from(now_ms: u64, low_priority: bool, settings: &MatchmakingSettings) -> u64 {
+    if low_priority {
+        now_ms.saturating_add(settings.low_priority_delay_secs.saturating_mul(1000))
+    } else {
+        now_ms
+    }
 }
 
 fn queue_name(queue: &QueueSpec) -> String {
@@ -250,6 +261,7 @@ impl State {
                 id: self.next_id(),
                 members: vec![joining.member],
                 joined_ms: now_ms,
+                counted_from_ms: counted_from(now_ms, joining.low_priority, settings),
                 front: false,
                 regions: choices.regions,
                 avoid: choices.avoid,
@@ -274,7 +286,7 @@ impl State {
             PendingParty {
                 queue,
                 leader: player,
-                confirmed: vec![(joining.member, joining.tier, joining.in_placement)],
+                confirmed: vec![joining],
                 waiting: invited,
                 regions: choices.regions,
                 avoid: choices.avoid,
@@ -290,6 +302,7 @@ impl State {
         &mut self,
         party_id: u64,
         joining: Joining,
+        settings: &MatchmakingSettings,
         now_ms: u64,
         out: &mut Outbox,
     ) -> Result<Joined, MatchmakerError> {
@@ -309,7 +322,7 @@ impl State {
         let tiers: Vec<usize> = party
             .confirmed
             .iter()
-            .filter_map(|(_, tier, _)| *tier)
+            .filter_map(|confirmed| confirmed.tier)
             .chain(joining.tier)
             .collect();
         if let (Some(low), Some(high)) = (tiers.iter().min(), tiers.iter().max()) {
@@ -323,9 +336,7 @@ impl State {
             return Err(MatchmakerError::NotInvited);
         };
         party.waiting.retain(|p| *p != player);
-        party
-            .confirmed
-            .push((joining.member, joining.tier, joining.in_placement));
+        party.confirmed.push(joining);
         self.seats.insert(player, Seat::Party { party: party_id });
         if !party.waiting.is_empty() {
             return Ok(Joined::PartyPending { party_id });
@@ -333,11 +344,14 @@ impl State {
         let Some(party) = self.parties.remove(&party_id) else {
             return Err(MatchmakerError::NotInvited);
         };
+        // One sanctioned member lowers the whole party's priority (it plays as one).
+        let low_priority = party.confirmed.iter().any(|j| j.low_priority);
         let entry = QueueEntry {
             id: self.next_id(),
-            in_placement: party.confirmed.iter().any(|(_, _, placement)| *placement),
-            members: party.confirmed.into_iter().map(|(m, ..)| m).collect(),
+            in_placement: party.confirmed.iter().any(|j| j.in_placement),
+            members: party.confirmed.into_iter().map(|j| j.member).collect(),
             joined_ms: now_ms,
+            counted_from_ms: counted_from(now_ms, low_priority, settings),
             front: false,
             regions: party.regions,
             avoid: party.avoid,
@@ -382,7 +396,7 @@ impl State {
             Some(Seat::ReadyCheck { check }) => self.decline(check, player, settings, now_ms, out),
             Some(Seat::Party { party }) => {
                 if let Some(party) = self.parties.remove(&party) {
-                    for (member, ..) in party.confirmed {
+                    for Joining { member, .. } in party.confirmed {
                         self.seats.remove(&member.key);
                         let reason = if member.key == *player {
                             "left"
@@ -680,7 +694,7 @@ impl State {
             .collect();
         for id in stale {
             if let Some(party) = self.parties.remove(&id) {
-                for (member, ..) in party.confirmed {
+                for Joining { member, .. } in party.confirmed {
                     self.seats.remove(&member.key);
                     out.push((member.key, cancelled("expired", None)));
                 }

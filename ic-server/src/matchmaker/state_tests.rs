@@ -23,6 +23,7 @@ fn joining(byte: u8, rating: i64, tier: usize) -> Joining {
         module: "ra".into(),
         tier: Some(tier),
         in_placement: false,
+        low_priority: false,
     }
 }
 
@@ -165,17 +166,17 @@ fn parties_need_every_member_within_one_tier() {
         [QueueEvent::PartyInvite { leader, .. }] if *leader == key(1)
     ));
     assert!(matches!(
-        state.confirm(party_id, joining(3, 1500, 4), 0, &mut out),
+        state.confirm(party_id, joining(3, 1500, 4), &settings, 0, &mut out),
         Err(MatchmakerError::NotInvited)
     ));
     assert!(matches!(
-        state.confirm(party_id, joining(2, 2200, 6), 0, &mut out),
+        state.confirm(party_id, joining(2, 2200, 6), &settings, 0, &mut out),
         Err(MatchmakerError::PartyTierGap)
     ));
     out.clear();
     assert_eq!(
         state
-            .confirm(party_id, joining(2, 1600, 5), 0, &mut out)
+            .confirm(party_id, joining(2, 1600, 5), &settings, 0, &mut out)
             .unwrap(),
         Joined::Queued
     );
@@ -264,4 +265,28 @@ fn unknown_queues_and_long_avoid_lists_are_refused() {
         state.leave(&key(1), &settings, 0, &mut out),
         Err(MatchmakerError::NotQueued)
     ));
+}
+
+#[test]
+fn a_low_priority_player_is_passed_over_for_equally_good_matches() {
+    let settings = MatchmakingSettings::default();
+    let provider = provider_for(&RankingConfig::default()).unwrap();
+    let found_for_first = |sanctioned: bool| {
+        let mut state = State::default();
+        let mut out = Vec::new();
+        for (byte, rating) in [(1, 1510), (2, 1500), (3, 1500)] {
+            let mut joining = joining(byte, rating, 4);
+            joining.low_priority = sanctioned && byte == 1;
+            state
+                .join(joining, solo(QueueMode::Ranked1v1), &settings, 0, &mut out)
+                .unwrap();
+        }
+        state.tick(provider.as_ref(), &settings, 1000, &mut out);
+        events_of(&out, 1)
+            .iter()
+            .any(|e| matches!(e, QueueEvent::MatchFound { .. }))
+    };
+    // First in line, player 1 gets a match; with the sanction the two others go first.
+    assert!(found_for_first(false));
+    assert!(!found_for_first(true));
 }

@@ -95,6 +95,9 @@ pub struct QueueEntry {
     pub members: Vec<Member>,
     /// When it joined (Unix ms); a requeued entry keeps its original time.
     pub joined_ms: u64,
+    /// When its wait starts to count for the window, desperation and its place in a pass:
+    /// `joined_ms`, or later for a low-priority entry (a moderation sanction on a member).
+    pub counted_from_ms: u64,
     /// Requeued after another player declined: considered before everyone else.
     pub front: bool,
     /// Regions it accepts (empty: any).
@@ -112,9 +115,9 @@ impl QueueEntry {
         composite_points(self.members.iter().map(|m| &m.rating))
     }
 
-    /// Seconds waited at `now_ms`.
+    /// Seconds of waiting that count at `now_ms` (see `counted_from_ms`).
     pub fn waited_secs(&self, now_ms: u64) -> u64 {
-        now_ms.saturating_sub(self.joined_ms) / 1000
+        now_ms.saturating_sub(self.counted_from_ms) / 1000
     }
 
     /// Whether the two entries share a region (an empty list accepts any).

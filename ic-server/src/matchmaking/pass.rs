@@ -2,7 +2,7 @@
 //! all), each matched with the best acceptable opponents near its rating inside the window.
 //!
 //! Rules: two entries may meet when their rating gap fits the wider of their two windows (the
-//! longer wait decides); the ranking crate's quality floor is never crossed, not even in
+//! longer wait decides; a low-priority entry's wait counts only after a delay); the ranking crate's quality floor is never crossed, not even in
 //! desperation; avoided players and (in 1v1) a recent pair are penalised, never filtered.
 
 use std::collections::HashMap;
@@ -113,7 +113,10 @@ pub fn run_pass(
             .map(|(at, (key, entry))| (*key, entry.id, at)),
     );
     let mut order: Vec<usize> = (0..entries.len()).collect();
-    order.sort_by_key(|&at| (!entries[at].front, entries[at].joined_ms, entries[at].id));
+    order.sort_by_key(|&at| {
+        let entry = &entries[at];
+        (!entry.front, entry.counted_from_ms, entry.id)
+    });
     let mut taken = vec![false; entries.len()];
     let mut proposals = Vec::new();
     for anchor in order {

@@ -35,6 +35,7 @@ fn solo(id: u64, rating: i64, joined_ms: u64) -> QueueEntry {
         id,
         members: vec![member(id, rating, 80)],
         joined_ms,
+        counted_from_ms: joined_ms,
         front: false,
         regions: Vec::new(),
         avoid: Vec::new(),
@@ -76,6 +77,54 @@ fn the_window_widens_with_waiting() {
     assert!(duel_pass(&queue, 0).is_empty());
     assert!(duel_pass(&queue, 59 * SECOND).is_empty());
     assert_eq!(pairs(&duel_pass(&queue, 60 * SECOND)), vec![(1, 2)]);
+}
+
+/// A low-priority entry as the matchmaker queues it: its wait counts after the default delay.
+fn low_priority(mut entry: QueueEntry) -> QueueEntry {
+    entry.counted_from_ms =
+        entry.joined_ms + MatchmakingSettings::default().low_priority_delay_secs * SECOND;
+    entry
+}
+
+#[test]
+fn players_who_joined_later_are_matched_before_a_low_priority_one() {
+    let early = solo(1, 1510, 0);
+    let (a, b) = (solo(2, 1500, 10 * SECOND), solo(3, 1500, 20 * SECOND));
+    // Normally the longest wait anchors first and takes one of the others.
+    let normal = pairs(&duel_pass(
+        &[early.clone(), a.clone(), b.clone()],
+        30 * SECOND,
+    ));
+    assert_eq!(normal.len(), 1);
+    assert_eq!(normal[0].0, 1);
+    // Low priority: the others go first and, fairest together, leave it waiting.
+    let sanctioned = low_priority(early);
+    assert_eq!(
+        pairs(&duel_pass(&[sanctioned, a, b], 30 * SECOND)),
+        vec![(2, 3)]
+    );
+}
+
+#[test]
+fn a_low_priority_wait_does_not_widen_the_window_until_the_delay_passed() {
+    let waiting = solo(1, 1500, 0);
+    let newcomer = solo(2, 1700, 200 * SECOND);
+    // After 200 s the window is ±400: the newcomer fits at once.
+    assert_eq!(
+        pairs(&duel_pass(
+            &[waiting.clone(), newcomer.clone()],
+            200 * SECOND
+        )),
+        vec![(1, 2)]
+    );
+    // Low priority: its wait has not started counting, so only the newcomer's window can
+    // widen, which takes that player's own 60 s.
+    let sanctioned = low_priority(waiting);
+    assert!(duel_pass(&[sanctioned.clone(), newcomer.clone()], 259 * SECOND).is_empty());
+    assert_eq!(
+        pairs(&duel_pass(&[sanctioned, newcomer], 260 * SECOND)),
+        vec![(1, 2)]
+    );
 }
 
 #[test]
@@ -172,6 +221,7 @@ fn a_party_stays_together_and_teams_are_balanced() {
         id: 10,
         members: vec![member(10, 1700, 80), member(11, 1300, 80)],
         joined_ms: 0,
+        counted_from_ms: 0,
         front: false,
         regions: Vec::new(),
         avoid: Vec::new(),
@@ -206,6 +256,7 @@ fn arbitrary_queue() -> impl Strategy<Value = (Vec<QueueEntry>, u64)> {
                     id: at as u64,
                     members: vec![member(at as u64, rating, deviation)],
                     joined_ms: joined * SECOND,
+                    counted_from_ms: joined * SECOND,
                     front: false,
                     regions: regions
                         .get(usize::from(region))

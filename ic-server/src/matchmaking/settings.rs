@@ -68,6 +68,10 @@ pub struct MatchmakingSettings {
     pub ticket_ttl_secs: u64,
     /// Relays of other servers to place matches on, after this server's own relay (if any).
     pub relays: Vec<RemoteRelay>,
+    /// Seconds a low-priority entry (a member under a moderation `low_priority_queue`
+    /// sanction) waits before its wait counts: its window widens, desperation comes and its
+    /// turn in a pass arrives that much later (default 300, 0..=3600).
+    pub low_priority_delay_secs: u64,
 }
 
 impl Default for MatchmakingSettings {
@@ -101,6 +105,7 @@ impl Default for MatchmakingSettings {
             neighbours: 2,
             ticket_ttl_secs: 300,
             relays: Vec::new(),
+            low_priority_delay_secs: 300,
         }
     }
 }
@@ -114,7 +119,7 @@ impl MatchmakingSettings {
 
     /// Checks ranges; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
-        let checks: [(&str, bool, &str); 7] = [
+        let checks: [(&str, bool, &str); 8] = [
             (
                 "matchmaking.avoid_list_max",
                 self.avoid_list_max <= 100,
@@ -149,6 +154,11 @@ impl MatchmakingSettings {
                 "matchmaking.neighbours",
                 (1..=32).contains(&self.neighbours),
                 "1..=32",
+            ),
+            (
+                "matchmaking.low_priority_delay_secs",
+                self.low_priority_delay_secs <= 3600,
+                "0..=3600",
             ),
         ];
         for (key, ok, allowed) in checks {
