@@ -218,9 +218,17 @@ pub async fn start(
         .capabilities
         .enabled(crate::config::Capability::Matchmaking)
     {
-        let matchmaker = Arc::new(Matchmaker::new(matchmaker_parts(config, state)?));
+        let (parts, remote_relays) = matchmaker_parts(config, state)?;
+        let matchmaker = Arc::new(Matchmaker::new(parts));
         state.capabilities.matchmaker = Some(matchmaker.clone());
         tasks.push(tokio::spawn(async move { matchmaker.run().await }));
+        if !remote_relays.is_empty() {
+            let every = std::time::Duration::from_secs(config.matchmaking.relay_probe_secs);
+            tasks.push(tokio::spawn(crate::matchmaker::relays::probe_relays(
+                remote_relays,
+                every,
+            )));
+        }
     }
     #[cfg(feature = "moderation")]
     if let Some(moderation) = state.capabilities.moderation.clone() {
@@ -279,13 +287,16 @@ fn result_outbox(
     Ok(Some(Arc::new(sink)))
 }
 
-/// The matchmaker's parts: this server's relay first, then the configured ones; moderation's
-/// queue cooldowns when that capability runs.
+/// The matchmaker's parts: this server's relay first, then the configured ones (also returned,
+/// for probing); moderation's queue sanctions when that capability runs.
 #[cfg(feature = "matchmaking")]
 fn matchmaker_parts(
     config: &Config,
     state: &AppState,
-) -> anyhow::Result<crate::matchmaker::MatchmakerParts> {
+) -> anyhow::Result<(
+    crate::matchmaker::MatchmakerParts,
+    Vec<Arc<crate::matchmaker::relays::ConfiguredRelay>>,
+)> {
     use crate::matchmaker::relays::{ConfiguredRelay, HostingRelay, TicketHandoff};
     use crate::matchmaker::{MatchmakerParts, QueueRestrictions};
     let mut relays: Vec<Arc<dyn HostingRelay>> = Vec::new();
@@ -299,12 +310,16 @@ fn matchmaker_parts(
             config.relay.max_matches,
         )));
     }
+    let remote: Vec<Arc<ConfiguredRelay>> = config
+        .matchmaking
+        .relays
+        .iter()
+        .map(|remote| Arc::new(ConfiguredRelay::new(remote.clone())))
+        .collect();
     relays.extend(
-        config
-            .matchmaking
-            .relays
+        remote
             .iter()
-            .map(|remote| Arc::new(ConfiguredRelay(remote.clone())) as Arc<dyn HostingRelay>),
+            .map(|relay| relay.clone() as Arc<dyn HostingRelay>),
     );
     if relays.is_empty() {
         tracing::warn!(
@@ -318,7 +333,7 @@ fn matchmaker_parts(
     if let Some(moderation) = &state.capabilities.moderation {
         restrictions = Some(moderation.clone());
     }
-    Ok(MatchmakerParts::from_config(
+    let parts = MatchmakerParts::from_config(
         config,
         state.community.clone(),
         state.store.clone(),
@@ -326,5 +341,6 @@ fn matchmaker_parts(
         Arc::new(crate::clock::SystemClock),
         Arc::new(TicketHandoff::new(state.community.clone(), relays)),
         restrictions,
-    )?)
+    )?;
+    Ok((parts, remote))
 }

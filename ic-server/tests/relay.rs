@@ -364,3 +364,61 @@ async fn a_player_gone_past_the_reconnect_timeout_abandons() {
     assert_eq!(cmr.players[1].result, PlayerResult::Abandoned);
     assert_eq!(ra.end, BotEnd::Finished, "{ra:?}");
 }
+
+/// The matchmaker's check of a relay of another server: a relay that answers with its key
+/// takes matches; a wrong key or a silent port makes it unreachable, and it recovers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_relay_is_probed_with_its_key_pinned() {
+    use std::sync::Arc;
+
+    use ic_server::matchmaker::relays::{ConfiguredRelay, HostingRelay, probe_once};
+    use ic_server::matchmaking::RemoteRelay;
+
+    let env = RelayEnv::start(test_options()).await;
+    let remote = |address: String, key: scr::PublicKey| {
+        Arc::new(ConfiguredRelay::new(RemoteRelay {
+            address,
+            key: key.into(),
+            region: String::new(),
+        }))
+    };
+    let right = remote(env.address.to_string(), env.relay_key);
+    let wrong_key = remote(
+        env.address.to_string(),
+        KeyPair::from_seed([0x44; 32]).public_key(),
+    );
+    // A port nobody answers on: bound, so nothing else takes it while the test runs.
+    let silent_socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let silent = remote(
+        silent_socket.local_addr().unwrap().to_string(),
+        env.relay_key,
+    );
+    let relays = [right.clone(), wrong_key.clone(), silent.clone()];
+    probe_once(&relays).await;
+    assert_eq!(right.reserve(), Ok(()));
+    let refused = wrong_key.reserve().unwrap_err();
+    assert!(refused.starts_with("unreachable"), "{refused}");
+    let refused = silent.reserve().unwrap_err();
+    assert!(refused.starts_with("unreachable"), "{refused}");
+    // The probe is not a session: the relay counts no match, only a client that hung up.
+    assert_eq!(env.relay.running_matches(), 0);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let metrics = reqwest::get(format!("{}/metrics", env.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"reason="closed_by_client""#),
+        "{metrics}"
+    );
+
+    // A relay that comes back takes matches again after the next probe.
+    drop(silent_socket);
+    let relay_again = remote(env.address.to_string(), env.relay_key);
+    relay_again.probed(Err("was down".into()));
+    assert!(relay_again.reserve().is_err());
+    probe_once(std::slice::from_ref(&relay_again)).await;
+    assert_eq!(relay_again.reserve(), Ok(()));
+}

@@ -76,6 +76,22 @@ impl RelayClient {
         Ok(Self { endpoint })
     }
 
+    /// Checks that a relay answers at `address` and holds `relay_key`: a QUIC handshake with
+    /// the key pinned, closed at once without presenting a ticket. Used to check a relay
+    /// before sending players to it.
+    pub async fn probe(
+        &self,
+        address: SocketAddr,
+        relay_key: PublicKey,
+    ) -> Result<(), RelayClientError> {
+        let connection = self
+            .endpoint
+            .connect_with(client_config(relay_key)?, address, "ic-relay")?
+            .await?;
+        connection.close(0u32.into(), b"probe");
+        Ok(())
+    }
+
     /// Connects to the relay at `address` whose key must be `relay_key`, proves `identity`
     /// and presents `ticket`. Returns once the relay has seated the player.
     pub async fn connect(

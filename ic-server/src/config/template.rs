@@ -113,6 +113,9 @@ low_priority_delay_secs = 300
 # { address = "eu.relay.example.org:19711", key = "ed25519:<hex>", region = "eu" }.
 # Such a relay must list this community's signing key in its relay.ticket_signers.
 relays = []
+# Seconds between checks that each relay above answers with its key (a QUIC handshake, as a
+# player's client makes it); an unreachable relay gets no matches until it answers, 1-3600.
+relay_probe_secs = 30
 
 [moderation]
 # The moderation review queue (capability "moderation"; see docs/moderation.md).

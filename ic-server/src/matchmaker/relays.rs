@@ -32,25 +32,108 @@ pub trait HostingRelay: Send + Sync {
 }
 
 /// A relay of another server, from `[matchmaking] relays`. Its load is not visible from here,
-/// so it always takes a match; players who cannot reach it see the failure in their game.
-pub struct ConfiguredRelay(pub crate::matchmaking::RemoteRelay);
+/// so it takes a match unless the last probe (see [`probe_relays`]) could not reach it.
+pub struct ConfiguredRelay {
+    remote: crate::matchmaking::RemoteRelay,
+    /// Why the last probe failed; `None` while it answers (or before the first probe).
+    unreachable: Mutex<Option<String>>,
+}
+
+impl ConfiguredRelay {
+    /// The relay `remote`, taken to be reachable until a probe says otherwise.
+    pub fn new(remote: crate::matchmaking::RemoteRelay) -> Self {
+        Self {
+            remote,
+            unreachable: Mutex::new(None),
+        }
+    }
+
+    fn unreachable(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.unreachable
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records a probe's outcome; logs when the relay goes down or comes back.
+    pub fn probed(&self, outcome: Result<(), String>) {
+        let mut unreachable = self.unreachable();
+        match (&*unreachable, outcome) {
+            (None, Err(reason)) => {
+                tracing::warn!(relay = %self.remote.address, %reason, "relay unreachable; no matches go there");
+                *unreachable = Some(reason);
+            }
+            (Some(_), Err(reason)) => *unreachable = Some(reason),
+            (Some(_), Ok(())) => {
+                tracing::info!(relay = %self.remote.address, "relay reachable again");
+                *unreachable = None;
+            }
+            (None, Ok(())) => {}
+        }
+    }
+}
 
 impl HostingRelay for ConfiguredRelay {
     fn address(&self) -> String {
-        self.0.address.clone()
+        self.remote.address.clone()
     }
 
     fn key(&self) -> RelayKey {
-        self.0.key
+        self.remote.key
     }
 
     fn region(&self) -> Option<String> {
-        Some(self.0.region.clone()).filter(|r| !r.is_empty())
+        Some(self.remote.region.clone()).filter(|r| !r.is_empty())
     }
 
     fn reserve(&self) -> Result<(), String> {
-        Ok(())
+        match &*self.unreachable() {
+            Some(reason) => Err(format!("unreachable: {reason}")),
+            None => Ok(()),
+        }
     }
+}
+
+/// How long one probe may take before the relay counts as unreachable.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Probes every relay of `relays` now and then every `interval`, until the task is dropped: a
+/// QUIC handshake with the relay's key pinned, as a player's client makes it. A relay that does
+/// not answer, or answers with another key, takes no matches until a probe succeeds again.
+pub async fn probe_relays(relays: Vec<Arc<ConfiguredRelay>>, interval: std::time::Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        probe_once(&relays).await;
+    }
+}
+
+/// Probes each of `relays` once, one after the other, and records the outcomes.
+pub async fn probe_once(relays: &[Arc<ConfiguredRelay>]) {
+    for relay in relays {
+        let outcome = tokio::time::timeout(PROBE_TIMEOUT, probe(&relay.remote))
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer within {PROBE_TIMEOUT:?}")));
+        relay.probed(outcome);
+    }
+}
+
+async fn probe(remote: &crate::matchmaking::RemoteRelay) -> Result<(), String> {
+    let address = tokio::net::lookup_host(&remote.address)
+        .await
+        .map_err(|error| format!("resolving {}: {error}", remote.address))?
+        .next()
+        .ok_or_else(|| format!("{} resolves to no address", remote.address))?;
+    let bind: std::net::SocketAddr = if address.is_ipv4() {
+        ([0, 0, 0, 0], 0).into()
+    } else {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    let client = ic_client::relay::RelayClient::new(bind).map_err(|e| e.to_string())?;
+    client
+        .probe(address, remote.key.into())
+        .await
+        .map_err(|error| error.to_string())
 }
 
 /// Places accepted matches on the first fitting relay and signs the players' tickets with the
@@ -58,8 +141,8 @@ impl HostingRelay for ConfiguredRelay {
 pub struct TicketHandoff {
     community: Arc<Community>,
     relays: Vec<Arc<dyn HostingRelay>>,
-    /// Index of a relay → when it last refused, in matchmaker milliseconds.
-    failures: Mutex<HashMap<usize, u64>>,
+    /// Index of a relay → when it last refused (matchmaker milliseconds) and why.
+    failures: Mutex<HashMap<usize, (u64, String)>>,
 }
 
 impl TicketHandoff {
@@ -72,7 +155,7 @@ impl TicketHandoff {
         }
     }
 
-    fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<usize, u64>> {
+    fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<usize, (u64, String)>> {
         self.failures
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -90,9 +173,11 @@ impl TicketHandoff {
             if !serves {
                 continue;
             }
-            let failed_at = self.failures().get(&index).copied();
-            if failed_at.is_some_and(|at| now_ms.saturating_sub(at) < FAILURE_BACKOFF_MS) {
-                reasons.push(format!("{} failed recently", relay.address()));
+            let failed = self.failures().get(&index).cloned();
+            if let Some((at, why)) = failed
+                && now_ms.saturating_sub(at) < FAILURE_BACKOFF_MS
+            {
+                reasons.push(format!("{} failed recently ({why})", relay.address()));
                 continue;
             }
             match relay.reserve() {
@@ -101,8 +186,8 @@ impl TicketHandoff {
                     return Ok(relay);
                 }
                 Err(reason) => {
-                    self.failures().insert(index, now_ms);
                     reasons.push(format!("{}: {reason}", relay.address()));
+                    self.failures().insert(index, (now_ms, reason));
                 }
             }
         }
@@ -302,5 +387,35 @@ mod tests {
         any.full.store(true, Ordering::SeqCst);
         let error = at(&["sa"], 100_000).await.unwrap_err();
         assert!(error.0.contains("any:1: full"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_configured_relay_the_probe_cannot_reach_gets_no_matches() {
+        let remote = Arc::new(ConfiguredRelay::new(crate::matchmaking::RemoteRelay {
+            address: "far:19711".into(),
+            key: KeyPair::from_seed([9; 32]).public_key().into(),
+            region: String::new(),
+        }));
+        let fallback = FakeRelay::new("near:1", None);
+        let handoff = TicketHandoff::new(community(), vec![remote.clone(), fallback.clone()]);
+        assert_eq!(
+            handoff.hand_off(&plan(&[]), 0).await.unwrap().relay_address,
+            "far:19711"
+        );
+        remote.probed(Err("no answer within 5s".into()));
+        assert_eq!(
+            handoff
+                .hand_off(&plan(&[]), 1_000)
+                .await
+                .unwrap()
+                .relay_address,
+            "near:1"
+        );
+        fallback.full.store(true, Ordering::SeqCst);
+        let error = handoff.hand_off(&plan(&[]), 2_000).await.unwrap_err();
+        assert!(
+            error.0.contains("far:19711") && error.0.contains("no answer"),
+            "{error}"
+        );
     }
 }

@@ -68,6 +68,9 @@ pub struct MatchmakingSettings {
     pub ticket_ttl_secs: u64,
     /// Relays of other servers to place matches on, after this server's own relay (if any).
     pub relays: Vec<RemoteRelay>,
+    /// Seconds between checks that each of `relays` answers with its key (a QUIC handshake);
+    /// one that does not gets no matches until it does again (default 30, 1..=3600).
+    pub relay_probe_secs: u64,
     /// Seconds a low-priority entry (a member under a moderation `low_priority_queue`
     /// sanction) waits before its wait counts: its window widens, desperation comes and its
     /// turn in a pass arrives that much later (default 300, 0..=3600).
@@ -106,6 +109,7 @@ impl Default for MatchmakingSettings {
             ticket_ttl_secs: 300,
             relays: Vec::new(),
             low_priority_delay_secs: 300,
+            relay_probe_secs: 30,
         }
     }
 }
@@ -119,7 +123,7 @@ impl MatchmakingSettings {
 
     /// Checks ranges; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
-        let checks: [(&str, bool, &str); 8] = [
+        let checks: [(&str, bool, &str); 9] = [
             (
                 "matchmaking.avoid_list_max",
                 self.avoid_list_max <= 100,
@@ -154,6 +158,11 @@ impl MatchmakingSettings {
                 "matchmaking.neighbours",
                 (1..=32).contains(&self.neighbours),
                 "1..=32",
+            ),
+            (
+                "matchmaking.relay_probe_secs",
+                (1..=3600).contains(&self.relay_probe_secs),
+                "1..=3600",
             ),
             (
                 "matchmaking.low_priority_delay_secs",

@@ -49,6 +49,9 @@ impl HandshakeError {
     /// A short stable label for logs and metrics.
     pub fn code(&self) -> &'static str {
         match self {
+            // A client that completed TLS and hung up before saying hello: the matchmaker's
+            // reachability probe (or a client that changed its mind), not a failure.
+            Self::Connection(quinn::ConnectionError::ApplicationClosed(_)) => "closed_by_client",
             Self::Link(_) | Self::Connection(_) => "transport",
             Self::Unexpected { .. } => "protocol",
             Self::Ticket(error) => error.code(),

@@ -344,7 +344,11 @@ async fn accept_loop(endpoint: quinn::Endpoint, shared: Arc<Shared>) {
             match admitted {
                 Ok(Ok(admitted)) => Registry::route(&shared, admitted).await,
                 Ok(Err(error)) => {
-                    tracing::info!(%error, "relay connection refused");
+                    if error.code() == "closed_by_client" {
+                        tracing::debug!("relay connection closed before its hello (a probe)");
+                    } else {
+                        tracing::info!(%error, "relay connection refused");
+                    }
                     shared.metrics.refused(error.code());
                 }
                 Err(_) => {
