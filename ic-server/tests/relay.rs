@@ -422,3 +422,50 @@ async fn a_configured_relay_is_probed_with_its_key_pinned() {
     probe_once(std::slice::from_ref(&relay_again)).await;
     assert_eq!(relay_again.reserve(), Ok(()));
 }
+
+/// Spectator tickets signed by the community: seats up to the relay's limit, then
+/// `not admitted`; a player of the match cannot also take a spectator seat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spectator_seats_end_at_the_limit() {
+    let env = RelayEnv::start(test_options()).await;
+    let alice = env.player("alice").await;
+    let now = ic_server::clock::unix_now();
+    let signer = relay_core::ticket::TicketSigner::new(
+        relay_core::ticket::SignerKind::Community,
+        env.signing.clone(),
+    );
+    let watcher_ticket = |who: &KeyPair| {
+        let mut ticket = match_ticket(&env.signing, who, 31, 0, now - 5, now + 300);
+        ticket.seat = relay_core::ticket::TicketSeat::Observer;
+        signer.sign(&ticket).unwrap().into_bytes()
+    };
+    let mut watching = Vec::new();
+    for name in ["fan1", "fan2"] {
+        let fan = env.player(name).await;
+        let session = fan.connect(&env, &watcher_ticket(&fan.keys)).await.unwrap();
+        assert!(matches!(
+            session.seat(),
+            relay_core::frames::Seat::Observer(_)
+        ));
+        watching.push((fan, session));
+    }
+    // test_options admits two spectators per match.
+    let third = env.player("fan3").await;
+    assert!(matches!(
+        third.connect(&env, &watcher_ticket(&third.keys)).await,
+        Err(RelayClientError::Disconnected(
+            relay_core::frames::DisconnectReason::NotAdmitted
+        ))
+    ));
+    // A player seated in the match cannot also watch it.
+    let _playing = alice
+        .connect(&env, &env.ticket(&alice.keys, 31, 0))
+        .await
+        .unwrap();
+    assert!(matches!(
+        alice.connect(&env, &watcher_ticket(&alice.keys)).await,
+        Err(RelayClientError::Disconnected(
+            relay_core::frames::DisconnectReason::ProtocolError
+        ))
+    ));
+}

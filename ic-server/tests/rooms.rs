@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use base64::Engine;
 use common::*;
+use ic_client::relay::RelayClient;
 use ic_client::relay::bot::{BotEnd, BotPlan, BotReport, play};
 use ic_client::relay::spectate::watch;
-use ic_client::relay::{RelayClient, RelayClientError};
 use relay_core::cmr::CertifiedMatchResult;
-use relay_core::frames::{DisconnectReason, Seat, SimOutcome};
+use relay_core::frames::{Seat, SimOutcome};
 use relay_core::ticket::{MatchTicket, SignerKind};
 use scr::{KeyPair, PublicKey};
 use serde_json::{Value, json};
@@ -189,10 +189,11 @@ async fn rooms_answer_capability_disabled_without_the_relay() {
     );
 }
 
-/// Spectators of a room: admitted before the start up to the limit, fed every tick late by the
-/// configured delay, the same stream the replay holds, then the result; never a player too.
+/// Spectators of a room: one from the lobby and one who comes mid-match (caught up from the
+/// replay) each get every tick late by the configured delay, exactly the stream the replay
+/// holds, then the result; a spectator cannot play, and a player cannot also watch.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn spectators_watch_a_room_late_by_the_delay_and_cannot_play() {
+async fn spectators_watch_a_room_late_by_the_delay_from_the_lobby_or_mid_match() {
     const DELAY: u64 = 10;
     let dir = tempfile::tempdir().unwrap();
     let config = format!(
@@ -251,34 +252,21 @@ async fn spectators_watch_a_room_late_by_the_delay_and_cannot_play() {
         watched
     });
 
-    const TICKS: u64 = 40;
+    const TICKS: u64 = 80;
     let bots = start_duel([(&opened, &keys[host]), (&joined, &keys[guest])], TICKS).await;
-    // Once the match runs, a spectator without a seat is not admitted: a lockstep client
-    // could not follow a game it did not see from the first tick.
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Well into the match, a new spectator gets everything so far from the replay first.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let late_joined_us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as u64;
     let (_, ticket_again) = post(heckler, "watch").await;
-    let refused = heckler_client
-        .connect(
-            ticket_again["relay_address"]
-                .as_str()
-                .unwrap()
-                .parse()
-                .unwrap(),
-            ticket_again["relay_key"].as_str().unwrap().parse().unwrap(),
-            &keys[heckler],
-            &B64.decode(ticket_again["ticket"].as_str().unwrap())
-                .unwrap(),
-        )
-        .await;
-    assert!(
-        matches!(
-            refused,
-            Err(RelayClientError::Disconnected(
-                DisconnectReason::NotAdmitted
-            ))
-        ),
-        "{refused:?}"
-    );
+    let (late_client, late_session) = connect(&ticket_again, &keys[heckler]).await;
+    let late_watch = tokio::spawn(async move {
+        let watched = watch(late_session, Duration::from_secs(60)).await;
+        drop((late_client, heckler_client));
+        watched
+    });
 
     let mut cmr = None;
     for bot in bots {
@@ -286,41 +274,52 @@ async fn spectators_watch_a_room_late_by_the_delay_and_cannot_play() {
         assert_eq!(report.end, BotEnd::Finished, "{report:?}");
         cmr = report.cmr;
     }
-    let watched = fan_watch.await.unwrap();
-    assert_eq!(watched.end, BotEnd::Finished, "{:?}", watched.end);
-    assert_eq!(watched.cmr, cmr, "spectators get the same certified result");
-    let (start_us, tick_us, open_tick) = watched.grid.unwrap();
-    assert_eq!(open_tick, 0);
-    let ticks: Vec<u64> = watched.ticks.iter().map(|(t, _)| t.tick).collect();
-    let last = *ticks.last().unwrap();
-    assert_eq!(
-        ticks,
-        (0..=last).collect::<Vec<_>>(),
-        "every tick, in order"
+    let cmr = cmr.unwrap();
+    let decoded = CertifiedMatchResult::decode_unverified(&cmr).unwrap().0;
+    assert_eq!(decoded.observer_delay_ticks, DELAY as u32);
+    let replay = replay_file(dir.path(), &decoded.replay_hash).await;
+    let late = late_watch.await.unwrap();
+    let (start_us, tick_us, _) = late.grid.unwrap();
+    assert!(
+        start_us + (DELAY + 5) * u64::from(tick_us) < late_joined_us,
+        "the late spectator came after ticks had been released to spectators"
     );
-    assert!(last >= TICKS);
-    for (tick, arrived_us) in &watched.ticks {
-        if tick.tick + DELAY <= last {
-            let earliest = start_us + (tick.tick + DELAY) * u64::from(tick_us);
-            assert!(
-                *arrived_us >= earliest,
-                "tick {} arrived before the players' tick {}",
-                tick.tick,
-                tick.tick + DELAY
-            );
+    for watched in [fan_watch.await.unwrap(), late] {
+        assert_eq!(watched.end, BotEnd::Finished, "{:?}", watched.end);
+        assert_eq!(
+            watched.cmr.as_ref(),
+            Some(&cmr),
+            "spectators get the certified result"
+        );
+        let (start_us, tick_us, open_tick) = watched.grid.unwrap();
+        assert_eq!(open_tick, 0);
+        let ticks: Vec<u64> = watched.ticks.iter().map(|(t, _)| t.tick).collect();
+        let last = *ticks.last().unwrap();
+        assert_eq!(
+            ticks,
+            (0..=last).collect::<Vec<_>>(),
+            "every tick, in order"
+        );
+        assert!(last >= TICKS);
+        for (tick, arrived_us) in &watched.ticks {
+            if tick.tick + DELAY <= last {
+                let earliest = start_us + (tick.tick + DELAY) * u64::from(tick_us);
+                assert!(
+                    *arrived_us >= earliest,
+                    "tick {} arrived before the players' tick {}",
+                    tick.tick,
+                    tick.tick + DELAY
+                );
+            }
         }
+        // What the spectator saw is exactly the stream the relay recorded and certified.
+        let mut seen = bytes::BytesMut::new();
+        for (tick, _) in &watched.ticks {
+            relay_core::frames::encode_tick_orders(tick, &mut seen).unwrap();
+        }
+        assert_eq!(&seen[..], &replay[..]);
     }
-    // What the spectator saw is exactly the stream the relay recorded and certified.
-    let cmr = CertifiedMatchResult::decode_unverified(&cmr.unwrap())
-        .unwrap()
-        .0;
-    assert_eq!(cmr.observer_delay_ticks, DELAY as u32);
-    let replay = replay_file(dir.path(), &cmr.replay_hash).await;
-    let mut seen = bytes::BytesMut::new();
-    for (tick, _) in &watched.ticks {
-        relay_core::frames::encode_tick_orders(tick, &mut seen).unwrap();
-    }
-    assert_eq!(&seen[..], &replay[..]);
+    let cmr = decoded;
     assert!(
         cmr.players
             .iter()

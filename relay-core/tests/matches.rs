@@ -815,7 +815,24 @@ fn observers_get_every_tick_late_by_the_delay_and_the_rest_once_the_match_ends()
         ..RelayConfig::default()
     };
     let mut sim = Sim::new(2, |i| i, 2, false, config);
-    sim.run(40);
+    sim.run(20);
+    // A third observer comes mid-match: the replay covers what was released before it came,
+    // its own feed goes on from the next released tick without a gap.
+    let late: scr::keys::PlayerKey = sim::observer_keys(7).public_key().into();
+    assert_eq!(sim.core.observer_released_through(), Some(19 - DELAY));
+    assert_eq!(sim.core.add_observer(late), Ok(ObserverId(2)));
+    assert_eq!(
+        sim.core.add_observer(late),
+        Err(CoreError::NoObserverSeat),
+        "one seat per key"
+    );
+    assert_eq!(
+        sim.core.add_observer(player_keys(0).public_key().into()),
+        Err(CoreError::NoObserverSeat),
+        "players cannot also watch"
+    );
+    let joined_at = sim.ticks.len();
+    sim.run(20);
     let winner = SimOutcome::Victory {
         winner: TeamId(0),
         reason: EndReason::Surrender,
@@ -843,9 +860,18 @@ fn observers_get_every_tick_late_by_the_delay_and_the_rest_once_the_match_ends()
     for id in 0..2 {
         assert_eq!(watched(&sim, id), (0..=last - DELAY).collect::<Vec<_>>());
     }
+    let late_feed: Vec<u64> = sim.ticks[joined_at..]
+        .iter()
+        .flat_map(|t| {
+            let recipient = Recipient::Observer(ObserverId(2));
+            let feed = t.feeds.iter().find(|f| f.recipient == recipient).unwrap();
+            feed.ticks.iter().map(|o| o.tick).collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(late_feed, (20 - DELAY..=last - DELAY).collect::<Vec<_>>());
     // The end releases the held ticks, identical to the canonical ones (no chat was hidden).
     let tail = sim.core.release_observer_feeds();
-    assert_eq!(tail.len(), 2);
+    assert_eq!(tail.len(), 3);
     for feed in &tail {
         let ticks: Vec<u64> = feed.ticks.iter().map(|o| o.tick).collect();
         assert_eq!(ticks, (last - DELAY + 1..=last).collect::<Vec<_>>());

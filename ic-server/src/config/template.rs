@@ -227,8 +227,8 @@ outbox_retry_min_secs = 1
 outbox_retry_max_secs = 300
 outbox_request_timeout_secs = 10
 # Spectators (observer tickets, e.g. POST /v1/rooms/{code}/watch) one match admits, 0-255;
-# 0 admits none. Spectators join before the match starts, never send orders, and see the game
-# late: spectator_delay_ticks (0-18000) in unranked matches, ranked_spectator_delay_secs
+# 0 admits none. Spectators join before or during the match (caught up from the replay), never
+# send orders, and see the game late: spectator_delay_ticks (0-18000) in unranked matches, ranked_spectator_delay_secs
 # (120-3600, never below 120) in ranked ones.
 spectators_per_match = 50
 spectator_delay_ticks = 60

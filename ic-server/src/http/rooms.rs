@@ -94,8 +94,8 @@ pub(super) fn routes() -> Vec<Route> {
             relay,
             true,
             true,
-            "Spectate a room by its code: an observer ticket, admitted until the match starts; \
-             the game arrives delayed",
+            "Spectate a room by its code: an observer ticket; the game arrives delayed, from \
+             its first tick even when joining mid-match",
         ),
     ]
 }

@@ -26,9 +26,9 @@ use super::Shared;
 use super::handshake::Admitted;
 use super::link::{Link, LinkEvent, LinkId, encode};
 use super::registry::refuse;
-use super::replays::FileReplay;
+use super::replays::{FileReplay, ReplaySoFar};
 use super::results::{PlayerRecord, ResultSinkError};
-use super::spectators::{Spectators, delay_ticks};
+use super::spectators::{Spectators, catch_up, delay_ticks};
 
 /// Most records per `RatingUpdate` frame (the frame's limit).
 const RECORDS_PER_FRAME: usize = relay_core::frames::MAX_RATING_RECORDS;
@@ -92,6 +92,8 @@ pub struct MatchTask {
     seats: BTreeMap<PlayerSlot, Seat>,
     spectators: Spectators,
     core: Option<RelayCore>,
+    /// The running recording, for spectators who come mid-match (`None` without replays).
+    replay: Option<ReplaySoFar>,
     next_link: LinkId,
     rng: StdRng,
     latest_expiry: i64,
@@ -119,6 +121,7 @@ impl MatchTask {
             seats: BTreeMap::new(),
             spectators: Spectators::new(spectators),
             core: None,
+            replay: None,
             next_link: 0,
             rng: StdRng::from_entropy(),
             latest_expiry: first.expires_at,
@@ -294,7 +297,8 @@ impl MatchTask {
         Flow::Continue
     }
 
-    /// A spectator's ticket: a seat in the lobby (or its own seat again), never a player's key.
+    /// A spectator's ticket: a seat in the lobby, or after the start a seat with everything
+    /// released so far replayed first; never a player's key.
     fn join_spectator(&mut self, admitted: Admitted) {
         let key = admitted.ticket.player_key;
         if !same_terms(&self.terms, admitted.ticket.ticket())
@@ -308,7 +312,11 @@ impl MatchTask {
             tokio::spawn(refuse(admitted, DisconnectReason::ProtocolError));
             return;
         }
-        let Some(id) = self.spectators.seat_for(&key, self.core.is_some()) else {
+        let seat = match self.core {
+            None => self.spectators.lobby_seat(&key).map(|id| (id, Vec::new())),
+            Some(_) => self.mid_match_seat(key),
+        };
+        let Some((id, history)) = seat else {
             self.shared.metrics.refused("spectator_not_admitted");
             tokio::spawn(refuse(admitted, DisconnectReason::NotAdmitted));
             return;
@@ -321,14 +329,40 @@ impl MatchTask {
             seat: SeatFrame::Observer(id),
         });
         if let Some(core) = &self.core {
-            // A returning spectator resumes with the next tick of its delayed feed.
+            // From tick 0: the history first, then the live (delayed) feed.
             link.send(&Frame::MatchStart {
                 start_us: core.start_us(),
                 tick_interval_us: core.tick_interval_us(),
-                open_tick: core.open_tick(),
+                open_tick: 0,
             });
         }
+        for chunk in history {
+            link.send_bytes(chunk);
+        }
         self.spectators.attach(id, key, link);
+    }
+
+    /// A seat for `key` in the running match (its own again, or a new one while there is room)
+    /// and the ticks released to spectators so far, read back from the replay.
+    fn mid_match_seat(&mut self, key: PlayerKey) -> Option<(ObserverId, Vec<Bytes>)> {
+        let core = self.core.as_mut()?;
+        let Some(replay) = &self.replay else {
+            tracing::debug!("no replay recorded: spectators can only join before the start");
+            return None;
+        };
+        let recorded = replay
+            .read()
+            .map_err(|error| tracing::warn!(%error, "reading the replay for a spectator"))
+            .ok()?;
+        let history = catch_up(&recorded, core.observer_released_through(), core.roster())
+            .map_err(|error| tracing::warn!(%error, "replaying the match for a spectator"))
+            .ok()?;
+        let id = match self.spectators.seat_of(&key) {
+            Some(id) => id,
+            None if self.spectators.has_room() => core.add_observer(key).ok()?,
+            None => return None,
+        };
+        Some((id, history))
     }
 
     fn start(&mut self) -> Flow {
@@ -373,7 +407,10 @@ impl MatchTask {
         };
         let replay: Box<dyn ReplaySink> = match &options.replay_dir {
             Some(dir) => match FileReplay::create(dir, self.terms.game_id) {
-                Ok(file) => Box::new(file),
+                Ok(file) => {
+                    self.replay = Some(file.so_far());
+                    Box::new(file)
+                }
                 Err(error) => {
                     tracing::warn!(%error, "cannot record the replay; keeping only its hash");
                     Box::new(HashOnlyReplay)

@@ -4,6 +4,7 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use relay_core::filters::{ReplaySink, ReplaySinkError};
@@ -21,10 +22,39 @@ const ORPHAN_AGE: Duration = Duration::from_secs(24 * 3600);
 /// certified result's `replay_hash` points to. A write error deletes the file: a replay that
 /// does not hash to the result's value is worth nothing.
 pub struct FileReplay {
+    recording: Arc<Mutex<Recording>>,
+}
+
+struct Recording {
     dir: PathBuf,
     partial: PathBuf,
     writer: Option<BufWriter<File>>,
     hasher: Sha256,
+}
+
+/// Reads what a running match has recorded so far (for a spectator who comes mid-match).
+#[derive(Clone)]
+pub struct ReplaySoFar {
+    recording: Arc<Mutex<Recording>>,
+}
+
+fn lock(recording: &Mutex<Recording>) -> MutexGuard<'_, Recording> {
+    recording
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl ReplaySoFar {
+    /// Every byte recorded so far (the buffered tail flushed first); an error once the
+    /// recording failed or finished.
+    pub fn read(&self) -> std::io::Result<Vec<u8>> {
+        let mut recording = lock(&self.recording);
+        let Some(writer) = recording.writer.as_mut() else {
+            return Err(std::io::Error::other("the replay is not being recorded"));
+        };
+        writer.flush()?;
+        std::fs::read(&recording.partial)
+    }
 }
 
 impl FileReplay {
@@ -35,13 +65,24 @@ impl FileReplay {
         let partial = dir.join(format!("{game_id:016x}-{nonce:08x}.{PARTIAL_SUFFIX}"));
         let file = File::create(&partial)?;
         Ok(Self {
-            dir: dir.to_owned(),
-            partial,
-            writer: Some(BufWriter::new(file)),
-            hasher: Sha256::new(),
+            recording: Arc::new(Mutex::new(Recording {
+                dir: dir.to_owned(),
+                partial,
+                writer: Some(BufWriter::new(file)),
+                hasher: Sha256::new(),
+            })),
         })
     }
 
+    /// A reader of what this recording holds so far.
+    pub fn so_far(&self) -> ReplaySoFar {
+        ReplaySoFar {
+            recording: self.recording.clone(),
+        }
+    }
+}
+
+impl Recording {
     /// Syncs and renames the recording to its content hash; returns the final path.
     fn finish(&mut self) -> std::io::Result<Option<PathBuf>> {
         let Some(writer) = self.writer.take() else {
@@ -58,6 +99,12 @@ impl FileReplay {
 
 impl ReplaySink for FileReplay {
     fn write(&mut self, bytes: &[u8]) -> Result<(), ReplaySinkError> {
+        lock(&self.recording).write(bytes)
+    }
+}
+
+impl Recording {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), ReplaySinkError> {
         let Some(writer) = self.writer.as_mut() else {
             return Err(ReplaySinkError("the replay file failed earlier".into()));
         };
@@ -73,15 +120,16 @@ impl ReplaySink for FileReplay {
 
 impl Drop for FileReplay {
     fn drop(&mut self) {
-        if self.writer.is_none() {
+        let mut recording = lock(&self.recording);
+        if recording.writer.is_none() {
             return;
         }
-        match self.finish() {
+        match recording.finish() {
             Ok(Some(path)) => tracing::debug!(path = %path.display(), "replay stored"),
             Ok(None) => {}
             Err(error) => {
                 tracing::warn!(%error, "storing a replay failed");
-                let _ = std::fs::remove_file(&self.partial);
+                let _ = std::fs::remove_file(&recording.partial);
             }
         }
     }
@@ -121,9 +169,16 @@ mod tests {
     fn a_finished_recording_is_named_by_the_hash_of_its_bytes() {
         let dir = tempfile::tempdir().unwrap();
         let mut replay = FileReplay::create(dir.path(), 7).unwrap();
+        let so_far = replay.so_far();
         replay.write(b"tick one").unwrap();
+        assert_eq!(
+            so_far.read().unwrap(),
+            b"tick one",
+            "buffered bytes included"
+        );
         replay.write(b"tick two").unwrap();
         drop(replay);
+        assert!(so_far.read().is_err(), "finished");
         let hash = hex::encode(Sha256::digest(b"tick onetick two"));
         let stored = dir.path().join(format!("{hash}.replay"));
         assert_eq!(std::fs::read(&stored).unwrap(), b"tick onetick two");

@@ -214,8 +214,8 @@ impl Rooms {
         })
     }
 
-    /// A spectator ticket for the room `code`: admitted by the relay until the match starts,
-    /// with the game's feed delayed. The same spectator asking again gets a fresh ticket.
+    /// A spectator ticket for the room `code`: the relay admits it before or during the match
+    /// and delays the game's feed. The same spectator asking again gets a fresh ticket.
     pub fn watch(
         &self,
         code: &str,

@@ -1,11 +1,13 @@
-//! The spectators of one match: observer seats taken in the lobby, their connections, and how
-//! late their feed runs. Spectators only receive; relay-core holds their ticks back.
+//! The spectators of one match: their seats and connections, how late their feed runs, and the
+//! catch-up from the replay for one who comes mid-match. Spectators only receive.
 
 use std::time::Duration;
 
-use bytes::Bytes;
-use relay_core::core::ObserverSeat;
-use relay_core::ids::ObserverId;
+use bytes::{Bytes, BytesMut};
+use relay_core::core::{ObserverSeat, Roster};
+use relay_core::filters::observer_reads;
+use relay_core::frames::{Frame, encode_tick_orders};
+use relay_core::ids::{ObserverId, SimTick};
 use scr::PlayerKey;
 
 use super::link::{Link, LinkId};
@@ -40,14 +42,22 @@ impl Spectators {
         self.seats.iter().any(|s| s.key == *key)
     }
 
-    /// The seat `key` gets: its own if it has one; otherwise a free one, but only while the
-    /// match has not started (a lockstep client needs every tick from the first) and only up to
-    /// the limit.
-    pub(super) fn seat_for(&self, key: &PlayerKey, started: bool) -> Option<ObserverId> {
-        if let Some(seat) = self.seats.iter().find(|s| s.key == *key) {
-            return Some(seat.id);
+    /// The seat `key` already holds.
+    pub(super) fn seat_of(&self, key: &PlayerKey) -> Option<ObserverId> {
+        self.seats.iter().find(|s| s.key == *key).map(|s| s.id)
+    }
+
+    /// Whether one more spectator may be seated.
+    pub(super) fn has_room(&self) -> bool {
+        self.seats.len() < self.limit
+    }
+
+    /// The seat `key` gets in the lobby: its own, or the lowest free one up to the limit.
+    pub(super) fn lobby_seat(&self, key: &PlayerKey) -> Option<ObserverId> {
+        if let Some(id) = self.seat_of(key) {
+            return Some(id);
         }
-        if started || self.seats.len() >= self.limit {
+        if !self.has_room() {
             return None;
         }
         (0..=u8::MAX)
@@ -135,6 +145,49 @@ impl Spectators {
     }
 }
 
+/// Bytes of whole frames per queued write of a catch-up.
+const CATCH_UP_CHUNK: usize = 64 * 1024;
+
+/// Ticks 0 to `through` of the recorded stream `replay`, as a spectator may see them, framed in
+/// chunks for the spectator's link: what one who comes mid-match gets before its live feed.
+/// An error when the recording is damaged or does not reach `through` (the spectator would
+/// miss ticks).
+pub(super) fn catch_up(
+    replay: &[u8],
+    through: Option<SimTick>,
+    roster: &Roster,
+) -> Result<Vec<Bytes>, String> {
+    let mut chunks = Vec::new();
+    let Some(through) = through else {
+        return Ok(chunks);
+    };
+    let mut recorded = BytesMut::from(replay);
+    let mut chunk = BytesMut::with_capacity(CATCH_UP_CHUNK);
+    let mut next: SimTick = 0;
+    while next <= through {
+        let frame = Frame::decode_from(&mut recorded).map_err(|e| e.to_string())?;
+        let Some(Frame::TickOrders(mut tick)) = frame else {
+            return Err(format!("the replay ends before tick {next}"));
+        };
+        if tick.tick != next {
+            return Err(format!(
+                "the replay has tick {} where {next} belongs",
+                tick.tick
+            ));
+        }
+        tick.orders.retain(|order| observer_reads(roster, order));
+        encode_tick_orders(&tick, &mut chunk).map_err(|e| e.to_string())?;
+        if chunk.len() >= CATCH_UP_CHUNK {
+            chunks.push(chunk.split().freeze());
+        }
+        next += 1;
+    }
+    if !chunk.is_empty() {
+        chunks.push(chunk.freeze());
+    }
+    Ok(chunks)
+}
+
 /// How many ticks spectators lag behind: the configured ticks in unranked matches; in ranked
 /// ones the configured wall-clock delay at the match's tick rate, rounded up.
 pub(super) fn delay_ticks(
@@ -164,11 +217,10 @@ mod tests {
     }
 
     #[test]
-    fn free_seats_are_given_only_before_the_start_and_up_to_the_limit() {
+    fn lobby_seats_are_given_up_to_the_limit() {
         let key = |n: u8| PlayerKey::from_bytes([n; 32]);
-        let spectators = Spectators::new(2);
-        assert_eq!(spectators.seat_for(&key(1), false), Some(ObserverId(0)));
-        assert_eq!(spectators.seat_for(&key(1), true), None, "started");
-        assert_eq!(Spectators::new(0).seat_for(&key(1), false), None);
+        assert_eq!(Spectators::new(2).lobby_seat(&key(1)), Some(ObserverId(0)));
+        assert_eq!(Spectators::new(0).lobby_seat(&key(1)), None);
+        assert!(!Spectators::new(0).has_room());
     }
 }

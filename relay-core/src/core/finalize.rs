@@ -36,6 +36,7 @@ impl RelayCore {
             calibration: None,
             one_way_us: 0,
             events: &mut self.events,
+            canonical: None,
         };
         for filter in &mut self.filters {
             filter.on_tick(&mut ctx, &mut canonical, &bucket.present);
@@ -48,6 +49,7 @@ impl RelayCore {
             filter.on_finalized(&mut ctx, &canonical);
         }
         let canonical = Arc::new(canonical);
+        ctx.canonical = Some(&canonical);
         let mut feeds: Vec<RecipientFeed> = self
             .roster
             .players()

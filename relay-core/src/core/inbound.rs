@@ -98,6 +98,7 @@ impl RelayCore {
             calibration: self.calibrations.get(&player),
             one_way_us,
             events: &mut self.events,
+            canonical: None,
         };
         let mut rejected = None;
         for filter in &mut self.filters {

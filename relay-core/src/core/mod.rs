@@ -26,7 +26,7 @@ use crate::filters::{
     standard_chain,
 };
 use crate::frames::Seat;
-use crate::ids::{PlayerSlot, SimTick};
+use crate::ids::{ObserverId, PlayerSlot, SimTick};
 use crate::liveness::Liveness;
 use crate::match_end::MatchEndTracker;
 use crate::order::{TickOrders, TimestampedOrder};
@@ -60,6 +60,9 @@ pub enum CoreError {
     /// Observers cannot send orders, hashes or reports.
     #[error("observers cannot do this")]
     NotAPlayer,
+    /// The key already has a seat, or every observer seat is taken.
+    #[error("no observer seat for this key")]
+    NoObserverSeat,
     /// The player is not connected (or has left the match).
     #[error("{0} is not connected")]
     NotConnected(PlayerSlot),
@@ -212,6 +215,24 @@ impl RelayCore {
     /// Players and observers with their status.
     pub fn roster(&self) -> &Roster {
         &self.roster
+    }
+
+    /// Seats an observer while the match runs. Its feed starts with the next tick released to
+    /// observers; the ticks up to [`Self::observer_released_through`] it needs from the replay.
+    pub fn add_observer(&mut self, key: PlayerKey) -> Result<ObserverId, CoreError> {
+        if self.outcome.is_some() {
+            return Err(CoreError::MatchOver);
+        }
+        self.roster
+            .add_observer(key)
+            .ok_or(CoreError::NoObserverSeat)
+    }
+
+    /// The last tick already released to observers (`None` before the first): what a
+    /// mid-match observer must be sent from the replay before its own feed continues.
+    pub fn observer_released_through(&self) -> Option<SimTick> {
+        let finalized = self.open_tick.checked_sub(1)?;
+        crate::filters::ObserverDelay::released_through(self.config.observer_delay_ticks, finalized)
     }
 
     /// Relay clock (Unix µs) at which tick 0's window opened.

@@ -118,6 +118,20 @@ impl Roster {
         self.observers.iter()
     }
 
+    /// Seats `key` as a new observer with the lowest free id; `None` if the key already has a
+    /// seat or every id is taken.
+    pub(crate) fn add_observer(&mut self, key: PlayerKey) -> Option<ObserverId> {
+        if self.players.iter().any(|p| p.key == key) || self.observers.iter().any(|o| o.key == key)
+        {
+            return None;
+        }
+        let id = (0..=u8::MAX)
+            .map(ObserverId)
+            .find(|id| self.observers.iter().all(|o| o.id != *id))?;
+        self.observers.push(RosterObserver { id, key });
+        Some(id)
+    }
+
     /// One player.
     pub fn get(&self, slot: PlayerSlot) -> Option<&RosterPlayer> {
         self.players

@@ -107,6 +107,7 @@ mod tests {
                 calibration: None,
                 one_way_us: 0,
                 events: &mut events,
+                canonical: None,
             };
             let mut orders = TickOrders {
                 tick,

@@ -12,7 +12,7 @@ mod time_normalization;
 pub use anti_lag_switch::AntiLagSwitch;
 pub use budget::{BURST_ORDERS, OrderBudget, REFILL_PER_TICK};
 pub use chat_routing::ChatRouting;
-pub use observer_delay::ObserverDelay;
+pub use observer_delay::{ObserverDelay, observer_reads};
 pub use replay::{ReplayRecorder, ReplaySink, ReplaySinkError};
 pub use structural::{MAX_ORDERS_PER_TICK, StructuralValidation};
 pub use time_normalization::TimeNormalization;
@@ -39,6 +39,8 @@ pub struct FilterCtx<'a> {
     pub one_way_us: u64,
     /// Events the filters raise; the core applies and reports them.
     pub events: &'a mut Vec<RelayEvent>,
+    /// The finalized tick's canonical list, shared (outbound phase only).
+    pub canonical: Option<&'a Arc<TickOrders>>,
 }
 
 /// A batch on its way into the tick it was assigned to.

@@ -4,15 +4,24 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use super::chat_routing::may_read;
 use super::{FilterCtx, FilterSummary, Recipient, RecipientFeed, RelayFilter};
-use crate::ids::ObserverId;
-use crate::order::TickOrders;
+use crate::core::Roster;
+use crate::ids::{ObserverId, SimTick};
+use crate::order::{PlayerOrder, TickOrders, TimestampedOrder};
 
-/// Holds back the observers' copies by a fixed number of ticks.
+/// Holds back the observers' view of the last `delay` ticks, one copy for all observers.
+///
+/// The view is kept whether or not anyone watches, so an observer who joins mid-match gets
+/// every later tick without a gap: the ticks released before it joined come from the replay
+/// (see [`crate::RelayCore::observer_released_through`]), the rest from here.
 #[derive(Clone, Debug)]
 pub struct ObserverDelay {
     delay: u32,
-    held: VecDeque<(ObserverId, Arc<TickOrders>)>,
+    held: VecDeque<Arc<TickOrders>>,
+    /// The finalized tick's observer view when it differs from the canonical list (chat
+    /// observers may not read), between `on_finalized` and `on_outbound`.
+    filtered: Option<Arc<TickOrders>>,
 }
 
 impl ObserverDelay {
@@ -21,6 +30,34 @@ impl ObserverDelay {
         Self {
             delay,
             held: VecDeque::new(),
+            filtered: None,
+        }
+    }
+
+    /// The last tick released to observers when `tick` has just been finalized.
+    pub fn released_through(delay: u32, tick: SimTick) -> Option<SimTick> {
+        tick.checked_sub(u64::from(delay))
+    }
+}
+
+/// Whether observers may read `order` (chat on other channels is hidden from them).
+pub fn observer_reads(roster: &Roster, order: &TimestampedOrder) -> bool {
+    // Every observer reads the same channels, so any observer id stands for all of them.
+    match &order.order {
+        PlayerOrder::Chat { channel, .. } => may_read(
+            roster,
+            order.player,
+            *channel,
+            Recipient::Observer(ObserverId(0)),
+        ),
+        _ => true,
+    }
+}
+
+fn push_to_observers(feeds: &mut [RecipientFeed], tick: &Arc<TickOrders>) {
+    for feed in feeds.iter_mut() {
+        if let Recipient::Observer(_) = feed.recipient {
+            feed.ticks.push(Arc::clone(tick));
         }
     }
 }
@@ -30,38 +67,40 @@ impl RelayFilter for ObserverDelay {
         "observer_delay"
     }
 
+    fn on_finalized(&mut self, ctx: &mut FilterCtx<'_>, orders: &TickOrders) {
+        // Most ticks hide nothing: those share the canonical list instead of copying it.
+        self.filtered = (!orders.orders.iter().all(|o| observer_reads(ctx.roster, o))).then(|| {
+            let mut view = orders.clone();
+            view.orders.retain(|o| observer_reads(ctx.roster, o));
+            Arc::new(view)
+        });
+    }
+
     fn on_outbound(&mut self, ctx: &mut FilterCtx<'_>, feeds: &mut [RecipientFeed]) {
-        if self.delay == 0 {
-            return;
-        }
         for feed in feeds.iter_mut() {
-            if let Recipient::Observer(id) = feed.recipient {
-                for tick in feed.ticks.drain(..) {
-                    self.held.push_back((id, tick));
-                }
+            if let Recipient::Observer(_) = feed.recipient {
+                feed.ticks.clear();
             }
         }
-        let release_up_to = ctx.tick.checked_sub(u64::from(self.delay));
-        while let Some((id, tick)) = self.held.front() {
+        if let Some(view) = self.filtered.take().or_else(|| ctx.canonical.cloned()) {
+            self.held.push_back(view);
+        }
+        let release_up_to = Self::released_through(self.delay, ctx.tick);
+        while let Some(tick) = self.held.front() {
             if release_up_to.is_none_or(|limit| tick.tick > limit) {
                 break;
             }
-            let recipient = Recipient::Observer(*id);
-            if let Some(feed) = feeds.iter_mut().find(|f| f.recipient == recipient) {
-                feed.ticks.push(tick.clone());
+            if let Some(tick) = self.held.pop_front() {
+                push_to_observers(feeds, &tick);
             }
-            self.held.pop_front();
         }
     }
 
     fn release_held(&mut self, feeds: &mut [RecipientFeed]) {
         // Once the match has an outcome nothing can be fed back into it: the delay has done
         // its job, and observers get the last ticks with the result.
-        for (id, tick) in self.held.drain(..) {
-            let recipient = Recipient::Observer(id);
-            if let Some(feed) = feeds.iter_mut().find(|f| f.recipient == recipient) {
-                feed.ticks.push(tick);
-            }
+        for tick in self.held.drain(..) {
+            push_to_observers(feeds, &tick);
         }
     }
 
