@@ -236,37 +236,44 @@ async fn spectators_watch_a_room_late_by_the_delay_from_the_lobby_or_mid_match()
         (409, Some("already_playing"))
     );
 
-    // Spectators connect in the lobby. One that tries to send orders is thrown out.
-    let (fan_client, fan_session) = connect(&watching, &keys[fan]).await;
-    assert!(matches!(fan_session.seat(), Seat::Observer(_)));
+    // A spectator in the lobby that tries to send orders is thrown out (and loses its seat).
     let (heckler_client, heckler_session) = connect(&heckling, &keys[heckler]).await;
+    assert!(matches!(heckler_session.seat(), Seat::Observer(_)));
     heckler_session.send_orders(0, 0, Vec::new()).await.unwrap();
     let thrown_out = watch(heckler_session, Duration::from_secs(10)).await;
     assert_eq!(
         thrown_out.end,
         BotEnd::Kicked(relay_core::frames::KickReason::ProtocolViolation)
     );
-    let fan_watch = tokio::spawn(async move {
-        let watched = watch(fan_session, Duration::from_secs(60)).await;
-        drop(fan_client);
-        watched
-    });
 
     const TICKS: u64 = 80;
     let bots = start_duel([(&opened, &keys[host]), (&joined, &keys[guest])], TICKS).await;
-    // Well into the match, a new spectator gets everything so far from the replay first.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    let late_joined_us = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_micros() as u64;
-    let (_, ticket_again) = post(heckler, "watch").await;
-    let (late_client, late_session) = connect(&ticket_again, &keys[heckler]).await;
-    let late_watch = tokio::spawn(async move {
-        let watched = watch(late_session, Duration::from_secs(60)).await;
-        drop((late_client, heckler_client));
-        watched
-    });
+    // Into the match, the first spectator comes (nothing was held back for anyone yet), later
+    // a second: each gets everything so far from the replay first, then its live feed.
+    let now_us = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros() as u64
+    };
+    let mut joined_at = Vec::new();
+    let mut watchers = Vec::new();
+    for (delay_ms, ticket, who) in [(1500, &watching, fan), (1000, &heckling, heckler)] {
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        joined_at.push(now_us());
+        let ticket = if who == heckler {
+            post(heckler, "watch").await.1
+        } else {
+            ticket.clone()
+        };
+        let (client, session) = connect(&ticket, &keys[who]).await;
+        watchers.push(tokio::spawn(async move {
+            let watched = watch(session, Duration::from_secs(60)).await;
+            drop(client);
+            watched
+        }));
+    }
+    drop(heckler_client);
 
     let mut cmr = None;
     for bot in bots {
@@ -278,21 +285,20 @@ async fn spectators_watch_a_room_late_by_the_delay_from_the_lobby_or_mid_match()
     let decoded = CertifiedMatchResult::decode_unverified(&cmr).unwrap().0;
     assert_eq!(decoded.observer_delay_ticks, DELAY as u32);
     let replay = replay_file(dir.path(), &decoded.replay_hash).await;
-    let late = late_watch.await.unwrap();
-    let (start_us, tick_us, _) = late.grid.unwrap();
-    assert!(
-        start_us + (DELAY + 5) * u64::from(tick_us) < late_joined_us,
-        "the late spectator came after ticks had been released to spectators"
-    );
-    for watched in [fan_watch.await.unwrap(), late] {
+    for (watcher, joined_us) in watchers.into_iter().zip(joined_at) {
+        let watched = watcher.await.unwrap();
+        let (start_us, tick_us, open_tick) = watched.grid.unwrap();
+        assert_eq!(open_tick, 0, "from the first tick");
+        assert!(
+            start_us + (DELAY + 5) * u64::from(tick_us) < joined_us,
+            "the spectator came after ticks had been released to spectators"
+        );
         assert_eq!(watched.end, BotEnd::Finished, "{:?}", watched.end);
         assert_eq!(
             watched.cmr.as_ref(),
             Some(&cmr),
             "spectators get the certified result"
         );
-        let (start_us, tick_us, open_tick) = watched.grid.unwrap();
-        assert_eq!(open_tick, 0);
         let ticks: Vec<u64> = watched.ticks.iter().map(|(t, _)| t.tick).collect();
         let last = *ticks.last().unwrap();
         assert_eq!(

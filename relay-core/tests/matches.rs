@@ -820,14 +820,15 @@ fn observers_get_every_tick_late_by_the_delay_and_the_rest_once_the_match_ends()
     // its own feed goes on from the next released tick without a gap.
     let late: scr::keys::PlayerKey = sim::observer_keys(7).public_key().into();
     assert_eq!(sim.core.observer_released_through(), Some(19 - DELAY));
-    assert_eq!(sim.core.add_observer(late), Ok(ObserverId(2)));
+    assert_eq!(sim.core.add_observer(late, &[]), Ok(ObserverId(2)));
     assert_eq!(
-        sim.core.add_observer(late),
+        sim.core.add_observer(late, &[]),
         Err(CoreError::NoObserverSeat),
         "one seat per key"
     );
     assert_eq!(
-        sim.core.add_observer(player_keys(0).public_key().into()),
+        sim.core
+            .add_observer(player_keys(0).public_key().into(), &[]),
         Err(CoreError::NoObserverSeat),
         "players cannot also watch"
     );
@@ -888,4 +889,46 @@ fn observers_get_every_tick_late_by_the_delay_and_the_rest_once_the_match_ends()
     );
     let (cmr, _) = sim.certify();
     assert_eq!(cmr.observer_delay_ticks, DELAY as u32);
+}
+
+#[test]
+fn the_first_observer_mid_match_brings_the_unreleased_ticks_from_the_replay() {
+    const DELAY: u64 = 10;
+    let config = RelayConfig {
+        observer_delay_ticks: DELAY as u32,
+        ..RelayConfig::default()
+    };
+    let mut sim = Sim::new(2, |i| i, 0, false, config);
+    sim.run(30);
+    let key: scr::keys::PlayerKey = sim::observer_keys(3).public_key().into();
+    // Nobody watched, so nothing was held: ticks 20..=29 must come from the replay.
+    assert_eq!(sim.core.observer_released_through(), Some(29 - DELAY));
+    assert_eq!(sim.core.observer_unreleased(), 20..30);
+    let recorded: Vec<_> = sim.ticks.iter().map(|t| (*t.canonical).clone()).collect();
+    assert_eq!(
+        sim.core.add_observer(key, &recorded[19..29]),
+        Err(CoreError::ObserverHistory)
+    );
+    assert_eq!(
+        sim.core.add_observer(key, &recorded[20..30]),
+        Ok(ObserverId(0))
+    );
+    let joined_at = sim.ticks.len();
+    sim.run(15);
+    let recipient = Recipient::Observer(ObserverId(0));
+    let fed: Vec<&std::sync::Arc<relay_core::order::TickOrders>> = sim.ticks[joined_at..]
+        .iter()
+        .flat_map(|t| {
+            &t.feeds
+                .iter()
+                .find(|f| f.recipient == recipient)
+                .unwrap()
+                .ticks
+        })
+        .collect();
+    let numbers: Vec<u64> = fed.iter().map(|t| t.tick).collect();
+    assert_eq!(numbers, (20..=44 - DELAY).collect::<Vec<_>>());
+    for tick in fed {
+        assert_eq!(**tick, *sim.ticks[tick.tick as usize].canonical);
+    }
 }

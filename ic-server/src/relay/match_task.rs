@@ -354,15 +354,23 @@ impl MatchTask {
             .read()
             .map_err(|error| tracing::warn!(%error, "reading the replay for a spectator"))
             .ok()?;
-        let history = catch_up(&recorded, core.observer_released_through(), core.roster())
-            .map_err(|error| tracing::warn!(%error, "replaying the match for a spectator"))
-            .ok()?;
+        let history = catch_up(
+            &recorded,
+            core.observer_released_through(),
+            core.observer_unreleased(),
+            core.roster(),
+        )
+        .map_err(|error| tracing::warn!(%error, "replaying the match for a spectator"))
+        .ok()?;
         let id = match self.spectators.seat_of(&key) {
             Some(id) => id,
-            None if self.spectators.has_room() => core.add_observer(key).ok()?,
+            None if self.spectators.has_room() => core
+                .add_observer(key, &history.unreleased)
+                .map_err(|error| tracing::warn!(%error, "seating a spectator"))
+                .ok()?,
             None => return None,
         };
-        Some((id, history))
+        Some((id, history.released))
     }
 
     fn start(&mut self) -> Flow {

@@ -1,6 +1,7 @@
 //! The spectators of one match: their seats and connections, how late their feed runs, and the
 //! catch-up from the replay for one who comes mid-match. Spectators only receive.
 
+use std::ops::Range;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -8,6 +9,7 @@ use relay_core::core::{ObserverSeat, Roster};
 use relay_core::filters::observer_reads;
 use relay_core::frames::{Frame, encode_tick_orders};
 use relay_core::ids::{ObserverId, SimTick};
+use relay_core::order::TickOrders;
 use scr::PlayerKey;
 
 use super::link::{Link, LinkId};
@@ -148,23 +150,32 @@ impl Spectators {
 /// Bytes of whole frames per queued write of a catch-up.
 const CATCH_UP_CHUNK: usize = 64 * 1024;
 
-/// Ticks 0 to `through` of the recorded stream `replay`, as a spectator may see them, framed in
-/// chunks for the spectator's link: what one who comes mid-match gets before its live feed.
-/// An error when the recording is damaged or does not reach `through` (the spectator would
-/// miss ticks).
+/// What a spectator who comes mid-match needs from the replay.
+pub(super) struct CatchUp {
+    /// The ticks already released to spectators, framed in chunks for its link.
+    pub(super) released: Vec<Bytes>,
+    /// The ticks finalized but not yet due, for the relay to hold back (see
+    /// `RelayCore::add_observer`).
+    pub(super) unreleased: Vec<TickOrders>,
+}
+
+/// Reads the recorded stream `replay` up to the last finalized tick, as a spectator may see it
+/// (chat it may not read removed): ticks up to `released_through` to send now, the ticks of
+/// `unreleased` to hold. An error when the recording is damaged or ends early (the spectator
+/// would miss ticks).
 pub(super) fn catch_up(
     replay: &[u8],
-    through: Option<SimTick>,
+    released_through: Option<SimTick>,
+    unreleased: Range<SimTick>,
     roster: &Roster,
-) -> Result<Vec<Bytes>, String> {
-    let mut chunks = Vec::new();
-    let Some(through) = through else {
-        return Ok(chunks);
+) -> Result<CatchUp, String> {
+    let mut catch_up = CatchUp {
+        released: Vec::new(),
+        unreleased: Vec::new(),
     };
     let mut recorded = BytesMut::from(replay);
     let mut chunk = BytesMut::with_capacity(CATCH_UP_CHUNK);
-    let mut next: SimTick = 0;
-    while next <= through {
+    for next in 0..unreleased.end {
         let frame = Frame::decode_from(&mut recorded).map_err(|e| e.to_string())?;
         let Some(Frame::TickOrders(mut tick)) = frame else {
             return Err(format!("the replay ends before tick {next}"));
@@ -176,16 +187,19 @@ pub(super) fn catch_up(
             ));
         }
         tick.orders.retain(|order| observer_reads(roster, order));
-        encode_tick_orders(&tick, &mut chunk).map_err(|e| e.to_string())?;
-        if chunk.len() >= CATCH_UP_CHUNK {
-            chunks.push(chunk.split().freeze());
+        if released_through.is_some_and(|through| next <= through) {
+            encode_tick_orders(&tick, &mut chunk).map_err(|e| e.to_string())?;
+            if chunk.len() >= CATCH_UP_CHUNK {
+                catch_up.released.push(chunk.split().freeze());
+            }
+        } else if unreleased.contains(&next) {
+            catch_up.unreleased.push(tick);
         }
-        next += 1;
     }
     if !chunk.is_empty() {
-        chunks.push(chunk.freeze());
+        catch_up.released.push(chunk.freeze());
     }
-    Ok(chunks)
+    Ok(catch_up)
 }
 
 /// How many ticks spectators lag behind: the configured ticks in unranked matches; in ranked

@@ -63,6 +63,9 @@ pub enum CoreError {
     /// The key already has a seat, or every observer seat is taken.
     #[error("no observer seat for this key")]
     NoObserverSeat,
+    /// The first mid-match observer came without exactly the unreleased ticks.
+    #[error("the first observer must bring the unreleased ticks")]
+    ObserverHistory,
     /// The player is not connected (or has left the match).
     #[error("{0} is not connected")]
     NotConnected(PlayerSlot),
@@ -219,13 +222,44 @@ impl RelayCore {
 
     /// Seats an observer while the match runs. Its feed starts with the next tick released to
     /// observers; the ticks up to [`Self::observer_released_through`] it needs from the replay.
-    pub fn add_observer(&mut self, key: PlayerKey) -> Result<ObserverId, CoreError> {
+    ///
+    /// Nothing is held back while nobody watches, so the first observer must bring the
+    /// observers' view of the ticks after that up to the last finalized one
+    /// ([`Self::observer_unreleased`]), read back from the replay; with others already
+    /// watching, `unreleased` is not used.
+    pub fn add_observer(
+        &mut self,
+        key: PlayerKey,
+        unreleased: &[TickOrders],
+    ) -> Result<ObserverId, CoreError> {
         if self.outcome.is_some() {
             return Err(CoreError::MatchOver);
         }
-        self.roster
+        let first = self.roster.observers().next().is_none();
+        if first {
+            let expected: Vec<SimTick> = self.observer_unreleased().collect();
+            let given: Vec<SimTick> = unreleased.iter().map(|t| t.tick).collect();
+            if given != expected {
+                return Err(CoreError::ObserverHistory);
+            }
+        }
+        let id = self
+            .roster
             .add_observer(key)
-            .ok_or(CoreError::NoObserverSeat)
+            .ok_or(CoreError::NoObserverSeat)?;
+        if first {
+            let held: Vec<Arc<TickOrders>> = unreleased.iter().cloned().map(Arc::new).collect();
+            for filter in &mut self.filters {
+                filter.restore_held(&held);
+            }
+        }
+        Ok(id)
+    }
+
+    /// The ticks finalized but not yet released to observers, oldest first.
+    pub fn observer_unreleased(&self) -> std::ops::Range<SimTick> {
+        let from = self.observer_released_through().map_or(0, |tick| tick + 1);
+        from..self.open_tick
     }
 
     /// The last tick already released to observers (`None` before the first): what a

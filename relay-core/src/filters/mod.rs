@@ -142,6 +142,11 @@ pub trait RelayFilter: Send {
     /// The match is over: hand out anything held back (each feed names its recipient).
     fn release_held(&mut self, _feeds: &mut [RecipientFeed]) {}
 
+    /// The first observer arrived mid-match: `unreleased` are the observers' view of the ticks
+    /// finalized but not yet due for release (oldest first), read back from the replay, since
+    /// nothing is held while nobody watches.
+    fn restore_held(&mut self, _unreleased: &[Arc<TickOrders>]) {}
+
     /// Adds what this filter knows to the certified result.
     fn summarize(&self, _summary: &mut FilterSummary) {}
 }

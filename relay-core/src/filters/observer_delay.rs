@@ -10,11 +10,10 @@ use crate::core::Roster;
 use crate::ids::{ObserverId, SimTick};
 use crate::order::{PlayerOrder, TickOrders, TimestampedOrder};
 
-/// Holds back the observers' view of the last `delay` ticks, one copy for all observers.
-///
-/// The view is kept whether or not anyone watches, so an observer who joins mid-match gets
-/// every later tick without a gap: the ticks released before it joined come from the replay
-/// (see [`crate::RelayCore::observer_released_through`]), the rest from here.
+/// Holds back the observers' view of the last `delay` ticks, one copy for all observers, and
+/// nothing while nobody watches. An observer who joins mid-match gets the ticks released before
+/// it came from the replay (see [`crate::RelayCore::observer_released_through`]); the first
+/// one also brings the unreleased ones back ([`RelayFilter::restore_held`]).
 #[derive(Clone, Debug)]
 pub struct ObserverDelay {
     delay: u32,
@@ -68,6 +67,9 @@ impl RelayFilter for ObserverDelay {
     }
 
     fn on_finalized(&mut self, ctx: &mut FilterCtx<'_>, orders: &TickOrders) {
+        if ctx.roster.observers().next().is_none() {
+            return;
+        }
         // Most ticks hide nothing: those share the canonical list instead of copying it.
         self.filtered = (!orders.orders.iter().all(|o| observer_reads(ctx.roster, o))).then(|| {
             let mut view = orders.clone();
@@ -77,6 +79,11 @@ impl RelayFilter for ObserverDelay {
     }
 
     fn on_outbound(&mut self, ctx: &mut FilterCtx<'_>, feeds: &mut [RecipientFeed]) {
+        if ctx.roster.observers().next().is_none() {
+            // Holding ticks for nobody would cost a ranked match minutes of orders in memory.
+            self.held.clear();
+            return;
+        }
         for feed in feeds.iter_mut() {
             if let Recipient::Observer(_) = feed.recipient {
                 feed.ticks.clear();
@@ -101,6 +108,12 @@ impl RelayFilter for ObserverDelay {
         // its job, and observers get the last ticks with the result.
         for tick in self.held.drain(..) {
             push_to_observers(feeds, &tick);
+        }
+    }
+
+    fn restore_held(&mut self, unreleased: &[Arc<TickOrders>]) {
+        if self.held.is_empty() {
+            self.held.extend(unreleased.iter().cloned());
         }
     }
 
