@@ -44,15 +44,20 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        // No ping before handing out a connection: a SQLite connection is a local file that
+        // cannot drop like a network link, and each ping is a round trip to sqlx's connection
+        // thread (sqlx still checks the connection when it returns to the pool).
         // Multi-row statements differ in text with their row count, so the writer keeps more
         // prepared statements than sqlx's default 100.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(options.clone().statement_cache_capacity(1024))
             .await?;
         MIGRATIONS.run(&write).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
+            .test_before_acquire(false)
             .connect_with(options.read_only(true))
             .await?;
         Ok(Self {
