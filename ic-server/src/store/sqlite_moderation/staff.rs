@@ -228,6 +228,32 @@ impl StaffStore for SqliteStore {
         .collect()
     }
 
+    async fn running_actions_against(
+        &self,
+        players: &[PublicKey],
+        now: i64,
+    ) -> Result<Vec<ActionRow>, StoreError> {
+        if players.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+            "SELECT {ACTION_COLUMNS} FROM mod_actions a WHERE a.ends_at > "
+        ));
+        query.push_bind(now).push(" AND a.target_key IN (");
+        let mut keys = query.separated(", ");
+        for player in players {
+            keys.push_bind(player.as_bytes().to_vec());
+        }
+        keys.push_unseparated(") ORDER BY a.created_at DESC, a.rowid DESC");
+        query
+            .build()
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(action_from_row)
+            .collect()
+    }
+
     async fn audit_log(&self, since: i64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         sqlx::query("SELECT * FROM mod_audit WHERE at >= ? ORDER BY at ASC, rowid ASC LIMIT ?")
             .bind(since)
