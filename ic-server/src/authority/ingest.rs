@@ -17,7 +17,9 @@ use sha2::{Digest, Sha256};
 
 use super::records::{MatchFacts, PlayerLine, match_record, rating_record};
 use super::{Authority, AuthorityError, MAX_PLAN_ATTEMPTS};
-use crate::store::{Applied, IssuedRecord, MatchChange, PlayerChange, PlayerSnapshot, RatingRow};
+use crate::store::{
+    Applied, IssuedRecord, MatchChange, MatchInputs, PlayerChange, PlayerSnapshot, RatingRow,
+};
 
 /// The result of an ingest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,24 +48,55 @@ impl Authority {
     async fn ingest_inner(&self, bytes: &[u8], now: i64) -> Result<Ingested, AuthorityError> {
         let verified = self.verify_cmr(bytes).await?;
         let match_id = *verified.match_id().as_bytes();
-        if let Some(records) = self.store.match_records(&match_id).await? {
-            return Ok(Ingested {
-                match_id,
-                records,
-                newly_applied: false,
-            });
-        }
         let cmr = verified.value();
-        if !self.settings.game_modules.contains(&cmr.game_module) {
-            return Err(AuthorityError::UnknownGameModule(cmr.game_module.clone()));
-        }
         let keys: Vec<PlayerKey> = cmr.players.iter().map(|p| p.key).collect();
-        // A result with a suspended player is refused whole (not applied, so it can be
-        // resubmitted once the suspension ends) rather than rating the others around them.
-        self.refuse_suspended(&keys, now).await?;
+        let participants_hash = participants_hash(&keys);
+        let window = i64::from(self.rating.information.rematch_window_secs);
+        let meetings_since = played_at(cmr).saturating_sub(window);
+        // Locked before reading: no other ingest of these players can move their sequences
+        // between the read and the write, so a plan conflicts only with another process.
         let _locked = self.locks.lock(&keys).await;
-        for _ in 0..MAX_PLAN_ATTEMPTS {
-            let change = self.plan_match(cmr, bytes, match_id, now).await?;
+        for attempt in 0..MAX_PLAN_ATTEMPTS {
+            let inputs = self
+                .store
+                .match_inputs(
+                    &match_id,
+                    &keys,
+                    &cmr.game_module,
+                    &participants_hash,
+                    meetings_since,
+                )
+                .await?;
+            let (snapshots, prior_meetings) = match inputs {
+                MatchInputs::Applied(records) => {
+                    return Ok(Ingested {
+                        match_id,
+                        records,
+                        newly_applied: false,
+                    });
+                }
+                MatchInputs::New {
+                    snapshots,
+                    prior_meetings,
+                } => (snapshots, prior_meetings),
+            };
+            if attempt == 0 {
+                // Checked after the resubmission check: a result applied before is returned
+                // again whatever changed since.
+                if !self.settings.game_modules.contains(&cmr.game_module) {
+                    return Err(AuthorityError::UnknownGameModule(cmr.game_module.clone()));
+                }
+                // A result with a suspended player is refused whole (not applied, so it can be
+                // resubmitted once the suspension ends) rather than rating the others around
+                // them.
+                self.refuse_suspended(&keys, now).await?;
+            }
+            let planned = Planned {
+                snapshots,
+                prior_meetings,
+                participants_hash,
+            };
+            let change = self.plan_match(cmr, bytes, match_id, now, planned)?;
             match self.store.apply_match(&change).await? {
                 Applied::Done => {
                     let records: Vec<IssuedRecord> =
@@ -118,21 +151,21 @@ impl Authority {
         Ok(trusted.verify(bytes, &community)?)
     }
 
-    async fn plan_match(
+    /// The change a new match makes, planned from the store's state in `planned`.
+    fn plan_match(
         &self,
         cmr: &CertifiedMatchResult,
         bytes: &[u8],
         match_id: [u8; 32],
         now: i64,
+        planned: Planned,
     ) -> Result<MatchChange, AuthorityError> {
-        let keys: Vec<PlayerKey> = cmr.players.iter().map(|p| p.key).collect();
-        let snapshots = self.store.snapshots(&keys, &cmr.game_module).await?;
-        let mut players = Vec::with_capacity(keys.len());
-        for (key, snapshot) in keys.iter().zip(snapshots) {
-            players.push(snapshot.ok_or(AuthorityError::UnregisteredPlayer(*key))?);
+        let mut players = Vec::with_capacity(cmr.players.len());
+        for (player, snapshot) in cmr.players.iter().zip(planned.snapshots) {
+            players.push(snapshot.ok_or(AuthorityError::UnregisteredPlayer(player.key))?);
         }
-        let played_at = cmr.ended_at_us.div_euclid(1_000_000);
-        let participants_hash = participants_hash(&keys);
+        let played_at = played_at(cmr);
+        let participants_hash = planned.participants_hash;
         let rated = !matches!(
             cmr.outcome,
             MatchOutcome::Remade | MatchOutcome::DesyncTerminated { .. }
@@ -152,12 +185,7 @@ impl Authority {
             return Ok(change);
         }
 
-        let window = i64::from(self.rating.information.rematch_window_secs);
-        let prior_meetings = self
-            .store
-            .count_meetings(&participants_hash, played_at.saturating_sub(window))
-            .await?;
-        let description = self.describe(cmr, &players, played_at, prior_meetings)?;
+        let description = self.describe(cmr, &players, played_at, planned.prior_meetings)?;
         let updated = self
             .provider
             .update_ratings(&description)
@@ -325,6 +353,21 @@ impl Authority {
             external_weight: ranking::information::FULL,
         })
     }
+}
+
+/// What the store said about a new match's players when it was planned.
+struct Planned {
+    /// Per player of the result, in its order (`None`: not registered).
+    snapshots: Vec<Option<PlayerSnapshot>>,
+    /// Rated matches between the same players within the rematch window.
+    prior_meetings: u32,
+    /// [`participants_hash`] of the players.
+    participants_hash: [u8; 32],
+}
+
+/// When the match ended, in Unix seconds.
+fn played_at(cmr: &CertifiedMatchResult) -> i64 {
+    cmr.ended_at_us.div_euclid(1_000_000)
 }
 
 /// SHA-256 over the sorted participant keys: the same players give the same hash.

@@ -10,12 +10,14 @@ use crate::store::StoreError;
 /// Answers whether a player is serving a ranked suspension.
 #[async_trait]
 pub trait SuspensionCheck: Send + Sync + 'static {
-    /// The end (Unix seconds) of the player's ranked suspension in force at `now`, if any.
+    /// The first of `players` (in the order given) serving a ranked suspension at `now`, with
+    /// the end (Unix seconds) of that suspension. One call for all players of a match, so a
+    /// store can answer with one query.
     async fn suspended_until(
         &self,
-        player: &PlayerKey,
+        players: &[PlayerKey],
         now: i64,
-    ) -> Result<Option<i64>, StoreError>;
+    ) -> Result<Option<(PlayerKey, i64)>, StoreError>;
 }
 
 impl Authority {
@@ -35,14 +37,9 @@ impl Authority {
         let Some(check) = &self.suspensions else {
             return Ok(());
         };
-        for player in players {
-            if let Some(until) = check.suspended_until(player, now).await? {
-                return Err(AuthorityError::Suspended {
-                    player: *player,
-                    until,
-                });
-            }
+        match check.suspended_until(players, now).await? {
+            Some((player, until)) => Err(AuthorityError::Suspended { player, until }),
+            None => Ok(()),
         }
-        Ok(())
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use scr::PlayerKey;
+use scr::{PlayerKey, PublicKey};
 
 use super::ActionKind;
 use crate::authority::SuspensionCheck;
@@ -26,19 +26,23 @@ impl RankedSuspensions {
 impl SuspensionCheck for RankedSuspensions {
     async fn suspended_until(
         &self,
-        player: &PlayerKey,
+        players: &[PlayerKey],
         now: i64,
-    ) -> Result<Option<i64>, StoreError> {
-        Ok(self
-            .store
-            .actions_against(&player.public_key())
-            .await?
-            .iter()
-            .filter(|a| {
-                !a.reversed && matches!(a.action, ActionKind::Apply(m) if m.touches_ranked())
-            })
-            .filter_map(|a| a.ends_at)
-            .filter(|end| *end > now)
-            .max())
+    ) -> Result<Option<(PlayerKey, i64)>, StoreError> {
+        let targets: Vec<PublicKey> = players.iter().map(|p| p.public_key()).collect();
+        let running = self.store.running_actions_against(&targets, now).await?;
+        Ok(players.iter().find_map(|player| {
+            running
+                .iter()
+                .filter(|a| {
+                    a.target == player.public_key()
+                        && !a.reversed
+                        && matches!(a.action, ActionKind::Apply(m) if m.touches_ranked())
+                })
+                .filter_map(|a| a.ends_at)
+                .filter(|end| *end > now)
+                .max()
+                .map(|until| (*player, until))
+        }))
     }
 }

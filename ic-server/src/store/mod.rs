@@ -8,6 +8,7 @@ pub mod moderation;
 pub mod outbox;
 mod sqlite;
 mod sqlite_changes;
+mod sqlite_direct;
 mod sqlite_group_commit;
 #[cfg(feature = "moderation")]
 mod sqlite_moderation;
@@ -29,6 +30,9 @@ pub enum StoreError {
     /// The database reported an error.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The database reported an error on a direct SQLite connection.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     /// Migrations could not be applied.
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
@@ -148,6 +152,20 @@ pub enum Applied {
     Conflict,
 }
 
+/// What planning a certified match reads from the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MatchInputs {
+    /// The match was applied before; these are the records it issued then.
+    Applied(Vec<IssuedRecord>),
+    /// The match is new.
+    New {
+        /// Snapshots of the players, in the order asked (`None` for an unregistered key).
+        snapshots: Vec<Option<PlayerSnapshot>>,
+        /// Rated matches with the same participants that ended at or after the time asked.
+        prior_meetings: u32,
+    },
+}
+
 /// Outcome of a registration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Registered {
@@ -234,17 +252,18 @@ pub trait Store: Send + Sync + 'static {
     async fn apply_player_change(&self, change: &PlayerChange) -> Result<Applied, StoreError>;
     /// Applies a certified match once; all players' changes in one transaction.
     async fn apply_match(&self, change: &MatchChange) -> Result<Applied, StoreError>;
-    /// The records a match issued, if it was applied.
-    async fn match_records(
+    /// Everything planning a certified match reads, in one call so a backend can answer it
+    /// with one round trip: the records of `match_id` if it was applied, else the snapshots of
+    /// `players` in `module` and the rated matches with the same `participants_hash` that ended
+    /// at or after `meetings_since`.
+    async fn match_inputs(
         &self,
         match_id: &[u8; 32],
-    ) -> Result<Option<Vec<IssuedRecord>>, StoreError>;
-    /// Matches with the same participants that ended at or after `since`.
-    async fn count_meetings(
-        &self,
+        players: &[PlayerKey],
+        module: &str,
         participants_hash: &[u8; 32],
-        since: i64,
-    ) -> Result<u32, StoreError>;
+        meetings_since: i64,
+    ) -> Result<MatchInputs, StoreError>;
     /// Records issued to `player` with a sequence above `since`, oldest first.
     async fn records_since(
         &self,

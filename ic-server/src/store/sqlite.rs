@@ -1,24 +1,24 @@
 //! The SQLite store: the embedded default. WAL journal, `synchronous=FULL` so an acknowledged
-//! credential survives power loss, one write connection so writers queue instead of failing.
+//! credential survives power loss, one writer for credentials so writers queue instead of failing.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use scr::{PlayerKey, PublicKey, RelayKey};
+use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::sqlite_changes::{current_sequences, records_of_matches, write_player_changes};
+use super::sqlite_direct::{DirectReads, count_meetings, records_of_match, snapshot};
 use super::sqlite_group_commit::GroupCommit;
 use super::{
-    Applied, IssuedRecord, LeaderboardRow, MatchChange, PlayerChange, PlayerSnapshot, RatingRow,
-    Registered, Registration, Role, Store, StoreError,
+    Applied, IssuedRecord, LeaderboardRow, MatchChange, MatchInputs, PlayerChange, PlayerSnapshot,
+    RatingRow, Registered, Registration, Role, Store, StoreError,
 };
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -28,9 +28,13 @@ static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite
 pub struct SqliteStore {
     pub(super) read: SqlitePool,
     // A single connection: SQLite has one writer anyway, and queuing here avoids the
-    // "database is locked" failures of concurrent write transactions.
+    // "database is locked" failures of concurrent write transactions. Credential-issuing
+    // writes go to `writer` instead, which waits for this connection's lock if it must.
     pub(super) write: SqlitePool,
-    matches: GroupCommit,
+    // Registrations, rating changes and certified matches: one thread, one direct connection.
+    writer: GroupCommit,
+    // Direct read connections for what those writes are planned from.
+    direct: Arc<DirectReads>,
     latency: Option<prometheus::HistogramVec>,
 }
 
@@ -44,21 +48,25 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        // Multi-row statements differ in text with their row count, so the writer keeps more
-        // prepared statements than sqlx's default 100.
+        // No ping before handing out a connection: a SQLite connection is a local file that
+        // cannot drop like a network link, and each ping is a round trip to sqlx's connection
+        // thread (sqlx still checks the connection when it returns to the pool).
         let write = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.clone().statement_cache_capacity(1024))
+            .test_before_acquire(false)
+            .connect_with(options.clone())
             .await?;
         MIGRATIONS.run(&write).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
+            .test_before_acquire(false)
             .connect_with(options.read_only(true))
             .await?;
         Ok(Self {
             read,
-            matches: GroupCommit::start(write.clone()),
             write,
+            writer: GroupCommit::start(path)?,
+            direct: DirectReads::new(path),
             latency: None,
         })
     }
@@ -96,39 +104,75 @@ pub(super) fn key32(bytes: &[u8]) -> Result<[u8; 32], StoreError> {
         .map_err(|_| StoreError::Corrupt(format!("key of {} bytes", bytes.len())))
 }
 
-fn count_u32(value: i64) -> Result<u32, StoreError> {
+pub(super) fn count_u32(value: i64) -> Result<u32, StoreError> {
     u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("count {value} out of range")))
 }
 
-fn rating_from_row(row: &SqliteRow) -> Result<RatingRow, StoreError> {
+/// Reads a column by name from a query row, so each stored type is decoded in one place for both
+/// drivers (sqlx rows and the direct connections' rows).
+pub(super) trait Columns {
+    /// An integer column.
+    fn int(&self, name: &str) -> Result<i64, StoreError>;
+    /// A nullable integer column.
+    fn opt_int(&self, name: &str) -> Result<Option<i64>, StoreError>;
+    /// A text column.
+    fn text(&self, name: &str) -> Result<String, StoreError>;
+    /// A blob column.
+    fn blob(&self, name: &str) -> Result<Vec<u8>, StoreError>;
+    /// A nullable blob column.
+    fn opt_blob(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
+}
+
+impl Columns for SqliteRow {
+    fn int(&self, name: &str) -> Result<i64, StoreError> {
+        Ok(self.try_get(name)?)
+    }
+    fn opt_int(&self, name: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.try_get(name)?)
+    }
+    fn text(&self, name: &str) -> Result<String, StoreError> {
+        Ok(self.try_get(name)?)
+    }
+    fn blob(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+        Ok(self.try_get(name)?)
+    }
+    fn opt_blob(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.try_get(name)?)
+    }
+}
+
+pub(super) fn rating_from_row(row: &impl Columns) -> Result<RatingRow, StoreError> {
     Ok(RatingRow {
-        game_module: row.try_get("game_module")?,
-        algorithm_id: row.try_get("algorithm_id")?,
-        rating: row.try_get("rating")?,
-        deviation: row.try_get("deviation")?,
-        volatility: row.try_get("volatility")?,
-        games_played: count_u32(row.try_get("games_played")?)?,
-        wins: count_u32(row.try_get("wins")?)?,
-        losses: count_u32(row.try_get("losses")?)?,
-        draws: count_u32(row.try_get("draws")?)?,
-        streak: i16::try_from(row.try_get::<i64, _>("streak")?)
+        game_module: row.text("game_module")?,
+        algorithm_id: row.text("algorithm_id")?,
+        rating: row.int("rating")?,
+        deviation: row.int("deviation")?,
+        volatility: row.int("volatility")?,
+        games_played: count_u32(row.int("games_played")?)?,
+        wins: count_u32(row.int("wins")?)?,
+        losses: count_u32(row.int("losses")?)?,
+        draws: count_u32(row.int("draws")?)?,
+        streak: i16::try_from(row.int("streak")?)
             .map_err(|_| StoreError::Corrupt("streak out of range".into()))?,
-        last_played_at: row.try_get("last_played_at")?,
-        rating_sequence: unseq(row.try_get("rating_sequence")?)?,
-        rating_expires_at: row.try_get("rating_expires_at")?,
+        last_played_at: row.opt_int("last_played_at")?,
+        rating_sequence: unseq(row.int("rating_sequence")?)?,
+        rating_expires_at: row.int("rating_expires_at")?,
     })
 }
 
-pub(super) fn record_from_row(row: &SqliteRow) -> Result<IssuedRecord, StoreError> {
-    let match_id: Option<Vec<u8>> = row.try_get("match_id")?;
+pub(super) fn record_from_row(row: &impl Columns) -> Result<IssuedRecord, StoreError> {
     Ok(IssuedRecord {
-        player_key: PlayerKey::from_bytes(key32(&row.try_get::<Vec<u8>, _>("player_key")?)?),
-        sequence: unseq(row.try_get("sequence")?)?,
-        record_type: u8::try_from(row.try_get::<i64, _>("record_type")?)
+        player_key: PlayerKey::from_bytes(key32(&row.blob("player_key")?)?),
+        sequence: unseq(row.int("sequence")?)?,
+        record_type: u8::try_from(row.int("record_type")?)
             .map_err(|_| StoreError::Corrupt("record type out of range".into()))?,
-        bytes: row.try_get("record")?,
-        match_id: match_id.as_deref().map(key32).transpose()?,
-        issued_at: row.try_get("issued_at")?,
+        bytes: row.blob("record")?,
+        match_id: row
+            .opt_blob("match_id")?
+            .as_deref()
+            .map(key32)
+            .transpose()?,
+        issued_at: row.int("issued_at")?,
     })
 }
 
@@ -141,46 +185,7 @@ pub(super) const RATING_COLUMNS: &str = "game_module, algorithm_id, rating, devi
 impl Store for SqliteStore {
     async fn register(&self, registration: &Registration) -> Result<Registered, StoreError> {
         let _timer = self.timer("register");
-        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
-        let key = registration.change.player_key.as_bytes().as_slice();
-        let exists = sqlx::query("SELECT 1 FROM players WHERE player_key = ?")
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if exists.is_some() {
-            return Ok(Registered::AlreadyRegistered);
-        }
-        let used: i64 =
-            sqlx::query("SELECT count FROM registrations_by_ip WHERE ip = ? AND day = ?")
-                .bind(&registration.ip)
-                .bind(registration.day)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|row| row.try_get("count"))
-                .transpose()?
-                .unwrap_or(0);
-        if used >= i64::from(registration.ip_limit) {
-            return Ok(Registered::IpLimitReached);
-        }
-        sqlx::query(
-            "INSERT INTO registrations_by_ip (ip, day, count) VALUES (?, ?, 1) \
-             ON CONFLICT (ip, day) DO UPDATE SET count = registrations_by_ip.count + 1",
-        )
-        .bind(&registration.ip)
-        .bind(registration.day)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO players (player_key, registered_at, last_sequence) VALUES (?, ?, ?)",
-        )
-        .bind(key)
-        .bind(registration.registered_at)
-        .bind(seq(registration.change.expected_last_sequence)?)
-        .execute(&mut *tx)
-        .await?;
-        write_player_changes(&mut tx, &[&registration.change]).await?;
-        tx.commit().await?;
-        Ok(Registered::Done)
+        self.writer.register(registration.clone()).await
     }
 
     async fn snapshots(
@@ -189,47 +194,15 @@ impl Store for SqliteStore {
         module: &str,
     ) -> Result<Vec<Option<PlayerSnapshot>>, StoreError> {
         let _timer = self.timer("snapshots");
-        if players.is_empty() {
-            return Ok(Vec::new());
-        }
-        let columns: Vec<String> = RATING_COLUMNS
-            .split(", ")
-            .map(|column| format!("r.{column} AS {column}"))
-            .collect();
-        let mut query = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT p.player_key AS player_key, p.last_sequence AS last_sequence, \
-             r.player_key AS rated, {} \
-             FROM players p LEFT JOIN ratings r \
-             ON r.player_key = p.player_key AND r.game_module = ",
-            columns.join(", ")
-        ));
-        query.push_bind(module).push(" WHERE p.player_key IN (");
-        let mut keys = query.separated(", ");
-        for player in players {
-            keys.push_bind(player.as_bytes().as_slice());
-        }
-        keys.push_unseparated(")");
-        let mut found = HashMap::with_capacity(players.len());
-        for row in query.build().fetch_all(&self.read).await? {
-            let key = PlayerKey::from_bytes(key32(&row.try_get::<Vec<u8>, _>("player_key")?)?);
-            let rated: Option<Vec<u8>> = row.try_get("rated")?;
-            let rating = match rated {
-                Some(_) => Some(rating_from_row(&row)?),
-                None => None,
-            };
-            found.insert(
-                key,
-                PlayerSnapshot {
-                    player_key: key,
-                    last_sequence: unseq(row.try_get("last_sequence")?)?,
-                    rating,
-                },
-            );
-        }
-        Ok(players
-            .iter()
-            .map(|player| found.get(player).cloned())
-            .collect())
+        let (players, module) = (players.to_vec(), module.to_owned());
+        self.direct
+            .run(move |conn| {
+                players
+                    .iter()
+                    .map(|player| snapshot(conn, player, &module))
+                    .collect()
+            })
+            .await
     }
 
     async fn ratings(&self, player: &PlayerKey) -> Result<Vec<RatingRow>, StoreError> {
@@ -245,46 +218,39 @@ impl Store for SqliteStore {
 
     async fn apply_player_change(&self, change: &PlayerChange) -> Result<Applied, StoreError> {
         let _timer = self.timer("apply_player_change");
-        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
-        let current = current_sequences(&mut tx, &[change.player_key]).await?;
-        if current.get(&change.player_key) != Some(&change.expected_last_sequence) {
-            return Ok(Applied::Conflict);
-        }
-        write_player_changes(&mut tx, &[change]).await?;
-        tx.commit().await?;
-        Ok(Applied::Done)
+        self.writer.apply_player_change(change.clone()).await
     }
 
     async fn apply_match(&self, change: &MatchChange) -> Result<Applied, StoreError> {
         let _timer = self.timer("apply_match");
-        self.matches.apply(change.clone()).await
+        self.writer.apply_match(change.clone()).await
     }
 
-    async fn match_records(
+    async fn match_inputs(
         &self,
         match_id: &[u8; 32],
-    ) -> Result<Option<Vec<IssuedRecord>>, StoreError> {
-        let _timer = self.timer("match_records");
-        let mut conn = self.read.acquire().await?;
-        let mut applied = records_of_matches(&mut conn, &[*match_id]).await?;
-        Ok(applied.remove(match_id))
-    }
-
-    async fn count_meetings(
-        &self,
+        players: &[PlayerKey],
+        module: &str,
         participants_hash: &[u8; 32],
-        since: i64,
-    ) -> Result<u32, StoreError> {
-        let _timer = self.timer("count_meetings");
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM processed_matches \
-             WHERE participants_hash = ? AND played_at >= ? AND rated = 1",
-        )
-        .bind(participants_hash.as_slice())
-        .bind(since)
-        .fetch_one(&self.read)
-        .await?;
-        count_u32(row.try_get("n")?)
+        meetings_since: i64,
+    ) -> Result<MatchInputs, StoreError> {
+        let _timer = self.timer("match_inputs");
+        let (match_id, participants_hash) = (*match_id, *participants_hash);
+        let (players, module) = (players.to_vec(), module.to_owned());
+        self.direct
+            .run(move |conn| {
+                if let Some(records) = records_of_match(conn, &match_id)? {
+                    return Ok(MatchInputs::Applied(records));
+                }
+                Ok(MatchInputs::New {
+                    snapshots: players
+                        .iter()
+                        .map(|player| snapshot(conn, player, &module))
+                        .collect::<Result<_, StoreError>>()?,
+                    prior_meetings: count_meetings(conn, &participants_hash, meetings_since)?,
+                })
+            })
+            .await
     }
 
     async fn records_since(

@@ -1,106 +1,167 @@
-//! Group commit for certified matches on SQLite: concurrent ingests share one transaction, one
-//! statement per table and one fsync, and each caller is answered only after the commit.
+//! Group commit for certified matches on SQLite: concurrent ingests share one transaction and
+//! one fsync, and each caller is answered only after the commit.
 //!
 //! Why: with `synchronous=FULL` every commit waits for the disk (milliseconds), while the work of
 //! an ingest is a few signatures (tens of microseconds). Committing matches one by one would cap
 //! throughput at the disk's sync rate; sharing the sync keeps acknowledged results durable and
 //! lets throughput follow the cryptography under concurrent load.
+//!
+//! The writer is a dedicated OS thread that owns a direct SQLite connection (see
+//! `sqlite_direct`): callers hand it their change over a channel and wait on a oneshot reply,
+//! one hand-off each way, where sqlx would add one per statement. Registrations and one-player
+//! changes go through the same queue, so every credential-issuing write is serialized here
+//! instead of contending for SQLite's lock.
 
 use std::collections::HashMap;
+use std::path::Path;
 
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use scr::PlayerKey;
-use sqlx::sqlite::SqlitePool;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
-use super::sqlite_changes::{current_sequences, records_of_matches, write_player_changes};
-use super::{Applied, IssuedRecord, MatchChange, PlayerChange, StoreError};
+use super::sqlite::seq;
+use super::sqlite_changes::{insert_processed, write_player_changes};
+use super::sqlite_direct::{current_sequence, open_writer, records_of_match};
+use super::{
+    Applied, IssuedRecord, MatchChange, PlayerChange, Registered, Registration, StoreError,
+};
 
 /// Most matches committed together.
 const MAX_BATCH: usize = 64;
 
-struct Pending {
-    change: MatchChange,
-    reply: oneshot::Sender<Result<Applied, StoreError>>,
+type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+/// A write waiting for the writer thread.
+enum Job {
+    Match(Box<MatchChange>, Reply<Applied>),
+    Player(Box<PlayerChange>, Reply<Applied>),
+    Register(Box<Registration>, Reply<Registered>),
 }
 
-/// Handle to the writer task.
+/// Handle to the writer thread; the thread ends when the last handle is dropped.
 #[derive(Debug, Clone)]
 pub(super) struct GroupCommit {
-    queue: mpsc::Sender<Pending>,
-}
-
-impl std::fmt::Debug for Pending {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pending").finish_non_exhaustive()
-    }
+    queue: mpsc::Sender<Job>,
 }
 
 impl GroupCommit {
-    /// Starts the writer on the current tokio runtime.
-    pub(super) fn start(pool: SqlitePool) -> Self {
+    /// Opens the writer's connection to the database at `path` and starts its thread.
+    pub(super) fn start(path: &Path) -> Result<Self, StoreError> {
+        let conn = open_writer(path)?;
         // Bounded so that a flood of submissions waits here instead of growing memory.
         let (queue, receiver) = mpsc::channel(1024);
-        tokio::spawn(writer(pool, receiver));
-        Self { queue }
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer(conn, receiver))
+            .map_err(|error| StoreError::WriteFailed(format!("no writer thread: {error}")))?;
+        Ok(Self { queue })
     }
 
     /// Applies `change` in the next shared transaction; returns after it committed.
-    pub(super) async fn apply(&self, change: MatchChange) -> Result<Applied, StoreError> {
+    pub(super) async fn apply_match(&self, change: MatchChange) -> Result<Applied, StoreError> {
+        self.submit(|reply| Job::Match(Box::new(change), reply))
+            .await
+    }
+
+    /// Applies a one-player change in its own transaction if its sequence still matches.
+    pub(super) async fn apply_player_change(
+        &self,
+        change: PlayerChange,
+    ) -> Result<Applied, StoreError> {
+        self.submit(|reply| Job::Player(Box::new(change), reply))
+            .await
+    }
+
+    /// Registers a player in its own transaction.
+    pub(super) async fn register(
+        &self,
+        registration: Registration,
+    ) -> Result<Registered, StoreError> {
+        self.submit(|reply| Job::Register(Box::new(registration), reply))
+            .await
+    }
+
+    async fn submit<T>(&self, job: impl FnOnce(Reply<T>) -> Job) -> Result<T, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.queue
-            .send(Pending { change, reply })
-            .await
-            .map_err(|_| StoreError::WriteFailed("the database writer has stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| StoreError::WriteFailed("the database writer has stopped".into()))?
+        self.queue.send(job(reply)).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 }
 
-async fn writer(pool: SqlitePool, mut receiver: mpsc::Receiver<Pending>) {
-    while let Some(first) = receiver.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
+fn stopped() -> StoreError {
+    StoreError::WriteFailed("the database writer has stopped".into())
+}
+
+fn writer(mut conn: Connection, mut receiver: mpsc::Receiver<Job>) {
+    while let Some(first) = receiver.blocking_recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
             match receiver.try_recv() {
-                Ok(next) => batch.push(next),
+                Ok(next) => jobs.push(next),
                 Err(_) => break,
             }
         }
-        match commit(&pool, &batch).await {
-            Ok(outcomes) => {
-                for (pending, outcome) in batch.into_iter().zip(outcomes) {
-                    let _ = pending.reply.send(Ok(outcome));
+        // Matches that arrived together share a transaction; any other job, in queue order,
+        // has its own.
+        let mut matches = Vec::new();
+        for job in jobs {
+            match job {
+                Job::Match(change, reply) => matches.push((*change, reply)),
+                Job::Player(change, reply) => {
+                    commit_matches(&mut conn, std::mem::take(&mut matches));
+                    let _ = reply.send(apply_player_change(&mut conn, &change));
+                }
+                Job::Register(registration, reply) => {
+                    commit_matches(&mut conn, std::mem::take(&mut matches));
+                    let _ = reply.send(register(&mut conn, &registration));
                 }
             }
-            Err(error) => {
-                tracing::error!(%error, "group commit failed; no match of the batch was applied");
-                let message = error.to_string();
-                for pending in batch {
-                    let _ = pending
-                        .reply
-                        .send(Err(StoreError::WriteFailed(message.clone())));
-                }
+        }
+        commit_matches(&mut conn, matches);
+    }
+}
+
+/// Commits `batch` together and answers each caller.
+fn commit_matches(conn: &mut Connection, batch: Vec<(MatchChange, Reply<Applied>)>) {
+    if batch.is_empty() {
+        return;
+    }
+    let changes: Vec<&MatchChange> = batch.iter().map(|(change, _)| change).collect();
+    match commit(conn, &changes) {
+        Ok(outcomes) => {
+            for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
+                let _ = reply.send(Ok(outcome));
+            }
+        }
+        Err(error) => {
+            tracing::error!(%error, "group commit failed; no match of the batch was applied");
+            let message = error.to_string();
+            for (_, reply) in batch {
+                let _ = reply.send(Err(StoreError::WriteFailed(message.clone())));
             }
         }
     }
 }
 
-/// One transaction for the whole batch, written with one statement per table; a change that
-/// conflicts or was applied before is left out and leaves the others untouched.
-async fn commit(pool: &SqlitePool, batch: &[Pending]) -> Result<Vec<Applied>, StoreError> {
-    let changes: Vec<&MatchChange> = batch.iter().map(|pending| &pending.change).collect();
+/// One transaction for the whole batch; a change that conflicts or was applied before is left
+/// out and leaves the others untouched.
+fn commit(conn: &mut Connection, changes: &[&MatchChange]) -> Result<Vec<Applied>, StoreError> {
     // IMMEDIATE: take the write lock before reading the state the batch is checked against,
     // so another process cannot change it in between.
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let ids: Vec<[u8; 32]> = changes.iter().map(|change| change.match_id).collect();
-    let mut stored = records_of_matches(&mut tx, &ids).await?;
-    let players: Vec<PlayerKey> = changes
-        .iter()
-        .flat_map(|change| change.players.iter().map(|p| p.player_key))
-        .collect();
-    let mut sequences = current_sequences(&mut tx, &players).await?;
-    let settled = settle(&changes, &stored, &mut sequences);
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut stored = HashMap::new();
+    let mut sequences = HashMap::new();
+    for change in changes {
+        if let Some(records) = records_of_match(&tx, &change.match_id)? {
+            stored.insert(change.match_id, records);
+        }
+        for player in &change.players {
+            if let Some(sequence) = current_sequence(&tx, &player.player_key)? {
+                sequences.insert(player.player_key, sequence);
+            }
+        }
+    }
+    let settled = settle(changes, &stored, &mut sequences);
 
     let accepted: Vec<&MatchChange> = changes
         .iter()
@@ -110,13 +171,13 @@ async fn commit(pool: &SqlitePool, batch: &[Pending]) -> Result<Vec<Applied>, St
         .collect();
     let player_changes: Vec<&PlayerChange> =
         accepted.iter().flat_map(|change| &change.players).collect();
-    write_player_changes(&mut tx, &player_changes).await?;
-    insert_processed(&mut tx, &accepted).await?;
-    tx.commit().await?;
+    write_player_changes(&tx, &player_changes)?;
+    insert_processed(&tx, &accepted)?;
+    tx.commit()?;
 
     Ok(settled
         .into_iter()
-        .zip(&changes)
+        .zip(changes)
         .map(|(settled, change)| match settled {
             Settled::Apply => Applied::Done,
             Settled::Conflict => Applied::Conflict,
@@ -134,6 +195,53 @@ async fn commit(pool: &SqlitePool, batch: &[Pending]) -> Result<Vec<Applied>, St
             }
         })
         .collect())
+}
+
+fn apply_player_change(
+    conn: &mut Connection,
+    change: &PlayerChange,
+) -> Result<Applied, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if current_sequence(&tx, &change.player_key)? != Some(change.expected_last_sequence) {
+        return Ok(Applied::Conflict);
+    }
+    write_player_changes(&tx, &[change])?;
+    tx.commit()?;
+    Ok(Applied::Done)
+}
+
+fn register(conn: &mut Connection, registration: &Registration) -> Result<Registered, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let key = registration.change.player_key;
+    if current_sequence(&tx, &key)?.is_some() {
+        return Ok(Registered::AlreadyRegistered);
+    }
+    let used: i64 = tx
+        .prepare_cached("SELECT count FROM registrations_by_ip WHERE ip = ?1 AND day = ?2")?
+        .query_row(
+            rusqlite::params![registration.ip, registration.day],
+            |row| row.get(0),
+        )
+        .optional()?
+        .unwrap_or(0);
+    if used >= i64::from(registration.ip_limit) {
+        return Ok(Registered::IpLimitReached);
+    }
+    tx.prepare_cached(
+        "INSERT INTO registrations_by_ip (ip, day, count) VALUES (?1, ?2, 1)          ON CONFLICT (ip, day) DO UPDATE SET count = registrations_by_ip.count + 1",
+    )?
+    .execute(rusqlite::params![registration.ip, registration.day])?;
+    tx.prepare_cached(
+        "INSERT INTO players (player_key, registered_at, last_sequence) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(rusqlite::params![
+        key.as_bytes().as_slice(),
+        registration.registered_at,
+        seq(registration.change.expected_last_sequence)?
+    ])?;
+    write_player_changes(&tx, &[&registration.change])?;
+    tx.commit()?;
+    Ok(Registered::Done)
 }
 
 /// What becomes of one change of a batch.
@@ -181,28 +289,6 @@ fn settle(
         settled.push(Settled::Apply);
     }
     settled
-}
-
-async fn insert_processed(
-    conn: &mut SqliteConnection,
-    accepted: &[&MatchChange],
-) -> Result<(), StoreError> {
-    for chunk in accepted.chunks(MAX_BATCH) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO processed_matches \
-             (match_id, cmr, participants_hash, played_at, accepted_at, rated) ",
-        );
-        query.push_values(chunk, |mut row, change| {
-            row.push_bind(change.match_id.to_vec())
-                .push_bind(change.cmr.clone())
-                .push_bind(change.participants_hash.to_vec())
-                .push_bind(change.played_at)
-                .push_bind(change.accepted_at)
-                .push_bind(i64::from(change.rated));
-        });
-        query.build().execute(&mut *conn).await?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -56,6 +56,13 @@ pub trait StaffStore: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// Every action against `player`, newest first.
     async fn actions_against(&self, player: &PublicKey) -> Result<Vec<ActionRow>, StoreError>;
+    /// Actions against any of `players` whose sanction ends after `now`, newest first: what a
+    /// check for sanctions in force reads, in one query however many players a match has.
+    async fn running_actions_against(
+        &self,
+        players: &[PublicKey],
+        now: i64,
+    ) -> Result<Vec<ActionRow>, StoreError>;
     /// The audit log, oldest first, from `since` (Unix seconds), at most `limit` lines.
     async fn audit_log(&self, since: i64, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
 

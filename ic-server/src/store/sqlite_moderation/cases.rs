@@ -94,7 +94,7 @@ impl CaseStore for SqliteStore {
     async fn file_report(&self, new: &NewReport) -> Result<Filed, StoreError> {
         let report = &new.report;
         let accused = new.new_case.accused.as_bytes().as_slice();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.write_transaction().await?;
         let open = sqlx::query_scalar::<_, String>(
             "SELECT case_id FROM mod_cases WHERE accused_key = ? AND category = ? \
              AND state NOT IN ('closed_no_action', 'closed_action_taken') \

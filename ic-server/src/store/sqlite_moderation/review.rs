@@ -57,7 +57,7 @@ impl ReviewStore for SqliteStore {
     }
 
     async fn claim(&self, claim: &Claim) -> Result<Option<AssignmentRow>, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.write_transaction().await?;
         let order = if claim.calibration_first {
             [true, false]
         } else {
@@ -112,7 +112,7 @@ impl ReviewStore for SqliteStore {
         vote: &VoteRow,
         stats: &ReviewerStatsRow,
     ) -> Result<VoteRecorded, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.write_transaction().await?;
         let insert = sqlx::query(
             "INSERT INTO mod_votes (assignment_id, case_id, reviewer_key, submitted_at, \
              decision, confidence, notes, weight, calibration) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -168,7 +168,7 @@ impl ReviewStore for SqliteStore {
         new_state: CaseState,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.write_transaction().await?;
         let actions = serde_json::to_string(&consensus.recommended_actions)
             .map_err(|error| corrupt(error.to_string()))?;
         let insert = sqlx::query(

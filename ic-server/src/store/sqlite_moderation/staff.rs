@@ -12,7 +12,7 @@ use crate::store::{SqliteStore, StoreError};
 #[async_trait]
 impl StaffStore for SqliteStore {
     async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.write_transaction().await?;
         insert_audit(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(())
@@ -20,7 +20,7 @@ impl StaffStore for SqliteStore {
 
     async fn record_action(&self, new: &NewAction, audit: &AuditEntry) -> Result<bool, StoreError> {
         let action = &new.action;
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.write_transaction().await?;
         if case_state(&mut tx, &action.case_id).await? != Some(new.expected_state) {
             return Ok(false);
         }
@@ -78,7 +78,7 @@ impl StaffStore for SqliteStore {
         now: i64,
         audit: &AuditEntry,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.write_transaction().await?;
         let insert = sqlx::query(
             "INSERT INTO mod_calibration_cases (case_id, known_decision, marked_by, marked_at) \
              VALUES (?, ?, ?, ?)",
@@ -104,7 +104,7 @@ impl StaffStore for SqliteStore {
         anti_cheat: Option<&str>,
         audit: &AuditEntry,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.write_transaction().await?;
         sqlx::query(
             "UPDATE mod_cases SET telemetry_summary = COALESCE(?, telemetry_summary), \
              anti_cheat_summary = COALESCE(?, anti_cheat_summary) WHERE case_id = ?",
@@ -120,7 +120,7 @@ impl StaffStore for SqliteStore {
     }
 
     async fn file_appeal(&self, appeal: &AppealRow, now: i64) -> Result<bool, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.write_transaction().await?;
         if case_state(&mut tx, &appeal.case_id).await? != Some(CaseState::ClosedActionTaken) {
             return Ok(false);
         }
@@ -175,7 +175,7 @@ impl StaffStore for SqliteStore {
         let (Some(moderator), Some(decided_at)) = (appeal.moderator, appeal.decided_at) else {
             return Err(corrupt("an appeal decision needs a moderator and a time"));
         };
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.write_transaction().await?;
         let updated = sqlx::query(
             "UPDATE mod_appeals SET decision = ?, moderator_key = ?, reason = ?, decided_at = ? \
              WHERE appeal_id = ? AND decision IS NULL",
@@ -228,6 +228,32 @@ impl StaffStore for SqliteStore {
         .collect()
     }
 
+    async fn running_actions_against(
+        &self,
+        players: &[PublicKey],
+        now: i64,
+    ) -> Result<Vec<ActionRow>, StoreError> {
+        if players.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+            "SELECT {ACTION_COLUMNS} FROM mod_actions a WHERE a.ends_at > "
+        ));
+        query.push_bind(now).push(" AND a.target_key IN (");
+        let mut keys = query.separated(", ");
+        for player in players {
+            keys.push_bind(player.as_bytes().to_vec());
+        }
+        keys.push_unseparated(") ORDER BY a.created_at DESC, a.rowid DESC");
+        query
+            .build()
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(action_from_row)
+            .collect()
+    }
+
     async fn audit_log(&self, since: i64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         sqlx::query("SELECT * FROM mod_audit WHERE at >= ? ORDER BY at ASC, rowid ASC LIMIT ?")
             .bind(since)
@@ -246,7 +272,7 @@ impl StaffStore for SqliteStore {
         max_severity: u8,
         audit: &AuditEntry,
     ) -> Result<Vec<String>, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.write_transaction().await?;
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT c.case_id FROM mod_cases c \
              WHERE c.state IN ('closed_no_action', 'closed_action_taken') \
