@@ -42,6 +42,10 @@ pub enum StoreError {
     /// A shared transaction failed or the writer stopped; the change was not applied.
     #[error("database write failed: {0}")]
     WriteFailed(String),
+    /// The database could not be used for a read (its connections closed, or a reader task
+    /// failed); nothing was changed.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// A record this server issued, as stored.

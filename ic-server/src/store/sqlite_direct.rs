@@ -74,7 +74,7 @@ impl DirectReads {
             .clone()
             .acquire_owned()
             .await
-            .map_err(|_| StoreError::WriteFailed("the read connections are closed".into()))?;
+            .map_err(|_| StoreError::Unavailable("the read connections are closed".into()))?;
         let reads = self.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
@@ -88,7 +88,7 @@ impl DirectReads {
             result
         })
         .await
-        .map_err(|error| StoreError::WriteFailed(format!("a database read failed: {error}")))?
+        .map_err(|error| StoreError::Unavailable(format!("a database read failed: {error}")))?
     }
 
     fn open(&self) -> Result<Connection, StoreError> {
@@ -105,7 +105,7 @@ impl DirectReads {
 }
 
 fn poisoned() -> StoreError {
-    StoreError::WriteFailed("a database reader panicked".into())
+    StoreError::Unavailable("a database reader panicked".into())
 }
 
 impl Columns for rusqlite::Row<'_> {
