@@ -12,6 +12,7 @@ use base64::Engine;
 use common::*;
 use ic_client::identity::Identity;
 use ic_client::relay::bot::{BotEnd, BotPlan, play};
+use ic_client::relay::spectate::watch;
 use ic_client::relay::{RelayClient, store_pushed_records};
 use ic_client::wallet::Wallet;
 use ic_client::{Client, JoinOptions};
@@ -117,8 +118,10 @@ async fn queued_players_are_admitted_by_the_relay_and_their_match_updates_both_r
     // Each player connects where the matchmaker said, pinning the key it gave.
     let mut sessions = Vec::new();
     let mut teams = Vec::new();
+    let mut game_id = 0;
     for (key, token) in players.iter().zip(&tokens) {
         let ready = standing(&server, token, "match_ready").await;
+        game_id = ready["game_id"].as_u64().unwrap();
         assert_eq!(ready["relay_address"], listed[0]["address"]);
         assert_eq!(ready["relay_key"], listed[0]["key"]);
         let ticket = B64.decode(ready["ticket"].as_str().unwrap()).unwrap();
@@ -162,6 +165,71 @@ async fn queued_players_are_admitted_by_the_relay_and_their_match_updates_both_r
             report
         }));
     }
+    // A caster finds the match among the live ones and watches it with a community-signed
+    // spectator ticket; a player of the match cannot also watch, an unknown match is not there.
+    let caster = player(90);
+    server.register(&caster).await;
+    let caster_token = server.login(&caster).await;
+    let (status, live) = server.get("/v1/matches/live", Some(&caster_token)).await;
+    assert_eq!(status, 200, "{live}");
+    let listed = &live["matches"][0];
+    assert_eq!(listed["game_id"].as_u64(), Some(game_id), "{live}");
+    assert_eq!(listed["ranked"], true);
+    assert_eq!(listed["queue"], "ra/ranked_1v1");
+    let in_teams: Vec<String> = listed["teams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|team| team.as_array().unwrap().iter())
+        .map(|k| k.as_str().unwrap().to_owned())
+        .collect();
+    for key in &players {
+        assert!(in_teams.contains(&key.public_key().to_string()));
+    }
+    let watch_path = format!("/v1/matches/live/{game_id}/watch");
+    let (status, refused) = server
+        .post_json(&watch_path, &json!({}), Some(&tokens[0]))
+        .await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (409, Some("already_playing"))
+    );
+    let (status, missing) = server
+        .post_json(
+            "/v1/matches/live/12345/watch",
+            &json!({}),
+            Some(&caster_token),
+        )
+        .await;
+    assert_eq!(
+        (status, missing["error"].as_str()),
+        (404, Some("match_not_found"))
+    );
+    let (status, spectating) = server
+        .post_json(&watch_path, &json!({}), Some(&caster_token))
+        .await;
+    assert_eq!(status, 200, "{spectating}");
+    assert_eq!(spectating["role"], "spectator");
+    let client = RelayClient::new("127.0.0.1:0".parse().unwrap()).unwrap();
+    let session = client
+        .connect(
+            spectating["relay_address"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap(),
+            spectating["relay_key"].as_str().unwrap().parse().unwrap(),
+            &caster,
+            &B64.decode(spectating["ticket"].as_str().unwrap()).unwrap(),
+        )
+        .await
+        .unwrap();
+    let caster_watch = tokio::spawn(async move {
+        let watched = watch(session, Duration::from_secs(60)).await;
+        drop(client);
+        watched
+    });
+
     let mut results = Vec::new();
     for ((bot, key), (client, slug)) in bots.into_iter().zip(&players).zip(&wallets) {
         let report = bot.await.unwrap();
@@ -198,6 +266,18 @@ async fn queued_players_are_admitted_by_the_relay_and_their_match_updates_both_r
     let stored = replay_file(dir.path(), &cmr.replay_hash).await;
     assert!(!stored.is_empty());
     assert_eq!(<[u8; 32]>::from(Sha256::digest(&stored)), cmr.replay_hash);
+
+    // The caster saw the whole match, held back by the ranked delay (120 s at 15 ticks/s,
+    // longer than the match, so everything came at its end), and the same result.
+    let watched = caster_watch.await.unwrap();
+    assert_eq!(watched.end, BotEnd::Finished, "{:?}", watched.end);
+    assert_eq!(watched.cmr.as_ref(), Some(&results[0]));
+    assert_eq!(cmr.observer_delay_ticks, 1800);
+    let mut seen = bytes::BytesMut::new();
+    for (tick, _) in &watched.ticks {
+        relay_core::frames::encode_tick_orders(tick, &mut seen).unwrap();
+    }
+    assert_eq!(&seen[..], &stored[..], "every tick, exactly as recorded");
 
     for (key, team) in players.iter().zip(&teams) {
         let rating = newest_rating(&server, key).await;

@@ -7,6 +7,8 @@ mod community;
 mod credentials;
 mod error;
 mod extract;
+#[cfg(feature = "matchmaking")]
+mod live;
 #[cfg(feature = "ranking")]
 mod matches;
 #[cfg(feature = "moderation")]
@@ -353,6 +355,8 @@ fn capability_routes() -> Vec<Route> {
     let mut routes = Vec::new();
     #[cfg(feature = "relay")]
     routes.extend(rooms::routes());
+    #[cfg(feature = "matchmaking")]
+    routes.extend(live::routes());
     #[cfg(feature = "moderation")]
     routes.extend(moderation::routes());
     routes
@@ -379,6 +383,10 @@ fn capability_handler(method: &Method, path: &str) -> Option<MethodRouter<AppSta
     }
     #[cfg(feature = "matchmaking")]
     if let Some(handler) = queue::handler(method, path) {
+        return Some(handler);
+    }
+    #[cfg(feature = "matchmaking")]
+    if let Some(handler) = live::handler(method, path) {
         return Some(handler);
     }
     #[cfg(feature = "relay")]

@@ -7,6 +7,7 @@
 pub mod error;
 pub mod events;
 pub mod handoff;
+pub mod live;
 pub mod metrics;
 pub mod relays;
 pub mod state;
@@ -33,7 +34,9 @@ use crate::store::{Store, StoreError};
 pub use error::MatchmakerError;
 pub use events::QueueEvent;
 pub use handoff::{HandedOff, MatchPlan, RelayHandoff};
+pub use live::{LiveMatch, LiveMatches, WatchError};
 use metrics::MatchmakerMetrics;
+use relay_core::ticket::SignedTicket;
 use state::{AcceptedMatch, Joining, Outbox, State};
 pub use state::{JoinChoices, Joined};
 
@@ -135,6 +138,7 @@ pub struct Matchmaker {
     parts: MatchmakerParts,
     state: Mutex<State>,
     channels: Mutex<HashMap<PlayerKey, broadcast::Sender<QueueEvent>>>,
+    live: Mutex<LiveMatches>,
 }
 
 impl Matchmaker {
@@ -144,7 +148,31 @@ impl Matchmaker {
             parts,
             state: Mutex::new(State::default()),
             channels: Mutex::new(HashMap::new()),
+            live: Mutex::new(LiveMatches::default()),
         }
+    }
+
+    fn live(&self) -> MutexGuard<'_, LiveMatches> {
+        self.live
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Matches placed on a relay lately, newest first.
+    pub fn live_matches(&self) -> Vec<LiveMatch> {
+        self.live().listed(self.now_ms())
+    }
+
+    /// A spectator ticket for `viewer` in the listed match `game_id`, signed with the
+    /// community's current key like the players' tickets.
+    pub fn spectator_ticket(
+        &self,
+        game_id: u64,
+        viewer: PlayerKey,
+    ) -> Result<(LiveMatch, SignedTicket), WatchError> {
+        let signing = self.parts.community.current().signing.clone();
+        self.live()
+            .spectator_ticket(game_id, viewer, &signing, self.now_ms())
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -349,6 +377,13 @@ impl Matchmaker {
                     out.push((*player, event));
                 }
                 drop(state);
+                self.live().placed(
+                    state::queue_name(&live.queue),
+                    plan.ranked,
+                    plan.teams.clone(),
+                    &handed,
+                    now,
+                );
                 self.parts.metrics.handoffs.with_label_values(&["ok"]).inc();
                 self.deliver(out);
             }

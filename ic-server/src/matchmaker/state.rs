@@ -132,7 +132,8 @@ fn counted_from(now_ms: u64, low_priority: bool, settings: &MatchmakingSettings)
     }
 }
 
-fn queue_name(queue: &QueueSpec) -> String {
+/// A queue as players name it: `module/mode`.
+pub(super) fn queue_name(queue: &QueueSpec) -> String {
     format!("{}/{}", queue.module, queue.mode)
 }
 
