@@ -24,12 +24,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use ic_client::relay::load::{LoadPlan, LoadReport, LoadRun, TicketSource};
 use ic_server::community::Community;
 use ic_server::config::RelaySettings;
 use ic_server::relay::{
-    RelayMetrics, RelayOptions, RelayService, SOCKET_BUFFER_BYTES, server_config, write_coalesced,
+    FrameReader, RelayMetrics, RelayOptions, RelayService, SOCKET_BUFFER_BYTES, server_config,
+    write_coalesced,
 };
 use rand::RngCore;
 use rand::rngs::OsRng;
@@ -205,26 +206,6 @@ async fn serve_forwarder() {
     endpoint.close(0u32.into(), b"done");
 }
 
-/// Length-prefixed frames off a QUIC stream (as the relay's link reads them).
-struct Frames {
-    recv: quinn::RecvStream,
-    buf: BytesMut,
-}
-
-impl Frames {
-    async fn next(&mut self) -> anyhow::Result<Option<Frame>> {
-        loop {
-            if let Some(frame) = Frame::decode_from(&mut self.buf)? {
-                return Ok(Some(frame));
-            }
-            self.buf.reserve(4096);
-            if self.recv.read_buf(&mut self.buf).await? == 0 {
-                return Ok(None);
-            }
-        }
-    }
-}
-
 fn bytes(frame: &Frame) -> Bytes {
     frame.to_bytes().unwrap().freeze()
 }
@@ -235,10 +216,7 @@ async fn forward_connection(
 ) -> anyhow::Result<()> {
     let connection = incoming.await?;
     let (mut send, recv) = connection.accept_bi().await?;
-    let mut frames = Frames {
-        recv,
-        buf: BytesMut::with_capacity(4096),
-    };
+    let mut frames = FrameReader::new(recv);
     let Some(Frame::ClientHello { game_id, .. }) = frames.next().await? else {
         anyhow::bail!("expected ClientHello");
     };

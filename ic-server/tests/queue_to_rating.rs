@@ -13,7 +13,7 @@ use common::*;
 use ic_client::identity::Identity;
 use ic_client::relay::bot::{BotEnd, BotPlan, play};
 use ic_client::relay::spectate::watch;
-use ic_client::relay::{RelayClient, store_pushed_records};
+use ic_client::relay::store_pushed_records;
 use ic_client::wallet::Wallet;
 use ic_client::{Client, JoinOptions};
 use relay_core::cmr::{CertifiedMatchResult, EndReason};
@@ -21,11 +21,9 @@ use relay_core::frames::SimOutcome;
 use relay_core::ids::TeamId;
 use relay_core::ticket::{MatchTicket, TicketSeat};
 use scr::payload::Payload;
-use scr::{KeyPair, PublicKey, Record};
+use scr::{KeyPair, Record};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 /// Polls `GET /v1/queue` until the caller's standing includes an event named `name`.
 async fn standing(server: &Server, token: &str, name: &str) -> Value {
@@ -133,14 +131,7 @@ async fn queued_players_are_admitted_by_the_relay_and_their_match_updates_both_r
             panic!("matchmaking hands out player tickets");
         };
         teams.push(team);
-        let address = ready["relay_address"].as_str().unwrap().parse().unwrap();
-        let relay_key: PublicKey = ready["relay_key"].as_str().unwrap().parse().unwrap();
-        let client = RelayClient::new("127.0.0.1:0".parse().unwrap()).unwrap();
-        let session = client
-            .connect(address, relay_key, key, &ticket)
-            .await
-            .unwrap();
-        sessions.push((client, session));
+        sessions.push(connect_as(&ready, key).await);
     }
     assert_ne!(teams[0], teams[1]);
 
@@ -210,20 +201,7 @@ async fn queued_players_are_admitted_by_the_relay_and_their_match_updates_both_r
         .await;
     assert_eq!(status, 200, "{spectating}");
     assert_eq!(spectating["role"], "spectator");
-    let client = RelayClient::new("127.0.0.1:0".parse().unwrap()).unwrap();
-    let session = client
-        .connect(
-            spectating["relay_address"]
-                .as_str()
-                .unwrap()
-                .parse()
-                .unwrap(),
-            spectating["relay_key"].as_str().unwrap().parse().unwrap(),
-            &caster,
-            &B64.decode(spectating["ticket"].as_str().unwrap()).unwrap(),
-        )
-        .await
-        .unwrap();
+    let (client, session) = connect_as(&spectating, &caster).await;
     let caster_watch = tokio::spawn(async move {
         let watched = watch(session, Duration::from_secs(60)).await;
         drop(client);

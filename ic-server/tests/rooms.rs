@@ -9,28 +9,13 @@ use std::time::Duration;
 
 use base64::Engine;
 use common::*;
-use ic_client::relay::RelayClient;
 use ic_client::relay::bot::{BotEnd, BotPlan, BotReport, play};
 use ic_client::relay::spectate::watch;
 use relay_core::cmr::CertifiedMatchResult;
 use relay_core::frames::{Seat, SimOutcome};
 use relay_core::ticket::{MatchTicket, SignerKind};
-use scr::{KeyPair, PublicKey};
+use scr::KeyPair;
 use serde_json::{Value, json};
-
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
-
-async fn connect(seat: &Value, key: &KeyPair) -> (RelayClient, ic_client::relay::RelaySession) {
-    let ticket = B64.decode(seat["ticket"].as_str().unwrap()).unwrap();
-    let address = seat["relay_address"].as_str().unwrap().parse().unwrap();
-    let relay_key: PublicKey = seat["relay_key"].as_str().unwrap().parse().unwrap();
-    let client = RelayClient::new("127.0.0.1:0".parse().unwrap()).unwrap();
-    let session = client
-        .connect(address, relay_key, key, &ticket)
-        .await
-        .unwrap();
-    (client, session)
-}
 
 /// Two bots play `ticks` ticks of a draw in the seats given (room answers with their tickets).
 async fn start_duel(
@@ -47,7 +32,7 @@ async fn start_duel(
     };
     let mut bots = Vec::new();
     for (seat, key) in seats {
-        let (client, session) = connect(seat, key).await;
+        let (client, session) = connect_as(seat, key).await;
         let plan = plan.clone();
         bots.push(tokio::spawn(async move {
             let report = play(session, &plan).await;
@@ -237,7 +222,7 @@ async fn spectators_watch_a_room_late_by_the_delay_from_the_lobby_or_mid_match()
     );
 
     // A spectator in the lobby that tries to send orders is thrown out (and loses its seat).
-    let (heckler_client, heckler_session) = connect(&heckling, &keys[heckler]).await;
+    let (heckler_client, heckler_session) = connect_as(&heckling, &keys[heckler]).await;
     assert!(matches!(heckler_session.seat(), Seat::Observer(_)));
     heckler_session.send_orders(0, 0, Vec::new()).await.unwrap();
     let thrown_out = watch(heckler_session, Duration::from_secs(10)).await;
@@ -266,7 +251,7 @@ async fn spectators_watch_a_room_late_by_the_delay_from_the_lobby_or_mid_match()
         } else {
             ticket.clone()
         };
-        let (client, session) = connect(&ticket, &keys[who]).await;
+        let (client, session) = connect_as(&ticket, &keys[who]).await;
         watchers.push(tokio::spawn(async move {
             let watched = watch(session, Duration::from_secs(60)).await;
             drop(client);

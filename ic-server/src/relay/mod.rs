@@ -26,7 +26,7 @@ pub use handshake::HandshakeError;
 #[cfg(feature = "matchmaking")]
 pub use hosting::LocalRelay;
 pub use hosting::public_address;
-pub use link::write_coalesced;
+pub use link::{FrameReader, write_coalesced};
 pub use metrics::RelayMetrics;
 pub use outbox::RemoteSink;
 #[cfg(feature = "ranking")]

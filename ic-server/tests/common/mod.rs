@@ -258,6 +258,27 @@ pub async fn replay_file(data_dir: &Path, replay_hash: &[u8; 32]) -> Vec<u8> {
     std::fs::read(&replay).expect("the replay file")
 }
 
+/// Connects `key` to the relay an API answer names by its `relay_address`, `relay_key` and
+/// `ticket` (a room seat, a `match_ready` event, a spectator ticket). The client endpoint must
+/// outlive the session.
+pub async fn connect_as(
+    answer: &Value,
+    key: &KeyPair,
+) -> (
+    ic_client::relay::RelayClient,
+    ic_client::relay::RelaySession,
+) {
+    let ticket = B64.decode(answer["ticket"].as_str().unwrap()).unwrap();
+    let address = answer["relay_address"].as_str().unwrap().parse().unwrap();
+    let relay_key: PublicKey = answer["relay_key"].as_str().unwrap().parse().unwrap();
+    let client = ic_client::relay::RelayClient::new("127.0.0.1:0".parse().unwrap()).unwrap();
+    let session = client
+        .connect(address, relay_key, key, &ticket)
+        .await
+        .unwrap();
+    (client, session)
+}
+
 pub fn records(value: &Value) -> Vec<Vec<u8>> {
     value
         .as_array()
