@@ -224,7 +224,7 @@ pub async fn start(
         tasks.push(tokio::spawn(async move { matchmaker.run().await }));
         if !remote_relays.is_empty() {
             let every = std::time::Duration::from_secs(config.matchmaking.relay_probe_secs);
-            tasks.push(tokio::spawn(crate::matchmaker::relays::probe_relays(
+            tasks.push(tokio::spawn(crate::matchmaker::remote_relay::probe_relays(
                 remote_relays,
                 every,
             )));
@@ -295,9 +295,10 @@ fn matchmaker_parts(
     state: &AppState,
 ) -> anyhow::Result<(
     crate::matchmaker::MatchmakerParts,
-    Vec<Arc<crate::matchmaker::relays::ConfiguredRelay>>,
+    Vec<Arc<crate::matchmaker::remote_relay::ConfiguredRelay>>,
 )> {
-    use crate::matchmaker::relays::{ConfiguredRelay, HostingRelay, TicketHandoff};
+    use crate::matchmaker::relays::{HostingRelay, TicketHandoff};
+    use crate::matchmaker::remote_relay::ConfiguredRelay;
     use crate::matchmaker::{MatchmakerParts, QueueRestrictions};
     let mut relays: Vec<Arc<dyn HostingRelay>> = Vec::new();
     #[cfg(feature = "relay")]

@@ -371,7 +371,8 @@ async fn a_player_gone_past_the_reconnect_timeout_abandons() {
 async fn a_configured_relay_is_probed_with_its_key_pinned() {
     use std::sync::Arc;
 
-    use ic_server::matchmaker::relays::{ConfiguredRelay, HostingRelay, probe_once};
+    use ic_server::matchmaker::relays::HostingRelay;
+    use ic_server::matchmaker::remote_relay::{ConfiguredRelay, probe_once};
     use ic_server::matchmaking::RemoteRelay;
 
     let env = RelayEnv::start(test_options()).await;

@@ -10,6 +10,7 @@ pub mod handoff;
 pub mod live;
 pub mod metrics;
 pub mod relays;
+pub mod remote_relay;
 pub mod state;
 
 use std::collections::HashMap;

@@ -1,5 +1,6 @@
 //! The hand-off to real relays: pick a relay by region, room and recent failures, then sign one
 //! community match ticket per player, so the relay admits exactly these players to this game.
+//! Relays of other servers and their probe are in `remote_relay`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -29,111 +30,6 @@ pub trait HostingRelay: Send + Sync {
     /// Whether it takes one more match now (running and below its capacity); the error says
     /// why not.
     fn reserve(&self) -> Result<(), String>;
-}
-
-/// A relay of another server, from `[matchmaking] relays`. Its load is not visible from here,
-/// so it takes a match unless the last probe (see [`probe_relays`]) could not reach it.
-pub struct ConfiguredRelay {
-    remote: crate::matchmaking::RemoteRelay,
-    /// Why the last probe failed; `None` while it answers (or before the first probe).
-    unreachable: Mutex<Option<String>>,
-}
-
-impl ConfiguredRelay {
-    /// The relay `remote`, taken to be reachable until a probe says otherwise.
-    pub fn new(remote: crate::matchmaking::RemoteRelay) -> Self {
-        Self {
-            remote,
-            unreachable: Mutex::new(None),
-        }
-    }
-
-    fn unreachable(&self) -> std::sync::MutexGuard<'_, Option<String>> {
-        self.unreachable
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Records a probe's outcome; logs when the relay goes down or comes back.
-    pub fn probed(&self, outcome: Result<(), String>) {
-        let mut unreachable = self.unreachable();
-        match (&*unreachable, outcome) {
-            (None, Err(reason)) => {
-                tracing::warn!(relay = %self.remote.address, %reason, "relay unreachable; no matches go there");
-                *unreachable = Some(reason);
-            }
-            (Some(_), Err(reason)) => *unreachable = Some(reason),
-            (Some(_), Ok(())) => {
-                tracing::info!(relay = %self.remote.address, "relay reachable again");
-                *unreachable = None;
-            }
-            (None, Ok(())) => {}
-        }
-    }
-}
-
-impl HostingRelay for ConfiguredRelay {
-    fn address(&self) -> String {
-        self.remote.address.clone()
-    }
-
-    fn key(&self) -> RelayKey {
-        self.remote.key
-    }
-
-    fn region(&self) -> Option<String> {
-        Some(self.remote.region.clone()).filter(|r| !r.is_empty())
-    }
-
-    fn reserve(&self) -> Result<(), String> {
-        match &*self.unreachable() {
-            Some(reason) => Err(format!("unreachable: {reason}")),
-            None => Ok(()),
-        }
-    }
-}
-
-/// How long one probe may take before the relay counts as unreachable.
-const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Probes every relay of `relays` now and then every `interval`, until the task is dropped: a
-/// QUIC handshake with the relay's key pinned, as a player's client makes it. A relay that does
-/// not answer, or answers with another key, takes no matches until a probe succeeds again.
-pub async fn probe_relays(relays: Vec<Arc<ConfiguredRelay>>, interval: std::time::Duration) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        probe_once(&relays).await;
-    }
-}
-
-/// Probes each of `relays` once, one after the other, and records the outcomes.
-pub async fn probe_once(relays: &[Arc<ConfiguredRelay>]) {
-    for relay in relays {
-        let outcome = tokio::time::timeout(PROBE_TIMEOUT, probe(&relay.remote))
-            .await
-            .unwrap_or_else(|_| Err(format!("no answer within {PROBE_TIMEOUT:?}")));
-        relay.probed(outcome);
-    }
-}
-
-async fn probe(remote: &crate::matchmaking::RemoteRelay) -> Result<(), String> {
-    let address = tokio::net::lookup_host(&remote.address)
-        .await
-        .map_err(|error| format!("resolving {}: {error}", remote.address))?
-        .next()
-        .ok_or_else(|| format!("{} resolves to no address", remote.address))?;
-    let bind: std::net::SocketAddr = if address.is_ipv4() {
-        ([0, 0, 0, 0], 0).into()
-    } else {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    let client = ic_client::relay::RelayClient::new(bind).map_err(|e| e.to_string())?;
-    client
-        .probe(address, remote.key.into())
-        .await
-        .map_err(|error| error.to_string())
 }
 
 /// Places accepted matches on the first fitting relay and signs the players' tickets with the
@@ -391,6 +287,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_configured_relay_the_probe_cannot_reach_gets_no_matches() {
+        use crate::matchmaker::remote_relay::ConfiguredRelay;
         let remote = Arc::new(ConfiguredRelay::new(crate::matchmaking::RemoteRelay {
             address: "far:19711".into(),
             key: KeyPair::from_seed([9; 32]).public_key().into(),
@@ -398,6 +295,7 @@ mod tests {
         }));
         let fallback = FakeRelay::new("near:1", None);
         let handoff = TicketHandoff::new(community(), vec![remote.clone(), fallback.clone()]);
+        remote.probed(Ok(()));
         assert_eq!(
             handoff.hand_off(&plan(&[]), 0).await.unwrap().relay_address,
             "far:19711"
