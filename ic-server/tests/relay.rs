@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
 mod relay_support;
 
 use std::time::Duration;
@@ -297,6 +298,8 @@ async fn an_order_flood_is_throttled_then_kicked_and_the_flooder_abandons() {
     assert_eq!(cmr.players[0].result, PlayerResult::Win);
     assert_eq!(cmr.players[1].result, PlayerResult::Abandoned);
     assert_eq!(ra.records.len(), 2);
+    // The kicked connection is no longer counted, nor any other once the match is over.
+    env.connections_settle_to_zero().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -404,12 +407,7 @@ async fn a_configured_relay_is_probed_with_its_key_pinned() {
     // The probe is not a session: the relay counts no match, only a client that hung up.
     assert_eq!(env.relay.running_matches(), 0);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let metrics = reqwest::get(format!("{}/metrics", env.url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = env.metrics().await;
     assert!(
         metrics.contains(r#"reason="closed_by_client""#),
         "{metrics}"

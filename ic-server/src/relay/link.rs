@@ -119,6 +119,16 @@ pub struct Link {
     pub id: LinkId,
     out: mpsc::Sender<Bytes>,
     connection: quinn::Connection,
+    /// The gauge this link counts in while it lives (see [`Link::counted`]).
+    gauge: Option<prometheus::IntGauge>,
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        if let Some(gauge) = &self.gauge {
+            gauge.dec();
+        }
+    }
 }
 
 impl Link {
@@ -160,7 +170,16 @@ impl Link {
             id,
             out,
             connection,
+            gauge: None,
         }
+    }
+
+    /// Counts this link in `gauge` until it is dropped, whichever way the match lets go of it
+    /// (closed, kicked, replaced by a reconnect, the match ending).
+    pub fn counted(mut self, gauge: &prometheus::IntGauge) -> Self {
+        gauge.inc();
+        self.gauge = Some(gauge.clone());
+        self
     }
 
     /// Queues encoded frame bytes; `false` if the peer is gone or too slow to keep up.

@@ -208,7 +208,8 @@ impl MatchTask {
             self.shared.clock,
             self.inputs_tx.clone(),
             MatchInput::Link,
-        );
+        )
+        .counted(&self.shared.metrics.connections);
         (admitted.connection.join_lobby(), link)
     }
 
@@ -238,7 +239,6 @@ impl MatchTask {
             seat: SeatFrame::Player { slot, team },
         };
         let (lobby_conn, link) = self.new_link(admitted);
-        self.shared.metrics.connections.inc();
         let Some(core) = self.core.as_mut() else {
             // Lobby: a second connection of the same player replaces the first.
             link.send(&seat_frame);
@@ -324,7 +324,6 @@ impl MatchTask {
         self.latest_expiry = self.latest_expiry.max(admitted.ticket.expires_at);
         // Spectators send nothing the core takes, so their connection state stays here.
         let (_, link) = self.new_link(admitted);
-        self.shared.metrics.connections.inc();
         link.send(&Frame::AuthAccepted {
             seat: SeatFrame::Observer(id),
         });
@@ -593,26 +592,17 @@ impl MatchTask {
         if let Some(link) = seat.link() {
             link.send(&Frame::Kick { reason });
         }
-        if let SeatState::Playing(..) = seat.state {
-            seat.state = SeatState::Away;
-            if let Some(core) = self.core.as_mut() {
-                // Kicks the core decided already disconnected the player; this is for the
-                // ones the transport decides (protocol violations).
-                let _ = core.player_disconnected(slot, now_us);
-            }
-        }
+        self.set_away(slot, now_us);
     }
 
     fn link_closed(&mut self, link: LinkId, error: Option<String>) {
         if self.spectators.detach(link, self.core.is_some()) {
-            self.shared.metrics.connections.dec();
             tracing::debug!(?error, "spectator left");
             return;
         }
         let Some(slot) = self.seat_of_link(link) else {
             return;
         };
-        self.shared.metrics.connections.dec();
         tracing::debug!(%slot, ?error, "link closed");
         let now = self.clock_now();
         let Some(seat) = self.seats.get_mut(&slot) else {
@@ -622,12 +612,7 @@ impl MatchTask {
             SeatState::Lobby(..) => {
                 self.seats.remove(&slot);
             }
-            SeatState::Playing(..) => {
-                seat.state = SeatState::Away;
-                if let Some(core) = self.core.as_mut() {
-                    let _ = core.player_disconnected(slot, now);
-                }
-            }
+            SeatState::Playing(..) => self.set_away(slot, now),
             SeatState::Post(..) => seat.state = SeatState::Gone,
             SeatState::Away | SeatState::Gone => {}
         }
@@ -701,14 +686,21 @@ impl MatchTask {
         for slot in slow {
             // A peer that cannot take its tick stream is as good as disconnected.
             tracing::info!(%slot, "outbound queue full or closed; dropping the connection");
-            if let Some(seat) = self.seats.get_mut(&slot) {
-                if let SeatState::Playing(..) = seat.state {
-                    seat.state = SeatState::Away;
-                    self.shared.metrics.connections.dec();
-                    if let Some(core) = self.core.as_mut() {
-                        let _ = core.player_disconnected(slot, now);
-                    }
-                }
+            self.set_away(slot, now);
+        }
+    }
+
+    /// A playing seat loses its connection (dropping the link): the core counts the player as
+    /// disconnected, and the reconnect timeout runs.
+    fn set_away(&mut self, slot: PlayerSlot, now_us: u64) {
+        let Some(seat) = self.seats.get_mut(&slot) else {
+            return;
+        };
+        if let SeatState::Playing(..) = seat.state {
+            seat.state = SeatState::Away;
+            if let Some(core) = self.core.as_mut() {
+                // A disconnect the core decided itself (a kick) is already recorded there.
+                let _ = core.player_disconnected(slot, now_us);
             }
         }
     }
@@ -920,7 +912,6 @@ impl MatchTask {
                     }
                 };
                 let (lobby, link) = self.new_link(*admitted);
-                self.shared.metrics.connections.inc();
                 let Some(core) = self.core.as_ref() else {
                     return;
                 };
@@ -951,7 +942,6 @@ impl MatchTask {
         for seat in self.seats.values_mut() {
             if let Some(link) = seat.link() {
                 link.send(&Frame::Disconnect { reason });
-                self.shared.metrics.connections.dec();
             }
             // Dropping the link finishes its stream after the queued frames.
             seat.state = SeatState::Gone;
@@ -961,9 +951,7 @@ impl MatchTask {
                 link.send_bytes(bytes.clone());
             }
         }
-        for _ in 0..self.spectators.disconnect_all() {
-            self.shared.metrics.connections.dec();
-        }
+        self.spectators.disconnect_all();
     }
 }
 

@@ -140,10 +140,11 @@ impl Spectators {
             .collect()
     }
 
-    /// Drops every connection (their writers finish the queued frames first); returns how
-    /// many there were.
-    pub(super) fn disconnect_all(&mut self) -> usize {
-        self.seats.iter_mut().filter_map(|s| s.link.take()).count()
+    /// Drops every connection (their writers finish the queued frames first).
+    pub(super) fn disconnect_all(&mut self) {
+        for seat in &mut self.seats {
+            seat.link = None;
+        }
     }
 }
 

@@ -206,9 +206,7 @@ impl Server {
             .text()
             .await
             .unwrap();
-        text.lines()
-            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
-            .map_or(0.0, |value| value.trim().parse().unwrap())
+        sample(&text, name)
     }
 
     pub fn kill(&mut self) {
@@ -277,6 +275,14 @@ pub async fn connect_as(
         .await
         .unwrap();
     (client, session)
+}
+
+/// The value of the unlabelled sample `name` in a Prometheus text exposition (0 if absent).
+pub fn sample(exposition: &str, name: &str) -> f64 {
+    exposition
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .map_or(0.0, |value| value.trim().parse().unwrap())
 }
 
 pub fn records(value: &Value) -> Vec<Vec<u8>> {

@@ -136,6 +136,30 @@ impl RelayEnv {
             .into_bytes()
     }
 
+    /// The `/metrics` exposition of this server.
+    pub async fn metrics(&self) -> String {
+        reqwest::get(format!("{}/metrics", self.url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Polls until the relay counts no connection (links are dropped asynchronously).
+    pub async fn connections_settle_to_zero(&self) {
+        for _ in 0..50 {
+            if crate::common::sample(&self.metrics().await, "ic_relay_connections") == 0.0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "relay_connections did not return to 0: {}",
+            crate::common::sample(&self.metrics().await, "ic_relay_connections")
+        );
+    }
+
     /// Verifies a certified result as the authority would.
     pub fn verify_cmr(&self, bytes: &[u8]) -> CertifiedMatchResult {
         TrustedRelays::new([self.relay_key.into()])
