@@ -2,7 +2,11 @@
 //! task, pre-encoded frames out through a writer task, so a slow peer never blocks a match.
 
 use bytes::{Bytes, BytesMut};
-use relay_core::frames::{Frame, FrameError};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use relay_core::frames::{Frame, FrameError, encode_tick_orders};
+use relay_core::order::TickOrders;
 use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 
@@ -85,6 +89,31 @@ impl FrameReader {
 /// that is not is a bug reported to the caller rather than a panic.
 pub fn encode(frame: &Frame) -> Result<Bytes, FrameError> {
     frame.to_bytes().map(BytesMut::freeze)
+}
+
+/// `TickOrders` frames encoded once per distinct list: recipients mostly share the same
+/// `Arc` (the canonical tick, or one observer view for every spectator), so one routing pass
+/// encodes each list once, without copying it into a `Frame` first.
+#[derive(Default)]
+pub struct TickFrames {
+    /// By the list's address; holding the `Arc` keeps that address from being reused.
+    encoded: HashMap<*const TickOrders, (Arc<TickOrders>, Bytes)>,
+}
+
+impl TickFrames {
+    /// The frame bytes of `tick`; `None` if it breaks the protocol's limits (never for a list
+    /// the relay finalized).
+    pub fn bytes(&mut self, tick: &Arc<TickOrders>) -> Option<Bytes> {
+        if let Some((_, bytes)) = self.encoded.get(&Arc::as_ptr(tick)) {
+            return Some(bytes.clone());
+        }
+        let mut buf = BytesMut::new();
+        encode_tick_orders(tick, &mut buf).ok()?;
+        let bytes = buf.freeze();
+        self.encoded
+            .insert(Arc::as_ptr(tick), (Arc::clone(tick), bytes.clone()));
+        Some(bytes)
+    }
 }
 
 /// Identifies one link within its match (a reconnect gets a new id).

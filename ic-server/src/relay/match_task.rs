@@ -24,7 +24,7 @@ use tokio::task::JoinHandle;
 
 use super::Shared;
 use super::handshake::Admitted;
-use super::link::{Link, LinkEvent, LinkId, encode};
+use super::link::{Link, LinkEvent, LinkId, TickFrames, encode};
 use super::registry::refuse;
 use super::replays::{FileReplay, ReplaySoFar};
 use super::results::{PlayerRecord, ResultSinkError};
@@ -631,7 +631,7 @@ impl MatchTask {
                 Ok(finalized) => finalized,
                 Err(_) => return core.check_match_end(),
             };
-            self.route(&finalized.canonical, &finalized.feeds);
+            self.route(&finalized.feeds);
             self.liveness(now);
             for event in finalized.events {
                 self.event(event, now);
@@ -646,16 +646,14 @@ impl MatchTask {
         }
     }
 
-    fn route(&mut self, canonical: &Arc<TickOrders>, feeds: &[relay_core::filters::RecipientFeed]) {
-        // Most recipients share the canonical list: encode it once.
-        let shared_bytes = encode(&Frame::TickOrders(canonical.as_ref().clone())).ok();
+    fn route(&mut self, feeds: &[relay_core::filters::RecipientFeed]) {
+        let mut frames = TickFrames::default();
         let mut slow = Vec::new();
         for feed in feeds {
             let slot = match feed.recipient {
                 Recipient::Player(slot) => slot,
                 Recipient::Observer(id) => {
-                    let shared = shared_bytes.as_ref().map(|bytes| (canonical, bytes));
-                    self.feed_spectator(id, &feed.ticks, shared);
+                    self.feed_spectator(id, &feed.ticks, &mut frames);
                     continue;
                 }
             };
@@ -666,12 +664,7 @@ impl MatchTask {
                 continue;
             };
             for tick in &feed.ticks {
-                let bytes: Option<Bytes> = if Arc::ptr_eq(tick, canonical) {
-                    shared_bytes.clone()
-                } else {
-                    encode(&Frame::TickOrders(tick.as_ref().clone())).ok()
-                };
-                let sent = bytes.is_some_and(|b| link.send_bytes(b));
+                let sent = frames.bytes(tick).is_some_and(|b| link.send_bytes(b));
                 if sent {
                     self.shared
                         .metrics
@@ -707,19 +700,17 @@ impl MatchTask {
 
     /// Sends a spectator its (delayed) ticks; one that cannot keep up is disconnected, and the
     /// match goes on without it.
-    /// `shared` is this tick's canonical list with its encoding, reused when a tick is it.
     fn feed_spectator(
         &mut self,
         id: ObserverId,
         ticks: &[Arc<TickOrders>],
-        shared: Option<(&Arc<TickOrders>, &Bytes)>,
+        frames: &mut TickFrames,
     ) {
         for tick in ticks {
-            let bytes = match shared {
-                Some((canonical, bytes)) if Arc::ptr_eq(tick, canonical) => Some(bytes.clone()),
-                _ => encode(&Frame::TickOrders(tick.as_ref().clone())).ok(),
-            };
-            if !bytes.is_some_and(|b| self.spectators.send_to(id, b)) {
+            if !frames
+                .bytes(tick)
+                .is_some_and(|b| self.spectators.send_to(id, b))
+            {
                 if let Some(link) = self.spectators.link_of(id) {
                     tracing::info!(
                         spectator = id.0,
@@ -798,9 +789,10 @@ impl MatchTask {
         // The delay only matters while the game can still be influenced: spectators get the
         // held-back ticks before the result.
         if let Some(core) = self.core.as_mut() {
+            let mut frames = TickFrames::default();
             for feed in core.release_observer_feeds() {
                 if let Recipient::Observer(id) = feed.recipient {
-                    self.feed_spectator(id, &feed.ticks, None);
+                    self.feed_spectator(id, &feed.ticks, &mut frames);
                 }
             }
         }
