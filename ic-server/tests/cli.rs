@@ -82,6 +82,26 @@ fn config_validate_and_show_report_problems_and_sources() {
     assert_eq!(code, 1);
     assert!(err.contains("auth.token_ttl_secs"), "{err}");
 
+    // The relay's and the matchmaker's ranges too: a ranked spectator delay under the 120 s
+    // floor, a zero match cap, a low-priority delay beyond an hour.
+    for (section, key, value, allowed) in [
+        ("relay", "ranked_spectator_delay_secs", "60", "120..=3600"),
+        ("relay", "max_matches", "0", "1..=100000"),
+        ("matchmaking", "low_priority_delay_secs", "7200", "0..=3600"),
+    ] {
+        std::fs::write(
+            dir.path().join("ic-server.toml"),
+            format!("[{section}]\n{key} = {value}\n"),
+        )
+        .unwrap();
+        let (code, _, err) = cli(dir.path(), &["config", "validate"]);
+        assert_eq!(code, 1, "{section}.{key} = {value}");
+        assert!(
+            err.contains(&format!("{section}.{key}")) && err.contains(allowed),
+            "{err}"
+        );
+    }
+
     // A config file named on the command line must exist.
     let (code, _, err) = cli(
         dir.path(),

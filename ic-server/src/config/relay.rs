@@ -95,87 +95,68 @@ impl Default for RelaySettings {
 impl RelaySettings {
     /// Checks every range; the error names the key and the allowed values.
     pub fn validate(&self) -> Result<(), crate::config::InvalidValue> {
-        let checks: [(&str, u64, u64, u64); 16] = [
-            (
-                "relay.replay_retention_days",
-                self.replay_retention_days,
-                0,
-                3650,
-            ),
-            ("relay.room_open_secs", self.room_open_secs, 60, 86_400),
-            ("relay.max_matches", self.max_matches as u64, 1, 100_000),
-            ("relay.auth_timeout_secs", self.auth_timeout_secs, 1, 60),
-            ("relay.lobby_timeout_secs", self.lobby_timeout_secs, 5, 3600),
-            (
-                "relay.reconnect_timeout_secs",
-                self.reconnect_timeout_secs,
-                5,
-                600,
-            ),
-            ("relay.post_game_secs", self.post_game_secs, 1, 600),
-            (
-                "relay.max_connections",
-                self.max_connections as u64,
-                1,
-                100_000,
-            ),
-            (
-                "relay.strike_threshold",
-                u64::from(self.strike_threshold),
-                0,
-                10_000,
-            ),
-            (
-                "relay.flood_kick_threshold",
-                u64::from(self.flood_kick_threshold),
-                0,
-                10_000,
-            ),
-            (
-                "relay.outbox_retry_min_secs",
-                self.outbox_retry_min_secs,
-                1,
-                3600,
-            ),
-            (
-                "relay.outbox_retry_max_secs",
-                self.outbox_retry_max_secs,
-                1,
-                86_400,
-            ),
-            (
-                "relay.outbox_request_timeout_secs",
-                self.outbox_request_timeout_secs,
-                1,
-                300,
-            ),
-            (
-                "relay.spectators_per_match",
-                self.spectators_per_match as u64,
-                0,
-                255,
-            ),
-            (
-                "relay.spectator_delay_ticks",
-                u64::from(self.spectator_delay_ticks),
-                0,
-                18_000,
-            ),
-            (
-                "relay.ranked_spectator_delay_secs",
-                self.ranked_spectator_delay_secs,
-                120,
-                3600,
-            ),
-        ];
-        for (key, value, low, high) in checks {
-            if value < low || value > high {
-                return Err(crate::config::InvalidValue {
-                    key: key.into(),
-                    problem: format!("{value} is outside the allowed range {low}..={high}"),
-                });
-            }
-        }
+        use crate::config::range;
+        range(
+            "relay.replay_retention_days",
+            self.replay_retention_days,
+            0,
+            3650,
+        )?;
+        range("relay.room_open_secs", self.room_open_secs, 60, 86_400)?;
+        range("relay.max_matches", self.max_matches, 1, 100_000)?;
+        range("relay.auth_timeout_secs", self.auth_timeout_secs, 1, 60)?;
+        range("relay.lobby_timeout_secs", self.lobby_timeout_secs, 5, 3600)?;
+        range(
+            "relay.reconnect_timeout_secs",
+            self.reconnect_timeout_secs,
+            5,
+            600,
+        )?;
+        range("relay.post_game_secs", self.post_game_secs, 1, 600)?;
+        range("relay.max_connections", self.max_connections, 1, 100_000)?;
+        range("relay.strike_threshold", self.strike_threshold, 0, 10_000)?;
+        range(
+            "relay.flood_kick_threshold",
+            self.flood_kick_threshold,
+            0,
+            10_000,
+        )?;
+        range(
+            "relay.outbox_retry_min_secs",
+            self.outbox_retry_min_secs,
+            1,
+            3600,
+        )?;
+        range(
+            "relay.outbox_retry_max_secs",
+            self.outbox_retry_max_secs,
+            1,
+            86_400,
+        )?;
+        range(
+            "relay.outbox_request_timeout_secs",
+            self.outbox_request_timeout_secs,
+            1,
+            300,
+        )?;
+        range(
+            "relay.spectators_per_match",
+            self.spectators_per_match,
+            0,
+            255,
+        )?;
+        range(
+            "relay.spectator_delay_ticks",
+            self.spectator_delay_ticks,
+            0,
+            18_000,
+        )?;
+        range(
+            "relay.ranked_spectator_delay_secs",
+            self.ranked_spectator_delay_secs,
+            120,
+            3600,
+        )?;
         if self.outbox_retry_max_secs < self.outbox_retry_min_secs {
             return Err(crate::config::InvalidValue {
                 key: "relay.outbox_retry_max_secs".into(),
