@@ -13,8 +13,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use base64::Engine;
 use prometheus::{IntCounter, IntGauge};
+use relay_core::cmr::MatchId;
 use scr::PlayerKey;
-use sha2::{Digest, Sha256};
 
 use super::results::{PlayerRecord, ResultSink, ResultSinkError};
 use crate::clock::unix_now;
@@ -348,7 +348,7 @@ impl ResultSink for RemoteSink {
     /// Writes the result to the outbox, then tries to deliver it at once so the players still
     /// connected get their records; a failed attempt is left to the delivery task.
     async fn submit(&self, cmr: &[u8]) -> Result<Vec<PlayerRecord>, ResultSinkError> {
-        let match_id: [u8; 32] = Sha256::digest(cmr).into();
+        let match_id = *MatchId::of_record(cmr).as_bytes();
         // Claimed before it is written, so the delivery task never picks it up meanwhile.
         let claim = self.claim(match_id);
         let now = unix_now();
@@ -532,7 +532,7 @@ mod tests {
     }
 
     fn id(cmr: &[u8]) -> [u8; 32] {
-        Sha256::digest(cmr).into()
+        *MatchId::of_record(cmr).as_bytes()
     }
 
     #[tokio::test]

@@ -49,7 +49,9 @@ impl SignedCmr {
 }
 
 impl MatchId {
-    pub(super) fn of_record(bytes: &[u8]) -> Self {
+    /// The id of the certified result whose complete bytes (signature included) are `bytes`:
+    /// their SHA-256. Callers holding bytes they have not decoded (an outbox) use this.
+    pub fn of_record(bytes: &[u8]) -> Self {
         MatchId(Sha256::digest(bytes).into())
     }
 }
