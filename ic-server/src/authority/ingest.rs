@@ -56,41 +56,44 @@ impl Authority {
         // Locked before reading: no other ingest of these players can move their sequences
         // between the read and the write, so a plan conflicts only with another process.
         let _locked = self.locks.lock(&keys).await;
-        for attempt in 0..MAX_PLAN_ATTEMPTS {
-            let inputs = self
-                .store
-                .match_inputs(
-                    &match_id,
-                    &keys,
-                    &cmr.game_module,
-                    &participants_hash,
-                    meetings_since,
-                )
-                .await?;
+        let read = || {
+            self.store.match_inputs(
+                &match_id,
+                &keys,
+                &cmr.game_module,
+                &participants_hash,
+                meetings_since,
+            )
+        };
+        let duplicate = |records| {
+            Ok(Ingested {
+                match_id,
+                records,
+                newly_applied: false,
+            })
+        };
+        // The planning state and the suspensions are independent reads: made together.
+        let (first, suspended) = tokio::join!(read(), self.refuse_suspended(&keys, now));
+        let mut inputs = first?;
+        // A result applied before is returned again whatever changed since; only a new one
+        // is checked. A result with a suspended player is refused whole (not applied, so it
+        // can be resubmitted once the suspension ends) rather than rating the others around
+        // them.
+        if let MatchInputs::Applied(records) = inputs {
+            return duplicate(records);
+        }
+        if !self.settings.game_modules.contains(&cmr.game_module) {
+            return Err(AuthorityError::UnknownGameModule(cmr.game_module.clone()));
+        }
+        suspended?;
+        for _ in 0..MAX_PLAN_ATTEMPTS {
             let (snapshots, prior_meetings) = match inputs {
-                MatchInputs::Applied(records) => {
-                    return Ok(Ingested {
-                        match_id,
-                        records,
-                        newly_applied: false,
-                    });
-                }
+                MatchInputs::Applied(records) => return duplicate(records),
                 MatchInputs::New {
                     snapshots,
                     prior_meetings,
                 } => (snapshots, prior_meetings),
             };
-            if attempt == 0 {
-                // Checked after the resubmission check: a result applied before is returned
-                // again whatever changed since.
-                if !self.settings.game_modules.contains(&cmr.game_module) {
-                    return Err(AuthorityError::UnknownGameModule(cmr.game_module.clone()));
-                }
-                // A result with a suspended player is refused whole (not applied, so it can be
-                // resubmitted once the suspension ends) rather than rating the others around
-                // them.
-                self.refuse_suspended(&keys, now).await?;
-            }
             let planned = Planned {
                 snapshots,
                 prior_meetings,
@@ -110,14 +113,9 @@ impl Authority {
                         newly_applied: true,
                     });
                 }
-                Applied::AlreadyApplied(records) => {
-                    return Ok(Ingested {
-                        match_id,
-                        records,
-                        newly_applied: false,
-                    });
-                }
-                Applied::Conflict => continue,
+                Applied::AlreadyApplied(records) => return duplicate(records),
+                // Another process moved a sequence: plan again on what is stored now.
+                Applied::Conflict => inputs = read().await?,
             }
         }
         Err(AuthorityError::Busy)

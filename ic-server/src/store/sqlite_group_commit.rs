@@ -13,6 +13,7 @@
 //! instead of contending for SQLite's lock.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
@@ -156,8 +157,12 @@ fn commit(conn: &mut Connection, changes: &[&MatchChange]) -> Result<Vec<Applied
             stored.insert(change.match_id, records);
         }
         for player in &change.players {
-            if let Some(sequence) = current_sequence(&tx, &player.player_key)? {
-                sequences.insert(player.player_key, sequence);
+            // A player in several matches of the batch is read once: `settle` follows the
+            // sequence from there.
+            if let Entry::Vacant(slot) = sequences.entry(player.player_key)
+                && let Some(sequence) = current_sequence(&tx, &player.player_key)?
+            {
+                slot.insert(sequence);
             }
         }
     }
@@ -228,7 +233,8 @@ fn register(conn: &mut Connection, registration: &Registration) -> Result<Regist
         return Ok(Registered::IpLimitReached);
     }
     tx.prepare_cached(
-        "INSERT INTO registrations_by_ip (ip, day, count) VALUES (?1, ?2, 1)          ON CONFLICT (ip, day) DO UPDATE SET count = registrations_by_ip.count + 1",
+        "INSERT INTO registrations_by_ip (ip, day, count) VALUES (?1, ?2, 1) \
+         ON CONFLICT (ip, day) DO UPDATE SET count = registrations_by_ip.count + 1",
     )?
     .execute(rusqlite::params![registration.ip, registration.day])?;
     tx.prepare_cached(
