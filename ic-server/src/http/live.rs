@@ -61,9 +61,9 @@ pub(super) fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppSta
 
 fn describe(live: &LiveMatch) -> Value {
     json!({
-        "game_id": live.game_id,
+        "game_id": live.game_id(),
         "queue": live.queue,
-        "ranked": live.ranked,
+        "ranked": live.ranked(),
         "teams": live.teams,
         "relay_address": live.relay_address,
         "relay_key": live.relay_key.to_string(),

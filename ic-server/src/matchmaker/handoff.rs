@@ -2,6 +2,7 @@
 //! answers. A relay must have agreed to admit the match before any player is told to connect.
 
 use async_trait::async_trait;
+use relay_core::ticket::MatchTicket;
 use scr::{PlayerKey, RelayKey};
 
 /// A match every player accepted.
@@ -26,10 +27,18 @@ pub struct HandedOff {
     pub relay_address: String,
     /// The relay's key, which players pin.
     pub relay_key: RelayKey,
-    /// The relay's game id.
-    pub game_id: u64,
+    /// What every ticket of the match says (signer, game id, module, settings); player, seat
+    /// and times are the first player's. Spectator tickets repeat it.
+    pub terms: MatchTicket,
     /// Each player's signed match ticket.
     pub tickets: Vec<(PlayerKey, Vec<u8>)>,
+}
+
+impl HandedOff {
+    /// The relay's game id.
+    pub fn game_id(&self) -> u64 {
+        self.terms.game_id
+    }
 }
 
 /// Why no relay took a match.

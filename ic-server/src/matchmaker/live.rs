@@ -19,12 +19,8 @@ const SPECTATOR_TICKET_SECS: i64 = 300;
 /// A match placed on a relay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveMatch {
-    /// The relay's game id.
-    pub game_id: u64,
     /// `module/mode` of the queue.
     pub queue: String,
-    /// Whether results change ratings.
-    pub ranked: bool,
     /// Players of team 0 and team 1.
     pub teams: [Vec<PlayerKey>; 2],
     /// Where to connect (`host:port`, UDP).
@@ -35,6 +31,18 @@ pub struct LiveMatch {
     pub placed_ms: u64,
     /// The terms of the players' tickets, which a spectator's ticket must repeat.
     terms: MatchTicket,
+}
+
+impl LiveMatch {
+    /// The relay's game id.
+    pub fn game_id(&self) -> u64 {
+        self.terms.game_id
+    }
+
+    /// Whether results change ratings.
+    pub fn ranked(&self) -> bool {
+        self.terms.settings.ranked
+    }
 }
 
 /// Why no spectator ticket was made.
@@ -59,37 +67,25 @@ pub struct LiveMatches {
 }
 
 impl LiveMatches {
-    /// Lists a match of `queue` placed at `placed_ms` as `handed` says. Its players' tickets
-    /// share every term but the seat; a ticket that does not decode lists nothing (the
-    /// hand-off made it, so this does not happen).
+    /// Lists a match of `queue` placed at `placed_ms` as `handed` says.
     pub fn placed(
         &mut self,
         queue: String,
-        ranked: bool,
         teams: [Vec<PlayerKey>; 2],
         handed: &HandedOff,
         placed_ms: u64,
     ) {
-        let Some((terms, _)) = handed
-            .tickets
-            .first()
-            .and_then(|(_, ticket)| MatchTicket::decode_unverified(ticket).ok())
-        else {
-            return;
-        };
         self.prune(placed_ms);
         if self.listed.len() >= MAX_LISTED {
             self.listed.pop_front();
         }
         self.listed.push_back(LiveMatch {
-            game_id: terms.game_id,
             queue,
-            ranked,
             teams,
             relay_address: handed.relay_address.clone(),
             relay_key: handed.relay_key,
             placed_ms,
-            terms,
+            terms: handed.terms.clone(),
         });
     }
 
@@ -122,7 +118,7 @@ impl LiveMatches {
         let live = self
             .listed
             .iter()
-            .find(|m| m.game_id == game_id)
+            .find(|m| m.game_id() == game_id)
             .ok_or(WatchError::NotListed)?;
         if live.teams.iter().flatten().any(|p| *p == viewer) {
             return Err(WatchError::Playing);
@@ -156,8 +152,8 @@ mod tests {
         KeyPair::from_seed([seed; 32]).public_key().into()
     }
 
-    fn placed_ticket(community: &KeyPair, game_id: u64) -> Vec<u8> {
-        let ticket = MatchTicket {
+    fn placed_terms(community: &KeyPair, game_id: u64) -> MatchTicket {
+        MatchTicket {
             signer_kind: SignerKind::Community,
             signer_key: community.public_key(),
             community_key: community.public_key().into(),
@@ -177,11 +173,7 @@ mod tests {
             },
             issued_at: 1_000,
             expires_at: 1_300,
-        };
-        TicketSigner::new(SignerKind::Community, community.clone())
-            .sign(&ticket)
-            .unwrap()
-            .into_bytes()
+        }
     }
 
     #[test]
@@ -192,12 +184,11 @@ mod tests {
         let handed = HandedOff {
             relay_address: "relay:19711".into(),
             relay_key: relay,
-            game_id: 77,
-            tickets: vec![(key(1), placed_ticket(&community, 77))],
+            terms: placed_terms(&community, 77),
+            tickets: Vec::new(),
         };
         live.placed(
             "ra/ranked_1v1".into(),
-            true,
             [vec![key(1)], vec![key(2)]],
             &handed,
             1_000_000,

@@ -371,7 +371,7 @@ impl Matchmaker {
                         relay_address: handed.relay_address.clone(),
                         relay_key: handed.relay_key.to_string(),
                         ticket: b64.encode(ticket),
-                        game_id: handed.game_id,
+                        game_id: handed.game_id(),
                     };
                     let until = now + self.parts.settings.ticket_ttl_secs * 1000;
                     state.remember_ready(*player, event.clone(), until);
@@ -380,7 +380,6 @@ impl Matchmaker {
                 drop(state);
                 self.live().placed(
                     state::queue_name(&live.queue),
-                    plan.ranked,
                     plan.teams.clone(),
                     &handed,
                     now,

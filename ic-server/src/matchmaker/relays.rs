@@ -125,6 +125,7 @@ impl RelayHandoff for TicketHandoff {
             player_count,
         };
         let mut tickets = Vec::with_capacity(players.len());
+        let mut terms = None;
         for (slot, (team, player)) in players.into_iter().enumerate() {
             let ticket = MatchTicket {
                 signer_kind: SignerKind::Community,
@@ -145,11 +146,13 @@ impl RelayHandoff for TicketHandoff {
                 .sign(&ticket)
                 .map_err(|error| HandoffError(format!("signing a ticket: {error}")))?;
             tickets.push((player, signed.into_bytes()));
+            terms.get_or_insert(ticket);
         }
+        let terms = terms.ok_or_else(|| HandoffError("a match without players".into()))?;
         Ok(HandedOff {
             relay_address: relay.address(),
             relay_key: relay.key(),
-            game_id,
+            terms,
             tickets,
         })
     }
@@ -240,7 +243,7 @@ mod tests {
             let verified = verifier.verify(bytes, 1_000).unwrap();
             let ticket = verified.ticket();
             assert_eq!(ticket.player_key, *player);
-            assert_eq!(ticket.game_id, handed.game_id);
+            assert_eq!(ticket.game_id, handed.game_id());
             assert_eq!(ticket.community_key, community.signing_key());
             assert!(ticket.settings.ranked);
             assert_eq!(ticket.settings.player_count, 2);

@@ -12,6 +12,8 @@ use ic_server::matchmaker::handoff::HandoffError;
 use ic_server::matchmaker::{
     HandedOff, MatchPlan, Matchmaker, MatchmakerParts, QueueRestrictions, RelayHandoff,
 };
+use relay_core::ids::{PlayerSlot, TeamId};
+use relay_core::ticket::{MatchSettings, MatchTicket, SignerKind, TicketSeat};
 use scr::payload::{Payload, RatingPayload};
 use scr::{KeyPair, PlayerKey, RecordBuilder};
 use serde_json::{Value, json};
@@ -40,10 +42,31 @@ impl RelayHandoff for TestRelay {
     async fn hand_off(&self, plan: &MatchPlan, _now_ms: u64) -> Result<HandedOff, HandoffError> {
         self.plans.lock().unwrap().push(plan.clone());
         let players: Vec<PlayerKey> = plan.teams.iter().flatten().copied().collect();
+        let community = KeyPair::from_seed([8; 32]);
         Ok(HandedOff {
             relay_address: "127.0.0.1:19711".into(),
             relay_key: scr::RelayKey::from(KeyPair::from_seed([9; 32]).public_key()),
-            game_id: 77,
+            terms: MatchTicket {
+                signer_kind: SignerKind::Community,
+                signer_key: community.public_key(),
+                community_key: community.public_key().into(),
+                game_id: 77,
+                game_module: plan.module.clone(),
+                player_key: players[0],
+                seat: TicketSeat::Player {
+                    slot: PlayerSlot(0),
+                    team: TeamId(0),
+                },
+                settings: MatchSettings {
+                    ranked: plan.ranked,
+                    tick_interval_us: 66_667,
+                    map_name: String::new(),
+                    map_hash: [0; 32],
+                    player_count: u8::try_from(players.len()).unwrap(),
+                },
+                issued_at: 0,
+                expires_at: 1,
+            },
             tickets: players
                 .iter()
                 .map(|p| (*p, [b"ticket-".as_slice(), p.as_bytes()].concat()))
