@@ -43,29 +43,18 @@ impl From<RoomError> for ApiError {
 pub struct OpenBody {
     /// Game module.
     module: String,
-    /// Seats (default 2).
-    #[serde(default = "two")]
-    players: u8,
-    /// Teams (default 2; seat `i` plays for team `i % teams`).
-    #[serde(default = "two")]
-    teams: u8,
+    /// Seats (default: a duel's 2).
+    players: Option<u8>,
+    /// Teams (default: a duel's 2; seat `i` plays for team `i % teams`).
+    teams: Option<u8>,
     /// Map name (default: chosen in the game's lobby).
     #[serde(default)]
     map_name: String,
     /// SHA-256 of the map file, 64 hex characters (default: zeros).
     #[serde(default)]
     map_hash: Option<String>,
-    /// Ticks per second (default 15).
-    #[serde(default = "fifteen")]
-    tick_rate: u32,
-}
-
-fn two() -> u8 {
-    2
-}
-
-fn fifteen() -> u32 {
-    15
+    /// Ticks per second (default: the relay's 15).
+    tick_rate: Option<u32>,
 }
 
 /// The routes of this module.
@@ -126,13 +115,14 @@ async fn open(
                 ApiError::bad_request("invalid_map_hash", "map_hash must be 64 hex characters")
             })?,
     };
+    let duel = RoomRequest::duel(&body.module);
     let request = RoomRequest {
-        module: body.module,
-        players: body.players,
-        teams: body.teams,
+        players: body.players.unwrap_or(duel.players),
+        teams: body.teams.unwrap_or(duel.teams),
         map_name: body.map_name,
         map_hash,
-        tick_rate: body.tick_rate,
+        tick_rate: body.tick_rate.unwrap_or(duel.tick_rate),
+        ..duel
     };
     let seat = rooms.open(PlayerKey::from(principal.key), request, unix_now(), |id| {
         relay.game_state(id)

@@ -8,14 +8,15 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rand::RngCore;
 use relay_core::ids::{PlayerSlot, TeamId};
-use relay_core::ticket::{MatchSettings, MatchTicket, SignerKind, TicketSeat, TicketSigner};
+use relay_core::ticket::{
+    DEFAULT_TICK_RATE, MatchSettings, MatchTicket, SignerKind, TicketSeat, TicketSigner,
+    tick_interval_us,
+};
 use scr::RelayKey;
 
 use super::handoff::{HandedOff, HandoffError, MatchPlan, RelayHandoff};
 use crate::community::Community;
 
-/// A relay's ticks per second unless a queue says otherwise (DESIGN.md §4.8: 15/s).
-const TICK_INTERVAL_US: u32 = 66_667;
 /// How long a relay that refused a match is passed over.
 const FAILURE_BACKOFF_MS: u64 = 60_000;
 
@@ -118,7 +119,7 @@ impl RelayHandoff for TicketHandoff {
         let ttl = i64::try_from(plan.ticket_ttl_secs).unwrap_or(i64::MAX);
         let settings = MatchSettings {
             ranked: plan.ranked,
-            tick_interval_us: TICK_INTERVAL_US,
+            tick_interval_us: tick_interval_us(DEFAULT_TICK_RATE),
             // Matchmaking does not choose maps; the game picks one from its pool in the lobby.
             map_name: String::new(),
             map_hash: [0; 32],

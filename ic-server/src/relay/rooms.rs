@@ -7,7 +7,8 @@ use std::sync::Mutex;
 use rand::Rng;
 use relay_core::ids::{PlayerSlot, TeamId};
 use relay_core::ticket::{
-    MatchSettings, MatchTicket, SignerKind, TicketError, TicketSeat, TicketSigner,
+    DEFAULT_TICK_RATE, MatchSettings, MatchTicket, SignerKind, TicketError, TicketSeat,
+    TicketSigner, tick_interval_us,
 };
 use scr::{CommunityKey, KeyPair, PlayerKey};
 
@@ -20,8 +21,6 @@ pub const MAX_ROOM_PLAYERS: u8 = 16;
 const MAX_MODULE_LEN: usize = 64;
 /// Longest map name.
 const MAX_MAP_LEN: usize = 128;
-/// Default ticks per second of a room (DESIGN.md §4.8).
-const DEFAULT_TICK_RATE: u32 = 15;
 
 /// What the host asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -294,7 +293,7 @@ impl Rooms {
             seat,
             settings: MatchSettings {
                 ranked: false,
-                tick_interval_us: 1_000_000 / request.tick_rate,
+                tick_interval_us: tick_interval_us(request.tick_rate),
                 map_name: request.map_name.clone(),
                 map_hash: request.map_hash,
                 player_count: request.players,

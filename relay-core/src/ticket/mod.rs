@@ -41,6 +41,16 @@ impl SignerKind {
     }
 }
 
+/// Ticks per second of a match unless its queue or room says otherwise (DESIGN.md §4.8).
+pub const DEFAULT_TICK_RATE: u32 = 15;
+
+/// The length of one tick at `ticks_per_second` (at least 1), in whole microseconds rounded to
+/// the nearest: 66 667 for 15 ticks/s.
+pub fn tick_interval_us(ticks_per_second: u32) -> u32 {
+    let rate = ticks_per_second.max(1);
+    (1_000_000 + rate / 2) / rate
+}
+
 /// What every ticket of one match must agree on; the first admitted ticket fixes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MatchSettings {

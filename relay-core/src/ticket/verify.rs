@@ -245,6 +245,19 @@ mod tests {
         );
     }
 
+    #[test]
+    fn tick_lengths_round_to_the_nearest_microsecond() {
+        use crate::ticket::{DEFAULT_TICK_RATE, tick_interval_us};
+        assert_eq!(tick_interval_us(DEFAULT_TICK_RATE), 66_667);
+        assert_eq!(tick_interval_us(60), 16_667);
+        assert_eq!(tick_interval_us(1), 1_000_000);
+        assert_eq!(
+            tick_interval_us(0),
+            1_000_000,
+            "0 is taken as 1, never a division by 0"
+        );
+    }
+
     /// Offset of `seat_role`: version, kind, two keys, game id, "ra1", player key.
     const ROLE_AT: usize = 1 + 1 + 32 + 32 + 8 + 4 + 32;
 
