@@ -2,7 +2,7 @@
 //! sync hashes and the game end like an honest client, and collects the result and records.
 //! Used by tests and by load generators.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use relay_core::cmr::MatchOutcome;
 use relay_core::frames::{ClientOrder, DisconnectReason, Frame, KickReason, Seat, SimOutcome};
@@ -10,12 +10,8 @@ use relay_core::ids::SimTick;
 use relay_core::order::PlayerOrder;
 use sha2::{Digest, Sha256};
 
-use super::session::RelaySession;
-
-/// Most orders the bot puts in one batch (the protocol's per-batch limit).
-const MAX_BATCH: u64 = 256;
-/// How far into a tick's window the bot sends that tick's batch (µs).
-const SEND_OFFSET_US: u64 = 5_000;
+use super::pacing::{Grid, SEND_OFFSET_US, sleep_opt};
+use super::session::{RelaySession, unix_now_us};
 
 /// What the bot does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,28 +86,6 @@ pub fn bot_state_hash(plan: &BotPlan) -> [u8; 32] {
     hasher.finalize().into()
 }
 
-fn now_us() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
-}
-
-struct Grid {
-    start_us: u64,
-    tick_us: u64,
-    next_tick: SimTick,
-}
-
-impl Grid {
-    fn send_at(&self) -> tokio::time::Instant {
-        let target = self
-            .start_us
-            .saturating_add(self.next_tick.saturating_mul(self.tick_us))
-            .saturating_add(SEND_OFFSET_US);
-        tokio::time::Instant::now() + Duration::from_micros(target.saturating_sub(now_us()))
-    }
-}
-
 /// Plays `plan` on `session` until the match is over for this bot.
 pub async fn play(mut session: RelaySession, plan: &BotPlan) -> BotReport {
     let mut report = BotReport {
@@ -131,7 +105,6 @@ pub async fn play(mut session: RelaySession, plan: &BotPlan) -> BotReport {
     };
     let give_up = tokio::time::Instant::now() + plan.timeout;
     let mut grid: Option<Grid> = None;
-    let mut credit: u64 = 0;
     let mut reported = false;
     loop {
         let send_at = grid
@@ -142,11 +115,7 @@ pub async fn play(mut session: RelaySession, plan: &BotPlan) -> BotReport {
             () = tokio::time::sleep_until(give_up) => break,
             () = sleep_opt(send_at), if send_at.is_some() => {
                 let Some(g) = grid.as_mut() else { continue };
-                // Orders accrue at the planned rate; credit is in millionths of an order.
-                credit += u64::from(plan.orders_per_second) * g.tick_us;
-                let count = (credit / 1_000_000).min(MAX_BATCH);
-                credit -= count * 1_000_000;
-                credit = credit.min(MAX_BATCH * 1_000_000);
+                let count = g.orders_due(plan.orders_per_second);
                 let tick = g.next_tick;
                 let orders = (0..count)
                     .map(|i| ClientOrder {
@@ -157,7 +126,7 @@ pub async fn play(mut session: RelaySession, plan: &BotPlan) -> BotReport {
                         },
                     })
                     .collect();
-                if session.send_orders(tick, now_us(), orders).await.is_err() {
+                if session.send_orders(tick, unix_now_us(), orders).await.is_err() {
                     report.end = BotEnd::Closed;
                     return report;
                 }
@@ -171,11 +140,7 @@ pub async fn play(mut session: RelaySession, plan: &BotPlan) -> BotReport {
                 };
                 match frame {
                     Frame::MatchStart { start_us, tick_interval_us, open_tick } => {
-                        grid = Some(Grid {
-                            start_us,
-                            tick_us: u64::from(tick_interval_us),
-                            next_tick: open_tick,
-                        });
+                        grid = Some(Grid::new(start_us, tick_interval_us, open_tick));
                     }
                     Frame::TickOrders(tick) => {
                         report.ticks_received += 1;
@@ -239,11 +204,4 @@ pub async fn play(mut session: RelaySession, plan: &BotPlan) -> BotReport {
     }
     session.close().await;
     report
-}
-
-async fn sleep_opt(at: Option<tokio::time::Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
 }

@@ -34,14 +34,11 @@ use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;
 
 use super::bot::bot_sync_hash;
+use super::pacing::{Grid, SEND_OFFSET_US, instant_of, sleep_opt};
 use super::session::{RelayClient, RelayClientError, RelaySession, unix_now_us};
 
 /// Game-order type tag of load orders (opaque to the relay).
 const LOAD_ORDER_TAG: u16 = 0x4c44;
-/// How far into a tick's window a player sends that tick's batch (µs), like the bot.
-const SEND_OFFSET_US: u64 = 5_000;
-/// Most orders in one batch (the protocol's per-batch limit).
-const MAX_BATCH: u64 = 256;
 /// How long a player waits for the end of the match after reporting it.
 const END_LINGER: Duration = Duration::from_secs(5);
 /// How long after the measurement window a player still running gives up.
@@ -328,39 +325,12 @@ fn micros(duration: Duration) -> u64 {
     u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
-/// The tokio instant of Unix time `us` on this machine's clock.
-fn instant_of(us: u64) -> tokio::time::Instant {
-    let now = unix_now_us();
-    let base = tokio::time::Instant::now();
-    if us >= now {
-        base + Duration::from_micros(us - now)
-    } else {
-        base.checked_sub(Duration::from_micros(now - us))
-            .unwrap_or(base)
-    }
-}
-
 /// What every player of a run shares.
 #[derive(Debug)]
 struct PlayerSettings {
     orders_per_second: u32,
     hold_us: u64,
     window: Arc<Window>,
-}
-
-/// The match's tick grid from `MatchStart`.
-#[derive(Debug, Clone, Copy)]
-struct Grid {
-    start_us: u64,
-    tick_us: u64,
-    next_tick: SimTick,
-}
-
-impl Grid {
-    fn window_start(&self, tick: SimTick) -> u64 {
-        self.start_us
-            .saturating_add(tick.saturating_mul(self.tick_us))
-    }
 }
 
 /// The state hash both players report at the end: both "simulate" the same ticks.
@@ -416,8 +386,6 @@ async fn play(mut session: RelaySession, settings: Arc<PlayerSettings>) -> Playe
     };
     let window = &settings.window;
     let mut grid: Option<Grid> = None;
-    // Orders accrue at the planned rate; credit is in millionths of an order.
-    let mut credit: u64 = 0;
     let mut seq: u64 = 0;
     let mut expected_from_opponent: u64 = 0;
     let mut last_tick: Option<SimTick> = None;
@@ -430,8 +398,9 @@ async fn play(mut session: RelaySession, settings: Arc<PlayerSettings>) -> Playe
             end => instant_of(end) + GIVE_UP_AFTER_WINDOW,
         };
         let send_at = grid
+            .as_ref()
             .filter(|_| last_tick.is_none())
-            .map(|g| instant_of(g.window_start(g.next_tick) + SEND_OFFSET_US));
+            .map(Grid::send_at);
         let linger = reported_at.map(|at| at + END_LINGER);
         tokio::select! {
             () = tokio::time::sleep_until(give_up) => {
@@ -452,9 +421,7 @@ async fn play(mut session: RelaySession, settings: Arc<PlayerSettings>) -> Playe
                     // Both players compute the same last tick from the same grid and window.
                     last_tick = Some(tick.saturating_sub(1));
                 } else {
-                    credit += u64::from(settings.orders_per_second) * g.tick_us;
-                    let count = (credit / 1_000_000).min(MAX_BATCH);
-                    credit = (credit - count * 1_000_000).min(MAX_BATCH * 1_000_000);
+                    let count = g.orders_due(settings.orders_per_second);
                     let now = unix_now_us();
                     let orders = (0..count).map(|i| load_order(seq + i, now)).collect();
                     if session.send_orders(tick, now, orders).await.is_err() {
@@ -474,11 +441,7 @@ async fn play(mut session: RelaySession, settings: Arc<PlayerSettings>) -> Playe
                 match frame {
                     // A second MatchStart (after a reconnect) names the same grid.
                     Frame::MatchStart { start_us, tick_interval_us, open_tick } if grid.is_none() => {
-                        grid = Some(Grid {
-                            start_us,
-                            tick_us: u64::from(tick_interval_us).max(1),
-                            next_tick: open_tick,
-                        });
+                        grid = Some(Grid::new(start_us, tick_interval_us, open_tick));
                     }
                     Frame::TickOrders(tick) => {
                         let Some(g) = grid else { continue };
@@ -544,13 +507,6 @@ async fn play(mut session: RelaySession, settings: Arc<PlayerSettings>) -> Playe
     }
     session.close().await;
     stats
-}
-
-async fn sleep_opt(at: Option<tokio::time::Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 
 pub mod bot;
 pub mod load;
+mod pacing;
 mod session;
 pub mod spectate;
 mod tls;
