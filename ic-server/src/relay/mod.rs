@@ -194,17 +194,35 @@ pub(crate) struct Shared {
     registry: Registry,
     metrics: RelayMetrics,
     community: Arc<Community>,
+    /// The verifier for the community key it was built for; rebuilt only after a rotation.
+    verifier: std::sync::Mutex<Option<(scr::PublicKey, Arc<TicketVerifier>)>>,
 }
 
 impl Shared {
     /// Tickets are checked against the community's current key (so a rotation is followed at
     /// once), the configured community keys, and this relay's own key for unranked rooms.
-    fn verifier(&self) -> Result<TicketVerifier, relay_core::ticket::TicketError> {
+    fn verifier(&self) -> Result<Arc<TicketVerifier>, relay_core::ticket::TicketError> {
+        let current = self.community.signing_key().public_key();
+        let mut cached = self
+            .verifier
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((key, verifier)) = &*cached
+            && *key == current
+        {
+            return Ok(verifier.clone());
+        }
+        let verifier = Arc::new(self.build_verifier(current)?);
+        *cached = Some((current, verifier.clone()));
+        Ok(verifier)
+    }
+
+    fn build_verifier(
+        &self,
+        community: scr::PublicKey,
+    ) -> Result<TicketVerifier, relay_core::ticket::TicketError> {
         let mut signers = vec![
-            (
-                SignerKind::Community,
-                self.community.signing_key().public_key(),
-            ),
+            (SignerKind::Community, community),
             (SignerKind::Relay, self.relay.public_key()),
         ];
         signers.extend(
@@ -274,6 +292,7 @@ impl RelayService {
             registry: Registry::default(),
             metrics,
             community,
+            verifier: std::sync::Mutex::new(None),
         });
         let accept = tokio::spawn(accept_loop(endpoint.clone(), shared.clone()));
         Ok(Self {
