@@ -30,17 +30,15 @@ impl SuspensionCheck for RankedSuspensions {
         now: i64,
     ) -> Result<Option<(PlayerKey, i64)>, StoreError> {
         let targets: Vec<PublicKey> = players.iter().map(|p| p.public_key()).collect();
-        let running = self.store.running_actions_against(&targets, now).await?;
+        let in_force = self.store.actions_in_force(&targets, now).await?;
         Ok(players.iter().find_map(|player| {
-            running
+            in_force
                 .iter()
                 .filter(|a| {
                     a.target == player.public_key()
-                        && !a.reversed
                         && matches!(a.action, ActionKind::Apply(m) if m.touches_ranked())
                 })
                 .filter_map(|a| a.ends_at)
-                .filter(|end| *end > now)
                 .max()
                 .map(|until| (*player, until))
         }))

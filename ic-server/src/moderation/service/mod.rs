@@ -211,26 +211,6 @@ impl ModerationService {
         self.events.with_label_values(&[event]).inc();
     }
 
-    /// Active sanctions of `kind` against `player` at `now` (not reversed, not ended).
-    async fn active(
-        &self,
-        player: &PublicKey,
-        kind: &str,
-        now: i64,
-    ) -> Result<Vec<ActionRow>, StoreError> {
-        Ok(self
-            .store
-            .actions_against(player)
-            .await?
-            .into_iter()
-            .filter(|action| {
-                !action.reversed
-                    && action.ends_at.is_some_and(|end| end > now)
-                    && matches!(action.action, super::ActionKind::Apply(m) if m.kind() == kind)
-            })
-            .collect())
-    }
-
     /// The queue restriction in force for `player` at `now`, if any: a cooldown (may not queue)
     /// wins over low priority. Matchmaking calls this before queuing a player.
     pub async fn queue_restriction(
@@ -238,19 +218,12 @@ impl ModerationService {
         player: &PublicKey,
         now: i64,
     ) -> Result<Option<Restriction>, StoreError> {
-        let latest = |actions: Vec<ActionRow>| {
-            actions
-                .into_iter()
-                .max_by_key(|a| a.ends_at)
-                .and_then(|a| a.ends_at.map(|until| (until, a.case_id)))
-        };
-        if let Some((until, case_id)) = latest(self.active(player, "queue_cooldown", now).await?) {
+        let in_force = self.store.actions_in_force(&[*player], now).await?;
+        if let Some((until, case_id)) = latest_of(&in_force, "queue_cooldown") {
             return Ok(Some(Restriction::QueueCooldown { until, case_id }));
         }
-        Ok(
-            latest(self.active(player, "low_priority_queue", now).await?)
-                .map(|(until, case_id)| Restriction::LowPriority { until, case_id }),
-        )
+        Ok(latest_of(&in_force, "low_priority_queue")
+            .map(|(until, case_id)| Restriction::LowPriority { until, case_id }))
     }
 
     /// When `player`'s chat restriction in force at `now` ends, if any.
@@ -259,12 +232,8 @@ impl ModerationService {
         player: &PublicKey,
         now: i64,
     ) -> Result<Option<i64>, StoreError> {
-        Ok(self
-            .active(player, "chat_restriction", now)
-            .await?
-            .iter()
-            .filter_map(|a| a.ends_at)
-            .max())
+        let in_force = self.store.actions_in_force(&[*player], now).await?;
+        Ok(latest_of(&in_force, "chat_restriction").map(|(until, _)| until))
     }
 
     /// Every sanction against `player` (what they see of their own record), newest first,
@@ -375,4 +344,14 @@ pub(crate) fn new_id(prefix: &str) -> String {
     let mut bytes = [0u8; 8];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     format!("{prefix}_{}", hex::encode(bytes))
+}
+
+/// The sanction of `kind` among `in_force` that ends last: its end and its case.
+fn latest_of(in_force: &[ActionRow], kind: &str) -> Option<(i64, String)> {
+    in_force
+        .iter()
+        .filter(|a| matches!(a.action, super::ActionKind::Apply(m) if m.kind() == kind))
+        .filter_map(|a| a.ends_at.map(|until| (until, a)))
+        .max_by_key(|(until, _)| *until)
+        .map(|(until, a)| (until, a.case_id.clone()))
 }

@@ -56,9 +56,10 @@ pub trait StaffStore: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// Every action against `player`, newest first.
     async fn actions_against(&self, player: &PublicKey) -> Result<Vec<ActionRow>, StoreError>;
-    /// Actions against any of `players` whose sanction ends after `now`, newest first: what a
-    /// check for sanctions in force reads, in one query however many players a match has.
-    async fn running_actions_against(
+    /// Actions against any of `players` in force at `now`: not reversed, ending after `now`;
+    /// newest first. What every check of sanctions in force reads, in one query however many
+    /// players it asks about.
+    async fn actions_in_force(
         &self,
         players: &[PublicKey],
         now: i64,

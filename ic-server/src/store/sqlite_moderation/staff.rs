@@ -228,7 +228,7 @@ impl StaffStore for SqliteStore {
         .collect()
     }
 
-    async fn running_actions_against(
+    async fn actions_in_force(
         &self,
         players: &[PublicKey],
         now: i64,
@@ -237,7 +237,8 @@ impl StaffStore for SqliteStore {
             return Ok(Vec::new());
         }
         let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
-            "SELECT {ACTION_COLUMNS} FROM mod_actions a WHERE a.ends_at > "
+            "SELECT {ACTION_COLUMNS} FROM mod_actions a WHERE NOT EXISTS \
+             (SELECT 1 FROM mod_reversals r WHERE r.action_id = a.action_id) AND a.ends_at > "
         ));
         query.push_bind(now).push(" AND a.target_key IN (");
         let mut keys = query.separated(", ");
