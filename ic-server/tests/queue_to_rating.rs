@@ -25,24 +25,6 @@ use scr::{KeyPair, Record};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-/// Polls `GET /v1/queue` until the caller's standing includes an event named `name`.
-async fn standing(server: &Server, token: &str, name: &str) -> Value {
-    for _ in 0..100 {
-        let (status, body) = server.get("/v1/queue", Some(token)).await;
-        assert_eq!(status, 200, "{body}");
-        if let Some(event) = body["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["event"] == name)
-        {
-            return event.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no {name} event within 10 s");
-}
-
 /// The newest rating record the community issued to `key`.
 async fn newest_rating(server: &Server, key: &KeyPair) -> scr::payload::RatingPayload {
     let token = server.login(key).await;
@@ -101,7 +83,7 @@ async fn queued_players_are_admitted_by_the_relay_and_their_match_updates_both_r
         tokens.push(token);
     }
     for token in &tokens {
-        let found = standing(&server, token, "match_found").await;
+        let found = queue_event(&server, token, "match_found").await;
         let id = found["match_id"].as_u64().unwrap();
         let (status, body) = server
             .post_json(
@@ -118,7 +100,7 @@ async fn queued_players_are_admitted_by_the_relay_and_their_match_updates_both_r
     let mut teams = Vec::new();
     let mut game_id = 0;
     for (key, token) in players.iter().zip(&tokens) {
-        let ready = standing(&server, token, "match_ready").await;
+        let ready = queue_event(&server, token, "match_ready").await;
         game_id = ready["game_id"].as_u64().unwrap();
         assert_eq!(ready["relay_address"], listed[0]["address"]);
         assert_eq!(ready["relay_key"], listed[0]["key"]);

@@ -13,6 +13,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use base64::Engine;
 use common::*;
 use ic_client::relay::RelayClient;
 use ic_client::relay::bot::{BotEnd, BotReport};
@@ -372,4 +373,69 @@ async fn a_refused_result_is_kept_until_the_operator_sends_it_again() {
     assert!(err.contains("no refused result"), "{err}");
     let (code, _, err) = cli(&pair.relay_dir(), &["relays", "retry", "abc"]);
     assert_ne!(code, 0, "{err}");
+}
+
+/// The ranking server's matchmaker places a found match on the relay of the other server
+/// (`[matchmaking] relays`), which admits the community's tickets; a listed relay that answers
+/// with another key is passed over; the result comes home over HTTP and is rated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_matchmaker_places_matches_on_the_relay_of_another_server() {
+    let mut pair = Pair::start(true).await;
+    // Restart the ranking server with the relay listed, behind an entry with a wrong key.
+    pair.ranking.stop();
+    let wrong_key = KeyPair::from_seed([0x44; 32]).public_key();
+    std::fs::write(
+        pair.ranking_dir().join("ic-server.toml"),
+        format!(
+            "{TEST_LIMITS}[capabilities]\npreset = \"community\"\nrelay = false\n\
+             [matchmaking]\npass_interval_min_ms = 50\npass_interval_max_ms = 200\n\
+             relays = [{{ address = \"{address}\", key = \"{wrong_key}\" }}, \
+             {{ address = \"{address}\", key = \"{key}\" }}]\n",
+            address = pair.address,
+            key = pair.relay_key,
+        ),
+    )
+    .unwrap();
+    pair.ranking = ranking_server(&pair.ranking_dir(), &pair.listen);
+
+    let players = [player(95), player(96)];
+    let mut tokens = Vec::new();
+    for key in &players {
+        let initial = pair.ranking.register(key).await;
+        let token = pair.ranking.login(key).await;
+        let join = serde_json::json!({ "record": B64.encode(&initial[0]), "mode": "ranked_1v1" });
+        let (status, body) = pair
+            .ranking
+            .post_json("/v1/queue", &join, Some(&token))
+            .await;
+        assert_eq!(status, 202, "{body}");
+        tokens.push(token);
+    }
+    for token in &tokens {
+        let found = queue_event(&pair.ranking, token, "match_found").await;
+        let id = found["match_id"].as_u64().unwrap();
+        let accept = format!("/v1/queue/matches/{id}/accept");
+        let (status, body) = pair
+            .ranking
+            .post_json(&accept, &serde_json::json!({}), Some(token))
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let mut sessions = Vec::new();
+    for (key, token) in players.iter().zip(&tokens) {
+        let ready = queue_event(&pair.ranking, token, "match_ready").await;
+        assert_eq!(ready["relay_address"], pair.address.to_string());
+        assert_eq!(ready["relay_key"], pair.relay_key.to_string(), "{ready}");
+        sessions.push(connect_as(&ready, key).await);
+    }
+    let (b, a) = (sessions.pop().unwrap(), sessions.pop().unwrap());
+    let reports = play_both(a.1, plan(30), b.1, plan(30)).await;
+    drop((a.0, b.0));
+    for report in [&reports.0, &reports.1] {
+        assert_eq!(report.end, BotEnd::Finished, "{report:?}");
+        assert_eq!(report.records.len(), 2, "records came back over the relay");
+    }
+    for key in &players {
+        assert_eq!(standing(&pair.ranking, key).await, (1, 1));
+    }
 }

@@ -256,6 +256,24 @@ pub async fn replay_file(data_dir: &Path, replay_hash: &[u8; 32]) -> Vec<u8> {
     std::fs::read(&replay).expect("the replay file")
 }
 
+/// Polls `GET /v1/queue` until the caller's standing includes an event named `name`.
+pub async fn queue_event(server: &Server, token: &str, name: &str) -> Value {
+    for _ in 0..100 {
+        let (status, body) = server.get("/v1/queue", Some(token)).await;
+        assert_eq!(status, 200, "{body}");
+        if let Some(event) = body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["event"] == name)
+        {
+            return event.clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no {name} event within 10 s");
+}
+
 /// Connects `key` to the relay an API answer names by its `relay_address`, `relay_key` and
 /// `ticket` (a room seat, a `match_ready` event, a spectator ticket). The client endpoint must
 /// outlive the session.
