@@ -22,7 +22,7 @@ use relay_core::ids::TeamId;
 use relay_core::ticket::{MatchTicket, TicketSeat};
 use scr::payload::Payload;
 use scr::{KeyPair, Record};
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 /// The newest rating record the community issued to `key`.
