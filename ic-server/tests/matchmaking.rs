@@ -358,29 +358,33 @@ async fn expired_revoked_stale_foreign_and_borrowed_records_are_refused() {
     );
 }
 
-/// Moderation's answer stand-in: one player is on a queue cooldown.
-struct CooledDown(PlayerKey);
+/// Moderation's answer stand-in: one player is under one sanction.
+struct Restricted(PlayerKey, QueueRestriction);
 
 #[async_trait]
-impl QueueRestrictions for CooledDown {
+impl QueueRestrictions for Restricted {
     async fn restriction(
         &self,
         player: &PlayerKey,
-        now: i64,
+        _now: i64,
     ) -> Result<Option<QueueRestriction>, StoreError> {
-        Ok((*player == self.0).then(|| QueueRestriction::Cooldown {
-            until: (now + 3600) as u64,
-            reason: "queue_cooldown".into(),
-        }))
+        Ok((*player == self.0).then(|| self.1.clone()))
     }
 }
 
 #[tokio::test]
 async fn a_moderation_cooldown_blocks_joining() {
     let sanctioned = key(1);
+    let cooldown = QueueRestriction::Cooldown {
+        until: u64::MAX,
+        reason: "queue_cooldown".into(),
+    };
     let mm = Mm::start(
         "",
-        Some(Arc::new(CooledDown(sanctioned.public_key().into()))),
+        Some(Arc::new(Restricted(
+            sanctioned.public_key().into(),
+            cooldown,
+        ))),
     )
     .await;
     let token = mm.login(&sanctioned).await;
@@ -399,4 +403,36 @@ async fn a_moderation_cooldown_blocks_joining() {
     let free = key(2);
     mm.queue(&free, &mm.rating_record(&free, 1500, 80), ranked_1v1())
         .await;
+}
+
+#[tokio::test]
+async fn a_low_priority_player_waits_while_others_who_came_later_are_matched() {
+    let (sanctioned, y, z) = (key(1), key(2), key(3));
+    let mm = Mm::start(
+        "",
+        Some(Arc::new(Restricted(
+            sanctioned.public_key().into(),
+            QueueRestriction::LowPriority,
+        ))),
+    )
+    .await;
+    // First in the queue and a fair opponent for both others, but under the sanction.
+    let mut x = mm
+        .queue(
+            &sanctioned,
+            &mm.rating_record(&sanctioned, 1510, 80),
+            ranked_1v1(),
+        )
+        .await;
+    let mut y = mm
+        .queue(&y, &mm.rating_record(&y, 1500, 80), ranked_1v1())
+        .await;
+    let mut z = mm
+        .queue(&z, &mm.rating_record(&z, 1500, 80), ranked_1v1())
+        .await;
+    mm.tick_after(1000);
+    y.events.until("match_found").await;
+    z.events.until("match_found").await;
+    assert_eq!(x.events.next().await["event"], "queued");
+    x.events.quiet().await;
 }
