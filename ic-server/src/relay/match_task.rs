@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 use relay_core::cmr::MatchOutcome;
 use relay_core::connection::{Connection, InGame, InLobby, PostGame};
 use relay_core::core::{MatchSetup, PlayerSeat, RelayConfig};
-use relay_core::filters::{Recipient, ReplaySink, ReplaySinkError};
+use relay_core::filters::{Recipient, ReplaySink, ReplaySinkError, may_read_by_team};
 use relay_core::frames::{DisconnectReason, Frame, KickReason, Seat as SeatFrame};
 use relay_core::ids::{ObserverId, PlayerSlot, TeamId};
 use relay_core::order::{ChatChannel, TickOrders};
@@ -557,27 +557,24 @@ impl MatchTask {
         }
     }
 
+    /// Routes a player's chat frame by relay-core's channel rules (the seats' teams stand in
+    /// for the roster the lobby does not have yet).
     fn chat(&self, from: PlayerSlot, channel: ChatChannel, text: &str) {
-        let sender_team = self.seats.get(&from).map(|s| s.team);
         let frame = Frame::Chat {
             sender: Some(from),
             channel,
             text: text.to_owned(),
         };
         let Ok(bytes) = encode(&frame) else { return };
+        let team_of = |slot| self.seats.get(&slot).map(|seat| seat.team);
+        let reads = |recipient| may_read_by_team(team_of, from, channel, recipient);
         for (slot, seat) in &self.seats {
-            let reads = *slot == from
-                || match channel {
-                    ChatChannel::All => true,
-                    ChatChannel::Team => Some(seat.team) == sender_team,
-                    ChatChannel::Whisper(target) => *slot == target,
-                    ChatChannel::Observer => false,
-                };
-            if let (true, Some(link)) = (reads, seat.link()) {
+            if let (true, Some(link)) = (reads(Recipient::Player(*slot)), seat.link()) {
                 link.send_bytes(bytes.clone());
             }
         }
-        if matches!(channel, ChatChannel::All | ChatChannel::Observer) {
+        // Every spectator reads the same channels; any observer id stands for all of them.
+        if reads(Recipient::Observer(ObserverId(0))) {
             for link in self.spectators.links() {
                 link.send_bytes(bytes.clone());
             }

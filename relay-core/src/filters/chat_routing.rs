@@ -3,7 +3,7 @@
 
 use super::{FilterCtx, Recipient, RecipientFeed, RelayFilter};
 use crate::core::Roster;
-use crate::ids::PlayerSlot;
+use crate::ids::{PlayerSlot, TeamId};
 use crate::order::{ChatChannel, PlayerOrder};
 
 /// Removes chat orders a recipient may not read; gameplay orders are never touched.
@@ -17,11 +17,22 @@ pub fn may_read(
     channel: ChatChannel,
     recipient: Recipient,
 ) -> bool {
+    may_read_by_team(|slot| roster.team_of(slot), sender, channel, recipient)
+}
+
+/// [`may_read`] with the players' teams from `team_of`, for whoever routes chat before the
+/// match has a roster (a relay's lobby).
+pub fn may_read_by_team(
+    team_of: impl Fn(PlayerSlot) -> Option<TeamId>,
+    sender: PlayerSlot,
+    channel: ChatChannel,
+    recipient: Recipient,
+) -> bool {
     match (channel, recipient) {
         (ChatChannel::All, _) => true,
         (_, Recipient::Player(slot)) if slot == sender => true,
         (ChatChannel::Team, Recipient::Player(slot)) => {
-            roster.team_of(slot).is_some() && roster.team_of(slot) == roster.team_of(sender)
+            team_of(slot).is_some() && team_of(slot) == team_of(sender)
         }
         (ChatChannel::Whisper(target), Recipient::Player(slot)) => slot == target,
         (ChatChannel::Observer, Recipient::Observer(_)) => true,

@@ -11,7 +11,7 @@ mod time_normalization;
 
 pub use anti_lag_switch::AntiLagSwitch;
 pub use budget::{BURST_ORDERS, OrderBudget, REFILL_PER_TICK};
-pub use chat_routing::ChatRouting;
+pub use chat_routing::{ChatRouting, may_read, may_read_by_team};
 pub use observer_delay::{ObserverDelay, observer_reads};
 pub use replay::{ReplayRecorder, ReplaySink, ReplaySinkError};
 pub use structural::{MAX_ORDERS_PER_TICK, StructuralValidation};
