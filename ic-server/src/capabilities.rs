@@ -9,6 +9,7 @@ use tokio::task::JoinHandle;
 use crate::community::Community;
 use crate::config::Config;
 use crate::http::AppState;
+use crate::matchmaking::RelayListing;
 use crate::metrics::Metrics;
 use crate::store::SqliteStore;
 
@@ -51,18 +52,6 @@ impl Capabilities {
     pub fn own_relay(&self) -> Option<&RelayListing> {
         self.relay.as_ref().and(self.relays.first())
     }
-}
-
-/// A relay as the community document lists it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct RelayListing {
-    /// `host:port` (UDP, QUIC).
-    pub address: String,
-    /// The key players pin.
-    pub key: scr::RelayKey,
-    /// Region it serves (`None`: any).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
 }
 
 /// Builds every capability `config` enables, on `database`.
@@ -173,7 +162,7 @@ pub async fn start(
                 bound,
             ),
             key: service.relay_key(),
-            region: Some(config.relay.region.clone()).filter(|r| !r.is_empty()),
+            region: config.relay.region.clone(),
         });
         state.capabilities.rooms = Some(Arc::new(crate::relay::rooms::Rooms::new(
             state.community.relay.clone(),
@@ -208,11 +197,7 @@ pub async fn start(
     state
         .capabilities
         .relays
-        .extend(config.matchmaking.relays.iter().map(|remote| RelayListing {
-            address: remote.address.clone(),
-            key: remote.key,
-            region: Some(remote.region.clone()).filter(|r| !r.is_empty()),
-        }));
+        .extend(config.matchmaking.relays.iter().cloned());
     #[cfg(feature = "matchmaking")]
     if config
         .capabilities

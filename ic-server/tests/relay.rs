@@ -376,11 +376,11 @@ async fn a_configured_relay_is_probed_with_its_key_pinned() {
 
     use ic_server::matchmaker::relays::HostingRelay;
     use ic_server::matchmaker::remote_relay::{ConfiguredRelay, probe_once};
-    use ic_server::matchmaking::RemoteRelay;
+    use ic_server::matchmaking::RelayListing;
 
     let env = RelayEnv::start(test_options()).await;
     let remote = |address: String, key: scr::PublicKey| {
-        Arc::new(ConfiguredRelay::new(RemoteRelay {
+        Arc::new(ConfiguredRelay::new(RelayListing {
             address,
             key: key.into(),
             region: String::new(),

@@ -318,3 +318,34 @@ async fn spectators_watch_a_room_late_by_the_delay_from_the_lobby_or_mid_match()
         "spectators are not in the result"
     );
 }
+
+/// What the operator sets about relays reaches players: this relay's public address and
+/// region in the community document and in room answers, then the other servers' relays.
+#[tokio::test]
+async fn the_community_document_lists_the_relays_as_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = player(6).public_key();
+    let config = format!(
+        "{TEST_LIMITS}[relay]\npublic_address = \"relay.example.org:4000\"\nregion = \"eu\"\n\
+         [matchmaking]\nrelays = [{{ address = \"na.example.org:19711\", key = \"{other}\" }}]\n"
+    );
+    let server = Server::start(dir.path(), &config);
+    let document = server.document().await;
+    let relays = document["relays"].as_array().unwrap();
+    assert_eq!(relays.len(), 2, "{document}");
+    assert_eq!(relays[0]["address"], "relay.example.org:4000");
+    assert_eq!(relays[0]["key"], document["relay_key"]);
+    assert_eq!(relays[0]["region"], "eu");
+    assert_eq!(relays[1]["address"], "na.example.org:19711");
+    assert_eq!(relays[1]["key"], other.to_string());
+    assert!(relays[1].get("region").is_none(), "no region: serves any");
+
+    let host = player(7);
+    server.register(&host).await;
+    let token = server.login(&host).await;
+    let (status, opened) = server
+        .post_json("/v1/rooms", &json!({ "module": "ra" }), Some(&token))
+        .await;
+    assert_eq!(status, 201, "{opened}");
+    assert_eq!(opened["relay_address"], "relay.example.org:4000");
+}

@@ -292,7 +292,7 @@ mod tests {
     #[tokio::test]
     async fn a_configured_relay_the_probe_cannot_reach_gets_no_matches() {
         use crate::matchmaker::remote_relay::ConfiguredRelay;
-        let remote = Arc::new(ConfiguredRelay::new(crate::matchmaking::RemoteRelay {
+        let remote = Arc::new(ConfiguredRelay::new(crate::matchmaking::RelayListing {
             address: "far:19711".into(),
             key: KeyPair::from_seed([9; 32]).public_key().into(),
             region: String::new(),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use scr::RelayKey;
 
 use super::relays::HostingRelay;
-use crate::matchmaking::RemoteRelay;
+use crate::matchmaking::RelayListing;
 
 /// How long one probe may take before the relay counts as unreachable.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -26,13 +26,13 @@ enum Reach {
 /// A relay of another server. Its load is not visible from here, so it takes a match whenever
 /// the last probe (see [`probe_relays`]) reached it.
 pub struct ConfiguredRelay {
-    remote: RemoteRelay,
+    remote: RelayListing,
     reach: Mutex<Reach>,
 }
 
 impl ConfiguredRelay {
     /// The relay `remote`, taking matches once a probe has reached it.
-    pub fn new(remote: RemoteRelay) -> Self {
+    pub fn new(remote: RelayListing) -> Self {
         Self {
             remote,
             reach: Mutex::new(Reach::Unknown),
@@ -76,7 +76,7 @@ impl HostingRelay for ConfiguredRelay {
     }
 
     fn region(&self) -> Option<String> {
-        Some(self.remote.region.clone()).filter(|r| !r.is_empty())
+        self.remote.region().map(str::to_owned)
     }
 
     fn reserve(&self) -> Result<(), String> {
@@ -113,7 +113,7 @@ pub async fn probe_once(relays: &[Arc<ConfiguredRelay>]) {
 
 /// The handshake a player's client makes: QUIC with the relay's key pinned, closed before any
 /// ticket.
-async fn probe(remote: &RemoteRelay) -> Result<(), String> {
+async fn probe(remote: &RelayListing) -> Result<(), String> {
     let address = tokio::net::lookup_host(&remote.address)
         .await
         .map_err(|error| format!("resolving {}: {error}", remote.address))?
@@ -136,7 +136,7 @@ mod tests {
     use super::*;
 
     fn remote() -> ConfiguredRelay {
-        ConfiguredRelay::new(RemoteRelay {
+        ConfiguredRelay::new(RelayListing {
             address: "far:19711".into(),
             key: scr::KeyPair::from_seed([9; 32]).public_key().into(),
             region: String::new(),

@@ -15,4 +15,4 @@ pub mod settings;
 pub use entry::{EntryId, Member, QueueEntry, QueueMode};
 pub use pass::{Proposal, RecentPairs, run_pass};
 pub use ready_check::{DeclineHistory, ReadyCheck, ReadyOutcome};
-pub use settings::{MatchmakingSettings, RemoteRelay};
+pub use settings::{MatchmakingSettings, RelayListing};

@@ -16,17 +16,25 @@ pub struct QueueSpec {
     pub mode: QueueMode,
 }
 
-/// A relay of another server that admits this community's match tickets (its
-/// `relay.ticket_signers` lists this community's key).
+/// A relay players connect to: as the community document lists it, and as `[matchmaking]
+/// relays` names a relay of another server (whose `relay.ticket_signers` must list this
+/// community's key).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RemoteRelay {
-    /// `host:port` players connect to (UDP).
+pub struct RelayListing {
+    /// `host:port` players connect to (UDP, QUIC).
     pub address: String,
     /// The relay's key, which players pin.
     pub key: scr::RelayKey,
-    /// Region it serves; empty: any.
-    #[serde(default)]
+    /// Region it serves; empty (and left out of the document): any.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub region: String,
+}
+
+impl RelayListing {
+    /// The region it serves, `None` for any.
+    pub fn region(&self) -> Option<&str> {
+        Some(self.region.as_str()).filter(|r| !r.is_empty())
+    }
 }
 
 /// Everything the matchmaker needs to know about the operator's choices.
@@ -67,7 +75,7 @@ pub struct MatchmakingSettings {
     /// Seconds a match ticket stays valid for connecting to the relay (default 300).
     pub ticket_ttl_secs: u64,
     /// Relays of other servers to place matches on, after this server's own relay (if any).
-    pub relays: Vec<RemoteRelay>,
+    pub relays: Vec<RelayListing>,
     /// Seconds between checks that each of `relays` answers with its key (a QUIC handshake);
     /// one that does not gets no matches until it does again (default 30, 1..=3600).
     pub relay_probe_secs: u64,

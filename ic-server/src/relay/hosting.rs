@@ -12,9 +12,9 @@ use scr::RelayKey;
 #[cfg(feature = "matchmaking")]
 use super::RelayService;
 #[cfg(feature = "matchmaking")]
-use crate::capabilities::RelayListing;
-#[cfg(feature = "matchmaking")]
 use crate::matchmaker::relays::HostingRelay;
+#[cfg(feature = "matchmaking")]
+use crate::matchmaking::RelayListing;
 
 /// The relay running in this process.
 #[cfg(feature = "matchmaking")]
@@ -31,7 +31,7 @@ impl LocalRelay {
     pub fn new(service: Arc<RelayService>, listing: &RelayListing, max_matches: usize) -> Self {
         Self {
             address: listing.address.clone(),
-            region: listing.region.clone(),
+            region: listing.region().map(str::to_owned),
             max_matches,
             service,
         }
