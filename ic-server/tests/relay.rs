@@ -21,16 +21,7 @@ use scr::{KeyPair, Record, RecordType};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_match_through_the_relay_is_certified_rated_and_records_reach_the_wallets() {
     let env = RelayEnv::start(test_options()).await;
-    let alice = env.player("alice").await;
-    let bob = env.player("bob").await;
-    let a = alice
-        .connect(&env, &env.ticket(&alice.keys, 1001, 0))
-        .await
-        .unwrap();
-    let b = bob
-        .connect(&env, &env.ticket(&bob.keys, 1001, 1))
-        .await
-        .unwrap();
+    let ((alice, a), (bob, b)) = env.seated_pair(1001).await;
     assert_eq!(env.relay.running_matches(), 1);
     let (ra, rb) = play_both(a, plan(30), b, plan(30)).await;
     assert_eq!(ra.end, BotEnd::Finished, "{ra:?}");
@@ -265,16 +256,8 @@ async fn an_order_flood_is_throttled_then_kicked_and_the_flooder_abandons() {
     options.flood_kick_threshold = 8;
     options.reconnect_timeout = Duration::from_secs(1);
     let env = RelayEnv::start(options).await;
-    let alice = env.player("alice").await;
-    let bob = env.player("bob").await;
-    let a = alice
-        .connect(&env, &env.ticket(&alice.keys, 2002, 0))
-        .await
-        .unwrap();
-    let b = bob
-        .connect(&env, &env.ticket(&bob.keys, 2002, 1))
-        .await
-        .unwrap();
+    // The players are kept: their relay client endpoints carry the sessions.
+    let ((_alice, a), (_bob, b)) = env.seated_pair(2002).await;
     // Alice plays on and never reports an end; Bob floods 200 orders per tick.
     let mut calm = plan(100_000);
     calm.timeout = Duration::from_secs(30);
@@ -343,16 +326,7 @@ async fn a_player_gone_past_the_reconnect_timeout_abandons() {
     let mut options = test_options();
     options.reconnect_timeout = Duration::from_secs(1);
     let env = RelayEnv::start(options).await;
-    let alice = env.player("alice").await;
-    let bob = env.player("bob").await;
-    let a = alice
-        .connect(&env, &env.ticket(&alice.keys, 4004, 0))
-        .await
-        .unwrap();
-    let b = bob
-        .connect(&env, &env.ticket(&bob.keys, 4004, 1))
-        .await
-        .unwrap();
+    let ((_alice, a), (_bob, b)) = env.seated_pair(4004).await;
     let mut leaving = plan(100_000);
     leaving.leave_after_tick = Some(5);
     let (ra, rb) = play_both(a, plan(100_000), b, leaving).await;

@@ -109,6 +109,24 @@ impl RelayEnv {
         }
     }
 
+    /// Alice (slot 0) and Bob (slot 1), players with wallets, both connected to `game_id`.
+    pub async fn seated_pair(
+        &self,
+        game_id: u64,
+    ) -> ((Player, RelaySession), (Player, RelaySession)) {
+        let alice = self.player("alice").await;
+        let bob = self.player("bob").await;
+        let a = alice
+            .connect(self, &self.ticket(&alice.keys, game_id, 0))
+            .await
+            .unwrap();
+        let b = bob
+            .connect(self, &self.ticket(&bob.keys, game_id, 1))
+            .await
+            .unwrap();
+        ((alice, a), (bob, b))
+    }
+
     /// A ticket for `player` in `game_id`, slot and team as given, two seats, ranked.
     pub fn ticket(&self, player: &KeyPair, game_id: u64, slot: u8) -> Vec<u8> {
         let now = ic_server::clock::unix_now();
