@@ -167,7 +167,6 @@ pub async fn start(
         state.capabilities.rooms = Some(Arc::new(crate::relay::rooms::Rooms::new(
             state.community.relay.clone(),
             config.relay.room_open_secs,
-            config.relay.room_open_secs,
             config.relay.spectators_per_match,
         )));
         state.capabilities.relay = Some(service.clone());

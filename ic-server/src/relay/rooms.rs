@@ -131,10 +131,9 @@ struct Room {
 /// The open rooms of one relay.
 pub struct Rooms {
     relay: KeyPair,
-    /// Seconds a room stays open while nobody has connected to its game.
+    /// Seconds a room stays open while nobody has connected to its game, and a ticket admits
+    /// (a ticket never outlives the room it seats).
     open_secs: i64,
-    /// Seconds a ticket admits.
-    ticket_secs: i64,
     /// Spectators one room admits (the relay's limit per match).
     spectators_per_room: usize,
     // A std mutex: held for map operations only, never across an await.
@@ -142,17 +141,12 @@ pub struct Rooms {
 }
 
 impl Rooms {
-    /// Rooms whose tickets `relay` signs, each with up to `spectators_per_room` spectators.
-    pub fn new(
-        relay: KeyPair,
-        open_secs: u64,
-        ticket_secs: u64,
-        spectators_per_room: usize,
-    ) -> Self {
+    /// Rooms whose tickets `relay` signs, open for `open_secs` while unplayed, each with up to
+    /// `spectators_per_room` spectators.
+    pub fn new(relay: KeyPair, open_secs: u64, spectators_per_room: usize) -> Self {
         Self {
             relay,
             open_secs: i64::try_from(open_secs).unwrap_or(i64::MAX),
-            ticket_secs: i64::try_from(ticket_secs).unwrap_or(i64::MAX),
             spectators_per_room,
             rooms: Mutex::new(HashMap::new()),
         }
@@ -281,7 +275,7 @@ impl Rooms {
         now: i64,
     ) -> Result<Seat, RoomError> {
         let request = &room.request;
-        let expires_at = now.saturating_add(self.ticket_secs);
+        let expires_at = now.saturating_add(self.open_secs);
         let ticket = MatchTicket {
             signer_kind: SignerKind::Relay,
             signer_key: self.relay.public_key(),
@@ -384,7 +378,7 @@ mod tests {
     fn rooms() -> (Rooms, TicketVerifier) {
         let relay = KeyPair::from_seed([7; 32]);
         let verifier = TicketVerifier::new([(SignerKind::Relay, relay.public_key())]).unwrap();
-        (Rooms::new(relay, 900, 600, 2), verifier)
+        (Rooms::new(relay, 900, 2), verifier)
     }
 
     #[test]

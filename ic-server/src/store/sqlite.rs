@@ -14,7 +14,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
-use super::sqlite_direct::{DirectReads, count_meetings, records_of_match, snapshot};
+use super::sqlite_direct::{DirectReads, count_meetings, records_of_match, snapshots};
 use super::sqlite_group_commit::GroupCommit;
 use super::{
     Applied, IssuedRecord, LeaderboardRow, MatchChange, MatchInputs, PlayerChange, PlayerSnapshot,
@@ -196,12 +196,7 @@ impl Store for SqliteStore {
         let _timer = self.timer("snapshots");
         let (players, module) = (players.to_vec(), module.to_owned());
         self.direct
-            .run(move |conn| {
-                players
-                    .iter()
-                    .map(|player| snapshot(conn, player, &module))
-                    .collect()
-            })
+            .run(move |conn| snapshots(conn, &players, &module))
             .await
     }
 
@@ -243,10 +238,7 @@ impl Store for SqliteStore {
                     return Ok(MatchInputs::Applied(records));
                 }
                 Ok(MatchInputs::New {
-                    snapshots: players
-                        .iter()
-                        .map(|player| snapshot(conn, player, &module))
-                        .collect::<Result<_, StoreError>>()?,
+                    snapshots: snapshots(conn, &players, &module)?,
                     prior_meetings: count_meetings(conn, &participants_hash, meetings_since)?,
                 })
             })

@@ -150,8 +150,20 @@ pub(super) fn records_of_match(
     Ok(applied)
 }
 
+/// The snapshot of each of `players` for `module`, in order (`None` for one not registered).
+pub(super) fn snapshots(
+    conn: &Connection,
+    players: &[PlayerKey],
+    module: &str,
+) -> Result<Vec<Option<PlayerSnapshot>>, StoreError> {
+    players
+        .iter()
+        .map(|player| snapshot(conn, player, module))
+        .collect()
+}
+
 /// The player's highest sequence and rating in `module`; `None` for an unregistered key.
-pub(super) fn snapshot(
+fn snapshot(
     conn: &Connection,
     player: &PlayerKey,
     module: &str,
