@@ -28,7 +28,7 @@ use super::link::{Link, LinkEvent, LinkId, TickFrames, encode};
 use super::registry::refuse;
 use super::replays::{FileReplay, ReplaySoFar};
 use super::results::{PlayerRecord, ResultSinkError};
-use super::spectators::{Spectators, catch_up, delay_ticks};
+use super::spectators::{CatchUp, Spectators, delay_ticks};
 
 /// Most records per `RatingUpdate` frame (the frame's limit).
 const RECORDS_PER_FRAME: usize = relay_core::frames::MAX_RATING_RECORDS;
@@ -40,6 +40,20 @@ pub enum MatchInput {
     Join(Box<Admitted>),
     /// A frame or a close from one of the match's links.
     Link(LinkEvent),
+    /// The history of a spectator who came mid-match has been read.
+    CaughtUp(Box<CaughtUp>),
+}
+
+/// A spectator waiting for its history, and that history read off the match task.
+pub struct CaughtUp {
+    admitted: Admitted,
+    read: Result<CatchUp, String>,
+}
+
+impl std::fmt::Debug for CaughtUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaughtUp").finish_non_exhaustive()
+    }
 }
 
 /// Where one seat's player is.
@@ -180,6 +194,10 @@ impl MatchTask {
     fn handle(&mut self, input: MatchInput) -> Flow {
         match input {
             MatchInput::Join(admitted) => self.join(*admitted),
+            MatchInput::CaughtUp(caught) => {
+                self.finish_catch_up(*caught);
+                Flow::Continue
+            }
             MatchInput::Link(LinkEvent::Frame {
                 link,
                 frame,
@@ -312,15 +330,25 @@ impl MatchTask {
             tokio::spawn(refuse(admitted, DisconnectReason::ProtocolError));
             return;
         }
-        let seat = match self.core {
-            None => self.spectators.lobby_seat(&key).map(|id| (id, Vec::new())),
-            Some(_) => self.mid_match_seat(key),
-        };
-        let Some((id, history)) = seat else {
-            self.shared.metrics.refused("spectator_not_admitted");
-            tokio::spawn(refuse(admitted, DisconnectReason::NotAdmitted));
+        if self.core.is_some() {
+            self.begin_catch_up(admitted);
             return;
-        };
+        }
+        match self.spectators.lobby_seat(&key) {
+            Some(id) => self.seat_spectator(admitted, id, Vec::new()),
+            None => self.refuse_spectator(admitted),
+        }
+    }
+
+    fn refuse_spectator(&self, admitted: Admitted) {
+        self.shared.metrics.refused("spectator_not_admitted");
+        tokio::spawn(refuse(admitted, DisconnectReason::NotAdmitted));
+    }
+
+    /// Connects a spectator to seat `id`: its seat, the tick grid once the match runs, the
+    /// `history` released before it came, then its live (delayed) feed.
+    fn seat_spectator(&mut self, admitted: Admitted, id: ObserverId, history: Vec<Bytes>) {
+        let key = admitted.ticket.player_key;
         self.latest_expiry = self.latest_expiry.max(admitted.ticket.expires_at);
         // Spectators send nothing the core takes, so their connection state stays here.
         let (_, link) = self.new_link(admitted);
@@ -328,7 +356,6 @@ impl MatchTask {
             seat: SeatFrame::Observer(id),
         });
         if let Some(core) = &self.core {
-            // From tick 0: the history first, then the live (delayed) feed.
             link.send(&Frame::MatchStart {
                 start_us: core.start_us(),
                 tick_interval_us: core.tick_interval_us(),
@@ -341,35 +368,77 @@ impl MatchTask {
         self.spectators.attach(id, key, link);
     }
 
-    /// A seat for `key` in the running match (its own again, or a new one while there is room)
-    /// and the ticks released to spectators so far, read back from the replay.
-    fn mid_match_seat(&mut self, key: PlayerKey) -> Option<(ObserverId, Vec<Bytes>)> {
-        let core = self.core.as_mut()?;
-        let Some(replay) = &self.replay else {
-            tracing::debug!("no replay recorded: spectators can only join before the start");
-            return None;
+    /// A spectator after the start needs every tick released so far, read back from the
+    /// replay. The bulk is read and decoded on a blocking thread, so neither this match's ticks
+    /// nor the runtime's other tasks wait on the file; [`Self::finish_catch_up`] takes over.
+    fn begin_catch_up(&mut self, admitted: Admitted) {
+        let key = admitted.ticket.player_key;
+        let room = self.spectators.seat_of(&key).is_some() || self.spectators.has_room();
+        let (Some(core), Some(replay), true) = (&self.core, &self.replay, room) else {
+            // Without a replay there is nothing to catch up from.
+            self.refuse_spectator(admitted);
+            return;
+        };
+        let through = core.observer_released_through();
+        let roster = core.roster().clone();
+        let replay = replay.clone();
+        let inputs = self.inputs_tx.clone();
+        tokio::spawn(async move {
+            let read = tokio::task::spawn_blocking(move || {
+                let mut history = CatchUp::default();
+                let recorded = replay.read_from(0).map_err(|e| e.to_string())?;
+                let until = through.map_or(0, |tick| tick + 1);
+                history.read(&recorded, through, until, &roster)?;
+                Ok(history)
+            })
+            .await
+            .unwrap_or_else(|error| Err(error.to_string()));
+            let caught = CaughtUp { admitted, read };
+            let _ = inputs.send(MatchInput::CaughtUp(Box::new(caught))).await;
+        });
+    }
+
+    /// The bulk of a spectator's history is read: the ticks recorded since (a few) are read
+    /// here, then the spectator takes its seat and its feed continues without a gap.
+    fn finish_catch_up(&mut self, caught: CaughtUp) {
+        let CaughtUp { admitted, read } = caught;
+        let key = admitted.ticket.player_key;
+        let seated = read
+            .and_then(|history| self.mid_match_seat(key, history))
+            .map_err(|error| tracing::warn!(%error, "replaying the match for a spectator"));
+        match seated {
+            Ok(Some((id, history))) => self.seat_spectator(admitted, id, history),
+            _ => self.refuse_spectator(admitted),
+        }
+    }
+
+    /// Completes `history` up to the last finalized tick and seats `key` (its own seat again,
+    /// or a new one while there is room).
+    fn mid_match_seat(
+        &mut self,
+        key: PlayerKey,
+        mut history: CatchUp,
+    ) -> Result<Option<(ObserverId, Vec<Bytes>)>, String> {
+        let (Some(core), Some(replay)) = (self.core.as_mut(), &self.replay) else {
+            return Ok(None);
         };
         let recorded = replay
-            .read()
-            .map_err(|error| tracing::warn!(%error, "reading the replay for a spectator"))
-            .ok()?;
-        let history = catch_up(
+            .read_from(history.offset())
+            .map_err(|e| e.to_string())?;
+        history.read(
             &recorded,
             core.observer_released_through(),
-            core.observer_unreleased(),
+            core.open_tick(),
             core.roster(),
-        )
-        .map_err(|error| tracing::warn!(%error, "replaying the match for a spectator"))
-        .ok()?;
+        )?;
         let id = match self.spectators.seat_of(&key) {
             Some(id) => id,
             None if self.spectators.has_room() => core
                 .add_observer(key, &history.unreleased)
-                .map_err(|error| tracing::warn!(%error, "seating a spectator"))
-                .ok()?,
-            None => return None,
+                .map_err(|e| e.to_string())?,
+            None => return Ok(None),
         };
-        Some((id, history.released))
+        Ok(Some((id, history.released)))
     }
 
     fn start(&mut self) -> Flow {
@@ -881,6 +950,10 @@ impl MatchTask {
         match input {
             MatchInput::Link(LinkEvent::Closed { link, error }) => self.link_closed(link, error),
             MatchInput::Link(LinkEvent::Frame { .. }) => {}
+            // The match is over: nothing left to watch live.
+            MatchInput::CaughtUp(caught) => {
+                tokio::spawn(refuse(caught.admitted, DisconnectReason::MatchOver));
+            }
             MatchInput::Join(admitted) => {
                 // A player who lost its connection at the end still gets result and records.
                 let ticket = admitted.ticket.ticket().clone();

@@ -74,7 +74,7 @@ impl Registry {
                 Ok(()) => return,
                 Err(mpsc::error::SendError(input)) => match input {
                     MatchInput::Join(admitted) => *admitted,
-                    MatchInput::Link(_) => return,
+                    MatchInput::Link(_) | MatchInput::CaughtUp(_) => return,
                 },
             },
             None => admitted,

@@ -2,7 +2,7 @@
 //! SHA-256 the certified result carries as `replay_hash`, and removed after the retention time.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
@@ -45,15 +45,25 @@ fn lock(recording: &Mutex<Recording>) -> MutexGuard<'_, Recording> {
 }
 
 impl ReplaySoFar {
-    /// Every byte recorded so far (the buffered tail flushed first); an error once the
-    /// recording failed or finished.
-    pub fn read(&self) -> std::io::Result<Vec<u8>> {
-        let mut recording = lock(&self.recording);
-        let Some(writer) = recording.writer.as_mut() else {
-            return Err(std::io::Error::other("the replay is not being recorded"));
+    /// The bytes recorded so far from byte `offset` on (the buffered tail flushed first); an
+    /// error once the recording failed or finished. The recording is locked only for the
+    /// flush: the file is read while the match goes on writing after the end read here.
+    pub fn read_from(&self, offset: u64) -> std::io::Result<Vec<u8>> {
+        let (path, end) = {
+            let mut recording = lock(&self.recording);
+            let Some(writer) = recording.writer.as_mut() else {
+                return Err(std::io::Error::other("the replay is not being recorded"));
+            };
+            writer.flush()?;
+            let end = writer.get_ref().metadata()?.len();
+            (recording.partial.clone(), end)
         };
-        writer.flush()?;
-        std::fs::read(&recording.partial)
+        let mut file = File::open(path)?;
+        file.seek(SeekFrom::Start(offset))?;
+        let mut bytes = Vec::new();
+        file.take(end.saturating_sub(offset))
+            .read_to_end(&mut bytes)?;
+        Ok(bytes)
     }
 }
 
@@ -172,13 +182,14 @@ mod tests {
         let so_far = replay.so_far();
         replay.write(b"tick one").unwrap();
         assert_eq!(
-            so_far.read().unwrap(),
+            so_far.read_from(0).unwrap(),
             b"tick one",
             "buffered bytes included"
         );
         replay.write(b"tick two").unwrap();
+        assert_eq!(so_far.read_from(5).unwrap(), b"onetick two");
         drop(replay);
-        assert!(so_far.read().is_err(), "finished");
+        assert!(so_far.read_from(0).is_err(), "finished");
         let hash = hex::encode(Sha256::digest(b"tick onetick two"));
         let stored = dir.path().join(format!("{hash}.replay"));
         assert_eq!(std::fs::read(&stored).unwrap(), b"tick onetick two");

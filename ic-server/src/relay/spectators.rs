@@ -1,7 +1,6 @@
 //! The spectators of one match: their seats and connections, how late their feed runs, and the
 //! catch-up from the replay for one who comes mid-match. Spectators only receive.
 
-use std::ops::Range;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -151,56 +150,69 @@ impl Spectators {
 /// Bytes of whole frames per queued write of a catch-up.
 const CATCH_UP_CHUNK: usize = 64 * 1024;
 
-/// What a spectator who comes mid-match needs from the replay.
+/// What a spectator who comes mid-match needs from the replay, read in two steps: the bulk
+/// off the match task, then the few ticks recorded meanwhile (see `MatchTask`).
+#[derive(Default)]
 pub(super) struct CatchUp {
     /// The ticks already released to spectators, framed in chunks for its link.
     pub(super) released: Vec<Bytes>,
     /// The ticks finalized but not yet due, for the relay to hold back (see
     /// `RelayCore::add_observer`).
     pub(super) unreleased: Vec<TickOrders>,
+    /// Bytes of the replay read so far.
+    offset: u64,
+    /// The next tick to read.
+    next_tick: SimTick,
 }
 
-/// Reads the recorded stream `replay` up to the last finalized tick, as a spectator may see it
-/// (chat it may not read removed): ticks up to `released_through` to send now, the ticks of
-/// `unreleased` to hold. An error when the recording is damaged or ends early (the spectator
-/// would miss ticks).
-pub(super) fn catch_up(
-    replay: &[u8],
-    released_through: Option<SimTick>,
-    unreleased: Range<SimTick>,
-    roster: &Roster,
-) -> Result<CatchUp, String> {
-    let mut catch_up = CatchUp {
-        released: Vec::new(),
-        unreleased: Vec::new(),
-    };
-    let mut recorded = BytesMut::from(replay);
-    let mut chunk = BytesMut::with_capacity(CATCH_UP_CHUNK);
-    for next in 0..unreleased.end {
-        let frame = Frame::decode_from(&mut recorded).map_err(|e| e.to_string())?;
-        let Some(Frame::TickOrders(mut tick)) = frame else {
-            return Err(format!("the replay ends before tick {next}"));
-        };
-        if tick.tick != next {
-            return Err(format!(
-                "the replay has tick {} where {next} belongs",
-                tick.tick
-            ));
-        }
-        tick.orders.retain(|order| observer_reads(roster, order));
-        if released_through.is_some_and(|through| next <= through) {
-            encode_tick_orders(&tick, &mut chunk).map_err(|e| e.to_string())?;
-            if chunk.len() >= CATCH_UP_CHUNK {
-                catch_up.released.push(chunk.split().freeze());
+impl CatchUp {
+    /// The replay's byte offset to read on from.
+    pub(super) fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Reads on from `recorded` (the replay from [`Self::offset`]) up to, not including, tick
+    /// `until`, as a spectator may see it (chat it may not read removed): ticks up to
+    /// `released_through` to send now, later ones to hold. An error when the recording is
+    /// damaged or ends early (the spectator would miss ticks).
+    pub(super) fn read(
+        &mut self,
+        recorded: &[u8],
+        released_through: Option<SimTick>,
+        until: SimTick,
+        roster: &Roster,
+    ) -> Result<(), String> {
+        let mut rest = BytesMut::from(recorded);
+        let mut chunk = BytesMut::with_capacity(CATCH_UP_CHUNK);
+        while self.next_tick < until {
+            let before = rest.len();
+            let frame = Frame::decode_from(&mut rest).map_err(|e| e.to_string())?;
+            let Some(Frame::TickOrders(mut tick)) = frame else {
+                return Err(format!("the replay ends before tick {}", self.next_tick));
+            };
+            if tick.tick != self.next_tick {
+                return Err(format!(
+                    "the replay has tick {} where {} belongs",
+                    tick.tick, self.next_tick
+                ));
             }
-        } else if unreleased.contains(&next) {
-            catch_up.unreleased.push(tick);
+            self.offset += (before - rest.len()) as u64;
+            self.next_tick += 1;
+            tick.orders.retain(|order| observer_reads(roster, order));
+            if released_through.is_some_and(|through| tick.tick <= through) {
+                encode_tick_orders(&tick, &mut chunk).map_err(|e| e.to_string())?;
+                if chunk.len() >= CATCH_UP_CHUNK {
+                    self.released.push(chunk.split().freeze());
+                }
+            } else {
+                self.unreleased.push(tick);
+            }
         }
+        if !chunk.is_empty() {
+            self.released.push(chunk.freeze());
+        }
+        Ok(())
     }
-    if !chunk.is_empty() {
-        catch_up.released.push(chunk.freeze());
-    }
-    Ok(catch_up)
 }
 
 /// How many ticks spectators lag behind: the configured ticks in unranked matches; in ranked
