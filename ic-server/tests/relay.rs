@@ -442,3 +442,42 @@ async fn spectator_seats_end_at_the_limit() {
         ))
     ));
 }
+
+/// A match whose lobby never fills is dropped after the lobby timeout, telling the player who
+/// came; connections still authenticating beyond relay.max_connections are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unfilled_lobby_times_out_and_the_connection_limit_holds() {
+    let mut options = test_options();
+    options.lobby_timeout = Duration::from_secs(1);
+    options.max_connections = 1;
+    let env = RelayEnv::start(options).await;
+    let alice = env.player("alice").await;
+
+    // One connection that never says hello holds the only handshake slot...
+    let (_silent, _send, _recv) = raw(&env).await;
+    let refused = alice.connect(&env, &env.ticket(&alice.keys, 5005, 0)).await;
+    assert!(refused.is_err(), "{:?}", refused.map(|s| s.seat()));
+    assert!(
+        env.metrics()
+            .await
+            .contains(r#"reason="too_many_connections""#)
+    );
+    // ...until the authentication timeout drops it.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut waiting = alice
+        .connect(&env, &env.ticket(&alice.keys, 5005, 0))
+        .await
+        .unwrap();
+    // Bob never comes: the lobby gives up and says so.
+    let started = std::time::Instant::now();
+    let ended = loop {
+        match waiting.next_frame().await {
+            Some(Frame::Disconnect { reason }) => break Some(reason),
+            Some(_) => continue,
+            None => break None,
+        }
+    };
+    assert_eq!(ended, Some(relay_core::frames::DisconnectReason::Timeout));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(env.relay.running_matches(), 0);
+}

@@ -152,16 +152,29 @@ async fn a_room_code_seats_friends_for_an_unranked_game_and_closes_after_it() {
 }
 
 #[tokio::test]
-async fn rooms_answer_capability_disabled_without_the_relay() {
+async fn rooms_and_live_matches_answer_capability_disabled_when_switched_off() {
     let dir = tempfile::tempdir().unwrap();
-    let config = format!("{TEST_LIMITS}[capabilities]\nrelay = false\n");
+    let config = format!("{TEST_LIMITS}[capabilities]\nrelay = false\nmatchmaking = false\n");
     let server = Server::start(dir.path(), &config);
     let key = player(84);
     server.register(&key).await;
     let token = server.login(&key).await;
-    let (status, body) = server
-        .post_json("/v1/rooms", &json!({ "module": "ra" }), Some(&token))
-        .await;
+    for path in [
+        "/v1/rooms",
+        "/v1/rooms/ACD-EFG/join",
+        "/v1/rooms/ACD-EFG/watch",
+        "/v1/matches/live/1/watch",
+    ] {
+        let (status, body) = server
+            .post_json(path, &json!({ "module": "ra" }), Some(&token))
+            .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (404, Some("capability_disabled")),
+            "{path}"
+        );
+    }
+    let (status, body) = server.get("/v1/matches/live", Some(&token)).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (404, Some("capability_disabled"))
