@@ -8,10 +8,9 @@ use tokio::task::JoinHandle;
 
 use crate::community::Community;
 use crate::config::Config;
-use crate::http::AppState;
-use crate::matchmaking::RelayListing;
 use crate::metrics::Metrics;
-use crate::store::SqliteStore;
+use crate::state::{AppState, Capabilities};
+use crate::store::Stores;
 
 #[cfg(feature = "ranking")]
 use crate::authority::Authority;
@@ -20,60 +19,26 @@ use crate::matchmaker::Matchmaker;
 #[cfg(feature = "moderation")]
 use crate::moderation::ModerationService;
 
-/// The services of the capabilities this server runs (`None`: disabled in config).
-#[derive(Clone, Default)]
-pub struct Capabilities {
-    /// Ranking authority.
-    #[cfg(feature = "ranking")]
-    pub authority: Option<Arc<Authority>>,
-    /// Matchmaker.
-    #[cfg(feature = "matchmaking")]
-    pub matchmaker: Option<Arc<Matchmaker>>,
-    /// Moderation review queue.
-    #[cfg(feature = "moderation")]
-    pub moderation: Option<Arc<ModerationService>>,
-    /// The QUIC relay, once started.
-    #[cfg(feature = "relay")]
-    pub relay: Option<Arc<crate::relay::RelayService>>,
-    /// Custom rooms on that relay.
-    #[cfg(feature = "relay")]
-    pub rooms: Option<Arc<crate::relay::rooms::Rooms>>,
-    /// The relay's outbox of certified results for a remote community (`[relay] community_url`,
-    /// ranking not in this process), once started.
-    #[cfg(feature = "relay")]
-    pub outbox: Option<Arc<crate::relay::RemoteSink>>,
-    /// Relays players are sent to (this server's own first), for the community document.
-    pub relays: Vec<RelayListing>,
-}
-
-impl Capabilities {
-    /// How this server's own relay is listed to players, when it runs (it is listed first).
-    #[cfg(feature = "relay")]
-    pub fn own_relay(&self) -> Option<&RelayListing> {
-        self.relay.as_ref().and(self.relays.first())
-    }
-}
-
-/// Builds every capability `config` enables, on `database`.
+/// Builds every capability `config` enables, on `stores`.
 // Arguments unused by a build without some capability are still taken so callers need no cfg.
 #[allow(unused_variables)]
 pub async fn build(
     config: &Config,
-    database: &SqliteStore,
+    stores: &Stores,
     community: &Arc<Community>,
     metrics: &Arc<Metrics>,
 ) -> anyhow::Result<Capabilities> {
     #[allow(unused_mut)]
     let mut built = Capabilities::default();
     #[cfg(feature = "moderation")]
-    let moderation_store: Arc<dyn crate::store::ModerationStore> = Arc::new(database.clone());
+    let moderation_store = stores.moderation.clone();
     #[cfg(feature = "ranking")]
     if config
         .capabilities
         .enabled(crate::config::Capability::Ranking)
     {
         let authority = Authority::new(
-            Arc::new(database.clone()),
+            stores.core.clone(),
             community.clone(),
             config.ranking.clone(),
             config.rating.clone(),
@@ -139,7 +104,7 @@ pub async fn start(
     config: &Config,
     data: &crate::data_dir::DataDir,
     state: &mut AppState,
-    database: &SqliteStore,
+    stores: &Stores,
 ) -> anyhow::Result<Running> {
     let mut tasks = Vec::new();
     #[cfg(feature = "relay")]
@@ -149,21 +114,30 @@ pub async fn start(
         .capabilities
         .enabled(crate::config::Capability::Relay)
     {
-        if let Some(outbox) = result_outbox(config, state, database)? {
+        if let Some(outbox) = result_outbox(config, state, stores)? {
             state.capabilities.outbox = Some(outbox.clone());
             tasks.push(tokio::spawn(outbox.run()));
         }
-        let service = Arc::new(crate::relay::start_from_config(config, state, data)?);
+        let service = Arc::new(crate::relay::start_from_config(
+            config,
+            data,
+            state.community.clone(),
+            &state.metrics,
+            result_sink(&state.capabilities),
+        )?);
         let bound = service.local_addr()?;
-        state.capabilities.relays.push(RelayListing {
-            address: crate::relay::public_address(
-                &config.relay.public_address,
-                &config.community.url,
-                bound,
-            ),
-            key: service.relay_key(),
-            region: config.relay.region.clone(),
-        });
+        state
+            .capabilities
+            .relays
+            .push(crate::matchmaking::RelayListing {
+                address: crate::relay::public_address(
+                    &config.relay.public_address,
+                    &config.community.url,
+                    bound,
+                ),
+                key: service.relay_key(),
+                region: config.relay.region.clone(),
+            });
         state.capabilities.rooms = Some(Arc::new(crate::relay::rooms::Rooms::new(
             state.community.relay.clone(),
             config.relay.room_open_secs,
@@ -247,7 +221,7 @@ pub async fn start(
 fn result_outbox(
     config: &Config,
     state: &AppState,
-    database: &SqliteStore,
+    stores: &Stores,
 ) -> anyhow::Result<Option<Arc<crate::relay::RemoteSink>>> {
     if config.relay.community_url.is_empty() {
         return Ok(None);
@@ -263,12 +237,30 @@ fn result_outbox(
         return Ok(None);
     }
     let metrics = crate::relay::outbox::OutboxMetrics::register(&state.metrics)?;
-    let sink = crate::relay::RemoteSink::new(Arc::new(database.clone()), &config.relay, metrics)?;
+    let sink = crate::relay::RemoteSink::new(stores.outbox.clone(), &config.relay, metrics)?;
     tracing::info!(
         endpoint = sink.endpoint(),
         "certified results go to a remote community"
     );
     Ok(Some(Arc::new(sink)))
+}
+
+/// Where the relay sends its certified results: the ranking authority of this process when
+/// that capability runs, otherwise the outbox to `[relay] community_url` when there is one,
+/// otherwise nowhere (only the players get them).
+#[cfg(feature = "relay")]
+fn result_sink(capabilities: &Capabilities) -> Option<Arc<dyn crate::relay::ResultSink>> {
+    use crate::relay::ResultSink;
+    #[cfg(feature = "ranking")]
+    if let Some(authority) = &capabilities.authority {
+        return Some(Arc::new(crate::relay::AuthoritySink::new(
+            authority.clone(),
+        )));
+    }
+    capabilities
+        .outbox
+        .clone()
+        .map(|outbox| outbox as Arc<dyn ResultSink>)
 }
 
 /// The matchmaker's parts: this server's relay first, then the configured ones (also returned,

@@ -304,16 +304,15 @@ fn init(data: &DataDir, verbose: bool) -> anyhow::Result<()> {
 async fn open_store(
     data: &DataDir,
     config_file: &Path,
-) -> anyhow::Result<(crate::store::SqliteStore, crate::config::Config)> {
+) -> anyhow::Result<(crate::store::Stores, crate::config::Config)> {
     let config = load_config(config_file)?.config;
-    let store =
-        crate::store::SqliteStore::open(&data.database_file(&config.storage.sqlite_path)).await?;
-    Ok((store, config))
+    let stores = crate::server::open_stores(data, &config, None).await?;
+    Ok((stores, config))
 }
 
 async fn keys(data: &DataDir, config_file: &Path, command: &KeysCommand) -> anyhow::Result<()> {
-    use crate::store::Store;
-    let (store, _) = open_store(data, config_file).await?;
+    let (stores, _) = open_store(data, config_file).await?;
+    let store = stores.core.as_ref();
     match command {
         KeysCommand::Show => {
             let keys = data.keys()?;
@@ -333,7 +332,7 @@ async fn keys(data: &DataDir, config_file: &Path, command: &KeysCommand) -> anyh
         }
         KeysCommand::Rotate => {
             let record =
-                crate::keys::rotate(data, &store, None, &mut rand::rngs::OsRng, unix_now()).await?;
+                crate::keys::rotate(data, store, None, &mut rand::rngs::OsRng, unix_now()).await?;
             println!(
                 "rotated: rotation {} (old key valid 30 more days); a running server switches within seconds",
                 record.sequence()
@@ -343,7 +342,7 @@ async fn keys(data: &DataDir, config_file: &Path, command: &KeysCommand) -> anyh
             let recovery = read_key_file(recovery_key)?;
             let record = crate::keys::rotate(
                 data,
-                &store,
+                store,
                 Some(&recovery),
                 &mut rand::rngs::OsRng,
                 unix_now(),
@@ -360,8 +359,8 @@ async fn keys(data: &DataDir, config_file: &Path, command: &KeysCommand) -> anyh
 }
 
 async fn relays(data: &DataDir, config_file: &Path, command: &RelaysCommand) -> anyhow::Result<()> {
-    use crate::store::Store;
-    let (store, config) = open_store(data, config_file).await?;
+    let (stores, config) = open_store(data, config_file).await?;
+    let store = stores.core.as_ref();
     match command {
         RelaysCommand::Trust { key, label } => {
             if !store.trust_relay(key, label, unix_now()).await? {
@@ -389,7 +388,7 @@ async fn relays(data: &DataDir, config_file: &Path, command: &RelaysCommand) -> 
         }
         #[cfg(feature = "relay")]
         RelaysCommand::Outbox => {
-            use crate::store::{OutboxState, OutboxStore};
+            use crate::store::OutboxState;
             if config.relay.community_url.is_empty() {
                 println!("relay.community_url is not set: results go only to the players");
             } else {
@@ -397,7 +396,7 @@ async fn relays(data: &DataDir, config_file: &Path, command: &RelaysCommand) -> 
             }
             for state in [OutboxState::Pending, OutboxState::Refused] {
                 // Bounded so a long outage does not flood the terminal; the count says the rest.
-                let entries = store.outbox_entries(state, 1000).await?;
+                let entries = stores.outbox.outbox_entries(state, 1000).await?;
                 println!("{}: {}", state.name(), entries.len());
                 for entry in entries {
                     println!(
@@ -413,8 +412,7 @@ async fn relays(data: &DataDir, config_file: &Path, command: &RelaysCommand) -> 
         }
         #[cfg(feature = "relay")]
         RelaysCommand::Retry { match_id } => {
-            use crate::store::OutboxStore;
-            if !store.requeue_refused(match_id, unix_now()).await? {
+            if !stores.outbox.requeue_refused(match_id, unix_now()).await? {
                 store.close().await?;
                 bail!(
                     "no refused result with match id {} in the outbox",
@@ -467,13 +465,13 @@ async fn revoke(
     });
     audit_operator(
         &config,
-        &services.database,
+        &services.stores,
         "revoke_records",
         key.public_key(),
         details,
     )
     .await?;
-    services.store.close().await?;
+    services.stores.core.close().await?;
     println!(
         "revoked {target} records of {key} below sequence {}",
         record.sequence
@@ -498,18 +496,17 @@ async fn revoke(
 #[cfg(feature = "moderation")]
 async fn audit_operator(
     config: &crate::config::Config,
-    store: &crate::store::SqliteStore,
+    stores: &crate::store::Stores,
     action: &str,
     target: scr::PublicKey,
     details: serde_json::Value,
 ) -> anyhow::Result<()> {
-    use crate::store::moderation::StaffStore;
     if config
         .capabilities
         .enabled(crate::config::Capability::Moderation)
     {
         let entry = crate::moderation::service::operator_audit(action, target, details, unix_now());
-        store.audit(&entry).await?;
+        stores.moderation.audit(&entry).await?;
     }
     Ok(())
 }
@@ -518,7 +515,7 @@ async fn audit_operator(
 #[cfg(not(feature = "moderation"))]
 async fn audit_operator(
     _config: &crate::config::Config,
-    _store: &crate::store::SqliteStore,
+    _stores: &crate::store::Stores,
     _action: &str,
     _target: scr::PublicKey,
     _details: serde_json::Value,
@@ -527,14 +524,14 @@ async fn audit_operator(
 }
 
 async fn roles(data: &DataDir, config_file: &Path, command: &RolesCommand) -> anyhow::Result<()> {
-    use crate::store::Store;
-    let (store, config) = open_store(data, config_file).await?;
+    let (stores, config) = open_store(data, config_file).await?;
+    let store = stores.core.as_ref();
     match command {
         RolesCommand::Grant { key, role } => {
             let granted = store.grant_role(key, *role, unix_now()).await?;
             if granted {
                 let details = serde_json::json!({ "role": role.name() });
-                audit_operator(&config, &store, "grant_role", *key, details).await?;
+                audit_operator(&config, &stores, "grant_role", *key, details).await?;
             }
             println!(
                 "{key} {} {}",
@@ -548,7 +545,7 @@ async fn roles(data: &DataDir, config_file: &Path, command: &RolesCommand) -> an
                 bail!("{key} does not have the {} role", role.name());
             }
             let details = serde_json::json!({ "role": role.name() });
-            audit_operator(&config, &store, "revoke_role", *key, details).await?;
+            audit_operator(&config, &stores, "revoke_role", *key, details).await?;
             println!("{key} no longer has {}", role.name());
         }
         RolesCommand::List => {

@@ -97,11 +97,6 @@ impl DataDir {
         self.root.join("RECOVERY-KEY-MOVE-OFFLINE.key")
     }
 
-    /// The database file named in the config.
-    pub fn database_file(&self, sqlite_path: &str) -> PathBuf {
-        self.root.join(sqlite_path)
-    }
-
     /// Creates the directory, a commented config and keys, keeping whatever already exists.
     pub fn init<R: rand_core::RngCore + rand_core::CryptoRng>(
         &self,

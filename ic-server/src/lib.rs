@@ -24,4 +24,5 @@ pub mod presented;
 #[cfg(feature = "relay")]
 pub mod relay;
 pub mod server;
+pub mod state;
 pub mod store;

@@ -14,9 +14,10 @@ use crate::clock::unix_now;
 use crate::community::Community;
 use crate::config::{Config, LoadedConfig};
 use crate::data_dir::DataDir;
-use crate::http::{self, AppState};
+use crate::http;
 use crate::metrics::Metrics;
-use crate::store::{SqliteStore, Store};
+use crate::state::AppState;
+use crate::store::Stores;
 
 /// How often a running server looks for a key rotation made with the CLI.
 const KEY_POLL: Duration = Duration::from_secs(2);
@@ -25,21 +26,28 @@ const KEY_POLL: Duration = Duration::from_secs(2);
 pub struct Services {
     /// Handler state.
     pub state: AppState,
-    /// The concrete store (for shutdown).
-    pub store: Arc<dyn Store>,
-    /// The same database as `store`, concretely (the CLI audits operator actions in it).
-    pub database: SqliteStore,
+    /// The stores on the configured database (the CLI audits operator actions in them).
+    pub stores: Stores,
+}
+
+/// Opens the configured database: its location comes from `[storage]`, relative to `data`.
+pub async fn open_stores(
+    data: &DataDir,
+    config: &Config,
+    latency: Option<prometheus::HistogramVec>,
+) -> anyhow::Result<Stores> {
+    let location = config.storage.location(data.root())?;
+    crate::store::open(&location, latency)
+        .await
+        .with_context(|| format!("opening the database {}", location.display()))
 }
 
 /// Opens the store and builds the community, authentication and authority from `data`.
 pub async fn open(data: &DataDir, config: &Config) -> anyhow::Result<Services> {
     let keys = data.keys()?;
     let metrics = Arc::new(Metrics::new()?);
-    let database = SqliteStore::open(&data.database_file(&config.storage.sqlite_path))
-        .await
-        .context("opening the database")?
-        .with_latency_metric(metrics.database.clone());
-    let store: Arc<dyn Store> = Arc::new(database.clone());
+    let stores = open_stores(data, config, Some(metrics.database.clone())).await?;
+    let store = stores.core.clone();
     let rotations = store.rotations().await?;
     let signing = crate::keys::finish_pending_rotation(data, &keys.signing, &rotations)?;
     let community = Arc::new(Community::new(
@@ -57,7 +65,7 @@ pub async fn open(data: &DataDir, config: &Config) -> anyhow::Result<Services> {
         config.auth.challenge_ttl_secs,
         config.auth.token_ttl_secs,
     ));
-    let capabilities = crate::capabilities::build(config, &database, &community, &metrics).await?;
+    let capabilities = crate::capabilities::build(config, &stores, &community, &metrics).await?;
     let state = AppState {
         config: Arc::new(config.clone()),
         community,
@@ -69,11 +77,7 @@ pub async fn open(data: &DataDir, config: &Config) -> anyhow::Result<Services> {
         stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
         limiter: AppState::limiter(config.http.rate_limit_per_minute),
     };
-    Ok(Services {
-        state,
-        store,
-        database,
-    })
+    Ok(Services { state, stores })
 }
 
 /// Initializes `data` if needed, then serves until a shutdown signal.
@@ -109,7 +113,11 @@ pub async fn run(
     // The CLI rotates keys in the same data directory; new records switch to the new key as
     // soon as its rotation record is in the database.
     let follow = {
-        let (data, store, community) = (data.clone(), services.store.clone(), community.clone());
+        let (data, store, community) = (
+            data.clone(),
+            services.stores.core.clone(),
+            community.clone(),
+        );
         tokio::spawn(async move {
             let mut every = tokio::time::interval(KEY_POLL);
             loop {
@@ -125,7 +133,7 @@ pub async fn run(
             }
         })
     };
-    let purge_store = services.store.clone();
+    let purge_store = services.stores.core.clone();
     let purger = tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
         loop {
@@ -139,7 +147,7 @@ pub async fn run(
     // The relay, the matchmaker and background work of the enabled capabilities (a disabled
     // capability runs nothing).
     let mut state = state;
-    let running = crate::capabilities::start(&config, data, &mut state, &services.database).await?;
+    let running = crate::capabilities::start(&config, data, &mut state, &services.stores).await?;
     for relay in &state.capabilities.relays {
         println!("  relay:       {} (key {})", relay.address, relay.key);
     }
@@ -178,7 +186,7 @@ pub async fn run(
     purger.abort();
     follow.abort();
     running.stop().await;
-    services.store.close().await?;
+    services.stores.core.close().await?;
     tracing::info!("database checkpointed; bye");
     Ok(())
 }

@@ -175,8 +175,11 @@ pub fn load(file: Option<&Path>, env: &[(String, String)]) -> Result<LoadedConfi
 
 impl LoadedConfig {
     /// The effective configuration as TOML lines, each followed by where its value came from.
+    /// Secrets are not printed: the password of `storage.url` is masked.
     pub fn render_with_sources(&self) -> String {
-        let value = toml::Value::try_from(&self.config)
+        let mut shown = self.config.clone();
+        shown.storage.url = crate::store::mask_password(&shown.storage.url);
+        let value = toml::Value::try_from(&shown)
             .unwrap_or_else(|_| toml::Value::Table(toml::Table::new()));
         let mut out = String::new();
         for (key, leaf) in flatten(&value) {

@@ -229,15 +229,28 @@ impl Default for HttpConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct StorageConfig {
-    /// SQLite database file, relative to the data directory.
+    /// Where the database is: empty for the SQLite file `sqlite_path`, or `sqlite://<file>`.
+    pub url: String,
+    /// SQLite database file, relative to the data directory (used when `url` is empty).
     pub sqlite_path: String,
 }
 
 impl Default for StorageConfig {
     fn default() -> Self {
         Self {
+            url: String::new(),
             sqlite_path: "ic-server.db".into(),
         }
+    }
+}
+
+impl StorageConfig {
+    /// Where the database is, for a server whose data directory is `data_dir`.
+    pub fn location(
+        &self,
+        data_dir: &std::path::Path,
+    ) -> Result<crate::store::Location, crate::store::LocationError> {
+        crate::store::Location::parse(&self.url, &self.sqlite_path, data_dir)
     }
 }
 
@@ -411,6 +424,12 @@ impl Config {
             return Err(InvalidValue {
                 key: "storage.sqlite_path".into(),
                 problem: "must not be empty".into(),
+            });
+        }
+        if let Err(error) = self.storage.location(std::path::Path::new(".")) {
+            return Err(InvalidValue {
+                key: "storage.url".into(),
+                problem: error.to_string(),
             });
         }
         range(

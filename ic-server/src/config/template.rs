@@ -41,6 +41,9 @@ drain_delay_secs = 1
 trusted_proxies = []
 
 [storage]
+# Where the database is. Empty: the SQLite file sqlite_path below (the embedded default).
+# sqlite://<file> names another SQLite file, relative to the data directory.
+url = ""
 # SQLite database, relative to the data directory.
 sqlite_path = "ic-server.db"
 

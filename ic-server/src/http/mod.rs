@@ -22,13 +22,10 @@ mod queue;
 #[cfg(feature = "relay")]
 mod rooms;
 
+pub use crate::state::AppState;
 pub use community::API_VERSION;
 pub use error::ApiError;
 
-use std::net::IpAddr;
-use std::num::NonZeroU32;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -37,44 +34,14 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::auth::Auth;
 #[cfg(feature = "ranking")]
 use crate::authority::Authority;
-use crate::capabilities::Capabilities;
-use crate::community::Community;
-use crate::config::{Capability, Config};
+use crate::config::Capability;
 #[cfg(feature = "matchmaking")]
 use crate::matchmaker::Matchmaker;
-use crate::metrics::Metrics;
 #[cfg(feature = "moderation")]
 use crate::moderation::ModerationService;
-use crate::store::Store;
-
-/// Shared state of every handler.
-#[derive(Clone)]
-pub struct AppState {
-    /// Effective configuration.
-    pub config: Arc<Config>,
-    /// Keys and chain.
-    pub community: Arc<Community>,
-    /// Database.
-    pub store: Arc<dyn Store>,
-    /// Authentication.
-    pub auth: Arc<Auth>,
-    /// The services of the enabled capabilities.
-    pub capabilities: Capabilities,
-    /// Metrics.
-    pub metrics: Arc<Metrics>,
-    /// False while starting and draining.
-    pub ready: Arc<AtomicBool>,
-    /// Becomes true when the server starts shutting down: long-lived responses (event streams)
-    /// end then, so that draining does not wait for them until the grace period runs out.
-    pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
-    /// Per-IP limiter of authentication and write routes.
-    pub limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
-}
 
 impl AppState {
     /// The ranking authority, or the capability-disabled error.
@@ -88,7 +55,7 @@ impl AppState {
 
     /// The matchmaker, or the capability-disabled error.
     #[cfg(feature = "matchmaking")]
-    pub fn matchmaker(&self) -> Result<&Arc<Matchmaker>, ApiError> {
+    pub fn matchmaker(&self) -> Result<&std::sync::Arc<Matchmaker>, ApiError> {
         self.capabilities
             .matchmaker
             .as_ref()
@@ -110,7 +77,7 @@ impl AppState {
         &self,
     ) -> Result<
         (
-            &Arc<crate::relay::RelayService>,
+            &std::sync::Arc<crate::relay::RelayService>,
             &crate::relay::rooms::Rooms,
         ),
         ApiError,
@@ -119,12 +86,6 @@ impl AppState {
             (Some(relay), Some(rooms)) => Ok((relay, rooms)),
             _ => Err(capability_disabled_error(Capability::Relay)),
         }
-    }
-
-    /// A per-IP limiter allowing `per_minute` requests a minute (bursts up to that).
-    pub fn limiter(per_minute: u32) -> Arc<DefaultKeyedRateLimiter<IpAddr>> {
-        let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
-        Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute)))
     }
 }
 

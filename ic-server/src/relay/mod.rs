@@ -148,36 +148,21 @@ pub enum RelayError {
     },
 }
 
-/// Starts the relay as `config.relay` says; certified results go to the in-process ranking
-/// authority when that capability runs, otherwise to the outbox in `state.capabilities.outbox`
-/// when there is one, otherwise only to the players.
+/// Starts the relay as `config.relay` says, sending certified results to `sink` (and to the
+/// players in any case).
 pub fn start_from_config(
     config: &crate::config::Config,
-    state: &crate::http::AppState,
     data: &crate::data_dir::DataDir,
+    community: Arc<Community>,
+    metrics: &crate::metrics::Metrics,
+    sink: Option<Arc<dyn ResultSink>>,
 ) -> Result<RelayService, RelayError> {
-    #[cfg(feature = "ranking")]
-    let sink = state
-        .capabilities
-        .authority
-        .clone()
-        .map(|authority| Arc::new(AuthoritySink::new(authority)) as Arc<dyn ResultSink>);
-    #[cfg(not(feature = "ranking"))]
-    let sink: Option<Arc<dyn ResultSink>> = None;
-    // Without the ranking capability here, results go to the configured community's.
-    let sink = sink.or_else(|| {
-        state
-            .capabilities
-            .outbox
-            .clone()
-            .map(|outbox| outbox as Arc<dyn ResultSink>)
-    });
-    let metrics = RelayMetrics::register(&state.metrics)?;
+    let metrics = RelayMetrics::register(metrics)?;
     let mut options = RelayOptions::from_settings(&config.relay);
     if config.relay.replay_retention_days > 0 {
         options.replay_dir = Some(replay_dir(data));
     }
-    RelayService::start(options, state.community.clone(), sink, metrics)
+    RelayService::start(options, community, sink, metrics)
 }
 
 /// Where this server keeps replays: `<data dir>/replays`.

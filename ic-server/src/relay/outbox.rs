@@ -471,7 +471,7 @@ fn truncate(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{OutboxState, SqliteStore};
+    use crate::store::{Location, OutboxState};
     use std::collections::VecDeque;
 
     /// A community answering `POST /v1/matches` with the queued statuses in turn (201 once
@@ -517,9 +517,12 @@ mod tests {
         }
     }
 
-    async fn sink(url: &str) -> (tempfile::TempDir, SqliteStore, RemoteSink) {
+    async fn sink(url: &str) -> (tempfile::TempDir, Arc<dyn OutboxStore>, RemoteSink) {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open_in(dir.path()).await.unwrap();
+        let store = crate::store::open(&Location::sqlite_in(dir.path()), None)
+            .await
+            .unwrap()
+            .outbox;
         let settings = RelaySettings {
             community_url: format!("{url}/"),
             outbox_retry_min_secs: 10,
@@ -527,7 +530,7 @@ mod tests {
             ..RelaySettings::default()
         };
         let metrics = OutboxMetrics::register(&crate::metrics::Metrics::new().unwrap()).unwrap();
-        let sink = RemoteSink::new(Arc::new(store.clone()), &settings, metrics).unwrap();
+        let sink = RemoteSink::new(store.clone(), &settings, metrics).unwrap();
         (dir, store, sink)
     }
 

@@ -99,3 +99,23 @@ pub trait OutboxStore: Send + Sync + 'static {
     /// what the community refused it for); returns false if it was not refused.
     async fn requeue_refused(&self, match_id: &[u8; 32], now: i64) -> Result<bool, StoreError>;
 }
+
+/// The columns [`entry_from_row`] reads, from `relay_outbox`.
+pub(crate) const OUTBOX_COLUMNS: &str =
+    "match_id, cmr, state, enqueued_at, attempts, next_attempt_at, last_error, settled_at";
+
+/// An outbox entry selected with [`OUTBOX_COLUMNS`], from either backend.
+pub(crate) fn entry_from_row(
+    row: &impl super::columns::Columns,
+) -> Result<OutboxEntry, StoreError> {
+    Ok(OutboxEntry {
+        match_id: super::columns::key32(&row.blob("match_id")?)?,
+        cmr: row.blob("cmr")?,
+        state: row.named("state", OutboxState::from_name)?,
+        enqueued_at: row.int("enqueued_at")?,
+        attempts: row.small("attempts")?,
+        next_attempt_at: row.int("next_attempt_at")?,
+        last_error: row.opt_text("last_error")?,
+        settled_at: row.opt_int("settled_at")?,
+    })
+}

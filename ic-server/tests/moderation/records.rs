@@ -2,17 +2,14 @@
 //! actions cannot be edited or deleted through any route, retention expires closed low-severity
 //! cases but keeps sanctions and the audit log; the queue check matchmaking calls.
 
-use std::sync::Arc;
-
 use serde_json::{Value, json};
 
 use super::world::World;
 use ic_server::moderation::{ModerationService, Restriction};
-use ic_server::store::SqliteStore;
+use ic_server::store::Location;
 use ic_server::store::moderation::{
     ActionRow, AuditEntry, CaseRow, ConsensusRow, NewAction, NewReport, ReportRow,
 };
-use ic_server::store::moderation::{CaseStore, ReviewStore, StaffStore};
 
 #[tokio::test]
 async fn every_moderator_action_and_identity_resolution_is_audited_and_nothing_is_editable() {
@@ -245,7 +242,10 @@ fn audit_line(at: i64) -> AuditEntry {
 #[tokio::test]
 async fn queue_restriction_is_a_direct_check_for_matchmaking() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open_in(dir.path()).await.unwrap());
+    let store = ic_server::store::open(&Location::sqlite_in(dir.path()), None)
+        .await
+        .unwrap()
+        .moderation;
     let metrics = ic_server::metrics::Metrics::new().unwrap();
     let service = ModerationService::new(store.clone(), Default::default(), None, &metrics)
         .await

@@ -3,6 +3,7 @@
 //! entry into that same transaction: no action without its audit line, no line without its action.
 
 mod cases;
+pub(crate) mod decode;
 mod review;
 mod rows;
 mod staff;

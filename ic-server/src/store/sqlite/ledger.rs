@@ -1,185 +1,19 @@
-//! The SQLite store: the embedded default. WAL journal, `synchronous=FULL` so an acknowledged
-//! credential survives power loss, one writer for credentials so writers queue instead of failing.
-
-use std::path::Path;
-use std::str::FromStr;
-use std::sync::Arc;
-use std::time::Duration;
+//! The ledger ([`Store`]) on SQLite: credential-issuing writes go to the writer thread (group
+//! commit), their planning reads to the direct read connections, the rest through sqlx.
 
 use async_trait::async_trait;
 use scr::{PlayerKey, PublicKey, RelayKey};
 use sqlx::Row;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
-};
 
-use super::sqlite_direct::{DirectReads, count_meetings, records_of_match, snapshots};
-use super::sqlite_group_commit::GroupCommit;
-use super::{
+use super::SqliteStore;
+use super::direct::{count_meetings, records_of_match, snapshots};
+use crate::store::columns::{
+    RATING_COLUMNS, RECORD_COLUMNS, count_u32, key32, rating_from_row, record_from_row, seq, unseq,
+};
+use crate::store::{
     Applied, IssuedRecord, LeaderboardRow, MatchChange, MatchInputs, PlayerChange, PlayerSnapshot,
     RatingRow, Registered, Registration, Role, Store, StoreError,
 };
-
-static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-
-/// SQLite-backed [`Store`].
-#[derive(Debug, Clone)]
-pub struct SqliteStore {
-    pub(super) read: SqlitePool,
-    // A single connection: SQLite has one writer anyway, and queuing here avoids the
-    // "database is locked" failures of concurrent write transactions. Credential-issuing
-    // writes go to `writer` instead, which waits for this connection's lock if it must.
-    pub(super) write: SqlitePool,
-    // Registrations, rating changes and certified matches: one thread, one direct connection.
-    writer: GroupCommit,
-    // Direct read connections for what those writes are planned from.
-    direct: Arc<DirectReads>,
-    latency: Option<prometheus::HistogramVec>,
-}
-
-impl SqliteStore {
-    /// Opens (creating if needed) the database at `path` and applies migrations.
-    pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        // No ping before handing out a connection: a SQLite connection is a local file that
-        // cannot drop like a network link, and each ping is a round trip to sqlx's connection
-        // thread (sqlx still checks the connection when it returns to the pool).
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .test_before_acquire(false)
-            .connect_with(options.clone())
-            .await?;
-        MIGRATIONS.run(&write).await?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(4)
-            .test_before_acquire(false)
-            .connect_with(options.read_only(true))
-            .await?;
-        Ok(Self {
-            read,
-            write,
-            writer: GroupCommit::start(path)?,
-            direct: DirectReads::new(path),
-            latency: None,
-        })
-    }
-
-    /// Records the latency of every operation in `latency`, labelled by operation.
-    pub fn with_latency_metric(mut self, latency: prometheus::HistogramVec) -> Self {
-        self.latency = Some(latency);
-        self
-    }
-
-    /// Observes the operation's duration when dropped.
-    pub(super) fn timer(&self, operation: &str) -> Option<prometheus::HistogramTimer> {
-        self.latency
-            .as_ref()
-            .map(|h| h.with_label_values(&[operation]).start_timer())
-    }
-
-    /// Opens an in-memory-like database in a file under `dir` (for tests and benchmarks).
-    pub async fn open_in(dir: &Path) -> Result<Self, StoreError> {
-        Self::open(&dir.join("ic-server.db")).await
-    }
-}
-
-pub(super) fn seq(value: u64) -> Result<i64, StoreError> {
-    i64::try_from(value).map_err(|_| StoreError::Corrupt(format!("sequence {value} beyond i64")))
-}
-
-pub(super) fn unseq(value: i64) -> Result<u64, StoreError> {
-    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("negative sequence {value}")))
-}
-
-pub(super) fn key32(bytes: &[u8]) -> Result<[u8; 32], StoreError> {
-    bytes
-        .try_into()
-        .map_err(|_| StoreError::Corrupt(format!("key of {} bytes", bytes.len())))
-}
-
-pub(super) fn count_u32(value: i64) -> Result<u32, StoreError> {
-    u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("count {value} out of range")))
-}
-
-/// Reads a column by name from a query row, so each stored type is decoded in one place for both
-/// drivers (sqlx rows and the direct connections' rows).
-pub(super) trait Columns {
-    /// An integer column.
-    fn int(&self, name: &str) -> Result<i64, StoreError>;
-    /// A nullable integer column.
-    fn opt_int(&self, name: &str) -> Result<Option<i64>, StoreError>;
-    /// A text column.
-    fn text(&self, name: &str) -> Result<String, StoreError>;
-    /// A blob column.
-    fn blob(&self, name: &str) -> Result<Vec<u8>, StoreError>;
-    /// A nullable blob column.
-    fn opt_blob(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
-}
-
-impl Columns for SqliteRow {
-    fn int(&self, name: &str) -> Result<i64, StoreError> {
-        Ok(self.try_get(name)?)
-    }
-    fn opt_int(&self, name: &str) -> Result<Option<i64>, StoreError> {
-        Ok(self.try_get(name)?)
-    }
-    fn text(&self, name: &str) -> Result<String, StoreError> {
-        Ok(self.try_get(name)?)
-    }
-    fn blob(&self, name: &str) -> Result<Vec<u8>, StoreError> {
-        Ok(self.try_get(name)?)
-    }
-    fn opt_blob(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.try_get(name)?)
-    }
-}
-
-pub(super) fn rating_from_row(row: &impl Columns) -> Result<RatingRow, StoreError> {
-    Ok(RatingRow {
-        game_module: row.text("game_module")?,
-        algorithm_id: row.text("algorithm_id")?,
-        rating: row.int("rating")?,
-        deviation: row.int("deviation")?,
-        volatility: row.int("volatility")?,
-        games_played: count_u32(row.int("games_played")?)?,
-        wins: count_u32(row.int("wins")?)?,
-        losses: count_u32(row.int("losses")?)?,
-        draws: count_u32(row.int("draws")?)?,
-        streak: i16::try_from(row.int("streak")?)
-            .map_err(|_| StoreError::Corrupt("streak out of range".into()))?,
-        last_played_at: row.opt_int("last_played_at")?,
-        rating_sequence: unseq(row.int("rating_sequence")?)?,
-        rating_expires_at: row.int("rating_expires_at")?,
-    })
-}
-
-pub(super) fn record_from_row(row: &impl Columns) -> Result<IssuedRecord, StoreError> {
-    Ok(IssuedRecord {
-        player_key: PlayerKey::from_bytes(key32(&row.blob("player_key")?)?),
-        sequence: unseq(row.int("sequence")?)?,
-        record_type: u8::try_from(row.int("record_type")?)
-            .map_err(|_| StoreError::Corrupt("record type out of range".into()))?,
-        bytes: row.blob("record")?,
-        match_id: row
-            .opt_blob("match_id")?
-            .as_deref()
-            .map(key32)
-            .transpose()?,
-        issued_at: row.int("issued_at")?,
-    })
-}
-
-pub(super) const RECORD_COLUMNS: &str =
-    "player_key, sequence, record_type, record, match_id, issued_at";
-pub(super) const RATING_COLUMNS: &str = "game_module, algorithm_id, rating, deviation, volatility, \
-    games_played, wins, losses, draws, streak, last_played_at, rating_sequence, rating_expires_at";
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -548,14 +382,5 @@ impl Store for SqliteStore {
         self.read.close().await;
         self.write.close().await;
         Ok(())
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        Self::from_name(name)
-            .ok_or_else(|| format!("unknown role {name:?} (admin, moderator, reviewer)"))
     }
 }

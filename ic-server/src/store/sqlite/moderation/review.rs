@@ -6,8 +6,9 @@ use scr::PublicKey;
 
 use super::rows::*;
 use crate::moderation::{CaseState, Decision};
+use crate::store::StoreError;
 use crate::store::moderation::*;
-use crate::store::{SqliteStore, StoreError};
+use crate::store::sqlite::SqliteStore;
 
 #[async_trait]
 impl ReviewStore for SqliteStore {
@@ -15,21 +16,25 @@ impl ReviewStore for SqliteStore {
         &self,
         reviewer: &PublicKey,
     ) -> Result<Option<ReviewerStatsRow>, StoreError> {
-        sqlx::query("SELECT * FROM mod_reviewer_stats WHERE reviewer_key = ?")
-            .bind(reviewer.as_bytes().as_slice())
-            .fetch_optional(&self.read)
-            .await?
-            .map(|row| stats_from_row(&row))
-            .transpose()
+        sqlx::query(&format!(
+            "SELECT {STATS_COLUMNS} FROM mod_reviewer_stats WHERE reviewer_key = ?"
+        ))
+        .bind(reviewer.as_bytes().as_slice())
+        .fetch_optional(&self.read)
+        .await?
+        .map(|row| stats_from_row(&row))
+        .transpose()
     }
 
     async fn all_reviewer_stats(&self) -> Result<Vec<ReviewerStatsRow>, StoreError> {
-        sqlx::query("SELECT * FROM mod_reviewer_stats ORDER BY reviewer_key ASC")
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(stats_from_row)
-            .collect()
+        sqlx::query(&format!(
+            "SELECT {STATS_COLUMNS} FROM mod_reviewer_stats ORDER BY reviewer_key ASC"
+        ))
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(stats_from_row)
+        .collect()
     }
 
     async fn assignment(&self, assignment_id: &str) -> Result<Option<AssignmentRow>, StoreError> {
@@ -147,11 +152,10 @@ impl ReviewStore for SqliteStore {
         .bind(i64::from(stats.moderator_agreed))
         .execute(&mut *tx)
         .await?;
-        let votes = sqlx::query(
-            "SELECT assignment_id, case_id, reviewer_key, submitted_at, decision, confidence, \
-             notes, weight, calibration FROM mod_votes WHERE case_id = ? AND calibration = 0 \
-             ORDER BY submitted_at ASC, rowid ASC",
-        )
+        let votes = sqlx::query(&format!(
+            "SELECT {VOTE_COLUMNS} FROM mod_votes WHERE case_id = ? AND calibration = 0 \
+             ORDER BY submitted_at ASC, rowid ASC"
+        ))
         .bind(&vote.case_id)
         .fetch_all(&mut *tx)
         .await?

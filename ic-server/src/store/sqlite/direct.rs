@@ -15,8 +15,11 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use scr::PlayerKey;
 use tokio::sync::Semaphore;
 
-use super::sqlite::{Columns, RATING_COLUMNS, RECORD_COLUMNS, rating_from_row, record_from_row};
-use super::{IssuedRecord, PlayerSnapshot, StoreError};
+use crate::store::columns::{
+    Columns, RATING_COLUMNS, RECORD_COLUMNS, count_u32, prefixed, rating_from_row, record_from_row,
+    unseq,
+};
+use crate::store::{IssuedRecord, PlayerSnapshot, StoreError};
 
 /// How long a connection waits for another connection's lock (the same as the sqlx pools').
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -115,7 +118,13 @@ impl Columns for rusqlite::Row<'_> {
     fn opt_int(&self, name: &str) -> Result<Option<i64>, StoreError> {
         Ok(self.get(name)?)
     }
+    fn float(&self, name: &str) -> Result<f64, StoreError> {
+        Ok(self.get(name)?)
+    }
     fn text(&self, name: &str) -> Result<String, StoreError> {
+        Ok(self.get(name)?)
+    }
+    fn opt_text(&self, name: &str) -> Result<Option<String>, StoreError> {
         Ok(self.get(name)?)
     }
     fn blob(&self, name: &str) -> Result<Vec<u8>, StoreError> {
@@ -123,6 +132,12 @@ impl Columns for rusqlite::Row<'_> {
     }
     fn opt_blob(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.get(name)?)
+    }
+    fn flag(&self, name: &str) -> Result<bool, StoreError> {
+        Ok(self.get::<_, i64>(name)? != 0)
+    }
+    fn opt_flag(&self, name: &str) -> Result<Option<bool>, StoreError> {
+        Ok(self.get::<_, Option<i64>>(name)?.map(|v| v != 0))
     }
 }
 
@@ -184,7 +199,7 @@ fn snapshot(
     };
     Ok(Some(PlayerSnapshot {
         player_key: *player,
-        last_sequence: super::sqlite::unseq(row.int("last_sequence")?)?,
+        last_sequence: unseq(row.int("last_sequence")?)?,
         rating,
     }))
 }
@@ -203,7 +218,7 @@ pub(super) fn count_meetings(
         .query_row(params![participants_hash.as_slice(), since], |row| {
             row.get(0)
         })?;
-    super::sqlite::count_u32(count)
+    count_u32(count)
 }
 
 /// The player's current `last_sequence`, if registered.
@@ -216,15 +231,6 @@ pub(super) fn current_sequence(
             row.get::<_, i64>(0)
         })
         .optional()?
-        .map(super::sqlite::unseq)
+        .map(unseq)
         .transpose()
-}
-
-/// `columns` (comma-separated) as `alias.column AS column`, for a join.
-pub(super) fn prefixed(alias: &str, columns: &str) -> String {
-    columns
-        .split(", ")
-        .map(|column| format!("{alias}.{column} AS {column}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

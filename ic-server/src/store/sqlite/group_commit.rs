@@ -7,7 +7,7 @@
 //! lets throughput follow the cryptography under concurrent load.
 //!
 //! The writer is a dedicated OS thread that owns a direct SQLite connection (see
-//! `sqlite_direct`): callers hand it their change over a channel and wait on a oneshot reply,
+//! `direct`): callers hand it their change over a channel and wait on a oneshot reply,
 //! one hand-off each way, where sqlx would add one per statement. Registrations and one-player
 //! changes go through the same queue, so every credential-issuing write is serialized here
 //! instead of contending for SQLite's lock.
@@ -20,10 +20,10 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use scr::PlayerKey;
 use tokio::sync::{mpsc, oneshot};
 
-use super::sqlite::seq;
-use super::sqlite_changes::{insert_processed, write_player_changes};
-use super::sqlite_direct::{current_sequence, open_writer, records_of_match};
-use super::{
+use super::changes::{insert_processed, write_player_changes};
+use super::direct::{current_sequence, open_writer, records_of_match};
+use crate::store::columns::seq;
+use crate::store::{
     Applied, IssuedRecord, MatchChange, PlayerChange, Registered, Registration, StoreError,
 };
 

@@ -6,8 +6,9 @@ use scr::PublicKey;
 
 use super::rows::*;
 use crate::moderation::{ActionKind, CaseState, Decision};
+use crate::store::StoreError;
 use crate::store::moderation::*;
-use crate::store::{SqliteStore, StoreError};
+use crate::store::sqlite::SqliteStore;
 
 #[async_trait]
 impl StaffStore for SqliteStore {
@@ -144,19 +145,21 @@ impl StaffStore for SqliteStore {
     }
 
     async fn appeal(&self, appeal_id: &str) -> Result<Option<AppealRow>, StoreError> {
-        sqlx::query("SELECT * FROM mod_appeals WHERE appeal_id = ?")
-            .bind(appeal_id)
-            .fetch_optional(&self.read)
-            .await?
-            .map(|row| appeal_from_row(&row))
-            .transpose()
+        sqlx::query(&format!(
+            "SELECT {APPEAL_COLUMNS} FROM mod_appeals WHERE appeal_id = ?"
+        ))
+        .bind(appeal_id)
+        .fetch_optional(&self.read)
+        .await?
+        .map(|row| appeal_from_row(&row))
+        .transpose()
     }
 
     async fn appeals(&self, open_only: bool) -> Result<Vec<AppealRow>, StoreError> {
-        sqlx::query(
-            "SELECT * FROM mod_appeals WHERE (? = 0 OR decision IS NULL) \
-             ORDER BY created_at ASC, rowid ASC LIMIT 500",
-        )
+        sqlx::query(&format!(
+            "SELECT {APPEAL_COLUMNS} FROM mod_appeals WHERE (? = 0 OR decision IS NULL) \
+             ORDER BY created_at ASC, rowid ASC LIMIT 500"
+        ))
         .bind(i64::from(open_only))
         .fetch_all(&self.read)
         .await?
@@ -256,14 +259,16 @@ impl StaffStore for SqliteStore {
     }
 
     async fn audit_log(&self, since: i64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
-        sqlx::query("SELECT * FROM mod_audit WHERE at >= ? ORDER BY at ASC, rowid ASC LIMIT ?")
-            .bind(since)
-            .bind(i64::from(limit))
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(audit_from_row)
-            .collect()
+        sqlx::query(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM mod_audit WHERE at >= ? ORDER BY at ASC, rowid ASC LIMIT ?"
+        ))
+        .bind(since)
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(audit_from_row)
+        .collect()
     }
 
     async fn expire_closed_cases(

@@ -6,8 +6,8 @@
 
 use rusqlite::{Connection, params};
 
-use super::sqlite::{RATING_COLUMNS, RECORD_COLUMNS, seq};
-use super::{MatchChange, PlayerChange, StoreError};
+use crate::store::columns::{RATING_COLUMNS, RECORD_COLUMNS, seq};
+use crate::store::{MatchChange, PlayerChange, StoreError};
 
 /// Writes `changes` in order (a later change to the same player or rating wins). Each change
 /// must find the player's sequence it was planned against, already checked by the caller

@@ -6,7 +6,8 @@ mod review;
 mod rows;
 mod staff;
 
-use super::{SqliteStore, StoreError};
+use super::SqliteStore;
+use crate::store::StoreError;
 
 impl SqliteStore {
     /// A transaction on the sqlx write connection that holds the write lock from its start.
@@ -24,10 +25,10 @@ impl SqliteStore {
 #[cfg(test)]
 mod tests {
     use crate::moderation::{CaseState, Category};
-    use crate::store::SqliteStore;
     use crate::store::moderation::{
         AuditEntry, CaseRow, CaseStore, Claim, Filed, NewReport, ReportRow, ReviewStore, StaffStore,
     };
+    use crate::store::sqlite::SqliteStore;
     use scr::PublicKey;
 
     fn entry(action: &str) -> AuditEntry {

@@ -2,32 +2,10 @@
 //! write connection, so a concurrent delivery attempt and retry settle an entry once.
 
 use async_trait::async_trait;
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 
-use super::outbox::{OutboxEntry, OutboxState, OutboxStore};
-use super::sqlite::key32;
-use super::{SqliteStore, StoreError};
-
-const COLUMNS: &str =
-    "match_id, cmr, state, enqueued_at, attempts, next_attempt_at, last_error, settled_at";
-
-fn entry_from_row(row: &SqliteRow) -> Result<OutboxEntry, StoreError> {
-    let state: String = row.try_get("state")?;
-    let attempts: i64 = row.try_get("attempts")?;
-    Ok(OutboxEntry {
-        match_id: key32(&row.try_get::<Vec<u8>, _>("match_id")?)?,
-        cmr: row.try_get("cmr")?,
-        state: OutboxState::from_name(&state)
-            .ok_or_else(|| StoreError::Corrupt(format!("outbox state {state}")))?,
-        enqueued_at: row.try_get("enqueued_at")?,
-        attempts: u32::try_from(attempts)
-            .map_err(|_| StoreError::Corrupt(format!("outbox attempts {attempts}")))?,
-        next_attempt_at: row.try_get("next_attempt_at")?,
-        last_error: row.try_get("last_error")?,
-        settled_at: row.try_get("settled_at")?,
-    })
-}
+use super::SqliteStore;
+use crate::store::StoreError;
+use crate::store::outbox::{OUTBOX_COLUMNS, OutboxEntry, OutboxState, OutboxStore, entry_from_row};
 
 #[async_trait]
 impl OutboxStore for SqliteStore {
@@ -50,7 +28,7 @@ impl OutboxStore for SqliteStore {
     async fn due(&self, now: i64, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
         let _timer = self.timer("outbox_due");
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM relay_outbox WHERE state = ? AND next_attempt_at <= ? \
+            "SELECT {OUTBOX_COLUMNS} FROM relay_outbox WHERE state = ? AND next_attempt_at <= ? \
              ORDER BY next_attempt_at, enqueued_at, match_id LIMIT ?"
         ))
         .bind(OutboxState::Pending.name())
@@ -120,18 +98,17 @@ impl OutboxStore for SqliteStore {
 
     async fn pending_count(&self) -> Result<u64, StoreError> {
         let _timer = self.timer("outbox_pending_count");
-        let count: i64 = sqlx::query("SELECT COUNT(*) AS n FROM relay_outbox WHERE state = ?")
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM relay_outbox WHERE state = ?")
             .bind(OutboxState::Pending.name())
             .fetch_one(&self.read)
-            .await?
-            .try_get("n")?;
+            .await?;
         u64::try_from(count).map_err(|_| StoreError::Corrupt(format!("outbox count {count}")))
     }
 
     async fn outbox_entry(&self, match_id: &[u8; 32]) -> Result<Option<OutboxEntry>, StoreError> {
         let _timer = self.timer("outbox_entry");
         sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM relay_outbox WHERE match_id = ?"
+            "SELECT {OUTBOX_COLUMNS} FROM relay_outbox WHERE match_id = ?"
         ))
         .bind(match_id.as_slice())
         .fetch_optional(&self.read)
@@ -158,7 +135,7 @@ impl OutboxStore for SqliteStore {
     ) -> Result<Vec<OutboxEntry>, StoreError> {
         let _timer = self.timer("outbox_entries");
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM relay_outbox WHERE state = ? \
+            "SELECT {OUTBOX_COLUMNS} FROM relay_outbox WHERE state = ? \
              ORDER BY enqueued_at, match_id LIMIT ?"
         ))
         .bind(state.name())

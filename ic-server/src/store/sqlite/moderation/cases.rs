@@ -3,12 +3,14 @@
 
 use async_trait::async_trait;
 use scr::PublicKey;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Sqlite};
 
 use super::rows::*;
 use crate::moderation::Decision;
+use crate::store::StoreError;
+use crate::store::columns::Columns;
 use crate::store::moderation::*;
-use crate::store::{SqliteStore, StoreError};
+use crate::store::sqlite::SqliteStore;
 
 #[async_trait]
 impl CaseStore for SqliteStore {
@@ -88,7 +90,7 @@ impl CaseStore for SqliteStore {
         .bind(reporter.as_bytes().as_slice())
         .fetch_one(&self.read)
         .await?;
-        Ok((small(&row, "upheld")?, small(&row, "judged")?))
+        Ok((row.small("upheld")?, row.small("judged")?))
     }
 
     async fn file_report(&self, new: &NewReport) -> Result<Filed, StoreError> {
@@ -158,7 +160,7 @@ impl CaseStore for SqliteStore {
             .fetch_all(&mut *tx)
             .await?
             .iter()
-            .map(|row| key(row, "reporter_key"))
+            .map(|row| row.key("reporter_key"))
             .collect::<Result<Vec<_>, _>>()?;
         tx.commit().await?;
         Ok(Filed::Joined {
@@ -189,10 +191,10 @@ impl CaseStore for SqliteStore {
     }
 
     async fn reports(&self, case_id: &str) -> Result<Vec<ReportRow>, StoreError> {
-        sqlx::query(
-            "SELECT report_id, case_id, reporter_key, category, note, created_at, upheld \
-             FROM mod_reports WHERE case_id = ? ORDER BY created_at ASC, rowid ASC",
-        )
+        sqlx::query(&format!(
+            "SELECT {REPORT_COLUMNS} FROM mod_reports WHERE case_id = ? \
+             ORDER BY created_at ASC, rowid ASC"
+        ))
         .bind(case_id)
         .fetch_all(&self.read)
         .await?
@@ -212,19 +214,18 @@ impl CaseStore for SqliteStore {
         .iter()
         .map(|row| {
             Ok(EvidenceRow {
-                kind: row.try_get("kind")?,
-                reference: row.try_get("reference")?,
+                kind: row.text("kind")?,
+                reference: row.text("reference")?,
             })
         })
         .collect()
     }
 
     async fn votes(&self, case_id: &str) -> Result<Vec<VoteRow>, StoreError> {
-        sqlx::query(
-            "SELECT assignment_id, case_id, reviewer_key, submitted_at, decision, confidence, \
-             notes, weight, calibration FROM mod_votes WHERE case_id = ? \
-             ORDER BY submitted_at ASC, rowid ASC",
-        )
+        sqlx::query(&format!(
+            "SELECT {VOTE_COLUMNS} FROM mod_votes WHERE case_id = ? \
+             ORDER BY submitted_at ASC, rowid ASC"
+        ))
         .bind(case_id)
         .fetch_all(&self.read)
         .await?
@@ -234,33 +235,14 @@ impl CaseStore for SqliteStore {
     }
 
     async fn consensus(&self, case_id: &str) -> Result<Option<ConsensusRow>, StoreError> {
-        let Some(row) = sqlx::query(
-            "SELECT consensus_id, case_id, created_at, reached, weighted_decision, \
-             agreement_ratio, reviewer_count, requires_moderator, recommended_actions \
-             FROM mod_consensus WHERE case_id = ?",
-        )
+        sqlx::query(&format!(
+            "SELECT {CONSENSUS_COLUMNS} FROM mod_consensus WHERE case_id = ?"
+        ))
         .bind(case_id)
         .fetch_optional(&self.read)
         .await?
-        else {
-            return Ok(None);
-        };
-        let decision: Option<String> = row.try_get("weighted_decision")?;
-        let actions: String = row.try_get("recommended_actions")?;
-        Ok(Some(ConsensusRow {
-            consensus_id: row.try_get("consensus_id")?,
-            case_id: row.try_get("case_id")?,
-            created_at: row.try_get("created_at")?,
-            reached: flag(&row, "reached")?,
-            weighted_decision: decision
-                .map(|d| Decision::from_name(&d).ok_or_else(|| corrupt("weighted_decision")))
-                .transpose()?,
-            agreement_ratio: row.try_get("agreement_ratio")?,
-            reviewer_count: small(&row, "reviewer_count")?,
-            requires_moderator: flag(&row, "requires_moderator")?,
-            recommended_actions: serde_json::from_str(&actions)
-                .map_err(|_| corrupt("recommended_actions"))?,
-        }))
+        .map(|row| consensus_from_row(&row))
+        .transpose()
     }
 
     async fn actions(&self, case_id: &str) -> Result<Vec<ActionRow>, StoreError> {
@@ -320,16 +302,7 @@ impl CaseStore for SqliteStore {
             .fetch_all(&self.read)
             .await?
             .iter()
-            .map(|row| {
-                let requires: Option<i64> = row.try_get("requires_moderator")?;
-                Ok(CaseListRow {
-                    case: case_from_row(row)?,
-                    reports: small(row, "report_count")?,
-                    votes: small(row, "vote_count")?,
-                    requires_moderator: requires.map(|v| v != 0),
-                    calibration: flag(row, "calibration")?,
-                })
-            })
+            .map(case_list_from_row)
             .collect()
     }
 }

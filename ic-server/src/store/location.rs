@@ -1,0 +1,125 @@
+//! Where the database is: a SQLite file (the embedded default) or a PostgreSQL server, parsed
+//! from `[storage] url`, and that URL as it may be shown (password masked).
+
+use std::path::{Path, PathBuf};
+
+/// Which backend holds the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file.
+    Sqlite,
+}
+
+impl Backend {
+    /// Lowercase name, for logs and `config show`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// Where the database is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A SQLite database file.
+    Sqlite(PathBuf),
+}
+
+/// A storage URL that names no backend this server has.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown storage URL scheme {scheme:?}: use sqlite://<file>, or leave it empty for \
+     storage.sqlite_path"
+)]
+pub struct LocationError {
+    /// The scheme found (text before `://`, or the whole value when there is none).
+    pub scheme: String,
+}
+
+impl Location {
+    /// The location `url` names; an empty `url` is the SQLite file `sqlite_path`. A relative
+    /// SQLite path is taken inside `data_dir`.
+    pub fn parse(url: &str, sqlite_path: &str, data_dir: &Path) -> Result<Self, LocationError> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Ok(Self::Sqlite(data_dir.join(sqlite_path)));
+        }
+        match url.split_once("://") {
+            Some(("sqlite", path)) if !path.is_empty() => Ok(Self::Sqlite(data_dir.join(path))),
+            Some((scheme, _)) => Err(LocationError {
+                scheme: scheme.to_owned(),
+            }),
+            None => Err(LocationError {
+                scheme: url.to_owned(),
+            }),
+        }
+    }
+
+    /// The SQLite database file `ic-server.db` in `dir` (tests and benchmarks).
+    pub fn sqlite_in(dir: &Path) -> Self {
+        Self::Sqlite(dir.join("ic-server.db"))
+    }
+
+    /// Which backend this location uses.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// How the location may be shown to an operator: a PostgreSQL password is masked.
+    pub fn display(&self) -> String {
+        match self {
+            Self::Sqlite(path) => path.display().to_string(),
+        }
+    }
+}
+
+/// `url` with the password of its user-info part replaced by `***`.
+pub fn mask_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    // The last '@' ends the user info: a password may itself contain '@' unescaped.
+    let Some((user_info, host)) = authority.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match user_info.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_picks_the_backend() {
+        let dir = Path::new("/data");
+        assert_eq!(
+            Location::parse("", "ic-server.db", dir),
+            Ok(Location::Sqlite("/data/ic-server.db".into()))
+        );
+        assert_eq!(
+            Location::parse("sqlite://other.db", "ic-server.db", dir),
+            Ok(Location::Sqlite("/data/other.db".into()))
+        );
+        let unknown = Location::parse("mysql://localhost/ic", "x", dir).unwrap_err();
+        assert_eq!(unknown.scheme, "mysql");
+        assert!(Location::parse("ic.db", "x", dir).is_err());
+    }
+
+    #[test]
+    fn passwords_are_masked_and_nothing_else_changes() {
+        assert_eq!(
+            mask_password("postgres://ic:s3cr@t@db:5432/ic?sslmode=require"),
+            "postgres://ic:***@db:5432/ic?sslmode=require"
+        );
+        assert_eq!(mask_password("postgres://ic@db/ic"), "postgres://ic@db/ic");
+        assert_eq!(mask_password("postgres://db/ic"), "postgres://db/ic");
+    }
+}
