@@ -229,7 +229,8 @@ impl Default for HttpConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct StorageConfig {
-    /// Where the database is: empty for the SQLite file `sqlite_path`, or `sqlite://<file>`.
+    /// Where the database is: empty for the SQLite file `sqlite_path`, `sqlite://<file>`, or
+    /// `postgres://user:password@host:port/database` for PostgreSQL (15 or newer).
     pub url: String,
     /// SQLite database file, relative to the data directory (used when `url` is empty).
     pub sqlite_path: String,

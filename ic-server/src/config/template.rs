@@ -42,7 +42,9 @@ trusted_proxies = []
 
 [storage]
 # Where the database is. Empty: the SQLite file sqlite_path below (the embedded default).
-# sqlite://<file> names another SQLite file, relative to the data directory.
+# postgres://user:password@host:5432/database selects PostgreSQL 15 or newer, which several
+# ic-server processes can share (docs/operator-guide.md, "Several processes"); sqlite://<file>
+# names another SQLite file, relative to the data directory. Env: IC_STORAGE_URL.
 url = ""
 # SQLite database, relative to the data directory.
 sqlite_path = "ic-server.db"

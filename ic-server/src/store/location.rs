@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 pub enum Backend {
     /// An embedded SQLite file.
     Sqlite,
+    /// A PostgreSQL server (15 or newer), possibly shared by several processes.
+    Postgres,
 }
 
 impl Backend {
@@ -15,6 +17,7 @@ impl Backend {
     pub fn name(self) -> &'static str {
         match self {
             Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
         }
     }
 }
@@ -24,13 +27,15 @@ impl Backend {
 pub enum Location {
     /// A SQLite database file.
     Sqlite(PathBuf),
+    /// A PostgreSQL connection URL (`postgres://user:pass@host:port/db`).
+    Postgres(String),
 }
 
 /// A storage URL that names no backend this server has.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown storage URL scheme {scheme:?}: use sqlite://<file>, or leave it empty for \
-     storage.sqlite_path"
+    "unknown storage URL scheme {scheme:?}: use postgres://user:password@host:port/database, \
+     sqlite://<file>, or leave it empty for storage.sqlite_path"
 )]
 pub struct LocationError {
     /// The scheme found (text before `://`, or the whole value when there is none).
@@ -46,6 +51,7 @@ impl Location {
             return Ok(Self::Sqlite(data_dir.join(sqlite_path)));
         }
         match url.split_once("://") {
+            Some(("postgres" | "postgresql", _)) => Ok(Self::Postgres(url.to_owned())),
             Some(("sqlite", path)) if !path.is_empty() => Ok(Self::Sqlite(data_dir.join(path))),
             Some((scheme, _)) => Err(LocationError {
                 scheme: scheme.to_owned(),
@@ -65,6 +71,7 @@ impl Location {
     pub fn backend(&self) -> Backend {
         match self {
             Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
         }
     }
 
@@ -72,6 +79,7 @@ impl Location {
     pub fn display(&self) -> String {
         match self {
             Self::Sqlite(path) => path.display().to_string(),
+            Self::Postgres(url) => mask_password(url),
         }
     }
 }
@@ -108,6 +116,12 @@ mod tests {
             Location::parse("sqlite://other.db", "ic-server.db", dir),
             Ok(Location::Sqlite("/data/other.db".into()))
         );
+        let url = "postgres://ic:secret@db.example:5432/ic";
+        assert_eq!(
+            Location::parse(url, "x", dir),
+            Ok(Location::Postgres(url.into()))
+        );
+        assert!(Location::parse("postgresql://localhost/ic", "x", dir).is_ok());
         let unknown = Location::parse("mysql://localhost/ic", "x", dir).unwrap_err();
         assert_eq!(unknown.scheme, "mysql");
         assert!(Location::parse("ic.db", "x", dir).is_err());
@@ -121,5 +135,7 @@ mod tests {
         );
         assert_eq!(mask_password("postgres://ic@db/ic"), "postgres://ic@db/ic");
         assert_eq!(mask_password("postgres://db/ic"), "postgres://db/ic");
+        let shown = Location::Postgres("postgres://a:hunter2@h/d".into()).display();
+        assert!(!shown.contains("hunter2"), "{shown}");
     }
 }

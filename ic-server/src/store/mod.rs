@@ -6,6 +6,8 @@
 //! optimistically against the player's sequence so concurrent writers never reuse a sequence.
 
 mod columns;
+#[cfg(test)]
+mod conformance;
 mod error;
 mod ledger;
 mod location;
@@ -13,6 +15,7 @@ mod location;
 pub mod moderation;
 #[cfg(feature = "relay")]
 pub mod outbox;
+mod postgres;
 mod sqlite;
 
 pub use error::StoreError;
@@ -94,6 +97,13 @@ pub async fn open(
                 store = store.with_latency_metric(latency);
             }
             Ok(Stores::of(Backend::Sqlite, store))
+        }
+        Location::Postgres(url) => {
+            let mut store = postgres::PostgresStore::open(url).await?;
+            if let Some(latency) = latency {
+                store = store.with_latency_metric(latency);
+            }
+            Ok(Stores::of(Backend::Postgres, store))
         }
     }
 }

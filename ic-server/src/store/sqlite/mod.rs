@@ -75,12 +75,6 @@ impl SqliteStore {
         })
     }
 
-    /// Opens the database file `ic-server.db` in `dir` (unit tests).
-    #[cfg(test)]
-    pub(crate) async fn open_in(dir: &Path) -> Result<Self, StoreError> {
-        Self::open(&dir.join("ic-server.db")).await
-    }
-
     /// Records the latency of every operation in `latency`, labelled by operation.
     pub(crate) fn with_latency_metric(mut self, latency: prometheus::HistogramVec) -> Self {
         self.latency = Some(latency);

@@ -1,0 +1,117 @@
+//! The PostgreSQL store: for communities that outgrow one machine. Several `ic-server`
+//! processes share one database; every invariant the SQLite store gets from its single writer
+//! holds here through row locks, conditional updates and advisory locks, across processes.
+
+mod ingest;
+mod ledger;
+#[cfg(feature = "moderation")]
+mod moderation;
+#[cfg(feature = "relay")]
+mod outbox;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::Row;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+
+use super::StoreError;
+use super::columns::Columns;
+
+/// The PostgreSQL schema, applied at start. sqlx holds a `pg_advisory_lock` (keyed on the
+/// database) while it migrates, so processes started together apply each migration once.
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./src/store/postgres/migrations");
+
+/// Connections one process keeps at most: ingest and moderation writes each hold one for a
+/// transaction, reads for a statement.
+const MAX_CONNECTIONS: u32 = 16;
+/// How long a call waits for a free connection (or for a new one to open) before it reports
+/// the database unavailable: short, so a lost database answers 503 quickly.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// PostgreSQL-backed stores.
+#[derive(Debug, Clone)]
+pub(crate) struct PostgresStore {
+    pool: PgPool,
+    latency: Option<prometheus::HistogramVec>,
+}
+
+impl PostgresStore {
+    /// Connects to `url` and brings the schema up to date. Fails at once (no retries) when the
+    /// server cannot be reached or refuses the login, so a misconfigured start says so.
+    pub(crate) async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|error| StoreError::Unavailable(format!("invalid PostgreSQL URL: {error}")))?
+            .application_name("ic-server");
+        // Connections are tested before use: a pooled connection may have been closed by a
+        // database restart, and the test turns that into a fresh connection, not an error.
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire(true)
+            .connect_with(options)
+            .await?;
+        let version: i32 = sqlx::query_scalar("SELECT current_setting('server_version_num')::int")
+            .fetch_one(&pool)
+            .await?;
+        if version < 150_000 {
+            return Err(StoreError::Migration(format!(
+                "PostgreSQL 15 or newer is required (this server is version {})",
+                version / 10_000
+            )));
+        }
+        MIGRATIONS.run(&pool).await?;
+        Ok(Self {
+            pool,
+            latency: None,
+        })
+    }
+
+    /// Records the latency of every operation in `latency`, labelled by operation.
+    pub(crate) fn with_latency_metric(mut self, latency: prometheus::HistogramVec) -> Self {
+        self.latency = Some(latency);
+        self
+    }
+
+    /// Observes the operation's duration when dropped.
+    fn timer(&self, operation: &str) -> Option<prometheus::HistogramTimer> {
+        self.latency
+            .as_ref()
+            .map(|h| h.with_label_values(&[operation]).start_timer())
+    }
+}
+
+impl Columns for PgRow {
+    fn int(&self, name: &str) -> Result<i64, StoreError> {
+        Ok(self.try_get(name)?)
+    }
+    fn opt_int(&self, name: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.try_get(name)?)
+    }
+    fn float(&self, name: &str) -> Result<f64, StoreError> {
+        Ok(self.try_get(name)?)
+    }
+    fn text(&self, name: &str) -> Result<String, StoreError> {
+        Ok(self.try_get(name)?)
+    }
+    fn opt_text(&self, name: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.try_get(name)?)
+    }
+    fn blob(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+        Ok(self.try_get(name)?)
+    }
+    fn opt_blob(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.try_get(name)?)
+    }
+    fn flag(&self, name: &str) -> Result<bool, StoreError> {
+        Ok(self.try_get(name)?)
+    }
+    fn opt_flag(&self, name: &str) -> Result<Option<bool>, StoreError> {
+        Ok(self.try_get(name)?)
+    }
+}
+
+/// A list of 32-byte keys as one `BYTEA[]` parameter.
+fn key_array<'a>(keys: impl IntoIterator<Item = &'a [u8; 32]>) -> Vec<Vec<u8>> {
+    keys.into_iter().map(|key| key.to_vec()).collect()
+}

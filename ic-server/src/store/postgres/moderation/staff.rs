@@ -1,0 +1,319 @@
+//! [`StaffStore`] for PostgreSQL: moderator writes with their audit lines in the same transaction,
+//! appeals and reversals, and retention.
+
+use async_trait::async_trait;
+use scr::PublicKey;
+
+use super::rows::*;
+use crate::moderation::{ActionKind, CaseState, Decision};
+use crate::store::StoreError;
+use crate::store::moderation::*;
+use crate::store::postgres::PostgresStore;
+
+#[async_trait]
+impl StaffStore for PostgresStore {
+    async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let mut tx = write_transaction(&self.pool).await?;
+        insert_audit(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn record_action(&self, new: &NewAction, audit: &AuditEntry) -> Result<bool, StoreError> {
+        let action = &new.action;
+        let mut tx = write_transaction(&self.pool).await?;
+        if case_state(&mut tx, &action.case_id).await? != Some(new.expected_state) {
+            return Ok(false);
+        }
+        let measure_kind = match action.action {
+            ActionKind::Apply(measure) => Some(measure.kind()),
+            ActionKind::CloseNoAction => None,
+        };
+        sqlx::query(
+            "INSERT INTO mod_actions (action_id, case_id, consensus_id, moderator_key, \
+             target_key, action, measure_kind, reason, created_at, ends_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&action.action_id)
+        .bind(&action.case_id)
+        .bind(&action.consensus_id)
+        .bind(action.moderator.as_bytes().as_slice())
+        .bind(action.target.as_bytes().as_slice())
+        .bind(action.action.to_string())
+        .bind(measure_kind)
+        .bind(&action.reason)
+        .bind(action.created_at)
+        .bind(action.ends_at)
+        .execute(&mut *tx)
+        .await?;
+        if new.expected_state != new.new_state {
+            set_state(&mut tx, &action.case_id, new.new_state, action.created_at).await?;
+        }
+        if let Some(upheld) = new.reports_upheld {
+            sqlx::query("UPDATE mod_reports SET upheld = $1 WHERE case_id = $2")
+                .bind(upheld)
+                .bind(&action.case_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (reviewer, agreed) in &new.agreement {
+            sqlx::query(
+                "UPDATE mod_reviewer_stats SET moderator_judged = moderator_judged + 1, \
+                 moderator_agreed = moderator_agreed + $1 WHERE reviewer_key = $2",
+            )
+            .bind(i64::from(*agreed))
+            .bind(reviewer.as_bytes().as_slice())
+            .execute(&mut *tx)
+            .await?;
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn mark_calibration(
+        &self,
+        case_id: &str,
+        known: Decision,
+        moderator: &PublicKey,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let mut tx = write_transaction(&self.pool).await?;
+        let insert = sqlx::query(
+            "INSERT INTO mod_calibration_cases (case_id, known_decision, marked_by, marked_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(case_id)
+        .bind(known.name())
+        .bind(moderator.as_bytes().as_slice())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if insert.rows_affected() == 0 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn set_summaries(
+        &self,
+        case_id: &str,
+        telemetry: Option<&str>,
+        anti_cheat: Option<&str>,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut tx = write_transaction(&self.pool).await?;
+        sqlx::query(
+            "UPDATE mod_cases SET telemetry_summary = COALESCE($1, telemetry_summary), \
+             anti_cheat_summary = COALESCE($2, anti_cheat_summary) WHERE case_id = $3",
+        )
+        .bind(telemetry)
+        .bind(anti_cheat)
+        .bind(case_id)
+        .execute(&mut *tx)
+        .await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn file_appeal(&self, appeal: &AppealRow, now: i64) -> Result<bool, StoreError> {
+        let mut tx = write_transaction(&self.pool).await?;
+        if case_state(&mut tx, &appeal.case_id).await? != Some(CaseState::ClosedActionTaken) {
+            return Ok(false);
+        }
+        let insert = sqlx::query(
+            "INSERT INTO mod_appeals (appeal_id, case_id, player_key, statement, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(&appeal.appeal_id)
+        .bind(&appeal.case_id)
+        .bind(appeal.player.as_bytes().as_slice())
+        .bind(&appeal.statement)
+        .bind(appeal.created_at)
+        .execute(&mut *tx)
+        .await?;
+        if insert.rows_affected() == 0 {
+            return Ok(false);
+        }
+        set_state(&mut tx, &appeal.case_id, CaseState::Appealed, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn appeal(&self, appeal_id: &str) -> Result<Option<AppealRow>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {APPEAL_COLUMNS} FROM mod_appeals WHERE appeal_id = $1"
+        ))
+        .bind(appeal_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| appeal_from_row(&row))
+        .transpose()
+    }
+
+    async fn appeals(&self, open_only: bool) -> Result<Vec<AppealRow>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {APPEAL_COLUMNS} FROM mod_appeals WHERE (NOT $1 OR decision IS NULL) \
+             ORDER BY created_at ASC, seq ASC LIMIT 500"
+        ))
+        .bind(open_only)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(appeal_from_row)
+        .collect()
+    }
+
+    async fn decide_appeal(
+        &self,
+        appeal: &AppealRow,
+        reversed: bool,
+        new_state: CaseState,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let (Some(moderator), Some(decided_at)) = (appeal.moderator, appeal.decided_at) else {
+            return Err(corrupt("an appeal decision needs a moderator and a time"));
+        };
+        let mut tx = write_transaction(&self.pool).await?;
+        let updated = sqlx::query(
+            "UPDATE mod_appeals SET decision = $1, moderator_key = $2, reason = $3, decided_at = $4 \
+             WHERE appeal_id = $5 AND decision IS NULL",
+        )
+        .bind(&appeal.decision)
+        .bind(moderator.as_bytes().as_slice())
+        .bind(&appeal.reason)
+        .bind(decided_at)
+        .bind(&appeal.appeal_id)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Ok(false);
+        }
+        if reversed {
+            sqlx::query(
+                "INSERT INTO mod_reversals (action_id, appeal_id, moderator_key, reason, \
+                 reversed_at) SELECT a.action_id, $1, $2, $3, $4 FROM mod_actions a \
+                 WHERE a.case_id = $5 AND a.measure_kind IS NOT NULL \
+                 AND NOT EXISTS (SELECT 1 FROM mod_reversals r WHERE r.action_id = a.action_id)",
+            )
+            .bind(&appeal.appeal_id)
+            .bind(moderator.as_bytes().as_slice())
+            .bind(appeal.reason.as_deref().unwrap_or_default())
+            .bind(decided_at)
+            .bind(&appeal.case_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE mod_reports SET upheld = false WHERE case_id = $1")
+                .bind(&appeal.case_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        set_state(&mut tx, &appeal.case_id, new_state, decided_at).await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn actions_against(&self, player: &PublicKey) -> Result<Vec<ActionRow>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {ACTION_COLUMNS} FROM mod_actions a WHERE a.target_key = $1 \
+             ORDER BY a.created_at DESC, a.seq DESC LIMIT 500"
+        ))
+        .bind(player.as_bytes().as_slice())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(action_from_row)
+        .collect()
+    }
+
+    async fn actions_in_force(
+        &self,
+        players: &[PublicKey],
+        now: i64,
+    ) -> Result<Vec<ActionRow>, StoreError> {
+        if players.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<Vec<u8>> = players.iter().map(|p| p.as_bytes().to_vec()).collect();
+        sqlx::query(&format!(
+            "SELECT {ACTION_COLUMNS} FROM mod_actions a WHERE NOT EXISTS \
+             (SELECT 1 FROM mod_reversals r WHERE r.action_id = a.action_id) \
+             AND a.ends_at > $1 AND a.target_key = ANY($2) \
+             ORDER BY a.created_at DESC, a.seq DESC"
+        ))
+        .bind(now)
+        .bind(keys)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(action_from_row)
+        .collect()
+    }
+
+    async fn audit_log(&self, since: i64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM mod_audit WHERE at >= $1 \
+             ORDER BY at ASC, seq ASC LIMIT $2"
+        ))
+        .bind(since)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(audit_from_row)
+        .collect()
+    }
+
+    async fn expire_closed_cases(
+        &self,
+        now: i64,
+        closed_before: i64,
+        max_severity: u8,
+        audit: &AuditEntry,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut tx = write_transaction(&self.pool).await?;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT c.case_id FROM mod_cases c \
+             WHERE c.state IN ('closed_no_action', 'closed_action_taken') \
+             AND c.closed_at IS NOT NULL AND c.closed_at <= $1 AND c.severity_hint <= $2 \
+             AND NOT EXISTS (SELECT 1 FROM mod_calibration_cases k WHERE k.case_id = c.case_id) \
+             AND NOT EXISTS (SELECT 1 FROM mod_actions a WHERE a.case_id = c.case_id \
+                 AND a.ends_at > $3 \
+                 AND NOT EXISTS (SELECT 1 FROM mod_reversals r WHERE r.action_id = a.action_id)) \
+             ORDER BY c.closed_at ASC LIMIT 1000",
+        )
+        .bind(closed_before)
+        .bind(i64::from(max_severity))
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        if ids.is_empty() {
+            return Ok(ids);
+        }
+        // The case goes first: the append-only triggers let votes and consensus records go only
+        // once their case no longer exists.
+        for table in [
+            "mod_cases",
+            "mod_reports",
+            "mod_evidence",
+            "mod_assignments",
+            "mod_votes",
+            "mod_consensus",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE case_id = ANY($1)"))
+                .bind(&ids)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut entry = audit.clone();
+        entry.details = serde_json::json!({ "expired_cases": ids }).to_string();
+        insert_audit(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+}
