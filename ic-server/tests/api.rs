@@ -31,10 +31,9 @@ fn now() -> i64 {
     ic_server::clock::unix_now()
 }
 
-#[tokio::test]
-async fn fresh_server_serves_health_ready_and_its_document() {
+async fn fresh_server_serves_health_ready_and_its_document(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), TEST_LIMITS);
+    let server = Server::start(dir.path(), &format!("{}{}", TEST_LIMITS, backend.storage()));
     for path in ["/health", "/healthz", "/ready", "/readyz"] {
         assert_eq!(server.get(path, None).await.0, 200, "{path}");
     }
@@ -52,10 +51,9 @@ async fn fresh_server_serves_health_ready_and_its_document() {
     );
 }
 
-#[tokio::test]
-async fn registered_records_verify_against_the_community_document() {
+async fn registered_records_verify_against_the_community_document(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), TEST_LIMITS);
+    let server = Server::start(dir.path(), &format!("{}{}", TEST_LIMITS, backend.storage()));
     let alice = player(1);
     let records = server.register(&alice).await;
     assert_eq!(records.len(), 1, "one module configured");
@@ -84,10 +82,9 @@ async fn registered_records_verify_against_the_community_document() {
     );
 }
 
-#[tokio::test]
-async fn auth_rejects_bad_signatures_and_reused_challenges() {
+async fn auth_rejects_bad_signatures_and_reused_challenges(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), TEST_LIMITS);
+    let server = Server::start(dir.path(), &format!("{}{}", TEST_LIMITS, backend.storage()));
     let key = player(2);
     let public = key.public_key().to_string();
     let (_, challenge) = server
@@ -129,10 +126,9 @@ async fn auth_rejects_bad_signatures_and_reused_challenges() {
     assert_eq!(reply["error"], "invalid_json");
 }
 
-#[tokio::test]
-async fn certified_matches_issue_records_once() {
+async fn certified_matches_issue_records_once(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), TEST_LIMITS);
+    let server = Server::start(dir.path(), &format!("{}{}", TEST_LIMITS, backend.storage()));
     let (alice, bob) = (player(1), player(2));
     server.register(&alice).await;
     server.register(&bob).await;
@@ -199,10 +195,9 @@ async fn certified_matches_issue_records_once() {
     assert_eq!(verdict["results"][1]["valid"], true, "{verdict}");
 }
 
-#[tokio::test]
-async fn bad_match_submissions_are_rejected_with_json_errors() {
+async fn bad_match_submissions_are_rejected_with_json_errors(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), TEST_LIMITS);
+    let server = Server::start(dir.path(), &format!("{}{}", TEST_LIMITS, backend.storage()));
     let (alice, bob) = (player(1), player(2));
     server.register(&alice).await;
     server.register(&bob).await;
@@ -287,10 +282,9 @@ async fn bad_match_submissions_are_rejected_with_json_errors() {
     );
 }
 
-#[tokio::test]
-async fn revoked_records_are_refused_and_refresh_reissues() {
+async fn revoked_records_are_refused_and_refresh_reissues(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), TEST_LIMITS);
+    let server = Server::start(dir.path(), &format!("{}{}", TEST_LIMITS, backend.storage()));
     let alice = player(1);
     let initial = server.register(&alice).await;
     let b64 = |r: &Vec<u8>| {
@@ -353,10 +347,9 @@ async fn revoked_records_are_refused_and_refresh_reissues() {
     assert_eq!(body["records"], json!([]));
 }
 
-#[tokio::test]
-async fn records_from_before_a_voluntary_rotation_verify_during_the_grace_only() {
+async fn records_from_before_a_voluntary_rotation_verify_during_the_grace_only(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), TEST_LIMITS);
+    let server = Server::start(dir.path(), &format!("{}{}", TEST_LIMITS, backend.storage()));
     let alice = player(1);
     let before = server.register(&alice).await;
     let old_document = server.document().await;
@@ -399,11 +392,10 @@ async fn records_from_before_a_voluntary_rotation_verify_during_the_grace_only()
     );
 }
 
-#[tokio::test]
-async fn a_disabled_capability_answers_404_capability_disabled() {
+async fn a_disabled_capability_answers_404_capability_disabled(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let config = format!("{TEST_LIMITS}[capabilities]\npreset = \"minimal\"\n");
-    let server = Server::start(dir.path(), &config);
+    let server = Server::start(dir.path(), &format!("{}{}", &config, backend.storage()));
     let document = server.document().await;
     assert_eq!(document["capabilities"], json!(["relay"]));
     let (status, body) = server.post_bytes("/v1/matches", vec![1]).await;
@@ -427,12 +419,11 @@ async fn a_disabled_capability_answers_404_capability_disabled() {
     );
 }
 
-#[tokio::test]
-async fn openapi_lists_exactly_the_served_routes() {
+async fn openapi_lists_exactly_the_served_routes(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     // Every capability on, so that every route of the table is served.
     let config = format!("{TEST_LIMITS}[capabilities]\npreset = \"competitive\"\n");
-    let server = Server::start(dir.path(), &config);
+    let server = Server::start(dir.path(), &format!("{}{}", &config, backend.storage()));
     let (_, openapi) = server.get("/openapi.json", None).await;
     let paths = openapi["paths"].as_object().unwrap();
     assert_eq!(
@@ -465,12 +456,11 @@ async fn openapi_lists_exactly_the_served_routes() {
     }
 }
 
-#[tokio::test]
-async fn leaderboard_lists_eligible_players_best_first_in_pages() {
+async fn leaderboard_lists_eligible_players_best_first_in_pages(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let config =
         format!("{TEST_LIMITS}[rating.leaderboard]\nmin_matches = 2\nmin_distinct_opponents = 2\n");
-    let server = Server::start(dir.path(), &config);
+    let server = Server::start(dir.path(), &format!("{}{}", &config, backend.storage()));
     let players: Vec<_> = (1..=4).map(player).collect();
     for p in &players {
         server.register(p).await;
@@ -520,10 +510,9 @@ async fn leaderboard_lists_eligible_players_best_first_in_pages() {
     );
 }
 
-#[tokio::test]
-async fn emergency_rotation_cuts_off_the_old_key_at_once() {
+async fn emergency_rotation_cuts_off_the_old_key_at_once(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(dir.path(), TEST_LIMITS);
+    let mut server = Server::start(dir.path(), &format!("{}{}", TEST_LIMITS, backend.storage()));
     let alice = player(1);
     let before = server.register(&alice).await;
     server.stop();
@@ -584,10 +573,16 @@ async fn emergency_rotation_cuts_off_the_old_key_at_once() {
     assert_eq!(verdict["results"][0]["error"], "key_outside_grace");
 }
 
-#[tokio::test]
-async fn authentication_is_rate_limited_per_address_before_any_signature_check() {
+async fn authentication_is_rate_limited_per_address_before_any_signature_check(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), "[http]\nrate_limit_per_minute = 5\n");
+    let server = Server::start(
+        dir.path(),
+        &format!(
+            "{}{}",
+            "[http]\nrate_limit_per_minute = 5\n",
+            backend.storage()
+        ),
+    );
     let body = json!({ "key": player(1).public_key().to_string() });
     let mut statuses = Vec::new();
     for _ in 0..8 {
@@ -604,10 +599,9 @@ async fn authentication_is_rate_limited_per_address_before_any_signature_check()
     assert_eq!(server.get("/health", None).await.0, 200);
 }
 
-#[tokio::test]
-async fn metrics_count_requests_records_matches_and_failures() {
+async fn metrics_count_requests_records_matches_and_failures(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), TEST_LIMITS);
+    let server = Server::start(dir.path(), &format!("{}{}", TEST_LIMITS, backend.storage()));
     let (alice, bob) = (player(1), player(2));
     server.register(&alice).await;
     server.register(&bob).await;
@@ -642,13 +636,12 @@ async fn metrics_count_requests_records_matches_and_failures() {
     }
 }
 
-#[tokio::test]
-async fn registration_policy_and_per_address_limit_apply() {
+async fn registration_policy_and_per_address_limit_apply(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let config = "[http]\nrate_limit_per_minute = 100000\n\
         [ranking]\nregistration = \"invite\"\ninvite_codes = [\"wolfpack-2026\"]\n\
         registrations_per_ip_per_day = 2\n";
-    let server = Server::start(dir.path(), config);
+    let server = Server::start(dir.path(), &format!("{}{}", config, backend.storage()));
     let register = |key: scr::KeyPair, body: Value| {
         let server = &server;
         async move {
@@ -703,22 +696,24 @@ async fn register_forwarded(server: &Server, seed: u8, forwarded_for: &str) -> u
         .as_u16()
 }
 
-#[tokio::test]
-async fn behind_a_trusted_proxy_limits_count_the_forwarded_client() {
+async fn behind_a_trusted_proxy_limits_count_the_forwarded_client(backend: Backend) {
     let limits = "[http]\nrate_limit_per_minute = 100000\n";
     let one_a_day = "[ranking]\nregistrations_per_ip_per_day = 1\n";
 
     // The test client connects from 127.0.0.1: as a trusted proxy, it names each client.
     let dir = tempfile::tempdir().unwrap();
     let config = format!("{limits}trusted_proxies = [\"127.0.0.1\"]\n{one_a_day}");
-    let server = Server::start(dir.path(), &config);
+    let server = Server::start(dir.path(), &format!("{}{}", &config, backend.storage()));
     assert_eq!(register_forwarded(&server, 1, "198.51.100.1").await, 201);
     assert_eq!(register_forwarded(&server, 2, "198.51.100.2").await, 201);
     assert_eq!(register_forwarded(&server, 3, "198.51.100.1").await, 429);
 
     // Without it the header is the client's own claim and is ignored: one address, one a day.
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &format!("{limits}{one_a_day}"));
+    let server = Server::start(
+        dir.path(),
+        &format!("{}{}", &format!("{limits}{one_a_day}"), backend.storage()),
+    );
     assert_eq!(register_forwarded(&server, 1, "198.51.100.1").await, 201);
     assert_eq!(register_forwarded(&server, 2, "198.51.100.2").await, 429);
 }
@@ -732,3 +727,21 @@ fn entry_keys(page: &Value) -> Vec<String> {
         .map(|e| e["player_key"].as_str().unwrap().to_owned())
         .collect()
 }
+
+crate::on_each_backend!(
+    fresh_server_serves_health_ready_and_its_document,
+    registered_records_verify_against_the_community_document,
+    auth_rejects_bad_signatures_and_reused_challenges,
+    certified_matches_issue_records_once,
+    bad_match_submissions_are_rejected_with_json_errors,
+    revoked_records_are_refused_and_refresh_reissues,
+    records_from_before_a_voluntary_rotation_verify_during_the_grace_only,
+    a_disabled_capability_answers_404_capability_disabled,
+    openapi_lists_exactly_the_served_routes,
+    leaderboard_lists_eligible_players_best_first_in_pages,
+    emergency_rotation_cuts_off_the_old_key_at_once,
+    authentication_is_rate_limited_per_address_before_any_signature_check,
+    metrics_count_requests_records_matches_and_failures,
+    registration_policy_and_per_address_limit_apply,
+    behind_a_trusted_proxy_limits_count_the_forwarded_client,
+);

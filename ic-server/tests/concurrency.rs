@@ -8,10 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use common::*;
 use scr::{PlayerKey, Record};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fifty_concurrent_ingests_keep_sequences_and_ratings_consistent() {
+async fn fifty_concurrent_ingests_keep_sequences_and_ratings_consistent(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), TEST_LIMITS);
+    let server = Server::start(dir.path(), &format!("{TEST_LIMITS}{}", backend.storage()));
     let players: Vec<_> = (0..8u32).map(player_from).collect();
     for p in &players {
         server.register(p).await;
@@ -94,7 +93,8 @@ async fn fifty_concurrent_ingests_keep_sequences_and_ratings_consistent() {
     for file in ["keys/signing.key", "keys/relay.key", "keys/recovery.pub"] {
         std::fs::copy(dir.path().join(file), replay_dir.path().join(file)).unwrap();
     }
-    std::fs::write(replay_dir.path().join("ic-server.toml"), TEST_LIMITS).unwrap();
+    let replay_config = format!("{TEST_LIMITS}{}", backend.storage());
+    std::fs::write(replay_dir.path().join("ic-server.toml"), replay_config).unwrap();
     let replay = Server::spawn(replay_dir.path());
     for p in &players {
         replay.register(p).await;
@@ -149,3 +149,5 @@ async fn final_rating(server: &Server, player: &scr::KeyPair) -> (i64, i64, i64)
         .next_back()
         .unwrap()
 }
+
+crate::on_each_backend!(fifty_concurrent_ingests_keep_sequences_and_ratings_consistent,);

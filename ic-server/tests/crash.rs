@@ -9,10 +9,9 @@ use std::collections::BTreeSet;
 use common::*;
 use scr::Record;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sigkill_mid_stream_loses_nothing_acknowledged() {
+async fn sigkill_mid_stream_loses_nothing_acknowledged(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(dir.path(), TEST_LIMITS);
+    let mut server = Server::start(dir.path(), &format!("{TEST_LIMITS}{}", backend.storage()));
     let players: Vec<_> = (0..6u32).map(player_from).collect();
     for p in &players {
         server.register(p).await;
@@ -134,3 +133,5 @@ async fn applied_matches(server: &Server, players: &[scr::KeyPair]) -> BTreeSet<
     }
     all
 }
+
+crate::on_each_backend!(sigkill_mid_stream_loses_nothing_acknowledged,);

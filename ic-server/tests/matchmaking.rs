@@ -2,12 +2,14 @@
 //! hand: windows, desperation, the quality floor, parties, avoid lists, declines, refusals.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
 mod matchmaking_support;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use base64::Engine;
+use common::Backend;
 use ic_server::matchmaker::{QueueRestriction, QueueRestrictions};
 use ic_server::store::StoreError;
 use matchmaking_support::{B64, Mm, Player};
@@ -31,9 +33,8 @@ async fn found_together(a: &mut Player, b: &mut Player) -> u64 {
     found_a["match_id"].as_u64().unwrap()
 }
 
-#[tokio::test]
-async fn a_close_pair_is_matched_and_both_get_tickets_after_accepting() {
-    let mm = Mm::start("", None).await;
+async fn a_close_pair_is_matched_and_both_get_tickets_after_accepting(backend: Backend) {
+    let mm = Mm::start(backend, "", None).await;
     let (ka, kb) = (key(1), key(2));
     let mut a = mm
         .queue(&ka, &mm.rating_record(&ka, 1500, 80), ranked_1v1())
@@ -62,9 +63,8 @@ async fn a_close_pair_is_matched_and_both_get_tickets_after_accepting() {
     assert_eq!(now["events"][0]["event"], "match_ready");
 }
 
-#[tokio::test]
-async fn the_window_widens_with_waiting_time() {
-    let mm = Mm::start("", None).await;
+async fn the_window_widens_with_waiting_time(backend: Backend) {
+    let mm = Mm::start(backend, "", None).await;
     let (ka, kb) = (key(1), key(2));
     let mut a = mm
         .queue(&ka, &mm.rating_record(&ka, 1500, 80), ranked_1v1())
@@ -83,9 +83,8 @@ async fn the_window_widens_with_waiting_time() {
     found_together(&mut a, &mut b).await;
 }
 
-#[tokio::test]
-async fn desperation_needs_three_queued_and_never_crosses_the_quality_floor() {
-    let mm = Mm::start("", None).await;
+async fn desperation_needs_three_queued_and_never_crosses_the_quality_floor(backend: Backend) {
+    let mm = Mm::start(backend, "", None).await;
     let (ka, kb, kc) = (key(1), key(2), key(3));
     // 520 apart: beyond the 500 maximum; fair enough only with uncertain ratings.
     let mut a = mm
@@ -122,9 +121,8 @@ async fn desperation_needs_three_queued_and_never_crosses_the_quality_floor() {
     c.events.quiet().await;
 }
 
-#[tokio::test]
-async fn a_party_stays_together_on_one_team() {
-    let mm = Mm::start("", None).await;
+async fn a_party_stays_together_on_one_team(backend: Backend) {
+    let mm = Mm::start(backend, "", None).await;
     let (leader, mate, x, y) = (key(1), key(2), key(3), key(4));
     let token = mm.login(&leader).await;
     let mut leader_events = matchmaking_support::Events::open(&mm, &token).await;
@@ -199,9 +197,8 @@ async fn a_party_stays_together_on_one_team() {
     );
 }
 
-#[tokio::test]
-async fn an_avoided_player_is_met_only_when_nobody_else_fits() {
-    let mm = Mm::start("", None).await;
+async fn an_avoided_player_is_met_only_when_nobody_else_fits(backend: Backend) {
+    let mm = Mm::start(backend, "", None).await;
     let (ka, kb, kc) = (key(1), key(2), key(3));
     let avoiding = json!({ "mode": "ranked_1v1", "avoid": [kb.public_key().to_string()] });
     let mut a = mm
@@ -219,7 +216,7 @@ async fn an_avoided_player_is_met_only_when_nobody_else_fits() {
     b.events.quiet().await;
 
     // Alone with the avoided player, the avoider is matched with it.
-    let mm = Mm::start("", None).await;
+    let mm = Mm::start(backend, "", None).await;
     let avoiding = json!({ "mode": "ranked_1v1", "avoid": [kb.public_key().to_string()] });
     let mut a = mm
         .queue(&ka, &mm.rating_record(&ka, 1500, 80), avoiding)
@@ -231,9 +228,8 @@ async fn an_avoided_player_is_met_only_when_nobody_else_fits() {
     found_together(&mut a, &mut b).await;
 }
 
-#[tokio::test]
-async fn a_decline_earns_a_cooldown_and_requeues_the_other_at_the_front() {
-    let mm = Mm::start("", None).await;
+async fn a_decline_earns_a_cooldown_and_requeues_the_other_at_the_front(backend: Backend) {
+    let mm = Mm::start(backend, "", None).await;
     let (ka, kb, kc) = (key(1), key(2), key(3));
     let mut a = mm
         .queue(&ka, &mm.rating_record(&ka, 1500, 80), ranked_1v1())
@@ -284,9 +280,8 @@ fn refusal((status, body): (u16, Value)) -> (u16, String, String) {
     (status, text("error"), text("message"))
 }
 
-#[tokio::test]
-async fn expired_revoked_stale_foreign_and_borrowed_records_are_refused() {
-    let mm = Mm::start("", None).await;
+async fn expired_revoked_stale_foreign_and_borrowed_records_are_refused(backend: Backend) {
+    let mm = Mm::start(backend, "", None).await;
     let kp = key(1);
     let token = mm.login(&kp).await;
     let join = |record: Vec<u8>| json!({ "mode": "ranked_1v1", "record": B64.encode(record) });
@@ -372,14 +367,14 @@ impl QueueRestrictions for Restricted {
     }
 }
 
-#[tokio::test]
-async fn a_moderation_cooldown_blocks_joining() {
+async fn a_moderation_cooldown_blocks_joining(backend: Backend) {
     let sanctioned = key(1);
     let cooldown = QueueRestriction::Cooldown {
         until: u64::MAX,
         reason: "queue_cooldown".into(),
     };
     let mm = Mm::start(
+        backend,
         "",
         Some(Arc::new(Restricted(
             sanctioned.public_key().into(),
@@ -405,10 +400,10 @@ async fn a_moderation_cooldown_blocks_joining() {
         .await;
 }
 
-#[tokio::test]
-async fn a_low_priority_player_waits_while_others_who_came_later_are_matched() {
+async fn a_low_priority_player_waits_while_others_who_came_later_are_matched(backend: Backend) {
     let (sanctioned, y, z) = (key(1), key(2), key(3));
     let mm = Mm::start(
+        backend,
         "",
         Some(Arc::new(Restricted(
             sanctioned.public_key().into(),
@@ -436,3 +431,15 @@ async fn a_low_priority_player_waits_while_others_who_came_later_are_matched() {
     assert_eq!(x.events.next().await["event"], "queued");
     x.events.quiet().await;
 }
+
+crate::on_each_backend!(
+    a_close_pair_is_matched_and_both_get_tickets_after_accepting,
+    the_window_widens_with_waiting_time,
+    desperation_needs_three_queued_and_never_crosses_the_quality_floor,
+    a_party_stays_together_on_one_team,
+    an_avoided_player_is_met_only_when_nobody_else_fits,
+    a_decline_earns_a_cooldown_and_requeues_the_other_at_the_front,
+    expired_revoked_stale_foreign_and_borrowed_records_are_refused,
+    a_moderation_cooldown_blocks_joining,
+    a_low_priority_player_waits_while_others_who_came_later_are_matched,
+);

@@ -44,13 +44,14 @@ async fn newest_rating(server: &Server, key: &KeyPair) -> scr::payload::RatingPa
         .1
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn queued_players_are_admitted_by_the_relay_and_their_match_updates_both_ratings() {
+async fn queued_players_are_admitted_by_the_relay_and_their_match_updates_both_ratings(
+    backend: Backend,
+) {
     let dir = tempfile::tempdir().unwrap();
     let config = format!(
         "{TEST_LIMITS}[matchmaking]\npass_interval_min_ms = 50\npass_interval_max_ms = 200\n"
     );
-    let server = Server::start(dir.path(), &config);
+    let server = Server::start(dir.path(), &format!("{config}{}", backend.storage()));
     let document = server.document().await;
     let listed = document["relays"].as_array().unwrap();
     assert_eq!(listed.len(), 1, "{document}");
@@ -249,3 +250,7 @@ async fn queued_players_are_admitted_by_the_relay_and_their_match_updates_both_r
         }
     }
 }
+
+crate::on_each_backend!(
+    queued_players_are_admitted_by_the_relay_and_their_match_updates_both_ratings,
+);

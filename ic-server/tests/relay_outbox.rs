@@ -159,16 +159,22 @@ struct Pair {
     relay: Server,
     address: SocketAddr,
     relay_key: PublicKey,
+    /// The ranking server's `[storage]` lines, kept when its config is rewritten.
+    ranking_storage: String,
 }
 
 impl Pair {
     /// Starts both; the ranking server trusts the relay's key only when `trust` is set.
-    async fn start(trust: bool) -> Self {
+    async fn start(trust: bool, backend: Backend) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let listen = format!("127.0.0.1:{}", free_port());
+        let ranking_storage = backend.storage();
         Server::init(
             &dir.path().join("ranking"),
-            &format!("{TEST_LIMITS}[capabilities]\npreset = \"community\"\nrelay = false\n"),
+            &format!(
+                "{TEST_LIMITS}[capabilities]\npreset = \"community\"\nrelay = false\n\
+                 {ranking_storage}"
+            ),
         );
         let community =
             ic_server::data_dir::read_key_file(&dir.path().join("ranking/keys/signing.key"))
@@ -179,8 +185,9 @@ impl Pair {
                 "[capabilities]\npreset = \"minimal\"\n\
                  [relay]\ncommunity_url = \"http://{listen}\"\n\
                  ticket_signers = [\"{}\"]\n\
-                 outbox_retry_min_secs = 1\noutbox_retry_max_secs = 2\n",
-                community.public_key()
+                 outbox_retry_min_secs = 1\noutbox_retry_max_secs = 2\n{}",
+                community.public_key(),
+                backend.storage()
             ),
         );
         if trust {
@@ -200,6 +207,7 @@ impl Pair {
             relay,
             address,
             relay_key,
+            ranking_storage,
         }
     }
 
@@ -237,9 +245,8 @@ impl Pair {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn results_reach_a_remote_community_and_survive_its_outage_exactly_once() {
-    let mut pair = Pair::start(true).await;
+async fn results_reach_a_remote_community_and_survive_its_outage_exactly_once(backend: Backend) {
+    let mut pair = Pair::start(true, backend).await;
     let community = pair.community.clone();
     let [a, b, c, d] = [player(81), player(82), player(83), player(84)];
     for p in [&a, &b, &c, &d] {
@@ -326,10 +333,9 @@ async fn results_reach_a_remote_community_and_survive_its_outage_exactly_once() 
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refused_result_is_kept_until_the_operator_sends_it_again() {
+async fn a_refused_result_is_kept_until_the_operator_sends_it_again(backend: Backend) {
     // The ranking community does not trust the relay yet: it refuses the result (403).
-    let pair = Pair::start(false).await;
+    let pair = Pair::start(false, backend).await;
     let [a, b] = [player(91), player(92)];
     for p in [&a, &b] {
         pair.ranking.register(p).await;
@@ -378,9 +384,8 @@ async fn a_refused_result_is_kept_until_the_operator_sends_it_again() {
 /// The ranking server's matchmaker places a found match on the relay of the other server
 /// (`[matchmaking] relays`), which admits the community's tickets; a listed relay that answers
 /// with another key is passed over; the result comes home over HTTP and is rated.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_matchmaker_places_matches_on_the_relay_of_another_server() {
-    let mut pair = Pair::start(true).await;
+async fn the_matchmaker_places_matches_on_the_relay_of_another_server(backend: Backend) {
+    let mut pair = Pair::start(true, backend).await;
     // Restart the ranking server with the relay listed, behind an entry with a wrong key.
     pair.ranking.stop();
     let wrong_key = KeyPair::from_seed([0x44; 32]).public_key();
@@ -390,9 +395,10 @@ async fn the_matchmaker_places_matches_on_the_relay_of_another_server() {
             "{TEST_LIMITS}[capabilities]\npreset = \"community\"\nrelay = false\n\
              [matchmaking]\npass_interval_min_ms = 50\npass_interval_max_ms = 200\n\
              relays = [{{ address = \"{address}\", key = \"{wrong_key}\" }}, \
-             {{ address = \"{address}\", key = \"{key}\" }}]\n",
+             {{ address = \"{address}\", key = \"{key}\" }}]\n{storage}",
             address = pair.address,
             key = pair.relay_key,
+            storage = pair.ranking_storage,
         ),
     )
     .unwrap();
@@ -439,3 +445,9 @@ async fn the_matchmaker_places_matches_on_the_relay_of_another_server() {
         assert_eq!(standing(&pair.ranking, key).await, (1, 1));
     }
 }
+
+crate::on_each_backend!(
+    results_reach_a_remote_community_and_survive_its_outage_exactly_once,
+    a_refused_result_is_kept_until_the_operator_sends_it_again,
+    the_matchmaker_places_matches_on_the_relay_of_another_server,
+);

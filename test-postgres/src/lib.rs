@@ -23,12 +23,14 @@ pub const URL_VARIABLE: &str = "IC_TEST_POSTGRES_URL";
 
 /// What to do when there is no PostgreSQL: printed by the panic of [`fresh_database`].
 const HOW_TO_GET_POSTGRES: &str = "the PostgreSQL tests need PostgreSQL 15 or newer: install the \
-    server binaries (Debian: `apt-get install postgresql`, which provides initdb and pg_ctl), \
-    or set IC_TEST_POSTGRES_URL to a server where this user may CREATE DATABASE";
+    server binaries with scripts/ensure-postgres (Debian: `apt-get install postgresql`, which \
+    provides initdb and pg_ctl), or set IC_TEST_POSTGRES_URL to a server where this user may \
+    CREATE DATABASE";
 
 /// The URL of a new, empty database for one test. Panics (failing the test) when no
-/// PostgreSQL can be had, saying how to install one.
-pub async fn fresh_database() -> String {
+/// PostgreSQL can be had, saying how to install one. Blocking, so that synchronous test
+/// helpers can call it too (it runs its query on a thread of its own).
+pub fn fresh_database() -> String {
     let admin = match admin_url() {
         Ok(url) => url,
         Err(problem) => panic!("{problem}\n{HOW_TO_GET_POSTGRES}"),
@@ -40,15 +42,31 @@ pub async fn fresh_database() -> String {
         NEXT.fetch_add(1, Ordering::SeqCst),
         unique_suffix()
     );
-    let mut conn = sqlx::PgConnection::connect(&admin)
-        .await
-        .unwrap_or_else(|error| panic!("connecting to the test PostgreSQL at {admin}: {error}"));
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .unwrap_or_else(|error| panic!("creating test database {name}: {error}"));
-    let _ = conn.close().await;
-    with_database(&admin, &name)
+    let sql = format!("CREATE DATABASE {name}");
+    let url = admin.clone();
+    let created = std::thread::spawn(move || -> Result<(), String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|error| error.to_string())?;
+        runtime.block_on(async {
+            let mut conn = sqlx::PgConnection::connect(&url)
+                .await
+                .map_err(|error| format!("connecting to {url}: {error}"))?;
+            sqlx::query(&sql)
+                .execute(&mut conn)
+                .await
+                .map_err(|error| error.to_string())?;
+            let _ = conn.close().await;
+            Ok(())
+        })
+    })
+    .join();
+    match created {
+        Ok(Ok(())) => with_database(&admin, &name),
+        Ok(Err(error)) => panic!("creating test database {name}: {error}"),
+        Err(_) => panic!("creating test database {name}: the thread panicked"),
+    }
 }
 
 /// The URL to administer the test server: `IC_TEST_POSTGRES_URL`, or the throwaway cluster of

@@ -18,6 +18,50 @@ pub const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose:
 pub const TEST_LIMITS: &str = "[http]\nrate_limit_per_minute = 100000\n\
     [ranking]\nregistrations_per_ip_per_day = 10000\n";
 
+/// The storage backend a test's servers run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default: a SQLite file in the data directory.
+    Sqlite,
+    /// A fresh database on the test PostgreSQL (the `test-postgres` crate).
+    Postgres,
+}
+
+impl Backend {
+    /// The config lines that put a server on this backend, each call a fresh database: empty
+    /// for SQLite, a `[storage]` table for PostgreSQL. Append it to a test's config.
+    pub fn storage(self) -> String {
+        match self {
+            Self::Sqlite => String::new(),
+            Self::Postgres => format!(
+                "\n[storage]\nurl = \"{}\"\n",
+                test_postgres::fresh_database()
+            ),
+        }
+    }
+}
+
+/// Runs each `async fn name(backend: Backend)` listed as two tests, `name::sqlite` and
+/// `name::postgres`.
+#[macro_export]
+macro_rules! on_each_backend {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn sqlite() {
+                    super::$name($crate::common::Backend::Sqlite).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn postgres() {
+                    super::$name($crate::common::Backend::Postgres).await
+                }
+            }
+        )+
+    };
+}
+
 pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_ic-server")
 }

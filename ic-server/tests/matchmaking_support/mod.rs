@@ -89,7 +89,11 @@ pub struct Mm {
 
 impl Mm {
     /// Starts with the test limits plus `extra` TOML, and `restrictions` as moderation.
-    pub async fn start(extra: &str, restrictions: Option<Arc<dyn QueueRestrictions>>) -> Self {
+    pub async fn start(
+        backend: super::common::Backend,
+        extra: &str,
+        restrictions: Option<Arc<dyn QueueRestrictions>>,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let data = ic_server::data_dir::DataDir::new(dir.path());
         data.init(&mut rand::rngs::OsRng).unwrap();
@@ -98,7 +102,8 @@ impl Mm {
             &file,
             format!(
                 "[http]\nrate_limit_per_minute = 100000\n\
-                 [ranking]\nregistrations_per_ip_per_day = 10000\n{extra}"
+                 [ranking]\nregistrations_per_ip_per_day = 10000\n{extra}{}",
+                backend.storage()
             ),
         )
         .unwrap();

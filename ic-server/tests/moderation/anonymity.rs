@@ -224,6 +224,7 @@ impl Run {
 fn no_reviewer_response_contains_a_player_key() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let world = runtime.block_on(World::start(
+        super::common::Backend::Sqlite,
         "required_reviewers_cheating = 3",
         "[moderation.calibration]\nevery = 2\n",
     ));

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
+use super::common::Backend;
 use super::world::{Member, World};
 
 /// Closes a fresh single-report case without action and marks it a calibration case.
@@ -35,9 +36,8 @@ async fn weight(world: &World, reviewer: &Member) -> f64 {
         .unwrap()
 }
 
-#[tokio::test]
-async fn misjudged_calibration_cases_cost_weight_then_assignments() {
-    let world = World::start("", "[moderation.calibration]\nevery = 1\n").await;
+async fn misjudged_calibration_cases_cost_weight_then_assignments(backend: Backend) {
+    let world = World::start(backend, "", "[moderation.calibration]\nevery = 1\n").await;
     let mut calibration = BTreeSet::new();
     for _ in 0..4 {
         calibration.insert(calibration_case(&world, "likely_clean").await);
@@ -106,3 +106,5 @@ async fn misjudged_calibration_cases_cost_weight_then_assignments() {
         .count();
     assert_eq!(marks, calibration.len());
 }
+
+crate::on_each_backend!(misjudged_calibration_cases_cost_weight_then_assignments,);

@@ -6,11 +6,10 @@ use serde_json::{Value, json};
 use super::common::*;
 use super::world::World;
 
-#[tokio::test]
-async fn disabled_capability_answers_404_on_every_moderation_route() {
+async fn disabled_capability_answers_404_on_every_moderation_route(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     // The default preset (community) leaves moderation off.
-    let server = Server::start(dir.path(), TEST_LIMITS);
+    let server = Server::start(dir.path(), &format!("{TEST_LIMITS}{}", backend.storage()));
     let token = server.login(&player(1)).await;
     let routes: Vec<_> = ic_server::http::routes()
         .into_iter()
@@ -41,9 +40,8 @@ async fn disabled_capability_answers_404_on_every_moderation_route() {
     assert!(!metrics.as_str().unwrap().contains("ic_moderation"));
 }
 
-#[tokio::test]
-async fn bad_input_gets_4xx_json_errors() {
-    let world = World::start("reports_per_day = 3\nnote_max_chars = 20", "").await;
+async fn bad_input_gets_4xx_json_errors(backend: Backend) {
+    let world = World::start(backend, "reports_per_day = 3\nnote_max_chars = 20", "").await;
     let reporter = world.established().await;
     let accused = world.established().await;
     let stranger = world.established().await;
@@ -183,3 +181,8 @@ async fn bad_input_gets_4xx_json_errors() {
             .await,
     );
 }
+
+crate::on_each_backend!(
+    disabled_capability_answers_404_on_every_moderation_route,
+    bad_input_gets_4xx_json_errors,
+);

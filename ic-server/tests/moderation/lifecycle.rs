@@ -3,11 +3,11 @@
 
 use serde_json::{Value, json};
 
+use super::common::Backend;
 use super::world::World;
 
-#[tokio::test]
-async fn reports_to_consensus_to_sanction_to_appeal_to_reversal() {
-    let world = World::start("", "").await;
+async fn reports_to_consensus_to_sanction_to_appeal_to_reversal(backend: Backend) {
+    let world = World::start(backend, "", "").await;
     let accused = world.member().await;
     let mut reporters = Vec::new();
     let mut matches = Vec::new();
@@ -223,9 +223,8 @@ async fn reports_to_consensus_to_sanction_to_appeal_to_reversal() {
     );
 }
 
-#[tokio::test]
-async fn reporters_whose_reports_are_rejected_count_for_little() {
-    let world = World::start("", "").await;
+async fn reporters_whose_reports_are_rejected_count_for_little(backend: Backend) {
+    let world = World::start(backend, "", "").await;
     let serial = world.member().await;
     // Two of the serial reporter's reports are dismissed: rejected.
     for _ in 0..2 {
@@ -246,3 +245,8 @@ async fn reporters_whose_reports_are_rejected_count_for_little() {
     assert_eq!(severity(world.listed(&from_fresh).await.unwrap()), 20);
     assert_eq!(severity(world.listed(&from_serial).await.unwrap()), 15);
 }
+
+crate::on_each_backend!(
+    reports_to_consensus_to_sanction_to_appeal_to_reversal,
+    reporters_whose_reports_are_rejected_count_for_little,
+);

@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 
+use super::common::Backend;
 use super::world::World;
 use ic_server::moderation::{ModerationService, Restriction};
 use ic_server::store::Location;
@@ -11,9 +12,10 @@ use ic_server::store::moderation::{
     ActionRow, AuditEntry, CaseRow, ConsensusRow, NewAction, NewReport, ReportRow,
 };
 
-#[tokio::test]
-async fn every_moderator_action_and_identity_resolution_is_audited_and_nothing_is_editable() {
-    let world = World::start("required_reviewers = 2", "").await;
+async fn every_moderator_action_and_identity_resolution_is_audited_and_nothing_is_editable(
+    backend: Backend,
+) {
+    let world = World::start(backend, "required_reviewers = 2", "").await;
     let accused = world.established().await;
     let reporter = world.established().await;
     let case = world
@@ -162,9 +164,11 @@ async fn every_moderator_action_and_identity_resolution_is_audited_and_nothing_i
     assert_eq!(opened["actions"][0]["action"], "chat_restriction:72");
 }
 
-#[tokio::test]
-async fn retention_expires_closed_low_severity_cases_and_keeps_sanctions_and_audit() {
+async fn retention_expires_closed_low_severity_cases_and_keeps_sanctions_and_audit(
+    backend: Backend,
+) {
     let world = World::start(
+        backend,
         "required_reviewers = 2",
         "[moderation.retention]\nclosed_case_days = 0\nmax_severity = 40\nsweep_interval_secs = 1\n",
     )
@@ -239,10 +243,13 @@ fn audit_line(at: i64) -> AuditEntry {
 }
 
 /// The check matchmaking calls, on a store with a recorded queue cooldown and low priority.
-#[tokio::test]
-async fn queue_restriction_is_a_direct_check_for_matchmaking() {
+async fn queue_restriction_is_a_direct_check_for_matchmaking(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let store = ic_server::store::open(&Location::sqlite_in(dir.path()), None)
+    let location = match backend {
+        Backend::Sqlite => Location::sqlite_in(dir.path()),
+        Backend::Postgres => Location::Postgres(test_postgres::fresh_database()),
+    };
+    let store = ic_server::store::open(&location, None)
         .await
         .unwrap()
         .moderation;
@@ -369,3 +376,9 @@ async fn queue_restriction_is_a_direct_check_for_matchmaking() {
         None
     );
 }
+
+crate::on_each_backend!(
+    every_moderator_action_and_identity_resolution_is_audited_and_nothing_is_editable,
+    retention_expires_closed_low_severity_cases_and_keeps_sanctions_and_audit,
+    queue_restriction_is_a_direct_check_for_matchmaking,
+);

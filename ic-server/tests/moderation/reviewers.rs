@@ -3,11 +3,11 @@
 
 use serde_json::json;
 
+use super::common::Backend;
 use super::world::World;
 
-#[tokio::test]
-async fn reviewers_vote_once_on_their_own_assignment_and_never_on_their_own_case() {
-    let world = World::start("", "").await;
+async fn reviewers_vote_once_on_their_own_assignment_and_never_on_their_own_case(backend: Backend) {
+    let world = World::start(backend, "", "").await;
     let accused = world.established().await;
     let reporter = world.established().await;
     let case = world.reported(&reporter, &accused, "harassment").await;
@@ -74,9 +74,8 @@ async fn reviewers_vote_once_on_their_own_assignment_and_never_on_their_own_case
     assert_eq!(opened["votes"].as_array().unwrap().len(), 3);
 }
 
-#[tokio::test]
-async fn eligibility_needs_standing_or_the_reviewer_role() {
-    let world = World::start("", "").await;
+async fn eligibility_needs_standing_or_the_reviewer_role(backend: Backend) {
+    let world = World::start(backend, "", "").await;
     let newcomer = world.member().await;
     let (status, body) = world
         .post("/v1/review/assignments/next", json!({}), &newcomer.token)
@@ -129,9 +128,13 @@ async fn eligibility_needs_standing_or_the_reviewer_role() {
     assert_eq!(status, 403);
 }
 
-#[tokio::test]
-async fn lapsed_assignments_expire_and_their_slot_is_reassigned() {
-    let world = World::start("required_reviewers = 2\nassignment_expiry_secs = 1", "").await;
+async fn lapsed_assignments_expire_and_their_slot_is_reassigned(backend: Backend) {
+    let world = World::start(
+        backend,
+        "required_reviewers = 2\nassignment_expiry_secs = 1",
+        "",
+    )
+    .await;
     let accused = world.established().await;
     let reporter = world.established().await;
     let case = world.reported(&reporter, &accused, "griefing").await;
@@ -161,9 +164,8 @@ async fn lapsed_assignments_expire_and_their_slot_is_reassigned() {
     );
 }
 
-#[tokio::test]
-async fn a_case_closed_by_a_moderator_releases_its_reviewers() {
-    let world = World::start("", "").await;
+async fn a_case_closed_by_a_moderator_releases_its_reviewers(backend: Backend) {
+    let world = World::start(backend, "", "").await;
     let accused = world.established().await;
     let reporter = world.established().await;
     let case = world.reported(&reporter, &accused, "griefing").await;
@@ -185,3 +187,10 @@ async fn a_case_closed_by_a_moderator_releases_its_reviewers() {
     let other = world.reported(&reporter, &other_accused, "other").await;
     assert_eq!(world.next(&reviewer).await["case_id"], other.as_str());
 }
+
+crate::on_each_backend!(
+    reviewers_vote_once_on_their_own_assignment_and_never_on_their_own_case,
+    eligibility_needs_standing_or_the_reviewer_role,
+    lapsed_assignments_expire_and_their_slot_is_reassigned,
+    a_case_closed_by_a_moderator_releases_its_reviewers,
+);

@@ -50,8 +50,13 @@ impl Member {
 }
 
 impl World {
-    pub async fn start(moderation: &str, extra: &str) -> Self {
-        Self::start_with(&config(moderation, extra)).await
+    pub async fn start(backend: Backend, moderation: &str, extra: &str) -> Self {
+        Self::start_with(&format!(
+            "{}{}",
+            config(moderation, extra),
+            backend.storage()
+        ))
+        .await
     }
 
     pub async fn start_with(config: &str) -> Self {

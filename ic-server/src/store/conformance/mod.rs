@@ -38,7 +38,7 @@ impl Fresh {
 
     /// A fresh PostgreSQL database.
     pub async fn postgres() -> Self {
-        let location = Location::Postgres(test_postgres::fresh_database().await);
+        let location = Location::Postgres(test_postgres::fresh_database());
         let stores = super::open(&location, None).await.unwrap();
         Self {
             stores,
