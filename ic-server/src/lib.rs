@@ -25,4 +25,5 @@ pub mod presented;
 pub mod relay;
 pub mod server;
 pub mod state;
+pub mod storage_watch;
 pub mod store;

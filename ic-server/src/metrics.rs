@@ -2,7 +2,7 @@
 //! Labels are bounded sets (route templates, status codes, error codes), never user input.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
 /// Every metric the server exports.
@@ -21,6 +21,8 @@ pub struct Metrics {
     pub verification_failures: IntCounterVec,
     /// Database operation latency by operation.
     pub database: HistogramVec,
+    /// 1 while the database answers, 0 while it is lost.
+    pub storage_up: IntGauge,
 }
 
 impl Metrics {
@@ -68,7 +70,10 @@ impl Metrics {
         registry.register(Box::new(records_issued.clone()))?;
         registry.register(Box::new(matches.clone()))?;
         registry.register(Box::new(verification_failures.clone()))?;
+        let storage_up = IntGauge::new("storage_up", "1 while the database answers, else 0")?;
+        storage_up.set(1);
         registry.register(Box::new(database.clone()))?;
+        registry.register(Box::new(storage_up.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -77,6 +82,7 @@ impl Metrics {
             matches,
             verification_failures,
             database,
+            storage_up,
         })
     }
 

@@ -133,6 +133,10 @@ pub async fn run(
             }
         })
     };
+    let watch = tokio::spawn(crate::storage_watch::watch(
+        services.stores.core.clone(),
+        state.metrics.storage_up.clone(),
+    ));
     let purge_store = services.stores.core.clone();
     let purger = tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
@@ -185,6 +189,7 @@ pub async fn run(
     }
     purger.abort();
     follow.abort();
+    watch.abort();
     running.stop().await;
     services.stores.core.close().await?;
     tracing::info!("database checkpointed; bye");

@@ -27,14 +27,133 @@ const HOW_TO_GET_POSTGRES: &str = "the PostgreSQL tests need PostgreSQL 15 or ne
     provides initdb and pg_ctl), or set IC_TEST_POSTGRES_URL to a server where this user may \
     CREATE DATABASE";
 
-/// The URL of a new, empty database for one test. Panics (failing the test) when no
-/// PostgreSQL can be had, saying how to install one. Blocking, so that synchronous test
-/// helpers can call it too (it runs its query on a thread of its own).
+/// The URL of a new, empty database for one test, on `IC_TEST_POSTGRES_URL` or this process's
+/// shared cluster. Panics (failing the test) when no PostgreSQL can be had, saying how to
+/// install one. Blocking, so that synchronous test helpers can call it too.
 pub fn fresh_database() -> String {
-    let admin = match admin_url() {
-        Ok(url) => url,
+    match admin_url() {
+        Ok(url) => create_database(&url),
         Err(problem) => panic!("{problem}\n{HOW_TO_GET_POSTGRES}"),
-    };
+    }
+}
+
+/// The URL to administer the shared test server: `IC_TEST_POSTGRES_URL`, or the throwaway
+/// cluster of this process (started on first use, stopped when the process exits).
+pub fn admin_url() -> Result<String, String> {
+    if let Ok(url) = std::env::var(URL_VARIABLE)
+        && !url.trim().is_empty()
+    {
+        return Ok(url);
+    }
+    static SHARED: OnceLock<Result<Cluster, String>> = OnceLock::new();
+    SHARED
+        .get_or_init(Cluster::start)
+        .as_ref()
+        .map(|cluster| cluster.admin_url.clone())
+        .map_err(Clone::clone)
+}
+
+/// A throwaway cluster of this test process's own, which a test may stop and start again (to
+/// see a server lose its database). It is stopped and removed when the process exits.
+#[derive(Debug)]
+pub struct Cluster {
+    admin_url: String,
+    bin: PathBuf,
+    data: PathBuf,
+    log: PathBuf,
+    options: String,
+    as_root: bool,
+}
+
+impl Cluster {
+    /// Starts a cluster in a temporary directory on a free loopback port, with password
+    /// logins as production servers have; a watchdog process stops it and removes the
+    /// directory once this process has exited.
+    pub fn start() -> Result<Self, String> {
+        let bin = server_binaries().ok_or("initdb and pg_ctl were not found")?;
+        let dir = tempfile::Builder::new()
+            .prefix("ic-test-postgres-")
+            .tempdir()
+            .map_err(|error| format!("creating the cluster directory: {error}"))?
+            .keep();
+        let data = dir.join("data");
+        let sockets = dir.join("sockets");
+        std::fs::create_dir_all(&sockets).map_err(|error| error.to_string())?;
+        let password = format!("test-{}-{}", std::process::id(), unique_suffix());
+        let password_file = dir.join("password");
+        std::fs::write(&password_file, &password).map_err(|error| error.to_string())?;
+        // PostgreSQL refuses to run as root: the cluster belongs to the `postgres` user then.
+        let as_root = is_root();
+        if as_root {
+            run(Command::new("chown").args(["-R", "postgres:"]).arg(&dir))?;
+        }
+        run(as_user(as_root, &bin.join("initdb"))
+            .arg("-D")
+            .arg(&data)
+            .args([
+                "-U",
+                "postgres",
+                "-A",
+                "scram-sha-256",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ])
+            .arg(format!("--pwfile={}", password_file.display()))
+            .arg("--locale=C"))?;
+        let port = free_port()?;
+        // A test cluster need not survive a power cut: no fsync makes it much faster.
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
+             -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+            sockets.display()
+        );
+        let cluster = Self {
+            admin_url: format!("postgres://postgres:{password}@127.0.0.1:{port}/postgres"),
+            bin,
+            log: dir.join("postgres.log"),
+            data,
+            options,
+            as_root,
+        };
+        cluster.start_again()?;
+        watch(as_root, &cluster.bin, &dir, &cluster.data);
+        Ok(cluster)
+    }
+
+    /// The URL of the `postgres` database, as the superuser.
+    pub fn admin_url(&self) -> &str {
+        &self.admin_url
+    }
+
+    /// A new, empty database on this cluster.
+    pub fn fresh_database(&self) -> String {
+        create_database(&self.admin_url)
+    }
+
+    /// Stops the server, cutting every connection, and keeps its data. (A fast shutdown, not
+    /// an immediate one: the cluster runs without synchronous commit, so a crash would lose
+    /// the last commits, which is not what a test of a lost connection is about.)
+    pub fn stop(&self) -> Result<(), String> {
+        run(as_user(self.as_root, &self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "fast", "-w", "stop"]))
+    }
+
+    /// Starts the server (again) on the same port and data.
+    pub fn start_again(&self) -> Result<(), String> {
+        run(as_user(self.as_root, &self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-o", &self.options, "-l"])
+            .arg(&self.log)
+            .args(["-w", "start"]))
+    }
+}
+
+/// Creates a uniquely named database through `admin` and returns its URL.
+fn create_database(admin: &str) -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let name = format!(
         "ic_test_{}_{}_{}",
@@ -43,7 +162,8 @@ pub fn fresh_database() -> String {
         unique_suffix()
     );
     let sql = format!("CREATE DATABASE {name}");
-    let url = admin.clone();
+    let url = admin.to_owned();
+    // On a thread of its own, so that callers inside an async runtime can block on it.
     let created = std::thread::spawn(move || -> Result<(), String> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -52,7 +172,7 @@ pub fn fresh_database() -> String {
         runtime.block_on(async {
             let mut conn = sqlx::PgConnection::connect(&url)
                 .await
-                .map_err(|error| format!("connecting to {url}: {error}"))?;
+                .map_err(|error| format!("connecting to the test PostgreSQL: {error}"))?;
             sqlx::query(&sql)
                 .execute(&mut conn)
                 .await
@@ -63,26 +183,14 @@ pub fn fresh_database() -> String {
     })
     .join();
     match created {
-        Ok(Ok(())) => with_database(&admin, &name),
+        Ok(Ok(())) => with_database(admin, &name),
         Ok(Err(error)) => panic!("creating test database {name}: {error}"),
         Err(_) => panic!("creating test database {name}: the thread panicked"),
     }
 }
 
-/// The URL to administer the test server: `IC_TEST_POSTGRES_URL`, or the throwaway cluster of
-/// this process (started on first use).
-pub fn admin_url() -> Result<String, String> {
-    if let Ok(url) = std::env::var(URL_VARIABLE)
-        && !url.trim().is_empty()
-    {
-        return Ok(url);
-    }
-    static CLUSTER: OnceLock<Result<String, String>> = OnceLock::new();
-    CLUSTER.get_or_init(start_cluster).clone()
-}
-
 /// `url` with its database replaced by `database`.
-fn with_database(url: &str, database: &str) -> String {
+pub fn with_database(url: &str, database: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
         None => (url, None),
@@ -102,64 +210,6 @@ fn unique_suffix() -> u32 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.subsec_nanos())
-}
-
-/// Starts a cluster in a temporary directory on a free loopback port; a watchdog process stops
-/// it and removes the directory once this process has exited.
-fn start_cluster() -> Result<String, String> {
-    let bin = server_binaries().ok_or("initdb and pg_ctl were not found")?;
-    let dir = tempfile::Builder::new()
-        .prefix("ic-test-postgres-")
-        .tempdir()
-        .map_err(|error| format!("creating the cluster directory: {error}"))?
-        .keep();
-    let data = dir.join("data");
-    let sockets = dir.join("sockets");
-    std::fs::create_dir_all(&sockets).map_err(|error| error.to_string())?;
-    // PostgreSQL refuses to run as root: the cluster belongs to the `postgres` user then.
-    let as_root = is_root();
-    if as_root {
-        run(Command::new("chown").args(["-R", "postgres:"]).arg(&dir))?;
-    }
-    let port = free_port()?;
-    // Password logins (as production servers have), so a test can try a wrong one.
-    let password = format!("test-{}-{}", std::process::id(), unique_suffix());
-    let password_file = dir.join("password");
-    std::fs::write(&password_file, &password).map_err(|error| error.to_string())?;
-    if as_root {
-        run(Command::new("chown").arg("postgres:").arg(&password_file))?;
-    }
-    run(as_user(as_root, &bin.join("initdb"))
-        .arg("-D")
-        .arg(&data)
-        .args([
-            "-U",
-            "postgres",
-            "-A",
-            "scram-sha-256",
-            "--no-sync",
-            "-E",
-            "UTF8",
-        ])
-        .arg(format!("--pwfile={}", password_file.display()))
-        .arg("--locale=C"))?;
-    // A test cluster need not survive a power cut: no fsync makes it much faster.
-    let options = format!(
-        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-         -c full_page_writes=off -c max_connections=300",
-        sockets.display()
-    );
-    let log = dir.join("postgres.log");
-    run(as_user(as_root, &bin.join("pg_ctl"))
-        .arg("-D")
-        .arg(&data)
-        .args(["-o", &options, "-l"])
-        .arg(&log)
-        .args(["-w", "start"]))?;
-    watch(as_root, &bin, &dir, &data);
-    Ok(format!(
-        "postgres://postgres:{password}@127.0.0.1:{port}/postgres"
-    ))
 }
 
 /// The folder holding `initdb` and `pg_ctl`: on the `PATH`, else Debian's versioned folders.

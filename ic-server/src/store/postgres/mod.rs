@@ -12,8 +12,8 @@ mod outbox;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Connection, Row};
 
 use super::StoreError;
 use super::columns::Columns;
@@ -27,7 +27,7 @@ static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./src/store/postgre
 const MAX_CONNECTIONS: u32 = 16;
 /// How long a call waits for a free connection (or for a new one to open) before it reports
 /// the database unavailable: short, so a lost database answers 503 quickly.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// PostgreSQL-backed stores.
 #[derive(Debug, Clone)]
@@ -43,6 +43,10 @@ impl PostgresStore {
         let options = PgConnectOptions::from_str(url)
             .map_err(|error| StoreError::Unavailable(format!("invalid PostgreSQL URL: {error}")))?
             .application_name("ic-server");
+        // One direct connection first: its error says what is wrong (refused, wrong password,
+        // no such database), where the pool would only report that it timed out.
+        let first = sqlx::PgConnection::connect_with(&options).await?;
+        first.close().await?;
         // Connections are tested before use: a pooled connection may have been closed by a
         // database restart, and the test turns that into a fresh connection, not an error.
         let pool = PgPoolOptions::new()
