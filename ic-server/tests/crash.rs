@@ -6,8 +6,8 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use common::ledger::{applied_matches, match_id};
 use common::*;
-use scr::Record;
 
 async fn sigkill_mid_stream_loses_nothing_acknowledged(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
@@ -102,36 +102,6 @@ async fn sigkill_mid_stream_loses_nothing_acknowledged(backend: Backend) {
     }
     assert_eq!(applied_matches(&server, &players).await, before);
     assert_eq!(before.len(), matches.len());
-}
-
-fn match_id(cmr: &[u8]) -> [u8; 32] {
-    <sha2::Sha256 as sha2::Digest>::digest(cmr).into()
-}
-
-/// Match ids with records, checking that no player has two records for one match.
-async fn applied_matches(server: &Server, players: &[scr::KeyPair]) -> BTreeSet<[u8; 32]> {
-    let mut all = BTreeSet::new();
-    for p in players {
-        let token = server.login(p).await;
-        let (_, body) = server.get("/v1/players/me/records", Some(&token)).await;
-        let mut mine = BTreeSet::new();
-        let records: Vec<Record> = records(&body["records"])
-            .iter()
-            .map(|r| Record::decode(r).unwrap())
-            .collect();
-        let sequences: Vec<u64> = records.iter().map(Record::sequence).collect();
-        assert_eq!(sequences, (1..=sequences.len() as u64).collect::<Vec<_>>());
-        for record in records {
-            if let scr::Payload::Match(m) = record.payload() {
-                assert!(
-                    mine.insert(m.match_id),
-                    "match applied twice for one player"
-                );
-                all.insert(m.match_id);
-            }
-        }
-    }
-    all
 }
 
 crate::on_each_backend!(sigkill_mid_stream_loses_nothing_acknowledged,);

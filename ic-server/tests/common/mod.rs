@@ -2,6 +2,8 @@
 //! certified match results with the server's relay key.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod ledger;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -81,6 +83,17 @@ pub fn cli(data_dir: &Path, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Initializes `dir` with `config` and the keys of the initialized `from`: another process of
+/// the same community (or a replay of it).
+pub fn init_sharing_keys(from: &Path, dir: &Path, config: &str) {
+    let (code, _, err) = cli(dir, &["init"]);
+    assert_eq!(code, 0, "{err}");
+    for file in ["keys/signing.key", "keys/relay.key", "keys/recovery.pub"] {
+        std::fs::copy(from.join(file), dir.join(file)).unwrap();
+    }
+    std::fs::write(dir.join("ic-server.toml"), config).unwrap();
 }
 
 /// A running server process.
