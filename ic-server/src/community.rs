@@ -12,9 +12,11 @@ pub enum CommunityError {
     /// A stored rotation does not decode or the chain does not verify.
     #[error("stored key rotations do not form a valid chain: {0}")]
     Chain(String),
-    /// The chain ends at another key than the signing key on disk.
+    /// The signing key on disk is no key of the stored rotation chain.
     #[error(
-        "the signing key on disk ({on_disk}) is not the end of the rotation chain ({chain_end})"
+        "the signing key on disk ({on_disk}) is not a key of this community's rotation chain \
+         (which ends at {chain_end}): the data directory and the database belong to different \
+         communities"
     )]
     KeyMismatch {
         /// Key file's public key.
@@ -24,53 +26,92 @@ pub enum CommunityError {
     },
 }
 
-/// The signing key with the verified chain that leads to it: replaced as a whole when the
-/// community rotates its key, so readers never see a key without its chain.
+/// This process's signing key with the community's verified key chain: replaced as a whole
+/// when the community rotates its key, so readers never see a key without its chain.
+///
+/// Several processes share one database: after `keys rotate` on one host the chain moves on
+/// before the new key file reaches the others. Such a process holds a superseded key: it
+/// still verifies with the whole chain, but refuses to sign until it has the new key.
 #[derive(Debug, Clone)]
 pub struct SigningState {
-    /// Signs every record.
-    pub signing: KeyPair,
-    /// Verified chain from the first signing key to `signing`.
+    held: KeyPair,
+    /// Verified chain from the first signing key to the community's current one.
     pub chain: KeyChain,
     /// The rotation records, oldest first.
     pub rotations: Vec<Vec<u8>>,
 }
 
+/// Why a process may not sign: the community rotated past the key it holds.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "this process holds signing key {held}, but the community rotated to {current} \
+     (rotation {rotation}); copy keys/signing.key from the host that rotated into this \
+     process's data directory: it is picked up within storage.key_refresh_secs"
+)]
+pub struct Superseded {
+    /// The key this process holds.
+    pub held: CommunityKey,
+    /// The community's current key.
+    pub current: CommunityKey,
+    /// The number of the newest rotation.
+    pub rotation: usize,
+}
+
 impl SigningState {
-    /// Checks that `rotations` lead from the first signing key to `signing`.
+    /// Checks that `rotations` form a chain from the first signing key that contains
+    /// `signing` (as its end, or as an earlier key that the community has rotated away from).
     pub fn new(
         signing: KeyPair,
         recovery: RecoveryKey,
         rotations: Vec<Vec<u8>>,
     ) -> Result<Self, CommunityError> {
-        let current = CommunityKey::from(signing.public_key());
+        let held = CommunityKey::from(signing.public_key());
         let first = match rotations.first() {
             Some(bytes) => match Record::decode(bytes).map(|r| r.payload().clone()) {
                 Ok(Payload::KeyRotation(rotation)) => rotation.old_key,
                 Ok(_) => return Err(CommunityError::Chain("not a key rotation".into())),
                 Err(error) => return Err(CommunityError::Chain(error.to_string())),
             },
-            None => current,
+            None => held,
         };
         let chain =
             KeyChain::from_rotations(first, Some(recovery), rotations.iter().map(Vec::as_slice))
                 .map_err(|error| CommunityError::Chain(error.to_string()))?;
-        if chain.current() != current {
+        if chain.epoch_of(&held.public_key()).is_none() {
             return Err(CommunityError::KeyMismatch {
-                on_disk: current,
+                on_disk: held,
                 chain_end: chain.current(),
             });
         }
         Ok(Self {
-            signing,
+            held: signing,
             chain,
             rotations,
         })
     }
 
-    /// The signing key's public half.
+    /// The community's current signing key (what players verify new records against).
     pub fn signing_key(&self) -> CommunityKey {
-        self.signing.public_key().into()
+        self.chain.current()
+    }
+
+    /// The key this process holds, current or not.
+    pub fn held(&self) -> &KeyPair {
+        &self.held
+    }
+
+    /// The key to sign with, unless the community has rotated past the key this process holds.
+    pub fn issuer(&self) -> Result<&KeyPair, Superseded> {
+        let held = CommunityKey::from(self.held.public_key());
+        if held == self.chain.current() {
+            Ok(&self.held)
+        } else {
+            Err(Superseded {
+                held,
+                current: self.chain.current(),
+                rotation: self.rotations.len(),
+            })
+        }
     }
 }
 
@@ -117,9 +158,14 @@ impl Community {
             .clone()
     }
 
-    /// The current signing key.
+    /// The community's current signing key.
     pub fn signing_key(&self) -> CommunityKey {
         self.current().signing_key()
+    }
+
+    /// The key to sign with now, unless the community rotated past the key this process holds.
+    pub fn issuer(&self) -> Result<KeyPair, Superseded> {
+        self.current().issuer().cloned()
     }
 
     /// Switches to `signing` after a rotation, once `rotations` are checked to lead to it.

@@ -102,20 +102,36 @@ pub fn finish_pending_rotation(
     Ok(signing.clone())
 }
 
-/// Brings a running server's signing key up to date with rotations the CLI stored meanwhile.
-/// Reads only: the new key comes from the key file (or the staged file, if the CLI has not
-/// swapped them yet) whose public key the newest rotation names. Returns whether it switched.
+/// What following the stored rotations changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Followed {
+    /// Nothing new.
+    Unchanged,
+    /// Now signing with the community's current key.
+    Switched,
+    /// The community rotated to a key this process does not have (yet): it verifies with the
+    /// whole chain and refuses to sign.
+    Superseded(crate::community::Superseded),
+}
+
+/// Brings a running server's keys up to date with rotations stored meanwhile (by the CLI on
+/// this host, or by any process sharing the database). Reads only: the new key comes from the
+/// key file (or the staged file, if the CLI has not swapped them yet) whose public key the
+/// newest rotation names. Without that file the chain is still followed, and the process holds
+/// a superseded key until the file arrives.
 pub async fn follow_rotations(
     data: &DataDir,
     store: &dyn Store,
     community: &crate::community::Community,
-) -> Result<bool, FollowError> {
+) -> Result<Followed, FollowError> {
     let rotations = store.rotations().await?;
-    if rotations.len() == community.current().rotations.len() {
-        return Ok(false);
+    let current = community.current();
+    let moved = rotations.len() != current.rotations.len();
+    if !moved && current.issuer().is_ok() {
+        return Ok(Followed::Unchanged);
     }
     let Some(wanted) = rotations.last().and_then(|bytes| new_key_of(bytes)) else {
-        return Ok(false);
+        return Ok(Followed::Unchanged);
     };
     for file in [data.signing_key_file(), data.staged_signing_key_file()] {
         if !file.exists() {
@@ -124,11 +140,17 @@ pub async fn follow_rotations(
         let key = read_key_file(&file)?;
         if key.public_key() == wanted {
             community.adopt(key, rotations)?;
-            return Ok(true);
+            return Ok(Followed::Switched);
         }
     }
-    // The rotation record is stored but its key not yet written: try again later.
-    Ok(false)
+    if !moved {
+        return Ok(Followed::Unchanged);
+    }
+    community.adopt(current.held().clone(), rotations)?;
+    match community.current().issuer() {
+        Ok(_) => Ok(Followed::Switched),
+        Err(superseded) => Ok(Followed::Superseded(superseded)),
+    }
 }
 
 /// Why a running server could not follow a rotation.

@@ -15,12 +15,10 @@ use crate::community::Community;
 use crate::config::{Config, LoadedConfig};
 use crate::data_dir::DataDir;
 use crate::http;
+use crate::keys::Followed;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::store::Stores;
-
-/// How often a running server looks for a key rotation made with the CLI.
-const KEY_POLL: Duration = Duration::from_secs(2);
 
 /// Everything a running server holds.
 pub struct Services {
@@ -50,14 +48,18 @@ pub async fn open(data: &DataDir, config: &Config) -> anyhow::Result<Services> {
     let store = stores.core.clone();
     let rotations = store.rotations().await?;
     let signing = crate::keys::finish_pending_rotation(data, &keys.signing, &rotations)?;
-    let community = Arc::new(Community::new(
+    let community = Community::new(
         config.community.name.clone(),
         config.community.url.clone(),
         signing,
         keys.recovery,
         keys.relay,
         rotations,
-    )?);
+    )?;
+    if let Err(superseded) = community.current().issuer() {
+        tracing::error!(%superseded, "refusing to sign until the new key arrives");
+    }
+    let community = Arc::new(community);
     let auth = Arc::new(Auth::new(
         store.clone(),
         community.clone(),
@@ -112,6 +114,7 @@ pub async fn run(
 
     // The CLI rotates keys in the same data directory; new records switch to the new key as
     // soon as its rotation record is in the database.
+    let key_refresh = Duration::from_secs(config.storage.key_refresh_secs);
     let follow = {
         let (data, store, community) = (
             data.clone(),
@@ -119,15 +122,18 @@ pub async fn run(
             community.clone(),
         );
         tokio::spawn(async move {
-            let mut every = tokio::time::interval(KEY_POLL);
+            let mut every = tokio::time::interval(key_refresh);
             loop {
                 every.tick().await;
                 match crate::keys::follow_rotations(&data, store.as_ref(), &community).await {
-                    Ok(true) => tracing::info!(
+                    Ok(Followed::Switched) => tracing::info!(
                         fingerprint = %community.signing_key().fingerprint(),
                         "signing with the rotated key"
                     ),
-                    Ok(false) => {}
+                    Ok(Followed::Superseded(superseded)) => {
+                        tracing::error!(%superseded, "refusing to sign until the new key arrives");
+                    }
+                    Ok(Followed::Unchanged) => {}
                     Err(error) => tracing::warn!(%error, "following a key rotation failed"),
                 }
             }

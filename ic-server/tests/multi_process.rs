@@ -19,7 +19,7 @@ use serde_json::Value;
 /// Processes of one community on one fresh PostgreSQL database.
 struct Community {
     servers: Vec<Server>,
-    _dirs: Vec<tempfile::TempDir>,
+    dirs: Vec<tempfile::TempDir>,
 }
 
 impl Community {
@@ -33,10 +33,7 @@ impl Community {
             init_sharing_keys(dirs[0].path(), dir.path(), &config);
         }
         let servers = dirs.iter().map(|dir| Server::spawn(dir.path())).collect();
-        Self {
-            servers,
-            _dirs: dirs,
-        }
+        Self { servers, dirs }
     }
 }
 
@@ -216,4 +213,68 @@ async fn the_daily_registration_limit_holds_across_processes() {
             "{outcomes:?}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_key_rotated_on_one_host_reaches_the_others_and_a_stale_key_never_signs() {
+    let community = Community::start(2, TEST_LIMITS);
+    let (here, there) = (&community.servers[0], &community.servers[1]);
+    let old_key = here.community_key().await;
+    here.register(&player(1)).await;
+
+    // `keys rotate` on the first host: its server follows within key_refresh_secs.
+    let (code, out, err) = cli(community.dirs[0].path(), &["keys", "rotate"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let new_key = here.signing_key().public_key();
+    assert_ne!(scr::PublicKey::from(old_key), new_key);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while here.community_key().await == old_key || there.community_key().await == old_key {
+        assert!(Instant::now() < deadline, "the rotation was not followed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let issued = here.register(&player(2)).await;
+    let record = scr::Record::decode(&issued[0]).unwrap();
+    assert_eq!(record.community_key(), new_key);
+
+    // The other host still holds the old key: it says why it refuses, and signs nothing.
+    let token = there.login(&player(3)).await;
+    let (status, body) = there
+        .post_json("/v1/players", &serde_json::json!({}), Some(&token))
+        .await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"], "signing_key_superseded", "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains("keys/signing.key"), "{message}");
+    let duel_there = duels(here, &[player(1), player(2)], 1, 7);
+    let (status, body) = post(there, duel_there[0].clone()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (503, Some("signing_key_superseded")),
+        "{body}"
+    );
+
+    // Once the new key file is copied there, it signs again without a restart.
+    std::fs::copy(
+        community.dirs[0].path().join("keys/signing.key"),
+        community.dirs[1].path().join("keys/signing.key"),
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let issued = loop {
+        let (status, body) = there
+            .post_json("/v1/players", &serde_json::json!({}), Some(&token))
+            .await;
+        if status == 201 {
+            break records(&body["records"]);
+        }
+        assert_eq!(status, 503, "{body}");
+        assert!(
+            Instant::now() < deadline,
+            "the copied key was not picked up"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let record = scr::Record::decode(&issued[0]).unwrap();
+    assert_eq!(record.community_key(), new_key);
+    assert_eq!(post(there, duel_there[0].clone()).await.0, 201);
 }

@@ -203,7 +203,7 @@ impl Authority {
             })
             .collect::<Result<_, AuthorityError>>()?;
         // One key for the whole match, even if a rotation lands meanwhile.
-        let signing = self.community.current();
+        let signing = self.community.issuer()?;
         let facts = MatchFacts {
             match_id,
             game_module: &cmr.game_module,
@@ -240,11 +240,11 @@ impl Authority {
                 rating_sequence,
                 rating_expires_at: now.saturating_add(self.rating_validity_secs()),
             };
-            let mut rating = rating_record(&signing.signing, key, &row, now)?;
+            let mut rating = rating_record(&signing, key, &row, now)?;
             // Tie the rating record to the match too, so a resubmission returns it again.
             rating.match_id = Some(match_id);
             let matched = match_record(
-                &signing.signing,
+                &signing,
                 key,
                 &facts,
                 PlayerLine {

@@ -69,6 +69,9 @@ pub enum AuthorityError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// This process may not sign: the community rotated past the key it holds.
+    #[error(transparent)]
+    SigningKeySuperseded(#[from] crate::community::Superseded),
 }
 
 impl AuthorityError {
@@ -85,6 +88,7 @@ impl AuthorityError {
             Self::RegistrationLimit => "registration_limit",
             Self::Suspended { .. } => "ranked_suspended",
             Self::Busy => "busy",
+            Self::SigningKeySuperseded(_) => "signing_key_superseded",
             Self::Encode(_) => "internal",
             Self::Store(_) => "storage_unavailable",
         }

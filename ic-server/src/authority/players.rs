@@ -32,12 +32,7 @@ impl Authority {
                 index as u64 + 1,
                 now.saturating_add(self.rating_validity_secs()),
             );
-            records.push(rating_record(
-                &self.community.current().signing,
-                player,
-                &row,
-                now,
-            )?);
+            records.push(rating_record(&self.community.issuer()?, player, &row, now)?);
             ratings.push(row);
         }
         let registration = Registration {
@@ -119,7 +114,7 @@ impl Authority {
                 row.rating_sequence = sequence;
                 row.rating_expires_at = now.saturating_add(self.rating_validity_secs());
                 records.push(rating_record(
-                    &self.community.current().signing,
+                    &self.community.issuer()?,
                     *player,
                     &row,
                     now,
@@ -171,7 +166,7 @@ impl Authority {
             // The revocation's own sequence is the new minimum: everything issued before it
             // of the target type is invalid from now on.
             let record = revocation_record(
-                &self.community.current().signing,
+                &self.community.issuer()?,
                 *player,
                 target,
                 sequence,

@@ -234,6 +234,8 @@ pub struct StorageConfig {
     pub url: String,
     /// SQLite database file, relative to the data directory (used when `url` is empty).
     pub sqlite_path: String,
+    /// Seconds between looks for a key rotation stored by another process or the CLI, 1–3600.
+    pub key_refresh_secs: u64,
 }
 
 impl Default for StorageConfig {
@@ -241,6 +243,7 @@ impl Default for StorageConfig {
         Self {
             url: String::new(),
             sqlite_path: "ic-server.db".into(),
+            key_refresh_secs: 30,
         }
     }
 }
@@ -427,6 +430,12 @@ impl Config {
                 problem: "must not be empty".into(),
             });
         }
+        range(
+            "storage.key_refresh_secs",
+            self.storage.key_refresh_secs,
+            1,
+            3600,
+        )?;
         if let Err(error) = self.storage.location(std::path::Path::new(".")) {
             return Err(InvalidValue {
                 key: "storage.url".into(),

@@ -48,6 +48,10 @@ trusted_proxies = []
 url = ""
 # SQLite database, relative to the data directory.
 sqlite_path = "ic-server.db"
+# Seconds between looks for a key rotation made by `keys rotate` here or on another host that
+# shares the database (1-3600). A process whose key the community rotated away from refuses
+# to sign until the new keys/signing.key is copied into its data directory.
+key_refresh_secs = 30
 
 [auth]
 # Seconds a login challenge may be answered (5-600).

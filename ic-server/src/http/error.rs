@@ -73,7 +73,9 @@ impl From<AuthorityError> for ApiError {
                 StatusCode::FORBIDDEN
             }
             AuthorityError::RegistrationLimit => StatusCode::TOO_MANY_REQUESTS,
-            AuthorityError::Busy | AuthorityError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AuthorityError::Busy
+            | AuthorityError::Store(_)
+            | AuthorityError::SigningKeySuperseded(_) => StatusCode::SERVICE_UNAVAILABLE,
             AuthorityError::Encode(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status.is_server_error() {

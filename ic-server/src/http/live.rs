@@ -21,6 +21,9 @@ impl From<WatchError> for ApiError {
             WatchError::NotListed => (StatusCode::NOT_FOUND, "match_not_found"),
             WatchError::Playing => (StatusCode::CONFLICT, "already_playing"),
             WatchError::KeyRotated => (StatusCode::CONFLICT, "signing_key_rotated"),
+            WatchError::SigningKeySuperseded(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "signing_key_superseded")
+            }
         };
         ApiError::new(status, code, error.to_string())
     }

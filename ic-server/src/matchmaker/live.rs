@@ -58,6 +58,9 @@ pub enum WatchError {
     /// tickets signed like the players'.
     #[error("the community's signing key changed since this match started")]
     KeyRotated,
+    /// This process may not sign tickets: the community rotated past its key.
+    #[error(transparent)]
+    SigningKeySuperseded(#[from] crate::community::Superseded),
 }
 
 /// The matches placed lately, oldest first.

@@ -171,7 +171,7 @@ impl Matchmaker {
         game_id: u64,
         viewer: PlayerKey,
     ) -> Result<(LiveMatch, SignedTicket), WatchError> {
-        let signing = self.parts.community.current().signing.clone();
+        let signing = self.parts.community.issuer()?;
         self.live()
             .spectator_ticket(game_id, viewer, &signing, self.now_ms())
     }

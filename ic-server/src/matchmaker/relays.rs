@@ -112,7 +112,9 @@ impl RelayHandoff for TicketHandoff {
         let game_id = rand::rngs::OsRng.next_u64();
         let signer = TicketSigner::new(
             SignerKind::Community,
-            self.community.current().signing.clone(),
+            self.community
+                .issuer()
+                .map_err(|superseded| HandoffError(superseded.to_string()))?,
         );
         let signing_key = signer.public_key();
         let issued_at = i64::try_from(now_ms / 1000).unwrap_or(i64::MAX);

@@ -146,6 +146,8 @@ impl Server {
             .env_remove("IC_CONFIG")
             // Many servers run at once in tests: each relay takes a free UDP port.
             .env("IC_RELAY_LISTEN", "127.0.0.1:0")
+            // A key rotation made by the CLI is followed within a second.
+            .env("IC_STORAGE_KEY_REFRESH_SECS", "1")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(stderr)
