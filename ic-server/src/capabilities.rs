@@ -123,7 +123,7 @@ pub async fn start(
             data,
             state.community.clone(),
             &state.metrics,
-            result_sink(&state.capabilities),
+            result_sink(&state.capabilities, stores),
         )?);
         let bound = service.local_addr()?;
         state
@@ -188,6 +188,16 @@ pub async fn start(
             )));
         }
     }
+    // On a shared database, results that relay processes hand over are applied here.
+    #[cfg(all(feature = "ranking", feature = "relay"))]
+    if let Some(authority) = state.capabilities.authority.clone()
+        && stores.backend == crate::store::Backend::Postgres
+    {
+        tasks.push(tokio::spawn(crate::authority::handoff::drain(
+            authority,
+            stores.outbox.clone(),
+        )));
+    }
     #[cfg(feature = "moderation")]
     if let Some(moderation) = state.capabilities.moderation.clone() {
         let every = std::time::Duration::from_secs(config.moderation.retention.sweep_interval_secs);
@@ -247,9 +257,13 @@ fn result_outbox(
 
 /// Where the relay sends its certified results: the ranking authority of this process when
 /// that capability runs, otherwise the outbox to `[relay] community_url` when there is one,
-/// otherwise nowhere (only the players get them).
+/// otherwise, on a database that several processes share (PostgreSQL), a ranking process of
+/// the community through that database, otherwise nowhere (only the players get them).
 #[cfg(feature = "relay")]
-fn result_sink(capabilities: &Capabilities) -> Option<Arc<dyn crate::relay::ResultSink>> {
+fn result_sink(
+    capabilities: &Capabilities,
+    stores: &Stores,
+) -> Option<Arc<dyn crate::relay::ResultSink>> {
     use crate::relay::ResultSink;
     #[cfg(feature = "ranking")]
     if let Some(authority) = &capabilities.authority {
@@ -257,10 +271,16 @@ fn result_sink(capabilities: &Capabilities) -> Option<Arc<dyn crate::relay::Resu
             authority.clone(),
         )));
     }
-    capabilities
-        .outbox
-        .clone()
-        .map(|outbox| outbox as Arc<dyn ResultSink>)
+    if let Some(outbox) = &capabilities.outbox {
+        return Some(outbox.clone() as Arc<dyn ResultSink>);
+    }
+    (stores.backend == crate::store::Backend::Postgres).then(|| {
+        tracing::info!("certified results go to a ranking process through the shared database");
+        Arc::new(crate::relay::DatabaseHandoff::new(
+            stores.outbox.clone(),
+            stores.core.clone(),
+        )) as Arc<dyn ResultSink>
+    })
 }
 
 /// The matchmaker's parts: this server's relay first, then the configured ones (also returned,

@@ -446,6 +446,77 @@ async fn the_matchmaker_places_matches_on_the_relay_of_another_server(backend: B
     }
 }
 
+/// Several processes on one PostgreSQL database: a relay-only process hands its results to
+/// the two ranking processes through the database (each result taken by one of them), and the
+/// records they issue still reach the players over the relay; with one ranking process gone
+/// the other takes everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_relay_process_hands_results_to_ranking_processes_through_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Backend::Postgres.storage();
+    let ranking_config =
+        format!("{TEST_LIMITS}[capabilities]\npreset = \"community\"\nrelay = false\n{storage}");
+    let first = dir.path().join("ranking-1");
+    Server::init(&first, &ranking_config);
+    let second = dir.path().join("ranking-2");
+    std::fs::create_dir_all(&second).unwrap();
+    init_sharing_keys(&first, &second, &ranking_config);
+    let relay_dir = dir.path().join("relay");
+    std::fs::create_dir_all(&relay_dir).unwrap();
+    init_sharing_keys(
+        &first,
+        &relay_dir,
+        &format!("[capabilities]\npreset = \"minimal\"\n{storage}"),
+    );
+    let mut rankings = [Server::spawn(&first), Server::spawn(&second)];
+    let (relay, address, relay_key) = relay_server(&relay_dir).await;
+    let community = rankings[0].signing_key();
+    let [a, b, c, d] = [player(71), player(72), player(73), player(74)];
+    for p in [&a, &b, &c, &d] {
+        rankings[0].register(p).await;
+    }
+
+    // Four games at once: every player gets the two records the ranking side issued.
+    let games = [(1, [&a, &b]), (2, [&c, &d]), (3, [&a, &c]), (4, [&b, &d])];
+    for pair in games.chunks(2) {
+        let (x, y) = tokio::join!(
+            play(address, relay_key, &community, pair[0].1, pair[0].0, 2),
+            play(address, relay_key, &community, pair[1].1, pair[1].0, 2)
+        );
+        for report in [x.0, x.1, y.0, y.1] {
+            assert_eq!(report.records.len(), 2, "{report:?}");
+        }
+    }
+    for p in [&a, &b, &c, &d] {
+        assert_eq!(standing(&rankings[1], p).await, (2, 2));
+    }
+    // Each result was taken by one process: four accepted between them, none seen twice.
+    let mut accepted = 0.0;
+    let mut duplicates = 0.0;
+    for ranking in &rankings {
+        accepted += ranking
+            .metric("ic_matches_total{outcome=\"accepted\"}")
+            .await;
+        duplicates += ranking
+            .metric("ic_matches_total{outcome=\"duplicate\"}")
+            .await;
+    }
+    assert_eq!((accepted, duplicates), (4.0, 0.0));
+
+    // One ranking process gone: the other applies the next result alone.
+    rankings[0].kill();
+    let (ra, rb) = play(address, relay_key, &community, [&a, &d], 5, 2).await;
+    assert_eq!((ra.records.len(), rb.records.len()), (2, 2));
+    assert_eq!(standing(&rankings[1], &a).await, (3, 3));
+    let (code, out, err) = cli(&relay_dir, &["relays", "outbox"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("pending: 0") && out.contains("refused: 0"),
+        "{out}"
+    );
+    drop(relay);
+}
+
 crate::on_each_backend!(
     results_reach_a_remote_community_and_survive_its_outage_exactly_once,
     a_refused_result_is_kept_until_the_operator_sends_it_again,

@@ -2,6 +2,8 @@
 //! match records, refreshes and revokes them. Transport-free: HTTP and the CLI call in here.
 
 mod credentials;
+#[cfg(feature = "relay")]
+pub mod handoff;
 mod ingest;
 mod player_locks;
 mod players;

@@ -18,6 +18,7 @@ mod registry;
 pub mod replays;
 mod results;
 pub mod rooms;
+mod shared_database;
 mod spectators;
 mod tls;
 
@@ -32,6 +33,7 @@ pub use outbox::RemoteSink;
 #[cfg(feature = "ranking")]
 pub use results::AuthoritySink;
 pub use results::{PlayerRecord, ResultSink, ResultSinkError};
+pub use shared_database::DatabaseHandoff;
 pub use tls::{TlsError, relay_certificate, server_config};
 
 use std::net::SocketAddr;

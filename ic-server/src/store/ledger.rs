@@ -226,6 +226,11 @@ pub trait Store: Send + Sync + 'static {
         participants_hash: &[u8; 32],
         meetings_since: i64,
     ) -> Result<MatchInputs, StoreError>;
+    /// The records a certified match issued (by player key and sequence), if it was applied.
+    async fn match_records(
+        &self,
+        match_id: &[u8; 32],
+    ) -> Result<Option<Vec<IssuedRecord>>, StoreError>;
     /// Records issued to `player` with a sequence above `since`, oldest first.
     async fn records_since(
         &self,

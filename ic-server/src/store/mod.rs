@@ -27,7 +27,7 @@ pub use location::{Backend, Location, LocationError, mask_password};
 #[cfg(feature = "moderation")]
 pub use moderation::ModerationStore;
 #[cfg(feature = "relay")]
-pub use outbox::{OutboxEntry, OutboxState, OutboxStore};
+pub use outbox::{OutboxEntry, OutboxRoute, OutboxState, OutboxStore};
 
 use std::sync::Arc;
 

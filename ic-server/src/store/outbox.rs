@@ -34,6 +34,25 @@ impl OutboxState {
     }
 }
 
+/// Where an outbox entry goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxRoute {
+    /// Posted to the community at `[relay] community_url`.
+    Remote,
+    /// Taken from the shared database by a ranking process of the same community.
+    Local,
+}
+
+impl OutboxRoute {
+    /// The name stored in the database.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Remote => "remote",
+            Self::Local => "local",
+        }
+    }
+}
+
 /// One certified result in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxEntry {
@@ -59,11 +78,27 @@ pub struct OutboxEntry {
 /// enqueue survives a crash.
 #[async_trait]
 pub trait OutboxStore: Send + Sync + 'static {
-    /// Writes a result as pending, due at `now`; returns false (and changes nothing) when an
-    /// entry for `match_id` already exists.
-    async fn enqueue(&self, match_id: &[u8; 32], cmr: &[u8], now: i64) -> Result<bool, StoreError>;
-    /// Pending entries due at `now`, soonest due first (then oldest), at most `limit`.
+    /// Writes a result bound for `route` as pending, due at `now`; returns false (and changes
+    /// nothing) when an entry for `match_id` already exists.
+    async fn enqueue(
+        &self,
+        match_id: &[u8; 32],
+        cmr: &[u8],
+        route: OutboxRoute,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+    /// Pending remote entries due at `now`, soonest due first (then oldest), at most `limit`.
     async fn due(&self, now: i64, limit: u32) -> Result<Vec<OutboxEntry>, StoreError>;
+    /// Claims up to `limit` pending local entries due at `now` for one process: each is
+    /// returned to one caller only (in any process), and is due again at `now + lease_secs`
+    /// unless the claimer settles it first (so a claimer that dies does not lose it). Its
+    /// `attempts` counts the claim.
+    async fn claim_local(
+        &self,
+        now: i64,
+        lease_secs: i64,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError>;
     /// Marks a pending entry delivered; returns false if it was not pending.
     async fn mark_delivered(&self, match_id: &[u8; 32], now: i64) -> Result<bool, StoreError>;
     /// Records a failed attempt of a pending entry: its attempt count, when to try next and why

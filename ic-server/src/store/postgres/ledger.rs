@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use scr::{PlayerKey, PublicKey, RelayKey};
 
 use super::PostgresStore;
+use super::ingest::records_of_match;
 use crate::store::columns::{
     Columns, RATING_COLUMNS, RECORD_COLUMNS, count_u32, key32, rating_from_row, record_from_row,
     seq, unseq,
@@ -62,6 +63,14 @@ impl Store for PostgresStore {
         let _timer = self.timer("match_inputs");
         self.read_match_inputs(match_id, players, module, participants_hash, meetings_since)
             .await
+    }
+
+    async fn match_records(
+        &self,
+        match_id: &[u8; 32],
+    ) -> Result<Option<Vec<IssuedRecord>>, StoreError> {
+        let _timer = self.timer("match_records");
+        records_of_match(&self.pool, match_id).await
     }
 
     async fn records_since(

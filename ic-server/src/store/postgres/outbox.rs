@@ -5,21 +5,31 @@ use async_trait::async_trait;
 
 use super::PostgresStore;
 use crate::store::StoreError;
-use crate::store::outbox::{OUTBOX_COLUMNS, OutboxEntry, OutboxState, OutboxStore, entry_from_row};
+use crate::store::outbox::{
+    OUTBOX_COLUMNS, OutboxEntry, OutboxRoute, OutboxState, OutboxStore, entry_from_row,
+};
 
 #[async_trait]
 impl OutboxStore for PostgresStore {
-    async fn enqueue(&self, match_id: &[u8; 32], cmr: &[u8], now: i64) -> Result<bool, StoreError> {
+    async fn enqueue(
+        &self,
+        match_id: &[u8; 32],
+        cmr: &[u8],
+        route: OutboxRoute,
+        now: i64,
+    ) -> Result<bool, StoreError> {
         let _timer = self.timer("outbox_enqueue");
         let done = sqlx::query(
             "INSERT INTO relay_outbox (match_id, cmr, state, enqueued_at, attempts, \
-             next_attempt_at) VALUES ($1, $2, $3, $4, 0, $5) ON CONFLICT DO NOTHING",
+             next_attempt_at, route) VALUES ($1, $2, $3, $4, 0, $5, $6) \
+             ON CONFLICT DO NOTHING",
         )
         .bind(match_id.as_slice())
         .bind(cmr)
         .bind(OutboxState::Pending.name())
         .bind(now)
         .bind(now)
+        .bind(route.name())
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -28,7 +38,8 @@ impl OutboxStore for PostgresStore {
     async fn due(&self, now: i64, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
         let _timer = self.timer("outbox_due");
         let rows = sqlx::query(&format!(
-            "SELECT {OUTBOX_COLUMNS} FROM relay_outbox WHERE state = $1 AND next_attempt_at <= $2 \
+            "SELECT {OUTBOX_COLUMNS} FROM relay_outbox WHERE state = $1 \
+             AND next_attempt_at <= $2 AND route = 'remote' \
              ORDER BY next_attempt_at, enqueued_at, match_id LIMIT $3"
         ))
         .bind(OutboxState::Pending.name())
@@ -37,6 +48,37 @@ impl OutboxStore for PostgresStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(entry_from_row).collect()
+    }
+
+    async fn claim_local(
+        &self,
+        now: i64,
+        lease_secs: i64,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let _timer = self.timer("outbox_claim_local");
+        // SKIP LOCKED: processes claiming at the same moment take different entries instead of
+        // waiting for each other's rows.
+        let rows = sqlx::query(&format!(
+            "UPDATE relay_outbox SET next_attempt_at = $3, attempts = attempts + 1 \
+             WHERE match_id IN (SELECT match_id FROM relay_outbox \
+               WHERE route = 'local' AND state = $1 AND next_attempt_at <= $2 \
+               ORDER BY next_attempt_at, enqueued_at, match_id LIMIT $4 \
+               FOR UPDATE SKIP LOCKED) \
+             RETURNING {OUTBOX_COLUMNS}"
+        ))
+        .bind(OutboxState::Pending.name())
+        .bind(now)
+        .bind(now.saturating_add(lease_secs))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut entries = rows
+            .iter()
+            .map(entry_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        entries.sort_by_key(|entry| (entry.enqueued_at, entry.match_id));
+        Ok(entries)
     }
 
     async fn mark_delivered(&self, match_id: &[u8; 32], now: i64) -> Result<bool, StoreError> {

@@ -79,6 +79,17 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn match_records(
+        &self,
+        match_id: &[u8; 32],
+    ) -> Result<Option<Vec<IssuedRecord>>, StoreError> {
+        let _timer = self.timer("match_records");
+        let match_id = *match_id;
+        self.direct
+            .run(move |conn| records_of_match(conn, &match_id))
+            .await
+    }
+
     async fn records_since(
         &self,
         player: &PlayerKey,
