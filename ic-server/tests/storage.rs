@@ -157,3 +157,84 @@ async fn a_lost_database_answers_503_until_it_is_back() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(records(&body["records"]).len(), 1, "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn connections_cut_mid_burst_leave_nothing_half_written() {
+    use sqlx::Connection;
+    let database = test_postgres::fresh_database();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        &format!("{TEST_LIMITS}\n[storage]\nurl = \"{database}\"\n"),
+    );
+    let players: Vec<_> = (0..6u32).map(player_from).collect();
+    for p in &players {
+        server.register(p).await;
+    }
+    let community = server.community_key().await;
+    let relay = server.relay_key();
+    let matches: Vec<Vec<u8>> = (0..120u64)
+        .map(|i| {
+            let a = (i % 6) as usize;
+            let b = ((i + 1 + i / 6) % 6) as usize;
+            let b = if a == b { (b + 1) % 6 } else { b };
+            duel(&relay, community, &players[a], &players[b], i)
+        })
+        .collect();
+    // Four streams of results; meanwhile every connection of the server to the database is cut,
+    // several times, whatever statement it is in the middle of.
+    let mut streams = Vec::new();
+    for lane in 0..4usize {
+        let mine: Vec<Vec<u8>> = matches.iter().skip(lane).step_by(4).cloned().collect();
+        let (http, url) = (server.http.clone(), format!("{}/v1/matches", server.url));
+        streams.push(tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            for cmr in mine {
+                let response = http
+                    .post(&url)
+                    .header("content-type", "application/octet-stream")
+                    .body(cmr)
+                    .send()
+                    .await
+                    .unwrap();
+                statuses.push(response.status().as_u16());
+            }
+            statuses
+        }));
+    }
+    let admin = test_postgres::admin_url().unwrap();
+    let name = database.rsplit('/').next().unwrap().to_owned();
+    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+    let mut cut = 0u64;
+    for _ in 0..5 {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let killed: Vec<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND application_name = 'ic-server'",
+        )
+        .bind(&name)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        cut += killed.len() as u64;
+    }
+    let mut statuses = Vec::new();
+    for stream in streams {
+        statuses.extend(stream.await.unwrap());
+    }
+    assert!(cut > 0, "connections were cut");
+    // Every answer is a success or a 503 that the client may retry: never a 500.
+    assert!(
+        statuses.iter().all(|s| [201, 503].contains(s)),
+        "{statuses:?}"
+    );
+    // Whatever was cut: every player's ledger is whole (gapless sequences, each match built on
+    // the previous rating, no match twice), and resubmitting everything applies the rest once.
+    common::ledger::commit_order(&server, &players).await;
+    for cmr in &matches {
+        let (status, body) = server.post_bytes("/v1/matches", cmr.clone()).await;
+        assert!([200, 201].contains(&status), "{status} {body}");
+    }
+    let applied = common::ledger::applied_matches(&server, &players).await;
+    assert_eq!(applied.len(), matches.len());
+}
