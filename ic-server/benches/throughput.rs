@@ -1,8 +1,12 @@
 //! Throughput of the ranking authority, side by side with the pure cryptography it does:
-//! certified-match ingest on SQLite vs 1 verify + 4 signs per match, and the credential
-//! verification endpoint under concurrent load vs raw record verification on the same cores.
+//! certified-match ingest on SQLite vs 1 verify + 4 signs per match; the same ingest on
+//! PostgreSQL (one process, then two processes on one database) vs SQLite in the same run; and
+//! the credential verification endpoint under concurrent load vs raw record verification on
+//! the same cores, on both backends.
 //!
-//! Run: `cargo bench -p ic-server --bench throughput` (prints a table).
+//! Run: `cargo bench -p ic-server --bench throughput` (prints a table). PostgreSQL is a durable
+//! throwaway cluster (fsync and synchronous commit on) started from the installed server
+//! binaries, on the same machine; its CPU is not in the "CPU per item" column.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // benchmark harness
 
 use std::sync::Arc;
@@ -54,14 +58,25 @@ struct Fixture {
     _dir: tempfile::TempDir,
 }
 
-/// A real data directory and server (SQLite, synchronous=FULL) serving HTTP on loopback.
-async fn fixture(players: u32) -> Fixture {
+/// A real data directory and server serving HTTP on loopback: on SQLite (synchronous=FULL)
+/// when `database` is `None`, else on that PostgreSQL database, with `players` players
+/// registered. With `keys_from`, it takes that fixture's keys (another process of the same
+/// community, or the same community on another backend).
+async fn fixture_on(players: u32, database: Option<&str>, keys_from: Option<&Fixture>) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let data = ic_server::data_dir::DataDir::new(dir.path());
     data.init(&mut rand::rngs::OsRng).unwrap();
+    if let Some(other) = keys_from {
+        for file in ["keys/signing.key", "keys/relay.key", "keys/recovery.pub"] {
+            std::fs::copy(other._dir.path().join(file), dir.path().join(file)).unwrap();
+        }
+    }
     let mut config = Config::default();
     config.http.rate_limit_per_minute = 100_000;
     config.ranking.registrations_per_ip_per_day = 10_000;
+    if let Some(url) = database {
+        config.storage.url = url.to_owned();
+    }
     let services = ic_server::server::open(&data, &config).await.unwrap();
     services
         .state
@@ -93,6 +108,11 @@ async fn fixture(players: u32) -> Fixture {
         authority,
         _dir: dir,
     }
+}
+
+/// A fixture on SQLite.
+async fn fixture(players: u32) -> Fixture {
+    fixture_on(players, None, None).await
 }
 
 async fn post_match(f: &Fixture, body: Vec<u8>) {
@@ -168,7 +188,13 @@ async fn crypto_rate(f: &Fixture, matches: &[Vec<u8>], threads: usize) -> Measur
 /// Results posted by [`SUBMITTERS`] concurrent clients to a fresh server whose community has
 /// `players` players.
 async fn ingest_concurrently(players: u32) -> Measured {
-    let f = Arc::new(fixture(players).await);
+    ingest_spread(vec![Arc::new(fixture(players).await)], players).await
+}
+
+/// Results posted by [`SUBMITTERS`] concurrent clients spread evenly over `servers` (processes
+/// of one community), whose community has `players` players.
+async fn ingest_spread(servers: Vec<Arc<Fixture>>, players: u32) -> Measured {
+    let f = servers[0].clone();
     let matches: Vec<Vec<u8>> = (0..MATCHES)
         .map(|g| cmr(&f.relay, &f.community, players, g))
         .collect();
@@ -176,8 +202,8 @@ async fn ingest_concurrently(players: u32) -> Measured {
     let queue = Arc::new(std::sync::Mutex::new(matches.into_iter()));
     Measured::of(MATCHES, async {
         let mut tasks = Vec::new();
-        for _ in 0..SUBMITTERS {
-            let f = f.clone();
+        for submitter in 0..SUBMITTERS {
+            let f = servers[submitter % servers.len()].clone();
             let queue = queue.clone();
             tasks.push(tokio::spawn(async move {
                 loop {
@@ -255,7 +281,46 @@ async fn main() {
         );
     }
 
+    // --- ingest on PostgreSQL, same run ---
+    let cluster = test_postgres::Cluster::start_durable().unwrap();
+    let mut postgres = Vec::new();
+    for players in [FEW_PLAYERS, MANY_PLAYERS] {
+        let database = cluster.fresh_database();
+        let one = Arc::new(fixture_on(players, Some(&database), None).await);
+        let single = ingest_spread(vec![one.clone()], players).await;
+        let database = cluster.fresh_database();
+        let first = Arc::new(fixture_on(players, Some(&database), None).await);
+        let second = Arc::new(fixture_on(0, Some(&database), Some(&first)).await);
+        let pair = ingest_spread(vec![first, second], players).await;
+        postgres.push((players, single, pair));
+    }
+    for ((players, single, pair), sqlite) in postgres.into_iter().zip([crowded, live]) {
+        sqlite.row(
+            &format!("ingest on SQLite, {SUBMITTERS} submitters, {players} players (baseline)"),
+            None,
+        );
+        single.row(
+            &format!("ingest on PostgreSQL, 1 process, {players} players"),
+            Some(sqlite),
+        );
+        pair.row(
+            &format!("ingest on PostgreSQL, 2 processes, {players} players"),
+            Some(sqlite),
+        );
+    }
+
     // --- credential verification ---
+    verification(&f, "SQLite").await;
+    let database = cluster.fresh_database();
+    let on_postgres = fixture_on(FEW_PLAYERS, Some(&database), Some(&f)).await;
+    for m in matches.iter().take(200) {
+        post_match(&on_postgres, m.clone()).await;
+    }
+    verification(&on_postgres, "PostgreSQL").await;
+}
+
+/// Raw verification of records `f` issued vs the verification endpoint of `f`'s server.
+async fn verification(f: &Fixture, backend: &str) {
     let verifier = Verifier::for_key(f.community.public_key().into()).unwrap();
     let mut presented = Vec::new();
     for index in 0..FEW_PLAYERS {
@@ -325,7 +390,8 @@ async fn main() {
     raw.row("raw record verification, 2 threads (baseline)", None);
     endpoint.row(
         &format!(
-            "POST /v1/credentials/verify, {per_request} records per request, {} concurrent requests",
+            "POST /v1/credentials/verify on {backend}, {per_request} records per request, {} \
+             concurrent requests",
             bodies.len() as u64 * rounds
         ),
         Some(raw),

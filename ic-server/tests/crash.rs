@@ -4,9 +4,8 @@
 
 mod common;
 
-use std::collections::BTreeSet;
-
 use common::ledger::{applied_matches, match_id};
+use common::submit::{Streams, round_robin_duels};
 use common::*;
 
 async fn sigkill_mid_stream_loses_nothing_acknowledged(backend: Backend) {
@@ -18,57 +17,14 @@ async fn sigkill_mid_stream_loses_nothing_acknowledged(backend: Backend) {
     }
     let community = server.community_key().await;
     let relay = server.relay_key();
-    let matches: Vec<Vec<u8>> = (0..400u64)
-        .map(|i| {
-            let a = (i % 6) as usize;
-            let b = ((i + 1 + i / 6) % 6) as usize;
-            let b = if a == b { (b + 1) % 6 } else { b };
-            duel(&relay, community, &players[a], &players[b], i)
-        })
-        .collect();
+    let matches = round_robin_duels(&relay, community, &players, 400);
 
-    // Submit from 4 concurrent streams; kill the server after a while.
-    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(BTreeSet::new()));
-    let mut streams = Vec::new();
-    for lane in 0..4usize {
-        let mine: Vec<(usize, Vec<u8>)> = matches
-            .iter()
-            .cloned()
-            .enumerate()
-            .filter(|(i, _)| i % 4 == lane)
-            .collect();
-        let http = server.http.clone();
-        let url = format!("{}/v1/matches", server.url);
-        let acknowledged = acknowledged.clone();
-        streams.push(tokio::spawn(async move {
-            for (index, cmr) in mine {
-                let sent = http
-                    .post(&url)
-                    .header("content-type", "application/octet-stream")
-                    .body(cmr)
-                    .send()
-                    .await;
-                match sent {
-                    Ok(response) if response.status().as_u16() == 201 => {
-                        if response.text().await.is_ok() {
-                            acknowledged.lock().unwrap().insert(index);
-                        }
-                    }
-                    _ => break,
-                }
-            }
-        }));
-    }
-    // Kill once a good number of results were acknowledged, whatever the machine's speed.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while acknowledged.lock().unwrap().len() < 40 && std::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    // Submit from 4 concurrent streams; kill the server once a good number of results were
+    // acknowledged, whatever the machine's speed.
+    let streams = Streams::start(&[&server], &matches, 4);
+    streams.until_acknowledged(40).await;
     server.kill();
-    for stream in streams {
-        stream.await.unwrap();
-    }
-    let acknowledged = acknowledged.lock().unwrap().clone();
+    let acknowledged = streams.finish().await;
     assert!(
         !acknowledged.is_empty(),
         "some results were acknowledged before the kill"

@@ -9,10 +9,10 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::ledger::{applied_matches, assert_replay_gives_the_same_ratings, match_id};
+use common::submit::Streams;
 use common::*;
 use serde_json::Value;
 
@@ -122,46 +122,10 @@ async fn a_process_killed_mid_burst_loses_nothing_it_acknowledged() {
     }
     let matches = duels(&community.servers[0], &players, 240, 0);
     // Two streams per process; a stream stops at its first failed request.
-    let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
-    let mut streams = Vec::new();
-    for lane in 0..6usize {
-        let server = &community.servers[lane % 3];
-        let (http, url) = (server.http.clone(), format!("{}/v1/matches", server.url));
-        let mine: Vec<(usize, Vec<u8>)> = matches
-            .iter()
-            .cloned()
-            .enumerate()
-            .filter(|(i, _)| i % 6 == lane)
-            .collect();
-        let acknowledged = acknowledged.clone();
-        streams.push(tokio::spawn(async move {
-            for (index, cmr) in mine {
-                let sent = http
-                    .post(&url)
-                    .header("content-type", "application/octet-stream")
-                    .body(cmr)
-                    .send()
-                    .await;
-                match sent {
-                    Ok(response) if response.status().as_u16() == 201 => {
-                        if response.text().await.is_ok() {
-                            acknowledged.lock().unwrap().insert(index);
-                        }
-                    }
-                    _ => break,
-                }
-            }
-        }));
-    }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while acknowledged.lock().unwrap().len() < 40 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let streams = Streams::start(&community.servers.iter().collect::<Vec<_>>(), &matches, 6);
+    streams.until_acknowledged(40).await;
     community.servers[1].kill();
-    for stream in streams {
-        stream.await.unwrap();
-    }
-    let acknowledged = acknowledged.lock().unwrap().clone();
+    let acknowledged = streams.finish().await;
     assert!(
         acknowledged.len() >= 40,
         "results were acknowledged before the kill"

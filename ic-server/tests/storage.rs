@@ -173,14 +173,7 @@ async fn connections_cut_mid_burst_leave_nothing_half_written() {
     }
     let community = server.community_key().await;
     let relay = server.relay_key();
-    let matches: Vec<Vec<u8>> = (0..120u64)
-        .map(|i| {
-            let a = (i % 6) as usize;
-            let b = ((i + 1 + i / 6) % 6) as usize;
-            let b = if a == b { (b + 1) % 6 } else { b };
-            duel(&relay, community, &players[a], &players[b], i)
-        })
-        .collect();
+    let matches = common::submit::round_robin_duels(&relay, community, &players, 120);
     // Four streams of results; meanwhile every connection of the server to the database is cut,
     // several times, whatever statement it is in the middle of.
     let mut streams = Vec::new();

@@ -66,10 +66,20 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Starts a cluster in a temporary directory on a free loopback port, with password
-    /// logins as production servers have; a watchdog process stops it and removes the
-    /// directory once this process has exited.
+    /// Starts a cluster for tests in a temporary directory on a free loopback port, with
+    /// password logins as production servers have; a watchdog process stops it and removes the
+    /// directory once this process has exited. It does not wait for the disk (no fsync).
     pub fn start() -> Result<Self, String> {
+        Self::start_with(false)
+    }
+
+    /// Like [`Cluster::start`], but as durable as a production server (fsync and synchronous
+    /// commit on), for benchmarks that compare with a SQLite database that waits for the disk.
+    pub fn start_durable() -> Result<Self, String> {
+        Self::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> Result<Self, String> {
         let bin = server_binaries().ok_or("initdb and pg_ctl were not found")?;
         let dir = tempfile::Builder::new()
             .prefix("ic-test-postgres-")
@@ -103,9 +113,13 @@ impl Cluster {
             .arg("--locale=C"))?;
         let port = free_port()?;
         // A test cluster need not survive a power cut: no fsync makes it much faster.
+        let speed = if durable {
+            ""
+        } else {
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        };
         let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300{speed}",
             sockets.display()
         );
         let cluster = Self {

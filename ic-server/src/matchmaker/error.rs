@@ -80,7 +80,7 @@ impl MatchmakerError {
             Self::PartyTierGap => "party_tier_gap",
             Self::NotInvited => "not_invited",
             Self::NoSuchMatch => "no_such_match",
-            Self::Store(_) => "internal",
+            Self::Store(_) => "storage_unavailable",
         }
     }
 }

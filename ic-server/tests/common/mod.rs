@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod ledger;
+pub mod submit;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
