@@ -119,3 +119,32 @@ impl Columns for PgRow {
 fn key_array<'a>(keys: impl IntoIterator<Item = &'a [u8; 32]>) -> Vec<Vec<u8>> {
     keys.into_iter().map(|key| key.to_vec()).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// Processes started together on a fresh database: every one opens it, and each migration
+    /// was applied once (sqlx holds a `pg_advisory_lock` while it migrates).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn processes_started_at_once_migrate_once() {
+        let url = test_postgres::fresh_database();
+        let opens = (0..6).map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { PostgresStore::open(&url).await })
+        });
+        let mut stores = Vec::new();
+        for open in opens.collect::<Vec<_>>() {
+            stores.push(open.await.unwrap().unwrap());
+        }
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+                .fetch_all(&stores[0].pool)
+                .await
+                .unwrap();
+        let known: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
+        assert_eq!(applied, known);
+    }
+}
