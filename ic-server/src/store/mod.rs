@@ -23,7 +23,7 @@ pub use ledger::{
     Applied, IssuedRecord, LeaderboardRow, MatchChange, MatchInputs, PlayerChange, PlayerSnapshot,
     RatingRow, Registered, Registration, Role, Store,
 };
-pub use location::{Backend, Location, LocationError, mask_password};
+pub use location::{Backend, Location, LocationError, hide_password, mask_password};
 #[cfg(feature = "moderation")]
 pub use moderation::ModerationStore;
 #[cfg(feature = "relay")]
