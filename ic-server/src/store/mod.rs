@@ -17,6 +17,7 @@ pub mod moderation;
 pub mod outbox;
 mod postgres;
 mod sqlite;
+pub mod transfer;
 
 pub use error::StoreError;
 pub use ledger::{
