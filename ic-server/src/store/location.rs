@@ -101,6 +101,25 @@ pub fn mask_password(url: &str) -> String {
     }
 }
 
+/// `text` (an error message, say) with every occurrence of `url`'s password replaced by `***`,
+/// in case a driver quoted it.
+pub fn hide_password(text: &str, url: &str) -> String {
+    let Some(password) = password_of(url) else {
+        return text.to_owned();
+    };
+    text.replace(url, &mask_password(url))
+        .replace(password, "***")
+}
+
+/// The password of `url`'s user-info part, when it has a non-empty one.
+fn password_of(url: &str) -> Option<&str> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+    let (user_info, _) = authority.rsplit_once('@')?;
+    let (_, password) = user_info.split_once(':')?;
+    (!password.is_empty()).then_some(password)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,5 +156,16 @@ mod tests {
         assert_eq!(mask_password("postgres://db/ic"), "postgres://db/ic");
         let shown = Location::Postgres("postgres://a:hunter2@h/d".into()).display();
         assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn a_password_quoted_in_an_error_is_hidden() {
+        let url = "postgres://ic:s3cr@t@db:5432/ic";
+        assert_eq!(
+            hide_password(&format!("cannot reach {url}; tried s3cr@t"), url),
+            "cannot reach postgres://ic:***@db:5432/ic; tried ***"
+        );
+        assert_eq!(hide_password("as is", "postgres://ic@db/ic"), "as is");
+        assert_eq!(hide_password("as is", "postgres://ic:@db/ic"), "as is");
     }
 }

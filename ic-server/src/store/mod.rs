@@ -17,13 +17,14 @@ pub mod moderation;
 pub mod outbox;
 mod postgres;
 mod sqlite;
+pub mod transfer;
 
 pub use error::StoreError;
 pub use ledger::{
     Applied, IssuedRecord, LeaderboardRow, MatchChange, MatchInputs, PlayerChange, PlayerSnapshot,
     RatingRow, Registered, Registration, Role, Store,
 };
-pub use location::{Backend, Location, LocationError, mask_password};
+pub use location::{Backend, Location, LocationError, hide_password, mask_password};
 #[cfg(feature = "moderation")]
 pub use moderation::ModerationStore;
 #[cfg(feature = "relay")]

@@ -71,6 +71,11 @@ impl PostgresStore {
         })
     }
 
+    /// The connection pool (for `transfer`, which writes below the store traits).
+    pub(super) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// Records the latency of every operation in `latency`, labelled by operation.
     pub(crate) fn with_latency_metric(mut self, latency: prometheus::HistogramVec) -> Self {
         self.latency = Some(latency);

@@ -25,7 +25,9 @@ use self::group_commit::GroupCommit;
 use super::StoreError;
 use super::columns::Columns;
 
-static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./src/store/sqlite/migrations");
+/// The SQLite schema, applied at open (and checked by `transfer` on a database it copies).
+pub(super) static MIGRATIONS: sqlx::migrate::Migrator =
+    sqlx::migrate!("./src/store/sqlite/migrations");
 
 /// SQLite-backed [`Store`].
 #[derive(Debug, Clone)]
