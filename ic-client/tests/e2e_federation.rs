@@ -115,6 +115,8 @@ impl Server {
             .env("IC_COMMUNITY_URL", self.url())
             .env("IC_HTTP_LISTEN", format!("127.0.0.1:{}", self.port))
             .env("IC_RELAY_LISTEN", "127.0.0.1:0")
+            // A key rotation made by the CLI is followed within a second.
+            .env("IC_STORAGE_KEY_REFRESH_SECS", "1")
             .env("IC_RANKING_REGISTRATIONS_PER_IP_PER_DAY", "1000")
             .env("IC_HTTP_RATE_LIMIT_PER_MINUTE", "100000")
             .env("IC_LOGGING_LEVEL", "warn")
