@@ -135,11 +135,6 @@ impl Cluster {
         Ok(cluster)
     }
 
-    /// The URL of the `postgres` database, as the superuser.
-    pub fn admin_url(&self) -> &str {
-        &self.admin_url
-    }
-
     /// A new, empty database on this cluster.
     pub fn fresh_database(&self) -> String {
         create_database(&self.admin_url)

@@ -28,13 +28,6 @@ pub enum StoreError {
     WriteFailed(String),
 }
 
-impl StoreError {
-    /// Whether the database could not be reached (as opposed to refusing what was asked).
-    pub fn is_unavailable(&self) -> bool {
-        matches!(self, Self::Unavailable(_))
-    }
-}
-
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         match error {

@@ -12,16 +12,6 @@ pub enum Backend {
     Postgres,
 }
 
-impl Backend {
-    /// Lowercase name, for logs and `config show`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Sqlite => "sqlite",
-            Self::Postgres => "postgres",
-        }
-    }
-}
-
 /// Where the database is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
@@ -65,14 +55,6 @@ impl Location {
     /// The SQLite database file `ic-server.db` in `dir` (tests and benchmarks).
     pub fn sqlite_in(dir: &Path) -> Self {
         Self::Sqlite(dir.join("ic-server.db"))
-    }
-
-    /// Which backend this location uses.
-    pub fn backend(&self) -> Backend {
-        match self {
-            Self::Sqlite(_) => Backend::Sqlite,
-            Self::Postgres(_) => Backend::Postgres,
-        }
     }
 
     /// How the location may be shown to an operator: a PostgreSQL password is masked.
