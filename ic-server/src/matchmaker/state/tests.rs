@@ -4,6 +4,7 @@ use ranking::description::{PlayerId, PlayerRating};
 use ranking::{FixedRating, RankingConfig, provider_for};
 
 use super::*;
+use crate::matchmaker::error::MatchmakerError;
 use crate::matchmaking::QueueMode;
 
 fn key(byte: u8) -> PlayerKey {
