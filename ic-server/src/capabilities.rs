@@ -176,10 +176,14 @@ pub async fn start(
         .capabilities
         .enabled(crate::config::Capability::Matchmaking)
     {
-        let (parts, remote_relays) = matchmaker_parts(config, state)?;
+        let (parts, remote_relays) = matchmaker_parts(config, state, stores)?;
         let matchmaker = Arc::new(Matchmaker::new(parts));
         state.capabilities.matchmaker = Some(matchmaker.clone());
-        tasks.push(tokio::spawn(async move { matchmaker.run().await }));
+        tasks.extend(
+            matchmaker
+                .start(crate::matchmaker::Passes::Scheduled)
+                .await?,
+        );
         if !remote_relays.is_empty() {
             let every = std::time::Duration::from_secs(config.matchmaking.relay_probe_secs);
             tasks.push(tokio::spawn(crate::matchmaker::remote_relay::probe_relays(
@@ -289,6 +293,7 @@ fn result_sink(
 fn matchmaker_parts(
     config: &Config,
     state: &AppState,
+    stores: &Stores,
 ) -> anyhow::Result<(
     crate::matchmaker::MatchmakerParts,
     Vec<Arc<crate::matchmaker::remote_relay::ConfiguredRelay>>,
@@ -338,6 +343,7 @@ fn matchmaker_parts(
         Arc::new(crate::clock::SystemClock),
         Arc::new(TicketHandoff::new(state.community.clone(), relays)),
         restrictions,
+        stores.queue.clone(),
     )?;
     Ok((parts, remote))
 }

@@ -88,6 +88,7 @@ fn config_validate_and_show_report_problems_and_sources() {
         ("relay", "ranked_spectator_delay_secs", "60", "120..=3600"),
         ("relay", "max_matches", "0", "1..=100000"),
         ("matchmaking", "low_priority_delay_secs", "7200", "0..=3600"),
+        ("matchmaking", "leader_failover_secs", "0", "1..=300"),
     ] {
         std::fs::write(
             dir.path().join("ic-server.toml"),

@@ -45,7 +45,7 @@ async fn a_close_pair_is_matched_and_both_get_tickets_after_accepting(backend: B
     assert_eq!(a.events.until("queued").await["queue"], "ra/ranked_1v1");
     b.events.until("queued").await;
 
-    mm.tick_after(1000);
+    mm.tick_after(1000).await;
     let id = found_together(&mut a, &mut b).await;
     let path = format!("/v1/queue/matches/{id}/accept");
     assert_eq!(mm.post(&path, json!({}), Some(&a.token)).await.0, 200);
@@ -75,11 +75,11 @@ async fn the_window_widens_with_waiting_time(backend: Backend) {
     a.events.until("queued").await;
     b.events.until("queued").await;
     // ±100 now, ±150 after 30 s: still apart.
-    mm.tick_after(1000);
-    mm.tick_after(30_000);
+    mm.tick_after(1000).await;
+    mm.tick_after(30_000).await;
     a.events.quiet().await;
     // ±200 after 60 s.
-    mm.tick_after(30_000);
+    mm.tick_after(30_000).await;
     found_together(&mut a, &mut b).await;
 }
 
@@ -93,14 +93,14 @@ async fn desperation_needs_three_queued_and_never_crosses_the_quality_floor(back
     let mut b = mm
         .queue(&kb, &mm.rating_record(&kb, 2020, 350), ranked_1v1())
         .await;
-    mm.tick_after(301_000);
+    mm.tick_after(301_000).await;
     a.events.until("queued").await;
     a.events.quiet().await;
     // A third player (far away from both) makes it a desperate queue.
     let mut c = mm
         .queue(&kc, &mm.rating_record(&kc, 3500, 80), ranked_1v1())
         .await;
-    mm.tick_after(1000);
+    mm.tick_after(1000).await;
     found_together(&mut a, &mut b).await;
     c.events.until("queued").await;
     // The third player waits long but nobody is fair enough for it: never matched.
@@ -114,7 +114,7 @@ async fn desperation_needs_three_queued_and_never_crosses_the_quality_floor(back
         .queue(&ke, &mm.rating_record(&ke, 1500, 80), ranked_1v1())
         .await;
     e.events.until("queued").await;
-    mm.tick_after(600_000);
+    mm.tick_after(600_000).await;
     let found = d.events.until("match_found").await;
     assert_eq!(found["players"], 2);
     e.events.until("match_found").await;
@@ -173,7 +173,7 @@ async fn a_party_stays_together_on_one_team(backend: Backend) {
             json!({ "mode": "ranked_2v2" }),
         )
         .await;
-    mm.tick_after(1000);
+    mm.tick_after(1000).await;
     let id = leader_events.until("match_found").await["match_id"]
         .as_u64()
         .unwrap();
@@ -210,7 +210,7 @@ async fn an_avoided_player_is_met_only_when_nobody_else_fits(backend: Backend) {
     let mut c = mm
         .queue(&kc, &mm.rating_record(&kc, 1560, 80), ranked_1v1())
         .await;
-    mm.tick_after(1000);
+    mm.tick_after(1000).await;
     found_together(&mut a, &mut c).await;
     b.events.until("queued").await;
     b.events.quiet().await;
@@ -224,7 +224,7 @@ async fn an_avoided_player_is_met_only_when_nobody_else_fits(backend: Backend) {
     let mut b = mm
         .queue(&kb, &mm.rating_record(&kb, 1500, 80), ranked_1v1())
         .await;
-    mm.tick_after(1000);
+    mm.tick_after(1000).await;
     found_together(&mut a, &mut b).await;
 }
 
@@ -237,7 +237,7 @@ async fn a_decline_earns_a_cooldown_and_requeues_the_other_at_the_front(backend:
     let mut b = mm
         .queue(&kb, &mm.rating_record(&kb, 1520, 80), ranked_1v1())
         .await;
-    mm.tick_after(1000);
+    mm.tick_after(1000).await;
     let id = found_together(&mut a, &mut b).await;
     let (status, _) = mm
         .post(
@@ -267,7 +267,7 @@ async fn a_decline_earns_a_cooldown_and_requeues_the_other_at_the_front(backend:
     let mut c = mm
         .queue(&kc, &mm.rating_record(&kc, 1510, 80), ranked_1v1())
         .await;
-    mm.tick_after(61_000);
+    mm.tick_after(61_000).await;
     found_together(&mut a, &mut c).await;
     let body =
         json!({ "mode": "ranked_1v1", "record": B64.encode(mm.rating_record(&kb, 1520, 80)) });
@@ -425,7 +425,7 @@ async fn a_low_priority_player_waits_while_others_who_came_later_are_matched(bac
     let mut z = mm
         .queue(&z, &mm.rating_record(&z, 1500, 80), ranked_1v1())
         .await;
-    mm.tick_after(1000);
+    mm.tick_after(1000).await;
     y.events.until("match_found").await;
     z.events.until("match_found").await;
     assert_eq!(x.events.next().await["event"], "queued");

@@ -118,6 +118,9 @@ ticket_ttl_secs = 300
 # Seconds before the wait of a player under a low_priority_queue moderation sanction starts to
 # count (its window, desperation and turn in each pass come that much later), 0-3600.
 low_priority_delay_secs = 300
+# With several processes on one PostgreSQL database, one of them runs the passes; when it stops
+# answering for this many seconds another takes over (1-300). One that dies is replaced at once.
+leader_failover_secs = 10
 # Relays of other servers for matches, tried after this server's own relay, e.g.
 # { address = "eu.relay.example.org:19711", key = "ed25519:<hex>", region = "eu" }.
 # Such a relay must list this community's signing key in its relay.ticket_signers.

@@ -39,7 +39,9 @@ impl From<MatchmakerError> for ApiError {
             | MatchmakerError::NotInvited
             | MatchmakerError::NoSuchMatch => StatusCode::NOT_FOUND,
             MatchmakerError::AlreadyQueued => StatusCode::CONFLICT,
-            MatchmakerError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            MatchmakerError::Store(_) | MatchmakerError::Unanswered => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         };
         if status.is_server_error() {
             tracing::error!(%error, "matchmaking request failed");
@@ -131,7 +133,10 @@ pub async fn leave(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<Json<Value>, ApiError> {
-    state.matchmaker()?.leave(&PlayerKey::from(principal.key))?;
+    state
+        .matchmaker()?
+        .leave(&PlayerKey::from(principal.key))
+        .await?;
     Ok(Json(json!({ "status": "left" })))
 }
 
@@ -140,7 +145,10 @@ pub async fn status(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<Json<Value>, ApiError> {
-    let events = state.matchmaker()?.status(&PlayerKey::from(principal.key));
+    let events = state
+        .matchmaker()?
+        .status(&PlayerKey::from(principal.key))
+        .await?;
     Ok(Json(json!({ "events": events })))
 }
 
@@ -165,7 +173,8 @@ pub async fn decline(
 ) -> Result<Json<Value>, ApiError> {
     state
         .matchmaker()?
-        .decline(&PlayerKey::from(principal.key), match_id)?;
+        .decline(&PlayerKey::from(principal.key), match_id)
+        .await?;
     Ok(Json(json!({ "status": "declined" })))
 }
 
@@ -176,7 +185,7 @@ pub async fn events(
     principal: Principal,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let matchmaker = state.matchmaker()?.clone();
-    let (first, receiver, guard) = matchmaker.subscribe(PlayerKey::from(principal.key));
+    let (first, receiver, guard) = matchmaker.subscribe(PlayerKey::from(principal.key)).await?;
     // The stream ends when the server shuts down; the client reconnects elsewhere (or later)
     // and its queue entry waits for it meanwhile (entry_ttl_secs).
     let stopping = state.stopping.subscribe();

@@ -3,11 +3,14 @@
 use crate::store::StoreError;
 
 /// A refused matchmaking request.
-#[derive(Debug, thiserror::Error)]
+/// Serializable so that the process leading a shared queue can answer another process (the
+/// two variants that only arise before a request reaches the queue are not).
+#[derive(Debug, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum MatchmakerError {
     /// The presented record does not verify (expired, revoked, stale, another community…).
+    #[serde(skip)]
     #[error("the presented record is not valid here: {0}")]
-    RecordInvalid(&'static str),
+    RecordInvalid(String),
     /// The record is valid but not a rating record.
     #[error("present a rating record")]
     NotARatingRecord,
@@ -59,7 +62,14 @@ pub enum MatchmakerError {
     /// No ready check with this id for this player.
     #[error("no match awaiting your answer with this id")]
     NoSuchMatch,
+    /// The leading process did not answer in time (none leads, or it is taking over).
+    #[serde(skip)]
+    #[error(
+        "the matchmaker did not answer in time; GET /v1/queue shows whether the request took effect"
+    )]
+    Unanswered,
     /// The database failed.
+    #[serde(skip)]
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -80,6 +90,7 @@ impl MatchmakerError {
             Self::PartyTierGap => "party_tier_gap",
             Self::NotInvited => "not_invited",
             Self::NoSuchMatch => "no_such_match",
+            Self::Unanswered => "matchmaking_unavailable",
             Self::Store(_) => "storage_unavailable",
         }
     }

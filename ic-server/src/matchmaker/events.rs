@@ -1,10 +1,10 @@
 //! What the matchmaker tells a player on its event stream, as JSON objects tagged by `event`.
 
 use scr::PlayerKey;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One event for one player.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum QueueEvent {
     /// Waiting in a queue.

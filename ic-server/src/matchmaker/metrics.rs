@@ -1,6 +1,6 @@
 //! The matchmaker's Prometheus metrics, registered only when the capability runs.
 
-use prometheus::{Histogram, HistogramOpts, IntCounterVec, IntGaugeVec, Opts};
+use prometheus::{Histogram, HistogramOpts, IntCounterVec, IntGauge, IntGaugeVec, Opts};
 
 use crate::metrics::Metrics;
 
@@ -19,6 +19,8 @@ pub struct MatchmakerMetrics {
     pub pass_duration: Histogram,
     /// Hand-offs to relays, by outcome.
     pub handoffs: IntCounterVec,
+    /// 1 while this process leads the queue (runs the passes), else 0.
+    pub leader: IntGauge,
 }
 
 impl MatchmakerMetrics {
@@ -58,6 +60,10 @@ impl MatchmakerMetrics {
                 ),
                 &["outcome"],
             )?,
+            leader: IntGauge::new(
+                "matchmaking_leader",
+                "1 while this process leads the matchmaking queue",
+            )?,
         };
         registry.register(Box::new(metrics.queued.clone()))?;
         registry.register(Box::new(metrics.wait.clone()))?;
@@ -65,6 +71,7 @@ impl MatchmakerMetrics {
         registry.register(Box::new(metrics.unmatched_passes.clone()))?;
         registry.register(Box::new(metrics.pass_duration.clone()))?;
         registry.register(Box::new(metrics.handoffs.clone()))?;
+        registry.register(Box::new(metrics.leader.clone()))?;
         Ok(metrics)
     }
 }

@@ -1,44 +1,48 @@
-//! The matchmaking capability at run time: verifies presented rating records, holds the
-//! queues, runs passes on the adaptive interval, delivers events and hands matches to a relay.
+//! The matchmaking capability at run time: every process verifies presented rating records and
+//! serves its players' event streams; one process (the leader) holds the queues and runs passes.
 //!
-//! The rules live in `crate::matchmaking` (pure) and `state.rs` (state changes without I/O);
-//! this file adds the clock, the database, the event channels and the relay hand-off.
+//! The rules live in `crate::matchmaking` (pure) and `state/` (state changes without I/O);
+//! requests reach the leader through the shared queue (`store::shared_queue`: the database
+//! for several processes, memory for one), and its events come back the same way to whichever
+//! process holds the player's stream. `leader.rs` is the leader, `background.rs` the tasks
+//! every process runs, `verify.rs` the check of a presented record.
 
+mod background;
 pub mod error;
 pub mod events;
 pub mod handoff;
+mod holders;
+mod leader;
 pub mod live;
+mod messages;
 pub mod metrics;
 pub mod relays;
 pub mod remote_relay;
 pub mod state;
+mod verify;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use base64::Engine;
-use ranking::description::{PlayerId, PlayerRating};
+use ranking::RankingProvider;
 use ranking::tier::TierTable;
-use ranking::{FixedRating, RankingProvider};
-use scr::payload::Payload;
-use scr::{PlayerKey, RecordView};
-use tokio::sync::broadcast;
+use scr::PlayerKey;
+use tokio::sync::{Notify, broadcast, oneshot};
 
 use crate::clock::Clock;
 use crate::community::Community;
-use crate::matchmaking::pacing::pass_interval_ms;
-use crate::matchmaking::{MatchmakingSettings, Member};
-use crate::presented::verify_presented;
-use crate::store::{Store, StoreError};
+use crate::matchmaking::MatchmakingSettings;
+use crate::store::{SharedQueue, Store, StoreError};
 pub use error::MatchmakerError;
 pub use events::QueueEvent;
 pub use handoff::{HandedOff, MatchPlan, RelayHandoff};
 pub use live::{LiveMatch, LiveMatches, WatchError};
+use messages::{Answer, Ask, Request};
 use metrics::MatchmakerMetrics;
 use relay_core::ticket::SignedTicket;
-use state::{AcceptedMatch, Joining, Outbox, State};
 pub use state::{JoinChoices, Joined};
 
 /// Events buffered per player stream before the slowest reader starts losing old ones.
@@ -91,6 +95,8 @@ pub struct MatchmakerParts {
     pub restrictions: Option<Arc<dyn QueueRestrictions>>,
     /// Metrics, registered by the caller.
     pub metrics: MatchmakerMetrics,
+    /// Where requests to the leader go and its messages come from.
+    pub queue: Arc<dyn SharedQueue>,
 }
 
 /// Why the matchmaker could not be built from the configuration.
@@ -107,6 +113,7 @@ pub enum SetupError {
 impl MatchmakerParts {
     /// The parts from the server's configuration; the caller brings the clock, the relay
     /// hand-off and (with moderation) the sanctions.
+    #[allow(clippy::too_many_arguments)]
     pub fn from_config(
         config: &crate::config::Config,
         community: Arc<Community>,
@@ -115,6 +122,7 @@ impl MatchmakerParts {
         clock: Arc<dyn Clock>,
         handoff: Arc<dyn RelayHandoff>,
         restrictions: Option<Arc<dyn QueueRestrictions>>,
+        queue: Arc<dyn SharedQueue>,
     ) -> Result<Self, SetupError> {
         Ok(Self {
             settings: config
@@ -130,38 +138,70 @@ impl MatchmakerParts {
             handoff,
             restrictions,
             metrics: MatchmakerMetrics::register(metrics)?,
+            queue,
         })
     }
 }
 
-/// The running matchmaker.
+/// When the leader runs its passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Passes {
+    /// On the adaptive interval (`pass_interval_*_ms`): a running server.
+    Scheduled,
+    /// Only when asked ([`Matchmaker::tick`]): tests on a hand-moved clock.
+    OnRequest,
+}
+
+/// The matchmaker of one process: the front every process has, and the leader's loop while
+/// this process leads.
 pub struct Matchmaker {
     parts: MatchmakerParts,
-    state: Mutex<State>,
+    /// This process among those sharing the queue (random, new at each start).
+    origin: u64,
+    next_request: AtomicU64,
+    /// Requests of this process waiting for the leader's answer.
+    waiting: Mutex<HashMap<u64, oneshot::Sender<Answer>>>,
+    /// Event channels of the players with a stream open here.
     channels: Mutex<HashMap<PlayerKey, broadcast::Sender<QueueEvent>>>,
+    /// Streams open here, per player.
+    streams: Mutex<HashMap<PlayerKey, usize>>,
     live: Mutex<LiveMatches>,
+    /// Wakes the leader's loop when a request arrives.
+    wake: Notify,
+    leading: AtomicBool,
+}
+
+/// Locks a mutex of plain data; a panic elsewhere while it was held leaves usable data.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Matchmaker {
-    /// A matchmaker with empty queues.
+    /// A matchmaker; [`Matchmaker::start`] connects it to the shared queue.
     pub fn new(parts: MatchmakerParts) -> Self {
         Self {
             parts,
-            state: Mutex::new(State::default()),
+            origin: rand::random(),
+            next_request: AtomicU64::new(0),
+            waiting: Mutex::new(HashMap::new()),
             channels: Mutex::new(HashMap::new()),
+            streams: Mutex::new(HashMap::new()),
             live: Mutex::new(LiveMatches::default()),
+            wake: Notify::new(),
+            leading: AtomicBool::new(false),
         }
     }
 
-    fn live(&self) -> MutexGuard<'_, LiveMatches> {
-        self.live
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Whether this process leads the queue now.
+    pub fn is_leading(&self) -> bool {
+        self.leading.load(Ordering::SeqCst)
     }
 
     /// Matches placed on a relay lately, newest first.
     pub fn live_matches(&self) -> Vec<LiveMatch> {
-        self.live().listed(self.now_ms())
+        lock(&self.live).listed(self.now_ms())
     }
 
     /// A spectator ticket for `viewer` in the listed match `game_id`, signed with the
@@ -172,89 +212,56 @@ impl Matchmaker {
         viewer: PlayerKey,
     ) -> Result<(LiveMatch, SignedTicket), WatchError> {
         let signing = self.parts.community.issuer()?;
-        self.live()
-            .spectator_ticket(game_id, viewer, &signing, self.now_ms())
-    }
-
-    fn state(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock leaves plain data behind; keep serving it.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.live).spectator_ticket(game_id, viewer, &signing, self.now_ms())
     }
 
     fn now_ms(&self) -> u64 {
         self.parts.clock.now_ms()
     }
 
-    /// Delivers events to whoever listens; a player without a stream sees them on its next
-    /// status request or stream.
-    fn deliver(&self, out: Outbox) {
-        let channels = self
-            .channels
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for (player, event) in out {
-            if let Some(sender) = channels.get(&player) {
-                let _ = sender.send(event);
+    /// How long a request waits for the leader: through a takeover, and then some.
+    fn answer_timeout(&self) -> Duration {
+        Duration::from_secs(self.parts.settings.leader_failover_secs + 10)
+    }
+
+    /// Sends `ask` to the leader and waits for its answer.
+    async fn ask(&self, ask: Ask) -> Result<Answer, MatchmakerError> {
+        let id = self.next_request.fetch_add(1, Ordering::SeqCst) + 1;
+        let (answered, answer) = oneshot::channel();
+        lock(&self.waiting).insert(id, answered);
+        let sent = self.send(id, ask).await;
+        let answer = match sent {
+            Ok(()) => tokio::time::timeout(self.answer_timeout(), answer).await,
+            Err(error) => {
+                lock(&self.waiting).remove(&id);
+                return Err(error);
+            }
+        };
+        match answer {
+            Ok(Ok(answer)) => Ok(answer),
+            _ => {
+                lock(&self.waiting).remove(&id);
+                Err(MatchmakerError::Unanswered)
             }
         }
     }
 
-    /// Verifies a presented rating record of `player` and reads what the queue needs from it.
-    async fn joining(&self, player: &PlayerKey, record: &[u8]) -> Result<Joining, MatchmakerError> {
-        let now = i64::try_from(self.now_ms() / 1000).unwrap_or(i64::MAX);
-        // A sanction is the answer a cooled-down player needs, whatever the record says (a
-        // ranked suspension that comes with it has also revoked the record).
-        let mut low_priority = false;
-        if let Some(restrictions) = &self.parts.restrictions {
-            match restrictions.restriction(player, now).await? {
-                Some(QueueRestriction::Cooldown { until, reason }) => {
-                    return Err(MatchmakerError::Cooldown { until, reason });
-                }
-                Some(QueueRestriction::LowPriority) => low_priority = true,
-                None => {}
-            }
-        }
-        let view =
-            RecordView::parse(record).map_err(|e| MatchmakerError::RecordInvalid(e.code()))?;
-        if view.player_key() != *player {
-            return Err(MatchmakerError::NotYourRecord);
-        }
-        let verified = verify_presented(
-            self.parts.store.as_ref(),
-            &self.parts.community.current().chain,
-            player,
-            record,
-            now,
-        )
-        .await?
-        .map_err(|error| MatchmakerError::RecordInvalid(error.code()))?;
-        let Payload::Rating(rating) = verified.payload() else {
-            return Err(MatchmakerError::NotARatingRecord);
+    /// Sends `ask` to the leader without waiting for an answer.
+    async fn tell(&self, ask: Ask) -> Result<(), MatchmakerError> {
+        self.send(0, ask).await
+    }
+
+    async fn send(&self, id: u64, ask: Ask) -> Result<(), MatchmakerError> {
+        let request = Request {
+            origin: self.origin,
+            id,
+            ask,
         };
-        Ok(Joining {
-            member: Member {
-                key: *player,
-                rating: PlayerRating {
-                    player_id: PlayerId(*player.as_bytes()),
-                    rating: FixedRating {
-                        rating: rating.rating,
-                        deviation: rating.deviation,
-                        volatility: rating.volatility,
-                    },
-                    games_played: rating.games_played,
-                },
-            },
-            module: rating.game_module.clone(),
-            tier: self
-                .parts
-                .tiers
-                .position(rating.rating, None)
-                .and_then(|p| p.tier_index),
-            in_placement: rating.games_played < self.parts.placement_matches,
-            low_priority,
-        })
+        let body = serde_json::to_string(&request).map_err(|error| {
+            MatchmakerError::Store(StoreError::WriteFailed(format!("request: {error}")))
+        })?;
+        self.parts.queue.submit(&body).await?;
+        Ok(())
     }
 
     /// Queues `player` with its presented rating record (or opens a party).
@@ -265,17 +272,7 @@ impl Matchmaker {
         choices: JoinChoices,
     ) -> Result<Joined, MatchmakerError> {
         let joining = self.joining(player, record).await?;
-        let mut out = Vec::new();
-        let joined = self.state().join(
-            joining,
-            choices,
-            &self.parts.settings,
-            self.now_ms(),
-            &mut out,
-        )?;
-        self.deliver(out);
-        self.update_gauges();
-        Ok(joined)
+        joined(self.ask(Ask::Join { joining, choices }).await?)
     }
 
     /// Confirms a party invitation with the member's own rating record.
@@ -286,218 +283,93 @@ impl Matchmaker {
         record: &[u8],
     ) -> Result<Joined, MatchmakerError> {
         let joining = self.joining(player, record).await?;
-        let mut out = Vec::new();
-        let joined = self.state().confirm(
-            party_id,
-            joining,
-            &self.parts.settings,
-            self.now_ms(),
-            &mut out,
-        )?;
-        self.deliver(out);
-        self.update_gauges();
-        Ok(joined)
+        joined(self.ask(Ask::Confirm { party_id, joining }).await?)
     }
 
     /// Leaves the queue (a pending ready check counts as declined).
-    pub fn leave(&self, player: &PlayerKey) -> Result<(), MatchmakerError> {
-        let mut out = Vec::new();
-        self.state()
-            .leave(player, &self.parts.settings, self.now_ms(), &mut out)?;
-        self.deliver(out);
-        self.update_gauges();
-        Ok(())
+    pub async fn leave(&self, player: &PlayerKey) -> Result<(), MatchmakerError> {
+        done(self.ask(Ask::Leave { player: *player }).await?)
     }
 
     /// Declines a found match.
-    pub fn decline(&self, player: &PlayerKey, match_id: u64) -> Result<(), MatchmakerError> {
-        let mut out = Vec::new();
-        self.state().decline(
-            match_id,
-            player,
-            &self.parts.settings,
-            self.now_ms(),
-            &mut out,
-        )?;
-        self.deliver(out);
-        self.update_gauges();
-        Ok(())
+    pub async fn decline(&self, player: &PlayerKey, match_id: u64) -> Result<(), MatchmakerError> {
+        done(
+            self.ask(Ask::Decline {
+                player: *player,
+                match_id,
+            })
+            .await?,
+        )
     }
 
-    /// Accepts a found match; when the last player accepts, the match goes to a relay.
+    /// Accepts a found match; when the last player accepts, the answer comes once a relay
+    /// took the match (or none did and everyone is back in the queue).
     pub async fn accept(&self, player: &PlayerKey, match_id: u64) -> Result<(), MatchmakerError> {
-        let accepted = self.state().accept(match_id, player, self.now_ms())?;
-        if let Some(accepted) = accepted {
-            self.hand_off(accepted).await;
-        }
-        Ok(())
-    }
-
-    /// Hands an accepted match to a relay and tells the players where to connect; when no
-    /// relay takes it, everyone goes back to the front of the queue.
-    async fn hand_off(&self, accepted: AcceptedMatch) {
-        let live = &accepted.live;
-        let team_of = |entry: u64| usize::from(live.teams[1].contains(&entry));
-        let mut teams: [Vec<PlayerKey>; 2] = [Vec::new(), Vec::new()];
-        let mut regions: Option<Vec<String>> = None;
-        for entry in &live.entries {
-            teams[team_of(entry.id)].extend(entry.members.iter().map(|m| m.key));
-            if !entry.regions.is_empty() {
-                regions = Some(match regions {
-                    None => entry.regions.clone(),
-                    Some(shared) => shared
-                        .into_iter()
-                        .filter(|r| entry.regions.contains(r))
-                        .collect(),
-                });
-            }
-        }
-        let plan = MatchPlan {
-            module: live.queue.module.clone(),
-            ranked: live.queue.mode.ranked(),
-            teams,
-            regions: regions.unwrap_or_default(),
-            ticket_ttl_secs: self.parts.settings.ticket_ttl_secs,
-        };
-        let now = self.now_ms();
-        match self.parts.handoff.hand_off(&plan, now).await {
-            Ok(handed) => {
-                let b64 = base64::engine::general_purpose::STANDARD;
-                let mut out = Vec::new();
-                let mut state = self.state();
-                for (player, ticket) in &handed.tickets {
-                    let event = QueueEvent::MatchReady {
-                        match_id: accepted.id,
-                        relay_address: handed.relay_address.clone(),
-                        relay_key: handed.relay_key.to_string(),
-                        ticket: b64.encode(ticket),
-                        game_id: handed.game_id(),
-                    };
-                    let until = now + self.parts.settings.ticket_ttl_secs * 1000;
-                    state.remember_ready(*player, event.clone(), until);
-                    out.push((*player, event));
-                }
-                drop(state);
-                self.live().placed(
-                    state::queue_name(&live.queue),
-                    plan.teams.clone(),
-                    &handed,
-                    now,
-                );
-                self.parts.metrics.handoffs.with_label_values(&["ok"]).inc();
-                self.deliver(out);
-            }
-            Err(error) => {
-                tracing::warn!(%error, "no relay took the match; players requeued");
-                self.parts
-                    .metrics
-                    .handoffs
-                    .with_label_values(&["failed"])
-                    .inc();
-                let mut out = Vec::new();
-                let mut state = self.state();
-                for mut entry in accepted.live.entries {
-                    entry.front = true;
-                    for member in &entry.members {
-                        out.push((
-                            member.key,
-                            QueueEvent::Requeued {
-                                reason: "relay_unavailable".into(),
-                            },
-                        ));
-                    }
-                    state.requeue(accepted.live.queue.clone(), entry);
-                }
-                drop(state);
-                self.deliver(out);
-            }
-        }
-        self.update_gauges();
+        done(
+            self.ask(Ask::Accept {
+                player: *player,
+                match_id,
+            })
+            .await?,
+        )
     }
 
     /// Where `player` stands now, as events (empty when idle).
-    pub fn status(&self, player: &PlayerKey) -> Vec<QueueEvent> {
-        self.state().current(player, self.now_ms())
+    pub async fn status(&self, player: &PlayerKey) -> Result<Vec<QueueEvent>, MatchmakerError> {
+        events(self.ask(Ask::Status { player: *player }).await?)
+    }
+
+    /// Runs a round of passes now and returns when its events are out (for a hand-moved
+    /// clock; a running server passes on its own, see [`Passes`]).
+    pub async fn tick(&self) -> Result<(), MatchmakerError> {
+        done(self.ask(Ask::Tick).await?)
     }
 
     /// Opens an event stream: the events describing where the player stands, then every new
     /// one. Dropping the guard marks the stream closed (the entry then lives for its TTL).
-    pub fn subscribe(
+    pub async fn subscribe(
         self: &Arc<Self>,
         player: PlayerKey,
-    ) -> (
-        Vec<QueueEvent>,
-        broadcast::Receiver<QueueEvent>,
-        StreamGuard,
-    ) {
-        let receiver = self
-            .channels
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    ) -> Result<
+        (
+            Vec<QueueEvent>,
+            broadcast::Receiver<QueueEvent>,
+            StreamGuard,
+        ),
+        MatchmakerError,
+    > {
+        let receiver = lock(&self.channels)
             .entry(player)
             .or_insert_with(|| broadcast::channel(EVENT_BUFFER).0)
             .subscribe();
-        let first = self.state().stream_opened(player, self.now_ms());
+        *lock(&self.streams).entry(player).or_default() += 1;
         let guard = StreamGuard {
             matchmaker: self.clone(),
             player,
         };
-        (first, receiver, guard)
+        let first = events(self.ask(Ask::StreamOpened { player }).await?)?;
+        Ok((first, receiver, guard))
     }
+}
 
-    /// One round: expired ready checks and absent entries, then a pass over every queue.
-    pub fn tick(&self) {
-        let started = std::time::Instant::now();
-        let mut out = Vec::new();
-        let report = self.state().tick(
-            self.parts.provider.as_ref(),
-            &self.parts.settings,
-            self.now_ms(),
-            &mut out,
-        );
-        self.parts
-            .metrics
-            .pass_duration
-            .observe(started.elapsed().as_secs_f64());
-        for wait in report.waits_secs {
-            self.parts.metrics.wait.observe(wait);
-        }
-        for quality in report.qualities {
-            self.parts.metrics.quality.observe(quality);
-        }
-        for queue in report.unmatched_passes {
-            self.parts
-                .metrics
-                .unmatched_passes
-                .with_label_values(&[&queue])
-                .inc();
-        }
-        self.deliver(out);
-        self.update_gauges();
+fn joined(answer: Answer) -> Result<Joined, MatchmakerError> {
+    match answer {
+        Answer::Joined(result) => result,
+        _ => Err(MatchmakerError::Unanswered),
     }
+}
 
-    /// The pause before the next tick, from the number of players queued.
-    pub fn next_interval(&self) -> Duration {
-        let queued: usize = self.state().queued_players().iter().map(|(_, n)| n).sum();
-        Duration::from_millis(pass_interval_ms(&self.parts.settings, queued))
+fn done(answer: Answer) -> Result<(), MatchmakerError> {
+    match answer {
+        Answer::Done(result) => result,
+        _ => Err(MatchmakerError::Unanswered),
     }
+}
 
-    /// Ticks forever on the adaptive interval (the capability's background task).
-    pub async fn run(self: Arc<Self>) {
-        loop {
-            tokio::time::sleep(self.next_interval()).await;
-            self.tick();
-        }
-    }
-
-    fn update_gauges(&self) {
-        for (queue, players) in self.state().queued_players() {
-            self.parts
-                .metrics
-                .queued
-                .with_label_values(&[&queue])
-                .set(players as i64);
-        }
+fn events(answer: Answer) -> Result<Vec<QueueEvent>, MatchmakerError> {
+    match answer {
+        Answer::Events(events) => Ok(events),
+        _ => Err(MatchmakerError::Unanswered),
     }
 }
 
@@ -509,7 +381,27 @@ pub struct StreamGuard {
 
 impl Drop for StreamGuard {
     fn drop(&mut self) {
-        let now = self.matchmaker.now_ms();
-        self.matchmaker.state().stream_closed(self.player, now);
+        let mm = &self.matchmaker;
+        {
+            let mut streams = lock(&mm.streams);
+            if let Some(count) = streams.get_mut(&self.player) {
+                *count = count.saturating_sub(1);
+                if *count == 0 {
+                    streams.remove(&self.player);
+                    lock(&mm.channels).remove(&self.player);
+                }
+            }
+        }
+        // Told in the background: a drop cannot wait. Lost, the next report of this
+        // process's streams says the same.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let mm = mm.clone();
+            let player = self.player;
+            runtime.spawn(async move {
+                if let Err(error) = mm.tell(Ask::StreamClosed { player }).await {
+                    tracing::debug!(%error, "stream close not told to the matchmaker");
+                }
+            });
+        }
     }
 }

@@ -78,7 +78,7 @@ impl TryFrom<String> for QueueMode {
 }
 
 /// One player of an entry.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Member {
     /// The player's identity key.
     pub key: PlayerKey,
@@ -87,7 +87,7 @@ pub struct Member {
 }
 
 /// A solo player or a party waiting together.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QueueEntry {
     /// The entry's id.
     pub id: EntryId,

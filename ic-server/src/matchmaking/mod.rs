@@ -6,6 +6,7 @@
 
 pub mod entry;
 pub mod lobby;
+pub mod map_as_list;
 pub mod nearest;
 pub mod pacing;
 pub mod pass;

@@ -36,8 +36,9 @@ pub struct Proposal {
 }
 
 /// 1v1 pairs that met lately, so the same two are not matched again at once.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct RecentPairs {
+    #[serde(with = "super::map_as_list")]
     met: HashMap<(PlayerKey, PlayerKey), u64>,
 }
 

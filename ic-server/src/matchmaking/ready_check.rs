@@ -32,7 +32,7 @@ pub enum ReadyOutcome {
 pub struct NotInMatch;
 
 /// One found match waiting for its players.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReadyCheck {
     players: Vec<PlayerKey>,
     accepted: Vec<bool>,
@@ -120,7 +120,7 @@ impl ReadyCheck {
 }
 
 /// Declines per player over the last day, and the cooldowns they earned.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct DeclineHistory {
     /// Per player: (declined at, cooldown until), oldest first.
     declines: HashMap<PlayerKey, Vec<(u64, u64)>>,

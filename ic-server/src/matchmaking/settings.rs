@@ -83,6 +83,10 @@ pub struct MatchmakingSettings {
     /// sanction) waits before its wait counts: its window widens, desperation comes and its
     /// turn in a pass arrives that much later (default 300, 0..=3600).
     pub low_priority_delay_secs: u64,
+    /// Seconds after which another process takes over the queue from a leading process that
+    /// stopped answering, on a database several processes share (default 10, 1..=300). A
+    /// process that dies outright is replaced within a second.
+    pub leader_failover_secs: u64,
 }
 
 impl Default for MatchmakingSettings {
@@ -118,6 +122,7 @@ impl Default for MatchmakingSettings {
             relays: Vec::new(),
             low_priority_delay_secs: 300,
             relay_probe_secs: 30,
+            leader_failover_secs: 10,
         }
     }
 }
@@ -131,7 +136,7 @@ impl MatchmakingSettings {
 
     /// Checks ranges; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
-        let checks: [(&str, bool, &str); 9] = [
+        let checks: [(&str, bool, &str); 10] = [
             (
                 "matchmaking.avoid_list_max",
                 self.avoid_list_max <= 100,
@@ -171,6 +176,11 @@ impl MatchmakingSettings {
                 "matchmaking.relay_probe_secs",
                 (1..=3600).contains(&self.relay_probe_secs),
                 "1..=3600",
+            ),
+            (
+                "matchmaking.leader_failover_secs",
+                (1..=300).contains(&self.leader_failover_secs),
+                "1..=300",
             ),
             (
                 "matchmaking.low_priority_delay_secs",

@@ -10,12 +10,14 @@ mod columns;
 mod conformance;
 mod error;
 mod ledger;
+mod local_queue;
 mod location;
 #[cfg(feature = "moderation")]
 pub mod moderation;
 #[cfg(feature = "relay")]
 pub mod outbox;
 mod postgres;
+pub mod shared_queue;
 mod sqlite;
 pub mod transfer;
 
@@ -29,6 +31,7 @@ pub use location::{Backend, Location, LocationError, hide_password, mask_passwor
 pub use moderation::ModerationStore;
 #[cfg(feature = "relay")]
 pub use outbox::{OutboxEntry, OutboxRoute, OutboxState, OutboxStore};
+pub use shared_queue::SharedQueue;
 
 use std::sync::Arc;
 
@@ -46,10 +49,12 @@ pub struct Stores {
     /// The relay's outbox of certified results for a remote community.
     #[cfg(feature = "relay")]
     pub outbox: Arc<dyn OutboxStore>,
+    /// Requests to the matchmaker and its messages, shared by every process on the database.
+    pub queue: Arc<dyn SharedQueue>,
 }
 
 impl Stores {
-    fn of<S>(backend: Backend, store: S) -> Self
+    fn of<S>(backend: Backend, store: S, queue: Arc<dyn SharedQueue>) -> Self
     where
         S: Store + Clone,
         S: MaybeModeration + MaybeOutbox,
@@ -61,6 +66,7 @@ impl Stores {
             moderation: Arc::new(store.clone()),
             #[cfg(feature = "relay")]
             outbox: Arc::new(store),
+            queue,
         }
     }
 }
@@ -97,14 +103,22 @@ pub async fn open(
             if let Some(latency) = latency {
                 store = store.with_latency_metric(latency);
             }
-            Ok(Stores::of(Backend::Sqlite, store))
+            Ok(Stores::of(
+                Backend::Sqlite,
+                store,
+                Arc::new(local_queue::LocalQueue::default()),
+            ))
         }
         Location::Postgres(url) => {
             let mut store = postgres::PostgresStore::open(url).await?;
             if let Some(latency) = latency {
                 store = store.with_latency_metric(latency);
             }
-            Ok(Stores::of(Backend::Postgres, store))
+            Ok(Stores::of(
+                Backend::Postgres,
+                store.clone(),
+                Arc::new(store),
+            ))
         }
     }
 }

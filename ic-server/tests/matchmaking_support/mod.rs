@@ -10,7 +10,7 @@ use base64::Engine;
 use ic_server::clock::{Clock, ManualClock};
 use ic_server::matchmaker::handoff::HandoffError;
 use ic_server::matchmaker::{
-    HandedOff, MatchPlan, Matchmaker, MatchmakerParts, QueueRestrictions, RelayHandoff,
+    HandedOff, MatchPlan, Matchmaker, MatchmakerParts, Passes, QueueRestrictions, RelayHandoff,
 };
 use relay_core::ids::{PlayerSlot, TeamId};
 use relay_core::ticket::{MatchSettings, MatchTicket, SignerKind, TicketSeat};
@@ -120,9 +120,11 @@ impl Mm {
             clock.clone(),
             relay.clone(),
             restrictions,
+            services.stores.queue.clone(),
         )
         .unwrap();
         let matchmaker = Arc::new(Matchmaker::new(parts));
+        matchmaker.start(Passes::OnRequest).await.unwrap();
         state.capabilities.matchmaker = Some(matchmaker.clone());
         state.ready.store(true, std::sync::atomic::Ordering::SeqCst);
         let authority = state.capabilities.authority.clone().unwrap();
@@ -261,9 +263,9 @@ impl Mm {
     }
 
     /// Moves the clock and runs the matchmaker once.
-    pub fn tick_after(&self, ms: u64) {
+    pub async fn tick_after(&self, ms: u64) {
         self.clock.advance(ms);
-        self.matchmaker.tick();
+        self.matchmaker.tick().await.unwrap();
     }
 }
 

@@ -24,7 +24,7 @@ use crate::matchmaking::{
 pub type Outbox = Vec<(PlayerKey, QueueEvent)>;
 
 /// Where a player is.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 enum Seat {
     Queued { queue: QueueSpec, entry: EntryId },
     Party { party: u64 },
@@ -32,7 +32,7 @@ enum Seat {
 }
 
 /// A player joining: the verified rating and the request's choices.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Joining {
     /// The player and its verified rating.
     pub member: Member,
@@ -47,7 +47,7 @@ pub struct Joining {
 }
 
 /// A request to queue.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct JoinChoices {
     /// The queue's mode.
     pub mode: crate::matchmaking::QueueMode,
@@ -60,7 +60,7 @@ pub struct JoinChoices {
 }
 
 /// What joining did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Joined {
     /// In the queue.
     Queued,
@@ -71,7 +71,7 @@ pub enum Joined {
     },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct PendingParty {
     queue: QueueSpec,
     leader: PlayerKey,
@@ -83,7 +83,7 @@ struct PendingParty {
 }
 
 /// A found match whose players are answering.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LiveCheck {
     /// Its queue.
     pub queue: QueueSpec,
@@ -96,7 +96,7 @@ pub struct LiveCheck {
 }
 
 /// A match every player accepted, to hand to a relay.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct AcceptedMatch {
     /// The ready check's id.
     pub id: u64,
@@ -105,16 +105,17 @@ pub struct AcceptedMatch {
 }
 
 /// How long a player may be absent (no event stream) before its queue entry is dropped.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 struct Presence {
     streams: usize,
     last_seen_ms: u64,
 }
 
 /// Everything the matchmaker holds in memory.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct State {
     next_id: u64,
+    #[serde(with = "crate::matchmaking::map_as_list")]
     queues: HashMap<QueueSpec, Vec<QueueEntry>>,
     seats: HashMap<PlayerKey, Seat>,
     parties: HashMap<u64, PendingParty>,
@@ -163,6 +164,23 @@ impl State {
         let presence = self.presence.entry(player).or_default();
         presence.streams = presence.streams.saturating_sub(1);
         presence.last_seen_ms = now_ms;
+    }
+
+    /// The open streams of `player` changed by `delta` (a process reported them, or was
+    /// presumed gone with them).
+    pub fn streams_changed(&mut self, player: PlayerKey, delta: isize, now_ms: u64) {
+        let presence = self.presence.entry(player).or_default();
+        presence.streams = presence.streams.saturating_add_signed(delta);
+        presence.last_seen_ms = now_ms;
+    }
+
+    /// A new leader does not know which streams are still open: it counts none, as if all had
+    /// just closed, and the processes that hold streams report them within seconds.
+    pub fn forget_streams(&mut self, now_ms: u64) {
+        for presence in self.presence.values_mut() {
+            presence.streams = 0;
+            presence.last_seen_ms = now_ms;
+        }
     }
 
     /// Where the player stands, as the events that describe it (empty when idle).

@@ -8,6 +8,7 @@ mod ledger;
 mod moderation;
 #[cfg(feature = "relay")]
 mod outbox;
+mod shared_queue;
 
 use std::str::FromStr;
 use std::time::Duration;
