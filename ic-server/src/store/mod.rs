@@ -114,11 +114,8 @@ pub async fn open(
             if let Some(latency) = latency {
                 store = store.with_latency_metric(latency);
             }
-            Ok(Stores::of(
-                Backend::Postgres,
-                store.clone(),
-                Arc::new(store),
-            ))
+            let queue = Arc::new(store.shared_queue());
+            Ok(Stores::of(Backend::Postgres, store, queue))
         }
     }
 }

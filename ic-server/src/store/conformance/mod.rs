@@ -10,6 +10,7 @@ mod ledger;
 mod moderation;
 #[cfg(feature = "relay")]
 mod outbox;
+mod shared_queue;
 
 use super::{Location, Stores};
 

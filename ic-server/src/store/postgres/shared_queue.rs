@@ -6,8 +6,9 @@
 //! for missing heartbeats (or whose connection dropped) cannot save over its successor.
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgConnection, PgListener};
+use sqlx::postgres::{PgConnection, PgListener, PgPool};
 use sqlx::{Connection, Postgres, Transaction};
+use tokio::sync::Mutex;
 
 use super::PostgresStore;
 use crate::store::StoreError;
@@ -22,8 +23,27 @@ const MESSAGES: &str = "ic_matchmaking";
 /// Channel that wakes the leader when a request arrives.
 const REQUESTS: &str = "ic_matchmaking_requests";
 
+/// The shared queue on a PostgreSQL database.
+#[derive(Debug)]
+pub(crate) struct PgSharedQueue {
+    pool: PgPool,
+    /// The connection a follower tries for the lead with, kept between tries (a new login
+    /// every second would cost the database more than the try).
+    campaign: Mutex<Option<PgConnection>>,
+}
+
+impl PostgresStore {
+    /// The shared matchmaking queue on this database.
+    pub(crate) fn shared_queue(&self) -> PgSharedQueue {
+        PgSharedQueue {
+            pool: self.pool.clone(),
+            campaign: Mutex::new(None),
+        }
+    }
+}
+
 #[async_trait]
-impl SharedQueue for PostgresStore {
+impl SharedQueue for PgSharedQueue {
     async fn submit(&self, body: &str) -> Result<(), StoreError> {
         sqlx::query(
             "WITH request AS (INSERT INTO matchmaking_requests (body) VALUES ($1) RETURNING seq) \
@@ -46,7 +66,11 @@ impl SharedQueue for PostgresStore {
         &self,
         failover_secs: u64,
     ) -> Result<Option<Box<dyn Leadership>>, StoreError> {
-        let mut conn = PgConnection::connect_with(&self.pool.connect_options()).await?;
+        let mut campaign = self.campaign.lock().await;
+        let mut conn = match campaign.take() {
+            Some(conn) => conn,
+            None => PgConnection::connect_with(&self.pool.connect_options()).await?,
+        };
         let leading: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
             .bind(LEADER_LOCK)
             .fetch_one(&mut conn)
@@ -72,7 +96,7 @@ impl SharedQueue for PostgresStore {
                     .execute(&mut conn)
                     .await?;
             }
-            conn.close().await?;
+            *campaign = Some(conn);
             return Ok(None);
         }
         sqlx::query(

@@ -44,15 +44,6 @@ pub struct Table {
 
 use Kind::{Blob, Flag, Int, Real, Text};
 
-/// Tables only PostgreSQL has, through which running processes coordinate (the shared
-/// matchmaking queue): a SQLite community has nothing in them to copy, and a process that
-/// leads the queue on the new database starts it empty.
-pub const COORDINATION_TABLES: &[&str] = &[
-    "matchmaking_requests",
-    "matchmaking_state",
-    "matchmaking_leader",
-];
-
 /// Every table of the ic-server schema, in an order that inserts referenced rows first
 /// (`ratings` references `players`). sqlx's own `_sqlx_migrations` is not copied: each database
 /// keeps its own.

@@ -16,7 +16,7 @@ use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{Row, Sqlite};
 
-use super::tables::{COORDINATION_TABLES, Kind, TABLES, Table};
+use super::tables::{Kind, TABLES, Table};
 use crate::store::Location;
 
 /// One stored value, as PostgreSQL should hold it (a yes/no is a boolean).

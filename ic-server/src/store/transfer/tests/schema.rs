@@ -10,6 +10,15 @@ use super::*;
 /// The tables sqlx keeps for itself, never copied.
 const SQLX_TABLE: &str = "_sqlx_migrations";
 
+/// Tables only PostgreSQL has, through which running processes coordinate (the shared
+/// matchmaking queue): a SQLite community has nothing in them to copy, and a process that
+/// leads the queue on the new database starts it empty.
+const COORDINATION_TABLES: &[&str] = &[
+    "matchmaking_requests",
+    "matchmaking_state",
+    "matchmaking_leader",
+];
+
 #[test]
 fn every_table_is_listed_once() {
     let names: BTreeSet<&str> = TABLES.iter().map(|table| table.name).collect();
