@@ -193,7 +193,7 @@ pub async fn start(
         }
     }
     // On a shared database, results that relay processes hand over are applied here.
-    #[cfg(all(feature = "ranking", feature = "relay"))]
+    #[cfg(feature = "ranking")]
     if let Some(authority) = state.capabilities.authority.clone()
         && stores.backend == crate::store::Backend::Postgres
     {

@@ -58,7 +58,7 @@ pub async fn drain(authority: Arc<Authority>, outbox: Arc<dyn OutboxStore>) {
                         .await
                 }
                 Err(error) => {
-                    let delay = crate::relay::outbox::backoff_secs(
+                    let delay = crate::store::outbox::backoff_secs(
                         entry.attempts,
                         RETRY_MIN_SECS,
                         RETRY_MAX_SECS,

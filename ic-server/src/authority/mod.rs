@@ -2,7 +2,6 @@
 //! match records, refreshes and revokes them. Transport-free: HTTP and the CLI call in here.
 
 mod credentials;
-#[cfg(feature = "relay")]
 pub mod handoff;
 mod ingest;
 mod player_locks;

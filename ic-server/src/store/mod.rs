@@ -14,7 +14,6 @@ mod local_queue;
 mod location;
 #[cfg(feature = "moderation")]
 pub mod moderation;
-#[cfg(feature = "relay")]
 pub mod outbox;
 mod postgres;
 pub mod shared_queue;
@@ -29,7 +28,6 @@ pub use ledger::{
 pub use location::{Backend, Location, LocationError, hide_password, mask_password};
 #[cfg(feature = "moderation")]
 pub use moderation::ModerationStore;
-#[cfg(feature = "relay")]
 pub use outbox::{OutboxEntry, OutboxRoute, OutboxState, OutboxStore};
 pub use shared_queue::SharedQueue;
 
@@ -46,8 +44,8 @@ pub struct Stores {
     /// The moderation review queue.
     #[cfg(feature = "moderation")]
     pub moderation: Arc<dyn ModerationStore>,
-    /// The relay's outbox of certified results for a remote community.
-    #[cfg(feature = "relay")]
+    /// Certified results on their way from a relay to a ranking authority: a remote
+    /// community, or a ranking process on this database.
     pub outbox: Arc<dyn OutboxStore>,
     /// Requests to the matchmaker and its messages, shared by every process on the database.
     pub queue: Arc<dyn SharedQueue>,
@@ -57,14 +55,13 @@ impl Stores {
     fn of<S>(backend: Backend, store: S, queue: Arc<dyn SharedQueue>) -> Self
     where
         S: Store + Clone,
-        S: MaybeModeration + MaybeOutbox,
+        S: MaybeModeration + OutboxStore,
     {
         Self {
             backend,
             core: Arc::new(store.clone()),
             #[cfg(feature = "moderation")]
             moderation: Arc::new(store.clone()),
-            #[cfg(feature = "relay")]
             outbox: Arc::new(store),
             queue,
         }
@@ -80,16 +77,6 @@ impl<T: ModerationStore> MaybeModeration for T {}
 trait MaybeModeration {}
 #[cfg(not(feature = "moderation"))]
 impl<T> MaybeModeration for T {}
-
-/// What a backend must implement for the relay's outbox, when the relay is built in.
-#[cfg(feature = "relay")]
-trait MaybeOutbox: OutboxStore {}
-#[cfg(feature = "relay")]
-impl<T: OutboxStore> MaybeOutbox for T {}
-#[cfg(not(feature = "relay"))]
-trait MaybeOutbox {}
-#[cfg(not(feature = "relay"))]
-impl<T> MaybeOutbox for T {}
 
 /// Opens the database at `location` (creating a SQLite file if needed), applies its backend's
 /// migrations, and returns its stores; `latency`, when given, times every operation.

@@ -5,6 +5,14 @@ use async_trait::async_trait;
 
 use super::StoreError;
 
+/// Seconds before an entry's next attempt: `min`, doubled for every failed attempt after the
+/// first, at most `max`.
+pub fn backoff_secs(attempts: u32, min: u64, max: u64) -> i64 {
+    let doublings = attempts.saturating_sub(1).min(63);
+    let delay = min.saturating_mul(1u64 << doublings).min(max);
+    i64::try_from(delay).unwrap_or(i64::MAX)
+}
+
 /// Where an outbox entry stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutboxState {

@@ -11,13 +11,6 @@ use crate::relay::PlayerRecord;
 /// Longest error text kept per entry (a misconfigured URL may answer with a whole HTML page).
 const MAX_ERROR_CHARS: usize = 500;
 
-/// `min`, doubled for every failed attempt after the first, at most `max` (seconds).
-pub fn backoff_secs(attempts: u32, min: u64, max: u64) -> i64 {
-    let doublings = attempts.saturating_sub(1).min(63);
-    let delay = min.saturating_mul(1u64 << doublings).min(max);
-    i64::try_from(delay).unwrap_or(i64::MAX)
-}
-
 /// The `POST /v1/matches` answer: records by player key text, base64.
 #[derive(serde::Deserialize)]
 struct Answer {

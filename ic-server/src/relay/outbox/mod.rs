@@ -9,7 +9,7 @@
 mod answer;
 mod metrics;
 
-pub use answer::backoff_secs;
+pub use crate::store::outbox::backoff_secs;
 pub use metrics::OutboxMetrics;
 
 use std::collections::HashSet;

@@ -8,7 +8,6 @@
 mod ledger;
 #[cfg(feature = "moderation")]
 mod moderation;
-#[cfg(feature = "relay")]
 mod outbox;
 mod shared_queue;
 

@@ -6,7 +6,6 @@ mod ingest;
 mod ledger;
 #[cfg(feature = "moderation")]
 mod moderation;
-#[cfg(feature = "relay")]
 mod outbox;
 mod shared_queue;
 

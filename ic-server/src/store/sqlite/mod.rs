@@ -7,7 +7,6 @@ mod group_commit;
 mod ledger;
 #[cfg(feature = "moderation")]
 mod moderation;
-#[cfg(feature = "relay")]
 mod outbox;
 
 use std::path::Path;
