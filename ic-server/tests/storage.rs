@@ -126,6 +126,7 @@ async fn a_lost_database_answers_503_until_it_is_back() {
     let server = Server::start(dir.path(), &config);
     server.register(&player(1)).await;
     assert_eq!(server.get("/ready", None).await.0, 200);
+    assert_eq!(server.metric("ic_storage_up").await, 1.0);
 
     cluster.stop().unwrap();
     let (status, body) = server.get("/ready", None).await;
@@ -141,6 +142,12 @@ async fn a_lost_database_answers_503_until_it_is_back() {
         .await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["error"], "storage_unavailable", "{body}");
+    // The watch notices within its ping interval (5 s): an alert can fire on the gauge.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while server.metric("ic_storage_up").await != 0.0 {
+        assert!(Instant::now() < deadline, "ic_storage_up stayed 1");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 
     cluster.start_again().unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -149,6 +156,11 @@ async fn a_lost_database_answers_503_until_it_is_back() {
             Instant::now() < deadline,
             "/ready stayed 503 after the database came back"
         );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.metric("ic_storage_up").await != 1.0 {
+        assert!(Instant::now() < deadline, "ic_storage_up stayed 0");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     server.register(&player(2)).await;

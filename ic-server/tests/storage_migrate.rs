@@ -328,3 +328,33 @@ async fn a_target_with_data_is_refused_and_left_as_it_was() {
         assert!(!output.contains(secret), "{output}");
     }
 }
+
+#[tokio::test]
+async fn the_target_may_come_from_the_environment_keeping_the_password_off_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(cli(dir.path(), &["init"]).0, 0);
+    let relay = player(42).public_key().to_string();
+    assert_eq!(cli(dir.path(), &["relays", "trust", &relay]).0, 0);
+    let url = test_postgres::fresh_database();
+    let out = std::process::Command::new(binary())
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["storage", "migrate"])
+        .env_remove("IC_DATA_DIR")
+        .env_remove("IC_CONFIG")
+        .env("IC_STORAGE_MIGRATE_TO", &url)
+        .output()
+        .unwrap();
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0), "{output}");
+    assert!(!output.contains(password(&url)), "{output}");
+    let copied: Vec<(String, i64)> = counts(&url).await;
+    assert!(
+        copied.contains(&("trusted_relays".to_owned(), 1)),
+        "{copied:?}"
+    );
+}
