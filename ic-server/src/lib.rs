@@ -23,6 +23,7 @@ pub mod moderation;
 pub mod presented;
 #[cfg(feature = "relay")]
 pub mod relay;
+pub mod running;
 pub mod server;
 pub mod state;
 pub mod storage_watch;

@@ -90,6 +90,10 @@ pub async fn run(
     listen: Option<SocketAddr>,
 ) -> anyhow::Result<()> {
     let config = loaded.config;
+    // Two servers on one data directory would share its key files and SQLite file unknowingly.
+    let _running = crate::running::hold(data.root()).map_err(|error| {
+        anyhow::anyhow!("{error}; give each ic-server process its own data directory")
+    })?;
     let services = open(data, &config).await?;
     let address = listen.unwrap_or(config.http.listen);
     let listener = tokio::net::TcpListener::bind(address)

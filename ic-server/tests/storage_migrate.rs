@@ -330,6 +330,30 @@ async fn a_target_with_data_is_refused_and_left_as_it_was() {
 }
 
 #[tokio::test]
+async fn a_community_whose_server_runs_is_not_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), TEST_LIMITS);
+    let url = test_postgres::fresh_database();
+    let (code, output) = migrate(dir.path(), &url);
+    assert_eq!(code, 1, "{output}");
+    let pid = server.child.id().to_string();
+    assert!(
+        output.contains("is running on") && output.contains(&pid),
+        "{output}"
+    );
+    assert!(counts(&url).await.is_empty(), "nothing was created");
+
+    // A second server on the same data directory is refused the same way.
+    let (code, _, err) = cli(dir.path(), &["run", "--listen", "127.0.0.1:0"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("its own data directory"), "{err}");
+
+    server.stop();
+    let (code, output) = migrate(dir.path(), &url);
+    assert_eq!(code, 0, "{output}");
+}
+
+#[tokio::test]
 async fn the_target_may_come_from_the_environment_keeping_the_password_off_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     assert_eq!(cli(dir.path(), &["init"]).0, 0);

@@ -341,6 +341,12 @@ async fn audit_operator(
 async fn migrate(data: &DataDir, config_file: &Path, to: &str) -> anyhow::Result<()> {
     use crate::store::{Location, hide_password, mask_password};
     let shown = mask_password(to);
+    // What a running server writes after the copy started would be lost.
+    crate::running::check_not_running(data.root()).map_err(|error| {
+        anyhow::anyhow!(
+            "{error}; stop it before migrating (what it writes during the copy would be lost)"
+        )
+    })?;
     let config = load_config(config_file)?.config;
     let source = match config.storage.location(data.root())? {
         Location::Sqlite(path) => path,
