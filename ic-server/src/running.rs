@@ -4,7 +4,7 @@
 //! The operating system drops the lock when the process ends, however it ends, so a crashed
 //! server never leaves a stale marker behind.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -53,9 +53,9 @@ pub fn hold(dir: &Path) -> Result<RunningLock, RunningError> {
         .truncate(false)
         .open(&path)
         .map_err(io)?;
-    match file.try_lock() {
+    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
         Ok(()) => {}
-        Err(TryLockError::WouldBlock) => {
+        Err(rustix::io::Errno::WOULDBLOCK) => {
             let mut pid = String::new();
             let _ = file.read_to_string(&mut pid);
             let pid = pid.trim();
@@ -68,7 +68,7 @@ pub fn hold(dir: &Path) -> Result<RunningLock, RunningError> {
                 },
             });
         }
-        Err(TryLockError::Error(error)) => return Err(io(error)),
+        Err(error) => return Err(io(error.into())),
     }
     file.set_len(0).map_err(io)?;
     file.seek(SeekFrom::Start(0)).map_err(io)?;
