@@ -176,3 +176,31 @@ crate::on_each_backend!(
     json_logs_are_one_object_per_line_and_carry_no_secret,
     environment_overrides_reach_the_running_server,
 );
+
+/// Human log lines written to a file or a pipe (journald, `docker logs`) carry no terminal
+/// colour codes.
+#[tokio::test]
+async fn human_logs_to_a_pipe_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    Server::start(dir.path(), DRAINING).kill();
+    let env = [
+        ("IC_LOGGING_FORMAT", "\"human\""),
+        ("IC_LOGGING_LEVEL", "\"debug\""),
+        ("IC_HTTP_DRAIN_DELAY_SECS", "0"),
+    ];
+    let mut server = Server::spawn_with(dir.path(), &env, Stdio::piped());
+    let mut log = server.child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        log.read_to_string(&mut text).unwrap();
+        text
+    });
+    server.register(&player(1)).await;
+    assert!(server.stop().success());
+    let log = reader.join().unwrap();
+    assert!(log.contains("serving"), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "colour codes in a piped log: {log:?}"
+    );
+}
