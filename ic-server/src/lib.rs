@@ -11,6 +11,7 @@ pub mod clock;
 pub mod community;
 pub mod config;
 pub mod data_dir;
+pub mod disk_watch;
 pub mod http;
 pub mod keys;
 pub mod logging;

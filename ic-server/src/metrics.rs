@@ -23,6 +23,8 @@ pub struct Metrics {
     pub database: HistogramVec,
     /// 1 while the database answers, 0 while it is lost.
     pub storage_up: IntGauge,
+    /// Free space and size of the data directory's file system.
+    pub disk: crate::disk_watch::DiskGauges,
 }
 
 impl Metrics {
@@ -74,6 +76,9 @@ impl Metrics {
         storage_up.set(1);
         registry.register(Box::new(database.clone()))?;
         registry.register(Box::new(storage_up.clone()))?;
+        let disk = crate::disk_watch::DiskGauges::new()?;
+        registry.register(Box::new(disk.available.clone()))?;
+        registry.register(Box::new(disk.capacity.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -83,6 +88,7 @@ impl Metrics {
             verification_failures,
             database,
             storage_up,
+            disk,
         })
     }
 

@@ -147,6 +147,10 @@ pub async fn run(
         services.stores.core.clone(),
         state.metrics.storage_up.clone(),
     ));
+    let disk = tokio::spawn(crate::disk_watch::watch(
+        data.root().to_owned(),
+        state.metrics.disk.clone(),
+    ));
     let purge_store = services.stores.core.clone();
     let purger = tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
@@ -200,6 +204,7 @@ pub async fn run(
     purger.abort();
     follow.abort();
     watch.abort();
+    disk.abort();
     running.stop().await;
     services.stores.core.close().await?;
     tracing::info!("database checkpointed; bye");

@@ -314,7 +314,17 @@ impl Matchmaker {
     }
 
     fn update_gauges(&self, state: &State) {
-        for (queue, players) in state.queued_players() {
+        // Every configured queue has a value, 0 when empty, so a dashboard shows 0, not gaps.
+        let queued = state.queued_players();
+        let empty = self
+            .parts
+            .settings
+            .queues
+            .iter()
+            .map(state::queue_name)
+            .filter(|name| !queued.iter().any(|(queue, _)| queue == name))
+            .map(|name| (name, 0));
+        for (queue, players) in queued.clone().into_iter().chain(empty) {
             self.parts
                 .metrics
                 .queued

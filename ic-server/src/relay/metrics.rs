@@ -10,6 +10,8 @@ use relay_core::frames::KickReason;
 pub struct RelayMetrics {
     /// Matches in lobby, in play or in their post-game window.
     pub matches_active: IntGauge,
+    /// Matches this relay hosts at most (`relay.max_matches`), for a capacity alert.
+    pub matches_capacity: IntGauge,
     /// Authenticated connections attached to a match.
     pub connections: IntGauge,
     /// Connections refused during the handshake or at the match, by reason.
@@ -41,6 +43,10 @@ impl RelayMetrics {
     pub fn register(server: &crate::metrics::Metrics) -> Result<Self, prometheus::Error> {
         let metrics = Self {
             matches_active: IntGauge::new("relay_matches_active", "Matches on this relay")?,
+            matches_capacity: IntGauge::new(
+                "relay_matches_capacity",
+                "Matches this relay hosts at most (relay.max_matches)",
+            )?,
             connections: IntGauge::new(
                 "relay_connections",
                 "Authenticated connections attached to a match",
@@ -81,6 +87,7 @@ impl RelayMetrics {
             )?,
         };
         server.register(Box::new(metrics.matches_active.clone()))?;
+        server.register(Box::new(metrics.matches_capacity.clone()))?;
         server.register(Box::new(metrics.connections.clone()))?;
         server.register(Box::new(metrics.refusals.clone()))?;
         server.register(Box::new(metrics.reconnects.clone()))?;

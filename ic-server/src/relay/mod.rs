@@ -160,6 +160,9 @@ pub fn start_from_config(
     sink: Option<Arc<dyn ResultSink>>,
 ) -> Result<RelayService, RelayError> {
     let metrics = RelayMetrics::register(metrics)?;
+    metrics
+        .matches_capacity
+        .set(i64::try_from(config.relay.max_matches).unwrap_or(i64::MAX));
     let mut options = RelayOptions::from_settings(&config.relay);
     if config.relay.replay_retention_days > 0 {
         options.replay_dir = Some(replay_dir(data));

@@ -255,18 +255,21 @@ impl Server {
         records(&body["records"])
     }
 
-    /// The value of the unlabelled Prometheus sample `name` at `/metrics` (0 when absent).
-    pub async fn metric(&self, name: &str) -> f64 {
-        let text = self
-            .http
+    /// The Prometheus exposition at `/metrics`.
+    pub async fn metrics_text(&self) -> String {
+        self.http
             .get(format!("{}/metrics", self.url))
             .send()
             .await
             .unwrap()
             .text()
             .await
-            .unwrap();
-        sample(&text, name)
+            .unwrap()
+    }
+
+    /// The value of the unlabelled Prometheus sample `name` at `/metrics` (0 when absent).
+    pub async fn metric(&self, name: &str) -> f64 {
+        sample(&self.metrics_text().await, name)
     }
 
     pub fn kill(&mut self) {
