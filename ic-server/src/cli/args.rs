@@ -54,6 +54,12 @@ pub enum Command {
     /// Move the database to another backend.
     #[command(subcommand)]
     Storage(StorageCommand),
+    /// Write an online, consistent copy of the database to FILE (SQLite: `VACUUM INTO`;
+    /// PostgreSQL: `pg_dump` custom format). FILE must not exist.
+    Backup {
+        /// Where to write it.
+        file: std::path::PathBuf,
+    },
     /// Signed credential record tools.
     #[command(subcommand)]
     Scr(ScrCommand),

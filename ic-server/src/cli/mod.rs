@@ -3,6 +3,7 @@
 //! anyhow.
 
 mod args;
+mod storage;
 
 pub use args::*;
 
@@ -72,7 +73,10 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
         }) => revoke(&data, &config_file, key, *record_type, *reason).await,
         Command::Relays(command) => relays(&data, &config_file, command).await,
         Command::Roles(command) => roles(&data, &config_file, command).await,
-        Command::Storage(StorageCommand::Migrate { to }) => migrate(&data, &config_file, to).await,
+        Command::Storage(StorageCommand::Migrate { to }) => {
+            storage::migrate(&data, &config_file, to).await
+        }
+        Command::Backup { file } => storage::backup(&data, &config_file, file).await,
         Command::Scr(ScrCommand::Inspect { file }) => {
             let bytes = if file.as_os_str() == "-" {
                 let mut bytes = Vec::new();
@@ -333,64 +337,6 @@ async fn audit_operator(
     _target: scr::PublicKey,
     _details: serde_json::Value,
 ) -> anyhow::Result<()> {
-    Ok(())
-}
-
-/// `storage migrate`: copies the configured SQLite database to `to` and tells the operator
-/// what to configure next. The password of `to` is never printed, not even in an error.
-async fn migrate(data: &DataDir, config_file: &Path, to: &str) -> anyhow::Result<()> {
-    use crate::store::{Location, hide_password, mask_password};
-    let shown = mask_password(to);
-    // What a running server writes after the copy started would be lost.
-    crate::running::check_not_running(data.root()).map_err(|error| {
-        anyhow::anyhow!(
-            "{error}; stop it before migrating (what it writes during the copy would be lost)"
-        )
-    })?;
-    let config = load_config(config_file)?.config;
-    let source = match config.storage.location(data.root())? {
-        Location::Sqlite(path) => path,
-        Location::Postgres(url) => bail!(
-            "the configured storage is already PostgreSQL ({}); migrate copies from the SQLite \
-             database, so leave storage.url empty while migrating",
-            mask_password(&url)
-        ),
-    };
-    if !matches!(
-        Location::parse(to, "", data.root()),
-        Ok(Location::Postgres(_))
-    ) {
-        bail!(
-            "--to must be a PostgreSQL URL (postgres://user:password@host:port/database), not {shown}"
-        );
-    }
-    println!("copying {} to {shown}", source.display());
-    let summary = crate::store::transfer::sqlite_to_postgres(&source, to)
-        .await
-        .map_err(|error| anyhow::anyhow!("{}", hide_password(&error.to_string(), to)))
-        .with_context(|| format!("migrating to {shown}: nothing was committed"))?;
-    let width = summary
-        .tables
-        .iter()
-        .map(|(name, _)| name.len())
-        .max()
-        .unwrap_or(0);
-    for (table, rows) in &summary.tables {
-        println!("  {table:width$}  {rows} rows");
-    }
-    println!(
-        "verified: row counts equal in all {} tables; last_sequence equal for all {} players",
-        summary.tables.len(),
-        summary.players_verified
-    );
-    println!(
-        "committed in {:.2} s. Now set in {}:\n\n[storage]\nurl = \"{shown}\"\n\n\
-         (with the real password in place of ***), then start the server. The SQLite file \
-         {} is unchanged; keep it as a backup.",
-        summary.elapsed.as_secs_f64(),
-        config_file.display(),
-        source.display()
-    );
     Ok(())
 }
 

@@ -93,6 +93,40 @@ pub fn hide_password(text: &str, url: &str) -> String {
         .replace(password, "***")
 }
 
+/// `url` without its password, and the password (percent-decoded), for a tool that takes the
+/// password from its environment.
+pub fn split_password(url: &str) -> (String, Option<String>) {
+    let Some(password) = password_of(url) else {
+        return (url.to_owned(), None);
+    };
+    let without = mask_password(url).replacen(":***@", "@", 1);
+    (without, Some(percent_decoded(password)))
+}
+
+/// `text` with its `%XX` escapes decoded (a URL's user info escapes `@`, `:` and `/`).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| text.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The password of `url`'s user-info part, when it has a non-empty one.
 fn password_of(url: &str) -> Option<&str> {
     let (_, rest) = url.split_once("://")?;
@@ -138,6 +172,21 @@ mod tests {
         assert_eq!(mask_password("postgres://db/ic"), "postgres://db/ic");
         let shown = Location::Postgres("postgres://a:hunter2@h/d".into()).display();
         assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn a_password_is_split_off_and_decoded() {
+        assert_eq!(
+            split_password("postgres://ic:p%40ss%3Aw@db:5432/ic?sslmode=require"),
+            (
+                "postgres://ic@db:5432/ic?sslmode=require".to_owned(),
+                Some("p@ss:w".to_owned())
+            )
+        );
+        assert_eq!(
+            split_password("postgres://ic@db/ic"),
+            ("postgres://ic@db/ic".to_owned(), None)
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! Every change that issues credentials is one `apply_*` call, one transaction, checked
 //! optimistically against the player's sequence so concurrent writers never reuse a sequence.
 
+pub mod backup;
 mod columns;
 #[cfg(test)]
 mod conformance;
