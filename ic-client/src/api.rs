@@ -77,6 +77,13 @@ pub struct Session {
     pub roles: Vec<String>,
 }
 
+impl Session {
+    /// The bearer token, for calling endpoints this client does not wrap (yet).
+    pub fn bearer_token(&self) -> &str {
+        &self.token
+    }
+}
+
 /// The outcome of `POST /v1/players`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Registration {

@@ -11,6 +11,8 @@ pub mod clock;
 pub mod community;
 pub mod config;
 pub mod data_dir;
+#[cfg(all(feature = "relay", feature = "ranking", feature = "matchmaking"))]
+pub mod demo;
 pub mod disk_watch;
 pub mod http;
 pub mod keys;

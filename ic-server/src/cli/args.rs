@@ -54,6 +54,19 @@ pub enum Command {
     /// Move the database to another backend.
     #[command(subcommand)]
     Storage(StorageCommand),
+    /// Watch the whole system work: a temporary community, bots with wallets and hidden
+    /// skills that queue, play through the relay and get rated; then the leaderboard.
+    Demo {
+        /// Bots that play (2-64).
+        #[arg(long, default_value_t = 8)]
+        bots: usize,
+        /// Matches to play (1-1000).
+        #[arg(long, default_value_t = 32)]
+        matches: usize,
+        /// Print the final leaderboard as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write an online, consistent copy of the database to FILE (SQLite: `VACUUM INTO`;
     /// PostgreSQL: `pg_dump` custom format). FILE must not exist.
     Backup {

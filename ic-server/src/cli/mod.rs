@@ -77,6 +77,11 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             storage::migrate(&data, &config_file, to).await
         }
         Command::Backup { file } => storage::backup(&data, &config_file, file).await,
+        Command::Demo {
+            bots,
+            matches,
+            json,
+        } => demo(*bots, *matches, *json).await,
         Command::Scr(ScrCommand::Inspect { file }) => {
             let bytes = if file.as_os_str() == "-" {
                 let mut bytes = Vec::new();
@@ -338,6 +343,23 @@ async fn audit_operator(
     _details: serde_json::Value,
 ) -> anyhow::Result<()> {
     Ok(())
+}
+
+/// `demo`: runs the whole system once (needs the relay, ranking and matchmaking features).
+#[allow(clippy::unused_async)]
+async fn demo(bots: usize, matches: usize, json: bool) -> anyhow::Result<()> {
+    #[cfg(all(feature = "relay", feature = "ranking", feature = "matchmaking"))]
+    return crate::demo::run(crate::demo::DemoOptions {
+        bots,
+        matches,
+        json,
+    })
+    .await;
+    #[cfg(not(all(feature = "relay", feature = "ranking", feature = "matchmaking")))]
+    {
+        let _ = (bots, matches, json);
+        bail!("the demo needs a build with the relay, ranking and matchmaking features")
+    }
 }
 
 async fn roles(data: &DataDir, config_file: &Path, command: &RolesCommand) -> anyhow::Result<()> {
