@@ -16,6 +16,7 @@ pub mod demo;
 pub mod disk_watch;
 pub mod http;
 pub mod keys;
+pub mod live_setting;
 pub mod logging;
 #[cfg(feature = "matchmaking")]
 pub mod matchmaker;
@@ -26,6 +27,7 @@ pub mod moderation;
 pub mod presented;
 #[cfg(feature = "relay")]
 pub mod relay;
+pub mod reload;
 pub mod running;
 pub mod server;
 pub mod state;

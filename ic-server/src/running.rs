@@ -76,6 +76,15 @@ pub fn hold(dir: &Path) -> Result<RunningLock, RunningError> {
     Ok(RunningLock { _file: file })
 }
 
+/// The process id of the server serving `dir`, if one does.
+pub fn running_pid(dir: &Path) -> Result<Option<u32>, RunningError> {
+    match hold(dir) {
+        Ok(_) => Ok(None),
+        Err(RunningError::Running { pid, .. }) => Ok(pid.parse().ok()),
+        Err(error) => Err(error),
+    }
+}
+
 /// Fails if a server process serves `dir` now.
 pub fn check_not_running(dir: &Path) -> Result<(), RunningError> {
     hold(dir).map(drop)

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use crate::live_setting::Live;
+
 use crate::auth::Auth;
 use crate::clock::unix_now;
 use crate::community::Community;
@@ -77,7 +79,9 @@ pub async fn open(data: &DataDir, config: &Config) -> anyhow::Result<Services> {
         metrics,
         ready: Arc::new(AtomicBool::new(false)),
         stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
-        limiter: AppState::limiter(config.http.rate_limit_per_minute),
+        limiter: Arc::new(Live::new(AppState::limiter(
+            config.http.rate_limit_per_minute,
+        ))),
     };
     Ok(Services { state, stores })
 }
@@ -147,6 +151,11 @@ pub async fn run(
         services.stores.core.clone(),
         state.metrics.storage_up.clone(),
     ));
+    let hangups = tokio::spawn(crate::reload::on_hangup(
+        config_file.to_owned(),
+        state.clone(),
+        config.clone(),
+    ));
     let disk = tokio::spawn(crate::disk_watch::watch(
         data.root().to_owned(),
         state.metrics.disk.clone(),
@@ -205,6 +214,7 @@ pub async fn run(
     follow.abort();
     watch.abort();
     disk.abort();
+    hangups.abort();
     running.stop().await;
     services.stores.core.close().await?;
     tracing::info!("database checkpointed; bye");

@@ -14,6 +14,7 @@ use crate::auth::Auth;
 use crate::authority::Authority;
 use crate::community::Community;
 use crate::config::Config;
+use crate::live_setting::Live;
 #[cfg(feature = "matchmaking")]
 use crate::matchmaker::Matchmaker;
 use crate::matchmaking::RelayListing;
@@ -42,15 +43,16 @@ pub struct AppState {
     /// Becomes true when the server starts shutting down: long-lived responses (event streams)
     /// end then, so that draining does not wait for them until the grace period runs out.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
-    /// Per-IP limiter of authentication and write routes.
-    pub limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Per-IP limiter of authentication and write routes (replaced when a reload changes
+    /// `http.rate_limit_per_minute`).
+    pub limiter: Arc<Live<DefaultKeyedRateLimiter<IpAddr>>>,
 }
 
 impl AppState {
     /// A per-IP limiter allowing `per_minute` requests a minute (bursts up to that).
-    pub fn limiter(per_minute: u32) -> Arc<DefaultKeyedRateLimiter<IpAddr>> {
+    pub fn limiter(per_minute: u32) -> DefaultKeyedRateLimiter<IpAddr> {
         let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
-        Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute)))
+        RateLimiter::keyed(Quota::per_minute(per_minute))
     }
 }
 

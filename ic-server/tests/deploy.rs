@@ -212,6 +212,7 @@ fn the_systemd_unit_is_hardened_and_passes_systemd_analyze() {
         "NoNewPrivileges=true",
         "CapabilityBoundingSet=\n",
         "Restart=on-failure",
+        "ExecReload=/bin/kill -HUP $MAINPID",
     ] {
         assert!(unit.contains(directive), "the unit lacks {directive:?}");
     }

@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::io::Read;
-
 use base64::Engine;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -95,12 +93,7 @@ async fn json_logs_are_one_object_per_line_and_carry_no_secret(backend: Backend)
         ("IC_HTTP_DRAIN_DELAY_SECS", "0"),
     ];
     let mut server = Server::spawn_with(dir.path(), &env, Stdio::piped());
-    let mut log = server.child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        log.read_to_string(&mut text).unwrap();
-        text
-    });
+    let reader = server.read_log();
 
     let token = server.login(&player(1)).await;
     server.register(&player(1)).await;
@@ -189,12 +182,7 @@ async fn human_logs_to_a_pipe_carry_no_colour_codes() {
         ("IC_HTTP_DRAIN_DELAY_SECS", "0"),
     ];
     let mut server = Server::spawn_with(dir.path(), &env, Stdio::piped());
-    let mut log = server.child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        log.read_to_string(&mut text).unwrap();
-        text
-    });
+    let reader = server.read_log();
     server.register(&player(1)).await;
     assert!(server.stop().success());
     let log = reader.join().unwrap();

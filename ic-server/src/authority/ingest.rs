@@ -139,8 +139,9 @@ impl Authority {
         } else {
             self.community.signing_key()
         };
-        if self.fixed_relay_keys.contains(&claimed.relay_key) {
-            return Ok(self.fixed_relays.verify(bytes, &community)?);
+        let fixed = self.fixed_relays.get();
+        if fixed.keys.contains(&claimed.relay_key) {
+            return Ok(fixed.verifier.verify(bytes, &community)?);
         }
         // Keys trusted through the CLI live in the database and may change while the server
         // runs, so they are read for every result from another relay.

@@ -105,12 +105,27 @@ pub struct Authority {
     rating: ranking::config::RankingConfig,
     metrics: Arc<Metrics>,
     locks: player_locks::PlayerLocks,
-    // The server's own relay key and the configured ones, prepared once at start: checking a
-    // result from them needs no database read and no key decompression.
-    fixed_relay_keys: Vec<scr::RelayKey>,
-    fixed_relays: relay_core::cmr::TrustedRelays,
+    // The server's own relay key and the configured ones, prepared at start (and on a reload
+    // of `ranking.trusted_relays`): checking a result from them needs no database read and no
+    // key decompression.
+    fixed_relays: crate::live_setting::Live<FixedRelays>,
     // Set when the moderation capability runs: consulted before any rating record is issued.
     suspensions: Option<Arc<dyn SuspensionCheck>>,
+}
+
+/// The relay keys trusted without a database read: the server's own and the configured ones.
+pub(crate) struct FixedRelays {
+    keys: Vec<scr::RelayKey>,
+    verifier: relay_core::cmr::TrustedRelays,
+}
+
+impl FixedRelays {
+    fn new(own: scr::RelayKey, configured: &[scr::RelayKey]) -> Result<Self, SetupError> {
+        let mut keys = vec![own];
+        keys.extend(configured.iter().copied());
+        let verifier = relay_core::cmr::TrustedRelays::new(keys.iter().copied())?;
+        Ok(Self { keys, verifier })
+    }
 }
 
 /// Why the authority could not be set up from the configuration.
@@ -134,12 +149,12 @@ impl Authority {
         metrics: Arc<Metrics>,
     ) -> Result<Self, SetupError> {
         let provider = ranking::provider::provider_for(&rating)?;
-        let mut fixed_relay_keys = vec![scr::RelayKey::from(community.relay.public_key())];
-        fixed_relay_keys.extend(settings.trusted_relays.iter().copied());
-        let fixed_relays = relay_core::cmr::TrustedRelays::new(fixed_relay_keys.iter().copied())?;
+        let fixed_relays = FixedRelays::new(
+            scr::RelayKey::from(community.relay.public_key()),
+            &settings.trusted_relays,
+        )?;
         Ok(Self {
-            fixed_relay_keys,
-            fixed_relays,
+            fixed_relays: crate::live_setting::Live::new(fixed_relays),
             store,
             community,
             provider,
@@ -149,6 +164,14 @@ impl Authority {
             locks: player_locks::PlayerLocks::new(1024),
             suspensions: None,
         })
+    }
+
+    /// Trusts `configured` (a reloaded `ranking.trusted_relays`) besides the server's own
+    /// relay, from the next certified result on.
+    pub fn set_trusted_relays(&self, configured: &[scr::RelayKey]) -> Result<(), SetupError> {
+        let own = scr::RelayKey::from(self.community.relay.public_key());
+        self.fixed_relays.set(FixedRelays::new(own, configured)?);
+        Ok(())
     }
 
     /// The community this authority signs for.

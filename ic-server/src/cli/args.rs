@@ -85,6 +85,9 @@ pub enum ConfigCommand {
     Validate,
     /// Print the effective configuration and where each value came from.
     Show,
+    /// Ask the server running on this data directory to re-read its configuration (sends it
+    /// SIGHUP); its log says which keys took effect and which need a restart.
+    Reload,
 }
 
 /// `keys` subcommands.

@@ -65,6 +65,21 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             print!("{}", load_config(&config_file)?.render_with_sources());
             Ok(())
         }
+        Command::Config(ConfigCommand::Reload) => {
+            // A file that does not load would be refused by the server: say so here.
+            load_config(&config_file)?;
+            let pid = crate::running::running_pid(data.root())?.ok_or_else(|| {
+                anyhow::anyhow!("no ic-server is running on {}", data.root().display())
+            })?;
+            let target = i32::try_from(pid)
+                .ok()
+                .and_then(rustix::process::Pid::from_raw)
+                .ok_or_else(|| anyhow::anyhow!("running.lock names no valid pid ({pid})"))?;
+            rustix::process::kill_process(target, rustix::process::Signal::HUP)
+                .with_context(|| format!("signalling pid {pid}"))?;
+            println!("asked ic-server (pid {pid}) to reload; its log says which keys took effect");
+            Ok(())
+        }
         Command::Keys(command) => keys(&data, &config_file, command).await,
         Command::Players(PlayersCommand::Revoke {
             key,

@@ -207,7 +207,7 @@ fn leaves(value: &toml::Value) -> Vec<String> {
 }
 
 /// Dotted key → leaf value (arrays are leaves).
-fn flatten(value: &toml::Value) -> Vec<(String, toml::Value)> {
+pub(super) fn flatten(value: &toml::Value) -> Vec<(String, toml::Value)> {
     fn walk(prefix: &str, value: &toml::Value, out: &mut Vec<(String, toml::Value)>) {
         match value {
             toml::Value::Table(table) => {

@@ -5,6 +5,7 @@
 mod load;
 mod moderation;
 mod relay;
+pub mod reload;
 mod template;
 
 pub use load::{ConfigError, LoadedConfig, Source, load};

@@ -450,7 +450,7 @@ async fn rate_limit(
     request: Request,
     next: Next,
 ) -> Response {
-    if state.limiter.check_key(&ip).is_err() {
+    if state.limiter.get().check_key(&ip).is_err() {
         return ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",

@@ -117,7 +117,7 @@ impl Matchmaker {
 
     /// Stands for leader, and leads whenever elected, until the process ends.
     async fn campaign(self: Arc<Self>, passes: Passes) {
-        let failover = self.parts.settings.leader_failover_secs;
+        let failover = self.settings().leader_failover_secs;
         let every = Duration::from_millis((failover * 1000 / 5).clamp(200, 1000));
         loop {
             match self.parts.queue.try_lead(failover).await {

@@ -78,7 +78,7 @@ pub(super) async fn lead(
     let mut holders = Holders::default();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<HandoffDone>();
     let beat_every =
-        Duration::from_millis((mm.parts.settings.leader_failover_secs * 1000 / 3).max(200));
+        Duration::from_millis((mm.settings().leader_failover_secs * 1000 / 3).max(200));
     let mut next_beat = Instant::now() + beat_every;
     let mut next_pass = tokio::time::Instant::now() + mm.pass_pause(&state);
     loop {
@@ -147,12 +147,12 @@ impl Matchmaker {
     /// The pause before the next pass, from the number of players queued.
     fn pass_pause(&self, state: &State) -> Duration {
         let queued: usize = state.queued_players().iter().map(|(_, n)| n).sum();
-        Duration::from_millis(pass_interval_ms(&self.parts.settings, queued))
+        Duration::from_millis(pass_interval_ms(&self.settings(), queued))
     }
 
     /// Applies one request.
     fn apply(&self, state: &mut State, holders: &mut Holders, request: Request, turn: &mut Turn) {
-        let settings = &self.parts.settings;
+        let settings = &*self.settings();
         let now = self.now_ms();
         let reply_to = (request.id != 0).then_some((request.origin, request.id));
         let mut out = Vec::new();
@@ -206,7 +206,7 @@ impl Matchmaker {
         let mut out = Vec::new();
         let report = state.tick(
             self.parts.provider.as_ref(),
-            &self.parts.settings,
+            &self.settings(),
             self.now_ms(),
             &mut out,
         );
@@ -234,7 +234,7 @@ impl Matchmaker {
         reply_to: ReplyTo,
         done: mpsc::UnboundedSender<HandoffDone>,
     ) {
-        let plan = plan_of(&accepted, self.parts.settings.ticket_ttl_secs);
+        let plan = plan_of(&accepted, self.settings().ticket_ttl_secs);
         let mm = self.clone();
         tokio::spawn(async move {
             let placed_ms = mm.now_ms();
@@ -264,7 +264,7 @@ impl Matchmaker {
         match result {
             Ok(handed) => {
                 let b64 = base64::engine::general_purpose::STANDARD;
-                let until = placed_ms + self.parts.settings.ticket_ttl_secs * 1000;
+                let until = placed_ms + self.settings().ticket_ttl_secs * 1000;
                 for (player, ticket) in &handed.tickets {
                     let event = QueueEvent::MatchReady {
                         match_id: accepted.id,
@@ -316,9 +316,8 @@ impl Matchmaker {
     fn update_gauges(&self, state: &State) {
         // Every configured queue has a value, 0 when empty, so a dashboard shows 0, not gaps.
         let queued = state.queued_players();
-        let empty = self
-            .parts
-            .settings
+        let settings = self.settings();
+        let empty = settings
             .queues
             .iter()
             .map(state::queue_name)

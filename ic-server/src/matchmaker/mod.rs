@@ -166,6 +166,8 @@ pub struct Matchmaker {
     /// Streams open here, per player.
     streams: Mutex<HashMap<PlayerKey, usize>>,
     live: Mutex<LiveMatches>,
+    /// The `[matchmaking]` settings now (a reload may replace them).
+    settings: crate::live_setting::Live<MatchmakingSettings>,
     /// Wakes the leader's loop when a request arrives.
     wake: Notify,
     leading: AtomicBool,
@@ -182,6 +184,7 @@ impl Matchmaker {
     /// A matchmaker; [`Matchmaker::start`] connects it to the shared queue.
     pub fn new(parts: MatchmakerParts) -> Self {
         Self {
+            settings: crate::live_setting::Live::new(parts.settings.clone()),
             parts,
             origin: rand::random(),
             next_request: AtomicU64::new(0),
@@ -192,6 +195,17 @@ impl Matchmaker {
             wake: Notify::new(),
             leading: AtomicBool::new(false),
         }
+    }
+
+    /// The `[matchmaking]` settings now.
+    fn settings(&self) -> Arc<MatchmakingSettings> {
+        self.settings.get()
+    }
+
+    /// Applies reloaded `[matchmaking]` settings (and the `[rating.matchmaking]` window in
+    /// them) from the next request and pass on.
+    pub fn set_settings(&self, settings: MatchmakingSettings) {
+        self.settings.set(settings);
     }
 
     /// Whether this process leads the queue now.
@@ -221,7 +235,7 @@ impl Matchmaker {
 
     /// How long a request waits for the leader: through a takeover, and then some.
     fn answer_timeout(&self) -> Duration {
-        Duration::from_secs(self.parts.settings.leader_failover_secs + 10)
+        Duration::from_secs(self.settings().leader_failover_secs + 10)
     }
 
     /// Sends `ask` to the leader and waits for its answer.

@@ -175,6 +175,21 @@ impl Server {
         }
     }
 
+    /// Reads the server's log (its stderr, when spawned with `Stdio::piped()`) until it exits;
+    /// join the handle after stopping the server.
+    pub fn read_log(&mut self) -> std::thread::JoinHandle<String> {
+        let mut log = self
+            .child
+            .stderr
+            .take()
+            .expect("spawned with a piped stderr");
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut log, &mut text).unwrap();
+            text
+        })
+    }
+
     pub fn relay_key(&self) -> KeyPair {
         ic_server::data_dir::read_key_file(&self.data_dir.join("keys/relay.key")).unwrap()
     }

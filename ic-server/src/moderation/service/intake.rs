@@ -113,7 +113,7 @@ impl ModerationService {
             ));
         }
         let since = now.saturating_sub(86_400);
-        if self.store.reports_since(&reporter, since).await? >= self.config.reports_per_day {
+        if self.store.reports_since(&reporter, since).await? >= self.config().reports_per_day {
             return Err(ModerationError::ReportRateLimited);
         }
         if self.store.standing(&accused).await?.is_none() {
@@ -168,7 +168,7 @@ impl ModerationService {
             closed_at: None,
             severity_hint: 0,
             accused,
-            required_reviewers: self.config.required_for(category),
+            required_reviewers: self.config().required_for(category),
             telemetry_summary: None,
             anti_cheat_summary: None,
         };
@@ -198,8 +198,8 @@ impl ModerationService {
             accuracies.push(reporter_accuracy(upheld, judged));
         }
         let hint = severity_hint(
-            self.config.severity_base.of(category),
-            self.config.severity_per_report,
+            self.config().severity_base.of(category),
+            self.config().severity_per_report,
             &accuracies,
         );
         self.store.set_severity(&case_id, hint).await?;

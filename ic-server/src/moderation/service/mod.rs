@@ -171,8 +171,9 @@ pub enum Restriction {
 /// The moderation review queue of one community.
 pub struct ModerationService {
     store: Arc<dyn ModerationStore>,
-    config: ModerationConfig,
-    rules: CalibrationRules,
+    // Replaced as a whole when a reload changes a `[moderation]` key.
+    config: crate::live_setting::Live<ModerationConfig>,
+    rules: crate::live_setting::Live<CalibrationRules>,
     names: Pseudonyms,
     authority: Option<Arc<Authority>>,
     events: IntCounterVec,
@@ -199,12 +200,29 @@ impl ModerationService {
         metrics.register(Box::new(events.clone()))?;
         Ok(Self {
             store,
-            rules: config.calibration.rules(),
-            config,
+            rules: crate::live_setting::Live::new(config.calibration.rules()),
+            config: crate::live_setting::Live::new(config),
             names: Pseudonyms::new(secret),
             authority,
             events,
         })
+    }
+
+    /// The `[moderation]` settings now.
+    fn config(&self) -> std::sync::Arc<ModerationConfig> {
+        self.config.get()
+    }
+
+    /// The calibration rules of those settings.
+    fn rules(&self) -> std::sync::Arc<CalibrationRules> {
+        self.rules.get()
+    }
+
+    /// Applies reloaded `[moderation]` settings from the next request on (thresholds,
+    /// limits, eligibility, calibration, recommendations, retention).
+    pub fn set_config(&self, config: ModerationConfig) {
+        self.rules.set(config.calibration.rules());
+        self.config.set(config);
     }
 
     fn count(&self, event: &'static str) {
@@ -246,7 +264,8 @@ impl ModerationService {
 
     /// Deletes closed low-severity cases past retention; returns their ids.
     pub async fn expire_closed_cases(&self, now: i64) -> Result<Vec<String>, StoreError> {
-        let retention = &self.config.retention;
+        let config = self.config();
+        let retention = &config.retention;
         let closed_before = now.saturating_sub(i64::from(retention.closed_case_days) * 86_400);
         let audit = self.audit_entry(None, "system", "expire_cases", None, None, "retention", now);
         let expired = self
@@ -294,12 +313,12 @@ impl ModerationService {
         if required && text.trim().is_empty() {
             return Err(ModerationError::bad(code, format!("{field} is required")));
         }
-        if length > self.config.note_max_chars {
+        if length > self.config().note_max_chars {
             return Err(ModerationError::bad(
                 code,
                 format!(
                     "{field} is {length} characters; at most {} are allowed",
-                    self.config.note_max_chars
+                    self.config().note_max_chars
                 ),
             ));
         }

@@ -352,9 +352,9 @@ impl ModerationService {
                     } else {
                         Some(f64::from(s.moderator_agreed) / f64::from(s.moderator_judged))
                     },
-                    "review_weight": self.rules.weight(s.calibration_accuracy),
+                    "review_weight": self.rules().weight(s.calibration_accuracy),
                     "receives_cases": self
-                        .rules
+                        .rules()
                         .may_review(s.calibration_accuracy, s.calibration_cases_seen),
                 })
             })

@@ -32,7 +32,7 @@ impl ModerationService {
             reviewer: principal.key,
             cases_reviewed: 0,
             calibration_cases_seen: 0,
-            calibration_accuracy: self.rules.initial_accuracy,
+            calibration_accuracy: self.rules().initial_accuracy,
             moderator_judged: 0,
             moderator_agreed: 0,
         }
@@ -45,7 +45,8 @@ impl ModerationService {
         now: i64,
     ) -> Result<ReviewerStatsRow, ModerationError> {
         if !principal.roles.contains(&Role::Reviewer) {
-            let rules = &self.config.eligibility;
+            let config = self.config();
+            let rules = &config.eligibility;
             if !rules.by_standing {
                 return Err(ModerationError::NotEligible(
                     "reviewing needs the reviewer role here".into(),
@@ -81,7 +82,7 @@ impl ModerationService {
             .await?
             .unwrap_or_else(|| self.fresh_stats(principal));
         if !self
-            .rules
+            .rules()
             .may_review(stats.calibration_accuracy, stats.calibration_cases_seen)
         {
             return Err(ModerationError::AccuracyTooLow);
@@ -138,12 +139,12 @@ impl ModerationService {
                 return Ok(Some(view));
             }
         }
-        let every = self.config.calibration.every.max(1);
+        let every = self.config().calibration.every.max(1);
         let claim = Claim {
             assignment_id: new_id("asg"),
             reviewer: principal.key,
             now,
-            expires_at: now.saturating_add(self.config.assignment_expiry_secs),
+            expires_at: now.saturating_add(self.config().assignment_expiry_secs),
             calibration_first: (stats.cases_reviewed + 1) % every == 0,
         };
         let Some(assignment) = self.store.claim(&claim).await? else {
@@ -239,13 +240,13 @@ impl ModerationService {
             .reviewer_stats(&principal.key)
             .await?
             .unwrap_or_else(|| self.fresh_stats(principal));
-        let weight = self.rules.weight(stats.calibration_accuracy);
+        let weight = self.rules().weight(stats.calibration_accuracy);
         stats.cases_reviewed = stats.cases_reviewed.saturating_add(1);
         if assignment.calibration {
             let known = self.store.calibration_decision(&case.case_id).await?;
             let correct = known == Some(decision);
             stats.calibration_accuracy = self
-                .rules
+                .rules()
                 .next_accuracy(stats.calibration_accuracy, correct);
             stats.calibration_cases_seen = stats.calibration_cases_seen.saturating_add(1);
         }
@@ -293,9 +294,9 @@ impl ModerationService {
                 confidence: v.confidence,
             })
             .collect();
-        let result = tally(&weighted, self.config.consensus_threshold);
+        let result = tally(&weighted, self.config().consensus_threshold);
         let recommended = match (result.reached, result.top) {
-            (true, Some(decision)) => self.config.recommendations.for_decision(decision),
+            (true, Some(decision)) => self.config().recommendations.for_decision(decision),
             _ => vec![Recommendation::EscalateManualReview],
         };
         // Everything is a moderator's decision in the end; this flag marks the cases that must
