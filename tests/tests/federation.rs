@@ -8,7 +8,6 @@ use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -21,23 +20,9 @@ use scr::payload::{Payload, RatingPayload};
 use scr::{CommunityKey, KeyPair, PlayerKey, RecordBuilder, RelayKey};
 use serde_json::Value;
 
-/// The `ic-server` binary, built once per test run into the same target directory.
-fn server_binary() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "-p", "ic-server", "--bin", "ic-server"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building ic-server failed");
-        // This test runs from <target>/<profile>/deps/; the binary sits in <target>/<profile>/.
-        let exe = std::env::current_exe().unwrap();
-        let profile_dir = exe.parent().unwrap().parent().unwrap();
-        let binary = profile_dir.join("ic-server");
-        assert!(binary.exists(), "{} missing", binary.display());
-        binary
-    })
+/// The `ic-server` binary of this workspace.
+fn server_binary() -> PathBuf {
+    ic_e2e::binary("ic-server", "ic-server")
 }
 
 fn free_port() -> u16 {
@@ -309,7 +294,7 @@ impl Player {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_ic"));
+        let mut command = Command::new(ic_e2e::binary("ic-client", "ic"));
         command
             .arg("--data-dir")
             .arg(self.dir.path())
