@@ -16,6 +16,7 @@ pub mod moderation;
 #[cfg(feature = "relay")]
 pub mod outbox;
 mod postgres;
+mod settle;
 mod sqlite;
 pub mod transfer;
 
