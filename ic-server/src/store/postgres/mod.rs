@@ -2,6 +2,9 @@
 //! processes share one database; every invariant the SQLite store gets from its single writer
 //! holds here through row locks, conditional updates and advisory locks, across processes.
 
+mod batch;
+mod changes;
+mod group_commit;
 mod ingest;
 mod ledger;
 #[cfg(feature = "moderation")]
@@ -22,8 +25,9 @@ use super::columns::Columns;
 /// database) while it migrates, so processes started together apply each migration once.
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./src/store/postgres/migrations");
 
-/// Connections one process keeps at most: ingest and moderation writes each hold one for a
-/// transaction, reads for a statement.
+/// Connections one process keeps in its pool at most: registrations, one-player changes and
+/// moderation writes each hold one for a transaction, reads for a statement. Certified
+/// matches are written on one more connection, the group commit's own.
 const MAX_CONNECTIONS: u32 = 16;
 /// How long a call waits for a free connection (or for a new one to open) before it reports
 /// the database unavailable: short, so a lost database answers 503 quickly.
@@ -33,6 +37,7 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Debug, Clone)]
 pub(crate) struct PostgresStore {
     pool: PgPool,
+    writer: group_commit::GroupCommit,
     latency: Option<prometheus::HistogramVec>,
 }
 
@@ -53,7 +58,7 @@ impl PostgresStore {
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .test_before_acquire(true)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         let version: i32 = sqlx::query_scalar("SELECT current_setting('server_version_num')::int")
             .fetch_one(&pool)
@@ -67,6 +72,7 @@ impl PostgresStore {
         MIGRATIONS.run(&pool).await?;
         Ok(Self {
             pool,
+            writer: group_commit::GroupCommit::start(options, ACQUIRE_TIMEOUT),
             latency: None,
         })
     }
