@@ -6,6 +6,10 @@
 //! SQLite's (which batches). One task owns one connection and writes whatever arrived while the
 //! previous batch committed, up to [`MAX_BATCH`] matches, in four round trips (`batch`).
 //!
+//! The task runs on a thread of its own (with a single-threaded runtime), as SQLite's writer
+//! does: on the server's runtime its four round trips each waited behind the CPU-heavy ingests
+//! (signing) queued there, which made a batch take several milliseconds of queueing alone.
+//!
 //! The connection is the task's own, outside the pool: it stays open between batches (no ping
 //! before each), and closing the pool does not wait for it. After any failure it is dropped
 //! and the next batch opens a new one, so a lost connection costs the batch in flight (whose
@@ -25,20 +29,33 @@ const MAX_BATCH: usize = 64;
 
 type Reply = oneshot::Sender<Result<Applied, StoreError>>;
 
-/// Handle to the writer task; the task ends when the last handle is dropped.
+/// Handle to the writer thread; the thread ends when the last handle is dropped.
 #[derive(Debug, Clone)]
 pub(super) struct GroupCommit {
     queue: mpsc::Sender<(MatchChange, Reply)>,
 }
 
 impl GroupCommit {
-    /// Starts the writer task, which connects with `options` when the first match arrives and
-    /// gives up on a connection attempt after `connect_timeout`.
-    pub(super) fn start(options: PgConnectOptions, connect_timeout: Duration) -> Self {
+    /// Starts the writer thread, which connects with `options` when the first match arrives
+    /// and gives up on a connection attempt after `connect_timeout`.
+    pub(super) fn start(
+        options: PgConnectOptions,
+        connect_timeout: Duration,
+    ) -> Result<Self, StoreError> {
+        let no_writer = |error: std::io::Error| {
+            StoreError::WriteFailed(format!("no database writer thread: {error}"))
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(no_writer)?;
         // Bounded so that a flood of submissions waits here instead of growing memory.
         let (queue, receiver) = mpsc::channel(1024);
-        tokio::spawn(writer(options, connect_timeout, receiver));
-        Self { queue }
+        std::thread::Builder::new()
+            .name("postgres-writer".into())
+            .spawn(move || runtime.block_on(writer(options, connect_timeout, receiver)))
+            .map_err(no_writer)?;
+        Ok(Self { queue })
     }
 
     /// Applies `change` in the next shared transaction; returns after it committed.

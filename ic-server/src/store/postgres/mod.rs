@@ -72,7 +72,7 @@ impl PostgresStore {
         MIGRATIONS.run(&pool).await?;
         Ok(Self {
             pool,
-            writer: group_commit::GroupCommit::start(options, ACQUIRE_TIMEOUT),
+            writer: group_commit::GroupCommit::start(options, ACQUIRE_TIMEOUT)?,
             latency: None,
         })
     }
