@@ -358,6 +358,7 @@ impl Store for PostgresStore {
 
     async fn close(&self) -> Result<(), StoreError> {
         let _timer = self.timer("close");
+        self.reads.close().await;
         self.pool.close().await;
         Ok(())
     }
