@@ -270,3 +270,51 @@ async fn postgres_a_connection_lost_mid_batch_fails_the_batch_whole() {
         assert_eq!(store.apply_match(change).await.unwrap(), Applied::Done);
     }
 }
+
+/// PostgreSQL only: the writer keeps its connection between batches; when the database ends it
+/// meanwhile (a restart, a terminated backend), the next batch goes on a new connection instead
+/// of failing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_connection_lost_between_batches_is_replaced() {
+    let fresh = Fresh::postgres().await;
+    let store = fresh.stores.core.clone();
+    for player in 1..=4 {
+        register(store.as_ref(), key(player), &format!("ip{player}")).await;
+    }
+    let first = match_change(40, &[(key(1), 1), (key(2), 1)]);
+    assert_eq!(store.apply_match(&first).await.unwrap(), Applied::Done);
+    let Location::Postgres(url) = &fresh.location else {
+        unreachable!("a PostgreSQL fixture");
+    };
+    let database = url.rsplit('/').next().unwrap().to_owned();
+    let mut admin = sqlx::PgConnection::connect(url).await.unwrap();
+    let this_database = "datname = $1 AND application_name = 'ic-server'";
+    let cut: Vec<bool> = sqlx::query_scalar(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE {this_database}"
+    ))
+    .bind(&database)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert!(!cut.is_empty(), "the writer's connection was open");
+    let started = Instant::now();
+    loop {
+        let left: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE {this_database}"
+        ))
+        .bind(&database)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+        if left == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "backends still there"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let second = match_change(41, &[(key(3), 1), (key(4), 1)]);
+    assert_eq!(store.apply_match(&second).await.unwrap(), Applied::Done);
+}

@@ -24,21 +24,32 @@ use crate::store::{Applied, MatchChange, PlayerChange, StoreError};
 pub(super) async fn commit_batch(
     conn: &mut PgConnection,
     changes: &[&MatchChange],
-) -> Result<Vec<Applied>, StoreError> {
+) -> Result<Vec<Applied>, BatchError> {
     match attempt(conn, changes).await {
         Ok(outcomes) => Ok(outcomes),
         // Batches lock in one order, so this should not happen; should the server still pick
         // this transaction as a deadlock victim (nothing of it is written), every match is
         // planned again, as a stale plan would be.
         Err(Failure::Deadlock) => Ok(vec![Applied::Conflict; changes.len()]),
-        Err(Failure::Store(error)) => Err(error),
+        Err(Failure::Begin(error)) => Err(BatchError::Begin(error)),
+        Err(Failure::Store(error)) => Err(BatchError::Failed(error)),
     }
+}
+
+/// Why a batch was not committed; either way nothing of it was written.
+pub(super) enum BatchError {
+    /// `BEGIN` failed, so no statement of the batch reached the database: it may be sent
+    /// again on a new connection.
+    Begin(StoreError),
+    /// A later statement or the commit failed.
+    Failed(StoreError),
 }
 
 /// Why a batch's transaction failed: a deadlock victim is planned again, anything else is
 /// reported to every caller.
 enum Failure {
     Deadlock,
+    Begin(StoreError),
     Store(StoreError),
 }
 
@@ -61,7 +72,10 @@ async fn attempt(
     conn: &mut PgConnection,
     changes: &[&MatchChange],
 ) -> Result<Vec<Applied>, Failure> {
-    let mut tx = conn.begin().await?;
+    let mut tx = conn
+        .begin()
+        .await
+        .map_err(|error| Failure::Begin(error.into()))?;
     let players: BTreeSet<PlayerKey> = changes
         .iter()
         .flat_map(|change| change.players.iter().map(|p| p.player_key))

@@ -21,7 +21,7 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
 use tokio::sync::{mpsc, oneshot};
 
-use super::batch::commit_batch;
+use super::batch::{BatchError, commit_batch};
 use crate::store::{Applied, MatchChange, StoreError};
 
 /// Most matches committed together (as on SQLite).
@@ -82,10 +82,16 @@ async fn writer(
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let changes: Vec<&MatchChange> = batch.iter().map(|(change, _)| change).collect();
-        let outcome = match connected(&mut conn, &options, connect_timeout).await {
-            Ok(open) => commit_batch(open, &changes).await,
-            Err(error) => Err(error),
-        };
+        let reused = conn.is_some();
+        let mut outcome = commit_on(&mut conn, &options, connect_timeout, &changes).await;
+        if reused && matches!(outcome, Err(BatchError::Begin(_))) {
+            // The kept connection died while idle (a database restart, a terminated backend):
+            // nothing of the batch was sent, so it goes once more on a new connection.
+            conn = None;
+            outcome = commit_on(&mut conn, &options, connect_timeout, &changes).await;
+        }
+        let outcome =
+            outcome.map_err(|(BatchError::Begin(error) | BatchError::Failed(error))| error);
         match outcome {
             Ok(outcomes) => {
                 for ((_, reply), outcome) in batch.drain(..).zip(outcomes) {
@@ -102,6 +108,19 @@ async fn writer(
             }
         }
     }
+}
+
+/// Commits `changes` on the writer's connection, opened first if there is none.
+async fn commit_on(
+    conn: &mut Option<PgConnection>,
+    options: &PgConnectOptions,
+    timeout: Duration,
+    changes: &[&MatchChange],
+) -> Result<Vec<Applied>, BatchError> {
+    let open = connected(conn, options, timeout)
+        .await
+        .map_err(BatchError::Failed)?;
+    commit_batch(open, changes).await
 }
 
 /// The writer's connection, opened first if there is none.
