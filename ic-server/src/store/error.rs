@@ -1,8 +1,9 @@
 //! Why a store call failed, in terms that do not depend on the backend: the HTTP layer maps
 //! these to 503 or 500 and never sees a driver's error type.
 
-/// Why the store failed. Database trouble is a server error, never the client's.
-#[derive(Debug, thiserror::Error)]
+/// Why the store failed. Database trouble is a server error, never the client's. Clone, so a
+/// group commit can give every caller of a failed batch the same error.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The database cannot be reached (connection refused or lost, pool closed or exhausted);
     /// the call changed nothing and may succeed once the database is back.

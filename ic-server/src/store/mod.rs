@@ -17,6 +17,7 @@ mod location;
 pub mod moderation;
 pub mod outbox;
 mod postgres;
+mod settle;
 pub mod shared_queue;
 mod sqlite;
 pub mod transfer;

@@ -13,13 +13,13 @@ use crate::store::{
     Registration, Role, Store, StoreError,
 };
 
-const MODULE: &str = "ra";
+pub(super) const MODULE: &str = "ra";
 
-fn key(byte: u8) -> PlayerKey {
+pub(super) fn key(byte: u8) -> PlayerKey {
     PlayerKey::from_bytes([byte; 32])
 }
 
-fn rating(value: i64, games: u32, sequence: u64) -> RatingRow {
+pub(super) fn rating(value: i64, games: u32, sequence: u64) -> RatingRow {
     RatingRow {
         game_module: MODULE.into(),
         algorithm_id: "glicko2".into(),
@@ -54,7 +54,12 @@ fn record(
 }
 
 /// A player's change from `from` that issues `count` records and a rating with the last.
-fn change(player: PlayerKey, from: u64, count: u64, match_id: Option<[u8; 32]>) -> PlayerChange {
+pub(super) fn change(
+    player: PlayerKey,
+    from: u64,
+    count: u64,
+    match_id: Option<[u8; 32]>,
+) -> PlayerChange {
     let to = from + count;
     PlayerChange {
         player_key: player,
@@ -80,7 +85,7 @@ fn change(player: PlayerKey, from: u64, count: u64, match_id: Option<[u8; 32]>) 
     }
 }
 
-async fn register(store: &dyn Store, player: PlayerKey, ip: &str) -> Registered {
+pub(super) async fn register(store: &dyn Store, player: PlayerKey, ip: &str) -> Registered {
     store
         .register(&Registration {
             change: change(player, 0, 1, None),
@@ -94,7 +99,7 @@ async fn register(store: &dyn Store, player: PlayerKey, ip: &str) -> Registered 
 }
 
 /// A match between `players` (each at sequence `from`), issuing two records each.
-fn match_change(id: u8, players: &[(PlayerKey, u64)]) -> MatchChange {
+pub(super) fn match_change(id: u8, players: &[(PlayerKey, u64)]) -> MatchChange {
     let match_id = [id; 32];
     MatchChange {
         match_id,
@@ -118,7 +123,7 @@ fn match_change(id: u8, players: &[(PlayerKey, u64)]) -> MatchChange {
     }
 }
 
-fn sorted(mut records: Vec<IssuedRecord>) -> Vec<IssuedRecord> {
+pub(super) fn sorted(mut records: Vec<IssuedRecord>) -> Vec<IssuedRecord> {
     records.sort_by_key(|record| (record.player_key, record.sequence));
     records
 }
@@ -275,7 +280,7 @@ async fn the_same_match_from_two_processes_at_once_is_applied_once(fresh: Fresh)
     assert_eq!(sequences, (1..=21).collect::<Vec<_>>());
 }
 
-async fn spawn_apply(store: Arc<dyn Store>, change: Arc<MatchChange>) -> Applied {
+pub(super) async fn spawn_apply(store: Arc<dyn Store>, change: Arc<MatchChange>) -> Applied {
     tokio::spawn(async move { store.apply_match(&change).await.unwrap() })
         .await
         .unwrap()

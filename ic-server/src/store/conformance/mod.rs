@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod batch;
 mod ledger;
 #[cfg(feature = "moderation")]
 mod moderation;
@@ -54,39 +55,94 @@ impl Fresh {
 
     /// Runs raw SQL (a test reaching below the traits); the database's error text on failure.
     pub async fn execute(&self, sql: &str) -> Result<u64, String> {
+        self.connect().await?.run(sql).await
+    }
+
+    /// A connection of its own to the database, below the traits.
+    async fn connect(&self) -> Result<Raw, String> {
+        use sqlx::Connection;
         match &self.location {
             Location::Sqlite(path) => {
-                let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
-                    "sqlite://{}",
-                    path.display()
-                ))
-                .await
-                .map_err(|error| error.to_string())?;
-                sqlx::query(sql)
-                    .execute(&mut conn)
+                sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
                     .await
-                    .map(|done| done.rows_affected())
-                    .map_err(|error| error.to_string())
+                    .map(Raw::Sqlite)
             }
-            Location::Postgres(url) => {
-                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url)
-                    .await
-                    .map_err(|error| error.to_string())?;
-                sqlx::query(sql)
-                    .execute(&mut conn)
-                    .await
-                    .map(|done| done.rows_affected())
-                    .map_err(|error| error.to_string())
-            }
+            Location::Postgres(url) => sqlx::PgConnection::connect(url).await.map(Raw::Postgres),
         }
+        .map_err(|error| error.to_string())
     }
 
     /// Which backend this is.
     pub fn is_postgres(&self) -> bool {
         matches!(self.location, Location::Postgres(_))
     }
+
+    /// Takes the database's write lock on another connection (SQLite: `BEGIN IMMEDIATE`;
+    /// PostgreSQL: the players table locked against row locks and writes) until released, so
+    /// the store's writer waits and the matches applied meanwhile queue up for one batch.
+    pub async fn hold_writes(&self) -> WriteHold {
+        let mut conn = self.connect().await.unwrap();
+        let lock = match conn {
+            Raw::Sqlite(_) => "BEGIN IMMEDIATE",
+            Raw::Postgres(_) => "BEGIN; LOCK TABLE players IN EXCLUSIVE MODE",
+        };
+        conn.run(lock).await.unwrap();
+        WriteHold(conn)
+    }
+
+    /// On PostgreSQL, how many transactions wrote the markers of `match_ids` (rows written by
+    /// one transaction share its `xmin`); `None` on SQLite, which does not say.
+    pub async fn transactions_of(&self, match_ids: &[[u8; 32]]) -> Option<i64> {
+        let Location::Postgres(url) = &self.location else {
+            return None;
+        };
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url)
+            .await
+            .unwrap();
+        let ids: Vec<Vec<u8>> = match_ids.iter().map(|id| id.to_vec()).collect();
+        let count = sqlx::query_scalar(
+            "SELECT COUNT(DISTINCT xmin::text) FROM processed_matches WHERE match_id = ANY($1)",
+        )
+        .bind(ids)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        Some(count)
+    }
 }
 
+/// A write lock held by [`Fresh::hold_writes`].
+pub(super) struct WriteHold(Raw);
+
+impl WriteHold {
+    /// Lets the store's writer go on.
+    pub async fn release(mut self) {
+        self.0.run("ROLLBACK").await.unwrap();
+    }
+}
+
+/// A connection to a test's database that is none of the store's.
+enum Raw {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl Raw {
+    /// Runs `sql` (one or more statements); rows affected, or the database's error text.
+    async fn run(&mut self, sql: &str) -> Result<u64, String> {
+        match self {
+            Self::Sqlite(conn) => sqlx::raw_sql(sql)
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected()),
+            Self::Postgres(conn) => sqlx::raw_sql(sql)
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected()),
+        }
+        .map_err(|error| error.to_string())
+    }
+}
 /// Runs each `async fn name(fresh: Fresh)` listed as two tests, `name::sqlite` and
 /// `name::postgres`, each on a fresh database.
 macro_rules! on_each_backend {

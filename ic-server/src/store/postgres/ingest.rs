@@ -1,11 +1,9 @@
-//! The credential-issuing writes on PostgreSQL and the reads they are planned from, each a
-//! few round trips whatever the number of players: rows travel as arrays (`unnest`), and the
-//! writes of a change are one statement of data-modifying CTEs.
+//! Registrations, one-player changes and the reads certified matches are planned from, on
+//! PostgreSQL: each a few round trips whatever the number of players (rows travel as arrays).
 //!
-//! Across processes: a certified match's dedupe marker is inserted first, so a second
-//! submission of the same result waits for the first and then finds it applied; the sequence
-//! bump locks the players' rows in key order (no deadlock between two matches sharing players)
-//! and succeeds only where `last_sequence` is still what the change was planned against.
+//! Certified matches themselves are written by the group commit (`group_commit`). A
+//! one-player change locks the player's row and succeeds only where `last_sequence` is still
+//! what it was planned against, so it never reuses a sequence another process issued.
 
 use std::collections::HashMap;
 
@@ -13,14 +11,15 @@ use scr::PlayerKey;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, Transaction};
 
+use super::changes::write_changes;
 use super::{PostgresStore, key_array};
 use crate::store::columns::{
-    Columns, RATING_COLUMNS, RECORD_COLUMNS, count_u32, prefixed, rating_from_row, record_from_row,
-    seq, unseq,
+    Columns, RATING_COLUMNS, RECORD_COLUMNS, count_u32, key32, prefixed, rating_from_row,
+    record_from_row, seq, unseq,
 };
 use crate::store::{
-    Applied, IssuedRecord, MatchChange, MatchInputs, PlayerChange, PlayerSnapshot, Registered,
-    Registration, StoreError,
+    Applied, IssuedRecord, MatchInputs, PlayerChange, PlayerSnapshot, Registered, Registration,
+    StoreError,
 };
 
 impl PostgresStore {
@@ -74,39 +73,6 @@ impl PostgresStore {
         Ok(Applied::Done)
     }
 
-    /// Applies a certified match once, all players in one transaction.
-    pub(super) async fn apply_match_change(
-        &self,
-        change: &MatchChange,
-    ) -> Result<Applied, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let marked = sqlx::query(
-            "INSERT INTO processed_matches \
-             (match_id, cmr, participants_hash, played_at, accepted_at, rated) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-        )
-        .bind(change.match_id.as_slice())
-        .bind(&change.cmr)
-        .bind(change.participants_hash.as_slice())
-        .bind(change.played_at)
-        .bind(change.accepted_at)
-        .bind(change.rated)
-        .execute(&mut *tx)
-        .await?;
-        if marked.rows_affected() == 0 {
-            // Applied before (or by a transaction that committed while this one waited).
-            let records = records_of_match(&mut *tx, &change.match_id).await?;
-            return Ok(Applied::AlreadyApplied(records.unwrap_or_default()));
-        }
-        let players: Vec<&PlayerChange> = change.players.iter().collect();
-        if !bump_sequences(&mut tx, &players).await? {
-            return Ok(Applied::Conflict);
-        }
-        write_changes(&mut tx, &players).await?;
-        tx.commit().await?;
-        Ok(Applied::Done)
-    }
-
     /// What planning a certified match reads: one round trip for a new match.
     pub(super) async fn read_match_inputs(
         &self,
@@ -130,7 +96,7 @@ impl PostgresStore {
             .bind(match_id.as_slice())
             .bind(participants_hash.as_slice())
             .bind(meetings_since)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reads)
             .await?;
         let applied = match rows.first() {
             Some(row) => row.flag("applied")?,
@@ -140,7 +106,7 @@ impl PostgresStore {
                     "SELECT EXISTS (SELECT 1 FROM processed_matches WHERE match_id = $1)",
                 )
                 .bind(match_id.as_slice())
-                .fetch_one(&self.pool)
+                .fetch_one(&self.reads)
                 .await?
             }
         };
@@ -168,7 +134,7 @@ impl PostgresStore {
         let rows = sqlx::query(&format!("{select} {SNAPSHOT_FROM}"))
             .bind(key_array(players.iter().map(PlayerKey::as_bytes)))
             .bind(module)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reads)
             .await?;
         snapshots_from(players, &rows)
     }
@@ -183,10 +149,16 @@ static SNAPSHOT_SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|
     )
 });
 
-/// The players asked (`$1`, a key array) with their rows.
+/// The players asked (`$1`, a key array) with their rows. These reads run on the connections
+/// that use generic plans (planned once, see `PostgresStore::reads`): each lookup is a lateral
+/// subquery with `LIMIT 1`, which stays one index probe per key in a generic plan, where a
+/// join is planned for the ten keys a generic plan assumes and, while the tables are small,
+/// becomes sequential scans and hash joins (five times the work at a thousand players).
 const SNAPSHOT_FROM: &str = "FROM unnest($1::bytea[]) WITH ORDINALITY AS k(player_key, position) \
-    LEFT JOIN players p ON p.player_key = k.player_key \
-    LEFT JOIN ratings r ON r.player_key = k.player_key AND r.game_module = $2 \
+    LEFT JOIN LATERAL (SELECT last_sequence FROM players \
+      WHERE player_key = k.player_key LIMIT 1) p ON true \
+    LEFT JOIN LATERAL (SELECT * FROM ratings \
+      WHERE player_key = k.player_key AND game_module = $2 LIMIT 1) r ON true \
     ORDER BY k.position";
 
 fn snapshots_from(
@@ -225,18 +197,24 @@ pub(super) async fn records_of_match<'e>(
     executor: impl sqlx::PgExecutor<'e>,
     match_id: &[u8; 32],
 ) -> Result<Option<Vec<IssuedRecord>>, StoreError> {
-    let rows = sqlx::query(&format!(
-        "SELECT m.match_id AS applied_id, {} FROM processed_matches m \
-         LEFT JOIN issued_records r ON r.match_id = m.match_id WHERE m.match_id = $1 \
-         ORDER BY r.player_key, r.sequence",
-        prefixed("r", RECORD_COLUMNS)
-    ))
-    .bind(match_id.as_slice())
-    .fetch_all(executor)
-    .await?;
-    let mut applied = None;
+    Ok(records_of_matches(executor, &[*match_id])
+        .await?
+        .remove(match_id))
+}
+
+/// The records each of `match_ids` issued (by player key and sequence), for those applied; an
+/// applied match that issued nothing has an empty list.
+pub(super) async fn records_of_matches<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    match_ids: &[[u8; 32]],
+) -> Result<HashMap<[u8; 32], Vec<IssuedRecord>>, StoreError> {
+    let rows = sqlx::query(&RECORDS_OF_MATCHES)
+        .bind(key_array(match_ids))
+        .fetch_all(executor)
+        .await?;
+    let mut applied: HashMap<[u8; 32], Vec<IssuedRecord>> = HashMap::new();
     for row in &rows {
-        let records: &mut Vec<IssuedRecord> = applied.get_or_insert_with(Vec::new);
+        let records = applied.entry(key32(&row.blob("applied_id")?)?).or_default();
         // The left join yields one row of NULLs for a match that issued no record.
         if row.opt_blob("player_key")?.is_some() {
             records.push(record_from_row(row)?);
@@ -244,6 +222,16 @@ pub(super) async fn records_of_match<'e>(
     }
     Ok(applied)
 }
+
+/// The records of the applied matches among `$1` (an id array), by match, player and sequence.
+static RECORDS_OF_MATCHES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT m.match_id AS applied_id, {} FROM processed_matches m \
+         LEFT JOIN issued_records r ON r.match_id = m.match_id WHERE m.match_id = ANY($1) \
+         ORDER BY m.match_id, r.player_key, r.sequence",
+        prefixed("r", RECORD_COLUMNS)
+    )
+});
 
 /// Moves each player's sequence from the planned value to the new one, locking their rows in
 /// key order; false (nothing to commit) if any player is unregistered or moved meanwhile.
@@ -285,165 +273,4 @@ async fn bump_sequences(
         Err(error) => return Err(error.into()),
     };
     Ok(bumped.rows_affected() == changes.len() as u64)
-}
-
-/// Writes the ratings, records, opponents and revocations of `changes` in one statement. A
-/// later change to the same rating or revocation wins, as if the changes ran one by one.
-async fn write_changes(
-    tx: &mut Transaction<'_, Postgres>,
-    changes: &[&PlayerChange],
-) -> Result<(), StoreError> {
-    let rows = ChangeRows::of(changes)?;
-    sqlx::query(&format!(
-        "WITH rating_rows AS ( \
-           INSERT INTO ratings (player_key, {RATING_COLUMNS}) \
-           SELECT * FROM unnest($1::bytea[], $2::text[], $3::text[], $4::int8[], $5::int8[], \
-             $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], \
-             $12::int8[], $13::int8[], $14::int8[]) \
-           ON CONFLICT (player_key, game_module) DO UPDATE SET \
-           algorithm_id = excluded.algorithm_id, rating = excluded.rating, \
-           deviation = excluded.deviation, volatility = excluded.volatility, \
-           games_played = excluded.games_played, wins = excluded.wins, \
-           losses = excluded.losses, draws = excluded.draws, streak = excluded.streak, \
-           last_played_at = excluded.last_played_at, \
-           rating_sequence = excluded.rating_sequence, \
-           rating_expires_at = excluded.rating_expires_at RETURNING 1), \
-         record_rows AS ( \
-           INSERT INTO issued_records ({RECORD_COLUMNS}) \
-           SELECT * FROM unnest($15::bytea[], $16::int8[], $17::int8[], $18::bytea[], \
-             $19::bytea[], $20::int8[]) RETURNING 1), \
-         opponent_rows AS ( \
-           INSERT INTO opponents (player_key, game_module, opponent_key) \
-           SELECT * FROM unnest($21::bytea[], $22::text[], $23::bytea[]) \
-           ON CONFLICT DO NOTHING RETURNING 1), \
-         revocation_rows AS ( \
-           INSERT INTO revocations (player_key, record_type, min_valid_sequence) \
-           SELECT * FROM unnest($24::bytea[], $25::int8[], $26::int8[]) \
-           ON CONFLICT (player_key, record_type) DO UPDATE SET \
-           min_valid_sequence = excluded.min_valid_sequence \
-           WHERE excluded.min_valid_sequence > revocations.min_valid_sequence RETURNING 1) \
-         SELECT 1"
-    ))
-    .bind(rows.rating_player)
-    .bind(rows.rating_module)
-    .bind(rows.algorithm)
-    .bind(rows.rating)
-    .bind(rows.deviation)
-    .bind(rows.volatility)
-    .bind(rows.games)
-    .bind(rows.wins)
-    .bind(rows.losses)
-    .bind(rows.draws)
-    .bind(rows.streak)
-    .bind(rows.last_played)
-    .bind(rows.rating_sequence)
-    .bind(rows.rating_expires)
-    .bind(rows.record_player)
-    .bind(rows.record_sequence)
-    .bind(rows.record_type)
-    .bind(rows.record_bytes)
-    .bind(rows.record_match)
-    .bind(rows.record_issued)
-    .bind(rows.opponent_player)
-    .bind(rows.opponent_module)
-    .bind(rows.opponent_key)
-    .bind(rows.revoked_player)
-    .bind(rows.revoked_type)
-    .bind(rows.revoked_min)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// The rows of a set of changes as column arrays, one array per bound parameter.
-#[derive(Default)]
-struct ChangeRows {
-    rating_player: Vec<Vec<u8>>,
-    rating_module: Vec<String>,
-    algorithm: Vec<String>,
-    rating: Vec<i64>,
-    deviation: Vec<i64>,
-    volatility: Vec<i64>,
-    games: Vec<i64>,
-    wins: Vec<i64>,
-    losses: Vec<i64>,
-    draws: Vec<i64>,
-    streak: Vec<i64>,
-    last_played: Vec<Option<i64>>,
-    rating_sequence: Vec<i64>,
-    rating_expires: Vec<i64>,
-    record_player: Vec<Vec<u8>>,
-    record_sequence: Vec<i64>,
-    record_type: Vec<i64>,
-    record_bytes: Vec<Vec<u8>>,
-    record_match: Vec<Option<Vec<u8>>>,
-    record_issued: Vec<i64>,
-    opponent_player: Vec<Vec<u8>>,
-    opponent_module: Vec<String>,
-    opponent_key: Vec<Vec<u8>>,
-    revoked_player: Vec<Vec<u8>>,
-    revoked_type: Vec<i64>,
-    revoked_min: Vec<i64>,
-}
-
-impl ChangeRows {
-    fn of(changes: &[&PlayerChange]) -> Result<Self, StoreError> {
-        let mut rows = Self::default();
-        // One statement may not upsert a row twice: the last rating per (player, module) and
-        // the highest revocation minimum per (player, type) stand for the rest.
-        let mut ratings = HashMap::new();
-        let mut revocations: HashMap<(PlayerKey, u8), u64> = HashMap::new();
-        for change in changes {
-            for row in &change.ratings {
-                ratings.insert((change.player_key, row.game_module.clone()), row);
-            }
-            if let Some((record_type, min_valid)) = change.revocation {
-                let entry = revocations
-                    .entry((change.player_key, record_type))
-                    .or_default();
-                *entry = (*entry).max(min_valid);
-            }
-            for issued in &change.records {
-                rows.record_player
-                    .push(issued.player_key.as_bytes().to_vec());
-                rows.record_sequence.push(seq(issued.sequence)?);
-                rows.record_type.push(i64::from(issued.record_type));
-                rows.record_bytes.push(issued.bytes.clone());
-                rows.record_match
-                    .push(issued.match_id.map(|id| id.to_vec()));
-                rows.record_issued.push(issued.issued_at);
-            }
-            // Opponents count per game module: a change's module is that of its (first) rating.
-            if let Some(module) = change.ratings.first().map(|r| &r.game_module) {
-                for other in &change.opponents {
-                    rows.opponent_player
-                        .push(change.player_key.as_bytes().to_vec());
-                    rows.opponent_module.push(module.clone());
-                    rows.opponent_key.push(other.as_bytes().to_vec());
-                }
-            }
-        }
-        for ((player, _), row) in ratings {
-            rows.rating_player.push(player.as_bytes().to_vec());
-            rows.rating_module.push(row.game_module.clone());
-            rows.algorithm.push(row.algorithm_id.clone());
-            rows.rating.push(row.rating);
-            rows.deviation.push(row.deviation);
-            rows.volatility.push(row.volatility);
-            rows.games.push(i64::from(row.games_played));
-            rows.wins.push(i64::from(row.wins));
-            rows.losses.push(i64::from(row.losses));
-            rows.draws.push(i64::from(row.draws));
-            rows.streak.push(i64::from(row.streak));
-            rows.last_played.push(row.last_played_at);
-            rows.rating_sequence.push(seq(row.rating_sequence)?);
-            rows.rating_expires.push(row.rating_expires_at);
-        }
-        for ((player, record_type), min_valid) in revocations {
-            rows.revoked_player.push(player.as_bytes().to_vec());
-            rows.revoked_type.push(i64::from(record_type));
-            rows.revoked_min.push(seq(min_valid)?);
-        }
-        Ok(rows)
-    }
 }

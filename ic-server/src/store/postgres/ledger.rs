@@ -1,5 +1,5 @@
-//! The ledger ([`Store`]) on PostgreSQL: credential-issuing writes and their planning reads in
-//! `ingest`, everything else one statement each on the pool.
+//! The ledger ([`Store`]) on PostgreSQL: certified matches go to the group commit, other
+//! credential-issuing writes and the planning reads to `ingest`, the rest one statement each.
 
 use async_trait::async_trait;
 use scr::{PlayerKey, PublicKey, RelayKey};
@@ -49,7 +49,7 @@ impl Store for PostgresStore {
 
     async fn apply_match(&self, change: &MatchChange) -> Result<Applied, StoreError> {
         let _timer = self.timer("apply_match");
-        self.apply_match_change(change).await
+        self.writer.apply_match(change.clone()).await
     }
 
     async fn match_inputs(
@@ -358,6 +358,7 @@ impl Store for PostgresStore {
 
     async fn close(&self) -> Result<(), StoreError> {
         let _timer = self.timer("close");
+        self.reads.close().await;
         self.pool.close().await;
         Ok(())
     }

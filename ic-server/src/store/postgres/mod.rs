@@ -2,6 +2,9 @@
 //! processes share one database; every invariant the SQLite store gets from its single writer
 //! holds here through row locks, conditional updates and advisory locks, across processes.
 
+mod batch;
+mod changes;
+mod group_commit;
 mod ingest;
 mod ledger;
 #[cfg(feature = "moderation")]
@@ -22,9 +25,12 @@ use super::columns::Columns;
 /// database) while it migrates, so processes started together apply each migration once.
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./src/store/postgres/migrations");
 
-/// Connections one process keeps at most: ingest and moderation writes each hold one for a
-/// transaction, reads for a statement.
-const MAX_CONNECTIONS: u32 = 16;
+/// Connections one process keeps in its main pool at most: registrations, one-player changes
+/// and moderation writes each hold one for a transaction, reads for a statement.
+const MAX_CONNECTIONS: u32 = 12;
+/// Connections for the reads an ingest is planned from: each is one short statement. With the
+/// main pool and the group commit's own connection, a process opens at most 19 connections.
+const READ_CONNECTIONS: u32 = 6;
 /// How long a call waits for a free connection (or for a new one to open) before it reports
 /// the database unavailable: short, so a lost database answers 503 quickly.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -33,6 +39,12 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Debug, Clone)]
 pub(crate) struct PostgresStore {
     pool: PgPool,
+    /// For the planning reads of ingests only: these connections use generic plans
+    /// (`plan_cache_mode = force_generic_plan`), so a statement is planned once per connection
+    /// instead of on every call, which cost more than running it. Only statements whose generic
+    /// plan is their index plan whatever the table sizes run here (`ingest`).
+    reads: PgPool,
+    writer: group_commit::GroupCommit,
     latency: Option<prometheus::HistogramVec>,
 }
 
@@ -49,12 +61,20 @@ impl PostgresStore {
         first.close().await?;
         // Connections are tested before use: a pooled connection may have been closed by a
         // database restart, and the test turns that into a fresh connection, not an error.
-        let pool = PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .test_before_acquire(true)
-            .connect_with(options)
+        let pool_of = |size| {
+            PgPoolOptions::new()
+                .max_connections(size)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .test_before_acquire(true)
+        };
+        let pool = pool_of(MAX_CONNECTIONS)
+            .connect_with(options.clone())
             .await?;
+        let reads = pool_of(READ_CONNECTIONS).connect_lazy_with(
+            options
+                .clone()
+                .options([("plan_cache_mode", "force_generic_plan")]),
+        );
         let version: i32 = sqlx::query_scalar("SELECT current_setting('server_version_num')::int")
             .fetch_one(&pool)
             .await?;
@@ -67,6 +87,8 @@ impl PostgresStore {
         MIGRATIONS.run(&pool).await?;
         Ok(Self {
             pool,
+            reads,
+            writer: group_commit::GroupCommit::start(options, ACQUIRE_TIMEOUT)?,
             latency: None,
         })
     }

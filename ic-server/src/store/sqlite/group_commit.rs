@@ -17,15 +17,13 @@ use std::collections::hash_map::Entry;
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
-use scr::PlayerKey;
 use tokio::sync::{mpsc, oneshot};
 
 use super::changes::{insert_processed, write_player_changes};
 use super::direct::{current_sequence, open_writer, records_of_match};
 use crate::store::columns::seq;
-use crate::store::{
-    Applied, IssuedRecord, MatchChange, PlayerChange, Registered, Registration, StoreError,
-};
+use crate::store::settle::{accepted, answers, settle};
+use crate::store::{Applied, MatchChange, PlayerChange, Registered, Registration, StoreError};
 
 /// Most matches committed together.
 const MAX_BATCH: usize = 64;
@@ -167,39 +165,13 @@ fn commit(conn: &mut Connection, changes: &[&MatchChange]) -> Result<Vec<Applied
         }
     }
     let settled = settle(changes, &stored, &mut sequences);
-
-    let accepted: Vec<&MatchChange> = changes
-        .iter()
-        .zip(&settled)
-        .filter(|(_, settled)| matches!(settled, Settled::Apply))
-        .map(|(change, _)| *change)
-        .collect();
+    let accepted = accepted(changes, &settled);
     let player_changes: Vec<&PlayerChange> =
         accepted.iter().flat_map(|change| &change.players).collect();
     write_player_changes(&tx, &player_changes)?;
     insert_processed(&tx, &accepted)?;
     tx.commit()?;
-
-    Ok(settled
-        .into_iter()
-        .zip(changes)
-        .map(|(settled, change)| match settled {
-            Settled::Apply => Applied::Done,
-            Settled::Conflict => Applied::Conflict,
-            Settled::Stored => {
-                Applied::AlreadyApplied(stored.remove(&change.match_id).unwrap_or_default())
-            }
-            Settled::EarlierInBatch(index) => {
-                let mut records: Vec<IssuedRecord> = changes[index]
-                    .players
-                    .iter()
-                    .flat_map(|p| p.records.iter().cloned())
-                    .collect();
-                records.sort_by_key(|record| (record.player_key, record.sequence));
-                Applied::AlreadyApplied(records)
-            }
-        })
-        .collect())
+    Ok(answers(changes, &settled, &stored))
 }
 
 fn apply_player_change(
@@ -248,111 +220,4 @@ fn register(conn: &mut Connection, registration: &Registration) -> Result<Regist
     write_player_changes(&tx, &[&registration.change])?;
     tx.commit()?;
     Ok(Registered::Done)
-}
-
-/// What becomes of one change of a batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Settled {
-    /// Written with the batch.
-    Apply,
-    /// Applied by an earlier transaction.
-    Stored,
-    /// The same match as the change at this index of the batch, which is applied.
-    EarlierInBatch(usize),
-    /// A player's sequence is not the one the change was planned against.
-    Conflict,
-}
-
-/// Decides each change of a batch in order, as if they were applied one by one: `sequences`
-/// starts as the database's and follows every change accepted.
-fn settle(
-    changes: &[&MatchChange],
-    stored: &HashMap<[u8; 32], Vec<IssuedRecord>>,
-    sequences: &mut HashMap<PlayerKey, u64>,
-) -> Vec<Settled> {
-    let mut applied_here: HashMap<[u8; 32], usize> = HashMap::new();
-    let mut settled = Vec::with_capacity(changes.len());
-    for (index, change) in changes.iter().enumerate() {
-        if stored.contains_key(&change.match_id) {
-            settled.push(Settled::Stored);
-            continue;
-        }
-        if let Some(&earlier) = applied_here.get(&change.match_id) {
-            settled.push(Settled::EarlierInBatch(earlier));
-            continue;
-        }
-        let fits = change.players.iter().all(|player| {
-            sequences.get(&player.player_key) == Some(&player.expected_last_sequence)
-        });
-        if !fits {
-            settled.push(Settled::Conflict);
-            continue;
-        }
-        for player in &change.players {
-            sequences.insert(player.player_key, player.new_last_sequence);
-        }
-        applied_here.insert(change.match_id, index);
-        settled.push(Settled::Apply);
-    }
-    settled
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn player(byte: u8, expected: u64) -> PlayerChange {
-        PlayerChange {
-            player_key: PlayerKey::from_bytes([byte; 32]),
-            expected_last_sequence: expected,
-            new_last_sequence: expected + 2,
-            ratings: Vec::new(),
-            records: Vec::new(),
-            opponents: Vec::new(),
-            revocation: None,
-        }
-    }
-
-    fn change(id: u8, players: Vec<PlayerChange>) -> MatchChange {
-        MatchChange {
-            match_id: [id; 32],
-            cmr: Vec::new(),
-            participants_hash: [0; 32],
-            played_at: 0,
-            accepted_at: 0,
-            rated: true,
-            players,
-        }
-    }
-
-    #[test]
-    fn a_batch_settles_as_if_applied_one_by_one() {
-        let a = PlayerKey::from_bytes([1; 32]);
-        let b = PlayerKey::from_bytes([2; 32]);
-        let mut sequences = HashMap::from([(a, 4), (b, 0)]);
-        let stored = HashMap::from([([9; 32], Vec::new())]);
-        let first = change(1, vec![player(1, 4), player(2, 0)]);
-        // Planned against a's sequence after the first match: fits once that one is applied.
-        let chained = change(2, vec![player(1, 6)]);
-        // Planned against the old sequence: conflicts with the first match.
-        let stale = change(3, vec![player(2, 0)]);
-        let again = change(1, vec![player(1, 4), player(2, 0)]);
-        let old = change(9, vec![player(1, 4)]);
-        let unknown = change(4, vec![player(7, 0)]);
-        let batch = [&first, &chained, &stale, &again, &old, &unknown];
-        let settled = settle(&batch, &stored, &mut sequences);
-        assert_eq!(
-            settled,
-            vec![
-                Settled::Apply,
-                Settled::Apply,
-                Settled::Conflict,
-                Settled::EarlierInBatch(0),
-                Settled::Stored,
-                Settled::Conflict,
-            ]
-        );
-        assert_eq!(sequences[&a], 8);
-        assert_eq!(sequences[&b], 2);
-    }
 }
