@@ -376,6 +376,7 @@ async fn the_target_may_come_from_the_environment_keeping_the_password_off_the_c
     );
     assert_eq!(out.status.code(), Some(0), "{output}");
     assert!(!output.contains(password(&url)), "{output}");
+    assert!(!output.contains("unknown environment variable"), "{output}");
     let copied: Vec<(String, i64)> = counts(&url).await;
     assert!(
         copied.contains(&("trusted_relays".to_owned(), 1)),

@@ -110,7 +110,8 @@ pub fn load(file: Option<&Path>, env: &[(String, String)]) -> Result<LoadedConfi
         let Some(name) = var.strip_prefix("IC_") else {
             continue;
         };
-        if matches!(name, "DATA_DIR" | "CONFIG") {
+        // Variables of the command line, not of the configuration.
+        if matches!(name, "DATA_DIR" | "CONFIG" | "STORAGE_MIGRATE_TO") {
             continue;
         }
         let wanted = name.to_ascii_lowercase();
