@@ -163,7 +163,42 @@ async fn environment_overrides_reach_the_running_server(backend: Backend) {
     );
 }
 
+/// A player waiting in the queue is still there after the server restarts: the leading
+/// matchmaker saves the queue in the database (on SQLite as on PostgreSQL).
+async fn a_queued_player_is_still_queued_after_a_restart(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!("{DRAINING}{}", backend.storage());
+    let mut server = Server::start(dir.path(), &config);
+    let key = player(7);
+    let issued = server.register(&key).await;
+    let token = server.login(&key).await;
+    let body = serde_json::json!({ "mode": "ranked_1v1", "record": B64.encode(&issued[0]) });
+    let (status, answer) = server.post_json("/v1/queue", &body, Some(&token)).await;
+    assert_eq!(status, 202, "{answer}");
+    assert!(server.stop().success());
+
+    let server = Server::spawn_with(
+        dir.path(),
+        &[("IC_HTTP_DRAIN_DELAY_SECS", "0")],
+        Stdio::inherit(),
+    );
+    let token = server.login(&key).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, standing) = server.get("/v1/queue", Some(&token)).await;
+        if status == 200 && standing["events"][0]["event"] == "queued" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not queued after the restart: {standing}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 crate::on_each_backend!(
+    a_queued_player_is_still_queued_after_a_restart,
     draining_server_reports_not_ready_then_exits_cleanly,
     an_open_event_stream_does_not_hold_up_shutdown,
     json_logs_are_one_object_per_line_and_carry_no_secret,

@@ -76,6 +76,7 @@ pub(super) async fn lead(
     };
     state.forget_streams(mm.now_ms());
     let mut holders = Holders::default();
+    let mut last_saved = String::new();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<HandoffDone>();
     let beat_every =
         Duration::from_millis((mm.settings().leader_failover_secs * 1000 / 3).max(200));
@@ -102,10 +103,13 @@ pub(super) async fn lead(
         let gone = holders.expire(Instant::now());
         streams_changed(&mut state, &gone, mm.now_ms());
         if !turn.applied.is_empty() || !turn.messages.is_empty() {
-            let saved = serde_json::to_string(&state)
+            let text = serde_json::to_string(&state)
                 .map_err(|error| StoreError::WriteFailed(format!("matchmaking state: {error}")))?;
+            // An idle queue's stream reports change nothing: the state is not written again.
+            let changed = (text != last_saved).then_some(text.as_str());
             let messages = encode(&turn.messages);
-            leadership.save(&saved, &turn.applied, &messages).await?;
+            leadership.save(changed, &turn.applied, &messages).await?;
+            last_saved = text;
             next_beat = Instant::now() + beat_every;
         } else if Instant::now() >= next_beat {
             leadership.heartbeat().await?;

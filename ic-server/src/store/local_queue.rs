@@ -1,13 +1,14 @@
 //! The shared-queue seam for one process (the SQLite backend): requests wait in memory, the
 //! process always leads, and messages go out on an in-process broadcast channel.
 //!
-//! Going through the same seam as PostgreSQL keeps one matchmaker code path; the saved state
-//! is kept in memory, so a restart of the leading task (not of the process) resumes it.
+//! Going through the same seam as PostgreSQL keeps one matchmaker code path. The saved state
+//! goes to the database's `matchmaking_state`, so a restarted server resumes its queue.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use sqlx::SqlitePool;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
 
 use super::StoreError;
@@ -21,7 +22,6 @@ const BUFFER: usize = 4096;
 struct Inner {
     next_seq: i64,
     requests: VecDeque<PendingRequest>,
-    saved: Option<String>,
 }
 
 /// Requests and messages of a matchmaker that runs in one process.
@@ -30,19 +30,21 @@ pub struct LocalQueue {
     inner: Arc<Mutex<Inner>>,
     notify: broadcast::Sender<Notification>,
     lead: Arc<Semaphore>,
+    /// Where the leader's state is saved (the SQLite store's write connection).
+    database: SqlitePool,
 }
 
-impl Default for LocalQueue {
-    fn default() -> Self {
+impl LocalQueue {
+    /// A queue whose leader saves its state in `database`.
+    pub fn new(database: SqlitePool) -> Self {
         Self {
             inner: Arc::default(),
             notify: broadcast::channel(BUFFER).0,
             lead: Arc::new(Semaphore::new(1)),
+            database,
         }
     }
-}
 
-impl LocalQueue {
     fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner
             .lock()
@@ -75,17 +77,22 @@ impl SharedQueue for LocalQueue {
         &self,
         _failover_secs: u64,
     ) -> Result<Option<Box<dyn Leadership>>, StoreError> {
-        Ok(self
-            .lead
-            .clone()
-            .try_acquire_owned()
-            .ok()
-            .map(|permit| -> Box<dyn Leadership> {
-                Box::new(LocalLeadership {
-                    queue: self.clone(),
-                    _permit: permit,
-                })
-            }))
+        let Ok(permit) = self.lead.clone().try_acquire_owned() else {
+            return Ok(None);
+        };
+        sqlx::query(
+            "INSERT OR REPLACE INTO matchmaking_leader (id, holder, backend_pid, heartbeat_at) \
+             VALUES (1, ?, ?, ?)",
+        )
+        .bind(super::shared_queue::holder_name())
+        .bind(i64::from(std::process::id()))
+        .bind(crate::clock::unix_now())
+        .execute(&self.database)
+        .await?;
+        Ok(Some(Box::new(LocalLeadership {
+            queue: self.clone(),
+            _permit: permit,
+        })))
     }
 }
 
@@ -118,7 +125,11 @@ struct LocalLeadership {
 #[async_trait]
 impl Leadership for LocalLeadership {
     async fn load(&mut self) -> Result<Option<String>, StoreError> {
-        Ok(self.queue.inner().saved.clone())
+        Ok(
+            sqlx::query_scalar("SELECT state FROM matchmaking_state WHERE id = 1")
+                .fetch_optional(&self.queue.database)
+                .await?,
+        )
     }
 
     async fn pending(&mut self, limit: i64) -> Result<Vec<PendingRequest>, StoreError> {
@@ -135,15 +146,24 @@ impl Leadership for LocalLeadership {
 
     async fn save(
         &mut self,
-        state: &str,
+        state: Option<&str>,
         applied: &[i64],
         messages: &[String],
     ) -> Result<(), StoreError> {
-        {
-            let mut inner = self.queue.inner();
-            inner.saved = Some(state.to_owned());
-            inner.requests.retain(|r| !applied.contains(&r.seq));
+        // Saved before anything is told, as on PostgreSQL.
+        if let Some(state) = state {
+            sqlx::query(
+                "INSERT OR REPLACE INTO matchmaking_state (id, state, saved_at) VALUES (1, ?, ?)",
+            )
+            .bind(state)
+            .bind(crate::clock::unix_now())
+            .execute(&self.queue.database)
+            .await?;
         }
+        self.queue
+            .inner()
+            .requests
+            .retain(|r| !applied.contains(&r.seq));
         for message in messages {
             let _ = self
                 .queue
@@ -154,6 +174,7 @@ impl Leadership for LocalLeadership {
     }
 
     async fn heartbeat(&mut self) -> Result<(), StoreError> {
+        // No other process watches a SQLite leader: a write every few seconds would buy nothing.
         Ok(())
     }
 }

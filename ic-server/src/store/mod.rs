@@ -92,11 +92,8 @@ pub async fn open(
             if let Some(latency) = latency {
                 store = store.with_latency_metric(latency);
             }
-            Ok(Stores::of(
-                Backend::Sqlite,
-                store,
-                Arc::new(local_queue::LocalQueue::default()),
-            ))
+            let queue = Arc::new(local_queue::LocalQueue::new(store.write.clone()));
+            Ok(Stores::of(Backend::Sqlite, store, queue))
         }
         Location::Postgres(url) => {
             let mut store = postgres::PostgresStore::open(url).await?;

@@ -9,6 +9,12 @@ use async_trait::async_trait;
 
 use super::StoreError;
 
+/// How the leader row names this process, for an operator reading it.
+pub(crate) fn holder_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "unknown-host".into());
+    format!("{host} pid {}", std::process::id())
+}
+
 /// A request waiting for the leader, as submitted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingRequest {
@@ -61,12 +67,12 @@ pub trait Leadership: Send {
     /// The oldest requests not applied yet, at most `limit`.
     async fn pending(&mut self, limit: i64) -> Result<Vec<PendingRequest>, StoreError>;
 
-    /// In one transaction: saves `state`, removes the `applied` requests and sends
-    /// `messages` to every process (delivered only if the transaction commits). Also counts
-    /// as a heartbeat.
+    /// In one transaction: saves `state` (`None`: unchanged since the last save), removes the
+    /// `applied` requests and sends `messages` to every process (delivered only if the
+    /// transaction commits). Also counts as a heartbeat.
     async fn save(
         &mut self,
-        state: &str,
+        state: Option<&str>,
         applied: &[i64],
         messages: &[String],
     ) -> Result<(), StoreError>;

@@ -36,14 +36,32 @@ async fn requests_wait_in_order_until_the_leader_saves_them(fresh: Fresh) {
     assert_eq!(leader.pending(2).await.unwrap().len(), 2);
 
     leader
-        .save("state one", &[pending[0].seq, pending[1].seq], &[])
+        .save(Some("state one"), &[pending[0].seq, pending[1].seq], &[])
         .await
         .unwrap();
     let left = leader.pending(10).await.unwrap();
     assert_eq!(left, vec![pending[2].clone()]);
     assert_eq!(leader.load().await.unwrap().as_deref(), Some("state one"));
-    leader.save("state two", &[], &[]).await.unwrap();
+    leader.save(Some("state two"), &[], &[]).await.unwrap();
     assert_eq!(leader.load().await.unwrap().as_deref(), Some("state two"));
+    // Nothing changed: the requests go, the state stays.
+    leader.save(None, &[pending[2].seq], &[]).await.unwrap();
+    assert!(leader.pending(10).await.unwrap().is_empty());
+    assert_eq!(leader.load().await.unwrap().as_deref(), Some("state two"));
+
+    // The next leader, after a restart (a new handle on the database), resumes from it.
+    drop(leader);
+    let restarted = fresh.reopen().await;
+    let mut next = None;
+    for _ in 0..50 {
+        next = restarted.queue.try_lead(10).await.unwrap();
+        if next.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut next = next.expect("the lead is free once its holder is gone");
+    assert_eq!(next.load().await.unwrap().as_deref(), Some("state two"));
 }
 
 async fn one_process_leads_at_a_time(fresh: Fresh) {
@@ -86,7 +104,7 @@ async fn every_listener_hears_the_messages_of_a_save_in_order(fresh: Fresh) {
 
     let mut leader = queue.try_lead(10).await.unwrap().unwrap();
     let messages = ["one".to_owned(), "two".to_owned()];
-    leader.save("state", &[], &messages).await.unwrap();
+    leader.save(Some("state"), &[], &messages).await.unwrap();
     for listener in [&mut first, &mut second] {
         assert_eq!(next_message(listener).await, "one");
         assert_eq!(next_message(listener).await, "two");

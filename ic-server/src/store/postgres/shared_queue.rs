@@ -105,17 +105,11 @@ impl SharedQueue for PgSharedQueue {
              ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, \
              backend_pid = excluded.backend_pid, heartbeat_at = excluded.heartbeat_at",
         )
-        .bind(holder_name())
+        .bind(crate::store::shared_queue::holder_name())
         .execute(&mut conn)
         .await?;
         Ok(Some(Box::new(PgLeadership { conn })))
     }
-}
-
-/// How the leader row names this process, for an operator reading it.
-fn holder_name() -> String {
-    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "unknown-host".into());
-    format!("{host} pid {}", std::process::id())
 }
 
 struct PgNotifications(PgListener);
@@ -180,19 +174,21 @@ impl Leadership for PgLeadership {
 
     async fn save(
         &mut self,
-        state: &str,
+        state: Option<&str>,
         applied: &[i64],
         messages: &[String],
     ) -> Result<(), StoreError> {
         let mut tx = self.conn.begin().await?;
         Self::fence(&mut tx).await?;
-        sqlx::query(
-            "INSERT INTO matchmaking_state (id, state, saved_at) VALUES (1, $1, now()) \
-             ON CONFLICT (id) DO UPDATE SET state = excluded.state, saved_at = excluded.saved_at",
-        )
-        .bind(state)
-        .execute(&mut *tx)
-        .await?;
+        if let Some(state) = state {
+            sqlx::query(
+                "INSERT INTO matchmaking_state (id, state, saved_at) VALUES (1, $1, now()) \
+                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, saved_at = excluded.saved_at",
+            )
+            .bind(state)
+            .execute(&mut *tx)
+            .await?;
+        }
         if !applied.is_empty() {
             sqlx::query("DELETE FROM matchmaking_requests WHERE seq = ANY($1)")
                 .bind(applied)
