@@ -7,7 +7,7 @@ use super::{AcceptedMatch, Joining, Outbox, Seat, State, cancelled};
 use crate::matchmaker::error::MatchmakerError;
 use crate::matchmaker::events::QueueEvent;
 use crate::matchmaking::settings::QueueSpec;
-use crate::matchmaking::{EntryId, MatchmakingSettings, ReadyOutcome};
+use crate::matchmaking::{EntryId, MatchmakingSettings, ReadyCheck, ReadyOutcome};
 
 impl State {
     /// Takes `player` out: its whole entry or party leaves; in a ready check, leaving is a
@@ -79,12 +79,8 @@ impl State {
         player: &PlayerKey,
         now_ms: u64,
     ) -> Result<Option<AcceptedMatch>, MatchmakerError> {
-        let live = self
-            .checks
-            .get_mut(&check)
-            .ok_or(MatchmakerError::NoSuchMatch)?;
-        let outcome = live
-            .check
+        let outcome = self
+            .ready_check(check)?
             .accept(player, now_ms)
             .map_err(|_| MatchmakerError::NoSuchMatch)?;
         if outcome != ReadyOutcome::AllAccepted {
@@ -99,6 +95,14 @@ impl State {
         Ok(Some(AcceptedMatch { id: check, live }))
     }
 
+    /// The answers of ready check `check`.
+    fn ready_check(&mut self, check: u64) -> Result<&mut ReadyCheck, MatchmakerError> {
+        self.checks
+            .get_mut(&check)
+            .map(|live| &mut live.check)
+            .ok_or(MatchmakerError::NoSuchMatch)
+    }
+
     /// Declines the ready check `check` for `player`.
     pub fn decline(
         &mut self,
@@ -108,12 +112,8 @@ impl State {
         now_ms: u64,
         out: &mut Outbox,
     ) -> Result<(), MatchmakerError> {
-        let live = self
-            .checks
-            .get_mut(&check)
-            .ok_or(MatchmakerError::NoSuchMatch)?;
-        let outcome = live
-            .check
+        let outcome = self
+            .ready_check(check)?
             .decline(player, now_ms)
             .map_err(|_| MatchmakerError::NoSuchMatch)?;
         if let ReadyOutcome::Failed { decliners, .. } = outcome {
