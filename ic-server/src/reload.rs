@@ -8,8 +8,10 @@ use crate::config::reload::plan;
 use crate::config::{self, Config};
 use crate::state::AppState;
 
-/// Waits for SIGHUP and reloads, until the task is aborted.
-pub async fn on_hangup(config_file: PathBuf, state: AppState, mut current: Config) {
+/// Waits for SIGHUP and reloads, until the task is aborted. `start` is the configuration the
+/// server started with: keys read only at start are compared with it, so they are reported
+/// on every reload until a restart applies them.
+pub async fn on_hangup(config_file: PathBuf, state: AppState, start: Config) {
     let mut hangups = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
         Ok(hangups) => hangups,
         Err(error) => {
@@ -17,16 +19,22 @@ pub async fn on_hangup(config_file: PathBuf, state: AppState, mut current: Confi
             return;
         }
     };
+    let mut applied = start.clone();
     while hangups.recv().await.is_some() {
-        if let Some(reloaded) = reload(&config_file, &state, &current) {
-            current = reloaded;
+        if let Some(reloaded) = reload(&config_file, &state, &start, &applied) {
+            applied = reloaded;
         }
     }
 }
 
 /// Loads the file again and applies what may change; returns the new configuration, or
 /// `None` when it did not load (the running settings stay).
-fn reload(config_file: &std::path::Path, state: &AppState, current: &Config) -> Option<Config> {
+fn reload(
+    config_file: &std::path::Path,
+    state: &AppState,
+    start: &Config,
+    applied: &Config,
+) -> Option<Config> {
     let env: Vec<(String, String)> = std::env::vars().collect();
     let loaded = match config::load(Some(config_file), &env) {
         Ok(loaded) => loaded,
@@ -39,42 +47,41 @@ fn reload(config_file: &std::path::Path, state: &AppState, current: &Config) -> 
         tracing::warn!(%warning, "configuration warning");
     }
     let new = loaded.config;
-    let plan = plan(current, &new);
-    if plan.is_empty() {
-        tracing::info!("configuration reloaded: nothing changed");
-        return Some(new);
-    }
-    if let Err(error) = apply(state, &new) {
+    let changed = plan(applied, &new).applied;
+    let restart = plan(start, &new).restart;
+    if let Err(error) = apply(state, applied, &new) {
         tracing::error!(%error, "configuration not reloaded; the running settings stay");
         return None;
     }
-    if !plan.applied.is_empty() {
-        tracing::info!(changed = plan.applied.join(", "), "configuration reloaded");
+    if changed.is_empty() && restart.is_empty() {
+        tracing::info!("configuration reloaded: nothing changed");
     }
-    if !plan.restart.is_empty() {
+    if !changed.is_empty() {
+        tracing::info!(changed = changed.join(", "), "configuration reloaded");
+    }
+    if !restart.is_empty() {
         tracing::warn!(
-            keys = plan.restart.join(", "),
+            keys = restart.join(", "),
             "changed in the file but read only at start: restart to apply"
         );
     }
-    // The keys that wait for a restart stay as they run now, so they are reported again on
-    // the next reload until the restart.
-    let mut kept = new;
-    keep_restart_keys(&mut kept, current);
-    Some(kept)
+    Some(new)
 }
 
 /// Hands the settings that may change to the services.
-fn apply(state: &AppState, new: &Config) -> Result<(), String> {
+fn apply(state: &AppState, applied: &Config, new: &Config) -> Result<(), String> {
     #[cfg(feature = "ranking")]
     if let Some(authority) = &state.capabilities.authority {
         authority
             .set_trusted_relays(&new.ranking.trusted_relays)
             .map_err(|error| error.to_string())?;
     }
-    state
-        .limiter
-        .set(AppState::limiter(new.http.rate_limit_per_minute));
+    // A new limiter starts every address's count afresh: only when the limit changed.
+    if new.http.rate_limit_per_minute != applied.http.rate_limit_per_minute {
+        state
+            .limiter
+            .set(AppState::limiter(new.http.rate_limit_per_minute));
+    }
     #[cfg(feature = "moderation")]
     if let Some(moderation) = &state.capabilities.moderation {
         moderation.set_config(new.moderation.clone());
@@ -88,55 +95,4 @@ fn apply(state: &AppState, new: &Config) -> Result<(), String> {
         );
     }
     Ok(())
-}
-
-/// `new` with every key that needs a restart put back to its running value: whole sections
-/// are copied from `current` except those with reloadable keys.
-fn keep_restart_keys(new: &mut Config, current: &Config) {
-    let (ranking_trusted, http_limit) = (
-        new.ranking.trusted_relays.clone(),
-        new.http.rate_limit_per_minute,
-    );
-    let (moderation, mut matchmaking, rating_window) = (
-        new.moderation.clone(),
-        new.matchmaking.clone(),
-        new.rating.matchmaking.clone(),
-    );
-    *new = current.clone();
-    new.ranking.trusted_relays = ranking_trusted;
-    new.http.rate_limit_per_minute = http_limit;
-    new.moderation = moderation;
-    new.moderation.retention.sweep_interval_secs = current.moderation.retention.sweep_interval_secs;
-    matchmaking.relays = current.matchmaking.relays.clone();
-    matchmaking.relay_probe_secs = current.matchmaking.relay_probe_secs;
-    matchmaking.leader_failover_secs = current.matchmaking.leader_failover_secs;
-    new.matchmaking = matchmaking;
-    new.rating.matchmaking = rating_window;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn what_needs_a_restart_keeps_its_running_value() {
-        let current = Config::default();
-        let mut new = current.clone();
-        new.http.rate_limit_per_minute = 5;
-        new.relay.max_matches = 9;
-        new.matchmaking.leader_failover_secs = 30;
-        new.matchmaking.ready_check_secs = 20;
-        keep_restart_keys(&mut new, &current);
-        assert_eq!(new.http.rate_limit_per_minute, 5);
-        assert_eq!(new.matchmaking.ready_check_secs, 20);
-        assert_eq!(new.relay.max_matches, current.relay.max_matches);
-        assert_eq!(
-            new.matchmaking.leader_failover_secs,
-            current.matchmaking.leader_failover_secs
-        );
-        // So the plan against it holds only what was applied.
-        let again = plan(&current, &new);
-        assert!(again.restart.is_empty(), "{again:?}");
-        assert_eq!(again.applied.len(), 2, "{again:?}");
-    }
 }
