@@ -107,6 +107,12 @@ mod tests {
             "{message}"
         );
         drop(held);
+        // Another test of this binary may fork a child at any moment; until that child execs,
+        // it shares the lock's open file, so the release can lag by that window.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while check_not_running(dir.path()).is_err() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         check_not_running(dir.path()).unwrap();
         hold(dir.path()).unwrap();
     }
