@@ -33,3 +33,5 @@ pub mod server;
 pub mod state;
 pub mod storage_watch;
 pub mod store;
+#[cfg(feature = "ui")]
+pub mod ui;

@@ -106,12 +106,7 @@ pub async fn run(
     let bound = listener.local_addr()?;
     let state = services.state.clone();
     let community = state.community.clone();
-    let capabilities: Vec<&str> = config
-        .capabilities
-        .enabled_list()
-        .into_iter()
-        .map(|c| c.name())
-        .collect();
+    let capabilities = config.capabilities.enabled_names();
     println!("ic-server listening on http://{bound}");
     println!("  community:   {} ({})", community.name, community.url);
     println!("  fingerprint: {}", community.signing_key().fingerprint());

@@ -462,22 +462,8 @@ async fn leaderboard_lists_eligible_players_best_first_in_pages(backend: Backend
         format!("{TEST_LIMITS}[rating.leaderboard]\nmin_matches = 2\nmin_distinct_opponents = 2\n");
     let server = Server::start(dir.path(), &format!("{}{}", &config, backend.storage()));
     let players: Vec<_> = (1..=4).map(player).collect();
-    for p in &players {
-        server.register(p).await;
-    }
-    let community = server.community_key().await;
-    let relay = server.relay_key();
-    let mut game = 0;
     // Player 1 beats everyone, player 2 beats 3 and 4, player 3 beats 4.
-    for (w, winner) in players.iter().enumerate() {
-        for loser in &players[w + 1..] {
-            game += 1;
-            let (status, body) = server
-                .post_bytes("/v1/matches", duel(&relay, community, winner, loser, game))
-                .await;
-            assert_eq!(status, 201, "{body}");
-        }
-    }
+    play_ladder(&server, &players).await;
     let (status, page) = server.get("/v1/leaderboard?module=ra&limit=2", None).await;
     assert_eq!(status, 200, "{page}");
     let keys = entry_keys(&page);

@@ -230,6 +230,12 @@ impl Authority {
             .await?)
     }
 
+    /// A registered player's rating in every game module they have one in (public standing).
+    pub async fn standing(&self, player: &PlayerKey) -> Result<Vec<RatingRow>, AuthorityError> {
+        self.require_registered(player).await?;
+        Ok(self.store.ratings(player).await?)
+    }
+
     /// Display form of a stored rating, as the configured algorithm shows it.
     pub fn display_rating(&self, row: &RatingRow, player: &PlayerKey) -> String {
         self.provider

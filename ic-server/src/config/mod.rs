@@ -46,6 +46,22 @@ pub struct Config {
     pub logging: LoggingConfig,
     /// The moderation review queue (used when the capability is enabled).
     pub moderation: ModerationConfig,
+    /// The web pages under `/ui/`.
+    pub ui: UiConfig,
+}
+
+/// The web pages under `/ui/`: public community pages, and staff pages after sign-in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UiConfig {
+    /// Serve them; off, `/ui/…` answers 404 `capability_disabled`.
+    pub enabled: bool,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
 }
 
 /// Who the community is.
@@ -187,6 +203,11 @@ impl CapabilitiesConfig {
             .into_iter()
             .filter(|c| self.enabled(*c))
             .collect()
+    }
+
+    /// The names of the enabled capabilities, in the order of [`Capability::ALL`].
+    pub fn enabled_names(&self) -> Vec<&'static str> {
+        self.enabled_list().into_iter().map(|c| c.name()).collect()
     }
 }
 

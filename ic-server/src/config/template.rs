@@ -246,6 +246,11 @@ spectators_per_match = 50
 spectator_delay_ticks = 60
 ranked_spectator_delay_secs = 120
 
+[ui]
+# The web pages under /ui/: community home, leaderboard and player pages for everyone; review,
+# moderation and operator pages for staff who sign in. false: /ui/... answers 404.
+enabled = true
+
 [logging]
 # "human" or "json".
 format = "human"

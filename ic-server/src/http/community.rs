@@ -14,13 +14,7 @@ pub const API_VERSION: u32 = 1;
 pub async fn document(State(state): State<AppState>) -> Json<Value> {
     let community = &state.community;
     let b64 = base64::engine::general_purpose::STANDARD;
-    let capabilities: Vec<&str> = state
-        .config
-        .capabilities
-        .enabled_list()
-        .into_iter()
-        .map(|c| c.name())
-        .collect();
+    let capabilities = state.config.capabilities.enabled_names();
     Json(json!({
         "name": community.name,
         "url": community.url,

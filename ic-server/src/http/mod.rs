@@ -25,6 +25,8 @@ mod rooms;
 pub use crate::state::AppState;
 pub use community::API_VERSION;
 pub use error::ApiError;
+#[cfg(all(feature = "ranking", feature = "ui"))]
+pub(crate) use players::parse_cursor;
 
 use std::time::{Duration, Instant};
 
@@ -419,6 +421,7 @@ pub fn router(state: AppState) -> Router {
     let limited = limited.layer(middleware::from_fn_with_state(state.clone(), rate_limit));
     let timeout = Duration::from_secs(config.http.request_timeout_secs);
     open.merge(limited)
+        .merge(ui_router(&config))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(move |request, next| {
@@ -430,6 +433,27 @@ pub fn router(state: AppState) -> Router {
             record_metrics,
         ))
         .with_state(state)
+}
+
+/// The web UI's routes, or 404 `capability_disabled` for every `/ui` path when it is off.
+fn ui_router(config: &crate::config::Config) -> Router<AppState> {
+    #[cfg(feature = "ui")]
+    if config.ui.enabled {
+        return crate::ui::router();
+    }
+    let message = if cfg!(feature = "ui") {
+        "the web UI is not enabled on this server ([ui] enabled = false)"
+    } else {
+        "this build of ic-server leaves the web UI out"
+    };
+    let _ = config;
+    let disabled = axum::routing::any(move || async move {
+        ApiError::new(StatusCode::NOT_FOUND, "capability_disabled", message)
+    });
+    Router::new()
+        .route("/ui", disabled.clone())
+        .route("/ui/", disabled.clone())
+        .route("/ui/{*rest}", disabled)
 }
 
 async fn not_found() -> ApiError {

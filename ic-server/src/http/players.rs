@@ -157,7 +157,7 @@ pub async fn leaderboard(
     ))
 }
 
-fn parse_cursor(text: &str) -> Result<(i64, scr::PlayerKey), ApiError> {
+pub(crate) fn parse_cursor(text: &str) -> Result<(i64, scr::PlayerKey), ApiError> {
     let invalid = || ApiError::bad_request("invalid_query", "after must be <rating>:<key>");
     let (rating, key) = text.split_once(':').ok_or_else(invalid)?;
     Ok((

@@ -434,6 +434,26 @@ pub fn duel(
     )
 }
 
+/// Registers `players` and plays a round robin of duels in module `ra` where each player beats
+/// everyone after them: the first wins every game, the last loses every game.
+pub async fn play_ladder(server: &Server, players: &[KeyPair]) {
+    for p in players {
+        server.register(p).await;
+    }
+    let community = server.community_key().await;
+    let relay = server.relay_key();
+    let mut game = 0;
+    for (w, winner) in players.iter().enumerate() {
+        for loser in &players[w + 1..] {
+            game += 1;
+            let (status, body) = server
+                .post_bytes("/v1/matches", duel(&relay, community, winner, loser, game))
+                .await;
+            assert_eq!(status, 201, "{body}");
+        }
+    }
+}
+
 /// Signs a certified result with the given players and outcome.
 pub fn certified(
     relay: &KeyPair,

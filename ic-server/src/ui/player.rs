@@ -1,0 +1,78 @@
+//! `/ui/players/ed25519:<hex>`: one player's public standing in every game module they play.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+
+use super::failure::Failure;
+use super::layout;
+use super::leaderboard::tier_label;
+use super::text::{date, short_key, thousandths};
+use crate::http::ApiError;
+use crate::state::AppState;
+
+/// `GET /ui/players/{key}`.
+pub(super) async fn page(State(state): State<AppState>, Path(key): Path<String>) -> Response {
+    match render(&state, &key).await {
+        Ok(page) => page.into_response(),
+        Err(failure) => failure.into_response(),
+    }
+}
+
+async fn render(state: &AppState, key: &str) -> Result<Markup, Failure> {
+    let player: scr::PlayerKey = key.parse().map_err(|_| {
+        ApiError::bad_request("invalid_key", "a player key is ed25519:<64 hex digits>")
+    })?;
+    let authority = state.authority()?;
+    let ratings = authority.standing(&player).await?;
+    let full = player.to_string();
+    let body = html! {
+        h1 { "Player " span.key { (short_key(&full)) } }
+        p.key.muted { (full) }
+        @if ratings.is_empty() {
+            p.notice { "Registered; no rated matches yet." }
+        } @else {
+            div.table-wrap {
+                table {
+                    caption.muted { "Standing per game module" }
+                    thead {
+                        tr {
+                            th scope="col" { "Game module" }
+                            th scope="col" { "Tier" }
+                            th.num scope="col" { "Rating" }
+                            th.num.wide scope="col" { "Deviation" }
+                            th.num scope="col" { "Games" }
+                            th.num scope="col" { "W–L–D" }
+                            th.num.wide scope="col" { "Streak" }
+                            th.wide scope="col" { "Last played" }
+                        }
+                    }
+                    tbody {
+                        @for row in &ratings {
+                            tr {
+                                td {
+                                    a href={ "/ui/leaderboard?module=" (row.game_module) } {
+                                        (row.game_module)
+                                    }
+                                }
+                                td { (tier_label(state, row, None)) }
+                                td.num { (authority.display_rating(row, &player)) }
+                                td.num.wide { "±" (thousandths(row.deviation)) }
+                                td.num { (row.games_played) }
+                                td.num { (row.wins) "–" (row.losses) "–" (row.draws) }
+                                td.num.wide { (row.streak) }
+                                td.wide {
+                                    @match row.last_played_at {
+                                        Some(at) => (date(at)),
+                                        None => "never",
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout::page(state, "Player", body))
+}
