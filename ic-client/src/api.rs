@@ -273,6 +273,24 @@ impl ApiClient {
         decode_records(&list.records, &url)
     }
 
+    /// `POST /v1/staff/login-link`: a single-use web sign-in link for the session's key (staff
+    /// only) and its last valid Unix second.
+    pub async fn staff_login_link(&self, session: &Session) -> Result<(String, i64), ApiError> {
+        #[derive(Deserialize)]
+        struct Link {
+            url: String,
+            expires_at: i64,
+        }
+        let url = self.url("v1/staff/login-link")?;
+        let link: Link = self
+            .json(
+                self.http.post(url.clone()).bearer_auth(&session.token),
+                &url,
+            )
+            .await?;
+        Ok((link.url, link.expires_at))
+    }
+
     /// `GET /v1/players/{key}/revocations`.
     pub async fn revocations(&self, player: &PlayerKey) -> Result<Vec<Vec<u8>>, ApiError> {
         let url = self.url(&format!("v1/players/{player}/revocations"))?;

@@ -10,6 +10,7 @@ pub mod community;
 pub mod identity;
 pub mod present;
 pub mod relay;
+pub mod staff;
 pub mod sync;
 pub mod wallet;
 

@@ -256,3 +256,274 @@ on_each_backend!(
     bad_input_gets_a_readable_error_page,
     the_public_leaderboard_lists_registered_players_in_a_browser,
 );
+
+/// The sign-in URL `ic-server staff login-link KEY` prints as its last line, pointed at the
+/// test server (the configured community address is not where the test server listens).
+fn operator_login_link(server: &Server, key: &KeyPair) -> String {
+    let key = key.public_key().to_string();
+    let (code, out, err) = common::cli(&server.data_dir, &["staff", "login-link", &key]);
+    assert_eq!(code, 0, "{err}");
+    let url = out.lines().last().unwrap();
+    let token = url.split("token=").nth(1).unwrap();
+    format!("{}/ui/sign-in?token={token}", server.url)
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Signs in with a login link as a browser would (GET the link, POST its form); returns the
+/// response to the POST.
+async fn sign_in(server: &Server, link: &str) -> reqwest::Response {
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    no_redirects()
+        .post(format!("{}/ui/sign-in", server.url))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The `ic_session=…` pair of a response's `Set-Cookie`.
+fn session_of(response: &reqwest::Response) -> String {
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+async fn get_with(server: &Server, path: &str, cookie: &str) -> (u16, String) {
+    let response = no_redirects()
+        .get(format!("{}{path}", server.url))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+async fn post_with(
+    server: &Server,
+    path: &str,
+    cookie: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
+    let response = no_redirects()
+        .post(format!("{}{path}", server.url))
+        .header("cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// The CSRF token a page's forms carry.
+fn csrf_of(page: &str) -> String {
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned()
+}
+
+async fn staff_sign_in_is_single_use_and_forms_need_the_sessions_csrf_token(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &format!("{TEST_LIMITS}{}", backend.storage()));
+    let (operator, reviewer, stranger) = (player(1), player(2), player(3));
+
+    // No role, no link.
+    let (code, _, err) = common::cli(
+        &server.data_dir,
+        &["staff", "login-link", &stranger.public_key().to_string()],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("holds no staff role"), "{err}");
+
+    let (code, _, err) = common::cli(
+        &server.data_dir,
+        &[
+            "roles",
+            "grant",
+            &operator.public_key().to_string(),
+            "admin",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let link = operator_login_link(&server, &operator);
+    // Opening the link only shows whom it signs in; it can be opened again.
+    for _ in 0..2 {
+        let (status, _, page) = fetch(&server, link.strip_prefix(&server.url).unwrap()).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("method=\"post\" action=\"/ui/sign-in\""));
+    }
+    let signed_in = sign_in(&server, &link).await;
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(signed_in.headers()["location"], "/ui/staff");
+    let set_cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/ui"] {
+        assert!(set_cookie.contains(part), "{set_cookie}");
+    }
+    assert!(
+        !set_cookie.contains("Secure"),
+        "plain HTTP gets no Secure cookie"
+    );
+    let cookie = session_of(&signed_in);
+    // Used: refused, on the page and on the button.
+    let (status, _, page) = fetch(&server, link.strip_prefix(&server.url).unwrap()).await;
+    assert_eq!(status, 410, "{page}");
+    assert!(page.contains("invalid_login_link"));
+    assert_eq!(sign_in(&server, &link).await.status(), 410);
+
+    let (status, staff_page) = get_with(&server, "/ui/staff", &cookie).await;
+    assert_eq!(status, 200);
+    assert!(staff_page.contains("admin"));
+    let (status, roles_page) = get_with(&server, "/ui/admin/roles", &cookie).await;
+    assert_eq!(status, 200);
+    let csrf = csrf_of(&roles_page);
+    let reviewer_key = reviewer.public_key().to_string();
+    let grant = [
+        ("action", "grant"),
+        ("key", reviewer_key.as_str()),
+        ("role", "reviewer"),
+    ];
+
+    // Without the token, or with another session's, nothing changes.
+    let (status, page) = post_with(&server, "/ui/admin/roles", &cookie, &grant).await;
+    assert_eq!(status, 403, "{page}");
+    assert!(page.contains("csrf_mismatch"));
+    let zeros = "0".repeat(64);
+    let forged = [grant.as_slice(), &[("csrf", zeros.as_str())]].concat();
+    let (status, _) = post_with(&server, "/ui/admin/roles", &cookie, &forged).await;
+    assert_eq!(status, 403);
+    let (_, out, _) = common::cli(&server.data_dir, &["roles", "list"]);
+    assert!(!out.contains(&reviewer_key), "{out}");
+
+    // With it, the role is granted; bad input is a readable 400.
+    let with_token = [grant.as_slice(), &[("csrf", csrf.as_str())]].concat();
+    let (status, _) = post_with(&server, "/ui/admin/roles", &cookie, &with_token).await;
+    assert_eq!(status, 303);
+    let (_, out, _) = common::cli(&server.data_dir, &["roles", "list"]);
+    assert!(out.contains(&format!("{reviewer_key}  reviewer")), "{out}");
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("action", "grant"),
+        ("key", "nope"),
+        ("role", "reviewer"),
+    ];
+    let (status, page) = post_with(&server, "/ui/admin/roles", &cookie, &bad).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("invalid_key"));
+
+    // The reviewer signs in through the API with their own key (as `ic staff login` does),
+    // and may not open an admin page.
+    let token = server.login(&reviewer).await;
+    let (status, body) = server
+        .post_json("/v1/staff/login-link", &serde_json::json!({}), Some(&token))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let reviewer_link = body["url"].as_str().unwrap();
+    let reviewer_cookie = session_of(&sign_in(&server, reviewer_link).await);
+    let (status, page) = get_with(&server, "/ui/admin/roles", &reviewer_cookie).await;
+    assert_eq!(status, 403);
+    assert!(page.contains("needs the admin role"));
+    // A player without a role gets no link.
+    let token = server.login(&stranger).await;
+    let (status, body) = server
+        .post_json("/v1/staff/login-link", &serde_json::json!({}), Some(&token))
+        .await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("not_staff")));
+
+    // Signing out needs the token too, and ends the session.
+    let (status, _) = post_with(&server, "/ui/sign-out", &cookie, &[]).await;
+    assert_eq!(status, 403);
+    let (status, _) = post_with(&server, "/ui/sign-out", &cookie, &[("csrf", &csrf)]).await;
+    assert_eq!(status, 303);
+    let (status, page) = get_with(&server, "/ui/staff", &cookie).await;
+    assert_eq!(status, 401);
+    assert!(page.contains("ic staff login"));
+}
+
+async fn an_operator_signs_in_and_grants_a_role_in_a_browser(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &format!("{TEST_LIMITS}{}", backend.storage()));
+    let (operator, reviewer) = (player(1), player(2));
+    let (code, _, err) = common::cli(
+        &server.data_dir,
+        &[
+            "roles",
+            "grant",
+            &operator.public_key().to_string(),
+            "admin",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let link = operator_login_link(&server, &operator);
+    let browser = Browser::start().await;
+    browser.goto(&link).await.unwrap();
+    browser
+        .find(Locator::Css("form[action='/ui/sign-in'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(
+        browser
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/ui/staff")
+    );
+    browser.screenshot(&format!("staff-{backend:?}")).await;
+    browser
+        .find(Locator::LinkText("Roles"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let key = reviewer.public_key().to_string();
+    browser
+        .find(Locator::Id("key"))
+        .await
+        .unwrap()
+        .send_keys(&key)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("select#role option[value='reviewer']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .find(Locator::XPath("//button[text()='Grant']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The form posts, and the browser follows the answer back to the list with the new row.
+    let row = browser
+        .wait()
+        .for_element(Locator::XPath("//tr[td[text()='reviewer']]"))
+        .await
+        .unwrap();
+    assert!(row.text().await.unwrap().contains("Revoke"));
+    browser.screenshot(&format!("roles-{backend:?}")).await;
+    let (_, out, _) = common::cli(&server.data_dir, &["roles", "list"]);
+    assert!(out.contains(&format!("{key}  reviewer")), "{out}");
+    browser.close().await;
+}
+
+on_each_backend!(
+    staff_sign_in_is_single_use_and_forms_need_the_sessions_csrf_token,
+    an_operator_signs_in_and_grants_a_role_in_a_browser,
+);

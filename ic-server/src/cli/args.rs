@@ -51,6 +51,9 @@ pub enum Command {
     /// Manage staff roles.
     #[command(subcommand)]
     Roles(RolesCommand),
+    /// Staff access to the web UI.
+    #[command(subcommand)]
+    Staff(StaffCommand),
     /// Move the database to another backend.
     #[command(subcommand)]
     Storage(StorageCommand),
@@ -205,6 +208,17 @@ pub enum RolesCommand {
     },
     /// List role grants.
     List,
+}
+
+/// `staff` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum StaffCommand {
+    /// Print a single-use web sign-in link for a staff key, valid five minutes (the URL is the
+    /// last line of the output).
+    LoginLink {
+        /// The staff member's key (it must hold a role).
+        key: PublicKey,
+    },
 }
 
 /// `storage` subcommands.

@@ -1,5 +1,5 @@
 //! The operator's command line: `run` (default), `init`, `config`, `keys`, `players`, `relays`,
-//! `roles`, `storage`, `scr`. Each command is a thin call into the library; errors surface via
+//! `roles`, `staff`, `storage`, `scr`. Each command is a thin call into the library; errors surface via
 //! anyhow.
 
 mod args;
@@ -88,6 +88,9 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
         }) => revoke(&data, &config_file, key, *record_type, *reason).await,
         Command::Relays(command) => relays(&data, &config_file, command).await,
         Command::Roles(command) => roles(&data, &config_file, command).await,
+        Command::Staff(StaffCommand::LoginLink { key }) => {
+            login_link(&data, &config_file, key).await
+        }
         Command::Storage(StorageCommand::Migrate { to }) => {
             storage::migrate(&data, &config_file, to).await
         }
@@ -375,6 +378,27 @@ async fn demo(bots: usize, matches: usize, json: bool) -> anyhow::Result<()> {
         let _ = (bots, matches, json);
         bail!("the demo needs a build with the relay, ranking and matchmaking features")
     }
+}
+
+async fn login_link(
+    data: &DataDir,
+    config_file: &Path,
+    key: &scr::PublicKey,
+) -> anyhow::Result<()> {
+    let (stores, config) = open_store(data, config_file).await?;
+    let store = stores.core.as_ref();
+    let issued = crate::auth::issue_login_link(store, &config.auth.admins, key, unix_now()).await;
+    store.close().await?;
+    let (token, expires_at) = issued?;
+    if !config.ui.enabled {
+        eprintln!("warning: the web UI is off ([ui] enabled = false); the link opens nothing");
+    }
+    println!("Sign-in link for {key}, usable once until Unix time {expires_at} (five minutes):");
+    println!(
+        "{}",
+        crate::auth::sign_in_url(&config.community.url, &token)
+    );
+    Ok(())
 }
 
 async fn roles(data: &DataDir, config_file: &Path, command: &RolesCommand) -> anyhow::Result<()> {

@@ -56,11 +56,19 @@ pub struct Config {
 pub struct UiConfig {
     /// Serve them; off, `/ui/…` answers 404 `capability_disabled`.
     pub enabled: bool,
+    /// A signed-in browser session ends after this many seconds without a page view.
+    pub session_idle_secs: i64,
+    /// A signed-in browser session ends this many seconds after sign-in, used or not.
+    pub session_max_secs: i64,
 }
 
 impl Default for UiConfig {
     fn default() -> Self {
-        Self { enabled: true }
+        Self {
+            enabled: true,
+            session_idle_secs: 3600,
+            session_max_secs: 12 * 3600,
+        }
     }
 }
 
@@ -471,6 +479,18 @@ impl Config {
             600,
         )?;
         range("auth.token_ttl_secs", self.auth.token_ttl_secs, 60, 86_400)?;
+        range(
+            "ui.session_idle_secs",
+            self.ui.session_idle_secs,
+            60,
+            86_400,
+        )?;
+        range(
+            "ui.session_max_secs",
+            self.ui.session_max_secs,
+            self.ui.session_idle_secs,
+            30 * 86_400,
+        )?;
         let ranking = &self.ranking;
         if ranking.game_modules.is_empty()
             || ranking

@@ -250,6 +250,12 @@ ranked_spectator_delay_secs = 120
 # The web pages under /ui/: community home, leaderboard and player pages for everyone; review,
 # moderation and operator pages for staff who sign in. false: /ui/... answers 404.
 enabled = true
+# Staff sign in with a five-minute, single-use link from `ic staff login <url>` (or, on this
+# host, `ic-server staff login-link <KEY>`). The browser session then ends after
+# session_idle_secs without a page view (60-86400) or session_max_secs after sign-in
+# (session_idle_secs-2592000), whichever comes first.
+session_idle_secs = 3600
+session_max_secs = 43200
 
 [logging]
 # "human" or "json".

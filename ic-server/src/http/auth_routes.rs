@@ -1,7 +1,9 @@
-//! `POST /v1/auth/challenge` and `POST /v1/auth/token`.
+//! `POST /v1/auth/challenge`, `POST /v1/auth/token`, and the web UI's sign-in link
+//! `POST /v1/staff/login-link`.
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -9,6 +11,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::ApiError;
 use super::extract::ApiJson;
+use crate::auth::{Principal, sign_in_url};
 use crate::clock::unix_now;
 
 /// Body of a challenge request.
@@ -63,4 +66,26 @@ pub(super) fn decode_fixed<const N: usize>(text: &str, field: &str) -> Result<[u
     bytes
         .try_into()
         .map_err(|_| ApiError::bad_request("invalid_length", format!("{field} must be {N} bytes")))
+}
+
+/// `POST /v1/staff/login-link`: a sign-in link for the caller's own key, for a browser.
+pub async fn login_link(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if !(cfg!(feature = "ui") && state.config.ui.enabled) {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "capability_disabled",
+            "the web UI is not enabled on this server",
+        ));
+    }
+    let (token, expires_at) = state.auth.login_link(&principal.key, unix_now()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "url": sign_in_url(&state.community.url, &token),
+            "expires_at": expires_at,
+        })),
+    ))
 }

@@ -97,15 +97,25 @@ impl From<AuthError> for ApiError {
                 "invalid_challenge",
                 error.to_string(),
             ),
-            AuthError::Store(store) => {
-                tracing::error!(error = %store, "authentication storage failed");
-                Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "storage_unavailable",
-                    store.to_string(),
-                )
+            AuthError::NotStaff(_) => {
+                Self::new(StatusCode::FORBIDDEN, "not_staff", error.to_string())
             }
+            AuthError::InvalidLoginLink => {
+                Self::new(StatusCode::GONE, "invalid_login_link", error.to_string())
+            }
+            AuthError::Store(store) => store.into(),
         }
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(error: crate::store::StoreError) -> Self {
+        tracing::error!(%error, "storage failed");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            error.to_string(),
+        )
     }
 }
 

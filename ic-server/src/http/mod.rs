@@ -196,6 +196,14 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/v1/staff/login-link",
+            None,
+            true,
+            true,
+            "A single-use web sign-in link for the caller, valid five minutes (staff only)",
+        ),
+        route(
+            Method::POST,
             "/v1/players",
             Some(Ranking),
             true,
@@ -335,6 +343,7 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
         ("GET", "/openapi.json") => get(openapi::document),
         ("POST", "/v1/auth/challenge") => post(auth_routes::challenge),
         ("POST", "/v1/auth/token") => post(auth_routes::token),
+        ("POST", "/v1/staff/login-link") => post(auth_routes::login_link),
         _ => return capability_handler(method, path),
     })
 }

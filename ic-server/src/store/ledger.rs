@@ -197,7 +197,7 @@ pub struct LeaderboardRow {
 
 /// Everything the server keeps.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: super::WebSessions + Send + Sync + 'static {
     // --- players and credentials ---
 
     /// Creates a player with its initial ratings and records, once.

@@ -21,6 +21,7 @@ mod settle;
 pub mod shared_queue;
 mod sqlite;
 pub mod transfer;
+pub mod web_sessions;
 
 pub use error::StoreError;
 pub use ledger::{
@@ -32,6 +33,7 @@ pub use location::{Backend, Location, LocationError, hide_password, mask_passwor
 pub use moderation::ModerationStore;
 pub use outbox::{OutboxEntry, OutboxRoute, OutboxState, OutboxStore};
 pub use shared_queue::SharedQueue;
+pub use web_sessions::{LoginLink, NewSession, WebSession, WebSessions};
 
 use std::sync::Arc;
 

@@ -1,6 +1,7 @@
 //! The web UI: server-rendered HTML pages under `/ui/`, on the same router and state as the API.
 //! Every page works without JavaScript; the one stylesheet is embedded in the binary.
 
+mod admin_roles;
 mod assets;
 mod failure;
 mod home;
@@ -11,6 +12,9 @@ mod leaderboard;
 mod live;
 #[cfg(feature = "ranking")]
 mod player;
+mod session;
+mod sign_in;
+mod staff;
 mod text;
 
 use axum::Router;
@@ -18,11 +22,12 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::state::AppState;
 
 pub use failure::Failure;
+pub use session::Staff;
 
 /// What the browser may load on a page: nothing from elsewhere, no inline script or style, and
 /// the page may not be framed (clickjacking) or send its address onward (sign-in links carry a
@@ -44,6 +49,13 @@ pub fn router() -> Router<AppState> {
         .route("/ui", get(|| async { Redirect::permanent("/ui/") }))
         .route("/ui/", get(home::page))
         .route("/ui/assets/{name}", get(assets::serve))
+        .route("/ui/sign-in", get(sign_in::page).post(sign_in::sign_in))
+        .route("/ui/sign-out", post(sign_in::sign_out))
+        .route("/ui/staff", get(staff::page))
+        .route(
+            "/ui/admin/roles",
+            get(admin_roles::page).post(admin_roles::change),
+        )
         .route("/ui/{*rest}", get(failure::no_such_page));
     #[cfg(feature = "ranking")]
     let router = router

@@ -358,6 +358,30 @@ pub fn operator_audit(
     }
 }
 
+/// An audit line for the same kind of action taken by a signed-in admin in the web UI.
+pub fn admin_audit(
+    admin: PublicKey,
+    action: &str,
+    target: PublicKey,
+    details: serde_json::Value,
+    now: i64,
+) -> AuditEntry {
+    AuditEntry {
+        actor: Some(admin),
+        actor_role: "admin".to_owned(),
+        reason: "web UI".to_owned(),
+        ..operator_audit(action, target, details, now)
+    }
+}
+
+impl ModerationService {
+    /// Writes an audit line made outside a case (an operator's or admin's action).
+    pub async fn record_audit(&self, entry: &AuditEntry) -> Result<(), ModerationError> {
+        self.store.audit(entry).await?;
+        Ok(())
+    }
+}
+
 /// A fresh random id `<prefix>_<16 hex>`.
 pub(crate) fn new_id(prefix: &str) -> String {
     let mut bytes = [0u8; 8];

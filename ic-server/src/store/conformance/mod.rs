@@ -11,6 +11,7 @@ mod ledger;
 mod moderation;
 mod outbox;
 mod shared_queue;
+mod web_sessions;
 
 use super::{Location, Stores};
 

@@ -341,7 +341,9 @@ impl Store for PostgresStore {
     async fn purge_expired(&self, now: i64) -> Result<(), StoreError> {
         let _timer = self.timer("purge_expired");
         sqlx::query(
-            "WITH challenges AS (DELETE FROM auth_challenges WHERE expires_at <= $1) \
+            "WITH challenges AS (DELETE FROM auth_challenges WHERE expires_at <= $1), \
+             links AS (DELETE FROM web_login_links WHERE expires_at <= $1), \
+             sessions AS (DELETE FROM web_sessions WHERE idle_expires_at <= $1) \
              DELETE FROM auth_tokens WHERE expires_at <= $1",
         )
         .bind(now)

@@ -376,6 +376,14 @@ impl Store for SqliteStore {
             .bind(now)
             .execute(&self.write)
             .await?;
+        sqlx::query("DELETE FROM web_login_links WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&self.write)
+            .await?;
+        sqlx::query("DELETE FROM web_sessions WHERE idle_expires_at <= ?")
+            .bind(now)
+            .execute(&self.write)
+            .await?;
         Ok(())
     }
 

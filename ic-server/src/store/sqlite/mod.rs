@@ -8,6 +8,7 @@ mod ledger;
 #[cfg(feature = "moderation")]
 mod moderation;
 mod outbox;
+mod web_sessions;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -10,12 +10,15 @@ use super::*;
 /// The tables sqlx keeps for itself, never copied.
 const SQLX_TABLE: &str = "_sqlx_migrations";
 
-/// The tables of the running matchmaking queue (requests, saved state, leader): a migration
-/// moves a stopped community, whose queue its players join again, so they are not copied.
+/// The tables of the running matchmaking queue (requests, saved state, leader) and the web
+/// UI's sign-in links and sessions: a migration moves a stopped community, whose queue its
+/// players join again and whose staff sign in again, so they are not copied.
 const COORDINATION_TABLES: &[&str] = &[
     "matchmaking_requests",
     "matchmaking_state",
     "matchmaking_leader",
+    "web_login_links",
+    "web_sessions",
 ];
 
 #[test]

@@ -1,6 +1,10 @@
 //! Challenge-response authentication for every principal (players, relays, staff): prove the
 //! key by signing a fresh challenge bound to this community; get a short-lived bearer token.
 
+mod web;
+
+pub use web::{LOGIN_LINK_SECS, SignedIn, csrf_token, issue_login_link, sign_in_url};
+
 use std::sync::Arc;
 
 use base64::Engine;
@@ -26,6 +30,12 @@ pub enum AuthError {
     /// Unknown, expired or already used challenge.
     #[error("the challenge is unknown, expired or already used")]
     InvalidChallenge,
+    /// A login link for a key without a staff role.
+    #[error("{0} holds no staff role (admin, moderator or reviewer); the web sign-in is for staff")]
+    NotStaff(PublicKey),
+    /// An unknown, expired or already used login link.
+    #[error("this sign-in link is unknown, expired or already used; ask for a new one")]
+    InvalidLoginLink,
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -58,6 +68,7 @@ pub fn challenge_message(challenge: &[u8; 32], community_key: &CommunityKey) -> 
     message
 }
 
+/// SHA-256 of a token: what the store keeps instead of the token.
 fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
@@ -106,9 +117,7 @@ impl Auth {
         if !self.store.take_challenge(challenge, key, now).await? {
             return Err(AuthError::InvalidChallenge);
         }
-        let mut raw = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut raw);
-        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+        let token = random_token();
         let expires_at = now + self.token_ttl;
         self.store
             .insert_token(&token_hash(&token), key, expires_at)
@@ -127,11 +136,27 @@ impl Auth {
     }
 
     async fn roles(&self, key: &PublicKey) -> Result<Vec<Role>, AuthError> {
-        let mut roles = self.store.roles_of(key).await?;
-        if self.admins.contains(key) && !roles.contains(&Role::Admin) {
-            roles.push(Role::Admin);
-        }
-        roles.sort();
-        Ok(roles)
+        roles_of(self.store.as_ref(), &self.admins, key).await
     }
+}
+
+/// The roles `key` holds: granted in the database, and admin when listed in `auth.admins`.
+pub async fn roles_of(
+    store: &dyn Store,
+    admins: &[PublicKey],
+    key: &PublicKey,
+) -> Result<Vec<Role>, AuthError> {
+    let mut roles = store.roles_of(key).await?;
+    if admins.contains(key) && !roles.contains(&Role::Admin) {
+        roles.push(Role::Admin);
+    }
+    roles.sort();
+    Ok(roles)
+}
+
+/// A fresh random token: 32 bytes, URL-safe base64 without padding.
+fn random_token() -> String {
+    let mut raw = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
 }
