@@ -170,13 +170,7 @@ async fn the_public_leaderboard_lists_registered_players_in_a_browser(backend: B
     browser.screenshot(&format!("home-{backend:?}")).await;
 
     // The site navigation leads to the leaderboard.
-    browser
-        .find(Locator::LinkText("Leaderboard"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click_link("Leaderboard").await;
     let rows = browser
         .find_all(Locator::Css("table tbody tr td.key a"))
         .await
@@ -465,13 +459,7 @@ async fn an_operator_signs_in_and_grants_a_role_in_a_browser(backend: Backend) {
     let link = operator_login_link(&server, &operator);
     let browser = Browser::start().await;
     browser.goto(&link).await.unwrap();
-    browser
-        .find(Locator::Css("form[action='/ui/sign-in'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click_button("Sign in").await;
     assert!(
         browser
             .current_url()
@@ -481,41 +469,13 @@ async fn an_operator_signs_in_and_grants_a_role_in_a_browser(backend: Backend) {
             .ends_with("/ui/staff")
     );
     browser.screenshot(&format!("staff-{backend:?}")).await;
-    browser
-        .find(Locator::LinkText("Roles"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click_link("Roles").await;
     let key = reviewer.public_key().to_string();
-    browser
-        .find(Locator::Id("key"))
-        .await
-        .unwrap()
-        .send_keys(&key)
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css("select#role option[value='reviewer']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .find(Locator::XPath("//button[text()='Grant']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.fill("key", &key).await;
+    browser.choose("role", "reviewer").await;
+    browser.click_button("Grant").await;
     // The form posts, and the browser follows the answer back to the list with the new row.
-    let row = browser
-        .wait()
-        .for_element(Locator::XPath("//tr[td[text()='reviewer']]"))
-        .await
-        .unwrap();
+    let row = browser.wait_for("//tr[td[text()='reviewer']]").await;
     assert!(row.text().await.unwrap().contains("Revoke"));
     browser.screenshot(&format!("roles-{backend:?}")).await;
     let (_, out, _) = common::cli(&server.data_dir, &["roles", "list"]);

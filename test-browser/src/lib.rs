@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Map, Value, json};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -151,6 +151,57 @@ impl Browser {
         let path = folder.join(format!("{name}.png"));
         std::fs::write(&path, png).expect("screenshot not written");
         path
+    }
+
+    /// Clicks the button labelled `label`.
+    pub async fn click_button(&self, label: &str) {
+        let xpath = format!("//button[normalize-space()='{label}']");
+        let button = self.client.find(Locator::XPath(&xpath)).await;
+        button
+            .unwrap_or_else(|error| panic!("no button {label:?}: {error}"))
+            .click()
+            .await
+            .expect("the button did not take the click");
+    }
+
+    /// Follows the link whose text is `text`.
+    pub async fn click_link(&self, text: &str) {
+        let link = self.client.find(Locator::LinkText(text)).await;
+        link.unwrap_or_else(|error| panic!("no link {text:?}: {error}"))
+            .click()
+            .await
+            .expect("the link did not take the click");
+    }
+
+    /// Types `text` into the field with id `id`.
+    pub async fn fill(&self, id: &str, text: &str) {
+        let field = self.client.find(Locator::Id(id)).await;
+        field
+            .unwrap_or_else(|error| panic!("no field #{id}: {error}"))
+            .send_keys(text)
+            .await
+            .expect("the field did not take the text");
+    }
+
+    /// Picks the option `value` of the select with id `id`.
+    pub async fn choose(&self, id: &str, value: &str) {
+        let css = format!("select#{id} option[value='{value}']");
+        let option = self.client.find(Locator::Css(&css)).await;
+        option
+            .unwrap_or_else(|error| panic!("no option {value:?} in #{id}: {error}"))
+            .click()
+            .await
+            .expect("the option did not take the click");
+    }
+
+    /// Waits (up to the client's default wait) until the page shows an element at `xpath`:
+    /// a form's answer arrives after the click returns.
+    pub async fn wait_for(&self, xpath: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .for_element(Locator::XPath(xpath))
+            .await
+            .unwrap_or_else(|error| panic!("the page never showed {xpath}: {error}"))
     }
 
     /// Ends the browser session and stops the driver.

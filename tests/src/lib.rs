@@ -2,10 +2,18 @@
 //! `ic-server` and `ic` processes on loopback, wallets, relays and several communities. Tests
 //! of one crate stay beside it; this library only finds the binaries they run.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
+
+pub mod community;
+pub mod player;
+
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::Command;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use std::sync::Mutex;
+
+use scr::KeyPair;
 
 /// The binary `name` of workspace package `package`, built (once per test process) into the
 /// target directory this test runs from.
@@ -38,4 +46,45 @@ pub fn binary(package: &str, name: &str) -> PathBuf {
     assert!(path.exists(), "{} missing after the build", path.display());
     built.insert(name.to_owned(), path.clone());
     path
+}
+
+/// The `ic-server` binary of this workspace.
+pub fn server_binary() -> PathBuf {
+    binary("ic-server", "ic-server")
+}
+
+/// A TCP port on loopback that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Unix seconds now.
+pub fn unix_now() -> i64 {
+    ic_client::unix_now()
+}
+
+/// A command's status and output, for assertion messages.
+pub fn text(output: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// A key pair from a hex seed file written by `ic-server init`.
+pub fn read_seed_file(path: &Path) -> KeyPair {
+    let content = std::fs::read_to_string(path).unwrap();
+    let line = content
+        .lines()
+        .find(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .unwrap();
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(line.trim(), &mut seed).unwrap();
+    KeyPair::from_seed(seed)
 }

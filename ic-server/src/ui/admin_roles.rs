@@ -8,6 +8,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::failure::Failure;
+use super::forms::{form_of, respond};
 use super::layout;
 use super::session::Staff;
 use super::text::short_key;
@@ -27,10 +28,11 @@ pub(super) struct RoleForm {
 
 /// `GET /ui/admin/roles`.
 pub(super) async fn page(State(state): State<AppState>, staff: Staff) -> Response {
-    match render(&state, &staff).await {
-        Ok(page) => page.into_response(),
-        Err(failure) => failure.into_response(),
-    }
+    respond(
+        render(&state, &staff)
+            .await
+            .map(IntoResponse::into_response),
+    )
 }
 
 async fn render(state: &AppState, staff: &Staff) -> Result<Markup, Failure> {
@@ -95,10 +97,11 @@ pub(super) async fn change(
     staff: Staff,
     form: Result<Form<RoleForm>, FormRejection>,
 ) -> Response {
-    match apply(&state, &staff, form).await {
-        Ok(()) => Redirect::to("/ui/admin/roles").into_response(),
-        Err(failure) => failure.into_response(),
-    }
+    respond(
+        apply(&state, &staff, form)
+            .await
+            .map(|()| Redirect::to("/ui/admin/roles").into_response()),
+    )
 }
 
 async fn apply(
@@ -106,7 +109,7 @@ async fn apply(
     staff: &Staff,
     form: Result<Form<RoleForm>, FormRejection>,
 ) -> Result<(), Failure> {
-    let Form(form) = form.map_err(|rejection| Failure::bad_query(rejection.body_text()))?;
+    let form = form_of(form)?;
     staff.check_csrf(form.csrf.as_deref())?;
     staff.require(Role::Admin)?;
     let key: scr::PublicKey =

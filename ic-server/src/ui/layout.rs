@@ -22,6 +22,7 @@ pub fn page(state: &AppState, title: &str, body: Markup) -> Markup {
             "/ui/matches",
             "Live matches",
         ),
+        (true, "/ui/staff", "Staff"),
     ]
     .into_iter()
     .filter_map(|(shown, href, label)| shown.then_some((href, label)))

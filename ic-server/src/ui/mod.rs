@@ -2,16 +2,25 @@
 //! Every page works without JavaScript; the one stylesheet is embedded in the binary.
 
 mod admin_roles;
+#[cfg(feature = "moderation")]
+mod appeals;
 mod assets;
+#[cfg(feature = "moderation")]
+mod audit;
 mod failure;
+mod forms;
 mod home;
 mod layout;
 #[cfg(feature = "ranking")]
 mod leaderboard;
 #[cfg(feature = "matchmaking")]
 mod live;
+#[cfg(feature = "moderation")]
+mod moderation;
 #[cfg(feature = "ranking")]
 mod player;
+#[cfg(feature = "moderation")]
+mod review;
 mod session;
 mod sign_in;
 mod staff;
@@ -63,6 +72,21 @@ pub fn router() -> Router<AppState> {
         .route("/ui/players/{key}", get(player::page));
     #[cfg(feature = "matchmaking")]
     let router = router.route("/ui/matches", get(live::page));
+    #[cfg(feature = "moderation")]
+    let router = router
+        .route("/ui/review", get(review::list))
+        .route("/ui/review/next", post(review::next))
+        .route("/ui/review/{id}", get(review::case))
+        .route("/ui/review/{id}/vote", post(review::vote))
+        .route("/ui/moderation/cases", get(moderation::cases))
+        .route("/ui/moderation/cases/{id}", get(moderation::case))
+        .route("/ui/moderation/cases/{id}/actions", post(moderation::act))
+        .route("/ui/moderation/appeals", get(appeals::list))
+        .route(
+            "/ui/moderation/appeals/{id}/decision",
+            post(appeals::decide),
+        )
+        .route("/ui/admin/audit", get(audit::page));
     router.layer(middleware::from_fn(security_headers))
 }
 

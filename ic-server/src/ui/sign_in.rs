@@ -10,6 +10,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::failure::Failure;
+use super::forms::{form_of, respond};
 use super::layout;
 use super::session::{Staff, clear_cookie, over_tls, set_cookie};
 use super::text::short_key;
@@ -80,8 +81,7 @@ pub(super) async fn sign_in(
     form: Result<Form<LinkToken>, FormRejection>,
 ) -> Response {
     let result = async {
-        let Form(form) = form.map_err(|rejection| Failure::bad_query(rejection.body_text()))?;
-        let token = form
+        let token = form_of(form)?
             .token
             .ok_or_else(|| Failure::bad_query("the form carries no sign-in token"))?;
         let ui = &state.config.ui;
@@ -102,7 +102,7 @@ pub(super) async fn sign_in(
         Ok::<_, Failure>(with_cookie(cookie, Redirect::to("/ui/staff")))
     }
     .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    respond(result)
 }
 
 /// `POST /ui/sign-out`.
@@ -113,8 +113,7 @@ pub(super) async fn sign_out(
     form: Result<Form<SignOutForm>, FormRejection>,
 ) -> Response {
     let result = async {
-        let Form(form) = form.map_err(|rejection| Failure::bad_query(rejection.body_text()))?;
-        staff.check_csrf(form.csrf.as_deref())?;
+        staff.check_csrf(form_of(form)?.csrf.as_deref())?;
         state.auth.sign_out(staff.token()).await?;
         Ok::<_, Failure>(with_cookie(
             clear_cookie(over_tls(&parts, &state)),
@@ -122,7 +121,7 @@ pub(super) async fn sign_out(
         ))
     }
     .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    respond(result)
 }
 
 fn with_cookie(cookie: HeaderValue, redirect: Redirect) -> Response {

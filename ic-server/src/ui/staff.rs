@@ -7,6 +7,7 @@ use maud::{Markup, html};
 use super::layout;
 use super::session::Staff;
 use super::text::short_key;
+use crate::config::Capability;
 use crate::state::AppState;
 use crate::store::Role;
 
@@ -24,11 +25,30 @@ pub(super) fn sign_out_form(staff: &Staff) -> Markup {
 pub(super) async fn page(State(state): State<AppState>, staff: Staff) -> Markup {
     let key = staff.principal.key.to_string();
     let roles: Vec<&str> = staff.principal.roles.iter().map(|r| r.name()).collect();
+    // Moderator pages take moderators and admins, as the moderation API does.
+    let moderates = [Role::Moderator, Role::Admin]
+        .iter()
+        .any(|role| staff.principal.roles.contains(role));
     let body = html! {
         h1 { "Staff" }
         dl.facts {
             dt { "Signed in as" } dd.key title=(key) { (short_key(&key)) }
             dt { "Roles" } dd { (roles.join(", ")) }
+        }
+        @if cfg!(feature = "moderation") && state.config.capabilities.enabled(Capability::Moderation) {
+            h2 { "Moderation" }
+            ul {
+                @if staff.principal.roles.contains(&Role::Reviewer) {
+                    li { a href="/ui/review" { "Review" } ": my assignments, the next case, votes" }
+                }
+                @if moderates {
+                    li { a href="/ui/moderation/cases" { "Cases" } ": by state and severity, votes, consensus, actions" }
+                    li { a href="/ui/moderation/appeals" { "Appeals" } ": uphold or reverse" }
+                }
+                @if staff.principal.roles.contains(&Role::Admin) {
+                    li { a href="/ui/admin/audit" { "Audit log" } }
+                }
+            }
         }
         @if staff.principal.roles.contains(&Role::Admin) {
             h2 { "Operator" }

@@ -13,10 +13,8 @@ use super::super::extract::{ApiJson, ApiQuery};
 use super::service;
 use crate::auth::Principal;
 use crate::clock::unix_now;
-use crate::moderation::service::{ActRequest, SummariesRequest};
+use crate::moderation::service::{ActRequest, SummariesRequest, case_filter};
 use crate::moderation::views::{action_json, appeal_json};
-use crate::moderation::{CaseState, Category};
-use crate::store::moderation::CaseFilter;
 
 /// Query of the case list.
 #[derive(Deserialize)]
@@ -34,31 +32,12 @@ pub(super) async fn cases(
     principal: Principal,
     ApiQuery(query): ApiQuery<CasesQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let invalid = |what: &str, allowed: String| {
-        ApiError::bad_request("invalid_query", format!("{what} must be one of: {allowed}"))
-    };
-    let filter = CaseFilter {
-        state: query
-            .state
-            .as_deref()
-            .map(|s| CaseState::from_name(s).ok_or_else(|| invalid("state", CaseState::names())))
-            .transpose()?,
-        category: query
-            .category
-            .as_deref()
-            .map(|c| Category::from_name(c).ok_or_else(|| invalid("category", Category::names())))
-            .transpose()?,
-        requires_moderator: query.requires_moderator,
-        limit: match query.limit.unwrap_or(100) {
-            limit @ 1..=500 => limit,
-            _ => {
-                return Err(ApiError::bad_request(
-                    "invalid_query",
-                    "limit must be 1..=500",
-                ));
-            }
-        },
-    };
+    let filter = case_filter(
+        query.state.as_deref(),
+        query.category.as_deref(),
+        query.requires_moderator,
+        query.limit,
+    )?;
     let rows = service(&state)?.list_cases(&principal, &filter).await?;
     let cases: Vec<Value> = rows
         .iter()

@@ -9,7 +9,7 @@ mod queue_check;
 mod review;
 
 pub use intake::{ReportReceipt, ReportRequest};
-pub use moderate::{ActRequest, AntiCheatSummary, SummariesRequest, TelemetrySummary};
+pub use moderate::{ActRequest, AntiCheatSummary, SummariesRequest, TelemetrySummary, case_filter};
 pub use review::VoteRequest;
 
 use std::sync::Arc;

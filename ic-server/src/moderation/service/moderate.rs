@@ -9,11 +9,42 @@ use serde_json::{Value, json};
 use super::{ModerationError, ModerationService, new_id, staff_role};
 use crate::auth::Principal;
 use crate::moderation::views::{CaseFile, resolved_view};
-use crate::moderation::{ActionKind, CaseEvent, CaseState, Decision};
+use crate::moderation::{ActionKind, CaseEvent, CaseState, Category, Decision};
 use crate::store::Role;
 use crate::store::moderation::{
     ActionRow, AuditEntry, CaseFilter, CaseListRow, CaseRow, NewAction,
 };
+
+/// The case list's filter from its query text: state and category by name, limit 1..=500
+/// (default 100).
+pub fn case_filter(
+    state: Option<&str>,
+    category: Option<&str>,
+    requires_moderator: Option<bool>,
+    limit: Option<u32>,
+) -> Result<CaseFilter, ModerationError> {
+    let invalid = |what: &str, allowed: String| {
+        ModerationError::bad("invalid_query", format!("{what} must be one of: {allowed}"))
+    };
+    Ok(CaseFilter {
+        state: state
+            .map(|s| CaseState::from_name(s).ok_or_else(|| invalid("state", CaseState::names())))
+            .transpose()?,
+        category: category
+            .map(|c| Category::from_name(c).ok_or_else(|| invalid("category", Category::names())))
+            .transpose()?,
+        requires_moderator,
+        limit: match limit.unwrap_or(100) {
+            limit @ 1..=500 => limit,
+            _ => {
+                return Err(ModerationError::bad(
+                    "invalid_query",
+                    "limit must be 1..=500",
+                ));
+            }
+        },
+    })
+}
 
 /// Body of an action.
 #[derive(Debug, Clone, Deserialize)]
