@@ -106,6 +106,31 @@ impl Metrics {
         self.registry.register(collector)
     }
 
+    /// The current values of the gauge or counter `name` (without the `ic_` prefix), each with
+    /// its labels: what the operator dashboard shows of the running capabilities.
+    pub fn samples(&self, name: &str) -> Vec<(Vec<(String, String)>, f64)> {
+        let full = format!("ic_{name}");
+        let mut values = Vec::new();
+        for family in self.registry.gather() {
+            if family.name() != full {
+                continue;
+            }
+            for metric in family.get_metric() {
+                let labels = metric
+                    .get_label()
+                    .iter()
+                    .map(|pair| (pair.name().to_owned(), pair.value().to_owned()))
+                    .collect();
+                let value = match family.get_field_type() {
+                    prometheus::proto::MetricType::GAUGE => metric.get_gauge().get_value(),
+                    _ => metric.get_counter().get_value(),
+                };
+                values.push((labels, value));
+            }
+        }
+        values
+    }
+
     /// The text exposition format.
     pub fn render(&self) -> String {
         let mut buffer = Vec::new();

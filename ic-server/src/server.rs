@@ -82,6 +82,8 @@ pub async fn open(data: &DataDir, config: &Config) -> anyhow::Result<Services> {
         limiter: Arc::new(Live::new(AppState::limiter(
             config.http.rate_limit_per_minute,
         ))),
+        outbox: stores.outbox.clone(),
+        started_at: crate::clock::unix_now(),
     };
     Ok(Services { state, stores })
 }

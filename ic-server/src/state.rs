@@ -43,6 +43,11 @@ pub struct AppState {
     /// Becomes true when the server starts shutting down: long-lived responses (event streams)
     /// end then, so that draining does not wait for them until the grace period runs out.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Certified results on their way from a relay to a ranking authority (the operator's
+    /// dashboard lists and retries them).
+    pub outbox: Arc<dyn crate::store::OutboxStore>,
+    /// Unix second the server started.
+    pub started_at: i64,
     /// Per-IP limiter of authentication and write routes (replaced when a reload changes
     /// `http.rate_limit_per_minute`).
     pub limiter: Arc<Live<DefaultKeyedRateLimiter<IpAddr>>>,

@@ -517,8 +517,44 @@ async fn a_relay_process_hands_results_to_ranking_processes_through_the_database
     drop(relay);
 }
 
+/// The same repair as above, from the relay's web dashboard instead of its command line.
+async fn a_refused_result_is_sent_again_from_the_dashboard(backend: Backend) {
+    let pair = Pair::start(false, backend).await;
+    let [a, b] = [player(93), player(94)];
+    for p in [&a, &b] {
+        pair.ranking.register(p).await;
+    }
+    let (ra, _) = pair.play([&a, &b], 1, 0).await;
+    let match_id = hex::encode(Sha256::digest(ra.cmr.unwrap()));
+    reaches(&pair.relay, "ic_relay_outbox_refused_total", 1.0).await;
+    let operator = player(95);
+    web::grant(&pair.relay, &operator, "admin");
+    let link = web::operator_login_link(&pair.relay, &operator);
+    let cookie = web::session_of(&web::sign_in(&pair.relay, &link).await);
+    let (status, page) = web::get_with(&pair.relay, "/ui/admin", &cookie).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("0 pending, 1 refused"), "{page}");
+    assert!(page.contains(&match_id) && page.contains("403"), "{page}");
+
+    let (code, _, err) = cli(
+        &pair.ranking_dir(),
+        &["relays", "trust", &Pair::relay_public(&pair.dir)],
+    );
+    assert_eq!(code, 0, "{err}");
+    let retry = format!("/ui/admin/outbox/{match_id}/retry");
+    let csrf = web::csrf_of(&page);
+    let form = [("csrf", csrf.as_str())];
+    let (status, _) = web::post_with(&pair.relay, &retry, &cookie, &form).await;
+    assert_eq!(status, 303);
+    drained(&pair.relay, 1.0).await;
+    assert_eq!(standing(&pair.ranking, &a).await, (1, 1));
+    let (_, page) = web::get_with(&pair.relay, "/ui/admin", &cookie).await;
+    assert!(page.contains("0 pending, 0 refused"), "{page}");
+}
+
 crate::on_each_backend!(
     results_reach_a_remote_community_and_survive_its_outage_exactly_once,
     a_refused_result_is_kept_until_the_operator_sends_it_again,
+    a_refused_result_is_sent_again_from_the_dashboard,
     the_matchmaker_places_matches_on_the_relay_of_another_server,
 );

@@ -5,6 +5,9 @@
 #[macro_use]
 mod common;
 
+use common::web::{
+    csrf_of, get_with, grant, no_redirects, operator_login_link, post_with, session_of, sign_in,
+};
 use common::{Backend, Server, TEST_LIMITS, play_ladder, player};
 use fantoccini::Locator;
 use scr::KeyPair;
@@ -91,11 +94,7 @@ async fn pages_are_html_with_strict_headers_and_a_cacheable_stylesheet() {
     assert_eq!(status, 404);
     assert_eq!(headers["content-type"], "text/html; charset=utf-8");
     assert!(page.contains("there is no page at this address"));
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let response = no_redirects
+    let response = no_redirects()
         .get(format!("{}/ui", server.url))
         .send()
         .await
@@ -171,6 +170,7 @@ async fn the_public_leaderboard_lists_registered_players_in_a_browser(backend: B
 
     // The site navigation leads to the leaderboard.
     browser.click_link("Leaderboard").await;
+    browser.wait_for("//h1[text()='Leaderboard']").await;
     let rows = browser
         .find_all(Locator::Css("table tbody tr td.key a"))
         .await
@@ -186,6 +186,7 @@ async fn the_public_leaderboard_lists_registered_players_in_a_browser(backend: B
 
     // A player's row leads to their page with their standing.
     rows[0].click().await.unwrap();
+    browser.wait_for("//h1[starts-with(., 'Player')]").await;
     let url = browser.current_url().await.unwrap();
     assert!(
         url.path().ends_with(&players[0].public_key().to_string()),
@@ -251,77 +252,6 @@ on_each_backend!(
     the_public_leaderboard_lists_registered_players_in_a_browser,
 );
 
-/// The sign-in URL `ic-server staff login-link KEY` prints as its last line, pointed at the
-/// test server (the configured community address is not where the test server listens).
-fn operator_login_link(server: &Server, key: &KeyPair) -> String {
-    let key = key.public_key().to_string();
-    let (code, out, err) = common::cli(&server.data_dir, &["staff", "login-link", &key]);
-    assert_eq!(code, 0, "{err}");
-    let url = out.lines().last().unwrap();
-    let token = url.split("token=").nth(1).unwrap();
-    format!("{}/ui/sign-in?token={token}", server.url)
-}
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// Signs in with a login link as a browser would (GET the link, POST its form); returns the
-/// response to the POST.
-async fn sign_in(server: &Server, link: &str) -> reqwest::Response {
-    let token = link.split("token=").nth(1).unwrap().to_owned();
-    no_redirects()
-        .post(format!("{}/ui/sign-in", server.url))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap()
-}
-
-/// The `ic_session=…` pair of a response's `Set-Cookie`.
-fn session_of(response: &reqwest::Response) -> String {
-    let cookie = response.headers()["set-cookie"].to_str().unwrap();
-    cookie.split(';').next().unwrap().to_owned()
-}
-
-async fn get_with(server: &Server, path: &str, cookie: &str) -> (u16, String) {
-    let response = no_redirects()
-        .get(format!("{}{path}", server.url))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.text().await.unwrap())
-}
-
-async fn post_with(
-    server: &Server,
-    path: &str,
-    cookie: &str,
-    form: &[(&str, &str)],
-) -> (u16, String) {
-    let response = no_redirects()
-        .post(format!("{}{path}", server.url))
-        .header("cookie", cookie)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.text().await.unwrap())
-}
-
-/// The CSRF token a page's forms carry.
-fn csrf_of(page: &str) -> String {
-    page.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned()
-}
-
 async fn staff_sign_in_is_single_use_and_forms_need_the_sessions_csrf_token(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &format!("{TEST_LIMITS}{}", backend.storage()));
@@ -335,16 +265,7 @@ async fn staff_sign_in_is_single_use_and_forms_need_the_sessions_csrf_token(back
     assert_ne!(code, 0);
     assert!(err.contains("holds no staff role"), "{err}");
 
-    let (code, _, err) = common::cli(
-        &server.data_dir,
-        &[
-            "roles",
-            "grant",
-            &operator.public_key().to_string(),
-            "admin",
-        ],
-    );
-    assert_eq!(code, 0, "{err}");
+    grant(&server, &operator, "admin");
     let link = operator_login_link(&server, &operator);
     // Opening the link only shows whom it signs in; it can be opened again.
     for _ in 0..2 {
@@ -446,20 +367,12 @@ async fn an_operator_signs_in_and_grants_a_role_in_a_browser(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &format!("{TEST_LIMITS}{}", backend.storage()));
     let (operator, reviewer) = (player(1), player(2));
-    let (code, _, err) = common::cli(
-        &server.data_dir,
-        &[
-            "roles",
-            "grant",
-            &operator.public_key().to_string(),
-            "admin",
-        ],
-    );
-    assert_eq!(code, 0, "{err}");
+    grant(&server, &operator, "admin");
     let link = operator_login_link(&server, &operator);
     let browser = Browser::start().await;
     browser.goto(&link).await.unwrap();
     browser.click_button("Sign in").await;
+    browser.wait_for("//h1[text()='Staff']").await;
     assert!(
         browser
             .current_url()
@@ -470,6 +383,7 @@ async fn an_operator_signs_in_and_grants_a_role_in_a_browser(backend: Backend) {
     );
     browser.screenshot(&format!("staff-{backend:?}")).await;
     browser.click_link("Roles").await;
+    browser.wait_for("//h1[text()='Roles']").await;
     let key = reviewer.public_key().to_string();
     browser.fill("key", &key).await;
     browser.choose("role", "reviewer").await;
@@ -487,3 +401,45 @@ on_each_backend!(
     staff_sign_in_is_single_use_and_forms_need_the_sessions_csrf_token,
     an_operator_signs_in_and_grants_a_role_in_a_browser,
 );
+
+async fn the_dashboard_is_for_admins_and_shows_the_communitys_state(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, players) = community_with_a_ladder(dir.path(), backend).await;
+    let (operator, reviewer) = (player(50), player(51));
+    grant(&server, &operator, "admin");
+    grant(&server, &reviewer, "reviewer");
+    let admin = session_of(&sign_in(&server, &operator_login_link(&server, &operator)).await);
+    let (status, page) = get_with(&server, "/ui/admin", &admin).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains(&format!("<dd id=\"players\">{}</dd>", players.len())),
+        "{page}"
+    );
+    assert!(page.contains("answering"));
+    assert!(page.contains("0 pending, 0 refused"));
+    let fingerprint = server.community_key().await.fingerprint().to_string();
+    assert!(page.contains(&fingerprint));
+    // Retrying what is not a refused result is a readable error, and needs the token.
+    let csrf = csrf_of(&get_with(&server, "/ui/staff", &admin).await.1);
+    let unknown = format!("/ui/admin/outbox/{}/retry", "ab".repeat(32));
+    let (status, page) = post_with(&server, &unknown, &admin, &[("csrf", &csrf)]).await;
+    assert_eq!(status, 404, "{page}");
+    assert!(page.contains("not_refused"));
+    let (status, _) = post_with(&server, &unknown, &admin, &[]).await;
+    assert_eq!(status, 403);
+    let (status, page) = post_with(
+        &server,
+        "/ui/admin/outbox/xyz/retry",
+        &admin,
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(status, 400, "{page}");
+    // Not for reviewers.
+    let reviewing = session_of(&sign_in(&server, &operator_login_link(&server, &reviewer)).await);
+    let (status, page) = get_with(&server, "/ui/admin", &reviewing).await;
+    assert_eq!(status, 403);
+    assert!(page.contains("needs the admin role"));
+}
+
+on_each_backend!(the_dashboard_is_for_admins_and_shows_the_communitys_state);

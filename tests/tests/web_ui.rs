@@ -194,6 +194,7 @@ async fn a_report_is_reviewed_decided_and_reversed_on_appeal_in_a_browser() {
             .to_owned();
         browser_sign_in(&browser, &link).await;
         browser.click_link("Review").await;
+        browser.wait_for("//h1[text()='Review']").await;
         browser.click_button("Take the next case").await;
         browser
             .wait_for(&format!("//h1[text()='Case {case_id}']"))
@@ -216,6 +217,7 @@ async fn a_report_is_reviewed_decided_and_reversed_on_appeal_in_a_browser() {
     // The moderator sees the consensus and acts.
     browser_sign_in(&browser, &operator_link(&server, &moderator)).await;
     browser.click_link("Cases").await;
+    browser.wait_for("//h1[text()='Cases']").await;
     browser.click_link(&case_id).await;
     let consensus = browser
         .wait()

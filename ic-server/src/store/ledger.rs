@@ -256,6 +256,8 @@ pub trait Store: super::WebSessions + Send + Sync + 'static {
     async fn rotations(&self) -> Result<Vec<Vec<u8>>, StoreError>;
     /// Stores a key rotation record under its rotation number.
     async fn add_rotation(&self, sequence: u64, record: &[u8], now: i64) -> Result<(), StoreError>;
+    /// How many players are registered.
+    async fn player_count(&self) -> Result<u64, StoreError>;
     /// Relay keys trusted through the CLI.
     async fn trusted_relays(&self) -> Result<Vec<(RelayKey, String)>, StoreError>;
     /// Trusts a relay key; returns false if it was already trusted.

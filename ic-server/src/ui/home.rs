@@ -10,7 +10,6 @@ use crate::state::AppState;
 /// `GET /ui/`.
 pub(super) async fn page(State(state): State<AppState>) -> Markup {
     let community = &state.community;
-    let signing = community.current();
     let capabilities = state.config.capabilities.enabled_names();
     let fingerprint = community.signing_key().fingerprint().to_string();
     let body = html! {
@@ -38,23 +37,31 @@ pub(super) async fn page(State(state): State<AppState>) -> Markup {
             "Every record this community issues is signed by one of these keys. A retired key's "
             "records stay valid until its grace ends; an emergency rotation has no grace."
         }
-        div.table-wrap {
-            table {
-                thead { tr { th { "Key fingerprint" } th { "Status" } } }
-                tbody {
-                    @for epoch in signing.chain.epochs().iter().rev() {
-                        tr {
-                            td.key { (scr::PublicKey::fingerprint(&epoch.key.public_key()).to_string()) }
-                            td {
-                                @match epoch.retired {
-                                    None => "current",
-                                    Some(retired) if retired.emergency => {
-                                        "retired in an emergency on " (date(retired.effective_at))
-                                    }
-                                    Some(retired) => {
-                                        "retired on " (date(retired.effective_at))
-                                        "; its records are accepted until " (date(retired.grace_until))
-                                    }
+        (signing_keys(&state))
+    };
+    layout::page(&state, "Home", body)
+}
+
+/// The community's signing keys, newest first, with each retired key's grace.
+pub(super) fn signing_keys(state: &AppState) -> Markup {
+    let signing = state.community.current();
+    html! {
+    div.table-wrap {
+        table {
+            thead { tr { th { "Key fingerprint" } th { "Status" } } }
+            tbody {
+                @for epoch in signing.chain.epochs().iter().rev() {
+                    tr {
+                        td.key { (scr::PublicKey::fingerprint(&epoch.key.public_key()).to_string()) }
+                        td {
+                            @match epoch.retired {
+                                None => "current",
+                                Some(retired) if retired.emergency => {
+                                    "retired in an emergency on " (date(retired.effective_at))
+                                }
+                                Some(retired) => {
+                                    "retired on " (date(retired.effective_at))
+                                    "; its records are accepted until " (date(retired.grace_until))
                                 }
                             }
                         }
@@ -62,6 +69,6 @@ pub(super) async fn page(State(state): State<AppState>) -> Markup {
                 }
             }
         }
-    };
-    layout::page(&state, "Home", body)
+    }
+    }
 }

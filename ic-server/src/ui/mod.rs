@@ -7,6 +7,7 @@ mod appeals;
 mod assets;
 #[cfg(feature = "moderation")]
 mod audit;
+mod dashboard;
 mod failure;
 mod forms;
 mod home;
@@ -61,6 +62,8 @@ pub fn router() -> Router<AppState> {
         .route("/ui/sign-in", get(sign_in::page).post(sign_in::sign_in))
         .route("/ui/sign-out", post(sign_in::sign_out))
         .route("/ui/staff", get(staff::page))
+        .route("/ui/admin", get(dashboard::page))
+        .route("/ui/admin/outbox/{match_id}/retry", post(dashboard::retry))
         .route(
             "/ui/admin/roles",
             get(admin_roles::page).post(admin_roles::change),

@@ -53,6 +53,7 @@ pub(super) async fn page(State(state): State<AppState>, staff: Staff) -> Markup 
         @if staff.principal.roles.contains(&Role::Admin) {
             h2 { "Operator" }
             ul {
+                li { a href="/ui/admin" { "Dashboard" } ": health, queues, relay outbox, trusted relays, keys" }
                 li { a href="/ui/admin/roles" { "Roles" } ": grant and revoke staff roles" }
             }
         }

@@ -4,6 +4,7 @@
 
 pub mod ledger;
 pub mod submit;
+pub mod web;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

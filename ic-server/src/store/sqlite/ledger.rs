@@ -192,6 +192,14 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn player_count(&self) -> Result<u64, StoreError> {
+        let _timer = self.timer("player_count");
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM players")
+            .fetch_one(&self.read)
+            .await?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     async fn trusted_relays(&self) -> Result<Vec<(RelayKey, String)>, StoreError> {
         let _timer = self.timer("trusted_relays");
         let rows = sqlx::query("SELECT relay_key, label FROM trusted_relays ORDER BY added_at")
