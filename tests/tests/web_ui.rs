@@ -169,6 +169,9 @@ async fn a_report_is_reviewed_decided_and_reversed_on_appeal_in_a_browser() {
             .await;
     }
     browser.screenshot("flow-roles").await;
+    browser.goto(&format!("{}/ui/admin", server.url())).await.unwrap();
+    browser.wait_for("//h1[text()='Dashboard']").await;
+    browser.screenshot("flow-dashboard").await;
 
     // A player reports another; the case waits for reviewers.
     let (_, reporter_token) = member(&server, 11).await;
