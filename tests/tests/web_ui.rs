@@ -169,7 +169,10 @@ async fn a_report_is_reviewed_decided_and_reversed_on_appeal_in_a_browser() {
             .await;
     }
     browser.screenshot("flow-roles").await;
-    browser.goto(&format!("{}/ui/admin", server.url())).await.unwrap();
+    browser
+        .goto(&format!("{}/ui/admin", server.url()))
+        .await
+        .unwrap();
     browser.wait_for("//h1[text()='Dashboard']").await;
     browser.screenshot("flow-dashboard").await;
 

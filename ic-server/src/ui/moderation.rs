@@ -19,6 +19,9 @@ use crate::moderation::service::{ActRequest, case_filter};
 use crate::moderation::{CaseState, Category};
 use crate::state::AppState;
 
+/// Cases one list page shows: the most severe, so the page stays small (about 50 KB).
+const LISTED: u32 = 200;
+
 /// Filters of the case list.
 #[derive(Deserialize)]
 pub(super) struct CasesQuery {
@@ -39,7 +42,7 @@ fn chosen(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.is_empty())
 }
 
-/// `GET /ui/moderation/cases?state=&category=`: most severe first.
+/// `GET /ui/moderation/cases?state=&category=`: most severe first, at most [`LISTED`].
 pub(super) async fn cases(
     State(state): State<AppState>,
     staff: Staff,
@@ -49,13 +52,14 @@ pub(super) async fn cases(
         async {
             let Query(query) = query.map_err(|r| Failure::bad_query(r.body_text()))?;
             let (wanted_state, wanted_category) = (chosen(query.state), chosen(query.category));
-            let filter = case_filter(wanted_state.as_deref(), wanted_category.as_deref(), None, Some(500))?;
-            let mut rows = state.moderation()?.list_cases(&staff.principal, &filter).await?;
-            rows.sort_by(|a, b| {
-                b.case.severity_hint
-                    .cmp(&a.case.severity_hint)
-                    .then(b.case.updated_at.cmp(&a.case.updated_at))
-            });
+            let filter = case_filter(
+                wanted_state.as_deref(),
+                wanted_category.as_deref(),
+                None,
+                Some(LISTED),
+            )?;
+            // The store lists the most severe first, oldest first among equals.
+            let rows = state.moderation()?.list_cases(&staff.principal, &filter).await?;
             let body = html! {
                 h1 { "Cases" }
                 form.filters method="get" action="/ui/moderation/cases" {
@@ -78,6 +82,9 @@ pub(super) async fn cases(
                 @if rows.is_empty() {
                     p.notice { "No cases match." }
                 } @else {
+                    @if rows.len() == LISTED as usize {
+                        p.muted { "The " (LISTED) " most severe matching cases are shown; filter by state or category to see others." }
+                    }
                     div.table-wrap {
                         table {
                             thead {
