@@ -89,31 +89,3 @@ pub fn running_pid(dir: &Path) -> Result<Option<u32>, RunningError> {
 pub fn check_not_running(dir: &Path) -> Result<(), RunningError> {
     hold(dir).map(drop)
 }
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-
-    use super::*;
-
-    #[test]
-    fn a_held_directory_is_refused_until_its_holder_lets_go() {
-        let dir = tempfile::tempdir().unwrap();
-        let held = hold(dir.path()).unwrap();
-        let refused = check_not_running(dir.path()).unwrap_err();
-        let message = refused.to_string();
-        assert!(
-            message.contains(&format!("pid {}", std::process::id())),
-            "{message}"
-        );
-        drop(held);
-        // Another test of this binary may fork a child at any moment; until that child execs,
-        // it shares the lock's open file, so the release can lag by that window.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while check_not_running(dir.path()).is_err() && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        check_not_running(dir.path()).unwrap();
-        hold(dir.path()).unwrap();
-    }
-}
