@@ -94,16 +94,7 @@ impl Player {
 
     /// The stored record bytes of one community, read through the library.
     pub async fn stored(&self, slug: &str) -> Vec<Vec<u8>> {
-        let store = CommunityStore::open(&self.wallet_file(slug)).await.unwrap();
-        let records = store
-            .records()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| r.bytes)
-            .collect();
-        store.close().await;
-        records
+        stored_in(&self.wallet_file(slug)).await
     }
 
     /// `ic present <slug>` decoded into records.
@@ -114,4 +105,19 @@ impl Player {
             .records()
             .to_vec()
     }
+}
+
+/// The record bytes a wallet file holds, read through the library (its integrity checked).
+pub async fn stored_in(wallet: &std::path::Path) -> Vec<Vec<u8>> {
+    let store = CommunityStore::open(wallet).await.unwrap();
+    store.check_integrity().await.unwrap();
+    let records = store
+        .records()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.bytes)
+        .collect();
+    store.close().await;
+    records
 }

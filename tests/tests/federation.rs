@@ -9,7 +9,6 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use ic_client::present::Presentation;
-use ic_client::wallet::CommunityStore;
 use ic_e2e::community::Server;
 use ic_e2e::player::Player;
 use ic_e2e::{text, unix_now};
@@ -333,16 +332,7 @@ async fn a_killed_sync_leaves_no_partial_records_and_the_backup_phrase_restores_
         std::thread::sleep(Duration::from_millis(delay_ms));
         child.kill().unwrap();
         child.wait().unwrap();
-        let store = CommunityStore::open(&wallet).await.unwrap();
-        store.check_integrity().await.unwrap();
-        let records: Vec<Vec<u8>> = store
-            .records()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| r.bytes)
-            .collect();
-        store.close().await;
+        let records = ic_e2e::player::stored_in(&wallet).await;
         let stored = count_matches(&records);
         assert!(
             stored == 0 || stored == usize::try_from(MATCHES).unwrap(),
