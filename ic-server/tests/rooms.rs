@@ -362,3 +362,93 @@ async fn the_community_document_lists_the_relays_as_configured() {
     assert_eq!(status, 201, "{opened}");
     assert_eq!(opened["relay_address"], "relay.example.org:4000");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listed_rooms_with_a_free_seat_are_shown_to_everyone_and_unlisted_ones_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), TEST_LIMITS);
+    let (host, private_host, guest) = (player(91), player(92), player(93));
+    let mut tokens = Vec::new();
+    for key in [&host, &private_host, &guest] {
+        server.register(key).await;
+        tokens.push(server.login(key).await);
+    }
+    let open = |body: Value, token: String| {
+        let server = &server;
+        async move {
+            let (status, opened) = server.post_json("/v1/rooms", &body, Some(&token)).await;
+            assert_eq!(status, 201, "{opened}");
+            opened["code"].as_str().unwrap().to_owned()
+        }
+    };
+    let listed = open(
+        json!({ "module": "ra", "map_name": "Canyon <Night>", "players": 4, "listed": true }),
+        tokens[0].clone(),
+    )
+    .await;
+    let unlisted = open(json!({ "module": "ra" }), tokens[1].clone()).await;
+
+    // Without signing in: the API list and the page both show the listed room only.
+    let (status, list) = server.get("/v1/rooms", None).await;
+    assert_eq!(status, 200, "{list}");
+    let rooms = list["rooms"].as_array().unwrap();
+    assert_eq!(rooms.len(), 1, "{list}");
+    assert_eq!(rooms[0]["code"], listed.as_str());
+    assert_eq!(
+        (rooms[0]["seated"].as_u64(), rooms[0]["players"].as_u64()),
+        (Some(1), Some(4))
+    );
+    let page = server
+        .http
+        .get(format!("{}/ui/rooms", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains(&listed) && !page.contains(&unlisted),
+        "{page}"
+    );
+    assert!(
+        page.contains("Canyon &lt;Night&gt;"),
+        "map names are escaped: {page}"
+    );
+    assert!(page.contains("1 of 4"), "{page}");
+    assert!(
+        page.contains("href=\"/ui/rooms\""),
+        "the navigation links the page"
+    );
+
+    // Filled up, a room leaves the list.
+    let two = open(json!({ "module": "ra", "listed": true }), tokens[1].clone()).await;
+    let (status, body) = server
+        .post_json(
+            &format!("/v1/rooms/{two}/join"),
+            &json!({}),
+            Some(&tokens[2]),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, list) = server.get("/v1/rooms", None).await;
+    let codes: Vec<_> = list["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].clone())
+        .collect();
+    assert_eq!(codes, [json!(listed)], "{list}");
+    // A bad listing flag is a 4xx naming the problem.
+    let (status, body) = server
+        .post_json(
+            "/v1/rooms",
+            &json!({ "module": "ra", "listed": "yes" }),
+            Some(&tokens[0]),
+        )
+        .await;
+    assert!((400..500).contains(&status), "{status} {body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("listed"),
+        "{body}"
+    );
+}

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
-use axum::routing::{MethodRouter, post};
+use axum::routing::{MethodRouter, get, post};
 use base64::Engine;
 use scr::PlayerKey;
 use serde::Deserialize;
@@ -55,12 +55,23 @@ pub struct OpenBody {
     map_hash: Option<String>,
     /// Ticks per second (default: the relay's 15).
     tick_rate: Option<u32>,
+    /// Show the room in the community's list of open rooms (default: found by code only).
+    #[serde(default)]
+    listed: bool,
 }
 
 /// The routes of this module.
 pub(super) fn routes() -> Vec<Route> {
     let relay = Some(Capability::Relay);
     vec![
+        route(
+            Method::GET,
+            "/v1/rooms",
+            relay,
+            false,
+            false,
+            "Listed rooms that have a free seat and whose game has not started, newest first",
+        ),
         route(
             Method::POST,
             "/v1/rooms",
@@ -92,11 +103,33 @@ pub(super) fn routes() -> Vec<Route> {
 /// The handler of a room route.
 pub(super) fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
     Some(match (method.as_str(), path) {
+        ("GET", "/v1/rooms") => get(list),
         ("POST", "/v1/rooms") => post(open),
         ("POST", "/v1/rooms/{code}/join") => post(join),
         ("POST", "/v1/rooms/{code}/watch") => post(watch),
         _ => return None,
     })
+}
+
+/// `GET /v1/rooms`.
+async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let (relay, rooms) = state.rooms()?;
+    let listed = rooms.listed(unix_now(), |id| relay.game_state(id));
+    let rooms: Vec<Value> = listed
+        .iter()
+        .map(|room| {
+            json!({
+                "code": room.code,
+                "module": room.module,
+                "map_name": room.map_name,
+                "seated": room.seated,
+                "players": room.players,
+                "teams": room.teams,
+                "opened_at": room.opened_at,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "rooms": rooms })))
 }
 
 /// `POST /v1/rooms`.
@@ -122,6 +155,7 @@ async fn open(
         map_name: body.map_name,
         map_hash,
         tick_rate: body.tick_rate.unwrap_or(duel.tick_rate),
+        listed: body.listed,
         ..duel
     };
     let seat = rooms.open(PlayerKey::from(principal.key), request, unix_now(), |id| {

@@ -22,6 +22,11 @@ pub fn page(state: &AppState, title: &str, body: Markup) -> Markup {
             "/ui/matches",
             "Live matches",
         ),
+        (
+            cfg!(feature = "relay") && capabilities.enabled(Capability::Relay),
+            "/ui/rooms",
+            "Open rooms",
+        ),
         (true, "/ui/staff", "Staff"),
     ]
     .into_iter()

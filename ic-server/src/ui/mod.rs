@@ -22,6 +22,8 @@ mod moderation;
 mod player;
 #[cfg(feature = "moderation")]
 mod review;
+#[cfg(feature = "relay")]
+mod rooms;
 mod session;
 mod sign_in;
 mod staff;
@@ -75,6 +77,8 @@ pub fn router() -> Router<AppState> {
         .route("/ui/players/{key}", get(player::page));
     #[cfg(feature = "matchmaking")]
     let router = router.route("/ui/matches", get(live::page));
+    #[cfg(feature = "relay")]
+    let router = router.route("/ui/rooms", get(rooms::page));
     #[cfg(feature = "moderation")]
     let router = router
         .route("/ui/review", get(review::list))

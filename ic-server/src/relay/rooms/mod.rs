@@ -12,9 +12,11 @@ use relay_core::ticket::{
 };
 use scr::{CommunityKey, KeyPair, PlayerKey};
 
-/// Room code characters: no 0/O, 1/I/L, 2/Z, 5/S, 8/B look-alikes, so codes survive being read
-/// aloud or copied by hand.
-pub const CODE_ALPHABET: &[u8] = b"ACDEFGHJKMNPQRTUVWXY34679";
+mod code;
+
+use code::new_code;
+pub use code::{CODE_ALPHABET, normalize};
+
 /// Most seats in a room (relay tickets allow 32; custom games rarely go past 8v8).
 pub const MAX_ROOM_PLAYERS: u8 = 16;
 /// Longest game module name (the ticket limit is 255 bytes; module ids are short).
@@ -37,6 +39,9 @@ pub struct RoomRequest {
     pub map_hash: [u8; 32],
     /// Ticks per second, 1 to 60.
     pub tick_rate: u32,
+    /// Whether the room is shown in the community's list of open rooms; an unlisted room is
+    /// found only by its code.
+    pub listed: bool,
 }
 
 impl RoomRequest {
@@ -49,6 +54,7 @@ impl RoomRequest {
             map_name: String::new(),
             map_hash: [0; 32],
             tick_rate: DEFAULT_TICK_RATE,
+            listed: false,
         }
     }
 }
@@ -107,6 +113,25 @@ impl RoomError {
             Self::NoFreeCode => "no_free_code",
         }
     }
+}
+
+/// A listed room with a free seat, as the community's room list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedRoom {
+    /// The code to join with.
+    pub code: String,
+    /// Game module.
+    pub module: String,
+    /// Map name (may be empty: chosen in the game's lobby).
+    pub map_name: String,
+    /// Seats taken.
+    pub seated: u8,
+    /// Seats in all.
+    pub players: u8,
+    /// Teams.
+    pub teams: u8,
+    /// When the room was opened (Unix seconds).
+    pub opened_at: i64,
 }
 
 /// Whether a room's game is still worth joining, as the relay sees it.
@@ -247,6 +272,32 @@ impl Rooms {
         self.seat(&code, room, seat, holder, now)
     }
 
+    /// Listed rooms whose game has not started and that have a free seat, newest first.
+    pub fn listed(&self, now: i64, game_state: impl Fn(u64) -> GameState) -> Vec<ListedRoom> {
+        let mut rooms = self.lock();
+        self.close_finished(&mut rooms, now, &game_state);
+        let mut listed: Vec<ListedRoom> = rooms
+            .iter()
+            .filter(|(_, room)| {
+                room.request.listed
+                    && room.seats.len() < usize::from(room.request.players)
+                    && game_state(room.game_id) == GameState::NotStarted
+            })
+            .map(|(code, room)| ListedRoom {
+                code: code.clone(),
+                module: room.request.module.clone(),
+                map_name: room.request.map_name.clone(),
+                // At most MAX_ROOM_PLAYERS seats are ever handed out.
+                seated: u8::try_from(room.seats.len()).unwrap_or(u8::MAX),
+                players: room.request.players,
+                teams: room.request.teams,
+                opened_at: room.opened_at,
+            })
+            .collect();
+        listed.sort_by(|a, b| b.opened_at.cmp(&a.opened_at).then(a.code.cmp(&b.code)));
+        listed
+    }
+
     /// Open rooms.
     pub fn open_rooms(&self) -> usize {
         self.lock().len()
@@ -335,34 +386,6 @@ fn validate(request: &RoomRequest) -> Result<(), RoomError> {
     Ok(())
 }
 
-/// A fresh `XXX-XXX` code.
-fn new_code(rng: &mut impl Rng) -> String {
-    let mut code = String::with_capacity(7);
-    for index in 0..6 {
-        if index == 3 {
-            code.push('-');
-        }
-        code.push(char::from(
-            CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())],
-        ));
-    }
-    code
-}
-
-/// The canonical form of a code a player typed: upper case, dash optional, spaces ignored.
-pub fn normalize(typed: &str) -> Option<String> {
-    let letters: Vec<u8> = typed
-        .bytes()
-        .filter(|b| *b != b'-' && !b.is_ascii_whitespace())
-        .map(|b| b.to_ascii_uppercase())
-        .collect();
-    if letters.len() != 6 || !letters.iter().all(|b| CODE_ALPHABET.contains(b)) {
-        return None;
-    }
-    let text = String::from_utf8(letters).ok()?;
-    Some(format!("{}-{}", &text[..3], &text[3..]))
-}
-
 #[cfg(test)]
 mod tests {
     use std::cell::Cell;
@@ -379,24 +402,6 @@ mod tests {
         let relay = KeyPair::from_seed([7; 32]);
         let verifier = TicketVerifier::new([(SignerKind::Relay, relay.public_key())]).unwrap();
         (Rooms::new(relay, 900, 2), verifier)
-    }
-
-    #[test]
-    fn codes_use_the_unambiguous_alphabet_and_normalize_from_what_people_type() {
-        let mut rng = rand::rngs::OsRng;
-        for _ in 0..200 {
-            let code = new_code(&mut rng);
-            assert_eq!(code.len(), 7);
-            assert_eq!(&code[3..4], "-");
-            assert_eq!(normalize(&code).as_deref(), Some(code.as_str()));
-            assert_eq!(
-                normalize(&code.to_lowercase().replace('-', " ")),
-                Some(code)
-            );
-        }
-        assert_eq!(normalize("ACD-EFO"), None, "O is not in the alphabet");
-        assert_eq!(normalize("ACD-EF"), None);
-        assert_eq!(normalize("ACD-EFGH"), None);
     }
 
     #[test]
@@ -561,5 +566,50 @@ mod tests {
             assert!(matches!(open(bad), Err(RoomError::BadRequest(_))));
         }
         assert_eq!(open(duel), Ok(()));
+    }
+
+    #[test]
+    fn only_listed_rooms_with_a_free_seat_and_no_game_yet_are_listed() {
+        let (rooms, _) = rooms();
+        let not_started = |_| GameState::NotStarted;
+        let listed = RoomRequest {
+            listed: true,
+            map_name: "Canyon".into(),
+            ..RoomRequest::duel("ra")
+        };
+        let unlisted = rooms
+            .open(key(1), RoomRequest::duel("ra"), 1_000, not_started)
+            .unwrap();
+        let older = rooms
+            .open(key(2), listed.clone(), 1_001, not_started)
+            .unwrap();
+        let newer = rooms
+            .open(key(3), listed.clone(), 1_002, not_started)
+            .unwrap();
+        let shown = rooms.listed(1_003, not_started);
+        let codes: Vec<_> = shown.iter().map(|room| room.code.as_str()).collect();
+        assert_eq!(codes, [newer.code.as_str(), older.code.as_str()]);
+        assert!(!codes.contains(&unlisted.code.as_str()));
+        assert_eq!(
+            (
+                shown[0].seated,
+                shown[0].players,
+                shown[0].map_name.as_str()
+            ),
+            (1, 2, "Canyon")
+        );
+
+        // Full, or its game started: no longer listed.
+        rooms.join(&older.code, key(4), 1_004, not_started).unwrap();
+        let started = |id| {
+            if id == newer.game_id {
+                GameState::Running
+            } else {
+                GameState::NotStarted
+            }
+        };
+        assert!(rooms.listed(1_005, started).is_empty());
+        // Unplayed past the open time: closed, so not listed either.
+        assert!(rooms.listed(1_002 + 900, not_started).is_empty());
     }
 }
