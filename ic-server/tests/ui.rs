@@ -363,6 +363,36 @@ async fn staff_sign_in_is_single_use_and_forms_need_the_sessions_csrf_token(back
     assert!(page.contains("ic staff login"));
 }
 
+async fn an_expired_login_link_is_refused(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = backend.storage();
+    let server = Server::start(dir.path(), &format!("{TEST_LIMITS}{storage}"));
+    let operator = player(1);
+    grant(&server, &operator, "admin");
+    let link = operator_login_link(&server, &operator);
+    // Five minutes pass: the link's expiry moves into the past where the server keeps it.
+    let expire = "UPDATE web_login_links SET expires_at = expires_at - 301";
+    match backend {
+        Backend::Sqlite => {
+            let db = rusqlite::Connection::open(server.data_dir.join("ic-server.db")).unwrap();
+            assert_eq!(db.execute(expire, []).unwrap(), 1);
+        }
+        Backend::Postgres => {
+            use sqlx::Connection;
+            let url = storage.split('"').nth(1).unwrap();
+            let mut db = sqlx::PgConnection::connect(url).await.unwrap();
+            let done = sqlx::query(expire).execute(&mut db).await.unwrap();
+            assert_eq!(done.rows_affected(), 1);
+        }
+    }
+    let (status, _, page) = fetch(&server, link.strip_prefix(&server.url).unwrap()).await;
+    assert_eq!(status, 410, "{page}");
+    assert!(page.contains("invalid_login_link"), "{page}");
+    let refused = sign_in(&server, &link).await;
+    assert_eq!(refused.status(), 410);
+    assert!(refused.headers().get("set-cookie").is_none(), "no session");
+}
+
 async fn an_operator_signs_in_and_grants_a_role_in_a_browser(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &format!("{TEST_LIMITS}{}", backend.storage()));
@@ -399,6 +429,7 @@ async fn an_operator_signs_in_and_grants_a_role_in_a_browser(backend: Backend) {
 
 on_each_backend!(
     staff_sign_in_is_single_use_and_forms_need_the_sessions_csrf_token,
+    an_expired_login_link_is_refused,
     an_operator_signs_in_and_grants_a_role_in_a_browser,
 );
 

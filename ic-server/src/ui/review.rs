@@ -15,7 +15,8 @@ use super::session::Staff;
 use super::text::date;
 use crate::clock::unix_now;
 use crate::moderation::Decision;
-use crate::moderation::service::VoteRequest;
+use crate::moderation::ModerationError;
+use crate::moderation::service::{ReviewerCalibration, VoteRequest};
 use crate::moderation::views::ReviewerCaseView;
 use crate::state::AppState;
 
@@ -43,8 +44,18 @@ pub(super) async fn list(
 ) -> Response {
     respond(
         async {
-            let views = state.moderation()?.assignments(&staff.principal).await?;
+            let moderation = state.moderation()?;
+            let views = moderation.assignments(&staff.principal).await?;
+            // Staff who may not review (a moderator without the role) see their list only.
+            let calibration = match moderation.my_calibration(&staff.principal, unix_now()).await {
+                Ok(calibration) => Some(calibration),
+                Err(ModerationError::NotEligible(_)) => None,
+                Err(error) => return Err(error.into()),
+            };
             let mut body = assignments_page(&views, &staff.csrf());
+            if let Some(calibration) = &calibration {
+                body = html! { (body) (calibration_section(calibration)) };
+            }
             if query.as_deref() == Some("empty=1") {
                 body = html! { p.notice role="status" { "No case is waiting for you right now." } (body) };
             }
@@ -166,6 +177,39 @@ pub fn assignments_page(views: &[ReviewerCaseView], csrf: &str) -> Markup {
             }
         }
     }
+}
+
+/// The reviewer's own calibration results.
+pub fn calibration_section(calibration: &ReviewerCalibration) -> Markup {
+    html! {
+        h2 { "My calibration" }
+        dl.facts {
+            dt { "Votes cast" } dd { (calibration.cases_reviewed) }
+            dt { "Calibration cases" } dd { (calibration.calibration_cases_seen) }
+            dt { "Calibration accuracy" } dd { (percent(calibration.calibration_accuracy)) }
+            dt { "Agreement with moderators" }
+            dd {
+                @match calibration.moderator_agreement_rate {
+                    Some(rate) => (percent(rate)),
+                    None => "no decision yet",
+                }
+            }
+            dt { "Weight of my votes" } dd { (format!("{:.2}", calibration.review_weight)) }
+            dt { "New cases" }
+            dd {
+                @if calibration.receives_cases { "given" }
+                @else { "paused: accuracy below the community's minimum" }
+            }
+        }
+        p {
+            "Some cases have a known outcome; they are not marked, and your votes on them \
+             measure your accuracy."
+        }
+    }
+}
+
+fn percent(share: f64) -> String {
+    format!("{:.0} %", share * 100.0)
 }
 
 /// One case as its reviewer sees it, with the vote form until they voted.

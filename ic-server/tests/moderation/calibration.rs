@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use super::common::Backend;
+use super::common::web::get_with;
 use super::world::{Member, World};
 
 /// Closes a fresh single-report case without action and marks it a calibration case.
@@ -82,6 +83,7 @@ async fn misjudged_calibration_cases_cost_weight_then_assignments(backend: Backe
         (status, body["error"].as_str()),
         (403, Some("review_accuracy_too_low"))
     );
+    own_results_match_the_moderators_view(&world, &careless, &record).await;
 
     // The careful reviewer still gets cases; the real one looks the same field for field.
     let fourth = world.next(&careful).await;
@@ -105,6 +107,44 @@ async fn misjudged_calibration_cases_cost_weight_then_assignments(backend: Backe
         .filter(|e| e["action"] == "mark_calibration")
         .count();
     assert_eq!(marks, calibration.len());
+}
+
+/// The reviewer sees their own results (through the API and on their review page) as the
+/// moderator's reviewer list shows them, also once accuracy stopped their assignments; a member
+/// who may not review sees none.
+async fn own_results_match_the_moderators_view(world: &World, reviewer: &Member, record: &Value) {
+    let (status, own) = world.get("/v1/review/me", &reviewer.token).await;
+    assert_eq!(status, 200, "{own}");
+    for field in [
+        "cases_reviewed",
+        "calibration_cases_seen",
+        "calibration_accuracy",
+        "review_weight",
+        "receives_cases",
+    ] {
+        assert_eq!(own[field], record[field], "{field}: {own} against {record}");
+    }
+    assert!(own.get("reviewer").is_none(), "no key in the own view");
+    let newcomer = world.member().await;
+    let (status, body) = world.get("/v1/review/me", &newcomer.token).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("not_eligible")),
+        "{body}"
+    );
+
+    // On the review page, once they hold the role and signed in with their own key.
+    let key = reviewer.id();
+    let cookie = world.web_session(reviewer, "reviewer").await;
+    let (status, page) = get_with(&world.server, "/ui/review", &cookie).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("My calibration"), "{page}");
+    assert!(
+        page.contains("<dt>Calibration cases</dt><dd>3</dd>"),
+        "{page}"
+    );
+    assert!(page.contains("paused: accuracy below"), "{page}");
+    assert!(!page.contains(&key[8..]), "no key on a reviewer page");
 }
 
 crate::on_each_backend!(misjudged_calibration_cases_cost_weight_then_assignments,);

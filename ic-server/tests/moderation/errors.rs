@@ -15,7 +15,7 @@ async fn disabled_capability_answers_404_on_every_moderation_route(backend: Back
         .into_iter()
         .filter(|r| r.capability == Some(ic_server::config::Capability::Moderation))
         .collect();
-    assert_eq!(routes.len(), 16);
+    assert_eq!(routes.len(), 17);
     for route in routes {
         let url = format!("{}{}", server.url, route.path.replace("{id}", "case_0"));
         let request = server

@@ -12,3 +12,4 @@ mod errors;
 mod lifecycle;
 mod records;
 mod reviewers;
+mod web_forms;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::common::*;
 
 /// Key seeds of the staff; members get seeds from a counter.
-const MODERATOR: u8 = 201;
+pub const MODERATOR: u8 = 201;
 const ADMIN: u8 = 202;
 
 /// The server's config: competitive preset (moderation on), members eligible to review after
@@ -241,6 +241,19 @@ impl World {
             .find(|r| r["reviewer"] == reviewer.id())
             .cloned()
             .unwrap_or(Value::Null)
+    }
+
+    /// A web UI session cookie for `member` after granting them `role`, signed in with their
+    /// own key as `ic staff login` does.
+    pub async fn web_session(&self, member: &Member, role: &str) -> String {
+        let (code, _, err) = cli(self.dir.path(), &["roles", "grant", &member.id(), role]);
+        assert_eq!(code, 0, "{err}");
+        let (status, body) = self
+            .post("/v1/staff/login-link", json!({}), &member.token)
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let link = body["url"].as_str().unwrap();
+        web::session_of(&web::sign_in(&self.server, link).await)
     }
 
     pub fn moderator_key(&self) -> String {

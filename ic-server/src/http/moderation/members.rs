@@ -14,7 +14,7 @@ use super::service;
 use crate::auth::Principal;
 use crate::clock::unix_now;
 use crate::moderation::ModerationError;
-use crate::moderation::service::{ReportRequest, VoteRequest};
+use crate::moderation::service::{ReportRequest, ReviewerCalibration, VoteRequest};
 use crate::moderation::views::{action_json, appeal_json};
 
 /// `POST /v1/reports`.
@@ -81,6 +81,18 @@ pub(super) async fn next_assignment(
         .next_assignment(&principal, unix_now())
         .await?;
     Ok(Json(json!({ "assignment": view })))
+}
+
+/// `GET /v1/review/me`.
+pub(super) async fn my_calibration(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<ReviewerCalibration>, ApiError> {
+    Ok(Json(
+        service(&state)?
+            .my_calibration(&principal, unix_now())
+            .await?,
+    ))
 }
 
 /// `GET /v1/review/assignments`.

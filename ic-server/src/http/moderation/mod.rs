@@ -75,6 +75,14 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            "/v1/review/me",
+            m,
+            false,
+            true,
+            "Reviewer: own calibration results, weight, and whether new cases are given",
+        ),
+        route(
+            Method::GET,
             "/v1/moderation/cases",
             m,
             false,
@@ -158,6 +166,7 @@ pub fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
         ("GET", "/v1/review/assignments") => get(members::assignments),
         ("GET", "/v1/review/assignments/{id}") => get(members::assignment),
         ("POST", "/v1/review/assignments/{id}/vote") => post(members::vote),
+        ("GET", "/v1/review/me") => get(members::my_calibration),
         ("GET", "/v1/moderation/cases") => get(staff::cases),
         ("GET", "/v1/moderation/cases/{id}") => get(staff::open_case),
         ("POST", "/v1/moderation/cases/{id}/actions") => post(staff::act),

@@ -10,7 +10,7 @@ mod review;
 
 pub use intake::{ReportReceipt, ReportRequest};
 pub use moderate::{ActRequest, AntiCheatSummary, SummariesRequest, TelemetrySummary, case_filter};
-pub use review::VoteRequest;
+pub use review::{ReviewerCalibration, VoteRequest};
 
 use std::sync::Arc;
 

@@ -372,22 +372,16 @@ impl ModerationService {
             .await?
             .iter()
             .map(|s| {
-                json!({
+                let mut entry = json!({
                     "reviewer": s.reviewer.to_string(),
                     "reviewer_ref": self.names.reviewer(&s.reviewer),
-                    "cases_reviewed": s.cases_reviewed,
-                    "calibration_cases_seen": s.calibration_cases_seen,
-                    "calibration_accuracy": s.calibration_accuracy,
-                    "moderator_agreement_rate": if s.moderator_judged == 0 {
-                        None
-                    } else {
-                        Some(f64::from(s.moderator_agreed) / f64::from(s.moderator_judged))
-                    },
-                    "review_weight": self.rules().weight(s.calibration_accuracy),
-                    "receives_cases": self
-                        .rules()
-                        .may_review(s.calibration_accuracy, s.calibration_cases_seen),
-                })
+                });
+                if let (Value::Object(entry), Ok(Value::Object(results))) =
+                    (&mut entry, serde_json::to_value(self.calibration_of(s)))
+                {
+                    entry.extend(results);
+                }
+                entry
             })
             .collect())
     }

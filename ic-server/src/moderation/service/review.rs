@@ -1,7 +1,7 @@
 //! Review: eligibility (role or standing, then calibration accuracy), the next assignment, the
 //! anonymous case view, and votes; the last required vote computes and records the consensus.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{ModerationError, ModerationService, new_id};
 use crate::auth::Principal;
@@ -12,6 +12,24 @@ use crate::store::Role;
 use crate::store::moderation::{
     AssignmentRow, Claim, ConsensusRow, ReviewerStatsRow, VoteRecorded, VoteRow,
 };
+
+/// A reviewer's calibration results as the rules read them (the reference design's
+/// `ReviewerCalibrationStats`, without the reviewer's identity).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReviewerCalibration {
+    /// Votes cast.
+    pub cases_reviewed: u32,
+    /// Calibration cases voted on (they are not announced as such when assigned).
+    pub calibration_cases_seen: u32,
+    /// Moving-average accuracy on calibration cases, 0–1.
+    pub calibration_accuracy: f64,
+    /// Share of the reviewer's votes a moderator's decision agreed with; `None` before any.
+    pub moderator_agreement_rate: Option<f64>,
+    /// The weight of the reviewer's votes in consensus.
+    pub review_weight: f64,
+    /// Whether the reviewer's accuracy lets them take new cases.
+    pub receives_cases: bool,
+}
 
 /// Body of a vote.
 #[derive(Debug, Clone, Deserialize)]
@@ -44,6 +62,43 @@ impl ModerationService {
         principal: &Principal,
         now: i64,
     ) -> Result<ReviewerStatsRow, ModerationError> {
+        let stats = self.own_stats(principal, now).await?;
+        if !self
+            .rules()
+            .may_review(stats.calibration_accuracy, stats.calibration_cases_seen)
+        {
+            return Err(ModerationError::AccuracyTooLow);
+        }
+        Ok(stats)
+    }
+
+    /// The reviewer's own calibration results, also when their accuracy keeps them from new
+    /// cases (that is when they most want to see it); refused to a player who may not review.
+    pub async fn my_calibration(
+        &self,
+        principal: &Principal,
+        now: i64,
+    ) -> Result<ReviewerCalibration, ModerationError> {
+        let stats = self.own_stats(principal, now).await?;
+        Ok(self.calibration_of(&stats))
+    }
+
+    /// The calibration record of a reviewer who holds the role or qualifies by standing.
+    async fn own_stats(
+        &self,
+        principal: &Principal,
+        now: i64,
+    ) -> Result<ReviewerStatsRow, ModerationError> {
+        self.check_eligible(principal, now).await?;
+        Ok(self
+            .store
+            .reviewer_stats(&principal.key)
+            .await?
+            .unwrap_or_else(|| self.fresh_stats(principal)))
+    }
+
+    /// Refuses a principal who neither holds the reviewer role nor qualifies by standing.
+    async fn check_eligible(&self, principal: &Principal, now: i64) -> Result<(), ModerationError> {
         if !principal.roles.contains(&Role::Reviewer) {
             let config = self.config();
             let rules = &config.eligibility;
@@ -76,18 +131,23 @@ impl ModerationService {
                 )));
             }
         }
-        let stats = self
-            .store
-            .reviewer_stats(&principal.key)
-            .await?
-            .unwrap_or_else(|| self.fresh_stats(principal));
-        if !self
-            .rules()
-            .may_review(stats.calibration_accuracy, stats.calibration_cases_seen)
-        {
-            return Err(ModerationError::AccuracyTooLow);
+        Ok(())
+    }
+
+    /// What a calibration record means under the current rules: weight and whether the
+    /// reviewer receives cases.
+    pub(super) fn calibration_of(&self, stats: &ReviewerStatsRow) -> ReviewerCalibration {
+        let rules = self.rules();
+        ReviewerCalibration {
+            cases_reviewed: stats.cases_reviewed,
+            calibration_cases_seen: stats.calibration_cases_seen,
+            calibration_accuracy: stats.calibration_accuracy,
+            moderator_agreement_rate: (stats.moderator_judged > 0)
+                .then(|| f64::from(stats.moderator_agreed) / f64::from(stats.moderator_judged)),
+            review_weight: rules.weight(stats.calibration_accuracy),
+            receives_cases: rules
+                .may_review(stats.calibration_accuracy, stats.calibration_cases_seen),
         }
-        Ok(stats)
     }
 
     async fn view(
