@@ -81,6 +81,27 @@ async fn moderation_forms_refuse_bad_input_and_record_nothing(backend: Backend) 
         "the vote is still open"
     );
 
+    // The reviewer may not open the moderator's pages, nor act through them.
+    for path in [
+        "/ui/moderation/cases".to_owned(),
+        format!("/ui/moderation/cases/{case}"),
+    ] {
+        let (status, page) = get_with(&world.server, &path, &cookie).await;
+        assert_eq!(status, 403, "{path}: {page}");
+        assert!(!page.contains(&accused.id()), "{page}");
+    }
+    let dismiss = [("action", "close_no_action"), ("reason", "not mine")];
+    refused(
+        &world,
+        &cookie,
+        &format!("/ui/moderation/cases/{case}/actions"),
+        &csrf,
+        &dismiss,
+        403,
+        "forbidden",
+    )
+    .await;
+
     // A moderator's action: unknown, without a reason, a sanction while reviewers still vote.
     let moderator = operator_login_link(&world.server, &player(MODERATOR));
     let cookie = session_of(&sign_in(&world.server, &moderator).await);
