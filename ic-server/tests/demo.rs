@@ -39,3 +39,31 @@ fn the_demo_plays_rated_matches_and_prints_the_leaderboard_as_json() {
     // The plain-text progress went to stderr, one line per match.
     assert!(stderr.matches("match ").count() >= 4, "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_names_its_web_ui_and_the_page_answers_while_it_runs() {
+    use std::io::{BufRead, BufReader};
+    let mut demo = std::process::Command::new(binary())
+        .args(["demo", "--bots", "4", "--matches", "6"])
+        .env_remove("IC_DATA_DIR")
+        .env_remove("IC_CONFIG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(demo.stderr.take().unwrap()).lines();
+    let ui = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            line.strip_prefix("watch it in a browser while it runs: ")
+                .map(str::to_owned)
+        })
+        .expect("the demo prints its web UI address");
+    let page = reqwest::get(&ui).await.unwrap();
+    assert_eq!(page.status(), 200, "{ui}");
+    assert!(page.text().await.unwrap().contains("<h1>Leaderboard</h1>"));
+    // Drain the rest so the demo never blocks on a full pipe, then let it finish.
+    std::thread::spawn(move || lines.for_each(drop));
+    assert!(demo.wait().unwrap().success());
+}

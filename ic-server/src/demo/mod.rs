@@ -48,9 +48,11 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let dir = tempfile::tempdir().context("a temporary directory for the demo")?;
     let community = DemoCommunity::start(&dir.path().join("community"))?;
     eprintln!(
-        "a community with every capability runs at {} (data in {})",
+        "a community with every capability runs at {} (data in {})\n\
+         watch it in a browser while it runs: {}/ui/leaderboard",
         community.url,
-        dir.path().display()
+        dir.path().display(),
+        community.url,
     );
 
     let skills = skill::hidden_skills(options.bots, |n| rand::random::<usize>() % n);

@@ -90,7 +90,7 @@ impl View {
     fn screen(&self, board: &[Standing]) -> String {
         let done = (self.played * BAR_WIDTH / self.target.max(1)).min(BAR_WIDTH);
         let mut text = format!(
-            "ic-server demo: {url}\n  API {url}/v1/leaderboard · metrics {url}/metrics · community {url}/.well-known/ic-community\n\n\
+            "ic-server demo: {url}\n  web UI {url}/ui/leaderboard · live matches {url}/ui/matches\n  API {url}/v1/leaderboard · metrics {url}/metrics · community {url}/.well-known/ic-community\n\n\
              [{}{}] {}/{} matches\n\nlatest:\n",
             "#".repeat(done),
             "-".repeat(BAR_WIDTH - done),
