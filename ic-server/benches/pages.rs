@@ -12,41 +12,20 @@ use std::time::{Duration, Instant};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support/population.rs"]
+mod population;
 
 use common::{Server, TEST_LIMITS, cli};
+use population::PLAYERS;
 
-const PLAYERS: u32 = 100_000;
 const CASES: u32 = 10_000;
 const REQUESTS: usize = 200;
 
 fn populate(dir: &std::path::Path) {
+    population::into_sqlite(dir, ic_server::clock::unix_now());
     let mut conn = rusqlite::Connection::open(dir.join("ic-server.db")).unwrap();
     let tx = conn.transaction().unwrap();
     {
-        let mut player = tx
-            .prepare(
-                "INSERT INTO players (player_key, registered_at, last_sequence) VALUES (?1, 0, 1)",
-            )
-            .unwrap();
-        let mut rating = tx
-            .prepare(
-                "INSERT INTO ratings (player_key, game_module, algorithm_id, rating, deviation, \
-                 volatility, games_played, wins, losses, draws, streak, last_played_at, \
-                 rating_sequence, rating_expires_at) \
-                 VALUES (?1, 'ra', 'glicko2', ?2, 60000, 60000, 30, 15, 15, 0, 0, 0, 1, 4102444800)",
-            )
-            .unwrap();
-        for i in 0..PLAYERS {
-            let mut key = [0u8; 32];
-            key[..4].copy_from_slice(&i.to_be_bytes());
-            key[31] = 1;
-            player.execute(rusqlite::params![key.as_slice()]).unwrap();
-            // Spread over 800..2800 points, ×1000, no two alike.
-            let points = 800_000 + i64::from(i * 7919 % PLAYERS) * 20;
-            rating
-                .execute(rusqlite::params![key.as_slice(), points])
-                .unwrap();
-        }
         let mut case = tx
             .prepare(
                 "INSERT INTO mod_cases (case_id, category, state, created_at, updated_at, \
@@ -125,18 +104,14 @@ async fn main() {
     let server = Server::spawn(dir.path());
     let link = common::web::operator_login_link(&server, &admin);
     let cookie = common::web::session_of(&common::web::sign_in(&server, &link).await);
-    // A cursor half-way down: the rating at rank 50,000 is 800,000 + 49,999 × 20 (the ratings
-    // are a permutation of the steps), and its key is the one holding that rating.
+    // A cursor half-way down: rank 50,000 holds the rating of its place in the permutation.
     let middle = (0..PLAYERS)
-        .find(|i| i * 7919 % PLAYERS == PLAYERS / 2)
+        .find(|&i| population::rating_of(i) == 800_000 + i64::from(PLAYERS / 2) * 20)
         .unwrap();
-    let mut middle_key = [0u8; 32];
-    middle_key[..4].copy_from_slice(&middle.to_be_bytes());
-    middle_key[31] = 1;
     let cursor = format!(
         "{}:ed25519:{}",
-        800_000 + i64::from(PLAYERS / 2) * 20,
-        hex::encode(middle_key)
+        population::rating_of(middle),
+        hex::encode(population::key_of(middle))
     );
     let rows = [
         measure(

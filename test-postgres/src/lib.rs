@@ -135,6 +135,18 @@ impl Cluster {
         Ok(cluster)
     }
 
+    /// The process id of the cluster's postmaster (every backend is its child), from its
+    /// `postmaster.pid`; `None` while it is not running.
+    pub fn postmaster_pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.data.join("postmaster.pid"))
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
     /// A new, empty database on this cluster.
     pub fn fresh_database(&self) -> String {
         create_database(&self.admin_url)

@@ -49,6 +49,10 @@ const SYNC_EVERY: u64 = 30;
 /// Signs the ticket of the player with `key` for seat `slot` (team = slot) of game `game_id`.
 pub type TicketSource = Arc<dyn Fn(u64, u8, &PublicKey) -> Vec<u8> + Send + Sync>;
 
+/// The identity that plays seat `slot` of the `index`-th match (registered players, when the
+/// results are to be rated).
+pub type IdentitySource = Arc<dyn Fn(usize, u8) -> KeyPair + Send + Sync>;
+
 /// What the load generator does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadPlan {
@@ -200,6 +204,18 @@ impl LoadRun {
         plan: &LoadPlan,
         tickets: TicketSource,
     ) -> Result<Self, RelayClientError> {
+        let anyone: IdentitySource = Arc::new(|_, _| KeyPair::generate(&mut OsRng));
+        Self::start_as(address, relay_key, plan, tickets, anyone).await
+    }
+
+    /// Like [`LoadRun::start`], with each seat played by the identity `identities` names.
+    pub async fn start_as(
+        address: SocketAddr,
+        relay_key: PublicKey,
+        plan: &LoadPlan,
+        tickets: TicketSource,
+        identities: IdentitySource,
+    ) -> Result<Self, RelayClientError> {
         let clients = (0..plan.endpoints.max(1))
             .map(|_| RelayClient::new(plan.bind))
             .collect::<Result<Vec<_>, _>>()?;
@@ -222,13 +238,15 @@ impl LoadRun {
                 (client, slot)
             });
             let tickets = tickets.clone();
+            let identities = identities.clone();
             let settings = settings.clone();
             connecting.push(tokio::spawn(async move {
                 tokio::time::sleep_until(at).await;
                 let connect = |(client, slot): (RelayClient, u8)| {
                     let tickets = tickets.clone();
+                    let identities = identities.clone();
                     async move {
-                        let identity = KeyPair::generate(&mut OsRng);
+                        let identity = identities(index, slot);
                         let ticket = tickets(game_id, slot, &identity.public_key());
                         client.connect(address, relay_key, &identity, &ticket).await
                     }
