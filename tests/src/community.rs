@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use relay_core::cmr::{CertifiedMatchResult, CmrPlayer, EndReason, MatchOutcome, PlayerResult};
 use relay_core::ids::{PlayerSlot, TeamId};
 use scr::{CommunityKey, KeyPair, PlayerKey, RelayKey};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::{free_port, read_seed_file, server_binary, text, unix_now};
 
@@ -40,6 +40,14 @@ impl Server {
         };
         let output = server.cli(&["init"]);
         assert!(output.status.success(), "{}", text(&output));
+        server
+    }
+
+    /// A server like [`Server::new`] whose settings file holds `config` (TOML; what it leaves
+    /// out keeps its default, and the test environment's variables still apply).
+    pub fn with_config(name: &str, config: &str) -> Self {
+        let server = Self::new(name);
+        std::fs::write(server.dir.path().join("ic-server.toml"), config).unwrap();
         server
     }
 
@@ -207,6 +215,73 @@ impl Server {
         );
     }
 
+    /// A bearer token for `key`, from the challenge login.
+    pub async fn login(&self, key: &KeyPair) -> String {
+        let api = ic_client::api::ApiClient::with_http(self.http.clone(), &self.url()).unwrap();
+        let community: CommunityKey = self.document().await["signing_key"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let session = api.login(key, &community).await.unwrap();
+        session.bearer_token().to_owned()
+    }
+
+    /// Logs `key` in and registers it.
+    pub async fn register(&self, key: &KeyPair) {
+        let token = self.login(key).await;
+        let (status, body) = self
+            .post_json("/v1/players", &json!({}), Some(&token))
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+
+    /// `GET path`: status and JSON body.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut request = self.http.get(format!("{}{path}", self.url()));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        answer(request).await
+    }
+
+    /// `POST path` with a JSON body: status and JSON body.
+    pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> (u16, Value) {
+        let mut request = self.http.post(format!("{}{path}", self.url())).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        answer(request).await
+    }
+
+    /// Polls `GET /v1/queue` until the caller's standing holds an event named `name`.
+    pub async fn queue_event(&self, token: &str, name: &str) -> Value {
+        for _ in 0..100 {
+            let (status, body) = self.get("/v1/queue", Some(token)).await;
+            assert_eq!(status, 200, "{body}");
+            let events = body["events"].as_array().unwrap();
+            if let Some(event) = events.iter().find(|e| e["event"] == name) {
+                return event.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no {name} event within 10 s");
+    }
+
+    /// The replay the relay keeps under `replay_hash`; it is written when the match task ends
+    /// (once the players left), so this waits for it up to ten seconds.
+    pub async fn replay_file(&self, replay_hash: &[u8; 32]) -> Vec<u8> {
+        let name = format!("replays/{}.replay", hex::encode(replay_hash));
+        let replay = self.dir.path().join(name);
+        for _ in 0..100 {
+            if replay.exists() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        std::fs::read(&replay).expect("the replay file")
+    }
+
     /// The community's own verdicts on `records`: (valid, error code).
     pub async fn verify(&self, records: &[Vec<u8>]) -> Vec<(bool, Option<String>)> {
         let encoded: Vec<String> = records.iter().map(|r| BASE64.encode(r)).collect();
@@ -232,6 +307,12 @@ impl Server {
             })
             .collect()
     }
+}
+
+async fn answer(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 impl Drop for Server {

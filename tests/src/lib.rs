@@ -6,6 +6,7 @@
 
 pub mod community;
 pub mod player;
+pub mod relay;
 
 use std::collections::HashMap;
 use std::net::TcpListener;
