@@ -8,6 +8,8 @@ mod ledger;
 #[cfg(feature = "moderation")]
 mod moderation;
 mod outbox;
+#[cfg(test)]
+mod upgrade_tests;
 mod web_sessions;
 
 use std::path::Path;

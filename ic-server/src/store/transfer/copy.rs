@@ -1,7 +1,7 @@
-//! Copying the tables: each read from SQLite in rowid order, a few thousand rows at a time,
-//! and inserted into PostgreSQL with one `INSERT … SELECT FROM UNNEST(arrays)` per batch.
+//! Copying the tables: each read from SQLite in one pass in insertion order, and inserted into
+//! PostgreSQL a few thousand rows at a time with one `INSERT … SELECT FROM UNNEST(arrays)`.
 
-use sqlx::Row;
+use futures_util::TryStreamExt;
 use sqlx::postgres::PgConnection;
 use sqlx::sqlite::SqliteConnection;
 
@@ -27,56 +27,72 @@ pub(super) async fn all(
     Ok(copied)
 }
 
-/// Copies one table in rowid order, so PostgreSQL's `seq` numbers rows as SQLite inserted
-/// them; returns the rows copied.
+/// Copies one table in insertion order (rowid order; a `WITHOUT ROWID` table in key order), so
+/// PostgreSQL's `seq` numbers rows as SQLite inserted them; returns the rows copied. The rows
+/// are read in one pass and inserted [`BATCH_ROWS`] at a time.
 async fn copy_table(
     source: &mut SqliteConnection,
     target: &mut PgConnection,
     table: &Table,
 ) -> Result<u64, TransferError> {
-    let select = select_batch(table);
-    let insert = insert_batch(table);
     let read = |error| TransferError::Read {
         table: table.name,
         error,
     };
-    let mut from_rowid = i64::MIN;
+    let order = if has_rowid(source, table).await.map_err(read)? {
+        " ORDER BY rowid"
+    } else {
+        ""
+    };
+    let select = format!(
+        "SELECT {} FROM \"{}\"{order}",
+        column_list(table),
+        table.name
+    );
+    let insert = insert_batch(table);
+    let mut rows = sqlx::query(&select).fetch(&mut *source);
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
     let mut copied = 0;
     loop {
-        let rows = sqlx::query(&select)
-            .bind(from_rowid)
-            .bind(BATCH_ROWS as i64)
-            .fetch_all(&mut *source)
-            .await
-            .map_err(read)?;
-        let Some(last) = rows.last() else { break };
-        let last_rowid: i64 = last.try_get(0).map_err(read)?;
-        let mut columns: Vec<Column> = table
-            .columns
-            .iter()
-            .map(|(_, kind)| Column::with_capacity(*kind, rows.len()))
-            .collect();
-        for row in &rows {
-            for (index, column) in columns.iter_mut().enumerate() {
-                // Column 0 is the rowid.
-                column.push(row, index + 1).map_err(read)?;
+        let row = rows.try_next().await.map_err(read)?;
+        let done = row.is_none();
+        batch.extend(row);
+        if batch.len() == BATCH_ROWS || (done && !batch.is_empty()) {
+            let mut columns: Vec<Column> = table
+                .columns
+                .iter()
+                .map(|(_, kind)| Column::with_capacity(*kind, batch.len()))
+                .collect();
+            for row in &batch {
+                for (index, column) in columns.iter_mut().enumerate() {
+                    column.push(row, index).map_err(read)?;
+                }
             }
+            let mut query = sqlx::query(&insert);
+            for column in columns {
+                query = column.bind(query);
+            }
+            query
+                .execute(&mut *target)
+                .await
+                .map_err(|error| TransferError::write(table.name, error))?;
+            copied += batch.len() as u64;
+            batch.clear();
         }
-        let mut query = sqlx::query(&insert);
-        for column in columns {
-            query = column.bind(query);
-        }
-        query
-            .execute(&mut *target)
-            .await
-            .map_err(|error| TransferError::write(table.name, error))?;
-        copied += rows.len() as u64;
-        match last_rowid.checked_add(1) {
-            Some(next) if rows.len() == BATCH_ROWS => from_rowid = next,
-            _ => break,
+        if done {
+            return Ok(copied);
         }
     }
-    Ok(copied)
+}
+
+/// Whether `table` is a rowid table (not declared `WITHOUT ROWID`).
+async fn has_rowid(source: &mut SqliteConnection, table: &Table) -> Result<bool, sqlx::Error> {
+    let sql: String =
+        sqlx::query_scalar("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1")
+            .bind(table.name)
+            .fetch_one(&mut *source)
+            .await?;
+    Ok(!sql.trim_end().to_ascii_uppercase().ends_with("WITHOUT ROWID"))
 }
 
 /// `"a", "b", …`: the table's column names, quoted.
@@ -87,15 +103,6 @@ fn column_list(table: &Table) -> String {
         .map(|(name, _)| format!("\"{name}\""))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// The SQLite query of one batch: rowid first, then the columns, from rowid `?1` on, `?2` rows.
-fn select_batch(table: &Table) -> String {
-    format!(
-        "SELECT rowid, {} FROM \"{}\" WHERE rowid >= ?1 ORDER BY rowid LIMIT ?2",
-        column_list(table),
-        table.name
-    )
 }
 
 /// The PostgreSQL statement inserting one batch given as one array per column, in the arrays'
