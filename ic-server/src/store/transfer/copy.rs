@@ -92,7 +92,10 @@ async fn has_rowid(source: &mut SqliteConnection, table: &Table) -> Result<bool,
             .bind(table.name)
             .fetch_one(&mut *source)
             .await?;
-    Ok(!sql.trim_end().to_ascii_uppercase().ends_with("WITHOUT ROWID"))
+    Ok(!sql
+        .trim_end()
+        .to_ascii_uppercase()
+        .ends_with("WITHOUT ROWID"))
 }
 
 /// `"a", "b", …`: the table's column names, quoted.
