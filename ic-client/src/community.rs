@@ -86,6 +86,8 @@ pub struct CommunityDocument {
     pub capabilities: Vec<String>,
     /// Every key rotation record, oldest first.
     pub rotations: Vec<Vec<u8>>,
+    /// The running ranked season, when the community runs the ranking authority.
+    pub season: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -99,6 +101,8 @@ struct RawDocument {
     capabilities: Vec<String>,
     #[serde(default)]
     rotations: Vec<String>,
+    #[serde(default)]
+    season: Option<u32>,
     api_version: u32,
 }
 
@@ -141,6 +145,7 @@ impl CommunityDocument {
             recovery_key: raw.recovery_key,
             capabilities: raw.capabilities,
             rotations,
+            season: raw.season,
         })
     }
 }

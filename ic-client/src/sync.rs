@@ -332,7 +332,15 @@ impl Client {
             Reissue::Never => false,
             Reissue::Always => true,
             Reissue::WhenExpiring => {
-                needs_reissue(store, &chain, &checked.verified, &checked.table, now).await?
+                needs_reissue(
+                    store,
+                    &chain,
+                    &checked.verified,
+                    &checked.table,
+                    document.season,
+                    now,
+                )
+                .await?
             }
         };
         if reissued {
@@ -463,12 +471,15 @@ fn check_incoming(
 }
 
 /// Whether the newest rating of any module and algorithm (stored or just received) expires
-/// soon or is no longer valid now: expired, revoked, or signed by a key retired since.
+/// soon or is no longer valid now: expired, revoked, or signed by a key retired since; or is
+/// from before the community's running season (`running_season`; a record of the first layout
+/// names no season and counts as older).
 async fn needs_reissue(
     store: &CommunityStore,
     chain: &KeyChain,
     incoming: &[Verified<Record>],
     table: &RevocationTable,
+    running_season: Option<u32>,
     now: i64,
 ) -> Result<bool, WalletError> {
     use std::collections::BTreeMap;
@@ -499,9 +510,18 @@ async fn needs_reissue(
         }
     }
     let verifier = Verifier::new(chain.clone()).with_player(PlayerContext::new(table.clone()));
+    let from_an_earlier_season = |bytes: &[u8]| {
+        running_season.is_some_and(|running| {
+            Record::decode(bytes).is_ok_and(|record| match record.payload() {
+                scr::Payload::Rating(rating) => rating.season.is_none_or(|s| s < running),
+                _ => false,
+            })
+        })
+    };
     Ok(newest.values().any(|(_, expires_at, bytes)| {
         expires_at.saturating_sub(now) <= REISSUE_WINDOW_SECS
             || verifier.verify(bytes, now).is_err()
+            || from_an_earlier_season(bytes)
     }))
 }
 
@@ -730,6 +750,40 @@ mod tests {
             .verify(&rating.bytes, NOW + 40)
             .unwrap();
         store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_new_season_asks_for_a_rating_of_that_season() {
+        let (_dir, client, state, url) = setup(5).await;
+        let player = client.identity().player_key();
+        let slug = client
+            .join(&url, &JoinOptions::default(), NOW)
+            .await
+            .unwrap()
+            .slug;
+        state.lock().unwrap().issue_rating(player, 1_520_000);
+        let season = |number: u32| {
+            let state = state.lock().unwrap();
+            let mut document = state.community.document_json(&state.name);
+            document["season"] = serde_json::json!(number);
+            document
+        };
+        // The test community's ratings name season 1: nothing to ask while it runs.
+        let running = season(1);
+        state.lock().unwrap().document_override = Some(running);
+        let report = client
+            .sync(&slug, Reissue::WhenExpiring, NOW + 10)
+            .await
+            .unwrap();
+        assert!(!report.reissued);
+        // Season 2 starts: the wallet's fresh, valid rating is of the season before.
+        let running = season(2);
+        state.lock().unwrap().document_override = Some(running);
+        let report = client
+            .sync(&slug, Reissue::WhenExpiring, NOW + 20)
+            .await
+            .unwrap();
+        assert!(report.reissued);
     }
 
     #[tokio::test]

@@ -1,6 +1,8 @@
 //! Server time of the web UI's heaviest pages on a large community: the leaderboard with
 //! 100,000 rated players (first page and a page deep in) and the moderator's case list with
-//! 10,000 open cases, beside the JSON leaderboard the same query serves. Also each page's size.
+//! 10,000 open cases, beside the JSON leaderboard the same query serves; a player's profile and
+//! the leaderboard around a player in the middle. Also each page's size, and then the time and
+//! peak memory of ending the season over all 100,000 players (`ic-server seasons end`).
 //!
 //! Run: `cargo bench -p ic-server --bench pages` (prints a table). The server is this build's
 //! release binary on loopback, SQLite; rows are written straight into its database (registering
@@ -59,6 +61,12 @@ struct Row {
 async fn measure(server: &Server, page: &'static str, path: &str, cookie: &str) -> Row {
     let mut times = Vec::with_capacity(REQUESTS);
     let mut bytes = 0;
+    // One request first, not counted: the first rank lookup builds the rank board.
+    let warm = server
+        .http
+        .get(format!("{}{path}", server.url))
+        .header("cookie", cookie);
+    assert_eq!(warm.send().await.unwrap().status(), 200, "{path}");
     for _ in 0..REQUESTS {
         let started = Instant::now();
         let response = server
@@ -137,6 +145,26 @@ async fn main() {
         .await,
         measure(
             &server,
+            "/v1/players/{key} (rank 50,001)",
+            &format!(
+                "/v1/players/ed25519:{}",
+                hex::encode(population::key_of(middle))
+            ),
+            "",
+        )
+        .await,
+        measure(
+            &server,
+            "/v1/leaderboard?around={key}&limit=50 (rank 50,001)",
+            &format!(
+                "/v1/leaderboard?limit=50&around=ed25519:{}",
+                hex::encode(population::key_of(middle))
+            ),
+            "",
+        )
+        .await,
+        measure(
+            &server,
             "/ui/moderation/cases (200 of 10,000)",
             "/ui/moderation/cases",
             &cookie,
@@ -154,4 +182,52 @@ async fn main() {
             row.bytes as f64 / 1024.0
         );
     }
+    drop(server);
+    season_change(dir.path());
+}
+
+/// Ends the season over every player with the CLI, as an operator would, and reports how long
+/// it took and the process's peak resident memory (its `VmHWM`, read until it exits).
+fn season_change(dir: &std::path::Path) {
+    let started = Instant::now();
+    let mut child = std::process::Command::new(common::binary())
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["seasons", "end"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0u64;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file)
+            && let Some(line) = text.lines().find(|l| l.starts_with("VmHWM:"))
+        {
+            let kb = line
+                .split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            peak_kb = peak_kb.max(kb);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let took = started.elapsed();
+    assert!(status.success());
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    assert!(
+        out.contains(&format!("{PLAYERS} standings archived")),
+        "{out}"
+    );
+    println!();
+    println!(
+        "season change over {PLAYERS} players (`ic-server seasons end`, whole process): \
+         {:.2} s, peak RSS {:.1} MB",
+        took.as_secs_f64(),
+        peak_kb as f64 / 1024.0
+    );
 }

@@ -37,12 +37,23 @@ pub async fn build(
         .capabilities
         .enabled(crate::config::Capability::Ranking)
     {
+        // The first start on a database opens its first season.
+        let seasons = Arc::new(
+            crate::seasons::SeasonClock::open(
+                stores.core.as_ref(),
+                &config.rating.season,
+                crate::clock::unix_now(),
+            )
+            .await?,
+        );
+        built.seasons = Some(seasons.clone());
         let authority = Authority::new(
             stores.core.clone(),
             community.clone(),
             config.ranking.clone(),
             config.rating.clone(),
             metrics.clone(),
+            seasons,
         )?;
         // A ranked suspension blocks re-issue of rating records while it lasts.
         #[cfg(feature = "moderation")]
@@ -191,6 +202,17 @@ pub async fn start(
                 every,
             )));
         }
+    }
+    // Seasons end on schedule where the ranking authority runs (with several such processes
+    // on one database, the first to try ends it; the others find it ended).
+    #[cfg(feature = "ranking")]
+    if let Some(seasons) = state.capabilities.seasons.clone() {
+        tasks.push(tokio::spawn(crate::seasons::run_schedule(
+            stores.core.clone(),
+            config.rating.season.clone(),
+            seasons,
+            crate::clock::unix_now,
+        )));
     }
     // On a shared database, results that relay processes hand over are applied here.
     #[cfg(feature = "ranking")]

@@ -29,6 +29,7 @@ pub mod presented;
 pub mod relay;
 pub mod reload;
 pub mod running;
+pub mod seasons;
 pub mod server;
 pub mod state;
 pub mod storage_watch;

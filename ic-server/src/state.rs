@@ -67,6 +67,9 @@ pub struct Capabilities {
     /// Ranking authority.
     #[cfg(feature = "ranking")]
     pub authority: Option<Arc<Authority>>,
+    /// The running season, kept current by the ranking authority's season schedule.
+    #[cfg(feature = "ranking")]
+    pub seasons: Option<Arc<crate::seasons::SeasonClock>>,
     /// Matchmaker.
     #[cfg(feature = "matchmaking")]
     pub matchmaker: Option<Arc<Matchmaker>>,

@@ -64,6 +64,11 @@ impl<'a> Reader<'a> {
             .map_err(|_| Malformed::NotUtf8(field))
     }
 
+    /// Whether every byte was read.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+
     /// Fails unless every byte was read.
     pub(crate) fn finish(self) -> Result<(), Malformed> {
         if self.rest.is_empty() {

@@ -33,8 +33,11 @@ fn samples_verify_and_match_documented_sizes() {
     for record in &records {
         verifier().verify(record.as_bytes(), T0).unwrap();
     }
-    // D052: a "ra"/"glicko2" rating record is 158 + 59 = 217 bytes.
-    assert_eq!(records[0].as_bytes().len(), 217);
+    // D052: a "ra"/"glicko2" rating record is 158 + 59 = 217 bytes; layout 2 adds the
+    // season's 4 bytes.
+    assert_eq!(records[0].as_bytes().len(), 221);
+    let first_layout = player_record(rating_payload_without_season(), 6, &community());
+    assert_eq!(first_layout.as_bytes().len(), 217);
     // Revocation payload: 1 + 8 + 1 bytes; rotation payload: 32 + 32 + 1 + 1 + 8 + 8.
     assert_eq!(records[4].as_bytes().len(), 158 + 10);
     assert_eq!(records[5].as_bytes().len(), 158 + 82);
@@ -131,6 +134,34 @@ fn every_truncation_is_rejected() {
                 "prefix of {len} bytes gave {error:?}"
             );
         }
+    }
+}
+
+#[test]
+fn both_rating_layouts_decode_and_a_partial_season_is_malformed() {
+    let record = player_record(rating_payload_without_season(), 6, &community());
+    let verified = verifier().verify(record.as_bytes(), T0).unwrap();
+    let scr::payload::Payload::Rating(rating) = verified.payload() else {
+        panic!("a rating record");
+    };
+    assert_eq!(rating.season, None);
+    let record = player_record(rating_payload(), 7, &community());
+    let verified = verifier().verify(record.as_bytes(), T0).unwrap();
+    let scr::payload::Payload::Rating(rating) = verified.payload() else {
+        panic!("a rating record");
+    };
+    assert_eq!(rating.season, Some(4));
+    // One to three bytes after the percentile are neither layout.
+    for extra in 1..4 {
+        let mut payload = Vec::new();
+        rating_payload_without_season()
+            .encode(&mut payload)
+            .unwrap();
+        payload.extend(std::iter::repeat_n(0u8, extra));
+        assert!(
+            scr::payload::Payload::decode(RecordType::Rating, &payload).is_err(),
+            "{extra} extra bytes"
+        );
     }
 }
 

@@ -60,8 +60,14 @@ fn vectors() -> Vec<Vector> {
     let mut v = vec![
         Vector::new(
             "rating_valid",
-            "rating record (0x01), ra/glicko2, 217 bytes",
+            "rating record (0x01), ra/glicko2, season 4 (layout 2), 221 bytes",
             rating.clone(),
+            "valid",
+        ),
+        Vector::new(
+            "rating_layout_1_valid",
+            "rating record (0x01) of the first layout, without a season, 217 bytes",
+            bytes_of(player_record(rating_payload_without_season(), 6, &sk)),
             "valid",
         ),
         Vector::new(
@@ -284,7 +290,7 @@ fn vectors() -> Vec<Vector> {
         "malformed",
     ));
     let mut bad = rating.clone();
-    let percentile_at = rating.len() - 64 - 2;
+    let percentile_at = rating.len() - 64 - 4 - 2;
     bad[percentile_at..percentile_at + 2].copy_from_slice(&1001u16.to_le_bytes());
     resign(&mut bad, &sk);
     v.push(Vector::new(

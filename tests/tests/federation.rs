@@ -278,6 +278,7 @@ async fn the_wallet_follows_voluntary_and_emergency_rotations() {
         streak: 500,
         rank: 1,
         percentile: 1000,
+        season: None,
     }))
     .player(player.key())
     .sequence(1_000)

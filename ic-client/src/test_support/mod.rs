@@ -148,6 +148,7 @@ impl Community {
             streak: 0,
             rank: 0,
             percentile: 0,
+            season: Some(1),
         }))
         .player(player)
         .sequence(sequence)

@@ -57,8 +57,9 @@ pub fn into_sqlite(data_dir: &std::path::Path, now: i64) {
             .prepare(
                 "INSERT INTO ratings (player_key, game_module, algorithm_id, rating, deviation, \
                  volatility, games_played, wins, losses, draws, streak, last_played_at, \
-                 rating_sequence, rating_expires_at) \
-                 VALUES (?1, 'ra', 'glicko2', ?2, 80000, 60000, 30, 15, 15, 0, 0, ?3, 1, ?4)",
+                 rating_sequence, rating_expires_at, season) \
+                 VALUES (?1, 'ra', 'glicko2', ?2, 80000, 60000, 30, 15, 15, 0, 0, ?3, 1, ?4, \
+                 (SELECT season FROM seasons WHERE ended = 0))",
             )
             .unwrap();
         for index in 0..PLAYERS {
@@ -95,8 +96,9 @@ pub async fn into_postgres(url: &str, now: i64) {
         sqlx::query(
             "INSERT INTO ratings (player_key, game_module, algorithm_id, rating, deviation, \
              volatility, games_played, wins, losses, draws, streak, last_played_at, \
-             rating_sequence, rating_expires_at) \
-             SELECT k, 'ra', 'glicko2', r, 80000, 60000, 30, 15, 15, 0, 0, $4, 1, e \
+             rating_sequence, rating_expires_at, season) \
+             SELECT k, 'ra', 'glicko2', r, 80000, 60000, 30, 15, 15, 0, 0, $4, 1, e, \
+             (SELECT season FROM seasons WHERE NOT ended) \
              FROM UNNEST($1::bytea[], $2::bigint[], $3::bigint[]) AS t(k, r, e)",
         )
         .bind(&keys)

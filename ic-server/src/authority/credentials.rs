@@ -21,6 +21,8 @@ pub struct VerifyOutcome {
     pub player_key: Option<PlayerKey>,
     /// The sequence, when the header could be read.
     pub sequence: Option<u64>,
+    /// For a valid rating record: its season and how that stands against the running one.
+    pub season: Option<(u32, crate::seasons::SeasonStanding)>,
 }
 
 impl Authority {
@@ -40,6 +42,7 @@ impl Authority {
                     record_type: view.map(|v| v.record_type().name()),
                     player_key: view.map(|v| v.player_key()),
                     sequence: view.map(|v| v.sequence()),
+                    season: None,
                 }
             })
             .collect();
@@ -51,6 +54,11 @@ impl Authority {
                 .filter(|_| outcome.record_type != Some(RecordType::KeyRotation.name()));
             groups.entry(key).or_default().push(index);
         }
+        let seasons = self.store.seasons().await?;
+        let running = seasons
+            .iter()
+            .find(|season| !season.ended)
+            .map_or(0, |season| season.season);
         let mut rng = rand::rngs::OsRng;
         for (player, indices) in groups {
             let mut verifier = Verifier::new(self.community.current().chain.clone());
@@ -65,7 +73,18 @@ impl Authority {
             {
                 let outcome = &mut outcomes[index];
                 match result {
-                    Ok(_) => outcome.valid = true,
+                    Ok(record) => {
+                        outcome.valid = true;
+                        if let scr::payload::Payload::Rating(rating) = record.payload() {
+                            let season = crate::seasons::season_of_record(
+                                rating.season,
+                                record.issued_at(),
+                                &seasons,
+                            );
+                            outcome.season =
+                                Some((season, crate::seasons::SeasonStanding::of(season, running)));
+                        }
+                    }
                     Err(error) => {
                         self.metrics
                             .verification_failures

@@ -102,6 +102,9 @@ impl Authority {
             let change = self.plan_match(cmr, bytes, match_id, now, planned)?;
             match self.store.apply_match(&change).await? {
                 Applied::Done => {
+                    if change.rated {
+                        self.ranks.changed();
+                    }
                     let records: Vec<IssuedRecord> =
                         change.players.into_iter().flat_map(|p| p.records).collect();
                     for record in &records {
@@ -159,6 +162,7 @@ impl Authority {
         now: i64,
         planned: Planned,
     ) -> Result<MatchChange, AuthorityError> {
+        let board = self.ranks.current(&cmr.game_module);
         let mut players = Vec::with_capacity(cmr.players.len());
         for (player, snapshot) in cmr.players.iter().zip(planned.snapshots) {
             players.push(snapshot.ok_or(AuthorityError::UnregisteredPlayer(player.key))?);
@@ -240,8 +244,23 @@ impl Authority {
                 last_played_at: Some(played_at),
                 rating_sequence,
                 rating_expires_at: now.saturating_add(self.rating_validity_secs()),
+                season: before.season,
+                peak_rating: before.peak_rating,
             };
-            let mut rating = rating_record(&signing, key, &row, now)?;
+            let row = self.with_peak(row);
+            // The rank the new rating has among the others as last built; a player not yet
+            // on the board gets a rank once it is rebuilt, in the next record.
+            let standing = board.as_ref().map_or((0, 0), |built| {
+                let board = &built.board;
+                match board.rank_of(&key) {
+                    Some(_) => {
+                        let rank = board.rank_with(&key, row.rating);
+                        (rank, board.percentile(rank))
+                    }
+                    None => (0, 0),
+                }
+            });
+            let mut rating = rating_record(&signing, key, &row, standing, now)?;
             // Tie the rating record to the match too, so a resubmission returns it again.
             rating.match_id = Some(match_id);
             let matched = match_record(
@@ -277,10 +296,24 @@ impl Authority {
 
     /// The player's rating row in `module`, or the provider's initial rating if none exists.
     fn current_rating(&self, snapshot: &PlayerSnapshot, module: &str) -> RatingRow {
-        snapshot
-            .rating
-            .clone()
-            .unwrap_or_else(|| self.initial_row(&snapshot.player_key, module, 0, 0))
+        snapshot.rating.clone().unwrap_or_else(|| {
+            self.initial_row(
+                &snapshot.player_key,
+                module,
+                0,
+                0,
+                self.seasons.running_number(),
+            )
+        })
+    }
+
+    /// `row` with its season peak raised to its rating once placement is over: placement
+    /// swings set no peak, because no tier is shown while placing.
+    fn with_peak(&self, mut row: RatingRow) -> RatingRow {
+        if row.games_played >= self.rating.season.placement_matches {
+            row.peak_rating = Some(row.peak_rating.map_or(row.rating, |p| p.max(row.rating)));
+        }
+        row
     }
 
     /// Maps the certified result onto the ranking crate's neutral match description.

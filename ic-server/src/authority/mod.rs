@@ -6,11 +6,16 @@ pub mod handoff;
 mod ingest;
 mod player_locks;
 mod players;
+mod rank_board;
+mod ranks;
 mod records;
+mod seasons;
 mod suspension;
 
 pub use credentials::VerifyOutcome;
 pub use ingest::Ingested;
+pub use rank_board::{RankBoard, percentile};
+pub use ranks::Built as BuiltBoard;
 pub use suspension::SuspensionCheck;
 
 use std::sync::Arc;
@@ -111,6 +116,10 @@ pub struct Authority {
     fixed_relays: crate::live_setting::Live<FixedRelays>,
     // Set when the moderation capability runs: consulted before any rating record is issued.
     suspensions: Option<Arc<dyn SuspensionCheck>>,
+    // The running season, for rows that do not exist yet (a new player, a new game module).
+    seasons: Arc<crate::seasons::SeasonClock>,
+    // Ranks among each module's eligible players.
+    ranks: ranks::RankBoards,
 }
 
 /// The relay keys trusted without a database read: the server's own and the configured ones.
@@ -147,6 +156,7 @@ impl Authority {
         settings: RankingAuthorityConfig,
         rating: ranking::config::RankingConfig,
         metrics: Arc<Metrics>,
+        seasons: Arc<crate::seasons::SeasonClock>,
     ) -> Result<Self, SetupError> {
         let provider = ranking::provider::provider_for(&rating)?;
         let fixed_relays = FixedRelays::new(
@@ -163,6 +173,8 @@ impl Authority {
             metrics,
             locks: player_locks::PlayerLocks::new(1024),
             suspensions: None,
+            seasons,
+            ranks: ranks::RankBoards::default(),
         })
     }
 
@@ -196,6 +208,7 @@ impl Authority {
         module: &str,
         rating_sequence: u64,
         rating_expires_at: i64,
+        season: u32,
     ) -> crate::store::RatingRow {
         let initial = self
             .provider
@@ -214,6 +227,8 @@ impl Authority {
             last_played_at: None,
             rating_sequence,
             rating_expires_at,
+            season,
+            peak_rating: None,
         }
     }
 

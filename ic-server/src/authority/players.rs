@@ -31,8 +31,16 @@ impl Authority {
                 module,
                 index as u64 + 1,
                 now.saturating_add(self.rating_validity_secs()),
+                self.seasons.running_number(),
             );
-            records.push(rating_record(&self.community.issuer()?, player, &row, now)?);
+            // A new player is not on the leaderboard yet: rank 0.
+            records.push(rating_record(
+                &self.community.issuer()?,
+                player,
+                &row,
+                (0, 0),
+                now,
+            )?);
             ratings.push(row);
         }
         let registration = Registration {
@@ -52,6 +60,7 @@ impl Authority {
         };
         match self.store.register(&registration).await? {
             Registered::Done => {
+                self.ranks.changed();
                 for record in &records {
                     self.metrics.record_issued(record.record_type);
                 }
@@ -73,7 +82,8 @@ impl Authority {
     }
 
     /// Re-issues every rating record of `player` that expires within the refresh window, was
-    /// revoked, or was signed by a key that is no longer current (after a rotation). Returns the
+    /// revoked, was signed by a key that is no longer current (after a rotation), or names
+    /// another season than the rating's (after a season change). Returns the
     /// new records (empty when nothing needed refreshing).
     pub async fn refresh(
         &self,
@@ -94,12 +104,22 @@ impl Authority {
                 .map_or(0, |(_, min)| min);
             let current_key = self.community.signing_key().public_key();
             let issued = self.store.records_since(player, 0).await?;
-            let signed_by_old_key = |sequence: u64| {
+            let stored = |sequence: u64| {
                 issued
                     .iter()
                     .find(|record| record.sequence == sequence)
-                    .and_then(|record| scr::RecordView::parse(&record.bytes).ok())
-                    .is_none_or(|view| view.community_key() != current_key)
+                    .and_then(|record| scr::Record::decode(&record.bytes).ok())
+            };
+            let signed_by_old_key = |sequence: u64| {
+                stored(sequence).is_none_or(|record| record.community_key() != current_key)
+            };
+            // After a season change the row is in the new season, the record still names the
+            // old one (or, of the first layout, none).
+            let names_other_season = |sequence: u64, season: u32| {
+                stored(sequence).is_none_or(|record| match record.payload() {
+                    scr::payload::Payload::Rating(rating) => rating.season != Some(season),
+                    _ => true,
+                })
             };
             let mut sequence = snapshot.last_sequence;
             let mut ratings = Vec::new();
@@ -107,16 +127,22 @@ impl Authority {
             for mut row in self.store.ratings(player).await? {
                 let expiring = row.rating_expires_at - now <= self.settings.refresh_window_secs;
                 let revoked = row.rating_sequence < min_valid;
-                if !(expiring || revoked || signed_by_old_key(row.rating_sequence)) {
+                if !(expiring
+                    || revoked
+                    || signed_by_old_key(row.rating_sequence)
+                    || names_other_season(row.rating_sequence, row.season))
+                {
                     continue;
                 }
                 sequence += 1;
                 row.rating_sequence = sequence;
                 row.rating_expires_at = now.saturating_add(self.rating_validity_secs());
+                let standing = self.rank(&row.game_module, player).await?;
                 records.push(rating_record(
                     &self.community.issuer()?,
                     *player,
                     &row,
+                    standing,
                     now,
                 )?);
                 ratings.push(row);

@@ -9,11 +9,13 @@ use scr::{EncodeError, KeyPair, PlayerKey, RecordBuilder, RecordType};
 
 use crate::store::{IssuedRecord, RatingRow};
 
-/// The rating record for `row`, with `row.rating_sequence` and `row.rating_expires_at`.
+/// The rating record for `row`, with `row.rating_sequence` and `row.rating_expires_at`, and
+/// the player's (rank, percentile) among the eligible players when it is issued.
 pub(super) fn rating_record(
     signing: &KeyPair,
     player: PlayerKey,
     row: &RatingRow,
+    (rank, percentile): (u32, u16),
     issued_at: i64,
 ) -> Result<IssuedRecord, EncodeError> {
     let record = RecordBuilder::new(Payload::Rating(RatingPayload {
@@ -27,9 +29,9 @@ pub(super) fn rating_record(
         losses: row.losses,
         draws: row.draws,
         streak: row.streak,
-        // Leaderboard position and percentile are computed on demand, not frozen in records.
-        rank: 0,
-        percentile: 0,
+        rank,
+        percentile,
+        season: Some(row.season),
     }))
     .player(player)
     .sequence(row.rating_sequence)

@@ -51,6 +51,9 @@ pub enum Command {
     /// Manage staff roles.
     #[command(subcommand)]
     Roles(RolesCommand),
+    /// Ranked seasons: list them, or end the running one (archive, soft reset, next season).
+    #[command(subcommand)]
+    Seasons(SeasonsCommand),
     /// Staff access to the web UI.
     #[command(subcommand)]
     Staff(StaffCommand),
@@ -208,6 +211,26 @@ pub enum RolesCommand {
     },
     /// List role grants.
     List,
+}
+
+/// `seasons` subcommands. A season change archives every player's standing, soft-resets every
+/// rating (`[rating.season]`), clears the season's counts so placement starts again, and opens
+/// the next season, in one transaction.
+#[derive(Subcommand, Debug)]
+pub enum SeasonsCommand {
+    /// Every season: number, name, start, end, whether it runs.
+    List,
+    /// End the running season now and start the next one, named and as long as given.
+    Start {
+        /// Name of the new season (default "Season N").
+        #[arg(long)]
+        name: Option<String>,
+        /// Length of the new season in days, 1-3650 (default `[rating.season] duration_days`).
+        #[arg(long)]
+        days: Option<u32>,
+    },
+    /// End the running season now; the next starts at once with the default name and length.
+    End,
 }
 
 /// `staff` subcommands.

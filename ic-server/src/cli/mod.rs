@@ -3,6 +3,7 @@
 //! anyhow.
 
 mod args;
+mod seasons;
 mod storage;
 
 pub use args::*;
@@ -88,6 +89,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
         }) => revoke(&data, &config_file, key, *record_type, *reason).await,
         Command::Relays(command) => relays(&data, &config_file, command).await,
         Command::Roles(command) => roles(&data, &config_file, command).await,
+        Command::Seasons(command) => seasons::seasons(&data, &config_file, command).await,
         Command::Staff(StaffCommand::LoginLink { key }) => {
             login_link(&data, &config_file, key).await
         }

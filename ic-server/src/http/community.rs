@@ -15,6 +15,15 @@ pub async fn document(State(state): State<AppState>) -> Json<Value> {
     let community = &state.community;
     let b64 = base64::engine::general_purpose::STANDARD;
     let capabilities = state.config.capabilities.enabled_names();
+    // The running ranked season, so a wallet knows to ask for a record of the new season.
+    #[cfg(feature = "ranking")]
+    let season = state
+        .capabilities
+        .seasons
+        .as_ref()
+        .map(|clock| clock.running_number());
+    #[cfg(not(feature = "ranking"))]
+    let season: Option<u32> = None;
     Json(json!({
         "name": community.name,
         "url": community.url,
@@ -26,6 +35,7 @@ pub async fn document(State(state): State<AppState>) -> Json<Value> {
         "relays": state.capabilities.relays,
         "capabilities": capabilities,
         "rotations": community.current().rotations.iter().map(|r| b64.encode(r)).collect::<Vec<_>>(),
+        "season": season,
         "api_version": API_VERSION,
     }))
 }

@@ -54,6 +54,11 @@ pub async fn verify(
                     "record_type": outcome.record_type,
                     "player_key": outcome.player_key.map(|k| k.to_string()),
                     "sequence": outcome.sequence,
+                    // Rating records only: the season they count in and `current_season`,
+                    // `previous_season` (valid, the player places again) or `season_expired`
+                    // (matchmaking refuses it).
+                    "season": outcome.season.map(|(season, _)| season),
+                    "season_status": outcome.season.map(|(_, standing)| standing.name()),
                 }),
                 None => json!({ "valid": false, "error": "internal" }),
             },

@@ -17,10 +17,14 @@ mod openapi;
 mod ops;
 #[cfg(feature = "ranking")]
 mod players;
+#[cfg(feature = "ranking")]
+mod profiles;
 #[cfg(feature = "matchmaking")]
 mod queue;
 #[cfg(feature = "relay")]
 mod rooms;
+#[cfg(feature = "ranking")]
+mod seasons;
 
 pub use crate::state::AppState;
 pub use community::API_VERSION;
@@ -228,6 +232,14 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            "/v1/players/{key}",
+            Some(Ranking),
+            false,
+            false,
+            "A player's profile: per module rating, tier, rank, percentile, season counts, peak",
+        ),
+        route(
+            Method::GET,
             "/v1/players/{key}/revocations",
             Some(Ranking),
             false,
@@ -240,7 +252,16 @@ pub fn routes() -> Vec<Route> {
             Some(Ranking),
             false,
             false,
-            "Eligible players, best first (?module=&limit=&after=)",
+            "Eligible players, best first (?module=&limit=&after=); ?season=<ended season> \
+             gives that season's final standings",
+        ),
+        route(
+            Method::GET,
+            "/v1/seasons",
+            Some(Ranking),
+            false,
+            false,
+            "The ranked seasons, oldest first, and the running one",
         ),
         route(
             Method::POST,
@@ -379,8 +400,10 @@ fn ranking_handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>
         ("POST", "/v1/players") => post(players::register),
         ("GET", "/v1/players/me/records") => get(players::my_records),
         ("POST", "/v1/players/me/refresh") => post(players::refresh),
+        ("GET", "/v1/players/{key}") => get(profiles::profile),
         ("GET", "/v1/players/{key}/revocations") => get(players::revocations),
         ("GET", "/v1/leaderboard") => get(players::leaderboard),
+        ("GET", "/v1/seasons") => get(seasons::list),
         ("POST", "/v1/matches") => post(matches::submit),
         ("POST", "/v1/credentials/verify") => post(credentials::verify),
         _ => return None,

@@ -88,14 +88,18 @@ pub async fn refresh(
     Ok(Json(json!({ "records": encode_records(&records) })))
 }
 
+/// A player key from a path: 400 `invalid_key` unless it is `ed25519:<64 hex>`.
+pub(super) fn player_key(text: &str) -> Result<scr::PlayerKey, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::bad_request("invalid_key", "key must be ed25519:<64 hex>"))
+}
+
 /// `GET /v1/players/{key}/revocations`.
 pub async fn revocations(
     State(state): State<AppState>,
     Path(key): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let key: scr::PlayerKey = key
-        .parse()
-        .map_err(|_| ApiError::bad_request("invalid_key", "key must be ed25519:<64 hex>"))?;
+    let key = player_key(&key)?;
     let authority = state.authority()?;
     let records = authority.revocation_records(&key).await?;
     Ok(Json(json!({ "records": encode_records(&records) })))
@@ -107,9 +111,15 @@ pub struct LeaderboardQuery {
     module: Option<String>,
     limit: Option<u32>,
     after: Option<String>,
+    /// An ended season: its final standings instead of the live board.
+    season: Option<u32>,
+    /// A player: the page with that player in its middle ("where am I").
+    around: Option<String>,
 }
 
-/// `GET /v1/leaderboard?module=&limit=&after=`: eligible players, best first, paginated.
+/// `GET /v1/leaderboard?module=&limit=&after=&season=&around=`: eligible players, best first,
+/// paginated, each with rank, percentile and tier; `around=<key>` gives the page with that
+/// player in its middle; with `season` of an ended season, that season's final standings.
 ///
 /// `after` is the `next` cursor of the previous page: `<rating>:<ed25519 key>`.
 pub async fn leaderboard(
@@ -128,18 +138,52 @@ pub async fn leaderboard(
             "limit must be 1..=200",
         ));
     }
-    let after = query.after.as_deref().map(parse_cursor).transpose()?;
+    let mut after = query.after.as_deref().map(parse_cursor).transpose()?;
+    let running = authority.seasons().await?.into_iter().find(|s| !s.ended);
+    if let Some(season) = query.season
+        && running.is_none_or(|running| running.season != season)
+    {
+        return super::seasons::standings_page(&state, season, &module, limit, after).await;
+    }
+    // Ranks come from the rank board; the rows themselves from the store, so a page shows
+    // what is stored now.
+    let built = authority.rank_board(&module).await?;
+    let board = &built.board;
+    let mut first_rank = match &after {
+        None => Some(1),
+        Some((_, key)) => board.rank_of(key).map(|rank| rank + 1),
+    };
+    if let Some(around) = &query.around {
+        let key: scr::PlayerKey = around.parse().map_err(|_| {
+            ApiError::bad_request("invalid_query", "around must be ed25519:<64 hex>")
+        })?;
+        let start = board.around(&key, limit as usize).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_ranked",
+                format!("{key} is not on the {module} leaderboard (not enough games or opponents)"),
+            )
+        })?;
+        after = start
+            .checked_sub(1)
+            .and_then(|before| board.page(before, 1).first().copied());
+        first_rank = u32::try_from(start + 1).ok();
+    }
     let rows = authority.leaderboard(&module, limit, after).await?;
-    let next = (rows.len() == limit as usize)
-        .then(|| {
-            rows.last()
-                .map(|r| format!("{}:{}", r.rating.rating, r.player_key))
-        })
-        .flatten();
+    let next = next_cursor(
+        rows.len(),
+        limit,
+        rows.last().map(|r| (r.rating.rating, r.player_key)),
+    );
     let entries: Vec<Value> = rows
         .iter()
-        .map(|row| {
+        .enumerate()
+        .map(|(index, row)| {
+            let rank = first_rank.map(|first| first + index as u32);
             json!({
+                "rank": rank,
+                "percentile": rank.map(|rank| board.percentile(rank)),
+                "tier": authority.tier(&row.rating, rank),
                 "player_key": row.player_key.to_string(),
                 "rating": row.rating.rating,
                 "deviation": row.rating.deviation,
@@ -155,6 +199,18 @@ pub async fn leaderboard(
     Ok(Json(
         json!({ "module": module, "entries": entries, "next": next }),
     ))
+}
+
+/// The `next` cursor of a page of `len` rows asked with `limit`: the last row's position when
+/// the page is full (there may be more), else none.
+pub(super) fn next_cursor(
+    len: usize,
+    limit: u32,
+    last: Option<(i64, scr::PlayerKey)>,
+) -> Option<String> {
+    (len == limit as usize)
+        .then(|| last.map(|(rating, key)| format!("{rating}:{key}")))
+        .flatten()
 }
 
 pub(crate) fn parse_cursor(text: &str) -> Result<(i64, scr::PlayerKey), ApiError> {

@@ -27,6 +27,7 @@ impl From<MatchmakerError> for ApiError {
     fn from(error: MatchmakerError) -> Self {
         let status = match &error {
             MatchmakerError::RecordInvalid(_)
+            | MatchmakerError::SeasonExpired { .. }
             | MatchmakerError::NotARatingRecord
             | MatchmakerError::AvoidListTooLong { .. }
             | MatchmakerError::PartyTooLarge { .. }

@@ -14,6 +14,19 @@ pub enum MatchmakerError {
     /// The record is valid but not a rating record.
     #[error("present a rating record")]
     NotARatingRecord,
+    /// The rating record is from two or more seasons ago: the player refreshes it (and places
+    /// again in the running season).
+    #[serde(skip)]
+    #[error(
+        "the presented rating record is from season {season}, two or more before the running \
+         season {running}; refresh it (POST /v1/credentials/refresh) and place again"
+    )]
+    SeasonExpired {
+        /// The record's season.
+        season: u32,
+        /// The running season.
+        running: u32,
+    },
     /// The record belongs to another player.
     #[error("the presented record is not yours")]
     NotYourRecord,
@@ -80,6 +93,7 @@ impl MatchmakerError {
         match self {
             Self::RecordInvalid(_) => "record_invalid",
             Self::NotARatingRecord => "not_a_rating_record",
+            Self::SeasonExpired { .. } => "season_expired",
             Self::NotYourRecord => "not_your_record",
             Self::UnknownQueue { .. } => "unknown_queue",
             Self::AlreadyQueued => "already_queued",

@@ -10,6 +10,7 @@ use super::state::Joining;
 use super::{Matchmaker, MatchmakerError, QueueRestriction};
 use crate::matchmaking::Member;
 use crate::presented::verify_presented;
+use crate::seasons::{SeasonStanding, season_of_record};
 
 impl Matchmaker {
     /// Verifies a presented rating record of `player` and reads what the queue needs from it.
@@ -48,6 +49,18 @@ impl Matchmaker {
         let Payload::Rating(rating) = verified.payload() else {
             return Err(MatchmakerError::NotARatingRecord);
         };
+        // The previous season's record still queues (the player places again); an older one
+        // does not.
+        let seasons = self.parts.store.seasons().await?;
+        if let Some(running) = seasons.iter().find(|season| !season.ended) {
+            let season = season_of_record(rating.season, verified.issued_at(), &seasons);
+            if SeasonStanding::of(season, running.season) == SeasonStanding::Expired {
+                return Err(MatchmakerError::SeasonExpired {
+                    season,
+                    running: running.season,
+                });
+            }
+        }
         Ok(Joining {
             member: Member {
                 key: *player,

@@ -79,7 +79,8 @@ pub(crate) const RECORD_COLUMNS: &str =
     "player_key, sequence, record_type, record, match_id, issued_at";
 /// The columns of a rating row (without its player key), in select and insert order.
 pub(crate) const RATING_COLUMNS: &str = "game_module, algorithm_id, rating, deviation, volatility, \
-    games_played, wins, losses, draws, streak, last_played_at, rating_sequence, rating_expires_at";
+    games_played, wins, losses, draws, streak, last_played_at, rating_sequence, rating_expires_at, \
+    season, peak_rating";
 
 /// A rating row selected with [`RATING_COLUMNS`].
 pub(crate) fn rating_from_row(row: &impl Columns) -> Result<RatingRow, StoreError> {
@@ -97,6 +98,8 @@ pub(crate) fn rating_from_row(row: &impl Columns) -> Result<RatingRow, StoreErro
         last_played_at: row.opt_int("last_played_at")?,
         rating_sequence: unseq(row.int("rating_sequence")?)?,
         rating_expires_at: row.int("rating_expires_at")?,
+        season: row.small("season")?,
+        peak_rating: row.opt_int("peak_rating")?,
     })
 }
 

@@ -52,6 +52,10 @@ pub struct RatingRow {
     pub rating_sequence: u64,
     /// Expiry of that record.
     pub rating_expires_at: i64,
+    /// The season the games, wins, losses, draws and peak count in.
+    pub season: u32,
+    /// Highest rating this season after placement; `None` until placed.
+    pub peak_rating: Option<i64>,
 }
 
 /// What the store knows about a player before a change.
@@ -197,7 +201,7 @@ pub struct LeaderboardRow {
 
 /// Everything the server keeps.
 #[async_trait]
-pub trait Store: super::WebSessions + Send + Sync + 'static {
+pub trait Store: super::WebSessions + super::Seasons + Send + Sync + 'static {
     // --- players and credentials ---
 
     /// Creates a player with its initial ratings and records, once.

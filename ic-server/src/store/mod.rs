@@ -17,6 +17,7 @@ mod location;
 pub mod moderation;
 pub mod outbox;
 mod postgres;
+pub mod seasons;
 mod settle;
 pub mod shared_queue;
 mod sqlite;
@@ -32,6 +33,7 @@ pub use location::{Backend, Location, LocationError, hide_password, mask_passwor
 #[cfg(feature = "moderation")]
 pub use moderation::ModerationStore;
 pub use outbox::{OutboxEntry, OutboxRoute, OutboxState, OutboxStore};
+pub use seasons::{SeasonChange, SeasonChanged, SeasonRow, Seasons, SoftReset, StandingRow};
 pub use shared_queue::SharedQueue;
 pub use web_sessions::{LoginLink, NewSession, WebSession, WebSessions};
 

@@ -26,19 +26,19 @@ pub(super) struct LeaderboardQuery {
     start: Option<u32>,
 }
 
-/// The tier shown for a rating row at leaderboard rank `rank`: nothing while placing.
+/// The tier shown for a rating row at leaderboard rank `rank`; the placement count while
+/// placing.
 pub(super) fn tier_label(state: &AppState, row: &RatingRow, rank: Option<u32>) -> String {
-    let placement = state.config.rating.season.placement_matches;
-    if row.games_played < placement {
-        return format!("Placing ({}/{placement})", row.games_played);
+    let Ok(authority) = state.authority() else {
+        return String::new();
+    };
+    match authority.tier(row, rank) {
+        Some(tier) => tier,
+        None => {
+            let placement = state.config.rating.season.placement_matches;
+            format!("Placing ({}/{placement})", row.games_played)
+        }
     }
-    state
-        .config
-        .rating
-        .tiers
-        .position(row.rating, rank)
-        .map(|position| position.display())
-        .unwrap_or_default()
 }
 
 /// `GET /ui/leaderboard?module=&after=&start=`.

@@ -25,6 +25,11 @@ async fn render(state: &AppState, key: &str) -> Result<Markup, Failure> {
     })?;
     let authority = state.authority()?;
     let ratings = authority.standing(&player).await?;
+    let mut ranks = Vec::with_capacity(ratings.len());
+    for row in &ratings {
+        let (rank, _) = authority.rank(&row.game_module, &player).await?;
+        ranks.push((rank > 0).then_some(rank));
+    }
     let full = player.to_string();
     let body = html! {
         h1 { "Player " span.key { (short_key(&full)) } }
@@ -39,6 +44,7 @@ async fn render(state: &AppState, key: &str) -> Result<Markup, Failure> {
                         tr {
                             th scope="col" { "Game module" }
                             th scope="col" { "Tier" }
+                            th.num scope="col" { "Rank" }
                             th.num scope="col" { "Rating" }
                             th.num.wide scope="col" { "Deviation" }
                             th.num scope="col" { "Games" }
@@ -48,14 +54,20 @@ async fn render(state: &AppState, key: &str) -> Result<Markup, Failure> {
                         }
                     }
                     tbody {
-                        @for row in &ratings {
+                        @for (row, rank) in ratings.iter().zip(&ranks) {
                             tr {
                                 td {
                                     a href={ "/ui/leaderboard?module=" (row.game_module) } {
                                         (row.game_module)
                                     }
                                 }
-                                td { (tier_label(state, row, None)) }
+                                td { (tier_label(state, row, *rank)) }
+                                td.num {
+                                    @match rank {
+                                        Some(rank) => (rank),
+                                        None => "–",
+                                    }
+                                }
                                 td.num { (authority.display_rating(row, &player)) }
                                 td.num.wide { "±" (thousandths(row.deviation)) }
                                 td.num { (row.games_played) }

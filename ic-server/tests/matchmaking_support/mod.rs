@@ -195,6 +195,8 @@ impl Mm {
             streak: 0,
             rank: 0,
             percentile: 0,
+            // The first layout: the server places it in the season its issue time falls in.
+            season: None,
         }))
         .player(player.public_key().into())
         .sequence(sequence)

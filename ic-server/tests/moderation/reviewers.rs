@@ -131,7 +131,9 @@ async fn eligibility_needs_standing_or_the_reviewer_role(backend: Backend) {
 async fn lapsed_assignments_expire_and_their_slot_is_reassigned(backend: Backend) {
     let world = World::start(
         backend,
-        "required_reviewers = 2\nassignment_expiry_secs = 1",
+        // Expiry counts whole seconds, so 1 s could lapse a moment after it was given and
+        // free the slot before the third reviewer asks on a loaded machine: 3 s cannot.
+        "required_reviewers = 2\nassignment_expiry_secs = 3",
         "",
     )
     .await;
@@ -148,7 +150,7 @@ async fn lapsed_assignments_expire_and_their_slot_is_reassigned(backend: Backend
     assert_eq!(world.next(&quick).await["case_id"], case.as_str());
     assert!(world.next(&late).await.is_null(), "both slots are taken");
     // Assignment expiry is in whole seconds: wait until the first one has lapsed.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let reassigned = loop {
         let next = world.next(&late).await;
         if !next.is_null() || std::time::Instant::now() > deadline {

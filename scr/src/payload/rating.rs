@@ -1,5 +1,5 @@
 //! `0x01` rating snapshot: a player's rating in one game module under one algorithm.
-//! Layout as D052; fixed-point values stay integers end to end.
+//! Layout as D052 plus a trailing season (layout 2); fixed-point values stay integers end to end.
 
 use serde_json::json;
 
@@ -34,6 +34,9 @@ pub struct RatingPayload {
     pub rank: u32,
     /// Percentile in tenths of a percent, 0..=1000.
     pub percentile: u16,
+    /// The season the rating belongs to (0 = a preseason). `None` only for records of the
+    /// first layout, issued before seasons were recorded; encoding `None` writes that layout.
+    pub season: Option<u32>,
 }
 
 impl RatingPayload {
@@ -51,6 +54,13 @@ impl RatingPayload {
             streak: reader.i16("streak")?,
             rank: reader.u32("rank")?,
             percentile: reader.u16("percentile")?,
+            // Layout 2 appends the season; a payload that ends here is layout 1. The two are
+            // told apart by length alone because every earlier field has a determined size.
+            season: if reader.is_empty() {
+                None
+            } else {
+                Some(reader.u32("season")?)
+            },
         };
         payload.check_values()?;
         Ok(payload)
@@ -86,6 +96,9 @@ impl RatingPayload {
         writer.i16(self.streak);
         writer.u32(self.rank);
         writer.u16(self.percentile);
+        if let Some(season) = self.season {
+            writer.u32(season);
+        }
         Ok(())
     }
 
@@ -103,6 +116,7 @@ impl RatingPayload {
             "streak": self.streak,
             "rank": self.rank,
             "percentile": self.percentile,
+            "season": self.season,
         })
     }
 }

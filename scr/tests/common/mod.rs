@@ -62,7 +62,19 @@ pub fn rating_payload() -> Payload {
         streak: 3,
         rank: 17,
         percentile: 912,
+        season: Some(4),
     })
+}
+
+/// The sample rating in the first layout, as records issued before seasons were recorded.
+pub fn rating_payload_without_season() -> Payload {
+    match rating_payload() {
+        Payload::Rating(rating) => Payload::Rating(RatingPayload {
+            season: None,
+            ..rating
+        }),
+        _ => unreachable!("rating_payload is a rating"),
+    }
 }
 
 pub fn match_payload() -> Payload {
@@ -193,6 +205,7 @@ pub fn arb_rating() -> impl Strategy<Value = Payload> {
         any::<i16>(),
         any::<u32>(),
         0..=1000u16,
+        proptest::option::of(any::<u32>()),
     )
         .prop_map(
             |(
@@ -205,6 +218,7 @@ pub fn arb_rating() -> impl Strategy<Value = Payload> {
                 streak,
                 rank,
                 percentile,
+                season,
             )| {
                 Payload::Rating(RatingPayload {
                     game_module,
@@ -219,6 +233,7 @@ pub fn arb_rating() -> impl Strategy<Value = Payload> {
                     streak,
                     rank,
                     percentile,
+                    season,
                 })
             },
         )

@@ -34,6 +34,8 @@ pub(super) fn rating(value: i64, games: u32, sequence: u64) -> RatingRow {
         last_played_at: (games > 0).then_some(1_000),
         rating_sequence: sequence,
         rating_expires_at: 9_999,
+        season: 0,
+        peak_rating: None,
     }
 }
 

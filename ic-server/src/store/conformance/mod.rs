@@ -10,6 +10,7 @@ mod ledger;
 #[cfg(feature = "moderation")]
 mod moderation;
 mod outbox;
+mod seasons;
 mod shared_queue;
 mod web_sessions;
 

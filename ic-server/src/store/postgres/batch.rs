@@ -191,13 +191,13 @@ static WRITE_BATCH: LazyLock<String> = LazyLock::new(|| {
         "WITH {}, \
          bumped AS ( \
            UPDATE players p SET last_sequence = b.new \
-           FROM unnest($27::bytea[], $28::int8[], $29::int8[]) AS b(player_key, expected, new) \
+           FROM unnest($29::bytea[], $30::int8[], $31::int8[]) AS b(player_key, expected, new) \
            WHERE p.player_key = b.player_key AND p.last_sequence = b.expected RETURNING 1), \
          marked AS ( \
            INSERT INTO processed_matches \
              (match_id, cmr, participants_hash, played_at, accepted_at, rated) \
-           SELECT * FROM unnest($30::bytea[], $31::bytea[], $32::bytea[], $33::int8[], \
-             $34::int8[], $35::bool[]) \
+           SELECT * FROM unnest($32::bytea[], $33::bytea[], $34::bytea[], $35::int8[], \
+             $36::int8[], $37::bool[]) \
            ON CONFLICT DO NOTHING RETURNING match_id) \
          SELECT (SELECT COUNT(*) FROM bumped) AS bumped, \
            ARRAY(SELECT match_id FROM marked) AS marked",

@@ -16,14 +16,14 @@ use crate::store::columns::{RATING_COLUMNS, RECORD_COLUMNS, seq};
 use crate::store::{PlayerChange, StoreError};
 
 /// The data-modifying CTEs (without `WITH`) that write a [`ChangeRows`], bound as `$1` to
-/// `$26` by [`ChangeRows::bind`]; a statement that writes more adds its own CTEs from `$27`.
+/// `$28` by [`ChangeRows::bind`]; a statement that writes more adds its own CTEs from `$29`.
 pub(super) static WRITE_CTES: LazyLock<String> = LazyLock::new(|| {
     format!(
         "rating_rows AS ( \
            INSERT INTO ratings (player_key, {RATING_COLUMNS}) \
            SELECT * FROM unnest($1::bytea[], $2::text[], $3::text[], $4::int8[], $5::int8[], \
              $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], \
-             $12::int8[], $13::int8[], $14::int8[]) \
+             $12::int8[], $13::int8[], $14::int8[], $15::int8[], $16::int8[]) \
            ON CONFLICT (player_key, game_module) DO UPDATE SET \
            algorithm_id = excluded.algorithm_id, rating = excluded.rating, \
            deviation = excluded.deviation, volatility = excluded.volatility, \
@@ -31,18 +31,19 @@ pub(super) static WRITE_CTES: LazyLock<String> = LazyLock::new(|| {
            losses = excluded.losses, draws = excluded.draws, streak = excluded.streak, \
            last_played_at = excluded.last_played_at, \
            rating_sequence = excluded.rating_sequence, \
-           rating_expires_at = excluded.rating_expires_at RETURNING 1), \
+           rating_expires_at = excluded.rating_expires_at, season = excluded.season, \
+           peak_rating = excluded.peak_rating RETURNING 1), \
          record_rows AS ( \
            INSERT INTO issued_records ({RECORD_COLUMNS}) \
-           SELECT * FROM unnest($15::bytea[], $16::int8[], $17::int8[], $18::bytea[], \
-             $19::bytea[], $20::int8[]) RETURNING 1), \
+           SELECT * FROM unnest($17::bytea[], $18::int8[], $19::int8[], $20::bytea[], \
+             $21::bytea[], $22::int8[]) RETURNING 1), \
          opponent_rows AS ( \
            INSERT INTO opponents (player_key, game_module, opponent_key) \
-           SELECT * FROM unnest($21::bytea[], $22::text[], $23::bytea[]) \
+           SELECT * FROM unnest($23::bytea[], $24::text[], $25::bytea[]) \
            ON CONFLICT DO NOTHING RETURNING 1), \
          revocation_rows AS ( \
            INSERT INTO revocations (player_key, record_type, min_valid_sequence) \
-           SELECT * FROM unnest($24::bytea[], $25::int8[], $26::int8[]) \
+           SELECT * FROM unnest($26::bytea[], $27::int8[], $28::int8[]) \
            ON CONFLICT (player_key, record_type) DO UPDATE SET \
            min_valid_sequence = excluded.min_valid_sequence \
            WHERE excluded.min_valid_sequence > revocations.min_valid_sequence RETURNING 1)"
@@ -82,6 +83,8 @@ pub(super) struct ChangeRows {
     last_played: Vec<Option<i64>>,
     rating_sequence: Vec<i64>,
     rating_expires: Vec<i64>,
+    season: Vec<i64>,
+    peak: Vec<Option<i64>>,
     record_player: Vec<Vec<u8>>,
     record_sequence: Vec<i64>,
     record_type: Vec<i64>,
@@ -149,6 +152,8 @@ impl ChangeRows {
             rows.last_played.push(row.last_played_at);
             rows.rating_sequence.push(seq(row.rating_sequence)?);
             rows.rating_expires.push(row.rating_expires_at);
+            rows.season.push(i64::from(row.season));
+            rows.peak.push(row.peak_rating);
         }
         for ((player, record_type), min_valid) in revocations {
             rows.revoked_player.push(player.as_bytes().to_vec());
@@ -158,7 +163,7 @@ impl ChangeRows {
         Ok(rows)
     }
 
-    /// Binds the arrays as `$1` to `$26` of `query`, in the order [`WRITE_CTES`] uses them.
+    /// Binds the arrays as `$1` to `$28` of `query`, in the order [`WRITE_CTES`] uses them.
     pub(super) fn bind(
         self,
         query: Query<'_, Postgres, PgArguments>,
@@ -178,6 +183,8 @@ impl ChangeRows {
             .bind(self.last_played)
             .bind(self.rating_sequence)
             .bind(self.rating_expires)
+            .bind(self.season)
+            .bind(self.peak)
             .bind(self.record_player)
             .bind(self.record_sequence)
             .bind(self.record_type)

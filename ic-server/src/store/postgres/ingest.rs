@@ -58,6 +58,15 @@ impl PostgresStore {
             return Ok(Registered::IpLimitReached);
         }
         write_changes(&mut tx, &[change]).await?;
+        // The rows count in the season running at the commit, as on SQLite.
+        sqlx::query(
+            "UPDATE ratings SET season = \
+             COALESCE((SELECT season FROM seasons WHERE NOT ended), season) \
+             WHERE player_key = $1",
+        )
+        .bind(change.player_key.as_bytes().as_slice())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(Registered::Done)
     }

@@ -21,14 +21,15 @@ pub(super) fn write_player_changes(
     )?;
     let mut rating = conn.prepare_cached(&format!(
         "INSERT INTO ratings (player_key, {RATING_COLUMNS}) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) \
          ON CONFLICT (player_key, game_module) DO UPDATE SET \
          algorithm_id = excluded.algorithm_id, rating = excluded.rating, \
          deviation = excluded.deviation, volatility = excluded.volatility, \
          games_played = excluded.games_played, wins = excluded.wins, \
          losses = excluded.losses, draws = excluded.draws, streak = excluded.streak, \
          last_played_at = excluded.last_played_at, rating_sequence = excluded.rating_sequence, \
-         rating_expires_at = excluded.rating_expires_at"
+         rating_expires_at = excluded.rating_expires_at, season = excluded.season, \
+         peak_rating = excluded.peak_rating"
     ))?;
     let mut record = conn.prepare_cached(&format!(
         "INSERT INTO issued_records ({RECORD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
@@ -72,6 +73,8 @@ pub(super) fn write_player_changes(
                 row.last_played_at,
                 seq(row.rating_sequence)?,
                 row.rating_expires_at,
+                i64::from(row.season),
+                row.peak_rating,
             ])?;
         }
         for issued in &change.records {

@@ -187,6 +187,12 @@ fn apply_player_change(
     Ok(Applied::Done)
 }
 
+/// A new player's rows count in the season running when the registration commits, even if the
+/// season changed after the registration was planned (a record that names the old season is
+/// then re-issued by the next refresh).
+const REGISTERED_IN_RUNNING_SEASON: &str = "UPDATE ratings SET season = \
+     COALESCE((SELECT season FROM seasons WHERE ended = 0), season) WHERE player_key = ?1";
+
 fn register(conn: &mut Connection, registration: &Registration) -> Result<Registered, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let key = registration.change.player_key;
@@ -218,6 +224,8 @@ fn register(conn: &mut Connection, registration: &Registration) -> Result<Regist
         seq(registration.change.expected_last_sequence)?
     ])?;
     write_player_changes(&tx, &[&registration.change])?;
+    tx.prepare_cached(REGISTERED_IN_RUNNING_SEASON)?
+        .execute(rusqlite::params![key.as_bytes().as_slice()])?;
     tx.commit()?;
     Ok(Registered::Done)
 }

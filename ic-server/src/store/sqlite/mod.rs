@@ -8,6 +8,7 @@ mod ledger;
 #[cfg(feature = "moderation")]
 mod moderation;
 mod outbox;
+mod seasons;
 #[cfg(test)]
 mod upgrade_tests;
 mod web_sessions;

@@ -74,6 +74,8 @@ pub const TABLES: &[Table] = &[
             ("last_played_at", Int),
             ("rating_sequence", Int),
             ("rating_expires_at", Int),
+            ("season", Int),
+            ("peak_rating", Int),
         ],
     ),
     plain(
@@ -310,6 +312,32 @@ pub const TABLES: &[Table] = &[
             ("last_error", Text),
             ("settled_at", Int),
             ("route", Text),
+        ],
+    ),
+    // Seasons (SQLite migration 0009, PostgreSQL 0007).
+    plain(
+        "seasons",
+        &[
+            ("season", Int),
+            ("name", Text),
+            ("starts_at", Int),
+            ("ends_at", Int),
+            ("ended", Flag),
+        ],
+    ),
+    plain(
+        "season_standings",
+        &[
+            ("season", Int),
+            ("game_module", Text),
+            ("player_key", Blob),
+            ("rating", Int),
+            ("deviation", Int),
+            ("games_played", Int),
+            ("wins", Int),
+            ("losses", Int),
+            ("draws", Int),
+            ("peak_rating", Int),
         ],
     ),
 ];

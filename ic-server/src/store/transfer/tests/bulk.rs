@@ -23,7 +23,7 @@ async fn a_hundred_thousand_players_copy_in_reasonable_time() {
          SELECT CAST(printf('%032d', i) AS BLOB), 1767225600 + i, i % 50 + 1 FROM n",
         "INSERT INTO ratings SELECT CAST(printf('%032d', i) AS BLOB), 'ra', 'glicko2', \
          1500 + i % 700, 60, 600, i % 40, i % 20, i % 15, 0, 0, 1767225600, i % 50 + 1, \
-         1769817600 FROM n",
+         1769817600, 1, NULL FROM n",
         "INSERT INTO issued_records SELECT CAST(printf('%032d', i) AS BLOB), i % 50 + 1, 1, \
          randomblob(300), randomblob(32), 1767225600 FROM n",
     ] {

@@ -1,0 +1,146 @@
+//! The rank boards the authority answers ranks from: one per game module, rebuilt from the
+//! store when a rating changed here, when it is old, and never more often than it is worth.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use scr::PlayerKey;
+
+use super::rank_board::RankBoard;
+use super::{Authority, AuthorityError};
+
+/// A board older than this is rebuilt even without a change here: another process on the
+/// database (a second ranking process, `ic-server seasons end`) may have changed ratings.
+const MAX_AGE: Duration = Duration::from_secs(30);
+/// A changed board is rebuilt at once unless the last build is younger than this many times
+/// its own duration: a small community's ranks are exact, a large one's (100,000 players take
+/// a few hundred milliseconds to read) lag by at most a second or two under constant change.
+const REBUILD_SPACING: u32 = 5;
+
+/// One built board.
+pub struct Built {
+    /// The board.
+    pub board: RankBoard,
+    generation: u64,
+    built_at: Instant,
+    took: Duration,
+}
+
+/// The boards of every game module, with what changed since they were built.
+#[derive(Default)]
+pub(super) struct RankBoards {
+    boards: Mutex<HashMap<String, Arc<Built>>>,
+    // One rebuild at a time: readers that find a rebuild running wait for its board.
+    rebuilding: tokio::sync::Mutex<()>,
+    // Counts rating changes made through this authority.
+    generation: AtomicU64,
+}
+
+impl RankBoards {
+    /// Notes a rating change: the next read rebuilds.
+    pub(super) fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
+    pub(super) fn current(&self, module: &str) -> Option<Arc<Built>> {
+        self.boards
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(module)
+            .cloned()
+    }
+
+    fn fresh_enough(&self, built: &Built) -> bool {
+        let age = built.built_at.elapsed();
+        if age >= MAX_AGE {
+            return false;
+        }
+        built.generation >= self.generation.load(Ordering::Acquire)
+            || age < built.took * REBUILD_SPACING
+    }
+}
+
+impl Authority {
+    /// The rank board of `module`, rebuilt first if a rating changed since it was built.
+    pub async fn rank_board(&self, module: &str) -> Result<Arc<Built>, AuthorityError> {
+        if !self.settings.game_modules.iter().any(|m| m == module) {
+            return Err(AuthorityError::UnknownGameModule(module.to_owned()));
+        }
+        let boards = &self.ranks;
+        if let Some(built) = boards.current(module)
+            && boards.fresh_enough(&built)
+        {
+            return Ok(built);
+        }
+        let _rebuilding = boards.rebuilding.lock().await;
+        // Someone else may have rebuilt it while this reader waited.
+        if let Some(built) = boards.current(module)
+            && boards.fresh_enough(&built)
+        {
+            return Ok(built);
+        }
+        let generation = boards.generation.load(Ordering::Acquire);
+        let started = Instant::now();
+        let rules = &self.rating.leaderboard;
+        let rows = self
+            .store
+            .leaderboard(
+                module,
+                rules.min_matches,
+                rules.min_distinct_opponents,
+                u32::MAX,
+                None,
+            )
+            .await?;
+        let board = RankBoard::new(rows.iter().map(|row| (row.player_key, row.rating.rating)));
+        let built = Arc::new(Built {
+            board,
+            generation,
+            built_at: Instant::now(),
+            took: started.elapsed(),
+        });
+        boards
+            .boards
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(module.to_owned(), built.clone());
+        Ok(built)
+    }
+
+    /// `player`'s rank and percentile in `module` (0, 0 when not eligible).
+    pub async fn rank(
+        &self,
+        module: &str,
+        player: &PlayerKey,
+    ) -> Result<(u32, u16), AuthorityError> {
+        let built = self.rank_board(module).await?;
+        Ok(built
+            .board
+            .rank_of(player)
+            .map_or((0, 0), |rank| (rank, built.board.percentile(rank))))
+    }
+}
+
+impl Authority {
+    /// The tier `row` shows at leaderboard rank `rank` ("Captain II", or the elite tier for a
+    /// top rank); `None` while the player is still placing this season.
+    pub fn tier(&self, row: &crate::store::RatingRow, rank: Option<u32>) -> Option<String> {
+        if self.placement_left(row) > 0 {
+            return None;
+        }
+        self.rating
+            .tiers
+            .position(row.rating, rank.filter(|&rank| rank > 0))
+            .map(|position| position.display())
+    }
+
+    /// Rated matches `row` still needs this season before a tier is shown.
+    pub fn placement_left(&self, row: &crate::store::RatingRow) -> u32 {
+        self.rating
+            .season
+            .placement_matches
+            .saturating_sub(row.games_played)
+    }
+}

@@ -1,0 +1,132 @@
+//! [`Seasons`] for SQLite: a season change is one transaction on the single write connection,
+//! which takes the write lock with its first statement so nothing commits between its steps.
+
+use async_trait::async_trait;
+use scr::PlayerKey;
+
+use super::SqliteStore;
+use crate::store::StoreError;
+use crate::store::seasons::{
+    SEASON_COLUMNS, STANDING_COLUMNS, SeasonChange, SeasonChanged, SeasonRow, Seasons, StandingRow,
+    season_from_row, standing_from_row,
+};
+
+#[async_trait]
+impl Seasons for SqliteStore {
+    async fn seasons(&self) -> Result<Vec<SeasonRow>, StoreError> {
+        let _timer = self.timer("seasons");
+        let rows = sqlx::query(&format!(
+            "SELECT {SEASON_COLUMNS} FROM seasons ORDER BY season"
+        ))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(season_from_row).collect()
+    }
+
+    async fn open_first_season(&self, first: &SeasonRow) -> Result<SeasonRow, StoreError> {
+        let _timer = self.timer("open_first_season");
+        let mut tx = self.write.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO seasons (season, name, starts_at, ends_at, ended) \
+             SELECT ?, ?, ?, ?, 0 WHERE NOT EXISTS (SELECT 1 FROM seasons)",
+        )
+        .bind(i64::from(first.season))
+        .bind(&first.name)
+        .bind(first.starts_at)
+        .bind(first.ends_at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            sqlx::query("UPDATE ratings SET season = ?")
+                .bind(i64::from(first.season))
+                .execute(&mut *tx)
+                .await?;
+        }
+        let row = sqlx::query(&format!(
+            "SELECT {SEASON_COLUMNS} FROM seasons ORDER BY ended ASC, season DESC LIMIT 1"
+        ))
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        season_from_row(&row)
+    }
+
+    async fn change_season(&self, change: &SeasonChange) -> Result<SeasonChanged, StoreError> {
+        let _timer = self.timer("change_season");
+        let mut tx = self.write.begin().await?;
+        // A write first: the transaction holds the write lock from here to the commit.
+        let ended =
+            sqlx::query("UPDATE seasons SET ended = 1, ends_at = ? WHERE season = ? AND ended = 0")
+                .bind(change.at)
+                .bind(i64::from(change.ending))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if ended != 1 {
+            return Ok(SeasonChanged::NotRunning);
+        }
+        let archived = sqlx::query(&format!(
+            "INSERT INTO season_standings ({STANDING_COLUMNS}) \
+             SELECT ?, game_module, player_key, rating, deviation, games_played, wins, losses, \
+             draws, peak_rating FROM ratings WHERE games_played > 0"
+        ))
+        .bind(i64::from(change.ending))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let (rating, deviation) = change.reset.sql();
+        sqlx::query(&format!(
+            "UPDATE ratings SET rating = {rating}, deviation = {deviation}, games_played = 0, \
+             wins = 0, losses = 0, draws = 0, streak = 0, peak_rating = NULL, season = ?"
+        ))
+        .bind(i64::from(change.next.season))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM opponents")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE players SET last_sequence = last_sequence + 1")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO seasons (season, name, starts_at, ends_at, ended) VALUES (?, ?, ?, ?, 0)",
+        )
+        .bind(i64::from(change.next.season))
+        .bind(&change.next.name)
+        .bind(change.next.starts_at)
+        .bind(change.next.ends_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(SeasonChanged::Done { archived })
+    }
+
+    async fn standings(
+        &self,
+        season: u32,
+        module: &str,
+        limit: u32,
+        after: Option<(i64, PlayerKey)>,
+    ) -> Result<Vec<StandingRow>, StoreError> {
+        let _timer = self.timer("standings");
+        let cursor = if after.is_some() {
+            "AND rating <= ? AND (rating < ? OR player_key > ?)"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {STANDING_COLUMNS} FROM season_standings WHERE season = ? AND game_module = ? \
+             {cursor} ORDER BY rating DESC, player_key ASC LIMIT ?"
+        );
+        let mut query = sqlx::query(&sql).bind(i64::from(season)).bind(module);
+        if let Some((rating, key)) = &after {
+            query = query
+                .bind(*rating)
+                .bind(*rating)
+                .bind(key.as_bytes().to_vec());
+        }
+        let rows = query.bind(i64::from(limit)).fetch_all(&self.read).await?;
+        rows.iter().map(standing_from_row).collect()
+    }
+}

@@ -1,0 +1,173 @@
+//! Profiles and ranks on the real binary: every player's rank, percentile and tier, on the
+//! leaderboard and on their profile, agree with a brute-force ranking of the stored ratings;
+//! `around=` returns a player's neighbours; records issued once ranks exist carry them.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod common;
+
+use common::ledger::records_of;
+use common::*;
+use ranking::tier::TierTable;
+use scr::{KeyPair, Payload};
+use serde_json::Value;
+
+async fn profile(server: &Server, player: &KeyPair) -> Value {
+    let (status, body) = server
+        .get(&format!("/v1/players/{}", player.public_key()), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["modules"].as_array().unwrap().len(), 1, "{body}");
+    body["modules"][0].clone()
+}
+
+async fn ranks_tiers_and_neighbours_agree_with_the_stored_ratings(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "{TEST_LIMITS}[rating.leaderboard]\nmin_matches = 3\nmin_distinct_opponents = 3\n\
+         [rating.season]\nplacement_matches = 3\n{}",
+        backend.storage()
+    );
+    let server = Server::start(dir.path(), &config);
+    let players: Vec<KeyPair> = (0..9u32).map(player_from).collect();
+    play_ladder(&server, &players).await;
+    let newcomer = player_from(99);
+    server.register(&newcomer).await;
+
+    // Brute force: every eligible player's stored rating (from the profile), sorted the
+    // leaderboard's way.
+    let mut stored = Vec::new();
+    for player in &players {
+        let module = profile(&server, player).await;
+        stored.push((
+            module["rating"].as_i64().unwrap(),
+            player.public_key().to_string(),
+        ));
+    }
+    stored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let n = stored.len() as u64;
+    let tiers = TierTable::default();
+    let expected = |rank: usize| {
+        let (rating, key) = &stored[rank - 1];
+        let percentile = 1000 * (n - rank as u64) / (n - 1);
+        let tier = tiers
+            .position(*rating, Some(rank as u32))
+            .unwrap()
+            .display();
+        (key.clone(), rank as u64, percentile, tier)
+    };
+
+    for (index, player) in players.iter().enumerate() {
+        let module = profile(&server, player).await;
+        let key = player.public_key().to_string();
+        let rank = stored.iter().position(|(_, k)| *k == key).unwrap() + 1;
+        let (_, rank, percentile, tier) = expected(rank);
+        assert_eq!(module["rank"], rank, "player {index}: {module}");
+        assert_eq!(module["percentile"], percentile, "player {index}");
+        assert_eq!(module["tier"], tier.as_str(), "player {index}");
+        assert_eq!(module["games_played"], 8);
+        assert_eq!(module["placement_matches_left"], 0);
+        assert!(module["peak_rating"].as_i64().unwrap() >= module["rating"].as_i64().unwrap());
+    }
+    // The newcomer: placing, no rank, no tier.
+    let module = profile(&server, &newcomer).await;
+    assert_eq!(
+        (
+            &module["rank"],
+            &module["tier"],
+            &module["placement_matches_left"]
+        ),
+        (&Value::Null, &Value::Null, &Value::from(3))
+    );
+
+    // The leaderboard, paged by its cursor, says the same.
+    let mut cursor = String::new();
+    let mut seen = Vec::new();
+    loop {
+        let (status, page) = server
+            .get(&format!("/v1/leaderboard?limit=4{cursor}"), None)
+            .await;
+        assert_eq!(status, 200, "{page}");
+        for entry in page["entries"].as_array().unwrap() {
+            seen.push((
+                entry["player_key"].as_str().unwrap().to_owned(),
+                entry["rank"].as_u64().unwrap(),
+                entry["percentile"].as_u64().unwrap(),
+                entry["tier"].as_str().unwrap().to_owned(),
+            ));
+        }
+        match page["next"].as_str() {
+            Some(next) => cursor = format!("&after={next}"),
+            None => break,
+        }
+    }
+    let all: Vec<_> = (1..=stored.len()).map(expected).collect();
+    assert_eq!(seen, all);
+
+    // Around the fifth: the fourth to the sixth; around the last: a full page ending there.
+    let fifth = &stored[4].1;
+    let (status, page) = server
+        .get(&format!("/v1/leaderboard?limit=3&around={fifth}"), None)
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let ranks: Vec<u64> = page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["rank"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ranks, [4, 5, 6]);
+    assert_eq!(page["entries"][1]["player_key"], fifth.as_str());
+    let last = &stored[stored.len() - 1].1;
+    let (_, page) = server
+        .get(&format!("/v1/leaderboard?limit=3&around={last}"), None)
+        .await;
+    assert_eq!(page["entries"][2]["player_key"], last.as_str());
+    assert_eq!(page["entries"][0]["rank"], n - 2);
+    let (status, refused) = server
+        .get(
+            &format!("/v1/leaderboard?around={}", newcomer.public_key()),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (404, Some("not_ranked"))
+    );
+    let (status, _) = server.get("/v1/leaderboard?around=nobody", None).await;
+    assert_eq!(status, 400);
+    let (status, _) = server.get("/v1/players/nobody", None).await;
+    assert_eq!(status, 400);
+
+    // Now that ranks exist, a rating record issued by a match carries a rank and its
+    // percentile.
+    let community = server.community_key().await;
+    let (status, body) = server
+        .post_bytes(
+            "/v1/matches",
+            duel(
+                &server.relay_key(),
+                community,
+                &players[8],
+                &players[0],
+                1_000,
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let newest = records_of(&server, &players[8])
+        .await
+        .into_iter()
+        .filter_map(|r| match r.payload() {
+            Payload::Rating(rating) => Some(rating.clone()),
+            _ => None,
+        })
+        .next_back()
+        .unwrap();
+    assert!((1..=n as u32).contains(&newest.rank), "{newest:?}");
+    assert_eq!(
+        u64::from(newest.percentile),
+        1000 * (n - u64::from(newest.rank)) / (n - 1)
+    );
+}
+
+on_each_backend!(ranks_tiers_and_neighbours_agree_with_the_stored_ratings);
