@@ -5,6 +5,7 @@
 
 mod common;
 
+use base64::Engine;
 use common::ledger::records_of;
 use common::*;
 use ranking::tier::TierTable;
@@ -22,8 +23,10 @@ async fn profile(server: &Server, player: &KeyPair) -> Value {
 
 async fn ranks_tiers_and_neighbours_agree_with_the_stored_ratings(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
+    // TEST_LIMITS ends inside [ranking].
     let config = format!(
-        "{TEST_LIMITS}[rating.leaderboard]\nmin_matches = 3\nmin_distinct_opponents = 3\n\
+        "{TEST_LIMITS}match_history_per_player = 5\n\
+         [rating.leaderboard]\nmin_matches = 3\nmin_distinct_opponents = 3\n\
          [rating.season]\nplacement_matches = 3\n{}",
         backend.storage()
     );
@@ -138,6 +141,66 @@ async fn ranks_tiers_and_neighbours_agree_with_the_stored_ratings(backend: Backe
     let (status, _) = server.get("/v1/players/nobody", None).await;
     assert_eq!(status, 400);
 
+    // The history: the newest 5 of player 0's 8 wins, newest first, in pages of 3.
+    let first = &players[0];
+    let path = format!("/v1/players/{}/matches?limit=3", first.public_key());
+    let (status, page) = server.get(&path, None).await;
+    assert_eq!(status, 200, "{page}");
+    let mut history: Vec<Value> = page["matches"].as_array().unwrap().clone();
+    let next = page["next"]
+        .as_u64()
+        .expect("a full page has a next cursor");
+    let (_, page) = server.get(&format!("{path}&before={next}"), None).await;
+    history.extend(page["matches"].as_array().unwrap().iter().cloned());
+    assert_eq!(page["next"], Value::Null, "the window ends after 5");
+    assert_eq!(history.len(), 5);
+    let mut seen = std::collections::BTreeSet::new();
+    for (index, entry) in history.iter().enumerate() {
+        assert_eq!(entry["result"], "win", "{entry}");
+        let (before, after) = (
+            entry["rating_before"].as_i64().unwrap(),
+            entry["rating_after"].as_i64().unwrap(),
+        );
+        assert_eq!(entry["rating_change"].as_i64().unwrap(), after - before);
+        assert!(after > before, "a win raises the rating: {entry}");
+        assert_eq!(entry["opponents"].as_array().unwrap().len(), 1);
+        assert_eq!(entry["teammates"], serde_json::json!([]));
+        assert_eq!(entry["replay_hash"].as_str().unwrap().len(), 64);
+        assert!(seen.insert(entry["match_id"].as_str().unwrap().to_owned()));
+        if index > 0 {
+            // Newest first: each match ended where the next one (in time) started.
+            assert_eq!(
+                history[index - 1]["rating_before"].as_i64().unwrap(),
+                after,
+                "{entry}"
+            );
+        }
+    }
+    assert_eq!(
+        history[0]["rating_after"].as_i64().unwrap(),
+        profile(&server, first).await["rating"].as_i64().unwrap()
+    );
+    let (status, body) = server
+        .get(
+            &format!("/v1/players/{}/matches?limit=0", first.public_key()),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_query"))
+    );
+    let (status, body) = server
+        .get(
+            &format!("/v1/players/{}/matches", player_from(500).public_key()),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (404, Some("not_registered"))
+    );
+
     // Now that ranks exist, a rating record issued by a match carries a rank and its
     // percentile.
     let community = server.community_key().await;
@@ -154,11 +217,11 @@ async fn ranks_tiers_and_neighbours_agree_with_the_stored_ratings(backend: Backe
         )
         .await;
     assert_eq!(status, 201, "{body}");
-    let newest = records_of(&server, &players[8])
+    let (bytes, newest) = records_of(&server, &players[8])
         .await
         .into_iter()
         .filter_map(|r| match r.payload() {
-            Payload::Rating(rating) => Some(rating.clone()),
+            Payload::Rating(rating) => Some((r.as_bytes().to_vec(), rating.clone())),
             _ => None,
         })
         .next_back()
@@ -168,6 +231,34 @@ async fn ranks_tiers_and_neighbours_agree_with_the_stored_ratings(backend: Backe
         u64::from(newest.percentile),
         1000 * (n - u64::from(newest.rank)) / (n - 1)
     );
+    // Verification names the tier the record shows.
+    let (status, verdict) = server
+        .post_json(
+            "/v1/credentials/verify",
+            &serde_json::json!({ "records": [B64.encode(&bytes)] }),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{verdict}");
+    let expected = tiers
+        .position(newest.rating, Some(newest.rank))
+        .unwrap()
+        .display();
+    assert_eq!(
+        verdict["results"][0]["tier"],
+        expected.as_str(),
+        "{verdict}"
+    );
+    // A newcomer's record (no games) shows no tier.
+    let initial = records_of(&server, &newcomer).await.remove(0);
+    let (_, verdict) = server
+        .post_json(
+            "/v1/credentials/verify",
+            &serde_json::json!({ "records": [B64.encode(initial.as_bytes())] }),
+            None,
+        )
+        .await;
+    assert_eq!(verdict["results"][0]["tier"], Value::Null, "{verdict}");
 }
 
 on_each_backend!(ranks_tiers_and_neighbours_agree_with_the_stored_ratings);

@@ -230,6 +230,44 @@ async fn a_season_change_archives_resets_and_places_again(backend: Backend) {
     assert_eq!(status, 202, "{joined}");
 }
 
+async fn a_season_ends_on_schedule_when_its_planned_end_passes(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    // Season 1 started almost a day ago and lasts one day: it ends 3 s after the first start.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let config = format!(
+        "{TEST_LIMITS}[rating.season]\nfirst_season_start_unix = {}\nduration_days = 1\n{}",
+        now - 86_400 + 3,
+        backend.storage()
+    );
+    let mut server = Server::start(dir.path(), &config);
+    let players: Vec<KeyPair> = (0..3u32).map(player_from).collect();
+    play_ladder(&server, &players).await;
+    assert_eq!(running_season(&server).await, 1);
+    server.stop();
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    // The schedule looks at once on start: season 1 is over, season 2 runs.
+    let server = Server::spawn(dir.path());
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    while running_season(&server).await != 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the season did not end on schedule"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (_, seasons) = server.get("/v1/seasons", None).await;
+    let second = &seasons["seasons"][1];
+    assert_eq!(second["name"], "Season 2");
+    // On time: the next season follows on from the planned end, one duration long.
+    assert_eq!(second["starts_at"].as_i64().unwrap(), now + 3);
+    assert_eq!(second["ends_at"].as_i64().unwrap(), now + 3 + 86_400);
+    let (_, board) = server.get("/v1/leaderboard?season=1", None).await;
+    assert_eq!(board["entries"].as_array().unwrap().len(), 3, "{board}");
+}
+
 /// Rows written straight into the database, for a season change that takes long enough to
 /// be killed in the middle.
 const POPULATION: i64 = 40_000;
@@ -431,5 +469,6 @@ async fn sigkill_during_a_season_change_leaves_one_season_or_the_other(backend: 
 
 on_each_backend!(
     a_season_change_archives_resets_and_places_again,
+    a_season_ends_on_schedule_when_its_planned_end_passes,
     sigkill_during_a_season_change_leaves_one_season_or_the_other,
 );

@@ -154,6 +154,13 @@ async fn bad_input_gets_a_readable_error_page(backend: Backend) {
     let (status, _, page) = fetch(&server, &format!("/ui/players/{key}")).await;
     assert_eq!(status, 200);
     assert!(page.contains(&key));
+    // The ladder's top player won all three of their matches; each row links the opponent.
+    assert!(page.contains("Recent matches"), "{page}");
+    assert_eq!(page.matches("<td>win</td>").count(), 3, "{page}");
+    for other in &players[1..] {
+        let link = format!("href=\"/ui/players/{}\"", other.public_key());
+        assert!(page.contains(&link), "{link} in {page}");
+    }
 }
 
 async fn the_public_leaderboard_lists_registered_players_in_a_browser(backend: Backend) {

@@ -14,7 +14,7 @@ use ic_e2e::player::Player;
 use ic_e2e::{text, unix_now};
 use scr::RecordBuilder;
 use scr::payload::{Payload, RatingPayload};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn of_type(records: &[Value], record_type: &str) -> Vec<Value> {
     records
@@ -77,6 +77,38 @@ async fn one_player_two_communities_records_verification_revocation_and_an_impos
     let bravo_records = player.records("bravo-clan");
     let alpha_match = of_type(&alpha_records, "match");
     let bravo_match = of_type(&bravo_records, "match");
+    // `ic profile` shows the standing each server keeps: one rated game, still placing.
+    let profile: Value =
+        serde_json::from_slice(&player.ok(&["profile", "alpha-league", "--json"]).stdout).unwrap();
+    assert_eq!(profile["player_key"], player.key().to_string().as_str());
+    let standing = &profile["modules"][0];
+    assert_eq!(
+        (&standing["games_played"], &standing["wins"]),
+        (&json!(1), &json!(1))
+    );
+    assert_eq!(
+        (&standing["tier"], &standing["rank"]),
+        (&Value::Null, &Value::Null)
+    );
+    let history: Value =
+        serde_json::from_slice(&player.ok(&["matches", "alpha-league", "--json"]).stdout).unwrap();
+    assert_eq!(history["matches"].as_array().unwrap().len(), 1, "{history}");
+    assert_eq!(history["matches"][0]["result"], "win");
+    assert_eq!(
+        history["matches"][0]["opponents"],
+        json!([rival.key().to_string()])
+    );
+    let rival_profile = player.ok(&[
+        "profile",
+        "bravo-clan",
+        "--player",
+        &rival.key().to_string(),
+    ]);
+    assert!(
+        String::from_utf8_lossy(&rival_profile.stdout).contains("placing: "),
+        "{}",
+        text(&rival_profile)
+    );
     assert_eq!(alpha_match.len(), 1);
     assert_eq!(bravo_match.len(), 1);
     assert_eq!(alpha_match[0]["record"]["payload"]["result"], "win");

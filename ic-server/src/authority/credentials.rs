@@ -23,6 +23,9 @@ pub struct VerifyOutcome {
     pub sequence: Option<u64>,
     /// For a valid rating record: its season and how that stands against the running one.
     pub season: Option<(u32, crate::seasons::SeasonStanding)>,
+    /// For a valid rating record: the tier its rating, games and rank show (`None` while
+    /// placing, or for other records).
+    pub tier: Option<String>,
 }
 
 impl Authority {
@@ -43,6 +46,7 @@ impl Authority {
                     player_key: view.map(|v| v.player_key()),
                     sequence: view.map(|v| v.sequence()),
                     season: None,
+                    tier: None,
                 }
             })
             .collect();
@@ -83,6 +87,8 @@ impl Authority {
                             );
                             outcome.season =
                                 Some((season, crate::seasons::SeasonStanding::of(season, running)));
+                            outcome.tier =
+                                self.tier_of(rating.rating, rating.games_played, Some(rating.rank));
                         }
                     }
                     Err(error) => {

@@ -3,6 +3,7 @@
 
 mod credentials;
 pub mod handoff;
+mod history;
 mod ingest;
 mod player_locks;
 mod players;
@@ -13,6 +14,7 @@ mod seasons;
 mod suspension;
 
 pub use credentials::VerifyOutcome;
+pub use history::HistoryEntry;
 pub use ingest::Ingested;
 pub use rank_board::{RankBoard, percentile};
 pub use ranks::Built as BuiltBoard;

@@ -276,7 +276,7 @@ impl Authority {
             })
     }
 
-    async fn require_registered(
+    pub(super) async fn require_registered(
         &self,
         player: &PlayerKey,
     ) -> Result<crate::store::PlayerSnapshot, AuthorityError> {

@@ -340,6 +340,9 @@ pub struct RankingAuthorityConfig {
     pub trusted_relays: Vec<scr::RelayKey>,
     /// Largest accepted certified match result in bytes, 256–65536.
     pub max_match_bytes: usize,
+    /// A player's most recent certified matches shown in their public history
+    /// (`GET /v1/players/{key}/matches`), 0–1000; 0 shows none.
+    pub match_history_per_player: u32,
 }
 
 impl Default for RankingAuthorityConfig {
@@ -353,6 +356,7 @@ impl Default for RankingAuthorityConfig {
             refresh_window_secs: 24 * 3600,
             trusted_relays: Vec::new(),
             max_match_bytes: 16 * 1024,
+            match_history_per_player: 100,
         }
     }
 }
@@ -526,6 +530,12 @@ impl Config {
             ranking.max_match_bytes,
             256,
             65_536,
+        )?;
+        range(
+            "ranking.match_history_per_player",
+            ranking.match_history_per_player,
+            0,
+            1_000,
         )?;
         self.rating.validate().map_err(|error| InvalidValue {
             key: "rating".into(),

@@ -78,6 +78,10 @@ refresh_window_secs = 86400
 trusted_relays = []
 # Largest accepted certified match result, bytes.
 max_match_bytes = 16384
+# A player's most recent certified matches shown in their public history
+# (GET /v1/players/{key}/matches and the player page), 0-1000; 0 shows none. Players keep every
+# match record in their own wallet either way.
+match_history_per_player = 100
 
 [rating]
 # glicko2 (default), elo or weng-lin. Every parameter is described in docs/ranking.md.

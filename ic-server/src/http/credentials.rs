@@ -59,6 +59,8 @@ pub async fn verify(
                     // (matchmaking refuses it).
                     "season": outcome.season.map(|(season, _)| season),
                     "season_status": outcome.season.map(|(_, standing)| standing.name()),
+                    // The tier the record's rating shows (null while placing).
+                    "tier": outcome.tier,
                 }),
                 None => json!({ "valid": false, "error": "internal" }),
             },

@@ -7,6 +7,8 @@ mod community;
 mod credentials;
 mod error;
 mod extract;
+#[cfg(feature = "ranking")]
+mod history;
 #[cfg(feature = "matchmaking")]
 mod live;
 #[cfg(feature = "ranking")]
@@ -240,6 +242,14 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            "/v1/players/{key}/matches",
+            Some(Ranking),
+            false,
+            false,
+            "A player's recent certified matches, newest first (?limit=&before=)",
+        ),
+        route(
+            Method::GET,
             "/v1/players/{key}/revocations",
             Some(Ranking),
             false,
@@ -401,6 +411,7 @@ fn ranking_handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>
         ("GET", "/v1/players/me/records") => get(players::my_records),
         ("POST", "/v1/players/me/refresh") => post(players::refresh),
         ("GET", "/v1/players/{key}") => get(profiles::profile),
+        ("GET", "/v1/players/{key}/matches") => get(history::matches),
         ("GET", "/v1/players/{key}/revocations") => get(players::revocations),
         ("GET", "/v1/leaderboard") => get(players::leaderboard),
         ("GET", "/v1/seasons") => get(seasons::list),

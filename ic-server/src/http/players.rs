@@ -125,7 +125,8 @@ pub struct LeaderboardQuery {
 pub async fn leaderboard(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<LeaderboardQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
     let authority = state.authority()?;
     let module = query
         .module
@@ -143,7 +144,9 @@ pub async fn leaderboard(
     if let Some(season) = query.season
         && running.is_none_or(|running| running.season != season)
     {
-        return super::seasons::standings_page(&state, season, &module, limit, after).await;
+        return super::seasons::standings_page(&state, season, &module, limit, after)
+            .await
+            .map(IntoResponse::into_response);
     }
     // Ranks come from the rank board; the rows themselves from the store, so a page shows
     // what is stored now.
@@ -175,30 +178,59 @@ pub async fn leaderboard(
         limit,
         rows.last().map(|r| (r.rating.rating, r.player_key)),
     );
-    let entries: Vec<Value> = rows
+    let entries: Vec<LeaderboardEntry> = rows
         .iter()
         .enumerate()
         .map(|(index, row)| {
             let rank = first_rank.map(|first| first + index as u32);
-            json!({
-                "rank": rank,
-                "percentile": rank.map(|rank| board.percentile(rank)),
-                "tier": authority.tier(&row.rating, rank),
-                "player_key": row.player_key.to_string(),
-                "rating": row.rating.rating,
-                "deviation": row.rating.deviation,
-                "display": authority.display_rating(&row.rating, &row.player_key),
-                "games_played": row.rating.games_played,
-                "wins": row.rating.wins,
-                "losses": row.rating.losses,
-                "draws": row.rating.draws,
-                "distinct_opponents": row.distinct_opponents,
-            })
+            LeaderboardEntry {
+                rank,
+                percentile: rank.map(|rank| board.percentile(rank)),
+                tier: authority.tier(&row.rating, rank),
+                player_key: row.player_key.to_string(),
+                rating: row.rating.rating,
+                deviation: row.rating.deviation,
+                display: authority.display_rating(&row.rating, &row.player_key),
+                games_played: row.rating.games_played,
+                wins: row.rating.wins,
+                losses: row.rating.losses,
+                draws: row.rating.draws,
+                distinct_opponents: row.distinct_opponents,
+            }
         })
         .collect();
-    Ok(Json(
-        json!({ "module": module, "entries": entries, "next": next }),
-    ))
+    Ok(Json(LeaderboardPage {
+        module,
+        entries,
+        next,
+    })
+    .into_response())
+}
+
+/// One page of `GET /v1/leaderboard`. Typed rather than built as a `serde_json::Value`: a
+/// page of 50 entries serializes without a map per entry.
+#[derive(serde::Serialize)]
+pub struct LeaderboardPage {
+    module: String,
+    entries: Vec<LeaderboardEntry>,
+    next: Option<String>,
+}
+
+/// One row of a leaderboard page.
+#[derive(serde::Serialize)]
+struct LeaderboardEntry {
+    rank: Option<u32>,
+    percentile: Option<u16>,
+    tier: Option<String>,
+    player_key: String,
+    rating: i64,
+    deviation: i64,
+    display: String,
+    games_played: u32,
+    wins: u32,
+    losses: u32,
+    draws: u32,
+    distinct_opponents: u32,
 }
 
 /// The `next` cursor of a page of `len` rows asked with `limit`: the last row's position when

@@ -241,6 +241,15 @@ pub trait Store: super::WebSessions + super::Seasons + Send + Sync + 'static {
         player: &PlayerKey,
         since: u64,
     ) -> Result<Vec<IssuedRecord>, StoreError>;
+    /// The match records issued to `player` with a sequence below `before` (any, when `None`),
+    /// newest first, at most `limit`, each with its certified result's bytes when the result
+    /// was applied here.
+    async fn match_history(
+        &self,
+        player: &PlayerKey,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<(IssuedRecord, Option<Vec<u8>>)>, StoreError>;
     /// The player's revocation minimums: (record type byte, minimum valid sequence).
     async fn revocations(&self, player: &PlayerKey) -> Result<Vec<(u8, u64)>, StoreError>;
     /// Players eligible for the leaderboard of `module`, best first, after the cursor

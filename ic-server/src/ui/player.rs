@@ -30,6 +30,7 @@ async fn render(state: &AppState, key: &str) -> Result<Markup, Failure> {
         let (rank, _) = authority.rank(&row.game_module, &player).await?;
         ranks.push((rank > 0).then_some(rank));
     }
+    let recent = authority.match_history(&player, None, 10).await?;
     let full = player.to_string();
     let body = html! {
         h1 { "Player " span.key { (short_key(&full)) } }
@@ -79,6 +80,44 @@ async fn render(state: &AppState, key: &str) -> Result<Markup, Failure> {
                                         None => "never",
                                     }
                                 }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if !recent.is_empty() {
+            div.table-wrap {
+                table {
+                    caption.muted { "Recent matches" }
+                    thead {
+                        tr {
+                            th scope="col" { "Result" }
+                            th.num scope="col" { "Rating change" }
+                            th scope="col" { "Opponents" }
+                            th.wide scope="col" { "Game module" }
+                            th.wide scope="col" { "Map" }
+                            th.wide scope="col" { "Played" }
+                        }
+                    }
+                    tbody {
+                        @for entry in &recent {
+                            @let team = entry.payload.participants.iter()
+                                .find(|p| p.player_key == player).map(|p| p.team);
+                            tr {
+                                td { (entry.payload.result.name()) }
+                                td.num {
+                                    (format!("{:+}", thousandths(entry.payload.rating_after - entry.payload.rating_before)))
+                                }
+                                td {
+                                    @for other in entry.payload.participants.iter().filter(|p| Some(p.team) != team) {
+                                        @let key = other.player_key.to_string();
+                                        a.key href={ "/ui/players/" (key) } { (short_key(&key)) } " "
+                                    }
+                                }
+                                td.wide { (entry.payload.game_module) }
+                                td.wide { (entry.payload.map_name) }
+                                td.wide { (date(entry.payload.played_at)) }
                             }
                         }
                     }

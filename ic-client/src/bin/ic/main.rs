@@ -2,6 +2,7 @@
 //! A thin shell over the `ic_client` library; every decision lives there.
 
 mod identity;
+mod profile;
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -81,6 +82,32 @@ enum Command {
         /// Only this game module.
         #[arg(long)]
         module: Option<String>,
+    },
+    /// Show a player's standing in a joined community, as its server ranks them: rating, tier,
+    /// rank, percentile, this season's games and peak.
+    Profile {
+        /// Community slug, name or fingerprint.
+        community: String,
+        /// Another player's key (default: yours).
+        #[arg(long)]
+        player: Option<scr::PlayerKey>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a player's most recent certified matches in a joined community (newest first).
+    Matches {
+        /// Community slug, name or fingerprint.
+        community: String,
+        /// Another player's key (default: yours).
+        #[arg(long)]
+        player: Option<scr::PlayerKey>,
+        /// How many, 1-100.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
+        limit: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Staff of a community: sign in to its web UI with this identity key.
     Staff {
@@ -303,6 +330,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("{}", presentation.to_base64());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Profile {
+            community,
+            player,
+            json,
+        } => profile::profile_command(&wallet, &community, player, json).await,
+        Command::Matches {
+            community,
+            player,
+            limit,
+            json,
+        } => profile::matches_command(&wallet, &community, player, limit, json).await,
         Command::Staff {
             command: StaffCommand::Login { url },
         } => {

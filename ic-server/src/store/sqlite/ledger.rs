@@ -8,7 +8,8 @@ use sqlx::Row;
 use super::SqliteStore;
 use super::direct::{count_meetings, records_of_match, snapshots};
 use crate::store::columns::{
-    RATING_COLUMNS, RECORD_COLUMNS, count_u32, key32, rating_from_row, record_from_row, seq, unseq,
+    Columns, RATING_COLUMNS, RECORD_COLUMNS, count_u32, key32, prefixed, rating_from_row,
+    record_from_row, seq, unseq,
 };
 use crate::store::{
     Applied, IssuedRecord, LeaderboardRow, MatchChange, MatchInputs, PlayerChange, PlayerSnapshot,
@@ -105,6 +106,30 @@ impl Store for SqliteStore {
         .fetch_all(&self.read)
         .await?;
         rows.iter().map(record_from_row).collect()
+    }
+
+    async fn match_history(
+        &self,
+        player: &PlayerKey,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<(IssuedRecord, Option<Vec<u8>>)>, StoreError> {
+        let _timer = self.timer("match_history");
+        let columns = prefixed("i", RECORD_COLUMNS);
+        let rows = sqlx::query(&format!(
+            "SELECT {columns}, p.cmr AS cmr FROM issued_records i \
+             LEFT JOIN processed_matches p ON p.match_id = i.match_id \
+             WHERE i.player_key = ? AND i.record_type = 2 AND i.sequence < ? \
+             ORDER BY i.sequence DESC LIMIT ?"
+        ))
+        .bind(player.as_bytes().as_slice())
+        .bind(seq(before.unwrap_or(u64::MAX).min(i64::MAX as u64))?)
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((record_from_row(row)?, row.opt_blob("cmr")?)))
+            .collect()
     }
 
     async fn revocations(&self, player: &PlayerKey) -> Result<Vec<(u8, u64)>, StoreError> {

@@ -1,0 +1,201 @@
+//! `ic profile` and `ic matches`: a player's standing in a joined community as its server shows
+//! it (rating, tier, rank, percentile, season games and peak), and their recent matches.
+
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use ic_client::api::{ApiClient, MatchHistory, Profile};
+use ic_client::wallet::Wallet;
+use scr::PlayerKey;
+
+/// Fetches and prints the profile of `player` (default: this identity) in `community`.
+pub async fn profile_command(
+    wallet: &Wallet,
+    community: &str,
+    player: Option<PlayerKey>,
+    json: bool,
+) -> Result<ExitCode> {
+    let (slug, store) = wallet.open_community(community).await?;
+    let info = store.info().await;
+    store.close().await;
+    let info = info?;
+    let player = player.unwrap_or(info.player_key);
+    let profile = ApiClient::new(&info.server_url)?
+        .profile(&player)
+        .await
+        .with_context(|| format!("asking {} for the profile of {player}", info.server_url))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&profile)?);
+    } else {
+        print!("{}", describe(&slug, &profile));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Fetches and prints the `limit` most recent matches of `player` (default: this identity).
+pub async fn matches_command(
+    wallet: &Wallet,
+    community: &str,
+    player: Option<PlayerKey>,
+    limit: u32,
+    json: bool,
+) -> Result<ExitCode> {
+    let (_, store) = wallet.open_community(community).await?;
+    let info = store.info().await;
+    store.close().await;
+    let info = info?;
+    let player = player.unwrap_or(info.player_key);
+    let history = ApiClient::new(&info.server_url)?
+        .match_history(&player, limit)
+        .await
+        .with_context(|| format!("asking {} for the matches of {player}", info.server_url))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&history)?);
+    } else {
+        print!("{}", list(&history));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line per match: result, rating change, opponents, module and map, id.
+fn list(history: &MatchHistory) -> String {
+    if history.matches.is_empty() {
+        return "no certified matches\n".to_owned();
+    }
+    let mut out = String::new();
+    for m in &history.matches {
+        let change = (m.rating_after - m.rating_before) as f64 / 1000.0;
+        let short = |key: &String| key.chars().skip(8).take(8).collect::<String>();
+        let opponents: Vec<String> = m.opponents.iter().map(short).collect();
+        out.push_str(&format!(
+            "{:<9} {change:+7.1}  vs {}  {} {}  {}\n",
+            m.result,
+            opponents.join(", "),
+            m.game_module,
+            m.map,
+            &m.match_id[..16.min(m.match_id.len())]
+        ));
+    }
+    out
+}
+
+/// The profile as lines of text.
+fn describe(slug: &str, profile: &Profile) -> String {
+    let mut out = format!("{} in {slug}", profile.player_key);
+    if let Some(season) = &profile.season {
+        out.push_str(&format!(" ({}, season {})", season.name, season.season));
+    }
+    out.push('\n');
+    for module in &profile.modules {
+        let standing = match (&module.tier, module.rank, module.percentile) {
+            (Some(tier), Some(rank), Some(percentile)) => format!(
+                "{tier}, rank {rank}, ahead of {}.{}% of ranked players",
+                percentile / 10,
+                percentile % 10
+            ),
+            (Some(tier), _, _) => format!("{tier}, not on the leaderboard yet"),
+            (None, _, _) => format!(
+                "placing: {} more rated matches",
+                module.placement_matches_left
+            ),
+        };
+        out.push_str(&format!(
+            "  {}: {}  {standing}\n    this season {} games, {}-{}-{} (W-L-D)",
+            module.module,
+            module.display,
+            module.games_played,
+            module.wins,
+            module.losses,
+            module.draws
+        ));
+        if let (Some(_), Some(tier)) = (module.peak_rating, &module.peak_tier) {
+            out.push_str(&format!(", peak {tier}"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use ic_client::api::{ModuleStanding, ProfileSeason};
+
+    use super::*;
+
+    fn module(tier: Option<&str>, rank: Option<u32>, percentile: Option<u16>) -> ModuleStanding {
+        ModuleStanding {
+            module: "ra".into(),
+            rating: 1_712_000,
+            deviation: 85_000,
+            display: "1712 ±85".into(),
+            tier: tier.map(str::to_owned),
+            placement_matches_left: if tier.is_some() { 0 } else { 4 },
+            rank,
+            percentile,
+            games_played: 14,
+            wins: 9,
+            losses: 4,
+            draws: 1,
+            peak_rating: tier.map(|_| 1_750_000),
+            peak_tier: tier.map(|_| "Colonel III".to_owned()),
+        }
+    }
+
+    #[test]
+    fn a_history_reads_one_match_per_line() {
+        let history = MatchHistory {
+            matches: vec![ic_client::api::HistoryMatch {
+                match_id: "ab".repeat(32),
+                game_module: "ra".into(),
+                map: "Keep Out".into(),
+                played_at: 0,
+                result: "win".into(),
+                rating_before: 1_500_000,
+                rating_after: 1_512_345,
+                opponents: vec![format!("ed25519:{}", "cd".repeat(32))],
+            }],
+            next: None,
+        };
+        assert_eq!(
+            list(&history),
+            "win         +12.3  vs cdcdcdcd  ra Keep Out  abababababababab\n"
+        );
+        let empty = MatchHistory {
+            matches: Vec::new(),
+            next: None,
+        };
+        assert_eq!(list(&empty), "no certified matches\n");
+    }
+
+    #[test]
+    fn a_profile_reads_as_tier_rank_and_share_or_as_placement() {
+        let profile = Profile {
+            player_key: "ed25519:ab".into(),
+            season: Some(ProfileSeason {
+                season: 4,
+                name: "Winter Cup".into(),
+                ends_at: 0,
+            }),
+            modules: vec![
+                module(Some("Lt. Colonel II"), Some(17), Some(912)),
+                module(None, None, None),
+            ],
+        };
+        let text = describe("alpha", &profile);
+        assert!(
+            text.starts_with("ed25519:ab in alpha (Winter Cup, season 4)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "ra: 1712 ±85  Lt. Colonel II, rank 17, ahead of 91.2% of ranked players"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("14 games, 9-4-1 (W-L-D), peak Colonel III"),
+            "{text}"
+        );
+        assert!(text.contains("placing: 4 more rated matches"), "{text}");
+    }
+}

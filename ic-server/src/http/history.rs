@@ -1,0 +1,107 @@
+//! `GET /v1/players/{key}/matches?limit=&before=`: a player's recent certified matches.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::error::ApiError;
+use super::extract::ApiQuery;
+use crate::authority::HistoryEntry;
+
+/// Query of `GET /v1/players/{key}/matches`.
+#[derive(Deserialize)]
+pub struct HistoryQuery {
+    limit: Option<u32>,
+    /// The `next` cursor of the previous page.
+    before: Option<u64>,
+}
+
+/// A page of history.
+#[derive(Serialize)]
+pub struct HistoryPage {
+    matches: Vec<HistoryMatch>,
+    next: Option<u64>,
+}
+
+/// One match, from the player's side.
+#[derive(Serialize)]
+struct HistoryMatch {
+    match_id: String,
+    game_module: String,
+    map: String,
+    played_at: i64,
+    duration_ticks: u64,
+    result: &'static str,
+    rating_before: i64,
+    rating_after: i64,
+    rating_change: i64,
+    team: Option<u8>,
+    teammates: Vec<String>,
+    opponents: Vec<String>,
+    relay_key: String,
+    replay_hash: Option<String>,
+}
+
+fn shown(player: &scr::PlayerKey, entry: &HistoryEntry) -> HistoryMatch {
+    let payload = &entry.payload;
+    let team = payload
+        .participants
+        .iter()
+        .find(|p| p.player_key == *player)
+        .map(|p| p.team);
+    let (mut teammates, mut opponents) = (Vec::new(), Vec::new());
+    for participant in payload
+        .participants
+        .iter()
+        .filter(|p| p.player_key != *player)
+    {
+        let side = if Some(participant.team) == team {
+            &mut teammates
+        } else {
+            &mut opponents
+        };
+        side.push(participant.player_key.to_string());
+    }
+    HistoryMatch {
+        match_id: hex::encode(payload.match_id),
+        game_module: payload.game_module.clone(),
+        map: payload.map_name.clone(),
+        played_at: payload.played_at,
+        duration_ticks: payload.duration_ticks,
+        result: payload.result.name(),
+        rating_before: payload.rating_before,
+        rating_after: payload.rating_after,
+        rating_change: payload.rating_after - payload.rating_before,
+        team,
+        teammates,
+        opponents,
+        relay_key: payload.relay_key.to_string(),
+        replay_hash: entry.replay_hash.map(hex::encode),
+    }
+}
+
+/// `GET /v1/players/{key}/matches`: newest first, `limit` 1–100 (default 20).
+pub async fn matches(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
+) -> Result<Json<HistoryPage>, ApiError> {
+    let key = super::players::player_key(&key)?;
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "limit must be 1..=100",
+        ));
+    }
+    let authority = state.authority()?;
+    let entries = authority.match_history(&key, query.before, limit).await?;
+    let next = (entries.len() == limit as usize)
+        .then(|| entries.last().map(|entry| entry.sequence))
+        .flatten();
+    Ok(Json(HistoryPage {
+        matches: entries.iter().map(|entry| shown(&key, entry)).collect(),
+        next,
+    }))
+}
