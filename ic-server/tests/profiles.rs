@@ -261,4 +261,46 @@ async fn ranks_tiers_and_neighbours_agree_with_the_stored_ratings(backend: Backe
     assert_eq!(verdict["results"][0]["tier"], Value::Null, "{verdict}");
 }
 
-on_each_backend!(ranks_tiers_and_neighbours_agree_with_the_stored_ratings);
+async fn a_rating_in_a_module_no_longer_rated_still_shows_and_refreshes(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = backend.storage();
+    // TEST_LIMITS ends inside [ranking].
+    let two = format!("{TEST_LIMITS}game_modules = [\"ra\", \"td\"]\n{storage}");
+    let mut server = Server::start(dir.path(), &two);
+    let player = player_from(7);
+    server.register(&player).await;
+    server.stop();
+    // The operator stops rating `td`; the player's `td` row stays in the database. A refresh
+    // window of a year makes every record due for re-issue.
+    let one =
+        format!("{TEST_LIMITS}game_modules = [\"ra\"]\nrefresh_window_secs = 31536000\n{storage}");
+    std::fs::write(dir.path().join("ic-server.toml"), one).unwrap();
+    let server = Server::spawn(dir.path());
+    let (status, body) = server
+        .get(&format!("/v1/players/{}", player.public_key()), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let modules: Vec<&str> = body["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["module"].as_str().unwrap())
+        .collect();
+    assert_eq!(modules, ["ra", "td"]);
+    assert_eq!(body["modules"][1]["rank"], Value::Null);
+    let token = server.login(&player).await;
+    let (status, body) = server
+        .post_json(
+            "/v1/players/me/refresh",
+            &serde_json::json!({}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["records"].as_array().unwrap().len(), 2, "{body}");
+}
+
+on_each_backend!(
+    ranks_tiers_and_neighbours_agree_with_the_stored_ratings,
+    a_rating_in_a_module_no_longer_rated_still_shows_and_refreshes,
+);

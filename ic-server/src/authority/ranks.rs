@@ -109,12 +109,16 @@ impl Authority {
         Ok(built)
     }
 
-    /// `player`'s rank and percentile in `module` (0, 0 when not eligible).
+    /// `player`'s rank and percentile in `module` (0, 0 when not eligible, or when the module
+    /// is no longer rated here: a rating row can outlive its module in the configuration).
     pub async fn rank(
         &self,
         module: &str,
         player: &PlayerKey,
     ) -> Result<(u32, u16), AuthorityError> {
+        if !self.settings.game_modules.iter().any(|m| m == module) {
+            return Ok((0, 0));
+        }
         let built = self.rank_board(module).await?;
         Ok(built
             .board
