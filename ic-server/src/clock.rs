@@ -10,6 +10,16 @@ pub fn unix_now() -> i64 {
         })
 }
 
+/// A Unix time as an HTTP date (`Sun, 06 Dec 2026 08:49:37 GMT`); times before 1970 show as-is.
+pub fn http_date(unix_secs: i64) -> String {
+    match u64::try_from(unix_secs) {
+        Ok(secs) => {
+            httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+        }
+        Err(_) => unix_secs.to_string(),
+    }
+}
+
 /// A source of the current time in Unix milliseconds. Services that act on time (the
 /// matchmaker's windows, deadlines and cooldowns) take one, so tests can move time by hand.
 pub trait Clock: Send + Sync + 'static {

@@ -2,12 +2,11 @@
 //! command that changes them, on the configured database (the running server need not stop).
 
 use std::path::Path;
-use std::time::{Duration, UNIX_EPOCH};
 
 use anyhow::bail;
 
 use super::args::SeasonsCommand;
-use crate::clock::unix_now;
+use crate::clock::{http_date as date, unix_now};
 use crate::data_dir::DataDir;
 use crate::seasons::{ChangeReport, change_season, first_season};
 use crate::store::SeasonRow;
@@ -82,11 +81,4 @@ fn describe(season: &SeasonRow) -> String {
         date(season.starts_at),
         date(season.ends_at)
     )
-}
-
-fn date(unix_secs: i64) -> String {
-    match u64::try_from(unix_secs) {
-        Ok(secs) => httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(secs)),
-        Err(_) => unix_secs.to_string(),
-    }
 }

@@ -140,10 +140,18 @@ pub async fn leaderboard(
         ));
     }
     let mut after = query.after.as_deref().map(parse_cursor).transpose()?;
-    let running = authority.seasons().await?.into_iter().find(|s| !s.ended);
-    if let Some(season) = query.season
-        && running.is_none_or(|running| running.season != season)
-    {
+    // Only a request naming a season reads the seasons: the live board is the hot path.
+    let archived = match query.season {
+        Some(season) => authority
+            .seasons()
+            .await?
+            .into_iter()
+            .find(|s| !s.ended)
+            .is_none_or(|running| running.season != season)
+            .then_some(season),
+        None => None,
+    };
+    if let Some(season) = archived {
         return super::seasons::standings_page(&state, season, &module, limit, after)
             .await
             .map(IntoResponse::into_response);

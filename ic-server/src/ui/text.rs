@@ -5,8 +5,6 @@
     allow(dead_code)
 )]
 
-use std::time::{Duration, UNIX_EPOCH};
-
 /// `ed25519:1a2b3c4d…9e8f` (first 8 and last 4 hex digits) for tables; the full key is in links.
 pub fn short_key(full: &str) -> String {
     match full.split_once(':') {
@@ -17,13 +15,7 @@ pub fn short_key(full: &str) -> String {
     }
 }
 
-/// A Unix time as an HTTP date (`Sun, 06 Dec 2026 08:49:37 GMT`); times before 1970 show as-is.
-pub fn date(unix_secs: i64) -> String {
-    match u64::try_from(unix_secs) {
-        Ok(secs) => httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(secs)),
-        Err(_) => unix_secs.to_string(),
-    }
-}
+pub use crate::clock::http_date as date;
 
 /// A value stored ×1000 as a whole number (rounded half away from zero).
 pub fn thousandths(value: i64) -> i64 {
