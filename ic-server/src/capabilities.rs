@@ -54,7 +54,8 @@ pub async fn build(
             config.rating.clone(),
             metrics.clone(),
             seasons,
-        )?;
+        )?
+        .with_achievements(config.achievements.clone());
         // A ranked suspension blocks re-issue of rating records while it lasts.
         #[cfg(feature = "moderation")]
         let authority = if config
@@ -211,6 +212,16 @@ pub async fn start(
             stores.core.clone(),
             config.rating.season.clone(),
             seasons,
+            crate::clock::unix_now,
+        )));
+    }
+    // Optimistic achievement claims become verified when their window passes unchallenged.
+    #[cfg(feature = "ranking")]
+    if let Some(authority) = state.capabilities.authority.clone()
+        && config.achievements.policy == crate::config::AchievementPolicy::Optimistic
+    {
+        tasks.push(tokio::spawn(crate::achievements::upgrades::run(
+            authority,
             crate::clock::unix_now,
         )));
     }

@@ -2,6 +2,7 @@
 //! together: configuration, data directory, storage, authentication, the ranking authority and
 //! the HTTP API. `main.rs` only parses the command line and calls [`cli::main`].
 
+pub mod achievements;
 pub mod auth;
 #[cfg(feature = "ranking")]
 pub mod authority;

@@ -143,7 +143,8 @@ async fn certified_matches_issue_records_once(backend: Backend) {
         let (status, body) = server.post_bytes("/v1/matches", cmr.clone()).await;
         assert_eq!(status, 201, "{body}");
         let mine = records(&body["records"][alice.public_key().to_string()]);
-        assert_eq!(mine.len(), 2, "a rating and a match record");
+        // A rating and a match record; the first win also earns the default "first_win".
+        assert_eq!(mine.len(), if game == 0 { 3 } else { 2 }, "{body}");
         let rating = verifier.verify(&mine[0], now()).unwrap();
         let matched = verifier.verify(&mine[1], now()).unwrap();
         assert_eq!(rating.record_type(), RecordType::Rating);
@@ -151,6 +152,12 @@ async fn certified_matches_issue_records_once(backend: Backend) {
         assert!(rating.sequence() > last_sequence);
         assert_eq!(matched.sequence(), rating.sequence() + 1);
         last_sequence = matched.sequence();
+        if let Some(unlocked) = mine.get(2) {
+            let unlocked = verifier.verify(unlocked, now()).unwrap();
+            assert_eq!(unlocked.record_type(), RecordType::Achievement);
+            assert_eq!(unlocked.sequence(), matched.sequence() + 1);
+            last_sequence = unlocked.sequence();
+        }
         let (scr::Payload::Rating(r), scr::Payload::Match(m)) =
             (rating.payload(), matched.payload())
         else {
@@ -176,9 +183,9 @@ async fn certified_matches_issue_records_once(backend: Backend) {
         .iter()
         .map(|r| Record::decode(r).unwrap().sequence())
         .collect();
-    assert_eq!(sequences, vec![1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(sequences, vec![1, 2, 3, 4, 5, 6, 7, 8]);
     let (_, later) = server
-        .get("/v1/players/me/records?since=5", Some(&token))
+        .get("/v1/players/me/records?since=6", Some(&token))
         .await;
     assert_eq!(records(&later["records"]).len(), 2);
     // The initial rating is now stale for this community; the newest rating is valid.
@@ -187,7 +194,7 @@ async fn certified_matches_issue_records_once(backend: Backend) {
     let (_, verdict) = server
         .post_json(
             "/v1/credentials/verify",
-            &json!({ "records": [B64.encode(&all[0]), B64.encode(&all[5])] }),
+            &json!({ "records": [B64.encode(&all[0]), B64.encode(&all[6])] }),
             None,
         )
         .await;
@@ -714,7 +721,61 @@ fn entry_keys(page: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The rating of `player` in `ra` as their profile shows it.
+async fn rating_of(server: &Server, player: &scr::KeyPair) -> i64 {
+    let (status, body) = server
+        .get(&format!("/v1/players/{}", player.public_key()), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["modules"][0]["rating"].as_i64().unwrap()
+}
+
+async fn degraded_results_are_void_unless_the_community_weighs_them(backend: Backend) {
+    // Default: void. Recorded (a resubmission is a duplicate) but not rated, nothing issued.
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &format!("{TEST_LIMITS}{}", backend.storage()));
+    let (a, b) = (player(1), player(2));
+    server.register(&a).await;
+    server.register(&b).await;
+    let (relay, community) = (server.relay_key(), server.community_key().await);
+    let degraded = duel_as(&relay, community, &a, &b, 1, true);
+    let (status, body) = server.post_bytes("/v1/matches", degraded.clone()).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["records"], json!({}), "{body}");
+    assert_eq!(server.post_bytes("/v1/matches", degraded).await.0, 200);
+    assert_eq!(rating_of(&server, &a).await, 1_500_000);
+    drop(server);
+
+    // degraded_weight = 500: rated, at half the information of the same match undegraded.
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "{TEST_LIMITS}[rating.information]\ndegraded_weight = 500\n{}",
+        backend.storage()
+    );
+    let server = Server::start(dir.path(), &config);
+    let (c, d) = (player(3), player(4));
+    for p in [&a, &b, &c, &d] {
+        server.register(p).await;
+    }
+    let (relay, community) = (server.relay_key(), server.community_key().await);
+    let (status, body) = server
+        .post_bytes("/v1/matches", duel_as(&relay, community, &a, &b, 1, true))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = server
+        .post_bytes("/v1/matches", duel(&relay, community, &c, &d, 2))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let degraded_gain = rating_of(&server, &a).await - 1_500_000;
+    let full_gain = rating_of(&server, &c).await - 1_500_000;
+    assert!(
+        degraded_gain > 0 && degraded_gain < full_gain,
+        "degraded {degraded_gain}, full {full_gain}"
+    );
+}
+
 crate::on_each_backend!(
+    degraded_results_are_void_unless_the_community_weighs_them,
     fresh_server_serves_health_ready_and_its_document,
     registered_records_verify_against_the_community_document,
     auth_rejects_bad_signatures_and_reused_challenges,

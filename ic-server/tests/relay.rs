@@ -52,7 +52,8 @@ async fn a_match_through_the_relay_is_certified_rated_and_records_reach_the_wall
     );
     assert_eq!(cmr.players[0].key, alice.keys.public_key().into());
 
-    for (player, report) in [(&alice, &ra), (&bob, &rb)] {
+    // Alice's win also earns the default "first_win" achievement; Bob's loss nothing.
+    for (player, report, unlocked) in [(&alice, &ra, 1), (&bob, &rb, 0)] {
         let types: Vec<RecordType> = report
             .records
             .iter()
@@ -67,8 +68,17 @@ async fn a_match_through_the_relay_is_certified_rated_and_records_reach_the_wall
                 .await
                 .unwrap();
         assert!(pushed.rejected.is_empty(), "{:?}", pushed.rejected);
-        // The initial rating from joining is superseded; the match record is new.
-        assert_eq!(pushed.report.stored + pushed.report.superseded, 2);
+        let achievements = types
+            .iter()
+            .filter(|t| **t == RecordType::Achievement)
+            .count();
+        assert_eq!(achievements, unlocked, "{types:?}");
+        // The initial rating from joining is superseded; the match record (and any
+        // achievement) is new.
+        assert_eq!(
+            pushed.report.stored + pushed.report.superseded,
+            2 + unlocked
+        );
         let ratings = store.ratings().await.unwrap();
         assert_eq!(ratings.len(), 1);
         store.close().await;
@@ -280,7 +290,8 @@ async fn an_order_flood_is_throttled_then_kicked_and_the_flooder_abandons() {
     let cmr = env.verify_cmr(ra.cmr.as_ref().unwrap());
     assert_eq!(cmr.players[0].result, PlayerResult::Win);
     assert_eq!(cmr.players[1].result, PlayerResult::Abandoned);
-    assert_eq!(ra.records.len(), 2);
+    // A rating and a match record, and the default "first_win" for her first win.
+    assert_eq!(ra.records.len(), 3);
     // The kicked connection is no longer counted, nor any other once the match is over.
     env.connections_settle_to_zero().await;
 }

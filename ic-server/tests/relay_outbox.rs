@@ -172,7 +172,7 @@ impl Pair {
         Server::init(
             &dir.path().join("ranking"),
             &format!(
-                "{TEST_LIMITS}[capabilities]\npreset = \"community\"\nrelay = false\n\
+                "{TEST_LIMITS}{NO_ACHIEVEMENTS}[capabilities]\npreset = \"community\"\nrelay = false\n\
                  {ranking_storage}"
             ),
         );
@@ -392,7 +392,7 @@ async fn the_matchmaker_places_matches_on_the_relay_of_another_server(backend: B
     std::fs::write(
         pair.ranking_dir().join("ic-server.toml"),
         format!(
-            "{TEST_LIMITS}[capabilities]\npreset = \"community\"\nrelay = false\n\
+            "{TEST_LIMITS}{NO_ACHIEVEMENTS}[capabilities]\npreset = \"community\"\nrelay = false\n\
              [matchmaking]\npass_interval_min_ms = 50\npass_interval_max_ms = 200\n\
              relays = [{{ address = \"{address}\", key = \"{wrong_key}\" }}, \
              {{ address = \"{address}\", key = \"{key}\" }}]\n{storage}",
@@ -454,8 +454,9 @@ async fn the_matchmaker_places_matches_on_the_relay_of_another_server(backend: B
 async fn a_relay_process_hands_results_to_ranking_processes_through_the_database() {
     let dir = tempfile::tempdir().unwrap();
     let storage = Backend::Postgres.storage();
-    let ranking_config =
-        format!("{TEST_LIMITS}[capabilities]\npreset = \"community\"\nrelay = false\n{storage}");
+    let ranking_config = format!(
+        "{TEST_LIMITS}{NO_ACHIEVEMENTS}[capabilities]\npreset = \"community\"\nrelay = false\n{storage}"
+    );
     let first = dir.path().join("ranking-1");
     Server::init(&first, &ranking_config);
     let second = dir.path().join("ranking-2");

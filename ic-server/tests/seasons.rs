@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use base64::Engine;
+use common::database::Database;
 use common::ledger::records_of;
 use common::*;
 use ranking::FixedRating;
@@ -30,18 +31,6 @@ async fn newest_rating(
         })
         .next_back()
         .unwrap()
-}
-
-async fn verdict(server: &Server, record: &[u8]) -> Value {
-    let (status, body) = server
-        .post_json(
-            "/v1/credentials/verify",
-            &json!({ "records": [B64.encode(record)] }),
-            None,
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body["results"][0].clone()
 }
 
 async fn refresh(server: &Server, player: &KeyPair) -> scr::payload::RatingPayload {
@@ -304,56 +293,6 @@ async fn fill(backend: Backend, dir: &std::path::Path, url: &str, season: i64) {
             .replace("{N}", &POPULATION.to_string())
             .replace("{S}", &season.to_string());
         execute(backend, dir, url, &sql).await;
-    }
-}
-
-/// The test's own connection to a server's database, beside the server.
-enum Database {
-    Sqlite(sqlx::SqliteConnection),
-    Postgres(sqlx::PgConnection),
-}
-
-impl Database {
-    async fn open(backend: Backend, dir: &std::path::Path, url: &str) -> Self {
-        use sqlx::Connection;
-        match backend {
-            Backend::Sqlite => {
-                let path = dir.join("ic-server.db");
-                let url = format!("sqlite://{}", path.display());
-                Self::Sqlite(sqlx::SqliteConnection::connect(&url).await.unwrap())
-            }
-            Backend::Postgres => Self::Postgres(sqlx::PgConnection::connect(url).await.unwrap()),
-        }
-    }
-
-    /// Runs `sql`, with `{F}` standing for the backend's "false", and returns the integer
-    /// columns of its first row (none for a statement without rows).
-    async fn run(self, sql: &str) -> Vec<i64> {
-        use sqlx::{Connection, Row};
-        match self {
-            Self::Sqlite(mut conn) => {
-                let rows = sqlx::query(&sql.replace("{F}", "0"))
-                    .fetch_all(&mut conn)
-                    .await
-                    .unwrap();
-                let values = rows.first().map_or_else(Vec::new, |row| {
-                    (0..row.len()).map(|i| row.get::<i64, _>(i)).collect()
-                });
-                conn.close().await.unwrap();
-                values
-            }
-            Self::Postgres(mut conn) => {
-                let rows = sqlx::query(&sql.replace("{F}", "false"))
-                    .fetch_all(&mut conn)
-                    .await
-                    .unwrap();
-                let values = rows.first().map_or_else(Vec::new, |row| {
-                    (0..row.len()).map(|i| row.get::<i64, _>(i)).collect()
-                });
-                conn.close().await.unwrap();
-                values
-            }
-        }
     }
 }
 

@@ -31,6 +31,11 @@ pub struct InformationConfig {
     /// Window in which earlier meetings of the same players count as rematches. The crate does
     /// not read it: the caller counts meetings within it into `prior_meetings`.
     pub rematch_window_secs: u32,
+    /// Weight of a match the relay certified as degraded (it lost the whole match's
+    /// connectivity). 0, the reference's default policy, voids it: not rated at all. The
+    /// reference's "50% information" option is 500. The crate does not read it either: the
+    /// caller voids the match or passes it as `external_weight`.
+    pub degraded_weight: u32,
 }
 
 impl Default for InformationConfig {
@@ -43,6 +48,7 @@ impl Default for InformationConfig {
             full_weight_duration_secs: 900,
             short_game_weight: 300,
             rematch_window_secs: 86_400,
+            degraded_weight: 0,
         }
     }
 }
@@ -56,6 +62,7 @@ impl InformationConfig {
             ("information.casual_weight", self.casual_weight),
             ("information.uneven_teams_weight", self.uneven_teams_weight),
             ("information.short_game_weight", self.short_game_weight),
+            ("information.degraded_weight", self.degraded_weight),
         ] {
             check_range(key, value, value <= FULL, permille)?;
         }

@@ -98,6 +98,37 @@ async fn one_player_two_communities_records_verification_revocation_and_an_impos
         history["matches"][0]["opponents"],
         json!([rival.key().to_string()])
     );
+    // The same history from the wallet's own match records, without the server.
+    let offline: Value = serde_json::from_slice(
+        &player
+            .ok(&["matches", "alpha-league", "--offline", "--json"])
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(offline, history);
+    // The win earned the default "first_win" achievement, in the server's list and the wallet.
+    let unlocked: Value = serde_json::from_slice(
+        &player
+            .ok(&["achievements", "alpha-league", "--json"])
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(unlocked.as_array().unwrap().len(), 1, "{unlocked}");
+    assert_eq!(unlocked[0]["achievement_id"], "first_win");
+    assert_eq!(unlocked[0]["name"], "First victory");
+    assert_eq!(unlocked[0]["verification"], "verified");
+    let kept: Value = serde_json::from_slice(
+        &player
+            .ok(&["achievements", "alpha-league", "--offline", "--json"])
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(kept[0]["achievement_id"], "first_win");
+    assert_eq!(kept[0]["match_id"], unlocked[0]["match_id"]);
+    assert!(
+        String::from_utf8_lossy(&player.ok(&["achievements", "bravo-clan"]).stdout)
+            .contains("no achievements")
+    );
     let rival_profile = player.ok(&[
         "profile",
         "bravo-clan",

@@ -202,12 +202,25 @@ async fn queued_players_are_admitted_by_the_relay_and_their_match_updates_both_r
     });
 
     let mut results = Vec::new();
+    let mut achievements = 0;
     for ((bot, key), (client, slug)) in bots.into_iter().zip(&players).zip(&wallets) {
         let report = bot.await.unwrap();
         assert_eq!(report.end, BotEnd::Finished, "{report:?}");
         results.push(report.cmr.clone().unwrap());
-        // The rating and match records came back over the relay connection.
-        assert_eq!(report.records.len(), 2, "{report:?}");
+        // The rating and match records came back over the relay connection, and for the
+        // winner the default "first_win" achievement.
+        let unlocked = report
+            .records
+            .iter()
+            .filter(|bytes| {
+                matches!(
+                    Record::decode(bytes).unwrap().payload(),
+                    Payload::Achievement(a) if a.achievement_id == "first_win"
+                )
+            })
+            .count();
+        achievements += unlocked;
+        assert_eq!(report.records.len(), 2 + unlocked, "{report:?}");
         for bytes in &report.records {
             assert_eq!(
                 Record::decode(bytes).unwrap().player_key(),
@@ -220,7 +233,11 @@ async fn queued_players_are_admitted_by_the_relay_and_their_match_updates_both_r
             .await
             .unwrap();
         assert!(pushed.rejected.is_empty(), "{:?}", pushed.rejected);
-        assert_eq!(pushed.report.stored + pushed.report.superseded, 2);
+        assert_eq!(
+            pushed.report.stored + pushed.report.superseded,
+            2 + unlocked
+        );
+        assert_eq!(store.achievements().await.unwrap().len(), unlocked);
         let ratings = store.ratings().await.unwrap();
         assert_eq!(ratings.len(), 1);
         let Payload::Rating(held) = Record::decode(&ratings[0].bytes).unwrap().payload().clone()
@@ -230,6 +247,7 @@ async fn queued_players_are_admitted_by_the_relay_and_their_match_updates_both_r
         assert_eq!(held.games_played, 1);
         store.close().await;
     }
+    assert_eq!(achievements, 1, "one winner, one first win");
 
     // The relay kept the order stream as a replay file named by the hash the result carries.
     assert_eq!(results[0], results[1]);

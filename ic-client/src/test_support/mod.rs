@@ -188,6 +188,28 @@ impl Community {
         .unwrap()
     }
 
+    pub fn achievement(
+        &self,
+        player: PlayerKey,
+        sequence: u64,
+        issued_at: i64,
+        id: &str,
+        verification: scr::payload::AchievementVerification,
+    ) -> Record {
+        RecordBuilder::new(Payload::Achievement(scr::payload::AchievementPayload {
+            game_module: "ra".into(),
+            achievement_id: id.into(),
+            unlocked_at: issued_at,
+            match_id: None,
+            verification,
+        }))
+        .player(player)
+        .sequence(sequence)
+        .issued_at(issued_at)
+        .sign(&self.signing)
+        .unwrap()
+    }
+
     pub fn revocation(
         &self,
         player: PlayerKey,

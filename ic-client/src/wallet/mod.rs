@@ -1,6 +1,8 @@
 //! The wallet: a data directory with the identity key and `communities/<slug>.db`, one SQLite
 //! file per community, each its own trust domain.
 
+mod history;
+mod record_rows;
 mod slug;
 mod store;
 
@@ -10,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use scr::PlayerKey;
 
+pub use history::{WalletAchievement, WalletMatch};
 pub use slug::slug_for;
 pub use store::{
     ApplyReport, CommunityInfo, CommunityStore, NewCommunity, StoredRating, StoredRecord,

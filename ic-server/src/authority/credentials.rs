@@ -26,6 +26,21 @@ pub struct VerifyOutcome {
     /// For a valid rating record: the tier its rating, games and rank show (`None` while
     /// placing, or for other records).
     pub tier: Option<String>,
+    /// For a valid achievement record: what it is and how it stands now.
+    pub achievement: Option<AchievementStatus>,
+}
+
+/// How a valid achievement record stands against what the community holds now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AchievementStatus {
+    /// The definition's name, when it is still configured.
+    pub name: Option<String>,
+    /// The record's own verification: `optimistic` or `verified`.
+    pub verification: &'static str,
+    /// `verified`; `pending` (an optimistic claim in its challenge window); `challenged`;
+    /// `upgraded` (a later verified record supersedes this optimistic one); `optimistic`
+    /// (a claim that is never upgraded); `unknown` (the community holds no such achievement).
+    pub status: &'static str,
 }
 
 impl Authority {
@@ -47,6 +62,7 @@ impl Authority {
                     sequence: view.map(|v| v.sequence()),
                     season: None,
                     tier: None,
+                    achievement: None,
                 }
             })
             .collect();
@@ -71,6 +87,17 @@ impl Authority {
                     verifier.with_player(player_context(self.store.as_ref(), &player).await?);
             }
             let batch: Vec<&[u8]> = indices.iter().map(|&i| records[i].as_slice()).collect();
+            // Achievement records are judged against the rows held now: read once per player.
+            let held = match player {
+                Some(player)
+                    if indices.iter().any(|&i| {
+                        outcomes[i].record_type == Some(RecordType::Achievement.name())
+                    }) =>
+                {
+                    self.store.achievements_of(&player).await?
+                }
+                _ => Vec::new(),
+            };
             for (&index, result) in indices
                 .iter()
                 .zip(verifier.verify_each(&batch, now, &mut rng))
@@ -90,6 +117,10 @@ impl Authority {
                             outcome.tier =
                                 self.tier_of(rating.rating, rating.games_played, Some(rating.rank));
                         }
+                        if let scr::payload::Payload::Achievement(unlocked) = record.payload() {
+                            outcome.achievement =
+                                Some(self.achievement_status(unlocked, record.sequence(), &held));
+                        }
                     }
                     Err(error) => {
                         self.metrics
@@ -102,5 +133,38 @@ impl Authority {
             }
         }
         Ok(outcomes)
+    }
+}
+
+impl Authority {
+    fn achievement_status(
+        &self,
+        unlocked: &scr::payload::AchievementPayload,
+        sequence: u64,
+        held: &[crate::store::AchievementRow],
+    ) -> AchievementStatus {
+        use scr::payload::AchievementVerification::Verified;
+        let row = held.iter().find(|row| {
+            row.game_module == unlocked.game_module && row.achievement_id == unlocked.achievement_id
+        });
+        let status = match row {
+            None => "unknown",
+            Some(row) if row.sequence > sequence && row.verification == Verified.to_byte() => {
+                "upgraded"
+            }
+            Some(row) if row.challenged_at.is_some() => "challenged",
+            Some(row) if row.upgrade_at.is_some() => "pending",
+            Some(_) => unlocked.verification.name(),
+        };
+        AchievementStatus {
+            name: self
+                .achievements
+                .definition(crate::achievements::rules::definition_id(
+                    &unlocked.achievement_id,
+                ))
+                .map(|d| d.name.clone()),
+            verification: unlocked.verification.name(),
+            status,
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! Certified match ingestion: verify the relay's result, rate the match, issue each player a
-//! rating and a match record, all in one transaction, exactly once per match.
+//! rating and a match record (and the achievements it earns), all in one transaction, exactly
+//! once per match.
 
 use std::collections::BTreeMap;
 
@@ -99,11 +100,16 @@ impl Authority {
                 prior_meetings,
                 participants_hash,
             };
-            let change = self.plan_match(cmr, bytes, match_id, now, planned)?;
+            let mut change = self.plan_match(cmr, bytes, match_id, now, planned)?;
+            self.award_match_achievements(&mut change, cmr, now).await?;
             match self.store.apply_match(&change).await? {
                 Applied::Done => {
                     if change.rated {
                         self.ranks.changed();
+                    }
+                    for row in change.players.iter().flat_map(|p| &p.achievements) {
+                        self.held
+                            .remember(&row.player_key, &row.game_module, &row.achievement_id);
                     }
                     let records: Vec<IssuedRecord> =
                         change.players.into_iter().flat_map(|p| p.records).collect();
@@ -169,10 +175,12 @@ impl Authority {
         }
         let played_at = played_at(cmr);
         let participants_hash = planned.participants_hash;
+        // A degraded result is void unless the community gives it a weight.
+        let void_degraded = cmr.degraded && self.rating.information.degraded_weight == 0;
         let rated = !matches!(
             cmr.outcome,
             MatchOutcome::Remade | MatchOutcome::DesyncTerminated { .. }
-        );
+        ) && !void_degraded;
         let mut change = MatchChange {
             match_id,
             cmr: bytes.to_vec(),
@@ -183,8 +191,8 @@ impl Authority {
             players: Vec::new(),
         };
         if !rated {
-            // Remade and desync-terminated matches are recorded (so a resubmission is a
-            // duplicate) but change no rating and issue no record.
+            // Remade, desync-terminated and void degraded matches are recorded (so a
+            // resubmission is a duplicate) but change no rating and issue no record.
             return Ok(change);
         }
 
@@ -289,6 +297,7 @@ impl Authority {
                 records: vec![rating, matched],
                 opponents,
                 revocation: None,
+                achievements: Vec::new(),
             });
         }
         Ok(change)
@@ -382,7 +391,12 @@ impl Authority {
             duration_ticks: cmr.final_tick,
             tick_rate,
             prior_meetings,
-            external_weight: ranking::information::FULL,
+            // A degraded result that is not void counts at the configured weight.
+            external_weight: if cmr.degraded {
+                self.rating.information.degraded_weight
+            } else {
+                ranking::information::FULL
+            },
         })
     }
 }
@@ -414,7 +428,7 @@ fn participants_hash(keys: &[PlayerKey]) -> [u8; 32] {
 }
 
 /// The match record's result for a player of a rated match.
-fn record_result(result: CmrResult) -> Result<PlayerResult, AuthorityError> {
+pub(super) fn record_result(result: CmrResult) -> Result<PlayerResult, AuthorityError> {
     match result {
         CmrResult::Win => Ok(PlayerResult::Win),
         CmrResult::Loss => Ok(PlayerResult::Loss),

@@ -1,6 +1,7 @@
 //! The ranking authority: registers players, turns relay-certified results into rating and
 //! match records, refreshes and revokes them. Transport-free: HTTP and the CLI call in here.
 
+mod achievements;
 mod credentials;
 pub mod handoff;
 mod history;
@@ -13,7 +14,7 @@ mod records;
 mod seasons;
 mod suspension;
 
-pub use credentials::VerifyOutcome;
+pub use credentials::{AchievementStatus, VerifyOutcome};
 pub use history::HistoryEntry;
 pub use ingest::Ingested;
 pub use rank_board::{RankBoard, percentile};
@@ -80,6 +81,21 @@ pub enum AuthorityError {
     /// This process may not sign: the community rotated past the key it holds.
     #[error(transparent)]
     SigningKeySuperseded(#[from] crate::community::Superseded),
+    /// The achievement policy is `relay_attested`: only certified matches earn achievements.
+    #[error("this community issues achievements only for relay-certified matches")]
+    ClaimsRefused,
+    /// No achievement with this id is defined (or the player does not hold it).
+    #[error("unknown achievement {0:?}")]
+    UnknownAchievement(String),
+    /// The achievement is earned in certified matches, not claimed.
+    #[error("achievement {0:?} is earned in certified matches and cannot be claimed")]
+    NotClaimable(String),
+    /// The player holds the achievement already.
+    #[error("achievement {0:?} is already held")]
+    AchievementHeld(String),
+    /// The achievement is not an optimistic claim inside its challenge window.
+    #[error("achievement {0:?} is not a claim open to challenge")]
+    NotChallengeable(String),
 }
 
 impl AuthorityError {
@@ -99,6 +115,11 @@ impl AuthorityError {
             Self::SigningKeySuperseded(_) => "signing_key_superseded",
             Self::Encode(_) => "internal",
             Self::Store(_) => "storage_unavailable",
+            Self::ClaimsRefused => "claims_not_accepted",
+            Self::UnknownAchievement(_) => "unknown_achievement",
+            Self::NotClaimable(_) => "not_claimable",
+            Self::AchievementHeld(_) => "achievement_held",
+            Self::NotChallengeable(_) => "not_challengeable",
         }
     }
 }
@@ -122,6 +143,9 @@ pub struct Authority {
     seasons: Arc<crate::seasons::SeasonClock>,
     // Ranks among each module's eligible players.
     ranks: ranks::RankBoards,
+    // The achievements awarded and the policy for claims.
+    achievements: crate::config::AchievementsConfig,
+    held: achievements::HeldCache,
 }
 
 /// The relay keys trusted without a database read: the server's own and the configured ones.
@@ -177,7 +201,15 @@ impl Authority {
             suspensions: None,
             seasons,
             ranks: ranks::RankBoards::default(),
+            achievements: crate::config::AchievementsConfig::default(),
+            held: achievements::HeldCache::default(),
         })
+    }
+
+    /// Awards `achievements` instead of the defaults (set once, before serving).
+    pub fn with_achievements(mut self, achievements: crate::config::AchievementsConfig) -> Self {
+        self.achievements = achievements;
+        self
     }
 
     /// Trusts `configured` (a reloaded `ranking.trusted_relays`) besides the server's own

@@ -52,6 +52,7 @@ impl Authority {
                 records: records.clone(),
                 opponents: Vec::new(),
                 revocation: None,
+                achievements: Vec::new(),
             },
             ip: ip.to_owned(),
             day: now.div_euclid(86_400),
@@ -158,6 +159,7 @@ impl Authority {
                 records: records.clone(),
                 opponents: Vec::new(),
                 revocation: None,
+                achievements: Vec::new(),
             };
             match self.store.apply_player_change(&change).await? {
                 Applied::Done => {
@@ -208,6 +210,7 @@ impl Authority {
                 records: vec![record.clone()],
                 opponents: Vec::new(),
                 revocation: Some((target.to_byte(), sequence)),
+                achievements: Vec::new(),
             };
             match self.store.apply_player_change(&change).await? {
                 Applied::Done => {

@@ -1,4 +1,5 @@
-//! Building the records the authority issues: rating, match and revocation records.
+//! Building the records the authority issues: rating, match and revocation records (the
+//! achievement records are built in `achievements.rs`).
 //! Every record is signed with the community's current signing key.
 
 use scr::payload::{
@@ -135,7 +136,8 @@ pub(super) fn revocation_record(
     ))
 }
 
-fn issued(
+/// A signed record as the store keeps it.
+pub(super) fn issued(
     player_key: PlayerKey,
     record_type: RecordType,
     bytes: Vec<u8>,

@@ -2,12 +2,16 @@
 //! Loading (file, environment, provenance, unknown keys) is in `load.rs`; the commented file
 //! written on first run is in `template.rs`.
 
+mod achievements;
 mod load;
 mod moderation;
 mod relay;
 pub mod reload;
 mod template;
 
+pub use achievements::{
+    AchievementDefinition, AchievementPolicy, AchievementRule, AchievementsConfig,
+};
 pub use load::{ConfigError, LoadedConfig, Source, load};
 pub use moderation::{
     CalibrationConfig, EligibilityConfig, ModerationConfig, RecommendationTable, RetentionConfig,
@@ -48,6 +52,8 @@ pub struct Config {
     pub moderation: ModerationConfig,
     /// The web pages under `/ui/`.
     pub ui: UiConfig,
+    /// Achievements the ranking authority awards.
+    pub achievements: AchievementsConfig,
 }
 
 /// The web pages under `/ui/`: public community pages, and staff pages after sign-in.
@@ -563,6 +569,7 @@ impl Config {
             });
         }
         self.moderation.validate()?;
+        self.achievements.validate(&self.ranking.game_modules)?;
         tracing_subscriber::EnvFilter::try_new(&self.logging.level).map_err(|error| {
             InvalidValue {
                 key: "logging.level".into(),

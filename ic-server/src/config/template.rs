@@ -83,6 +83,44 @@ max_match_bytes = 16384
 # match record in their own wallet either way.
 match_history_per_player = 100
 
+[achievements]
+# Achievements the ranking authority awards (record type 0x03; docs/ranking.md, "Achievements").
+# Those earned in certified matches are issued as "verified" with the match's records. Claims a
+# client makes (rule "claim", e.g. single-player progress) follow the policy:
+#   "relay_attested": refused, only certified matches earn achievements;
+#   "optimistic": issued as "optimistic", re-issued as "verified" once challenge_window_hours
+#     (1-8760) pass without a moderator's challenge;
+#   "trust_client": issued as "optimistic" on the client's word and never upgraded.
+policy = "relay_attested"
+challenge_window_hours = 72
+# Each: id (a-z, 0-9, _ and -; at most 48), name, rule, count (1-100000) where the rule counts,
+# game_modules (empty: every rated module) and per_season (season_wins and season_games only:
+# earned again each season). Rules: first_win, season_wins, win_streak, season_games, claim.
+# An achievement is issued once per player (per season with per_season).
+[[achievements.definitions]]
+id = "first_win"
+name = "First victory"
+rule = "first_win"
+
+[[achievements.definitions]]
+id = "ten_wins"
+name = "Ten wins in a season"
+rule = "season_wins"
+count = 10
+
+[[achievements.definitions]]
+id = "streak_5"
+name = "Five wins in a row"
+rule = "win_streak"
+count = 5
+
+[[achievements.definitions]]
+id = "season_regular"
+name = "25 games in a season"
+rule = "season_games"
+count = 25
+per_season = true
+
 [rating]
 # glicko2 (default), elo or weng-lin. Every parameter is described in docs/ranking.md.
 algorithm = "glicko2"

@@ -61,6 +61,13 @@ pub async fn verify(
                     "season_status": outcome.season.map(|(_, standing)| standing.name()),
                     // The tier the record's rating shows (null while placing).
                     "tier": outcome.tier,
+                    // Achievement records only: its name, the record's verification and its
+                    // standing now (verified, pending, challenged, upgraded, optimistic, unknown).
+                    "achievement": outcome.achievement.as_ref().map(|a| json!({
+                        "name": a.name,
+                        "verification": a.verification,
+                        "status": a.status,
+                    })),
                 }),
                 None => json!({ "valid": false, "error": "internal" }),
             },

@@ -77,6 +77,12 @@ impl From<AuthorityError> for ApiError {
             | AuthorityError::Store(_)
             | AuthorityError::SigningKeySuperseded(_) => StatusCode::SERVICE_UNAVAILABLE,
             AuthorityError::Encode(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AuthorityError::ClaimsRefused => StatusCode::FORBIDDEN,
+            AuthorityError::UnknownAchievement(_) => StatusCode::NOT_FOUND,
+            AuthorityError::NotClaimable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AuthorityError::AchievementHeld(_) | AuthorityError::NotChallengeable(_) => {
+                StatusCode::CONFLICT
+            }
         };
         if status.is_server_error() {
             tracing::error!(error = %error, "request failed");

@@ -1,6 +1,8 @@
 //! The HTTP API: one route table that builds both the router and `/openapi.json`, JSON errors
 //! for everything, and the middleware (metrics, rate limits, body limits, timeouts).
 
+#[cfg(feature = "ranking")]
+mod achievements;
 mod auth_routes;
 mod community;
 #[cfg(feature = "ranking")]
@@ -355,6 +357,8 @@ pub fn routes() -> Vec<Route> {
 fn capability_routes() -> Vec<Route> {
     #[allow(unused_mut)]
     let mut routes = Vec::new();
+    #[cfg(feature = "ranking")]
+    routes.extend(achievements::routes());
     #[cfg(feature = "relay")]
     routes.extend(rooms::routes());
     #[cfg(feature = "matchmaking")]
@@ -382,6 +386,10 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
 fn capability_handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
     #[cfg(feature = "ranking")]
     if let Some(handler) = ranking_handler(method, path) {
+        return Some(handler);
+    }
+    #[cfg(feature = "ranking")]
+    if let Some(handler) = achievements::handler(method, path) {
         return Some(handler);
     }
     #[cfg(feature = "matchmaking")]

@@ -86,6 +86,8 @@ pub struct PlayerChange {
     pub opponents: Vec<PlayerKey>,
     /// A raised revocation minimum: (record type byte, minimum valid sequence).
     pub revocation: Option<(u8, u64)>,
+    /// Achievement rows to write (inserted, or replacing the row of the same achievement).
+    pub achievements: Vec<super::AchievementRow>,
 }
 
 /// A certified match to record, with every player's change.
@@ -201,7 +203,9 @@ pub struct LeaderboardRow {
 
 /// Everything the server keeps.
 #[async_trait]
-pub trait Store: super::WebSessions + super::Seasons + Send + Sync + 'static {
+pub trait Store:
+    super::WebSessions + super::Seasons + super::Achievements + Send + Sync + 'static
+{
     // --- players and credentials ---
 
     /// Creates a player with its initial ratings and records, once.

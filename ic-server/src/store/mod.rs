@@ -5,6 +5,7 @@
 //! Every change that issues credentials is one `apply_*` call, one transaction, checked
 //! optimistically against the player's sequence so concurrent writers never reuse a sequence.
 
+pub mod achievements;
 pub mod backup;
 mod columns;
 #[cfg(test)]
@@ -24,6 +25,7 @@ mod sqlite;
 pub mod transfer;
 pub mod web_sessions;
 
+pub use achievements::{AchievementRow, Achievements};
 pub use error::StoreError;
 pub use ledger::{
     Applied, IssuedRecord, LeaderboardRow, MatchChange, MatchInputs, PlayerChange, PlayerSnapshot,

@@ -117,6 +117,7 @@ mod tests {
             records: Vec::new(),
             opponents: Vec::new(),
             revocation: None,
+            achievements: Vec::new(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! certified match results with the server's relay key.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod database;
 pub mod ledger;
 pub mod submit;
 pub mod web;
@@ -21,6 +22,10 @@ pub const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose:
 /// Settings that keep tests from tripping the per-IP limits (all requests come from 127.0.0.1).
 pub const TEST_LIMITS: &str = "[http]\nrate_limit_per_minute = 100000\n\
     [ranking]\nregistrations_per_ip_per_day = 10000\n";
+
+/// Awards no achievements: for tests about delivering the records a match issues, which count
+/// them (the default definitions add a record to a player's first win).
+pub const NO_ACHIEVEMENTS: &str = "[achievements]\ndefinitions = []\n";
 
 /// The storage backend a test's servers run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -409,6 +414,18 @@ pub fn duel(
     loser: &KeyPair,
     game_id: u64,
 ) -> Vec<u8> {
+    duel_as(relay, community, winner, loser, game_id, false)
+}
+
+/// [`duel`], marked degraded or not.
+pub fn duel_as(
+    relay: &KeyPair,
+    community: CommunityKey,
+    winner: &KeyPair,
+    loser: &KeyPair,
+    game_id: u64,
+    degraded: bool,
+) -> Vec<u8> {
     let players = vec![
         CmrPlayer {
             slot: PlayerSlot(0),
@@ -423,7 +440,7 @@ pub fn duel(
             result: PlayerResult::Loss,
         },
     ];
-    certified(
+    certified_as(
         relay,
         community,
         players,
@@ -432,6 +449,7 @@ pub fn duel(
             reason: EndReason::Elimination,
         },
         game_id,
+        degraded,
     )
 }
 
@@ -463,6 +481,18 @@ pub fn certified(
     outcome: MatchOutcome,
     game_id: u64,
 ) -> Vec<u8> {
+    certified_as(relay, community, players, outcome, game_id, false)
+}
+
+/// [`certified`], marked degraded (the relay lost the whole match's connectivity) or not.
+pub fn certified_as(
+    relay: &KeyPair,
+    community: CommunityKey,
+    players: Vec<CmrPlayer>,
+    outcome: MatchOutcome,
+    game_id: u64,
+    degraded: bool,
+) -> Vec<u8> {
     let started = 1_767_225_600_000_000i64 + game_id as i64 * 1_000_000;
     CertifiedMatchResult {
         relay_key: relay.public_key().into(),
@@ -483,7 +513,7 @@ pub fn certified(
         order_stream_hash: [5; 32],
         replay_hash: [6; 32],
         desync_tick: None,
-        degraded: false,
+        degraded,
     }
     .sign(relay)
     .unwrap()
@@ -492,4 +522,18 @@ pub fn certified(
 
 pub fn public(key: &KeyPair) -> PublicKey {
     key.public_key()
+}
+
+/// The community's verdict on one record (`POST /v1/credentials/verify`).
+pub async fn verdict(server: &Server, record: &[u8]) -> Value {
+    use base64::Engine;
+    let (status, body) = server
+        .post_json(
+            "/v1/credentials/verify",
+            &serde_json::json!({ "records": [B64.encode(record)] }),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["results"][0].clone()
 }

@@ -105,6 +105,23 @@ enum Command {
         /// How many, 1-100.
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
         limit: u32,
+        /// Your own matches from the match records in your wallet, without asking the server.
+        #[arg(long, conflicts_with = "player")]
+        offline: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a player's achievements in a joined community.
+    Achievements {
+        /// Community slug, name or fingerprint.
+        community: String,
+        /// Another player's key (default: yours).
+        #[arg(long)]
+        player: Option<scr::PlayerKey>,
+        /// Your own achievements from the records in your wallet, without asking the server.
+        #[arg(long, conflicts_with = "player")]
+        offline: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -339,8 +356,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             community,
             player,
             limit,
+            offline,
             json,
-        } => profile::matches_command(&wallet, &community, player, limit, json).await,
+        } => profile::matches_command(&wallet, &community, player, limit, offline, json).await,
+        Command::Achievements {
+            community,
+            player,
+            offline,
+            json,
+        } => profile::achievements_command(&wallet, &community, player, offline, json).await,
         Command::Staff {
             command: StaffCommand::Login { url },
         } => {

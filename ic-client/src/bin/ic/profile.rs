@@ -1,10 +1,10 @@
-//! `ic profile` and `ic matches`: a player's standing in a joined community as its server shows
-//! it (rating, tier, rank, percentile, season games and peak), and their recent matches.
+//! `ic profile`, `ic matches` and `ic achievements`: a player's standing in a joined community as
+//! its server shows it, their recent matches and achievements; `--offline` reads your own wallet.
 
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
-use ic_client::api::{ApiClient, MatchHistory, Profile};
+use ic_client::api::{ApiClient, HeldAchievement, HistoryMatch, MatchHistory, Profile};
 use ic_client::wallet::Wallet;
 use scr::PlayerKey;
 
@@ -38,9 +38,21 @@ pub async fn matches_command(
     community: &str,
     player: Option<PlayerKey>,
     limit: u32,
+    offline: bool,
     json: bool,
 ) -> Result<ExitCode> {
     let (_, store) = wallet.open_community(community).await?;
+    if offline {
+        // The wallet holds only this identity's records.
+        let held = store.match_history(limit).await;
+        store.close().await;
+        let history = MatchHistory {
+            matches: held?.into_iter().map(from_wallet).collect(),
+            next: None,
+        };
+        print_history(&history, json)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let info = store.info().await;
     store.close().await;
     let info = info?;
@@ -49,12 +61,124 @@ pub async fn matches_command(
         .match_history(&player, limit)
         .await
         .with_context(|| format!("asking {} for the matches of {player}", info.server_url))?;
+    print_history(&history, json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_history(history: &MatchHistory, json: bool) -> Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(&history)?);
+        println!("{}", serde_json::to_string_pretty(history)?);
     } else {
-        print!("{}", list(&history));
+        print!("{}", list(history));
+    }
+    Ok(())
+}
+
+/// A match record from the wallet in the shape the server's history has.
+fn from_wallet(held: ic_client::wallet::WalletMatch) -> HistoryMatch {
+    HistoryMatch {
+        match_id: hex::encode(held.match_id),
+        game_module: held.game_module,
+        map: held.map_name,
+        played_at: held.played_at,
+        result: if held.revoked {
+            format!("{} (revoked)", held.result)
+        } else {
+            held.result
+        },
+        rating_before: held.rating_before,
+        rating_after: held.rating_after,
+        opponents: held.opponents,
+    }
+}
+
+/// Prints the achievements of `player` (default: this identity) as the server holds them, or
+/// with `offline` those in this identity's wallet.
+pub async fn achievements_command(
+    wallet: &Wallet,
+    community: &str,
+    player: Option<PlayerKey>,
+    offline: bool,
+    json: bool,
+) -> Result<ExitCode> {
+    let (_, store) = wallet.open_community(community).await?;
+    let held: Vec<HeldAchievement> = if offline {
+        let held = store.achievements().await;
+        store.close().await;
+        held?
+            .into_iter()
+            .map(|a| HeldAchievement {
+                achievement_id: a.achievement_id,
+                name: None,
+                game_module: a.game_module,
+                verification: if a.revoked {
+                    format!("{} (revoked)", a.verification)
+                } else {
+                    a.verification
+                },
+                unlocked_at: a.unlocked_at,
+                match_id: a.match_id.map(hex::encode),
+                claim: None,
+            })
+            .collect()
+    } else {
+        let info = store.info().await;
+        store.close().await;
+        let info = info?;
+        let player = player.unwrap_or(info.player_key);
+        ApiClient::new(&info.server_url)?
+            .achievements(&player)
+            .await
+            .with_context(|| {
+                format!(
+                    "asking {} for the achievements of {player}",
+                    info.server_url
+                )
+            })?
+            .achievements
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&held)?);
+    } else {
+        print!("{}", list_achievements(&held));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A Unix time as an HTTP date; a time before 1970 as the number.
+fn date(unix_secs: i64) -> String {
+    u64::try_from(unix_secs).map_or_else(
+        |_| unix_secs.to_string(),
+        |secs| {
+            httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+        },
+    )
+}
+
+/// One line per achievement: verification, name and id, module, unlock date.
+fn list_achievements(held: &[HeldAchievement]) -> String {
+    if held.is_empty() {
+        return "no achievements\n".to_owned();
+    }
+    let mut out = String::new();
+    for a in held {
+        let title = match &a.name {
+            Some(name) => format!("{name} ({})", a.achievement_id),
+            None => a.achievement_id.clone(),
+        };
+        let claim = a
+            .claim
+            .as_deref()
+            .map(|c| format!("  claim {c}"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{:<10} {title}  {}  {}{claim}\n",
+            a.verification,
+            a.game_module,
+            date(a.unlocked_at)
+        ));
+    }
+    out
 }
 
 /// One line per match: result, rating change, opponents, module and map, id.

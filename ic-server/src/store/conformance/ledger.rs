@@ -84,6 +84,7 @@ pub(super) fn change(
             .collect(),
         opponents: Vec::new(),
         revocation: None,
+        achievements: Vec::new(),
     }
 }
 

@@ -34,6 +34,7 @@ async fn set_rating(store: &dyn Store, player: scr::PlayerKey, from: u64, value:
         records: Vec::new(),
         opponents: Vec::new(),
         revocation: None,
+        achievements: Vec::new(),
     };
     assert_eq!(
         store.apply_player_change(&change).await.unwrap(),
@@ -214,6 +215,7 @@ async fn a_season_change_archives_resets_and_happens_once(fresh: Fresh) {
         records: Vec::new(),
         opponents: Vec::new(),
         revocation: None,
+        achievements: Vec::new(),
     };
     assert_eq!(
         store.apply_player_change(&stale).await.unwrap(),

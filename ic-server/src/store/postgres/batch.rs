@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use scr::PlayerKey;
 use sqlx::{Connection, PgConnection, Row};
 
-use super::changes::{ChangeRows, WRITE_CTES};
+use super::changes::{ChangeRows, WRITE_CTES, write_achievements};
 use super::ingest::records_of_matches;
 use super::key_array;
 use crate::store::columns::{Columns, key32, seq, unseq};
@@ -237,8 +237,9 @@ async fn write_batch(
         .bind(markers.iter().map(|m| m.played_at).collect::<Vec<_>>())
         .bind(markers.iter().map(|m| m.accepted_at).collect::<Vec<_>>())
         .bind(markers.iter().map(|m| m.rated).collect::<Vec<_>>())
-        .fetch_one(conn)
+        .fetch_one(&mut *conn)
         .await?;
+    write_achievements(conn, &player_changes).await?;
     let bumped: i64 = row.try_get("bumped")?;
     if bumped != bumps.len() as i64 {
         return Err(StoreError::WriteFailed(format!(

@@ -12,6 +12,7 @@ use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
 use sqlx::{PgConnection, Postgres};
 
+use crate::store::achievements::ACHIEVEMENT_COLUMNS;
 use crate::store::columns::{RATING_COLUMNS, RECORD_COLUMNS, seq};
 use crate::store::{PlayerChange, StoreError};
 
@@ -53,16 +54,85 @@ pub(super) static WRITE_CTES: LazyLock<String> = LazyLock::new(|| {
 /// [`WRITE_CTES`] as a statement of its own.
 static WRITE: LazyLock<String> = LazyLock::new(|| format!("WITH {} SELECT 1", *WRITE_CTES));
 
-/// Writes the ratings, records, opponents and revocations of `changes` in one statement. A
-/// later change to the same rating or revocation wins, as if the changes ran one by one.
+/// Writes the ratings, records, opponents, revocations and achievements of `changes`. A later
+/// change to the same rating, revocation or achievement wins, as if the changes ran one by one.
 pub(super) async fn write_changes(
     conn: &mut PgConnection,
     changes: &[&PlayerChange],
 ) -> Result<(), StoreError> {
     ChangeRows::of(changes)?
         .bind(sqlx::query(&WRITE))
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
+    write_achievements(conn, changes).await
+}
+
+/// Writes the achievement rows of `changes` (a statement only when there are any: most
+/// changes award none, so they cost the common path nothing).
+pub(super) async fn write_achievements(
+    conn: &mut PgConnection,
+    changes: &[&PlayerChange],
+) -> Result<(), StoreError> {
+    // One statement may not upsert a row twice: the last row per achievement stands.
+    let mut latest = HashMap::new();
+    for row in changes.iter().flat_map(|change| &change.achievements) {
+        latest.insert(
+            (
+                row.player_key,
+                row.game_module.clone(),
+                row.achievement_id.clone(),
+            ),
+            row,
+        );
+    }
+    if latest.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = latest.into_values().collect();
+    sqlx::query(&format!(
+        "INSERT INTO achievements ({ACHIEVEMENT_COLUMNS}) \
+         SELECT * FROM unnest($1::bytea[], $2::text[], $3::text[], $4::int8[], $5::int8[], \
+           $6::int8[], $7::bytea[], $8::int8[], $9::int8[]) \
+         ON CONFLICT (player_key, game_module, achievement_id) DO UPDATE SET \
+         sequence = excluded.sequence, verification = excluded.verification, \
+         unlocked_at = excluded.unlocked_at, match_id = excluded.match_id, \
+         upgrade_at = excluded.upgrade_at, challenged_at = excluded.challenged_at"
+    ))
+    .bind(
+        rows.iter()
+            .map(|r| r.player_key.as_bytes().to_vec())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        rows.iter()
+            .map(|r| r.game_module.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        rows.iter()
+            .map(|r| r.achievement_id.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        rows.iter()
+            .map(|r| seq(r.sequence))
+            .collect::<Result<Vec<_>, _>>()?,
+    )
+    .bind(
+        rows.iter()
+            .map(|r| i64::from(r.verification))
+            .collect::<Vec<_>>(),
+    )
+    .bind(rows.iter().map(|r| r.unlocked_at).collect::<Vec<_>>())
+    .bind(
+        rows.iter()
+            .map(|r| r.match_id.map(|id| id.to_vec()))
+            .collect::<Vec<_>>(),
+    )
+    .bind(rows.iter().map(|r| r.upgrade_at).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.challenged_at).collect::<Vec<_>>())
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 
 use rusqlite::{Connection, params};
 
+use crate::store::achievements::ACHIEVEMENT_COLUMNS;
 use crate::store::columns::{RATING_COLUMNS, RECORD_COLUMNS, seq};
 use crate::store::{MatchChange, PlayerChange, StoreError};
 
@@ -45,6 +46,11 @@ pub(super) fn write_player_changes(
          min_valid_sequence = excluded.min_valid_sequence \
          WHERE excluded.min_valid_sequence > revocations.min_valid_sequence",
     )?;
+    // A later record of the same achievement (an upgrade, a challenge) replaces its row.
+    let mut achievement = conn.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO achievements ({ACHIEVEMENT_COLUMNS}) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+    ))?;
     for change in changes {
         let key = change.player_key.as_bytes().as_slice();
         let bumped = bump.execute(params![
@@ -95,6 +101,19 @@ pub(super) fn write_player_changes(
         }
         if let Some((record_type, min_valid)) = change.revocation {
             revocation.execute(params![key, i64::from(record_type), seq(min_valid)?])?;
+        }
+        for row in &change.achievements {
+            achievement.execute(params![
+                row.player_key.as_bytes().as_slice(),
+                row.game_module,
+                row.achievement_id,
+                seq(row.sequence)?,
+                i64::from(row.verification),
+                row.unlocked_at,
+                row.match_id.as_ref().map(|id| id.as_slice()),
+                row.upgrade_at,
+                row.challenged_at,
+            ])?;
         }
     }
     Ok(())

@@ -340,6 +340,20 @@ pub const TABLES: &[Table] = &[
             ("peak_rating", Int),
         ],
     ),
+    plain(
+        "achievements",
+        &[
+            ("player_key", Blob),
+            ("game_module", Text),
+            ("achievement_id", Text),
+            ("sequence", Int),
+            ("verification", Int),
+            ("unlocked_at", Int),
+            ("match_id", Blob),
+            ("upgrade_at", Int),
+            ("challenged_at", Int),
+        ],
+    ),
 ];
 
 /// A table without `seq` on PostgreSQL.

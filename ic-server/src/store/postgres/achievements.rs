@@ -1,0 +1,60 @@
+//! [`Achievements`] for PostgreSQL: the planning read on the
+//! planning pool, the others on the main pool (rows are written with their records by
+//! the change writer, `changes.rs`).
+
+use async_trait::async_trait;
+use scr::PlayerKey;
+
+use super::PostgresStore;
+use crate::store::StoreError;
+use crate::store::achievements::{
+    ACHIEVEMENT_COLUMNS, AchievementRow, Achievements, achievement_from_row,
+};
+
+#[async_trait]
+impl Achievements for PostgresStore {
+    async fn held_achievements(
+        &self,
+        player: &PlayerKey,
+        module: &str,
+        ids: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        let _timer = self.timer("held_achievements");
+        let held = sqlx::query_scalar(
+            "SELECT achievement_id FROM achievements WHERE player_key = $1 AND game_module = $2 \
+             AND achievement_id IN (SELECT unnest($3::text[]))",
+        )
+        .bind(player.as_bytes().as_slice())
+        .bind(module)
+        .bind(ids.to_vec())
+        .fetch_all(&self.reads)
+        .await?;
+        Ok(held)
+    }
+
+    async fn achievements_of(&self, player: &PlayerKey) -> Result<Vec<AchievementRow>, StoreError> {
+        let _timer = self.timer("achievements_of");
+        let rows = sqlx::query(&format!(
+            "SELECT {ACHIEVEMENT_COLUMNS} FROM achievements WHERE player_key = $1 \
+             ORDER BY unlocked_at, game_module, achievement_id"
+        ))
+        .bind(player.as_bytes().as_slice())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(achievement_from_row).collect()
+    }
+
+    async fn due_upgrades(&self, now: i64, limit: u32) -> Result<Vec<AchievementRow>, StoreError> {
+        let _timer = self.timer("due_upgrades");
+        let rows = sqlx::query(&format!(
+            "SELECT {ACHIEVEMENT_COLUMNS} FROM achievements \
+             WHERE upgrade_at IS NOT NULL AND upgrade_at <= $1 AND challenged_at IS NULL \
+             ORDER BY upgrade_at LIMIT $2"
+        ))
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(achievement_from_row).collect()
+    }
+}
