@@ -300,7 +300,54 @@ async fn a_rating_in_a_module_no_longer_rated_still_shows_and_refreshes(backend:
     assert_eq!(body["records"].as_array().unwrap().len(), 2, "{body}");
 }
 
+async fn a_module_with_its_own_tier_table_shows_its_tiers(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    // TEST_LIMITS ends inside [ranking]. No placement: tiers show from the first record.
+    let config = format!(
+        "{TEST_LIMITS}game_modules = [\"ra\", \"td\"]\n\
+         [rating.season]\nplacement_matches = 0\n\
+         [rating.module_tiers.td]\ntiers = [{{ name = \"Bronze\", min_rating = 0, divisions = 1 }}, \
+         {{ name = \"Gold\", min_rating = 1400, divisions = 1 }}]\n{}",
+        backend.storage()
+    );
+    let server = Server::start(dir.path(), &config);
+    let player = player_from(1);
+    let issued = server.register(&player).await;
+    let (status, body) = server
+        .get(&format!("/v1/players/{}", player.public_key()), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let tier_in = |module: &str| {
+        body["modules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["module"] == module)
+            .map(|m| m["tier"].clone())
+            .unwrap()
+    };
+    let shared = TierTable::default()
+        .position(1_500_000, None)
+        .unwrap()
+        .display();
+    assert_eq!(tier_in("ra"), shared.as_str(), "{body}");
+    assert_eq!(tier_in("td"), "Gold", "{body}");
+    // Verification names the tier of each record's own module.
+    for record in &issued {
+        let Payload::Rating(rating) = scr::Record::decode(record).unwrap().payload().clone() else {
+            continue;
+        };
+        let expected = if rating.game_module == "td" {
+            "Gold"
+        } else {
+            shared.as_str()
+        };
+        assert_eq!(verdict(&server, record).await["tier"], expected);
+    }
+}
+
 on_each_backend!(
+    a_module_with_its_own_tier_table_shows_its_tiers,
     ranks_tiers_and_neighbours_agree_with_the_stored_ratings,
     a_rating_in_a_module_no_longer_rated_still_shows_and_refreshes,
 );

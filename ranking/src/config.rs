@@ -30,8 +30,11 @@ pub struct RankingConfig {
     pub information: InformationConfig,
     /// Season schedule, reset and placement.
     pub season: SeasonConfig,
-    /// Tier table.
+    /// Tier table of every game module without its own in `module_tiers`.
     pub tiers: TierTable,
+    /// Tier tables of single game modules (`[rating.module_tiers.<module>]`), each replacing
+    /// `tiers` whole for that module.
+    pub module_tiers: std::collections::BTreeMap<String, TierTable>,
     /// Leaderboard minimums.
     pub leaderboard: LeaderboardConfig,
     /// Matchmaking windows and quality floor.
@@ -48,6 +51,7 @@ impl Default for RankingConfig {
             information: InformationConfig::default(),
             season: SeasonConfig::default(),
             tiers: TierTable::default(),
+            module_tiers: std::collections::BTreeMap::new(),
             leaderboard: LeaderboardConfig::default(),
             matchmaking: MatchmakingConfig::default(),
         }
@@ -67,7 +71,15 @@ impl RankingConfig {
         self.information.validate()?;
         self.season.validate()?;
         self.tiers.validate()?;
+        for table in self.module_tiers.values() {
+            table.validate()?;
+        }
         self.matchmaking.validate()
+    }
+
+    /// The tier table of `module`: its own, or the shared one.
+    pub fn tiers_for(&self, module: &str) -> &TierTable {
+        self.module_tiers.get(module).unwrap_or(&self.tiers)
     }
 }
 

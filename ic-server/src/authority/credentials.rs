@@ -114,8 +114,12 @@ impl Authority {
                             );
                             outcome.season =
                                 Some((season, crate::seasons::SeasonStanding::of(season, running)));
-                            outcome.tier =
-                                self.tier_of(rating.rating, rating.games_played, Some(rating.rank));
+                            outcome.tier = self.tier_of(
+                                &rating.game_module,
+                                rating.rating,
+                                rating.games_played,
+                                Some(rating.rank),
+                            );
                         }
                         if let scr::payload::Payload::Achievement(unlocked) = record.payload() {
                             outcome.achievement =

@@ -131,17 +131,23 @@ impl Authority {
     /// The tier `row` shows at leaderboard rank `rank` ("Captain II", or the elite tier for a
     /// top rank); `None` while the player is still placing this season.
     pub fn tier(&self, row: &crate::store::RatingRow, rank: Option<u32>) -> Option<String> {
-        self.tier_of(row.rating, row.games_played, rank)
+        self.tier_of(&row.game_module, row.rating, row.games_played, rank)
     }
 
-    /// The tier of a rating (×1000) after `games_played` rated games this season, at
-    /// leaderboard rank `rank` (0 or `None`: not ranked); `None` while placing.
-    pub fn tier_of(&self, rating: i64, games_played: u32, rank: Option<u32>) -> Option<String> {
+    /// The tier of a rating (×1000) in `module` after `games_played` rated games this season,
+    /// at leaderboard rank `rank` (0 or `None`: not ranked); `None` while placing.
+    pub fn tier_of(
+        &self,
+        module: &str,
+        rating: i64,
+        games_played: u32,
+        rank: Option<u32>,
+    ) -> Option<String> {
         if games_played < self.rating.season.placement_matches {
             return None;
         }
         self.rating
-            .tiers
+            .tiers_for(module)
             .position(rating, rank.filter(|&rank| rank > 0))
             .map(|position| position.display())
     }

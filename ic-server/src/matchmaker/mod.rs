@@ -28,7 +28,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use ranking::RankingProvider;
-use ranking::tier::TierTable;
 use scr::PlayerKey;
 use tokio::sync::{Notify, broadcast, oneshot};
 
@@ -79,8 +78,8 @@ pub struct MatchmakerParts {
     pub settings: MatchmakingSettings,
     /// The rating math (match quality).
     pub provider: Box<dyn RankingProvider>,
-    /// Tiers, for the party rule.
-    pub tiers: TierTable,
+    /// Tier tables per game module, for the party rule.
+    pub tiers: ranking::config::RankingConfig,
     /// Matches before a player leaves placement.
     pub placement_matches: u32,
     /// This community's keys.
@@ -130,7 +129,7 @@ impl MatchmakerParts {
                 .clone()
                 .with_window(config.rating.matchmaking.clone()),
             provider: ranking::provider_for(&config.rating)?,
-            tiers: config.rating.tiers.clone(),
+            tiers: config.rating.clone(),
             placement_matches: config.rating.season.placement_matches,
             community,
             store,

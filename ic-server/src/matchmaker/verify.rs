@@ -78,6 +78,7 @@ impl Matchmaker {
             tier: self
                 .parts
                 .tiers
+                .tiers_for(&rating.game_module)
                 .position(rating.rating, None)
                 .and_then(|p| p.tier_index),
             in_placement: rating.games_played < self.parts.placement_matches,
