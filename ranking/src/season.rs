@@ -18,10 +18,6 @@ pub struct SeasonConfig {
     pub duration_days: u32,
     /// Rated matches before a player leaves placement.
     pub placement_matches: u32,
-    /// Distinct opponents required to leave placement, in a community large enough for it.
-    pub placement_distinct_opponents: u32,
-    /// Lower bound of the distinct-opponent requirement in small communities.
-    pub placement_min_distinct_opponents: u32,
     /// Centre of the soft reset, in rating points.
     pub soft_reset_center: i64,
     /// Share of the distance from the centre kept at a reset, permille (700 = 0.7).
@@ -39,8 +35,6 @@ impl Default for SeasonConfig {
             first_season_start_unix: 1_767_225_600,
             duration_days: 91,
             placement_matches: 10,
-            placement_distinct_opponents: 10,
-            placement_min_distinct_opponents: 3,
             soft_reset_center: 1500,
             soft_reset_factor: 700,
             reset_deviation: true,
@@ -67,8 +61,6 @@ pub enum PlacementStatus {
     Placing {
         /// More rated matches needed.
         matches_remaining: u32,
-        /// More distinct opponents needed.
-        opponents_remaining: u32,
     },
     /// Placement done; the tier is shown.
     Placed,
@@ -101,13 +93,6 @@ impl SeasonConfig {
             self.soft_reset_center.abs() <= 1_000_000_000,
             "|x| <= 1e9",
         )?;
-        if self.placement_min_distinct_opponents > self.placement_distinct_opponents {
-            return Err(ConfigError::Inconsistent {
-                first: "season.placement_min_distinct_opponents",
-                second: "season.placement_distinct_opponents",
-                why: "the minimum must not exceed the full requirement",
-            });
-        }
         Ok(())
     }
 
@@ -155,33 +140,15 @@ impl SeasonConfig {
         }
     }
 
-    /// Distinct opponents needed to finish placement when `available_opponents` other players
-    /// are active: the full requirement, relaxed to half of those available but never below
-    /// the minimum.
-    pub fn required_distinct_opponents(&self, available_opponents: u32) -> u32 {
-        (available_opponents / 2)
-            .max(self.placement_min_distinct_opponents)
-            .min(self.placement_distinct_opponents)
-    }
-
-    /// Placement status from this season's rated matches and distinct opponents.
-    pub fn placement_status(
-        &self,
-        matches_played: u32,
-        distinct_opponents: u32,
-        available_opponents: u32,
-    ) -> PlacementStatus {
+    /// Placement status from this season's rated matches. (Varied opponents are asked of the
+    /// leaderboard, `[leaderboard] min_distinct_opponents`, not of placement: a tier shows
+    /// from the rating alone, which a record carries, so anyone can check it offline.)
+    pub fn placement_status(&self, matches_played: u32) -> PlacementStatus {
         let matches_remaining = self.placement_matches.saturating_sub(matches_played);
-        let opponents_remaining = self
-            .required_distinct_opponents(available_opponents)
-            .saturating_sub(distinct_opponents);
-        if matches_remaining == 0 && opponents_remaining == 0 {
+        if matches_remaining == 0 {
             PlacementStatus::Placed
         } else {
-            PlacementStatus::Placing {
-                matches_remaining,
-                opponents_remaining,
-            }
+            PlacementStatus::Placing { matches_remaining }
         }
     }
 }
@@ -288,31 +255,13 @@ mod tests {
     fn placement_counts_to_its_boundary() {
         let c = config();
         assert_eq!(
-            c.placement_status(9, 10, 100),
+            c.placement_status(9),
             PlacementStatus::Placing {
-                matches_remaining: 1,
-                opponents_remaining: 0
+                matches_remaining: 1
             }
         );
-        assert_eq!(c.placement_status(10, 10, 100), PlacementStatus::Placed);
-        assert_eq!(
-            c.placement_status(10, 9, 100),
-            PlacementStatus::Placing {
-                matches_remaining: 0,
-                opponents_remaining: 1
-            }
-        );
-    }
-
-    #[test]
-    fn distinct_opponent_requirement_degrades_in_small_communities() {
-        let c = config();
-        assert_eq!(c.required_distinct_opponents(100), 10);
-        assert_eq!(c.required_distinct_opponents(20), 10);
-        assert_eq!(c.required_distinct_opponents(19), 9);
-        assert_eq!(c.required_distinct_opponents(7), 3);
-        assert_eq!(c.required_distinct_opponents(0), 3);
-        assert_eq!(c.placement_status(10, 3, 4), PlacementStatus::Placed);
+        assert_eq!(c.placement_status(10), PlacementStatus::Placed);
+        assert_eq!(c.placement_status(11), PlacementStatus::Placed);
     }
 
     #[test]
@@ -320,7 +269,6 @@ mod tests {
         let mut p = SeasonProgress::new(3);
         let placing = PlacementStatus::Placing {
             matches_remaining: 1,
-            opponents_remaining: 0,
         };
         p.record_match(1_900_000, placing);
         assert_eq!(p.peak_rating, None);
@@ -343,13 +291,5 @@ mod tests {
             ..config()
         };
         assert!(c.validate().is_err());
-        let c = SeasonConfig {
-            placement_min_distinct_opponents: 11,
-            ..config()
-        };
-        assert!(matches!(
-            c.validate(),
-            Err(ConfigError::Inconsistent { .. })
-        ));
     }
 }
