@@ -6,6 +6,7 @@ pub mod achievements;
 pub mod auth;
 #[cfg(feature = "ranking")]
 pub mod authority;
+pub mod campaigns;
 pub mod capabilities;
 pub mod cli;
 pub mod clock;

@@ -3,6 +3,7 @@
 //! written on first run is in `template.rs`.
 
 mod achievements;
+mod campaigns;
 mod load;
 mod moderation;
 mod relay;
@@ -12,6 +13,7 @@ mod template;
 pub use achievements::{
     AchievementDefinition, AchievementPolicy, AchievementRule, AchievementsConfig,
 };
+pub use campaigns::CampaignsConfig;
 pub use load::{ConfigError, LoadedConfig, Source, load};
 pub use moderation::{
     CalibrationConfig, EligibilityConfig, ModerationConfig, RecommendationTable, RetentionConfig,
@@ -54,6 +56,8 @@ pub struct Config {
     pub ui: UiConfig,
     /// Achievements the ranking authority awards.
     pub achievements: AchievementsConfig,
+    /// Opt-in campaign benchmarks.
+    pub campaigns: CampaignsConfig,
 }
 
 /// The web pages under `/ui/`: public community pages, and staff pages after sign-in.
@@ -570,6 +574,7 @@ impl Config {
         }
         self.moderation.validate()?;
         self.achievements.validate(&self.ranking.game_modules)?;
+        self.campaigns.validate()?;
         tracing_subscriber::EnvFilter::try_new(&self.logging.level).map_err(|error| {
             InvalidValue {
                 key: "logging.level".into(),

@@ -121,6 +121,16 @@ rule = "season_games"
 count = 25
 per_season = true
 
+[campaigns]
+# Campaign benchmarks (docs/ranking.md, "Campaign benchmarks"): players who opt in
+# (POST /v1/campaigns/opt-in) report their single-player campaign progress, and
+# GET /v1/campaigns/{id}/benchmarks serves signed aggregates over them: completion and ending
+# rates, mission percentiles. Never rated. false: the campaign routes answer 404.
+enabled = true
+# Fewest players a group (a difficulty, an ending) needs before its numbers are shown (2-1000);
+# smaller groups are suppressed so that no single player can be picked out.
+min_bucket = 5
+
 [rating]
 # glicko2 (default), elo or weng-lin. Every parameter is described in docs/ranking.md.
 algorithm = "glicko2"

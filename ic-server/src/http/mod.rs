@@ -4,6 +4,8 @@
 #[cfg(feature = "ranking")]
 mod achievements;
 mod auth_routes;
+#[cfg(feature = "ranking")]
+mod campaigns;
 mod community;
 #[cfg(feature = "ranking")]
 mod credentials;
@@ -359,6 +361,8 @@ fn capability_routes() -> Vec<Route> {
     let mut routes = Vec::new();
     #[cfg(feature = "ranking")]
     routes.extend(achievements::routes());
+    #[cfg(feature = "ranking")]
+    routes.extend(campaigns::routes());
     #[cfg(feature = "relay")]
     routes.extend(rooms::routes());
     #[cfg(feature = "matchmaking")]
@@ -390,6 +394,10 @@ fn capability_handler(method: &Method, path: &str) -> Option<MethodRouter<AppSta
     }
     #[cfg(feature = "ranking")]
     if let Some(handler) = achievements::handler(method, path) {
+        return Some(handler);
+    }
+    #[cfg(feature = "ranking")]
+    if let Some(handler) = campaigns::handler(method, path) {
         return Some(handler);
     }
     #[cfg(feature = "matchmaking")]

@@ -7,6 +7,7 @@
 
 pub mod achievements;
 pub mod backup;
+pub mod campaigns;
 mod columns;
 #[cfg(test)]
 mod conformance;
@@ -26,6 +27,7 @@ pub mod transfer;
 pub mod web_sessions;
 
 pub use achievements::{AchievementRow, Achievements};
+pub use campaigns::{CampaignProgress, Campaigns};
 pub use error::StoreError;
 pub use ledger::{
     Applied, IssuedRecord, LeaderboardRow, MatchChange, MatchInputs, PlayerChange, PlayerSnapshot,

@@ -4,6 +4,7 @@
 
 mod achievements;
 mod batch;
+mod campaigns;
 mod changes;
 mod group_commit;
 mod ingest;

@@ -2,6 +2,7 @@
 //! credential survives power loss, one writer for credentials so writers queue instead of failing.
 
 mod achievements;
+mod campaigns;
 mod changes;
 mod direct;
 mod group_commit;

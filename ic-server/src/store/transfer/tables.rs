@@ -354,6 +354,24 @@ pub const TABLES: &[Table] = &[
             ("challenged_at", Int),
         ],
     ),
+    plain(
+        "campaign_opt_ins",
+        &[("player_key", Blob), ("opted_in_at", Int)],
+    ),
+    plain(
+        "campaign_progress",
+        &[
+            ("campaign_id", Text),
+            ("version", Text),
+            ("game_module", Text),
+            ("difficulty", Text),
+            ("player_key", Blob),
+            ("missions_completed", Int),
+            ("completed", Flag),
+            ("ending", Text),
+            ("updated_at", Int),
+        ],
+    ),
 ];
 
 /// A table without `seq` on PostgreSQL.
