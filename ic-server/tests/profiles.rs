@@ -166,6 +166,8 @@ async fn ranks_tiers_and_neighbours_agree_with_the_stored_ratings(backend: Backe
         assert_eq!(entry["opponents"].as_array().unwrap().len(), 1);
         assert_eq!(entry["teammates"], serde_json::json!([]));
         assert_eq!(entry["replay_hash"].as_str().unwrap().len(), 64);
+        // Submitted results, not played on this server's relay: no replay kept here.
+        assert_eq!(entry["replay_available"], false);
         assert!(seen.insert(entry["match_id"].as_str().unwrap().to_owned()));
         if index > 0 {
             // Newest first: each match ended where the next one (in time) started.

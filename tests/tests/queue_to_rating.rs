@@ -255,6 +255,16 @@ async fn queued_players_are_admitted_by_the_relay_and_their_match_updates_both_r
     let stored = server.replay_file(&cmr.replay_hash).await;
     assert!(!stored.is_empty());
     assert_eq!(<[u8; 32]>::from(Sha256::digest(&stored)), cmr.replay_hash);
+    // A player's match history says the replay is there.
+    let (status, history) = server
+        .get(&format!("/v1/players/{}/matches", cmr.players[0].key), None)
+        .await;
+    assert_eq!(status, 200, "{history}");
+    assert_eq!(
+        history["matches"][0]["replay_hash"],
+        hex::encode(cmr.replay_hash)
+    );
+    assert_eq!(history["matches"][0]["replay_available"], true, "{history}");
 
     // The caster saw the whole match, held back by the ranked delay (120 s at 15 ticks/s,
     // longer than the match, so everything came at its end), and the same result.

@@ -41,9 +41,12 @@ struct HistoryMatch {
     opponents: Vec<String>,
     relay_key: String,
     replay_hash: Option<String>,
+    /// Whether this server's relay still keeps the replay (for a moderator reviewing the match
+    /// or a player who wants it); false when another relay ran the match or it was pruned.
+    replay_available: bool,
 }
 
-fn shown(player: &scr::PlayerKey, entry: &HistoryEntry) -> HistoryMatch {
+fn shown(state: &AppState, player: &scr::PlayerKey, entry: &HistoryEntry) -> HistoryMatch {
     let payload = &entry.payload;
     let team = payload
         .participants
@@ -78,6 +81,9 @@ fn shown(player: &scr::PlayerKey, entry: &HistoryEntry) -> HistoryMatch {
         opponents,
         relay_key: payload.relay_key.to_string(),
         replay_hash: entry.replay_hash.map(hex::encode),
+        replay_available: entry
+            .replay_hash
+            .is_some_and(|hash| replay_kept(state, &hash)),
     }
 }
 
@@ -101,7 +107,20 @@ pub async fn matches(
         .then(|| entries.last().map(|entry| entry.sequence))
         .flatten();
     Ok(Json(HistoryPage {
-        matches: entries.iter().map(|entry| shown(&key, entry)).collect(),
+        matches: entries
+            .iter()
+            .map(|entry| shown(&state, &key, entry))
+            .collect(),
         next,
     }))
+}
+
+/// Whether the relay of this server keeps the replay with `hash`.
+fn replay_kept(state: &AppState, hash: &[u8; 32]) -> bool {
+    #[cfg(feature = "relay")]
+    if let Some(relay) = &state.capabilities.relay {
+        return relay.keeps_replay(hash);
+    }
+    let _ = (state, hash);
+    false
 }

@@ -307,6 +307,19 @@ impl RelayService {
         self.shared.registry.game_state(game_id)
     }
 
+    /// Whether this relay still keeps the replay with `replay_hash` (replays are kept for
+    /// `[relay] replay_retention_days`; none when that is 0).
+    pub fn keeps_replay(&self, replay_hash: &[u8; 32]) -> bool {
+        self.shared.options.replay_dir.as_ref().is_some_and(|dir| {
+            dir.join(format!(
+                "{}.{}",
+                hex::encode(replay_hash),
+                replays::REPLAY_SUFFIX
+            ))
+            .is_file()
+        })
+    }
+
     /// Matches currently running.
     pub fn running_matches(&self) -> usize {
         self.shared.registry.running()
