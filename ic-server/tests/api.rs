@@ -774,7 +774,50 @@ async fn degraded_results_are_void_unless_the_community_weighs_them(backend: Bac
     );
 }
 
+async fn desperation_matches_count_with_less_information(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = backend.storage();
+    let url = storage.split('"').nth(1).unwrap_or_default().to_owned();
+    // A narrow initial window: a gap over 40 points is wide enough to reduce the weight.
+    let config = format!("{TEST_LIMITS}[rating.matchmaking]\ninitial_range = 20\n{storage}");
+    let server = Server::start(dir.path(), &config);
+    let (a, b, c, d) = (player(1), player(2), player(3), player(4));
+    for p in [&a, &b, &c, &d] {
+        server.register(p).await;
+    }
+    let (relay, community) = (server.relay_key(), server.community_key().await);
+    // Two pairs with the same history: A and C each beat B and D three times.
+    for game in 1..=3 {
+        for (winner, loser, id) in [(&a, &b, game), (&c, &d, 10 + game)] {
+            let (status, body) = server
+                .post_bytes("/v1/matches", duel(&relay, community, winner, loser, id))
+                .await;
+            assert_eq!(status, 201, "{body}");
+        }
+    }
+    assert_eq!(rating_of(&server, &b).await, rating_of(&server, &d).await);
+    // The matchmaker marked game 100 as formed in desperation; game 200 is ordinary.
+    common::database::Database::open(backend, dir.path(), &url)
+        .await
+        .run("INSERT INTO desperation_matches (game_id, marked_at) VALUES (100, 1)")
+        .await;
+    let before = rating_of(&server, &b).await;
+    for (winner, loser, id) in [(&b, &a, 100), (&d, &c, 200)] {
+        let (status, body) = server
+            .post_bytes("/v1/matches", duel(&relay, community, winner, loser, id))
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let desperate = rating_of(&server, &b).await - before;
+    let ordinary = rating_of(&server, &d).await - before;
+    assert!(
+        desperate > 0 && desperate < ordinary,
+        "desperation {desperate}, ordinary {ordinary}"
+    );
+}
+
 crate::on_each_backend!(
+    desperation_matches_count_with_less_information,
     degraded_results_are_void_unless_the_community_weighs_them,
     fresh_server_serves_health_ready_and_its_document,
     registered_records_verify_against_the_community_document,

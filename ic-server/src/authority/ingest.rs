@@ -95,10 +95,12 @@ impl Authority {
                     prior_meetings,
                 } => (snapshots, prior_meetings),
             };
+            let desperation = self.desperation_weight(cmr, &snapshots).await?;
             let planned = Planned {
                 snapshots,
                 prior_meetings,
                 participants_hash,
+                desperation,
             };
             let mut change = self.plan_match(cmr, bytes, match_id, now, planned)?;
             self.award_match_achievements(&mut change, cmr, now).await?;
@@ -170,8 +172,12 @@ impl Authority {
     ) -> Result<MatchChange, AuthorityError> {
         let board = self.ranks.current(&cmr.game_module);
         let mut players = Vec::with_capacity(cmr.players.len());
-        for (player, snapshot) in cmr.players.iter().zip(planned.snapshots) {
-            players.push(snapshot.ok_or(AuthorityError::UnregisteredPlayer(player.key))?);
+        for (player, snapshot) in cmr.players.iter().zip(&planned.snapshots) {
+            players.push(
+                snapshot
+                    .clone()
+                    .ok_or(AuthorityError::UnregisteredPlayer(player.key))?,
+            );
         }
         let played_at = played_at(cmr);
         let participants_hash = planned.participants_hash;
@@ -196,7 +202,7 @@ impl Authority {
             return Ok(change);
         }
 
-        let description = self.describe(cmr, &players, played_at, planned.prior_meetings)?;
+        let description = self.describe(cmr, &players, played_at, &planned)?;
         let updated = self
             .provider
             .update_ratings(&description)
@@ -304,7 +310,7 @@ impl Authority {
     }
 
     /// The player's rating row in `module`, or the provider's initial rating if none exists.
-    fn current_rating(&self, snapshot: &PlayerSnapshot, module: &str) -> RatingRow {
+    pub(super) fn current_rating(&self, snapshot: &PlayerSnapshot, module: &str) -> RatingRow {
         snapshot.rating.clone().unwrap_or_else(|| {
             self.initial_row(
                 &snapshot.player_key,
@@ -331,8 +337,9 @@ impl Authority {
         cmr: &CertifiedMatchResult,
         players: &[PlayerSnapshot],
         played_at: i64,
-        prior_meetings: u32,
+        planned: &Planned,
     ) -> Result<MatchDescription, AuthorityError> {
+        let prior_meetings = planned.prior_meetings;
         let period = self.rating.glicko2.inactivity_period_secs;
         let mut teams: BTreeMap<u8, Team> = BTreeMap::new();
         for (cmr_player, snapshot) in cmr.players.iter().zip(players) {
@@ -391,11 +398,13 @@ impl Authority {
             duration_ticks: cmr.final_tick,
             tick_rate,
             prior_meetings,
-            // A degraded result that is not void counts at the configured weight.
+            // A degraded result that is not void counts at the configured weight, a
+            // desperation match at its weight, both together at their product.
             external_weight: if cmr.degraded {
-                self.rating.information.degraded_weight
+                self.rating.information.degraded_weight * planned.desperation
+                    / ranking::information::FULL
             } else {
-                ranking::information::FULL
+                planned.desperation
             },
         })
     }
@@ -409,6 +418,8 @@ struct Planned {
     prior_meetings: u32,
     /// [`participants_hash`] of the players.
     participants_hash: [u8; 32],
+    /// The desperation weight, permille (1000 for an ordinary match).
+    desperation: u32,
 }
 
 /// When the match ended, in Unix seconds.

@@ -3,6 +3,7 @@
 
 mod achievements;
 mod credentials;
+mod desperation;
 pub mod handoff;
 mod history;
 mod ingest;

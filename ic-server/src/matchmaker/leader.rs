@@ -243,6 +243,19 @@ impl Matchmaker {
         tokio::spawn(async move {
             let placed_ms = mm.now_ms();
             let result = mm.parts.handoff.hand_off(&plan, placed_ms).await;
+            // Marked before the players learn where to play, so the mark is there long before
+            // the result; a mark that cannot be written only costs the reduced weight.
+            if let Ok(handed) = &result
+                && plan.ranked
+                && accepted.live.desperation
+                && let Err(error) = mm
+                    .parts
+                    .store
+                    .mark_desperation_match(handed.game_id(), (placed_ms / 1000) as i64)
+                    .await
+            {
+                tracing::warn!(%error, "desperation match not marked; its result counts fully");
+            }
             // A closed channel: this process stopped leading, and the match is lost with it.
             let _ = done.send(HandoffDone {
                 accepted,

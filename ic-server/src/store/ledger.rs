@@ -204,7 +204,14 @@ pub struct LeaderboardRow {
 /// Everything the server keeps.
 #[async_trait]
 pub trait Store:
-    super::WebSessions + super::Seasons + super::Achievements + super::Campaigns + Send + Sync + 'static
+    super::WebSessions
+    + super::Seasons
+    + super::Achievements
+    + super::Campaigns
+    + super::DesperationMatches
+    + Send
+    + Sync
+    + 'static
 {
     // --- players and credentials ---
 

@@ -11,6 +11,7 @@ pub mod campaigns;
 mod columns;
 #[cfg(test)]
 mod conformance;
+pub mod desperation;
 mod error;
 mod ledger;
 mod local_queue;
@@ -28,6 +29,7 @@ pub mod web_sessions;
 
 pub use achievements::{AchievementRow, Achievements};
 pub use campaigns::{CampaignProgress, Campaigns};
+pub use desperation::DesperationMatches;
 pub use error::StoreError;
 pub use ledger::{
     Applied, IssuedRecord, LeaderboardRow, MatchChange, MatchInputs, PlayerChange, PlayerSnapshot,

@@ -93,6 +93,10 @@ pub struct LiveCheck {
     pub entries: Vec<QueueEntry>,
     /// Entry ids of each team.
     pub teams: [Vec<EntryId>; 2],
+    /// Formed after an entry's rating window had opened completely: its result counts with
+    /// less information when the teams are far apart.
+    #[serde(default)]
+    pub desperation: bool,
 }
 
 /// A match every player accepted, to hand to a relay.

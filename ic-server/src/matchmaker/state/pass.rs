@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use ranking::RankingProvider;
+use ranking::matchmaking::RatingWindow;
 use scr::PlayerKey;
 
 use super::{Joining, LiveCheck, Outbox, Presence, Seat, State, cancelled, queue_name};
@@ -47,6 +48,9 @@ impl State {
             if entries.is_empty() {
                 continue;
             }
+            // As the pass counts them, for telling which matches were formed in desperation.
+            let queued: usize = entries.iter().map(|e| e.members.len()).sum();
+            let queued = u32::try_from(queued).unwrap_or(u32::MAX);
             let found = run_pass(
                 &entries,
                 queue.mode,
@@ -82,6 +86,12 @@ impl State {
                 report
                     .qualities
                     .push(f64::from(proposal.quality.fairness) / 1000.0);
+                let desperation = taken.iter().any(|entry| {
+                    settings
+                        .window
+                        .rating_window(entry.waited_secs(now_ms), queued)
+                        == RatingWindow::Unbounded
+                });
                 let id = self.next_id();
                 let check = ReadyCheck::new(players.clone(), now_ms, settings);
                 for player in &players {
@@ -103,6 +113,7 @@ impl State {
                         check,
                         entries: taken,
                         teams: proposal.teams,
+                        desperation,
                     },
                 );
             }

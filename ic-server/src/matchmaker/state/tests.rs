@@ -291,3 +291,42 @@ fn a_low_priority_player_is_passed_over_for_equally_good_matches() {
     assert!(found_for_first(false));
     assert!(!found_for_first(true));
 }
+
+#[test]
+fn only_matches_formed_after_the_window_opened_completely_are_desperation_matches() {
+    let mut settings = MatchmakingSettings::default();
+    settings.window.initial_range = 20;
+    settings.window.widen_step = 0;
+    settings.window.max_range = 30;
+    settings.window.desperation_timeout_secs = 60;
+    settings.window.desperation_min_queued = 2;
+    // No event streams in this test: keep the entries anyway.
+    settings.entry_ttl_secs = 3600;
+    let provider = provider_for(&RankingConfig::default()).unwrap();
+    let mut state = State::default();
+    let mut out = Vec::new();
+    // Two close players match at once; two far apart only once the timeout opens the window.
+    for (byte, rating) in [(1, 1500), (2, 1510), (3, 1500), (4, 1560)] {
+        state
+            .join(
+                joining(byte, rating, 4),
+                solo(QueueMode::Ranked1v1),
+                &settings,
+                0,
+                &mut out,
+            )
+            .unwrap();
+        if byte == 2 {
+            state.tick(provider.as_ref(), &settings, 1000, &mut out);
+        }
+    }
+    let close = found_id(&out, 1);
+    assert!(!state.checks[&close].desperation);
+    out.clear();
+    state.tick(provider.as_ref(), &settings, 30_000, &mut out);
+    assert!(events_of(&out, 3).is_empty(), "not before the timeout");
+    state.tick(provider.as_ref(), &settings, 61_000, &mut out);
+    let far = found_id(&out, 3);
+    assert_eq!(found_id(&out, 4), far);
+    assert!(state.checks[&far].desperation);
+}

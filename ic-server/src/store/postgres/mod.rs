@@ -6,6 +6,7 @@ mod achievements;
 mod batch;
 mod campaigns;
 mod changes;
+mod desperation;
 mod group_commit;
 mod ingest;
 mod ledger;

@@ -4,6 +4,7 @@
 mod achievements;
 mod campaigns;
 mod changes;
+mod desperation;
 mod direct;
 mod group_commit;
 mod ledger;

@@ -372,6 +372,10 @@ pub const TABLES: &[Table] = &[
             ("updated_at", Int),
         ],
     ),
+    plain(
+        "desperation_matches",
+        &[("game_id", Int), ("marked_at", Int)],
+    ),
 ];
 
 /// A table without `seq` on PostgreSQL.
