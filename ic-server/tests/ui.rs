@@ -161,6 +161,20 @@ async fn bad_input_gets_a_readable_error_page(backend: Backend) {
         let link = format!("href=\"/ui/players/{}\"", other.public_key());
         assert!(page.contains(&link), "{link} in {page}");
     }
+    // The rating chart: the start and one point per match, rising with each win.
+    assert!(page.contains("<figure class=\"rating-chart\">"), "{page}");
+    let points = page
+        .split("points=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap();
+    let heights: Vec<i64> = points
+        .split(' ')
+        .map(|xy| xy.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(heights.len(), 4, "{points}");
+    assert!(heights.windows(2).all(|w| w[1] < w[0]), "rising: {points}");
+    assert!(page.contains("over the last 3 matches"), "{page}");
 }
 
 async fn the_public_leaderboard_lists_registered_players_in_a_browser(backend: Backend) {

@@ -20,6 +20,8 @@ mod live;
 mod moderation;
 #[cfg(feature = "ranking")]
 mod player;
+#[cfg(feature = "ranking")]
+mod rating_chart;
 #[cfg(feature = "moderation")]
 mod review;
 #[cfg(feature = "relay")]

@@ -7,6 +7,7 @@ use maud::{Markup, html};
 use super::failure::Failure;
 use super::layout;
 use super::leaderboard::tier_label;
+use super::rating_chart::{self, Point};
 use super::text::{date, short_key, thousandths};
 use crate::http::ApiError;
 use crate::state::AppState;
@@ -30,7 +31,9 @@ async fn render(state: &AppState, key: &str) -> Result<Markup, Failure> {
         let (rank, _) = authority.rank(&row.game_module, &player).await?;
         ranks.push((rank > 0).then_some(rank));
     }
-    let recent = authority.match_history(&player, None, 10).await?;
+    // The newest matches the history keeps: the chart draws them all, the table the last ten.
+    let history = authority.match_history(&player, None, 100).await?;
+    let recent = &history[..history.len().min(10)];
     let full = player.to_string();
     let body = html! {
         h1 { "Player " span.key { (short_key(&full)) } }
@@ -86,6 +89,9 @@ async fn render(state: &AppState, key: &str) -> Result<Markup, Failure> {
                 }
             }
         }
+        @for row in &ratings {
+            (rating_chart::chart(&row.game_module, &chart_points(&history, &row.game_module)))
+        }
         @if !recent.is_empty() {
             div.table-wrap {
                 table {
@@ -101,7 +107,7 @@ async fn render(state: &AppState, key: &str) -> Result<Markup, Failure> {
                         }
                     }
                     tbody {
-                        @for entry in &recent {
+                        @for entry in recent {
                             @let team = entry.payload.participants.iter()
                                 .find(|p| p.player_key == player).map(|p| p.team);
                             tr {
@@ -126,4 +132,26 @@ async fn render(state: &AppState, key: &str) -> Result<Markup, Failure> {
         }
     };
     Ok(layout::page(state, "Player", body))
+}
+
+/// The points of `module`'s chart, oldest first: the rating before the oldest match kept, then
+/// the rating after each.
+fn chart_points(history: &[crate::authority::HistoryEntry], module: &str) -> Vec<Point> {
+    let mut matches: Vec<&crate::authority::HistoryEntry> = history
+        .iter()
+        .filter(|entry| entry.payload.game_module == module)
+        .collect();
+    matches.reverse();
+    let mut points = Vec::with_capacity(matches.len() + 1);
+    if let Some(oldest) = matches.first() {
+        points.push(Point {
+            played_at: oldest.payload.played_at,
+            rating: oldest.payload.rating_before,
+        });
+    }
+    points.extend(matches.iter().map(|entry| Point {
+        played_at: entry.payload.played_at,
+        rating: entry.payload.rating_after,
+    }));
+    points
 }
