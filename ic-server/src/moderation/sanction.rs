@@ -162,19 +162,24 @@ pub enum ActionKind {
     Apply(Measure),
     /// Close the case without a sanction.
     CloseNoAction,
+    /// Take a case still with reviewers (queued or in review) to a moderator's decision, e.g.
+    /// one too urgent or too sensitive for community review.
+    Escalate,
 }
 
 impl FromStr for ActionKind {
     type Err = ParseSanctionError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        if text == "close_no_action" {
-            return Ok(Self::CloseNoAction);
+        match text {
+            "close_no_action" => return Ok(Self::CloseNoAction),
+            "escalate" => return Ok(Self::Escalate),
+            _ => {}
         }
         text.parse()
             .map(Self::Apply)
             .map_err(|ParseSanctionError(message)| {
-                ParseSanctionError(format!("{message}, or close_no_action"))
+                ParseSanctionError(format!("{message}, close_no_action or escalate"))
             })
     }
 }
@@ -184,6 +189,7 @@ impl fmt::Display for ActionKind {
         match self {
             Self::Apply(measure) => measure.fmt(f),
             Self::CloseNoAction => f.write_str("close_no_action"),
+            Self::Escalate => f.write_str("escalate"),
         }
     }
 }
@@ -227,6 +233,7 @@ mod tests {
             "close_no_action".parse::<ActionKind>(),
             Ok(ActionKind::CloseNoAction)
         );
+        assert_eq!("escalate".parse::<ActionKind>(), Ok(ActionKind::Escalate));
         for bad in [
             "",
             "warn:3",

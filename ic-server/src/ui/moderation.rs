@@ -270,7 +270,7 @@ fn case_page(view: &Value, csrf: &str) -> Markup {
             label for="action" { "Action" }
             input #action name="action" required list="actions" size="32";
             datalist #actions {
-                @for action in ["warn", "close_no_action", "chat_restriction:24", "queue_cooldown:24", "low_priority_queue:24", "ranked_suspension:7"] {
+                @for action in ["warn", "close_no_action", "escalate", "chat_restriction:24", "queue_cooldown:24", "low_priority_queue:24", "ranked_suspension:7"] {
                     option value=(action) {}
                 }
             }

@@ -246,7 +246,53 @@ async fn reporters_whose_reports_are_rejected_count_for_little(backend: Backend)
     assert_eq!(severity(world.listed(&from_serial).await.unwrap()), 15);
 }
 
+async fn a_moderator_escalates_a_case_out_of_review_and_decides_it(backend: Backend) {
+    let world = World::start(backend, "", "").await;
+    let accused = world.member().await;
+    let reporter = world.member().await;
+    let reviewer = world.established().await;
+    let case = world.reported(&reporter, &accused, "harassment").await;
+    let assignment = world.next(&reviewer).await;
+    let assignment = assignment["assignment_id"].as_str().unwrap().to_owned();
+    assert_eq!(world.state(&case).await, "in_review");
+
+    // Too sensitive for community review: the moderator takes it.
+    let (status, body) = world
+        .act(&case, "escalate", "threats; handled by staff")
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["action"], "escalate");
+    assert_eq!(world.state(&case).await, "escalated_to_moderator");
+    // Reviewers are out of it: the open assignment takes no vote, nobody gets the case.
+    let (status, body) = world
+        .vote(&reviewer, &assignment, "abuse_comms", 90)
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(world.next(&world.established().await).await.is_null());
+    // Escalating again, or a closed case, is not a transition the lifecycle has.
+    let (status, body) = world.act(&case, "escalate", "again").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("invalid_case_state"))
+    );
+    // The moderator decides (dismissing needs no consensus) and the audit log has both.
+    let (status, body) = world
+        .act(&case, "close_no_action", "resolved by staff")
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(world.state(&case).await, "closed_no_action");
+    let logged: Vec<Value> = world
+        .audit()
+        .await
+        .into_iter()
+        .filter(|entry| entry["case_id"] == case.as_str() && entry["action"] == "action")
+        .map(|entry| entry["details"]["action"].clone())
+        .collect();
+    assert_eq!(logged, [json!("escalate"), json!("close_no_action")]);
+}
+
 crate::on_each_backend!(
+    a_moderator_escalates_a_case_out_of_review_and_decides_it,
     reports_to_consensus_to_sanction_to_appeal_to_reversal,
     reporters_whose_reports_are_rejected_count_for_little,
 );

@@ -172,6 +172,7 @@ impl ModerationService {
         let event = match action {
             ActionKind::Apply(_) => CaseEvent::Sanctioned,
             ActionKind::CloseNoAction => CaseEvent::ClosedNoAction,
+            ActionKind::Escalate => CaseEvent::Escalated,
         };
         let new_state = case.state.after(event)?;
         let consensus = self.store.consensus(case_id).await?;

@@ -27,7 +27,7 @@ impl StaffStore for PostgresStore {
         }
         let measure_kind = match action.action {
             ActionKind::Apply(measure) => Some(measure.kind()),
-            ActionKind::CloseNoAction => None,
+            ActionKind::CloseNoAction | ActionKind::Escalate => None,
         };
         sqlx::query(
             "INSERT INTO mod_actions (action_id, case_id, consensus_id, moderator_key, \
