@@ -70,6 +70,11 @@ pub async fn open(data: &DataDir, config: &Config) -> anyhow::Result<Services> {
         config.auth.token_ttl_secs,
     ));
     let capabilities = crate::capabilities::build(config, &stores, &community, &metrics).await?;
+    // Members who qualify to review by standing may sign in to review in the browser.
+    #[cfg(feature = "moderation")]
+    if let Some(moderation) = &capabilities.moderation {
+        auth.set_reviewer_standing(moderation.clone());
+    }
     let state = AppState {
         config: Arc::new(config.clone()),
         community,

@@ -30,8 +30,11 @@ pub enum AuthError {
     /// Unknown, expired or already used challenge.
     #[error("the challenge is unknown, expired or already used")]
     InvalidChallenge,
-    /// A login link for a key without a staff role.
-    #[error("{0} holds no staff role (admin, moderator or reviewer); the web sign-in is for staff")]
+    /// A login link for a key without a staff role that does not review by standing either.
+    #[error(
+        "{0} holds no staff role (admin, moderator or reviewer) and does not qualify to review; \
+         the web sign-in is for staff"
+    )]
     NotStaff(PublicKey),
     /// An unknown, expired or already used login link.
     #[error("this sign-in link is unknown, expired or already used; ask for a new one")]
@@ -50,6 +53,14 @@ pub struct Principal {
     pub roles: Vec<Role>,
 }
 
+/// Whether a key may review by standing, without the reviewer role (the moderation
+/// capability's eligibility rules): such a member may sign in to the web UI to review.
+#[async_trait::async_trait]
+pub trait ReviewerStanding: Send + Sync {
+    /// True when `key` qualifies to review at `now` without a role.
+    async fn reviews_by_standing(&self, key: &PublicKey, now: i64) -> bool;
+}
+
 /// Issues challenges and tokens and resolves tokens to principals.
 pub struct Auth {
     store: Arc<dyn Store>,
@@ -57,6 +68,8 @@ pub struct Auth {
     admins: Vec<PublicKey>,
     challenge_ttl: i64,
     token_ttl: i64,
+    // Set once the moderation capability is built (it is built after this).
+    standing: std::sync::OnceLock<Arc<dyn ReviewerStanding>>,
 }
 
 /// The bytes a principal signs to answer `challenge` for the community `community_key`.
@@ -88,6 +101,20 @@ impl Auth {
             admins,
             challenge_ttl: i64::try_from(challenge_ttl_secs).unwrap_or(60),
             token_ttl: i64::try_from(token_ttl_secs).unwrap_or(3600),
+            standing: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Lets members who qualify to review by standing sign in to the web UI (set once).
+    pub fn set_reviewer_standing(&self, standing: Arc<dyn ReviewerStanding>) {
+        let _ = self.standing.set(standing);
+    }
+
+    /// Whether `key` may use the staff pages without a role: it reviews by standing.
+    pub async fn reviews_by_standing(&self, key: &PublicKey, now: i64) -> bool {
+        match self.standing.get() {
+            Some(standing) => standing.reviews_by_standing(key, now).await,
+            None => false,
         }
     }
 

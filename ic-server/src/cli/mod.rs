@@ -389,7 +389,8 @@ async fn login_link(
 ) -> anyhow::Result<()> {
     let (stores, config) = open_store(data, config_file).await?;
     let store = stores.core.as_ref();
-    let issued = crate::auth::issue_login_link(store, &config.auth.admins, key, unix_now()).await;
+    let issued =
+        crate::auth::issue_login_link(store, &config.auth.admins, key, false, unix_now()).await;
     store.close().await?;
     let (token, expires_at) = issued?;
     if !config.ui.enabled {

@@ -1,4 +1,4 @@
-//! The signed-in staff member behind a request: the session cookie (`HttpOnly`,
+//! The signed-in staff member (or member reviewing by standing) behind a request: the session cookie (`HttpOnly`,
 //! `SameSite=Strict`, `Path=/ui`, `Secure` over TLS), its principal and its CSRF token.
 
 use std::net::SocketAddr;
@@ -155,10 +155,19 @@ impl FromRequestParts<AppState> for Staff {
             .map_err(|error| Failure::from(error).into_response())?;
         match principal {
             Some(principal) if !principal.roles.is_empty() => Ok(Self { principal, token }),
+            // A member reviewing by standing, checked again on every page as the API does.
+            Some(principal)
+                if state
+                    .auth
+                    .reviews_by_standing(&principal.key, unix_now())
+                    .await =>
+            {
+                Ok(Self { principal, token })
+            }
             Some(_) => Err(Failure(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "not_staff",
-                "your key no longer holds a staff role",
+                "your key no longer holds a staff role nor qualifies to review",
             ))
             .into_response()),
             None => Err(SignInRequired.into_response()),

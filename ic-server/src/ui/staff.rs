@@ -25,6 +25,8 @@ pub(super) fn sign_out_form(staff: &Staff) -> Markup {
 pub(super) async fn page(State(state): State<AppState>, staff: Staff) -> Markup {
     let key = staff.principal.key.to_string();
     let roles: Vec<&str> = staff.principal.roles.iter().map(|r| r.name()).collect();
+    // Signed in without a role: the member reviews by standing.
+    let reviews = staff.principal.roles.contains(&Role::Reviewer) || roles.is_empty();
     // Moderator pages take moderators and admins, as the moderation API does.
     let moderates = [Role::Moderator, Role::Admin]
         .iter()
@@ -33,12 +35,14 @@ pub(super) async fn page(State(state): State<AppState>, staff: Staff) -> Markup 
         h1 { "Staff" }
         dl.facts {
             dt { "Signed in as" } dd.key title=(key) { (short_key(&key)) }
-            dt { "Roles" } dd { (roles.join(", ")) }
+            dt { "Roles" } dd {
+                @if roles.is_empty() { "none (reviewing by standing)" } @else { (roles.join(", ")) }
+            }
         }
         @if cfg!(feature = "moderation") && state.config.capabilities.enabled(Capability::Moderation) {
             h2 { "Moderation" }
             ul {
-                @if staff.principal.roles.contains(&Role::Reviewer) {
+                @if reviews {
                     li { a href="/ui/review" { "Review" } ": my assignments, the next case, votes" }
                 }
                 @if moderates {

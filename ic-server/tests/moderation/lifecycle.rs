@@ -264,9 +264,7 @@ async fn a_moderator_escalates_a_case_out_of_review_and_decides_it(backend: Back
     assert_eq!(body["action"], "escalate");
     assert_eq!(world.state(&case).await, "escalated_to_moderator");
     // Reviewers are out of it: the open assignment takes no vote, nobody gets the case.
-    let (status, body) = world
-        .vote(&reviewer, &assignment, "abuse_comms", 90)
-        .await;
+    let (status, body) = world.vote(&reviewer, &assignment, "abuse_comms", 90).await;
     assert_eq!(status, 409, "{body}");
     assert!(world.next(&world.established().await).await.is_null());
     // Escalating again, or a closed case, is not a transition the lifecycle has.

@@ -204,4 +204,50 @@ async fn moderation_forms_refuse_bad_input_and_record_nothing(backend: Backend) 
     assert!(page.contains(&decide), "the appeal is still open: {page}");
 }
 
-crate::on_each_backend!(moderation_forms_refuse_bad_input_and_record_nothing,);
+async fn a_member_reviewing_by_standing_signs_in_and_reviews_in_the_browser(backend: Backend) {
+    let world = World::start(backend, "", "").await;
+    let (accused, reporter) = (world.established().await, world.established().await);
+    let case = world.reported(&reporter, &accused, "griefing").await;
+
+    // A member without a role or a match played here does not qualify: no sign-in link.
+    let newcomer = world.member().await;
+    let (status, body) = world
+        .post("/v1/staff/login-link", json!({}), &newcomer.token)
+        .await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("not_staff")));
+
+    // One who played a certified match qualifies by standing (min_matches = 1 here), as the
+    // review API lets them: the link signs them in, to the review pages and no others.
+    let reviewer = world.established().await;
+    let (status, body) = world
+        .post("/v1/staff/login-link", json!({}), &reviewer.token)
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let cookie = session_of(&sign_in(&world.server, body["url"].as_str().unwrap()).await);
+    let (status, page) = get_with(&world.server, "/ui/staff", &cookie).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("reviewing by standing"), "{page}");
+    assert!(page.contains("href=\"/ui/review\""), "{page}");
+    assert!(!page.contains("/ui/moderation/cases"), "{page}");
+    let (status, page) = get_with(&world.server, "/ui/moderation/cases", &cookie).await;
+    assert_eq!(status, 403, "{page}");
+    let (status, page) = get_with(&world.server, "/ui/review", &cookie).await;
+    assert_eq!(status, 200, "{page}");
+    let csrf = csrf_of(&page);
+    let (status, _) = post_with(
+        &world.server,
+        "/ui/review/next",
+        &cookie,
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(world.state(&case).await, "in_review");
+    let (_, mine) = world.get("/v1/review/assignments", &reviewer.token).await;
+    assert_eq!(mine["assignments"][0]["case_id"], case.as_str(), "{mine}");
+}
+
+crate::on_each_backend!(
+    moderation_forms_refuse_bad_input_and_record_nothing,
+    a_member_reviewing_by_standing_signs_in_and_reviews_in_the_browser,
+);

@@ -97,6 +97,16 @@ impl ModerationService {
             .unwrap_or_else(|| self.fresh_stats(principal)))
     }
 
+    /// Whether `key` qualifies to review by standing alone (no role), by the same rules as
+    /// [`Self::check_eligible`]; a database failure counts as not qualifying.
+    pub async fn qualifies_by_standing(&self, key: &scr::PublicKey, now: i64) -> bool {
+        let principal = Principal {
+            key: *key,
+            roles: Vec::new(),
+        };
+        self.check_eligible(&principal, now).await.is_ok()
+    }
+
     /// Refuses a principal who neither holds the reviewer role nor qualifies by standing.
     async fn check_eligible(&self, principal: &Principal, now: i64) -> Result<(), ModerationError> {
         if !principal.roles.contains(&Role::Reviewer) {
@@ -391,5 +401,12 @@ impl ModerationService {
             });
         }
         Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::auth::ReviewerStanding for ModerationService {
+    async fn reviews_by_standing(&self, key: &scr::PublicKey, now: i64) -> bool {
+        self.qualifies_by_standing(key, now).await
     }
 }
