@@ -243,20 +243,11 @@ impl Authority {
         limit: u32,
         after: Option<(i64, PlayerKey)>,
     ) -> Result<Vec<LeaderboardRow>, AuthorityError> {
-        if !self.settings.game_modules.iter().any(|m| m == module) {
-            return Err(AuthorityError::UnknownGameModule(module.to_owned()));
-        }
-        let rules = &self.rating.leaderboard;
-        Ok(self
-            .store
-            .leaderboard(
-                module,
-                rules.min_matches,
-                rules.min_distinct_opponents,
-                limit,
-                after,
-            )
-            .await?)
+        // From the rank board's snapshot: rows and ranks agree, and a page is a slice of
+        // memory rather than a query that counts every candidate's opponents.
+        let built = self.rank_board(module).await?;
+        let start = built.start_after(after);
+        Ok(built.rows(start, limit as usize).to_vec())
     }
 
     /// A registered player's rating in every game module they have one in (public standing).

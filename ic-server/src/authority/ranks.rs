@@ -10,6 +10,7 @@ use scr::PlayerKey;
 
 use super::rank_board::RankBoard;
 use super::{Authority, AuthorityError};
+use crate::store::LeaderboardRow;
 
 /// A board older than this is rebuilt even without a change here: another process on the
 /// database (a second ranking process, `ic-server seasons end`) may have changed ratings.
@@ -18,14 +19,40 @@ const MAX_AGE: Duration = Duration::from_secs(30);
 /// its own duration: a small community's ranks are exact, a large one's (100,000 players take
 /// a few hundred milliseconds to read) lag by at most a second or two under constant change.
 const REBUILD_SPACING: u32 = 5;
+/// Builds quicker than this are never spaced: a community that small always sees its board
+/// (ranks and leaderboard rows) exactly as stored after a change made here.
+const SPACED_BUILD: Duration = Duration::from_millis(10);
 
-/// One built board.
+/// One built board, with the leaderboard rows it was built from in the same order, so a page
+/// and its ranks come from one snapshot.
 pub struct Built {
     /// The board.
     pub board: RankBoard,
+    rows: Vec<LeaderboardRow>,
     generation: u64,
     built_at: Instant,
     took: Duration,
+}
+
+impl Built {
+    /// The 0-based position of the first row after the cursor `after` (rating, key), in the
+    /// leaderboard's order; 0 without a cursor. A cursor whose player left the board still
+    /// lands between its neighbours.
+    pub fn start_after(&self, after: Option<(i64, PlayerKey)>) -> usize {
+        match after {
+            None => 0,
+            Some((rating, key)) => self.rows.partition_point(|row| {
+                row.rating.rating > rating || (row.rating.rating == rating && row.player_key <= key)
+            }),
+        }
+    }
+
+    /// Up to `limit` rows from position `start`.
+    pub fn rows(&self, start: usize, limit: usize) -> &[LeaderboardRow] {
+        let start = start.min(self.rows.len());
+        let end = start.saturating_add(limit).min(self.rows.len());
+        &self.rows[start..end]
+    }
 }
 
 /// The boards of every game module, with what changed since they were built.
@@ -58,7 +85,7 @@ impl RankBoards {
             return false;
         }
         built.generation >= self.generation.load(Ordering::Acquire)
-            || age < built.took * REBUILD_SPACING
+            || (built.took >= SPACED_BUILD && age < built.took * REBUILD_SPACING)
     }
 }
 
@@ -94,9 +121,18 @@ impl Authority {
                 None,
             )
             .await?;
+        let mut rows = rows;
+        // The board's order (the store's too; sorted here so the two cannot disagree).
+        rows.sort_by(|a, b| {
+            b.rating
+                .rating
+                .cmp(&a.rating.rating)
+                .then(a.player_key.cmp(&b.player_key))
+        });
         let board = RankBoard::new(rows.iter().map(|row| (row.player_key, row.rating.rating)));
         let built = Arc::new(Built {
             board,
+            rows,
             generation,
             built_at: Instant::now(),
             took: started.elapsed(),

@@ -139,7 +139,7 @@ pub async fn leaderboard(
             "limit must be 1..=200",
         ));
     }
-    let mut after = query.after.as_deref().map(parse_cursor).transpose()?;
+    let after = query.after.as_deref().map(parse_cursor).transpose()?;
     // Only a request naming a season reads the seasons: the live board is the hot path.
     let archived = match query.season {
         Some(season) => authority
@@ -156,31 +156,29 @@ pub async fn leaderboard(
             .await
             .map(IntoResponse::into_response);
     }
-    // Ranks come from the rank board; the rows themselves from the store, so a page shows
-    // what is stored now.
+    // Rows and ranks from one rank board snapshot (rebuilt after a change here: at once in a
+    // small community, within a second or two in a large one; see docs/ranking.md).
     let built = authority.rank_board(&module).await?;
     let board = &built.board;
-    let mut first_rank = match &after {
-        None => Some(1),
-        Some((_, key)) => board.rank_of(key).map(|rank| rank + 1),
+    let start = match &query.around {
+        Some(around) => {
+            let key: scr::PlayerKey = around.parse().map_err(|_| {
+                ApiError::bad_request("invalid_query", "around must be ed25519:<64 hex>")
+            })?;
+            board.around(&key, limit as usize).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "not_ranked",
+                    format!(
+                        "{key} is not on the {module} leaderboard (not enough games or opponents)"
+                    ),
+                )
+            })?
+        }
+        None => built.start_after(after),
     };
-    if let Some(around) = &query.around {
-        let key: scr::PlayerKey = around.parse().map_err(|_| {
-            ApiError::bad_request("invalid_query", "around must be ed25519:<64 hex>")
-        })?;
-        let start = board.around(&key, limit as usize).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_ranked",
-                format!("{key} is not on the {module} leaderboard (not enough games or opponents)"),
-            )
-        })?;
-        after = start
-            .checked_sub(1)
-            .and_then(|before| board.page(before, 1).first().copied());
-        first_rank = u32::try_from(start + 1).ok();
-    }
-    let rows = authority.leaderboard(&module, limit, after).await?;
+    let rows = built.rows(start, limit as usize);
+    let first_rank = u32::try_from(start + 1).ok();
     let next = next_cursor(
         rows.len(),
         limit,
