@@ -143,7 +143,7 @@ pub struct Authority {
     // The running season, for rows that do not exist yet (a new player, a new game module).
     seasons: Arc<crate::seasons::SeasonClock>,
     // Ranks among each module's eligible players.
-    ranks: ranks::RankBoards,
+    ranks: Arc<ranks::RankBoards>,
     // The achievements awarded and the policy for claims.
     achievements: crate::config::AchievementsConfig,
     held: achievements::HeldCache,
@@ -201,7 +201,7 @@ impl Authority {
             locks: player_locks::PlayerLocks::new(1024),
             suspensions: None,
             seasons,
-            ranks: ranks::RankBoards::default(),
+            ranks: Arc::default(),
             achievements: crate::config::AchievementsConfig::default(),
             held: achievements::HeldCache::default(),
         })

@@ -10,7 +10,7 @@ use scr::PlayerKey;
 
 use super::rank_board::RankBoard;
 use super::{Authority, AuthorityError};
-use crate::store::LeaderboardRow;
+use crate::store::{LeaderboardRow, Store, StoreError};
 
 /// A board older than this is rebuilt even without a change here: another process on the
 /// database (a second ranking process, `ic-server seasons end`) may have changed ratings.
@@ -59,8 +59,8 @@ impl Built {
 #[derive(Default)]
 pub(super) struct RankBoards {
     boards: Mutex<HashMap<String, Arc<Built>>>,
-    // One rebuild at a time: readers that find a rebuild running wait for its board.
-    rebuilding: tokio::sync::Mutex<()>,
+    // One rebuild at a time: readers that must wait for a board wait for this one.
+    rebuilding: Arc<tokio::sync::Mutex<()>>,
     // Counts rating changes made through this authority.
     generation: AtomicU64,
 }
@@ -89,30 +89,17 @@ impl RankBoards {
     }
 }
 
-impl Authority {
-    /// The rank board of `module`, rebuilt first if a rating changed since it was built.
-    pub async fn rank_board(&self, module: &str) -> Result<Arc<Built>, AuthorityError> {
-        if !self.settings.game_modules.iter().any(|m| m == module) {
-            return Err(AuthorityError::UnknownGameModule(module.to_owned()));
-        }
-        let boards = &self.ranks;
-        if let Some(built) = boards.current(module)
-            && boards.fresh_enough(&built)
-        {
-            return Ok(built);
-        }
-        let _rebuilding = boards.rebuilding.lock().await;
-        // Someone else may have rebuilt it while this reader waited.
-        if let Some(built) = boards.current(module)
-            && boards.fresh_enough(&built)
-        {
-            return Ok(built);
-        }
-        let generation = boards.generation.load(Ordering::Acquire);
+impl RankBoards {
+    /// Reads the eligible players of `module` and installs a new board.
+    async fn build(
+        &self,
+        store: &dyn Store,
+        module: &str,
+        rules: &ranking::leaderboard::LeaderboardConfig,
+    ) -> Result<Arc<Built>, StoreError> {
+        let generation = self.generation.load(Ordering::Acquire);
         let started = Instant::now();
-        let rules = &self.rating.leaderboard;
-        let rows = self
-            .store
+        let mut rows = store
             .leaderboard(
                 module,
                 rules.min_matches,
@@ -121,7 +108,6 @@ impl Authority {
                 None,
             )
             .await?;
-        let mut rows = rows;
         // The board's order (the store's too; sorted here so the two cannot disagree).
         rows.sort_by(|a, b| {
             b.rating
@@ -137,12 +123,58 @@ impl Authority {
             built_at: Instant::now(),
             took: started.elapsed(),
         });
-        boards
-            .boards
+        self.boards
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .insert(module.to_owned(), built.clone());
         Ok(built)
+    }
+}
+
+impl Authority {
+    /// The rank board of `module`. A stale board is rebuilt before answering when that is
+    /// quick (under [`SPACED_BUILD`]: small communities see every change at once); a slow one
+    /// is answered from as it is while one rebuild runs in the background, so no request
+    /// waits for a read of every eligible player except the very first.
+    pub async fn rank_board(&self, module: &str) -> Result<Arc<Built>, AuthorityError> {
+        if !self.settings.game_modules.iter().any(|m| m == module) {
+            return Err(AuthorityError::UnknownGameModule(module.to_owned()));
+        }
+        let boards = &self.ranks;
+        if let Some(built) = boards.current(module) {
+            if boards.fresh_enough(&built) {
+                return Ok(built);
+            }
+            if built.took >= SPACED_BUILD {
+                self.refresh_in_background(module);
+                return Ok(built);
+            }
+        }
+        let _rebuilding = boards.rebuilding.lock().await;
+        // Someone else may have rebuilt it while this reader waited.
+        if let Some(built) = boards.current(module)
+            && boards.fresh_enough(&built)
+        {
+            return Ok(built);
+        }
+        Ok(boards
+            .build(self.store.as_ref(), module, &self.rating.leaderboard)
+            .await?)
+    }
+
+    /// Starts a rebuild of `module`'s board unless one is running.
+    fn refresh_in_background(&self, module: &str) {
+        let Ok(rebuilding) = self.ranks.rebuilding.clone().try_lock_owned() else {
+            return;
+        };
+        let (boards, store) = (self.ranks.clone(), self.store.clone());
+        let (module, rules) = (module.to_owned(), self.rating.leaderboard.clone());
+        tokio::spawn(async move {
+            let _rebuilding = rebuilding;
+            if let Err(error) = boards.build(store.as_ref(), &module, &rules).await {
+                tracing::warn!(%error, module, "rebuilding the rank board failed");
+            }
+        });
     }
 
     /// `player`'s rank and percentile in `module` (0, 0 when not eligible, or when the module

@@ -162,18 +162,18 @@ impl Store for PostgresStore {
             .bind(i64::from(min_opponents))
             .bind(i64::from(limit))
             .bind(rating)
-            .bind(key)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(LeaderboardRow {
-                    player_key: PlayerKey::from_bytes(key32(&row.blob("player_key")?)?),
-                    rating: rating_from_row(row)?,
-                    distinct_opponents: count_u32(row.int("distinct_opponents")?)?,
-                })
-            })
-            .collect()
+            .bind(key);
+        // Decoded row by row as they stream in (see the SQLite store).
+        let mut rows = rows.fetch(&self.pool);
+        let mut board = Vec::new();
+        while let Some(row) = futures_util::TryStreamExt::try_next(&mut rows).await? {
+            board.push(LeaderboardRow {
+                player_key: PlayerKey::from_bytes(key32(&row.blob("player_key")?)?),
+                rating: rating_from_row(&row)?,
+                distinct_opponents: count_u32(row.int("distinct_opponents")?)?,
+            });
+        }
+        Ok(board)
     }
 
     async fn rotations(&self) -> Result<Vec<Vec<u8>>, StoreError> {

@@ -185,18 +185,20 @@ impl Store for SqliteStore {
                 .bind(*rating)
                 .bind(key.as_bytes().to_vec());
         }
-        let rows = query.bind(i64::from(limit)).fetch_all(&self.read).await?;
-        rows.iter()
-            .map(|row| {
-                Ok(LeaderboardRow {
-                    player_key: PlayerKey::from_bytes(key32(
-                        &row.try_get::<Vec<u8>, _>("player_key")?,
-                    )?),
-                    rating: rating_from_row(row)?,
-                    distinct_opponents: count_u32(row.try_get("distinct_opponents")?)?,
-                })
-            })
-            .collect()
+        // Decoded row by row as they stream in: a rank board's build reads every eligible
+        // player, and holding all raw rows at once cost far more memory than the decoded ones.
+        let mut rows = query.bind(i64::from(limit)).fetch(&self.read);
+        let mut board = Vec::new();
+        while let Some(row) = futures_util::TryStreamExt::try_next(&mut rows).await? {
+            board.push(LeaderboardRow {
+                player_key: PlayerKey::from_bytes(key32(
+                    &row.try_get::<Vec<u8>, _>("player_key")?,
+                )?),
+                rating: rating_from_row(&row)?,
+                distinct_opponents: count_u32(row.try_get("distinct_opponents")?)?,
+            });
+        }
+        Ok(board)
     }
 
     async fn rotations(&self) -> Result<Vec<Vec<u8>>, StoreError> {
