@@ -4,7 +4,8 @@
 //! the credential verification endpoint under concurrent load vs raw record verification on
 //! the same cores, on both backends.
 //!
-//! Run: `cargo bench -p ic-server --bench throughput` (prints a table). PostgreSQL is a durable
+//! Run: `cargo bench -p ic-server --bench throughput` (prints a table; with
+//! `THROUGHPUT_ACHIEVEMENTS_AB=1`, only SQLite ingest without and with achievements). PostgreSQL is a durable
 //! throwaway cluster (fsync and synchronous commit on) started from the installed server
 //! binaries, on the same machine; its CPU is not in the "CPU per item" column.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // benchmark harness
@@ -72,6 +73,9 @@ async fn fixture_on(players: u32, database: Option<&str>, keys_from: Option<&Fix
         }
     }
     let mut config = Config::default();
+    if WITHOUT_ACHIEVEMENTS.load(std::sync::atomic::Ordering::SeqCst) {
+        config.achievements.definitions.clear();
+    }
     config.http.rate_limit_per_minute = 100_000;
     config.ranking.registrations_per_ip_per_day = 10_000;
     if let Some(url) = database {
@@ -111,6 +115,31 @@ async fn fixture_on(players: u32, database: Option<&str>, keys_from: Option<&Fix
 }
 
 /// A fixture on SQLite.
+/// Set for the achievements A/B: fixtures then award no achievements.
+static WITHOUT_ACHIEVEMENTS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// `THROUGHPUT_ACHIEVEMENTS_AB=1`: SQLite ingest without and with the default achievement
+/// definitions, side by side in one run (the cost of awarding them in the match's change).
+async fn achievements_ab() {
+    for players in [FEW_PLAYERS, MANY_PLAYERS] {
+        WITHOUT_ACHIEVEMENTS.store(true, std::sync::atomic::Ordering::SeqCst);
+        let without = ingest_concurrently(players).await;
+        WITHOUT_ACHIEVEMENTS.store(false, std::sync::atomic::Ordering::SeqCst);
+        let with = ingest_concurrently(players).await;
+        without.row(
+            &format!("SQLite ingest, {SUBMITTERS} submitters, {players} players, no achievements (baseline)"),
+            None,
+        );
+        with.row(
+            &format!(
+                "SQLite ingest, {SUBMITTERS} submitters, {players} players, default achievements"
+            ),
+            Some(without),
+        );
+    }
+}
+
 async fn fixture(players: u32) -> Fixture {
     fixture_on(players, None, None).await
 }
@@ -249,6 +278,9 @@ async fn main() {
     println!();
     println!("| benchmark | per second | CPU per item | ratio to baseline |");
     println!("|---|---:|---:|---:|");
+    if std::env::var_os("THROUGHPUT_ACHIEVEMENTS_AB").is_some() {
+        return achievements_ab().await;
+    }
 
     // --- ingest ---
     let f = fixture(FEW_PLAYERS).await;
