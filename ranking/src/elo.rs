@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use skillratings::Outcomes;
-use skillratings::elo::{EloConfig as SrEloConfig, EloRating, elo_rating_period};
+use skillratings::elo::{EloConfig as SrEloConfig, EloRating};
 
 use crate::description::{MatchDescription, PlayerId, PlayerRating};
 use crate::error::{ConfigError, MatchError, check_range};
@@ -143,16 +143,24 @@ impl RankingProvider for EloProvider {
         };
         let mut updated = Vec::new();
         for (i, team) in m.teams.iter().enumerate() {
-            let results: Vec<(EloRating, Outcomes)> = (0..m.teams.len())
+            let results: Vec<(f64, f64)> = (0..m.teams.len())
                 .filter(|&j| j != i)
-                .map(|j| (EloRating { rating: means[j] }, outcome(m.score(i, j))))
+                .map(|j| (means[j], outcome(m.score(i, j)).to_chess_points()))
                 .collect();
             for p in &team.players {
                 let before = p.rating.rating.rating_f64();
+                // Every result against the rating before the match, all at once (skillratings'
+                // `elo_rating_period` applies them one after another, so in a free-for-all a
+                // larger K could give a smaller net change): the change is then K times one
+                // sum, and more information never moves a rating less.
+                let surprise: f64 = results
+                    .iter()
+                    .map(|&(opponent, points)| points - expected(before, opponent))
+                    .sum();
                 let after = if info == 0 {
                     before
                 } else {
-                    elo_rating_period(&EloRating { rating: before }, &results, &k).rating
+                    k.k.mul_add(surprise, before)
                 };
                 let rating = to_fixed(after.max(self.config.rating_floor), RATING_SCALE).ok_or(
                     MatchError::InvalidRating {
