@@ -66,13 +66,6 @@ impl RankBoard {
         percentile(rank, self.len())
     }
 
-    /// The slice of the board `[start, start + limit)` (0-based), best first.
-    pub fn page(&self, start: usize, limit: usize) -> &[(i64, PlayerKey)] {
-        let start = start.min(self.order.len());
-        let end = start.saturating_add(limit).min(self.order.len());
-        &self.order[start..end]
-    }
-
     /// The 0-based start of a page of `limit` rows with `player` in its middle, if eligible.
     pub fn around(&self, player: &PlayerKey, limit: usize) -> Option<usize> {
         let index = *self.position.get(player)?;
@@ -124,8 +117,6 @@ mod tests {
         );
         assert_eq!(percentile(1, 1), 1000);
         assert_eq!(percentile(0, 10), 0, "unranked");
-        assert_eq!(board.page(1, 2), &[(1500, key(2)), (1500, key(3))]);
-        assert_eq!(board.page(9, 2), &[]);
         assert_eq!(board.around(&key(3), 2), Some(1));
         assert_eq!(
             board.around(&key(4), 3),

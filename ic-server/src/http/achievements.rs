@@ -118,11 +118,9 @@ fn held(state: &AppState, row: AchievementRow) -> Result<HeldAchievement, ApiErr
         name: settings
             .definition(definition_id(&row.achievement_id))
             .map(|d| d.name.clone()),
-        verification: if row.verification == 2 {
-            "verified"
-        } else {
-            "optimistic"
-        },
+        // The stored byte is the record's; its name comes from the record format.
+        verification: scr::payload::AchievementVerification::from_byte(row.verification)
+            .map_or("unknown", |v| v.name()),
         match_id: row.match_id.map(hex::encode),
         upgrade_at: row.upgrade_at.filter(|_| row.challenged_at.is_none()),
         achievement_id: row.achievement_id,
