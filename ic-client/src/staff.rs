@@ -1,8 +1,9 @@
-//! Staff sign-in to a community's web UI with the identity key this client holds: the key
-//! answers the usual challenge, bound to the community key the wallet pinned, and the server
-//! returns a single-use link for a browser. The private key never reaches the browser.
+//! Signed-in requests of the identity key this client holds, to a joined community: the key
+//! answers the usual challenge, bound to the community key the wallet pinned. Staff get a
+//! single-use web sign-in link (the private key never reaches the browser); players read their
+//! own sanctions.
 
-use crate::api::{ApiClient, ApiError};
+use crate::api::{ApiClient, ApiError, MySanctions, Session};
 use crate::identity::Identity;
 use crate::wallet::{Wallet, WalletError};
 
@@ -39,11 +40,36 @@ pub async fn login_link(
         }
     }
     let slug = joined.ok_or_else(|| StaffError::NotJoined(address.clone()))?;
-    let (_, store) = wallet.open_community(&slug).await?;
+    let (api, session) = login_joined(wallet, identity, &slug).await?;
+    Ok(api.staff_login_link(&session).await?)
+}
+
+/// The caller's sanctions in the joined community `community` (slug, name or fingerprint):
+/// the leaver cooldown and moderators' actions, with why and until when.
+pub async fn my_sanctions(
+    wallet: &Wallet,
+    identity: &Identity,
+    community: &str,
+) -> Result<MySanctions, StaffError> {
+    let (slug, store) = wallet.open_community(community).await?;
+    store.close().await;
+    let (api, session) = login_joined(wallet, identity, &slug).await?;
+    Ok(api.my_sanctions(&session).await?)
+}
+
+/// Logs `identity` in to the joined community `slug`, at the address it was joined with.
+async fn login_joined(
+    wallet: &Wallet,
+    identity: &Identity,
+    slug: &str,
+) -> Result<(ApiClient, Session), StaffError> {
+    let (_, store) = wallet.open_community(slug).await?;
+    let info = store.info().await;
     let chain = store.key_chain().await;
     store.close().await;
+    let api = ApiClient::new(&info?.server_url)?;
     // The pinned chain, not the server's document: a server posing as this community cannot
     // obtain an answer that the real one would accept.
     let session = api.login(identity.key_pair(), &chain?.current()).await?;
-    Ok(api.staff_login_link(&session).await?)
+    Ok((api, session))
 }

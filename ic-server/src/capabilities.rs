@@ -96,13 +96,28 @@ pub struct Running {
 }
 
 impl Running {
+    /// Drains the relay, when it runs, for up to `within` (see `RelayService::drain`): running
+    /// matches finish, or end as server restarts when the time is up.
+    pub async fn drain(&self, within: std::time::Duration) {
+        #[cfg(feature = "relay")]
+        if let Some(relay) = &self.relay {
+            let report = relay.drain(within).await;
+            tracing::info!(
+                finished = report.finished,
+                restarted = report.restarted,
+                "relay drained"
+            );
+        }
+        let _ = within;
+    }
+
     /// Stops the background tasks and closes the relay's connections.
-    pub async fn stop(self) {
-        for task in self.tasks {
+    pub async fn stop(&self) {
+        for task in &self.tasks {
             task.abort();
         }
         #[cfg(feature = "relay")]
-        if let Some(relay) = self.relay {
+        if let Some(relay) = &self.relay {
             relay.shutdown().await;
         }
     }
@@ -155,6 +170,10 @@ pub async fn start(
             config.relay.room_open_secs,
             config.relay.spectators_per_match,
         )));
+        #[cfg(feature = "moderation")]
+        if let Some(moderation) = &state.capabilities.moderation {
+            service.restrict_chat_with(moderation.clone());
+        }
         state.capabilities.relay = Some(service.clone());
         if config.relay.replay_retention_days > 0 {
             let dir = crate::relay::replay_dir(data);

@@ -11,6 +11,7 @@ pub mod capabilities;
 pub mod cli;
 pub mod clock;
 pub mod community;
+pub mod conduct;
 pub mod config;
 pub mod data_dir;
 #[cfg(all(feature = "relay", feature = "ranking", feature = "matchmaking"))]

@@ -188,6 +188,9 @@ pub async fn run(
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
     let drain_delay = Duration::from_secs(config.http.drain_delay_secs);
+    let relay_drain = Duration::from_secs(config.relay.drain_secs);
+    let running = Arc::new(running);
+    let draining = running.clone();
     let shutdown = async move {
         shutdown_signal().await;
         ready.store(false, Ordering::SeqCst);
@@ -196,6 +199,8 @@ pub async fn run(
             delay_secs = drain_delay.as_secs(),
             "shutdown requested: /ready answers 503, then the listener closes"
         );
+        // Matches finish (or end as restarts) while the API still takes their results.
+        draining.drain(relay_drain).await;
         tokio::time::sleep(drain_delay).await;
         tracing::info!("draining in-flight requests");
         let _ = drained_tx.send(());

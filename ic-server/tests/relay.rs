@@ -330,6 +330,10 @@ async fn a_player_who_reconnects_in_time_continues_the_match() {
     );
     assert_eq!(cmr.players[1].result, PlayerResult::Loss);
     assert_eq!(second.records.len(), 2);
+    // Not an abandon: no leaver cooldown, and the queue takes Bob.
+    assert_eq!(env.sanctions(&bob).await.leaver_cooldown, None);
+    let (status, joined) = env.join_queue(&bob).await;
+    assert!(status < 300, "{status} {joined}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,8 +17,7 @@ use base64::Engine;
 use common::*;
 use ic_client::relay::RelayClient;
 use ic_client::relay::bot::{BotEnd, BotReport};
-use relay_core::ticket::{SignerKind, TicketSigner};
-use relay_support::{match_ticket, plan, play_both};
+use relay_support::{community_ticket, plan, play_both};
 use scr::payload::Payload;
 use scr::{KeyPair, PublicKey, Record};
 use sha2::{Digest, Sha256};
@@ -61,20 +60,9 @@ async fn play(
     game_id: u64,
     records: usize,
 ) -> (BotReport, BotReport) {
-    let now = ic_server::clock::unix_now();
     let mut sessions = Vec::new();
     for (slot, key) in (0u8..).zip(players) {
-        let ticket = TicketSigner::new(SignerKind::Community, community.clone())
-            .sign(&match_ticket(
-                community,
-                key,
-                game_id,
-                slot,
-                now - 5,
-                now + 300,
-            ))
-            .unwrap()
-            .into_bytes();
+        let ticket = community_ticket(community, key, game_id, slot);
         let client = RelayClient::new("127.0.0.1:0".parse().unwrap()).unwrap();
         let session = client
             .connect(address, relay_key, key, &ticket)

@@ -13,6 +13,7 @@ pub mod desync;
 pub mod filters;
 pub mod frames;
 pub mod ids;
+pub mod leavers;
 pub mod liveness;
 pub mod match_end;
 pub mod order;

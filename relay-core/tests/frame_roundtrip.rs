@@ -47,6 +47,10 @@ fn outcome() -> impl Strategy<Value = MatchOutcome> {
             leaver: PlayerSlot(s)
         }),
         Just(MatchOutcome::Remade),
+        Just(MatchOutcome::ServerRestart),
+        any::<u8>().prop_map(|s| MatchOutcome::GraceVoided {
+            leaver: PlayerSlot(s)
+        }),
         any::<u64>().prop_map(|tick| MatchOutcome::DesyncTerminated {
             first_divergence_tick: tick
         }),
@@ -166,7 +170,8 @@ fn frame() -> impl Strategy<Value = Frame> {
             Just(DisconnectReason::Timeout),
             Just(DisconnectReason::ProtocolError),
             Just(DisconnectReason::MatchOver),
-            Just(DisconnectReason::NotAdmitted)
+            Just(DisconnectReason::NotAdmitted),
+            Just(DisconnectReason::ServerRestart)
         ]
         .prop_map(|reason| Frame::Disconnect { reason }),
         prop_oneof![

@@ -189,7 +189,8 @@ fn a_disconnect_past_the_reconnect_timeout_is_an_abandon() {
         .count();
     assert_eq!(idle_ticks, 149);
     assert_eq!(sim.strikes(leaver), 0);
-    sim.run(130);
+    // Past the 120 s grace: leaving now costs the match instead of voiding it.
+    sim.run(GRACE_TICKS);
     let left_at_us = sim.now_us;
     sim.core.player_disconnected(leaver, left_at_us).unwrap();
     sim.run(2_000);
@@ -210,6 +211,122 @@ fn a_disconnect_past_the_reconnect_timeout_is_an_abandon() {
         sim.core.roster().get(leaver).unwrap().status,
         PlayerStatus::Abandoned { .. }
     ));
+}
+
+#[test]
+fn a_chat_restricted_players_chat_reaches_nobody_but_stays_in_the_stream() {
+    let mut sim = Sim::new(2, |i| i, 1, false, RelayConfig::default());
+    assert!(sim.core.restrict_chat(PlayerSlot(1)));
+    assert!(!sim.core.restrict_chat(PlayerSlot(7)), "no such seat");
+    sim.run(5);
+    sim.tick_with(|slot, _| {
+        if slot == 1 {
+            vec![
+                chat(ChatChannel::All, "muted all"),
+                chat(ChatChannel::Whisper(PlayerSlot(0)), "muted whisper"),
+                chat(ChatChannel::Observer, "muted observers"),
+            ]
+        } else {
+            vec![chat(ChatChannel::All, "free")]
+        }
+    });
+    let tick = sim.ticks.last().unwrap().clone();
+    assert_eq!(chat_texts(&tick.canonical.orders).len(), 4, "all certified");
+    for feed in &tick.feeds {
+        let texts = chat_texts(
+            &feed
+                .ticks
+                .iter()
+                .flat_map(|t| t.orders.clone())
+                .collect::<Vec<_>>(),
+        );
+        assert!(
+            texts.iter().all(|t| !t.starts_with("muted")),
+            "{:?}: {texts:?}",
+            feed.recipient
+        );
+    }
+    let player_feed = |slot| {
+        let feed = tick
+            .feeds
+            .iter()
+            .find(|f| f.recipient == Recipient::Player(slot))
+            .unwrap();
+        chat_texts(&feed.ticks[0].orders)
+    };
+    // The restricted player still reads the others.
+    assert_eq!(player_feed(PlayerSlot(1)), vec!["free"]);
+    let withheld = tick
+        .events
+        .iter()
+        .filter(|e| {
+            **e == RelayEvent::ChatWithheld {
+                player: PlayerSlot(1),
+            }
+        })
+        .count();
+    assert_eq!(withheld, 3);
+}
+
+#[test]
+fn a_restart_ends_the_match_for_nobody_and_only_once() {
+    let mut sim = Sim::new(2, |i| i, 0, true, RelayConfig::default());
+    sim.run(20);
+    sim.core.end_for_restart().unwrap();
+    assert_eq!(
+        sim.core.check_match_end(),
+        Some(MatchOutcome::ServerRestart)
+    );
+    assert_eq!(sim.core.end_for_restart(), Err(CoreError::MatchOver));
+    let (cmr, _) = sim.certify();
+    sim.check_common_fields(&cmr);
+    assert_eq!(cmr.outcome, MatchOutcome::ServerRestart);
+    assert!(results(&sim).iter().all(|r| *r == PlayerResult::NoResult));
+}
+
+/// Ticks past the default 120 s grace void.
+const GRACE_TICKS: u64 = 120_000_000 / TICK_US as u64 + 1;
+
+#[test]
+fn a_player_who_leaves_within_the_grace_voids_the_match_for_everyone() {
+    let mut sim = Sim::new(3, |i| i, 2, true, RelayConfig::default());
+    sim.run(150);
+    let leaver = PlayerSlot(1);
+    // Gone at 10 s of game time: declared 60 s later, when the grace has long passed, but what
+    // counts is when the player left.
+    sim.core.player_disconnected(leaver, sim.now_us).unwrap();
+    sim.run(1_000);
+    let outcome = MatchOutcome::GraceVoided { leaver };
+    assert_eq!(
+        sim.core.check_match_end(),
+        Some(outcome),
+        "three teams: still voided"
+    );
+    let (cmr, _) = sim.certify();
+    sim.check_common_fields(&cmr);
+    assert_eq!(cmr.outcome, outcome);
+    assert_eq!(
+        results(&sim),
+        vec![
+            PlayerResult::NoResult,
+            PlayerResult::Abandoned,
+            PlayerResult::NoResult
+        ]
+    );
+
+    // The grace switched off (0): the same early leave in a 1v1 is an abandon.
+    let config = RelayConfig {
+        grace_void_us: 0,
+        ..RelayConfig::default()
+    };
+    let mut sim = Sim::new(2, |i| i, 1, true, config);
+    sim.run(150);
+    sim.core.player_disconnected(leaver, sim.now_us).unwrap();
+    sim.run(1_000);
+    assert_eq!(
+        sim.core.check_match_end(),
+        Some(MatchOutcome::Abandoned { leaver })
+    );
 }
 
 #[test]
@@ -656,7 +773,7 @@ fn an_unresponsive_player_past_the_timeout_abandons_even_without_strike_kicks() 
         ..RelayConfig::default()
     };
     let mut sim = Sim::new(2, |i| i, 0, true, config);
-    sim.run(10);
+    sim.run(GRACE_TICKS);
     sim.silent.insert(PlayerSlot(0));
     sim.run(2);
     assert!(sim.events.contains(&RelayEvent::PlayerUnresponsive {

@@ -4,8 +4,8 @@
 mod views;
 
 pub use views::{
-    HeldAchievement, HistoryMatch, MatchHistory, ModuleStanding, PlayerAchievements, Profile,
-    ProfileSeason,
+    HeldAchievement, HistoryMatch, LeaverCooldown, MatchHistory, ModeratorAction, ModuleStanding,
+    MySanctions, PlayerAchievements, Profile, ProfileSeason,
 };
 
 use std::time::Duration;
@@ -296,6 +296,13 @@ impl ApiClient {
             )
             .await?;
         Ok((link.url, link.expires_at))
+    }
+
+    /// `GET /v1/sanctions/me`: the session's leaver cooldown and moderator sanctions.
+    pub async fn my_sanctions(&self, session: &Session) -> Result<MySanctions, ApiError> {
+        let url = self.url("v1/sanctions/me")?;
+        self.json(self.http.get(url.clone()).bearer_auth(&session.token), &url)
+            .await
     }
 
     /// `GET /v1/players/{key}`: the player's public profile.

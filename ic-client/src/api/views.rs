@@ -111,3 +111,43 @@ pub struct HeldAchievement {
     /// `pending` (an optimistic claim in its window), `challenged`, or none.
     pub claim: Option<String>,
 }
+
+/// What keeps the caller out of play (`GET /v1/sanctions/me`).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+pub struct MySanctions {
+    /// The cooldown earned by leaving matches, while it runs.
+    pub leaver_cooldown: Option<LeaverCooldown>,
+    /// Moderators' actions against the caller (empty without moderation).
+    #[serde(default)]
+    pub sanctions: Vec<ModeratorAction>,
+    /// The moderation restriction on queueing in force, if any.
+    #[serde(default)]
+    pub queue_restriction: Option<serde_json::Value>,
+    /// Until when chat is restricted (Unix seconds), if it is.
+    #[serde(default)]
+    pub chat_restricted_until: Option<i64>,
+}
+
+/// A leaver cooldown: matchmaking refuses the player until `until`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct LeaverCooldown {
+    /// When it ends, Unix seconds.
+    pub until: i64,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// One moderator action against the caller.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct ModeratorAction {
+    /// The case it rests on (name it in an appeal).
+    pub case_id: String,
+    /// The action, e.g. `queue_cooldown:24`.
+    pub action: String,
+    /// The moderator's reason.
+    pub reason: String,
+    /// When it ends, Unix seconds (none for a warning).
+    pub ends_at: Option<i64>,
+    /// Reversed on appeal.
+    pub reversed: bool,
+}

@@ -19,7 +19,8 @@ use sha2::{Digest, Sha256};
 use super::records::{MatchFacts, PlayerLine, match_record, rating_record};
 use super::{Authority, AuthorityError, MAX_PLAN_ATTEMPTS};
 use crate::store::{
-    Applied, IssuedRecord, MatchChange, MatchInputs, PlayerChange, PlayerSnapshot, RatingRow,
+    Abandon, Applied, IssuedRecord, MatchChange, MatchInputs, PlayerChange, PlayerSnapshot,
+    RatingRow,
 };
 
 /// The result of an ingest.
@@ -183,10 +184,14 @@ impl Authority {
         let participants_hash = planned.participants_hash;
         // A degraded result is void unless the community gives it a weight.
         let void_degraded = cmr.degraded && self.rating.information.degraded_weight == 0;
+        let grace_voided = matches!(cmr.outcome, MatchOutcome::GraceVoided { .. });
         let rated = !matches!(
             cmr.outcome,
-            MatchOutcome::Remade | MatchOutcome::DesyncTerminated { .. }
-        ) && !void_degraded;
+            MatchOutcome::Remade
+                | MatchOutcome::ServerRestart
+                | MatchOutcome::DesyncTerminated { .. }
+        ) && !grace_voided
+            && !void_degraded;
         let mut change = MatchChange {
             match_id,
             cmr: bytes.to_vec(),
@@ -195,10 +200,12 @@ impl Authority {
             accepted_at: now,
             rated,
             players: Vec::new(),
+            abandons: abandons(cmr, match_id, played_at, rated, grace_voided),
         };
         if !rated {
-            // Remade, desync-terminated and void degraded matches are recorded (so a
-            // resubmission is a duplicate) but change no rating and issue no record.
+            // Remade, grace-voided, restarted, desync-terminated and void degraded matches are
+            // recorded (so a resubmission is a duplicate) but change no rating and issue no
+            // record.
             return Ok(change);
         }
 
@@ -423,6 +430,31 @@ struct Planned {
 }
 
 /// When the match ended, in Unix seconds.
+/// The players who left `cmr` for good and earn a leaver cooldown: those of a rated match and
+/// the early leaver of a grace-voided one. A match voided for another reason (a remake, a
+/// desync, the relay's own bad conditions) costs nobody a cooldown.
+fn abandons(
+    cmr: &CertifiedMatchResult,
+    match_id: [u8; 32],
+    played_at: i64,
+    rated: bool,
+    grace_voided: bool,
+) -> Vec<Abandon> {
+    if !rated && !grace_voided {
+        return Vec::new();
+    }
+    cmr.players
+        .iter()
+        .filter(|p| p.result == CmrResult::Abandoned)
+        .map(|p| Abandon {
+            player_key: p.key,
+            match_id,
+            at: played_at,
+            voided: grace_voided,
+        })
+        .collect()
+}
+
 fn played_at(cmr: &CertifiedMatchResult) -> i64 {
     cmr.ended_at_us.div_euclid(1_000_000)
 }

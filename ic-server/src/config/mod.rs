@@ -4,16 +4,19 @@
 
 mod achievements;
 mod campaigns;
+mod conduct;
 mod load;
 mod moderation;
 mod relay;
 pub mod reload;
 mod template;
+mod ui;
 
 pub use achievements::{
     AchievementDefinition, AchievementPolicy, AchievementRule, AchievementsConfig,
 };
 pub use campaigns::CampaignsConfig;
+pub use conduct::ConductConfig;
 pub use load::{ConfigError, LoadedConfig, Source, load};
 pub use moderation::{
     CalibrationConfig, EligibilityConfig, ModerationConfig, RecommendationTable, RetentionConfig,
@@ -21,6 +24,7 @@ pub use moderation::{
 };
 pub use relay::RelaySettings;
 pub use template::TEMPLATE;
+pub use ui::UiConfig;
 
 use std::net::SocketAddr;
 
@@ -58,28 +62,8 @@ pub struct Config {
     pub achievements: AchievementsConfig,
     /// Opt-in campaign benchmarks.
     pub campaigns: CampaignsConfig,
-}
-
-/// The web pages under `/ui/`: public community pages, and staff pages after sign-in.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct UiConfig {
-    /// Serve them; off, `/ui/…` answers 404 `capability_disabled`.
-    pub enabled: bool,
-    /// A signed-in browser session ends after this many seconds without a page view.
-    pub session_idle_secs: i64,
-    /// A signed-in browser session ends this many seconds after sign-in, used or not.
-    pub session_max_secs: i64,
-}
-
-impl Default for UiConfig {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            session_idle_secs: 3600,
-            session_max_secs: 12 * 3600,
-        }
-    }
+    /// What leaving a match costs.
+    pub conduct: ConductConfig,
 }
 
 /// Who the community is.
@@ -493,18 +477,7 @@ impl Config {
             600,
         )?;
         range("auth.token_ttl_secs", self.auth.token_ttl_secs, 60, 86_400)?;
-        range(
-            "ui.session_idle_secs",
-            self.ui.session_idle_secs,
-            60,
-            86_400,
-        )?;
-        range(
-            "ui.session_max_secs",
-            self.ui.session_max_secs,
-            self.ui.session_idle_secs,
-            30 * 86_400,
-        )?;
+        self.ui.validate()?;
         let ranking = &self.ranking;
         if ranking.game_modules.is_empty()
             || ranking
@@ -575,6 +548,7 @@ impl Config {
         self.moderation.validate()?;
         self.achievements.validate(&self.ranking.game_modules)?;
         self.campaigns.validate()?;
+        self.conduct.validate()?;
         tracing_subscriber::EnvFilter::try_new(&self.logging.level).map_err(|error| {
             InvalidValue {
                 key: "logging.level".into(),

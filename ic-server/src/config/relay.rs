@@ -32,8 +32,14 @@ pub struct RelaySettings {
     pub lobby_timeout_secs: u64,
     /// Seconds a disconnected or unresponsive player may take to come back, 5–600.
     pub reconnect_timeout_secs: u64,
+    /// Seconds of game time at the start within which a player who leaves for good voids the
+    /// match instead of losing it (the grace void; 0 = never), 0–600.
+    pub grace_void_secs: u64,
     /// Seconds after the match end during which players receive the result and records, 1–600.
     pub post_game_secs: u64,
+    /// Seconds a shutdown (SIGTERM) waits for running matches to finish before it ends the rest
+    /// as server restarts, 0–86400; no new match starts meanwhile.
+    pub drain_secs: u64,
     /// Connections at once (authenticating or attached), 1–100000.
     pub max_connections: usize,
     /// Missed deadlines after which a player is kicked (0 = never), 0–10000.
@@ -76,6 +82,8 @@ impl Default for RelaySettings {
             auth_timeout_secs: 10,
             lobby_timeout_secs: 120,
             reconnect_timeout_secs: 60,
+            grace_void_secs: 120,
+            drain_secs: 1800,
             post_game_secs: 30,
             max_connections: 10_000,
             strike_threshold: 45,
@@ -112,7 +120,9 @@ impl RelaySettings {
             5,
             600,
         )?;
+        range("relay.grace_void_secs", self.grace_void_secs, 0, 600)?;
         range("relay.post_game_secs", self.post_game_secs, 1, 600)?;
+        range("relay.drain_secs", self.drain_secs, 0, 86_400)?;
         range("relay.max_connections", self.max_connections, 1, 100_000)?;
         range("relay.strike_threshold", self.strike_threshold, 0, 10_000)?;
         range(

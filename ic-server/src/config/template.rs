@@ -181,6 +181,23 @@ relays = []
 # player's client makes it); an unreachable relay gets no matches until it answers, 1-3600.
 relay_probe_secs = 30
 
+[conduct]
+# What leaving a match costs (a disconnect past relay.reconnect_timeout_secs, a kick): the
+# leaver loses, and matchmaking refuses the leaver for a while (GET /v1/sanctions/me says why
+# and until when). The 1st, 2nd, 3rd... abandon within abandon_window_hours (1-720) waits the
+# matching abandon_cooldowns_secs (each 0-2592000, never less than the one before; the last
+# repeats).
+abandon_cooldowns_secs = [300, 1800, 7200]
+abandon_window_hours = 24
+# habitual_abandon_count abandons (0-100; 0 = off) within habitual_window_days (1-30) make a
+# habitual leaver, who waits habitual_cooldown_secs (0-2592000).
+habitual_abandon_count = 3
+habitual_window_days = 7
+habitual_cooldown_secs = 86400
+# Seconds a player waits after leaving early enough to void the match (relay.grace_void_secs),
+# 0-86400. Such voids count for neither the escalation nor habitual leaving.
+grace_void_cooldown_secs = 60
+
 [moderation]
 # The moderation review queue (capability "moderation"; see docs/moderation.md).
 # Votes a case needs before consensus (2-15; a single reviewer never decides).
@@ -269,8 +286,16 @@ auth_timeout_secs = 10
 lobby_timeout_secs = 120
 # Seconds a disconnected or unresponsive player may take to come back, 5–600.
 reconnect_timeout_secs = 60
+# Seconds of game time at the start within which a player who leaves and does not come back
+# voids the match for everyone instead of losing it (the grace void: nobody is rated, the leaver
+# gets [conduct] grace_void_cooldown_secs); 0 = never, 0-600. A kicked player never voids.
+grace_void_secs = 120
 # Seconds after the match end during which players receive the result and records, 1–600.
 post_game_secs = 30
+# Seconds a shutdown (SIGTERM) lets running matches finish, 0-86400: /ready answers 503 at once,
+# no new match starts, and matches still running at the end are ended as server restarts
+# (certified, nobody rated or penalized). Give systemd's TimeoutStopSec more than this.
+drain_secs = 1800
 # Connections at once (authenticating or attached), 1–100000.
 max_connections = 10000
 # Missed deadlines after which a player is kicked (0 = never), 0–10000.

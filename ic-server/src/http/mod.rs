@@ -29,6 +29,7 @@ mod profiles;
 mod queue;
 #[cfg(feature = "relay")]
 mod rooms;
+mod sanctions;
 #[cfg(feature = "ranking")]
 mod seasons;
 
@@ -358,7 +359,7 @@ pub fn routes() -> Vec<Route> {
 /// Routes whose table lives with their capability's handlers.
 fn capability_routes() -> Vec<Route> {
     #[allow(unused_mut)]
-    let mut routes = Vec::new();
+    let mut routes = sanctions::routes();
     #[cfg(feature = "ranking")]
     routes.extend(achievements::routes());
     #[cfg(feature = "ranking")]
@@ -383,6 +384,7 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
         ("POST", "/v1/auth/challenge") => post(auth_routes::challenge),
         ("POST", "/v1/auth/token") => post(auth_routes::token),
         ("POST", "/v1/staff/login-link") => post(auth_routes::login_link),
+        ("GET", "/v1/sanctions/me") => return sanctions::handler(method, path),
         _ => return capability_handler(method, path),
     })
 }

@@ -90,8 +90,8 @@ pub struct MatchmakerParts {
     pub clock: Arc<dyn Clock>,
     /// Where accepted matches go.
     pub handoff: Arc<dyn RelayHandoff>,
-    /// Moderation sanctions, when that capability runs.
-    pub restrictions: Option<Arc<dyn QueueRestrictions>>,
+    /// Sanctions on queueing: leaver cooldowns, and moderation's when that capability runs.
+    pub restrictions: Vec<Arc<dyn QueueRestrictions>>,
     /// Metrics, registered by the caller.
     pub metrics: MatchmakerMetrics,
     /// Where requests to the leader go and its messages come from.
@@ -111,7 +111,7 @@ pub enum SetupError {
 
 impl MatchmakerParts {
     /// The parts from the server's configuration; the caller brings the clock, the relay
-    /// hand-off and (with moderation) the sanctions.
+    /// hand-off and (with moderation) its sanctions. Leaver cooldowns (`[conduct]`) always apply.
     #[allow(clippy::too_many_arguments)]
     pub fn from_config(
         config: &crate::config::Config,
@@ -120,9 +120,15 @@ impl MatchmakerParts {
         metrics: &crate::metrics::Metrics,
         clock: Arc<dyn Clock>,
         handoff: Arc<dyn RelayHandoff>,
-        restrictions: Option<Arc<dyn QueueRestrictions>>,
+        moderation: Option<Arc<dyn QueueRestrictions>>,
         queue: Arc<dyn SharedQueue>,
     ) -> Result<Self, SetupError> {
+        let leavers = crate::conduct::LeaverCooldowns::new(
+            store.clone(),
+            crate::conduct::LeaverPolicy::new(&config.conduct),
+        );
+        let mut restrictions: Vec<Arc<dyn QueueRestrictions>> = vec![Arc::new(leavers)];
+        restrictions.extend(moderation);
         Ok(Self {
             settings: config
                 .matchmaking

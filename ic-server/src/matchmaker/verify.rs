@@ -23,7 +23,7 @@ impl Matchmaker {
         // A sanction is the answer a cooled-down player needs, whatever the record says (a
         // ranked suspension that comes with it has also revoked the record).
         let mut low_priority = false;
-        if let Some(restrictions) = &self.parts.restrictions {
+        for restrictions in &self.parts.restrictions {
             match restrictions.restriction(player, now).await? {
                 Some(QueueRestriction::Cooldown { until, reason }) => {
                     return Err(MatchmakerError::Cooldown { until, reason });

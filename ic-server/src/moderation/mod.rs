@@ -5,6 +5,7 @@
 pub mod calibration;
 pub mod case;
 pub mod consensus;
+pub mod evidence;
 mod names;
 pub mod pseudonym;
 pub mod redact;

@@ -77,6 +77,8 @@ pub struct Admitted {
     pub send: quinn::SendStream,
     /// The stream's receiving half (may hold frames the client sent early).
     pub reader: FrameReader,
+    /// Until when the player may not chat (Unix seconds), looked up before the match sees it.
+    pub chat_restricted_until: Option<i64>,
 }
 
 /// The 32-byte session binding both sides export from the TLS session.
@@ -103,6 +105,7 @@ pub async fn admit(
             quic,
             send,
             reader,
+            chat_restricted_until: None,
         }),
         Err(error) => {
             if let Ok(bytes) = encode(&Frame::Kick {

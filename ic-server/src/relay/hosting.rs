@@ -53,6 +53,9 @@ impl HostingRelay for LocalRelay {
     }
 
     fn reserve(&self) -> Result<(), String> {
+        if self.service.is_draining() {
+            return Err("draining for a restart".into());
+        }
         let running = self.service.running_matches();
         if running >= self.max_matches {
             return Err(format!("full ({running} matches running)"));

@@ -7,6 +7,7 @@
 //! community), `replays` (replay files), `rooms` (custom games by code), `hosting` (this relay
 //! as a place for matchmaking), `metrics`.
 
+mod chat_restrictions;
 mod clock;
 mod handshake;
 mod hosting;
@@ -87,6 +88,8 @@ pub struct RelayOptions {
     pub lobby_timeout: Duration,
     /// Time to come back after a disconnect.
     pub reconnect_timeout: Duration,
+    /// Game time at the start within which leaving voids the match (zero: never).
+    pub grace_void: Duration,
     /// Post-game window.
     pub post_game: Duration,
     /// Time between the last seat being taken and tick 0, so clients can get ready.
@@ -117,6 +120,7 @@ impl RelayOptions {
             auth_timeout: Duration::from_secs(settings.auth_timeout_secs),
             lobby_timeout: Duration::from_secs(settings.lobby_timeout_secs),
             reconnect_timeout: Duration::from_secs(settings.reconnect_timeout_secs),
+            grace_void: Duration::from_secs(settings.grace_void_secs),
             post_game: Duration::from_secs(settings.post_game_secs),
             start_lead: Duration::from_millis(500),
             max_connections: settings.max_connections,
@@ -175,6 +179,17 @@ pub fn replay_dir(data: &crate::data_dir::DataDir) -> std::path::PathBuf {
     data.root().join("replays")
 }
 
+pub use chat_restrictions::ChatRestrictions;
+
+/// How a drain went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DrainReport {
+    /// Matches that finished on their own while the relay drained.
+    pub finished: usize,
+    /// Matches ended as server restarts when the drain ran out.
+    pub restarted: usize,
+}
+
 /// What every task of the relay shares.
 pub(crate) struct Shared {
     relay: KeyPair,
@@ -186,6 +201,10 @@ pub(crate) struct Shared {
     community: Arc<Community>,
     /// The verifier for the community key it was built for; rebuilt only after a rotation.
     verifier: std::sync::Mutex<Option<(scr::PublicKey, Arc<TicketVerifier>)>>,
+    /// Who may not chat, once moderation is wired in (none: everyone may).
+    chat: std::sync::OnceLock<Arc<dyn ChatRestrictions>>,
+    /// Set when the drain runs out: every running match ends as a server restart.
+    restart: tokio::sync::watch::Sender<bool>,
 }
 
 impl Shared {
@@ -283,6 +302,8 @@ impl RelayService {
             metrics,
             community,
             verifier: std::sync::Mutex::new(None),
+            chat: std::sync::OnceLock::new(),
+            restart: tokio::sync::watch::Sender::new(false),
         });
         let accept = tokio::spawn(accept_loop(endpoint.clone(), shared.clone()));
         Ok(Self {
@@ -290,6 +311,12 @@ impl RelayService {
             shared,
             accept,
         })
+    }
+
+    /// Enforces the chat restrictions `restrictions` report in matches admitted from now on: a
+    /// restricted player's chat reaches nobody. Set once; a second call is ignored.
+    pub fn restrict_chat_with(&self, restrictions: Arc<dyn ChatRestrictions>) {
+        let _ = self.shared.chat.set(restrictions);
     }
 
     /// The bound UDP address.
@@ -320,9 +347,59 @@ impl RelayService {
         })
     }
 
+    /// The bytes of the replay kept under `replay_hash` (`None` when replays are off or it is
+    /// no longer kept), read off the async runtime.
+    pub async fn kept_replay(&self, replay_hash: [u8; 32]) -> std::io::Result<Option<Vec<u8>>> {
+        let Some(dir) = self.shared.options.replay_dir.clone() else {
+            return Ok(None);
+        };
+        tokio::task::spawn_blocking(move || replays::read_kept(&dir, &replay_hash))
+            .await
+            .map_err(std::io::Error::other)?
+    }
+
     /// Matches currently running.
     pub fn running_matches(&self) -> usize {
         self.shared.registry.running()
+    }
+
+    /// Whether the relay is draining (it takes no new match).
+    pub fn is_draining(&self) -> bool {
+        self.shared.registry.is_draining()
+    }
+
+    /// Drains the relay for a shutdown: no new match from now on (a ticket for an unknown game
+    /// is refused with `server restart`), running matches may finish for up to `within`, and
+    /// those still running then end as server restarts (certified, nobody rated or penalized).
+    /// Returns once no match runs, or the restarted ones had `post_game` plus a few seconds to
+    /// hand out their results.
+    pub async fn drain(&self, within: Duration) -> DrainReport {
+        self.shared.registry.start_draining();
+        let running = self.running_matches();
+        tracing::info!(
+            running,
+            drain_secs = within.as_secs(),
+            "relay draining: no new matches; running ones may finish"
+        );
+        let deadline = tokio::time::Instant::now() + within;
+        while self.running_matches() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let restarted = self.running_matches();
+        if restarted > 0 {
+            tracing::warn!(restarted, "drain ran out: ending the remaining matches");
+            self.shared.restart.send_replace(true);
+            let wrap_up = tokio::time::Instant::now()
+                + self.shared.options.post_game
+                + Duration::from_secs(5);
+            while self.running_matches() > 0 && tokio::time::Instant::now() < wrap_up {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        DrainReport {
+            finished: running.saturating_sub(restarted),
+            restarted,
+        }
     }
 
     /// Stops accepting, closes every connection and waits briefly for the UDP socket to drain.

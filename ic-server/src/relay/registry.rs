@@ -29,9 +29,22 @@ enum Entry {
 pub struct Registry {
     // A std mutex: held only for map operations, never across an await.
     entries: Mutex<HashMap<u64, Entry>>,
+    /// The relay is shutting down: no new game starts.
+    draining: std::sync::atomic::AtomicBool,
 }
 
 impl Registry {
+    /// From now on no new game starts (known ones still take their players).
+    pub fn start_draining(&self) {
+        self.draining
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether [`Self::start_draining`] was called.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Running matches.
     pub fn running(&self) -> usize {
         self.lock()
@@ -47,9 +60,20 @@ impl Registry {
     }
 
     /// Hands an admitted connection to its match, starting the match on its first ticket.
-    pub async fn route(shared: &Arc<Shared>, admitted: Admitted) {
+    pub async fn route(shared: &Arc<Shared>, mut admitted: Admitted) {
         let game_id = admitted.ticket.game_id;
         let now = shared.clock.now_secs();
+        if let Some(restrictions) = shared.chat.get() {
+            admitted.chat_restricted_until = restrictions
+                .chat_restricted_until(&admitted.ticket.player_key, now)
+                .await;
+        }
+        let new_game = !shared.registry.lock().contains_key(&game_id);
+        if new_game && shared.registry.is_draining() {
+            shared.metrics.refused("draining");
+            refuse(admitted, DisconnectReason::ServerRestart).await;
+            return;
+        }
         let sender = {
             let mut entries = shared.registry.lock();
             entries.retain(|_, e| match e {

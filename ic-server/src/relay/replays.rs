@@ -171,6 +171,16 @@ pub fn sweep(dir: &Path, keep: Duration, now: SystemTime) -> std::io::Result<usi
     Ok(removed)
 }
 
+/// The replay kept under `replay_hash` in `dir`, if it is still kept.
+pub fn read_kept(dir: &Path, replay_hash: &[u8; 32]) -> std::io::Result<Option<Vec<u8>>> {
+    let path = dir.join(format!("{}.{REPLAY_SUFFIX}", hex::encode(replay_hash)));
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -107,6 +107,8 @@ pub struct MatchChange {
     pub rated: bool,
     /// Per-player changes.
     pub players: Vec<PlayerChange>,
+    /// Players who left the match for good (for the leaver cooldowns).
+    pub abandons: Vec<super::Abandon>,
 }
 
 /// Outcome of applying a change.
@@ -209,6 +211,7 @@ pub trait Store:
     + super::Achievements
     + super::Campaigns
     + super::DesperationMatches
+    + super::Abandons
     + Send
     + Sync
     + 'static

@@ -5,6 +5,7 @@
 //! Every change that issues credentials is one `apply_*` call, one transaction, checked
 //! optimistically against the player's sequence so concurrent writers never reuse a sequence.
 
+pub mod abandons;
 pub mod achievements;
 pub mod backup;
 pub mod campaigns;
@@ -27,6 +28,7 @@ mod sqlite;
 pub mod transfer;
 pub mod web_sessions;
 
+pub use abandons::{Abandon, Abandons};
 pub use achievements::{AchievementRow, Achievements};
 pub use campaigns::{CampaignProgress, Campaigns};
 pub use desperation::DesperationMatches;

@@ -130,6 +130,7 @@ mod tests {
             accepted_at: 0,
             rated: true,
             players,
+            abandons: Vec::new(),
         }
     }
 

@@ -306,6 +306,11 @@ impl Server {
             .status();
     }
 
+    /// Waits for the process to exit (after [`Self::terminate`]).
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        self.child.wait().unwrap()
+    }
+
     /// SIGTERM and wait for a clean exit.
     pub fn stop(&mut self) -> std::process::ExitStatus {
         self.terminate();

@@ -15,7 +15,9 @@ async fn disabled_capability_answers_404_on_every_moderation_route(backend: Back
         .into_iter()
         .filter(|r| r.capability == Some(ic_server::config::Capability::Moderation))
         .collect();
-    assert_eq!(routes.len(), 17);
+    // Own sanctions (`/v1/sanctions/me`) are served by every server: leaver cooldowns need no
+    // moderation.
+    assert_eq!(routes.len(), 20);
     for route in routes {
         let url = format!("{}{}", server.url, route.path.replace("{id}", "case_0"));
         let request = server
@@ -34,6 +36,12 @@ async fn disabled_capability_answers_404_on_every_moderation_route(backend: Back
             route.path
         );
     }
+    let (status, mine) = server.get("/v1/sanctions/me", Some(&token)).await;
+    assert_eq!(status, 200, "{mine}");
+    assert!(
+        mine["leaver_cooldown"].is_null() && mine["sanctions"] == json!([]),
+        "{mine}"
+    );
     let (_, openapi) = server.get("/openapi.json", None).await;
     assert!(openapi["paths"]["/v1/reports"].is_null());
     let (_, metrics) = server.get("/metrics", None).await;

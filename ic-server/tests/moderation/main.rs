@@ -9,6 +9,7 @@ mod world;
 mod anonymity;
 mod calibration;
 mod errors;
+mod evidence;
 mod lifecycle;
 mod records;
 mod reviewers;

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ic_client::api::{ApiClient, MySanctions, Session};
 use ic_client::identity::Identity;
 use ic_client::relay::bot::{BotPlan, BotReport};
 use ic_client::relay::{RelayClient, RelayClientError, RelaySession};
@@ -19,6 +20,7 @@ use relay_core::ids::{PlayerSlot, TeamId};
 use relay_core::ticket::{MatchSettings, MatchTicket, SignerKind, TicketSeat, TicketSigner};
 use scr::{CommunityKey, KeyPair, PublicKey};
 
+#[allow(unused_imports)]
 pub use relay_core::frames::KickReason;
 
 /// A running server with its relay.
@@ -39,6 +41,8 @@ pub fn test_options() -> RelayOptions {
         auth_timeout: Duration::from_millis(800),
         lobby_timeout: Duration::from_secs(20),
         reconnect_timeout: Duration::from_secs(3),
+        // Tests leave seconds into a match; the ones about the grace void set it.
+        grace_void: Duration::ZERO,
         post_game: Duration::from_secs(10),
         start_lead: Duration::from_millis(200),
         max_connections: 64,
@@ -65,7 +69,29 @@ impl RelayEnv {
         )
         .unwrap();
         let config = ic_server::config::load(Some(&file), &[]).unwrap().config;
-        let services = ic_server::server::open(&data, &config).await.unwrap();
+        let mut services = ic_server::server::open(&data, &config).await.unwrap();
+        // The queue, to see who it refuses (matches are made by the tests' tickets, so it hands
+        // nothing to a relay).
+        let parts = ic_server::matchmaker::MatchmakerParts::from_config(
+            &config,
+            services.state.community.clone(),
+            services.state.store.clone(),
+            &services.state.metrics,
+            Arc::new(ic_server::clock::SystemClock),
+            Arc::new(ic_server::matchmaker::relays::TicketHandoff::new(
+                services.state.community.clone(),
+                Vec::new(),
+            )),
+            None,
+            services.stores.queue.clone(),
+        )
+        .unwrap();
+        let matchmaker = Arc::new(ic_server::matchmaker::Matchmaker::new(parts));
+        matchmaker
+            .start(ic_server::matchmaker::Passes::OnRequest)
+            .await
+            .unwrap();
+        services.state.capabilities.matchmaker = Some(matchmaker);
         let state = services.state.clone();
         state.ready.store(true, std::sync::atomic::Ordering::SeqCst);
         let authority = state.capabilities.authority.clone().unwrap();
@@ -178,6 +204,60 @@ impl RelayEnv {
         );
     }
 
+    /// A signed-in API session of `player` (the challenge bound to this community's key).
+    pub async fn session(&self, player: &Player) -> (ApiClient, Session) {
+        let api = ApiClient::new(&self.url).unwrap();
+        let session = api
+            .login(&player.keys, &CommunityKey::from(self.signing.public_key()))
+            .await
+            .unwrap();
+        (api, session)
+    }
+
+    /// What `GET /v1/sanctions/me` tells `player`.
+    pub async fn sanctions(&self, player: &Player) -> MySanctions {
+        let (api, session) = self.session(player).await;
+        api.my_sanctions(&session).await.unwrap()
+    }
+
+    /// `player` joins the ranked 1v1 queue with its newest rating record (synced first): the
+    /// status and body.
+    pub async fn join_queue(&self, player: &Player) -> (u16, serde_json::Value) {
+        use base64::Engine as _;
+        player
+            .client
+            .sync(
+                &player.slug,
+                ic_client::sync::Reissue::Never,
+                ic_client::unix_now(),
+            )
+            .await
+            .unwrap();
+        let (_, session) = self.session(player).await;
+        let record = player
+            .wallet()
+            .await
+            .ratings()
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+            .unwrap()
+            .bytes;
+        let response = reqwest::Client::new()
+            .post(format!("{}/v1/queue", self.url))
+            .bearer_auth(session.bearer_token())
+            .json(&serde_json::json!({
+                "mode": "ranked_1v1",
+                "record": base64::engine::general_purpose::STANDARD.encode(record),
+            }))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or_default())
+    }
+
     /// Verifies a certified result as the authority would.
     pub fn verify_cmr(&self, bytes: &[u8]) -> CertifiedMatchResult {
         TrustedRelays::new([self.relay_key.into()])
@@ -219,6 +299,23 @@ pub fn match_ticket(
         issued_at,
         expires_at,
     }
+}
+
+/// The signed bytes of [`match_ticket`] for `player` in `game_id` (slot and team as given),
+/// signed by the community key `community`, valid for five minutes.
+pub fn community_ticket(community: &KeyPair, player: &KeyPair, game_id: u64, slot: u8) -> Vec<u8> {
+    let now = ic_server::clock::unix_now();
+    TicketSigner::new(SignerKind::Community, community.clone())
+        .sign(&match_ticket(
+            community,
+            player,
+            game_id,
+            slot,
+            now - 5,
+            now + 300,
+        ))
+        .unwrap()
+        .into_bytes()
 }
 
 /// A player: identity, wallet client and relay client endpoint.

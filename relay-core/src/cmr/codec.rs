@@ -23,6 +23,8 @@ const OUTCOME_DRAW: u8 = 2;
 const OUTCOME_ABANDONED: u8 = 3;
 const OUTCOME_REMADE: u8 = 4;
 const OUTCOME_DESYNC: u8 = 5;
+const OUTCOME_GRACE_VOIDED: u8 = 6;
+const OUTCOME_SERVER_RESTART: u8 = 7;
 const FLAG_DEGRADED: u8 = 0b0000_0001;
 
 /// A signed result: the exact bytes that travel and that the id is computed from.
@@ -204,7 +206,7 @@ impl CertifiedMatchResult {
                     return Err(CmrError::OutcomeNotInPlayers);
                 }
             }
-            MatchOutcome::Abandoned { leaver } => {
+            MatchOutcome::Abandoned { leaver } | MatchOutcome::GraceVoided { leaver } => {
                 if !self.players.iter().any(|p| p.slot == leaver) {
                     return Err(CmrError::OutcomeNotInPlayers);
                 }
@@ -216,7 +218,7 @@ impl CertifiedMatchResult {
                     return Err(CmrError::DesyncTickMismatch);
                 }
             }
-            MatchOutcome::Draw | MatchOutcome::Remade => {}
+            MatchOutcome::Draw | MatchOutcome::Remade | MatchOutcome::ServerRestart => {}
         }
         if self.desync_tick == Some(NO_DESYNC_TICK) {
             return Err(CmrError::DesyncTickMismatch);
@@ -248,6 +250,10 @@ pub(crate) fn encode_outcome(out: &mut Vec<u8>, outcome: &MatchOutcome) {
         MatchOutcome::Draw => out.push(OUTCOME_DRAW),
         MatchOutcome::Abandoned { leaver } => out.extend_from_slice(&[OUTCOME_ABANDONED, leaver.0]),
         MatchOutcome::Remade => out.push(OUTCOME_REMADE),
+        MatchOutcome::ServerRestart => out.push(OUTCOME_SERVER_RESTART),
+        MatchOutcome::GraceVoided { leaver } => {
+            out.extend_from_slice(&[OUTCOME_GRACE_VOIDED, leaver.0]);
+        }
         MatchOutcome::DesyncTerminated {
             first_divergence_tick,
         } => {
@@ -271,6 +277,10 @@ pub(crate) fn decode_outcome(r: &mut Reader<'_>) -> Result<MatchOutcome, CmrErro
             leaver: PlayerSlot(r.u8()?),
         },
         OUTCOME_REMADE => MatchOutcome::Remade,
+        OUTCOME_SERVER_RESTART => MatchOutcome::ServerRestart,
+        OUTCOME_GRACE_VOIDED => MatchOutcome::GraceVoided {
+            leaver: PlayerSlot(r.u8()?),
+        },
         OUTCOME_DESYNC => MatchOutcome::DesyncTerminated {
             first_divergence_tick: r.u64()?,
         },

@@ -88,6 +88,15 @@ pub enum MatchOutcome {
     },
     /// Voided by a remake vote: no rating change.
     Remade,
+    /// Voided because a player left within the grace period at the start (the grace void): no
+    /// rating change; the leaver's result is "abandoned" and earns the short cooldown.
+    GraceVoided {
+        /// The player whose early abandon voided the match.
+        leaver: PlayerSlot,
+    },
+    /// Ended by the relay's shutdown (its drain ran out before the match did): no rating
+    /// change, nobody penalized.
+    ServerRestart,
     /// Ended because the players' simulations diverged: no rating change.
     DesyncTerminated {
         /// The first tick whose hashes diverged.

@@ -76,8 +76,17 @@ fn player_result(
     core: &RelayCore,
 ) -> PlayerResult {
     match outcome {
-        MatchOutcome::Remade | MatchOutcome::DesyncTerminated { .. } => {
+        MatchOutcome::Remade
+        | MatchOutcome::ServerRestart
+        | MatchOutcome::DesyncTerminated { .. } => {
             return PlayerResult::NoResult;
+        }
+        // Voided by an early leaver: only who left keeps a result, for the cooldown.
+        MatchOutcome::GraceVoided { .. } => {
+            return match status {
+                PlayerStatus::Abandoned { .. } => PlayerResult::Abandoned,
+                _ => PlayerResult::NoResult,
+            };
         }
         _ => {}
     }
@@ -98,6 +107,9 @@ fn player_result(
                 PlayerResult::Loss
             }
         }
-        MatchOutcome::Remade | MatchOutcome::DesyncTerminated { .. } => PlayerResult::NoResult,
+        MatchOutcome::Remade
+        | MatchOutcome::GraceVoided { .. }
+        | MatchOutcome::ServerRestart
+        | MatchOutcome::DesyncTerminated { .. } => PlayerResult::NoResult,
     }
 }

@@ -42,6 +42,12 @@ pub enum RelayEvent {
         /// Why.
         reason: KickReason,
     },
+    /// A chat-restricted player's chat order was withheld from every recipient (the embedding
+    /// tells the player once).
+    ChatWithheld {
+        /// The player.
+        player: PlayerSlot,
+    },
     /// A clock sample was rejected as skew.
     ClockSkewRejected {
         /// The player.

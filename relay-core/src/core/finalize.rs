@@ -9,6 +9,7 @@ use crate::desync::DesyncVerdict;
 use crate::filters::{FilterCtx, Recipient, RecipientFeed};
 use crate::frames::KickReason;
 use crate::ids::{PlayerSlot, SimTick};
+use crate::leavers::{AbandonEffect, Leaving, judge_abandon};
 use crate::match_end::VoteEffect;
 use crate::order::{PlayerOrder, TickOrders, TimestampedOrder, VoteKind};
 use crate::qos::WINDOW_TICKS;
@@ -165,35 +166,50 @@ impl RelayCore {
             // A kicked player may still reconnect within the timeout, like any disconnect.
             if self.roster.disconnect(player, now_us).is_ok() {
                 self.liveness.remove(&player);
+                self.kicked.insert(player);
             }
         }
     }
 
     fn apply_timeouts(&mut self, tick: SimTick, now_us: u64) {
         let timeout = self.config.reconnect_timeout_us;
-        let expired: Vec<PlayerSlot> = self
+        let start_us = self.clock.start_us;
+        let expired: Vec<Leaving> = self
             .roster
             .players()
-            .filter(|p| match p.status {
+            .filter_map(|p| match p.status {
                 PlayerStatus::Disconnected { since_us }
-                | PlayerStatus::Unresponsive { since_us } => {
-                    now_us.saturating_sub(since_us) >= timeout
+                | PlayerStatus::Unresponsive { since_us }
+                    if now_us.saturating_sub(since_us) >= timeout =>
+                {
+                    Some(Leaving {
+                        player: p.slot,
+                        left_at_game_us: since_us.saturating_sub(start_us),
+                        kicked: self.kicked.contains(&p.slot),
+                    })
                 }
-                _ => false,
+                _ => None,
             })
-            .map(|p| p.slot)
             .collect();
-        for player in expired {
+        for leaving in expired {
+            let player = leaving.player;
             if self.roster.abandon(player, tick).is_err() {
                 continue;
             }
             self.events
                 .push(RelayEvent::PlayerAbandoned { player, tick });
-            if self.roster.teams_in_match().len() <= 1 {
-                self.decide(MatchOutcome::Abandoned { leaver: player });
-            } else if let VoteEffect::Decided(outcome) = self.end.decided_by_surrender(&self.roster)
-            {
-                self.decide(outcome);
+            let teams_left = self.roster.teams_in_match().len();
+            match judge_abandon(leaving, self.config.grace_void_us, teams_left) {
+                AbandonEffect::Voids(outcome) | AbandonEffect::Ends(outcome) => {
+                    self.decide(outcome);
+                }
+                AbandonEffect::GoesOn => {
+                    if let VoteEffect::Decided(outcome) =
+                        self.end.decided_by_surrender(&self.roster)
+                    {
+                        self.decide(outcome);
+                    }
+                }
             }
         }
     }

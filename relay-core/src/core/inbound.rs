@@ -137,6 +137,7 @@ impl RelayCore {
         }
         if self.roster.disconnect(player, now_us).is_ok() {
             self.liveness.remove(&player);
+            self.kicked.insert(player);
             self.events.push(RelayEvent::Kicked {
                 player,
                 reason: KickReason::ProtocolViolation,

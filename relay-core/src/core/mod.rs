@@ -120,6 +120,8 @@ pub struct RelayCore {
     events: Vec<RelayEvent>,
     /// Per player, batches that lost orders to the filters (never forgiven, like lag strikes).
     flood_strikes: BTreeMap<PlayerSlot, u32>,
+    /// Players the relay kicked: a kick is a loss, never a grace void.
+    kicked: BTreeSet<PlayerSlot>,
 }
 
 impl RelayCore {
@@ -191,6 +193,7 @@ impl RelayCore {
             degraded: false,
             events: Vec::new(),
             flood_strikes: BTreeMap::new(),
+            kicked: BTreeSet::new(),
             setup,
             config,
         })
@@ -317,6 +320,25 @@ impl RelayCore {
     /// Marks the result degraded (the embedding lost the whole match's connectivity).
     pub fn mark_degraded(&mut self) {
         self.degraded = true;
+    }
+
+    /// Ends the match now because the relay is shutting down (its drain ran out): the outcome
+    /// is `ServerRestart`, which rates and penalizes nobody. Fails once the match has an outcome.
+    pub fn end_for_restart(&mut self) -> Result<(), CoreError> {
+        if self.outcome.is_some() {
+            return Err(CoreError::MatchOver);
+        }
+        self.outcome = Some(MatchOutcome::ServerRestart);
+        self.events
+            .push(RelayEvent::MatchEnded(MatchOutcome::ServerRestart));
+        Ok(())
+    }
+
+    /// Puts `player` under a chat restriction for the rest of the match: its chat orders stay
+    /// in the certified stream but reach no recipient (each raises `ChatWithheld`). `false`
+    /// for a slot that is not in the match.
+    pub fn restrict_chat(&mut self, player: PlayerSlot) -> bool {
+        self.roster.restrict_chat(player)
     }
 
     /// Applies match-start calibration: per-player one-way latency and the initial QoS envelope.

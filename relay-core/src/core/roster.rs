@@ -100,12 +100,30 @@ pub struct RosterObserver {
 pub struct Roster {
     players: Vec<RosterPlayer>,
     observers: Vec<RosterObserver>,
+    /// Players under a chat restriction: their chat reaches nobody.
+    chat_restricted: BTreeSet<PlayerSlot>,
 }
 
 impl Roster {
     pub(crate) fn new(mut players: Vec<RosterPlayer>, observers: Vec<RosterObserver>) -> Self {
         players.sort_by_key(|p| p.slot);
-        Self { players, observers }
+        Self {
+            players,
+            observers,
+            chat_restricted: BTreeSet::new(),
+        }
+    }
+
+    /// Whether `slot` is under a chat restriction (its chat reaches nobody, itself included).
+    pub fn is_chat_restricted(&self, slot: PlayerSlot) -> bool {
+        self.chat_restricted.contains(&slot)
+    }
+
+    pub(crate) fn restrict_chat(&mut self, slot: PlayerSlot) -> bool {
+        self.get(slot).is_some() && {
+            self.chat_restricted.insert(slot);
+            true
+        }
     }
 
     /// All players by ascending slot, including those who left.

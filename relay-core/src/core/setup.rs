@@ -80,6 +80,9 @@ pub struct RelayConfig {
     /// the player is kicked for flooding (0 = never). Default 32, cumulative: a burst is only
     /// throttled, a client that keeps flooding is removed.
     pub flood_kick_threshold: u32,
+    /// Game time at the start within which a player who leaves (and does not come back) voids
+    /// the match instead of losing it (µs; 0 = never). Default 120 s, the reference's grace.
+    pub grace_void_us: u64,
 }
 
 impl Default for RelayConfig {
@@ -94,6 +97,7 @@ impl Default for RelayConfig {
             qos_profile: None,
             max_future_ticks: 16,
             flood_kick_threshold: 32,
+            grace_void_us: 120_000_000,
         }
     }
 }

@@ -1,8 +1,9 @@
-//! Per-recipient chat routing: chat orders reach only the recipients their channel names.
-//! Runs after hashing, so the certified stream still contains every message.
+//! Per-recipient chat routing: chat orders reach only the recipients their channel names, and
+//! nobody's from a chat-restricted player. Runs after hashing, so the certified stream still
+//! contains every message (a restricted player's attempts are evidence too).
 
 use super::{FilterCtx, Recipient, RecipientFeed, RelayFilter};
-use crate::core::Roster;
+use crate::core::{RelayEvent, Roster};
 use crate::ids::{PlayerSlot, TeamId};
 use crate::order::{ChatChannel, PlayerOrder};
 
@@ -17,7 +18,8 @@ pub fn may_read(
     channel: ChatChannel,
     recipient: Recipient,
 ) -> bool {
-    may_read_by_team(|slot| roster.team_of(slot), sender, channel, recipient)
+    !roster.is_chat_restricted(sender)
+        && may_read_by_team(|slot| roster.team_of(slot), sender, channel, recipient)
 }
 
 /// [`may_read`] with the players' teams from `team_of`, for whoever routes chat before the
@@ -46,6 +48,17 @@ impl RelayFilter for ChatRouting {
     }
 
     fn on_outbound(&mut self, ctx: &mut FilterCtx<'_>, feeds: &mut [RecipientFeed]) {
+        if let Some(canonical) = ctx.canonical {
+            for order in &canonical.orders {
+                if matches!(order.order, PlayerOrder::Chat { .. })
+                    && ctx.roster.is_chat_restricted(order.player)
+                {
+                    ctx.events.push(RelayEvent::ChatWithheld {
+                        player: order.player,
+                    });
+                }
+            }
+        }
         for feed in feeds {
             let recipient = feed.recipient;
             let readable = |order: &crate::order::TimestampedOrder| match &order.order {

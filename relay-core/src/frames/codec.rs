@@ -255,6 +255,7 @@ impl Frame {
                     DisconnectReason::ProtocolError => 3,
                     DisconnectReason::MatchOver => 4,
                     DisconnectReason::NotAdmitted => 5,
+                    DisconnectReason::ServerRestart => 6,
                 });
             }
             Frame::Kick { reason } => {
@@ -413,6 +414,7 @@ impl Frame {
                     3 => DisconnectReason::ProtocolError,
                     4 => DisconnectReason::MatchOver,
                     5 => DisconnectReason::NotAdmitted,
+                    6 => DisconnectReason::ServerRestart,
                     value => return Err(undefined("disconnect_reason", value)),
                 },
             },

@@ -196,6 +196,9 @@ pub enum DisconnectReason {
     /// The ticket is valid but the relay does not admit it now: spectators are switched off,
     /// the match's spectator seats are full, or the match started before the spectator came.
     NotAdmitted,
+    /// The relay is shutting down: it takes no new match, and ends running ones at the end of
+    /// its drain (certified as `server_restart`).
+    ServerRestart,
 }
 
 /// Why the relay removed a player.

@@ -126,6 +126,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show what keeps you out of play in a joined community, why and until when: the cooldown
+    /// for leaving matches and moderators' sanctions (appeal those with the case id).
+    Sanctions {
+        /// Community slug, name or fingerprint.
+        community: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Staff of a community: sign in to its web UI with this identity key.
     Staff {
         #[command(subcommand)]
@@ -365,6 +374,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             offline,
             json,
         } => profile::achievements_command(&wallet, &community, player, offline, json).await,
+        Command::Sanctions { community, json } => {
+            let identity = load_identity(&wallet, passphrase_file)?;
+            let mine = ic_client::staff::my_sanctions(&wallet, &identity, &community).await?;
+            profile::print_sanctions(&mine, now, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Staff {
             command: StaffCommand::Login { url },
         } => {

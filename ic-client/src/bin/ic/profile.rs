@@ -1,10 +1,13 @@
-//! `ic profile`, `ic matches` and `ic achievements`: a player's standing in a joined community as
-//! its server shows it, their recent matches and achievements; `--offline` reads your own wallet.
+//! `ic profile`, `ic matches`, `ic achievements` and `ic sanctions`: a player's standing in a
+//! joined community as its server shows it, their recent matches, achievements and sanctions;
+//! `--offline` reads your own wallet.
 
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
-use ic_client::api::{ApiClient, HeldAchievement, HistoryMatch, MatchHistory, Profile};
+use ic_client::api::{
+    ApiClient, HeldAchievement, HistoryMatch, MatchHistory, MySanctions, Profile,
+};
 use ic_client::wallet::Wallet;
 use scr::PlayerKey;
 
@@ -146,6 +149,44 @@ pub async fn achievements_command(
 }
 
 /// A Unix time as an HTTP date; a time before 1970 as the number.
+/// Prints the caller's sanctions, or that there are none.
+pub fn print_sanctions(mine: &MySanctions, now: i64, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(mine)?);
+        return Ok(());
+    }
+    print!("{}", describe_sanctions(mine, now));
+    Ok(())
+}
+
+fn describe_sanctions(mine: &MySanctions, now: i64) -> String {
+    let mut out = String::new();
+    if let Some(cooldown) = &mine.leaver_cooldown {
+        out.push_str(&format!(
+            "Queue cooldown until {} ({} min left): {}\n",
+            date(cooldown.until),
+            ((cooldown.until - now).max(0) + 59) / 60,
+            cooldown.reason
+        ));
+    }
+    for action in mine.sanctions.iter().filter(|a| !a.reversed) {
+        let until = action
+            .ends_at
+            .map_or_else(String::new, |end| format!(" until {}", date(end)));
+        out.push_str(&format!(
+            "{}{until} (case {}): {}\n",
+            action.action, action.case_id, action.reason
+        ));
+    }
+    if let Some(until) = mine.chat_restricted_until {
+        out.push_str(&format!("Chat restricted until {}\n", date(until)));
+    }
+    if out.is_empty() {
+        out.push_str("No sanctions: you may queue and chat.\n");
+    }
+    out
+}
+
 fn date(unix_secs: i64) -> String {
     u64::try_from(unix_secs).map_or_else(
         |_| unix_secs.to_string(),
@@ -321,5 +362,49 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("placing: 4 more rated matches"), "{text}");
+    }
+
+    #[test]
+    fn sanctions_say_why_and_until_when_and_none_says_so() {
+        let none = MySanctions {
+            leaver_cooldown: None,
+            sanctions: Vec::new(),
+            queue_restriction: None,
+            chat_restricted_until: None,
+        };
+        assert_eq!(
+            describe_sanctions(&none, 0),
+            "No sanctions: you may queue and chat.\n"
+        );
+        let mine = MySanctions {
+            leaver_cooldown: Some(ic_client::api::LeaverCooldown {
+                until: 1_800,
+                reason: "you left 2 matches in a short time".into(),
+            }),
+            sanctions: vec![ic_client::api::ModeratorAction {
+                case_id: "c-1".into(),
+                action: "chat_restriction:24".into(),
+                reason: "abuse in chat".into(),
+                ends_at: Some(86_400),
+                reversed: false,
+            }],
+            queue_restriction: None,
+            chat_restricted_until: Some(86_400),
+        };
+        let text = describe_sanctions(&mine, 1);
+        assert!(
+            text.starts_with(
+                "Queue cooldown until Thu, 01 Jan 1970 00:30:00 GMT (30 min left): you left 2"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("chat_restriction:24 until Fri, 02 Jan 1970 00:00:00 GMT (case c-1)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Chat restricted until Fri, 02 Jan 1970 00:00:00 GMT"),
+            "{text}"
+        );
     }
 }

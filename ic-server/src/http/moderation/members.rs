@@ -1,4 +1,4 @@
-//! Member routes of moderation: reports, own sanctions and appeals; reviewer assignments and
+//! Member routes of moderation: reports and appeals; reviewer assignments and
 //! votes. Thin: parse, call the service, shape the answer.
 
 use axum::Json;
@@ -13,9 +13,8 @@ use super::super::extract::ApiJson;
 use super::service;
 use crate::auth::Principal;
 use crate::clock::unix_now;
-use crate::moderation::ModerationError;
 use crate::moderation::service::{ReportRequest, ReviewerCalibration, VoteRequest};
-use crate::moderation::views::{action_json, appeal_json};
+use crate::moderation::views::appeal_json;
 
 /// `POST /v1/reports`.
 pub(super) async fn report(
@@ -27,24 +26,6 @@ pub(super) async fn report(
         .report(principal.key, request, unix_now())
         .await?;
     Ok((StatusCode::CREATED, Json(json!(receipt))))
-}
-
-/// `GET /v1/sanctions/me`.
-pub(super) async fn my_sanctions(
-    State(state): State<AppState>,
-    principal: Principal,
-) -> Result<Json<Value>, ApiError> {
-    let service = service(&state)?;
-    let actions = service
-        .sanctions_of(&principal.key)
-        .await
-        .map_err(ModerationError::from)?;
-    let now = unix_now();
-    Ok(Json(json!({
-        "sanctions": actions.iter().map(action_json).collect::<Vec<_>>(),
-        "queue_restriction": service.queue_restriction(&principal.key, now).await.map_err(ModerationError::from)?,
-        "chat_restricted_until": service.chat_restricted_until(&principal.key, now).await.map_err(ModerationError::from)?,
-    })))
 }
 
 /// Body of `POST /v1/appeals`.

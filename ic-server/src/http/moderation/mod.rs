@@ -1,6 +1,7 @@
-//! Moderation routes: player reports, appeals and own sanctions; reviewer assignments and votes;
+//! Moderation routes: player reports and appeals (own sanctions are in `sanctions`); reviewer assignments and votes;
 //! moderator cases, actions, calibration, appeals, reviewer stats; the admin audit log.
 
+mod evidence;
 mod members;
 mod staff;
 
@@ -24,14 +25,6 @@ pub fn routes() -> Vec<Route> {
             true,
             true,
             "Report a player (accused, category, optional certified match id, note)",
-        ),
-        route(
-            Method::GET,
-            "/v1/sanctions/me",
-            m,
-            false,
-            true,
-            "Moderator actions against the caller",
         ),
         route(
             Method::POST,
@@ -123,6 +116,39 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            "/v1/moderation/cases/{id}/evidence",
+            m,
+            false,
+            true,
+            "Moderator: the case's certified matches with keys, signed results and replay links \
+             (audited)",
+        ),
+        route(
+            Method::GET,
+            "/v1/moderation/cases/{id}/replays/{match_id}",
+            m,
+            false,
+            true,
+            "Moderator: a case match's replay as the relay hashed it (application/octet-stream)",
+        ),
+        route(
+            Method::GET,
+            "/v1/review/assignments/{id}/evidence",
+            m,
+            false,
+            true,
+            "Reviewer: the assigned case's certified matches, players by the case's pseudonyms",
+        ),
+        route(
+            Method::GET,
+            "/v1/review/assignments/{id}/replays/{match_id}",
+            m,
+            false,
+            true,
+            "Reviewer: a case match's replay with key-like chat text redacted",
+        ),
+        route(
+            Method::GET,
             "/v1/moderation/reviewers",
             m,
             false,
@@ -160,7 +186,6 @@ pub fn routes() -> Vec<Route> {
 pub fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
     Some(match (method.as_str(), path) {
         ("POST", "/v1/reports") => post(members::report),
-        ("GET", "/v1/sanctions/me") => get(members::my_sanctions),
         ("POST", "/v1/appeals") => post(members::appeal),
         ("POST", "/v1/review/assignments/next") => post(members::next_assignment),
         ("GET", "/v1/review/assignments") => get(members::assignments),
@@ -172,6 +197,12 @@ pub fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
         ("POST", "/v1/moderation/cases/{id}/actions") => post(staff::act),
         ("POST", "/v1/moderation/cases/{id}/calibration") => post(staff::mark_calibration),
         ("POST", "/v1/moderation/cases/{id}/summaries") => post(staff::summaries),
+        ("GET", "/v1/moderation/cases/{id}/evidence") => get(evidence::case_evidence),
+        ("GET", "/v1/moderation/cases/{id}/replays/{match_id}") => get(evidence::case_replay),
+        ("GET", "/v1/review/assignments/{id}/evidence") => get(evidence::assignment_evidence),
+        ("GET", "/v1/review/assignments/{id}/replays/{match_id}") => {
+            get(evidence::assignment_replay)
+        }
         ("GET", "/v1/moderation/reviewers") => get(staff::reviewers),
         ("GET", "/v1/moderation/appeals") => get(staff::appeals),
         ("POST", "/v1/moderation/appeals/{id}/decision") => post(staff::decide_appeal),

@@ -2,6 +2,9 @@
 //! restrictions and retention. Transport-free: the HTTP handlers call in here with a principal.
 
 mod appeals;
+#[cfg(feature = "relay")]
+mod chat_check;
+mod evidence;
 mod intake;
 mod moderate;
 #[cfg(feature = "matchmaking")]

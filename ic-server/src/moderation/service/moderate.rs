@@ -104,7 +104,7 @@ fn with_details(mut entry: AuditEntry, details: Value) -> AuditEntry {
 }
 
 impl ModerationService {
-    async fn existing_case(&self, case_id: &str) -> Result<CaseRow, ModerationError> {
+    pub(super) async fn existing_case(&self, case_id: &str) -> Result<CaseRow, ModerationError> {
         self.store
             .case(case_id)
             .await?

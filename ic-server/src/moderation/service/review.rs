@@ -238,7 +238,7 @@ impl ModerationService {
         Ok(views)
     }
 
-    async fn own_assignment(
+    pub(super) async fn own_assignment(
         &self,
         principal: &Principal,
         assignment_id: &str,

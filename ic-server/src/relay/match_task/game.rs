@@ -6,7 +6,7 @@ use relay_core::filters::{Recipient, RecipientFeed};
 use relay_core::frames::{Frame, KickReason};
 use relay_core::{RelayCore, RelayEvent};
 
-use super::{Flow, MatchTask, SeatState};
+use super::{Flow, MatchTask, SeatState, restart_requested};
 use crate::relay::link::{LinkId, TickFrames};
 
 impl MatchTask {
@@ -28,6 +28,13 @@ impl MatchTask {
                     if let Some(outcome) = self.finalize_due() {
                         return Some(outcome);
                     }
+                }
+                () = restart_requested(&mut self.restart) => {
+                    // Everything already finalized went out; the match ends here.
+                    let core = self.core.as_mut()?;
+                    let _ = core.end_for_restart();
+                    tracing::info!(game_id = self.terms.game_id, "relay restarting; match ended");
+                    return core.check_match_end();
                 }
             }
         }
@@ -181,6 +188,7 @@ impl MatchTask {
             RelayEvent::PlayerAbandoned { player, tick } => {
                 tracing::info!(%player, tick, "player abandoned the match");
             }
+            RelayEvent::ChatWithheld { player } => self.tell_chat_restricted(player),
             RelayEvent::ClockSkewRejected { .. }
             | RelayEvent::CalibrationReset { .. }
             | RelayEvent::PlayerUnresponsive { .. }

@@ -8,7 +8,7 @@ use relay_core::frames::{DisconnectReason, Frame, Seat as SeatFrame};
 use relay_core::qos::PlayerCalibration;
 use relay_core::ticket::TicketSeat;
 
-use super::{Flow, MatchTask, Seat, SeatState, same_terms};
+use super::{Flow, MatchTask, Seat, SeatState, restart_requested, same_terms};
 use crate::relay::handshake::Admitted;
 use crate::relay::registry::refuse;
 use crate::relay::replays::FileReplay;
@@ -43,6 +43,11 @@ impl MatchTask {
                     self.close_all(DisconnectReason::Timeout);
                     return false;
                 }
+                () = restart_requested(&mut self.restart) => {
+                    tracing::info!(game_id = self.terms.game_id, "relay restarting; lobby closed");
+                    self.close_all(DisconnectReason::ServerRestart);
+                    return false;
+                }
             }
         }
         true
@@ -50,6 +55,7 @@ impl MatchTask {
 
     pub(super) fn join(&mut self, admitted: Admitted) -> Flow {
         let ticket = admitted.ticket.ticket().clone();
+        let chat_restricted_until = admitted.chat_restricted_until;
         let TicketSeat::Player { slot, team } = ticket.seat else {
             self.join_spectator(admitted);
             return Flow::Continue;
@@ -83,6 +89,8 @@ impl MatchTask {
                     key: ticket.player_key,
                     team,
                     state: SeatState::Lobby(lobby_conn, link),
+                    chat_restricted_until,
+                    told_chat_restricted: false,
                 },
             );
             if self.seats.len() == usize::from(self.terms.settings.player_count) {
@@ -121,6 +129,11 @@ impl MatchTask {
                 // A new connection of a connected player takes over; the old link closes.
             }
             _ => return Flow::Continue,
+        }
+        if chat_restricted_until.is_some() {
+            // A restriction that began mid-match applies from the reconnect on.
+            seat.chat_restricted_until = chat_restricted_until;
+            core.restrict_chat(slot);
         }
         link.send(&seat_frame);
         link.send(&Frame::MatchStart {
@@ -170,6 +183,7 @@ impl MatchTask {
             reconnect_timeout_us: u64::try_from(options.reconnect_timeout.as_micros())
                 .unwrap_or(u64::MAX),
             flood_kick_threshold: options.flood_kick_threshold,
+            grace_void_us: u64::try_from(options.grace_void.as_micros()).unwrap_or(u64::MAX),
             ..RelayConfig::default()
         };
         let replay: Box<dyn ReplaySink> = match &options.replay_dir {
@@ -209,6 +223,15 @@ impl MatchTask {
             })
             .collect();
         core.apply_calibration(&calibrations);
+        let now_secs = self.shared.clock.now_secs();
+        for (slot, seat) in &self.seats {
+            if seat
+                .chat_restricted_until
+                .is_some_and(|until| until > now_secs)
+            {
+                core.restrict_chat(*slot);
+            }
+        }
         let start = Frame::MatchStart {
             start_us,
             tick_interval_us: settings.tick_interval_us,

@@ -67,6 +67,10 @@ struct Seat {
     key: PlayerKey,
     team: TeamId,
     state: SeatState,
+    /// Until when the player may not chat, as looked up at admission.
+    chat_restricted_until: Option<i64>,
+    /// The player was told this match that its chat reaches nobody.
+    told_chat_restricted: bool,
 }
 
 impl Seat {
@@ -94,6 +98,8 @@ pub struct MatchTask {
     next_link: LinkId,
     rng: StdRng,
     latest_expiry: i64,
+    /// Turns true when the relay's drain runs out: the match ends as a server restart.
+    restart: tokio::sync::watch::Receiver<bool>,
 }
 
 enum Flow {
@@ -110,7 +116,9 @@ impl MatchTask {
         inputs: mpsc::Receiver<MatchInput>,
     ) -> Self {
         let spectators = shared.options.spectators_per_match;
+        let restart = shared.restart.subscribe();
         Self {
+            restart,
             shared,
             terms: first.clone(),
             inputs_tx,
@@ -135,10 +143,20 @@ impl MatchTask {
         {
             self.post_game(outcome).await;
         }
-        self.close_all(DisconnectReason::MatchOver);
+        let reason = if self.restarting() {
+            DisconnectReason::ServerRestart
+        } else {
+            DisconnectReason::MatchOver
+        };
+        self.close_all(reason);
         self.shared.metrics.matches_active.dec();
         self.shared.registry.finish(game_id, self.latest_expiry);
         tracing::info!(game_id, "match finished");
+    }
+
+    /// Whether the relay's drain ran out and this match must end.
+    fn restarting(&self) -> bool {
+        *self.restart.borrow()
     }
 
     fn clock_now(&self) -> u64 {
@@ -285,4 +303,11 @@ fn same_terms(a: &MatchTicket, b: &MatchTicket) -> bool {
         && a.game_id == b.game_id
         && a.game_module == b.game_module
         && a.settings == b.settings
+}
+
+/// Completes once the relay's drain has run out (never, if the relay is gone meanwhile).
+async fn restart_requested(restart: &mut tokio::sync::watch::Receiver<bool>) {
+    if restart.wait_for(|restart| *restart).await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }

@@ -72,7 +72,8 @@ impl MatchTask {
                 .seats
                 .values()
                 .all(|seat| !matches!(seat.state, SeatState::Post(..)));
-            if records.is_some() && everyone_left {
+            // After a restart nobody is rated: once the result is recorded, the relay may stop.
+            if records.is_some() && (everyone_left || self.restarting()) {
                 return;
             }
             tokio::select! {

@@ -123,6 +123,7 @@ pub(super) fn match_change(id: u8, players: &[(PlayerKey, u64)]) -> MatchChange 
                 change
             })
             .collect(),
+        abandons: Vec::new(),
     }
 }
 

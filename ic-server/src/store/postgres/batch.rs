@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use scr::PlayerKey;
 use sqlx::{Connection, PgConnection, Row};
 
-use super::changes::{ChangeRows, WRITE_CTES, write_achievements};
+use super::changes::{ChangeRows, WRITE_CTES, write_abandons, write_achievements};
 use super::ingest::records_of_matches;
 use super::key_array;
 use crate::store::columns::{Columns, key32, seq, unseq};
@@ -240,6 +240,7 @@ async fn write_batch(
         .fetch_one(&mut *conn)
         .await?;
     write_achievements(conn, &player_changes).await?;
+    write_abandons(conn, accepted).await?;
     let bumped: i64 = row.try_get("bumped")?;
     if bumped != bumps.len() as i64 {
         return Err(StoreError::WriteFailed(format!(

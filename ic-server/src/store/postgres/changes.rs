@@ -12,9 +12,10 @@ use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
 use sqlx::{PgConnection, Postgres};
 
+use crate::store::abandons::ABANDON_KEEP_DAYS;
 use crate::store::achievements::ACHIEVEMENT_COLUMNS;
 use crate::store::columns::{RATING_COLUMNS, RECORD_COLUMNS, seq};
-use crate::store::{PlayerChange, StoreError};
+use crate::store::{MatchChange, PlayerChange, StoreError};
 
 /// The data-modifying CTEs (without `WITH`) that write a [`ChangeRows`], bound as `$1` to
 /// `$28` by [`ChangeRows::bind`]; a statement that writes more adds its own CTEs from `$29`.
@@ -65,6 +66,45 @@ pub(super) async fn write_changes(
         .execute(&mut *conn)
         .await?;
     write_achievements(conn, changes).await
+}
+
+/// Writes the abandons of `matches` and forgets those older than [`ABANDON_KEEP_DAYS`] (a
+/// statement only when there are any: abandons are rare). A match recorded twice (another
+/// transaction won its marker) writes the same rows, which are kept once.
+pub(super) async fn write_abandons(
+    conn: &mut PgConnection,
+    matches: &[&MatchChange],
+) -> Result<(), StoreError> {
+    let abandons: Vec<_> = matches.iter().flat_map(|m| &m.abandons).collect();
+    let Some(newest) = abandons.iter().map(|a| a.at).max() else {
+        return Ok(());
+    };
+    sqlx::query(
+        "INSERT INTO abandons (player_key, match_id, at, voided) \
+         SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::int8[], $4::bool[]) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(
+        abandons
+            .iter()
+            .map(|a| a.player_key.as_bytes().to_vec())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        abandons
+            .iter()
+            .map(|a| a.match_id.to_vec())
+            .collect::<Vec<_>>(),
+    )
+    .bind(abandons.iter().map(|a| a.at).collect::<Vec<_>>())
+    .bind(abandons.iter().map(|a| a.voided).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM abandons WHERE at < $1")
+        .bind(newest - ABANDON_KEEP_DAYS * 86_400)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Writes the achievement rows of `changes` (a statement only when there are any: most

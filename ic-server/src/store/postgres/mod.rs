@@ -2,6 +2,7 @@
 //! processes share one database; every invariant the SQLite store gets from its single writer
 //! holds here through row locks, conditional updates and advisory locks, across processes.
 
+mod abandons;
 mod achievements;
 mod batch;
 mod campaigns;

@@ -6,6 +6,7 @@
 
 use rusqlite::{Connection, params};
 
+use crate::store::abandons::ABANDON_KEEP_DAYS;
 use crate::store::achievements::ACHIEVEMENT_COLUMNS;
 use crate::store::columns::{RATING_COLUMNS, RECORD_COLUMNS, seq};
 use crate::store::{MatchChange, PlayerChange, StoreError};
@@ -119,7 +120,7 @@ pub(super) fn write_player_changes(
     Ok(())
 }
 
-/// Marks `accepted` as processed, so a resubmission finds them.
+/// Marks `accepted` as processed, so a resubmission finds them, and keeps their abandons.
 pub(super) fn insert_processed(
     conn: &Connection,
     accepted: &[&MatchChange],
@@ -128,6 +129,10 @@ pub(super) fn insert_processed(
         "INSERT INTO processed_matches \
          (match_id, cmr, participants_hash, played_at, accepted_at, rated) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut abandon = conn.prepare_cached(
+        "INSERT INTO abandons (player_key, match_id, at, voided) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT DO NOTHING",
     )?;
     for change in accepted {
         insert.execute(params![
@@ -138,6 +143,25 @@ pub(super) fn insert_processed(
             change.accepted_at,
             i64::from(change.rated),
         ])?;
+        for left in &change.abandons {
+            abandon.execute(params![
+                left.player_key.as_bytes().as_slice(),
+                left.match_id.as_slice(),
+                left.at,
+                i64::from(left.voided),
+            ])?;
+        }
+    }
+    // Abandons are rare: forgetting the old ones only when new ones come keeps the table small
+    // without a task of its own.
+    if let Some(newest) = accepted
+        .iter()
+        .flat_map(|c| &c.abandons)
+        .map(|a| a.at)
+        .max()
+    {
+        conn.prepare_cached("DELETE FROM abandons WHERE at < ?1")?
+            .execute(params![newest - ABANDON_KEEP_DAYS * 86_400])?;
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The SQLite store: the embedded default. WAL journal, `synchronous=FULL` so an acknowledged
 //! credential survives power loss, one writer for credentials so writers queue instead of failing.
 
+mod abandons;
 mod achievements;
 mod campaigns;
 mod changes;

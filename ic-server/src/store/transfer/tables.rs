@@ -376,6 +376,15 @@ pub const TABLES: &[Table] = &[
         "desperation_matches",
         &[("game_id", Int), ("marked_at", Int)],
     ),
+    plain(
+        "abandons",
+        &[
+            ("player_key", Blob),
+            ("match_id", Blob),
+            ("at", Int),
+            ("voided", Flag),
+        ],
+    ),
 ];
 
 /// A table without `seq` on PostgreSQL.

@@ -1,0 +1,260 @@
+//! Match conduct through the real relay (QUIC on loopback) and the ranking authority: a leaver
+//! loses and the one who stayed gains, leaver cooldowns escalate and keep the leaver out of the
+//! queue, an early leave voids the match and rates nobody, and a chat-restricted player's chat
+//! reaches nobody. (A reconnect in time costs nothing: `relay.rs`.)
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod relay_support;
+
+use std::time::Duration;
+
+use ic_client::api::Profile;
+use ic_client::relay::bot::BotEnd;
+use relay_core::cmr::{MatchOutcome, PlayerResult};
+use relay_core::ids::PlayerSlot;
+use relay_support::{Player, RelayEnv, plan, play_both, test_options};
+
+/// Plays `game_id` between Alice (slot 0, stays) and Bob (slot 1, leaves after 5 ticks and
+/// never comes back); returns Alice's report.
+async fn bob_leaves(
+    env: &RelayEnv,
+    alice: &Player,
+    bob: &Player,
+    game_id: u64,
+    expect_records: usize,
+) -> ic_client::relay::bot::BotReport {
+    let a = alice
+        .connect(env, &env.ticket(&alice.keys, game_id, 0))
+        .await
+        .unwrap();
+    let b = bob
+        .connect(env, &env.ticket(&bob.keys, game_id, 1))
+        .await
+        .unwrap();
+    let mut stays = plan(100_000);
+    stays.expect_records = expect_records;
+    let mut leaves = plan(100_000);
+    leaves.leave_after_tick = Some(5);
+    let (ra, rb) = play_both(a, stays, b, leaves).await;
+    assert_eq!(rb.end, BotEnd::Left);
+    assert_eq!(ra.end, BotEnd::Finished, "{ra:?}");
+    ra
+}
+
+async fn profile(env: &RelayEnv, player: &Player) -> Profile {
+    let api = ic_client::api::ApiClient::new(&env.url).unwrap();
+    api.profile(&player.keys.public_key().into()).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leaver_loses_the_stayer_gains_and_cooldowns_escalate() {
+    let mut options = test_options();
+    options.reconnect_timeout = Duration::from_secs(1);
+    let env = RelayEnv::start(options).await;
+    let alice = env.player("alice").await;
+    let bob = env.player("bob").await;
+    assert_eq!(env.sanctions(&bob).await.leaver_cooldown, None);
+
+    let ra = bob_leaves(&env, &alice, &bob, 6001, 2).await;
+    assert_eq!(
+        ra.match_end,
+        Some(MatchOutcome::Abandoned {
+            leaver: PlayerSlot(1)
+        })
+    );
+    let cmr = env.verify_cmr(ra.cmr.as_ref().unwrap());
+    assert_eq!(cmr.players[1].result, PlayerResult::Abandoned);
+    let played_at = cmr.ended_at_us / 1_000_000;
+
+    // The stayer gains, the leaver loses: a full loss on the leaver's profile.
+    let (alice_now, bob_now) = (profile(&env, &alice).await, profile(&env, &bob).await);
+    let (a, b) = (&alice_now.modules[0], &bob_now.modules[0]);
+    assert!(a.rating > 1_500_000 && b.rating < 1_500_000, "{a:?} {b:?}");
+    assert_eq!((a.wins, a.losses, b.wins, b.losses), (1, 0, 0, 1));
+
+    // The first abandon of the day: five minutes, and the queue says so.
+    let first = env.sanctions(&bob).await.leaver_cooldown.unwrap();
+    assert_eq!(first.until, played_at + 300);
+    assert_eq!(first.reason, "you left a match");
+    let (status, refusal) = env.join_queue(&bob).await;
+    assert_eq!(
+        (status, refusal["error"].as_str()),
+        (403, Some("queue_cooldown"))
+    );
+    assert!(
+        refusal["message"]
+            .as_str()
+            .unwrap()
+            .contains("you left a match"),
+        "{refusal}"
+    );
+    // The one who stayed is not held back.
+    assert_eq!(env.sanctions(&alice).await.leaver_cooldown, None);
+    let (status, joined) = env.join_queue(&alice).await;
+    assert!(status < 300, "{status} {joined}");
+
+    // The second abandon within a day: thirty minutes.
+    let ra = bob_leaves(&env, &alice, &bob, 6002, 2).await;
+    let cmr = env.verify_cmr(ra.cmr.as_ref().unwrap());
+    let second = env.sanctions(&bob).await.leaver_cooldown.unwrap();
+    assert_eq!(second.until, cmr.ended_at_us / 1_000_000 + 1800);
+    assert_eq!(second.reason, "you left 2 matches in a short time");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_within_the_grace_voids_the_match_and_rates_nobody() {
+    let mut options = test_options();
+    options.reconnect_timeout = Duration::from_secs(1);
+    options.grace_void = Duration::from_secs(60);
+    let env = RelayEnv::start(options).await;
+    let alice = env.player("alice").await;
+    let bob = env.player("bob").await;
+
+    let ra = bob_leaves(&env, &alice, &bob, 6101, 0).await;
+    let voided = MatchOutcome::GraceVoided {
+        leaver: PlayerSlot(1),
+    };
+    assert_eq!(ra.match_end, Some(voided));
+    let cmr = env.verify_cmr(ra.cmr.as_ref().unwrap());
+    assert_eq!(cmr.outcome, voided);
+    let results: Vec<PlayerResult> = cmr.players.iter().map(|p| p.result).collect();
+    assert_eq!(results, [PlayerResult::NoResult, PlayerResult::Abandoned]);
+    // Nobody rated, no records issued.
+    assert!(ra.records.is_empty(), "{:?}", ra.records.len());
+    for player in [&alice, &bob] {
+        let standing = profile(&env, player).await;
+        assert!(
+            standing.modules.iter().all(|m| m.games_played == 0),
+            "{standing:?}"
+        );
+    }
+    // The leaver waits a minute, for the void, and not the abandon's five.
+    let cooldown = env.sanctions(&bob).await.leaver_cooldown.unwrap();
+    assert_eq!(cooldown.until, cmr.ended_at_us / 1_000_000 + 60);
+    assert_eq!(
+        cooldown.reason,
+        "you left a match at its start, which voided it"
+    );
+}
+
+/// Bob may not chat until `until`; nobody else is restricted.
+struct Muted(scr::PlayerKey, i64);
+
+#[async_trait::async_trait]
+impl ic_server::relay::ChatRestrictions for Muted {
+    async fn chat_restricted_until(&self, player: &scr::PlayerKey, _now: i64) -> Option<i64> {
+        (*player == self.0).then_some(self.1)
+    }
+}
+
+/// What one player read during the test: chat texts (frames and orders) and system notices.
+#[derive(Default, Debug)]
+struct Heard {
+    chat: Vec<String>,
+    notices: Vec<String>,
+}
+
+/// Sends a chat frame and a chat order (in the tick stream) once the match runs, then listens
+/// for `listen`, echoing liveness tokens.
+async fn chat_and_listen(
+    mut session: ic_client::relay::RelaySession,
+    say: &str,
+    listen: Duration,
+) -> Heard {
+    use relay_core::frames::{ClientOrder, Frame};
+    use relay_core::order::{ChatChannel, PlayerOrder};
+    let mut heard = Heard::default();
+    let mut said = false;
+    let deadline = tokio::time::Instant::now() + listen;
+    while let Ok(Some(frame)) = tokio::time::timeout_at(deadline, session.next_frame()).await {
+        match frame {
+            Frame::TickOrders(tick) => {
+                for order in &tick.orders {
+                    if let PlayerOrder::Chat { text, .. } = &order.order {
+                        heard.chat.push(text.clone());
+                    }
+                }
+                if !said {
+                    said = true;
+                    let chat = |text: String| Frame::Chat {
+                        sender: None,
+                        channel: ChatChannel::All,
+                        text,
+                    };
+                    session.send(&chat(format!("{say} (frame)"))).await.unwrap();
+                    session
+                        .send(&chat(format!("{say} (frame again)")))
+                        .await
+                        .unwrap();
+                    let order = ClientOrder {
+                        sub_tick_hint_us: 0,
+                        order: PlayerOrder::Chat {
+                            channel: ChatChannel::All,
+                            text: format!("{say} (order)"),
+                        },
+                    };
+                    let now_us = u64::try_from(ic_client::unix_now()).unwrap() * 1_000_000;
+                    session
+                        .send_orders(tick.tick + 3, now_us, vec![order])
+                        .await
+                        .unwrap();
+                }
+            }
+            Frame::Chat {
+                sender: Some(_),
+                text,
+                ..
+            } => heard.chat.push(text),
+            Frame::Chat {
+                sender: None, text, ..
+            } => heard.notices.push(text),
+            Frame::Liveness { token } => {
+                let _ = session.send(&Frame::LivenessEcho { token }).await;
+            }
+            _ => {}
+        }
+    }
+    heard
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_restricted_players_chat_never_reaches_the_others() {
+    let env = RelayEnv::start(test_options()).await;
+    let alice = env.player("alice").await;
+    let bob = env.player("bob").await;
+    let until = ic_client::unix_now() + 3600;
+    env.relay.restrict_chat_with(std::sync::Arc::new(Muted(
+        bob.keys.public_key().into(),
+        until,
+    )));
+    let a = alice
+        .connect(&env, &env.ticket(&alice.keys, 6301, 0))
+        .await
+        .unwrap();
+    let b = bob
+        .connect(&env, &env.ticket(&bob.keys, 6301, 1))
+        .await
+        .unwrap();
+    let listen = Duration::from_secs(3);
+    let (heard_by_alice, heard_by_bob) = tokio::join!(
+        chat_and_listen(a, "alice", listen),
+        chat_and_listen(b, "bob", listen)
+    );
+    // Alice hears herself and nothing of Bob's, in frames or in the tick stream.
+    assert!(
+        heard_by_alice.chat.iter().all(|t| t.starts_with("alice")),
+        "{heard_by_alice:?}"
+    );
+    assert_eq!(heard_by_alice.chat.len(), 3, "{heard_by_alice:?}");
+    assert!(heard_by_alice.notices.is_empty(), "{heard_by_alice:?}");
+    // Bob still reads Alice, never sees his own messages, and is told once why.
+    assert_eq!(heard_by_bob.chat.len(), 3, "{heard_by_bob:?}");
+    assert!(heard_by_bob.chat.iter().all(|t| t.starts_with("alice")));
+    assert_eq!(heard_by_bob.notices.len(), 1, "{heard_by_bob:?}");
+    assert!(
+        heard_by_bob.notices[0].contains(&format!("Unix time {until}")),
+        "{heard_by_bob:?}"
+    );
+}
