@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod abandons;
 mod batch;
 mod ledger;
 #[cfg(feature = "moderation")]
