@@ -9,6 +9,7 @@
 pub mod cmr;
 pub mod connection;
 pub mod core;
+pub mod degradation;
 pub mod desync;
 pub mod filters;
 pub mod frames;

@@ -284,6 +284,39 @@ fn a_restart_ends_the_match_for_nobody_and_only_once() {
     assert!(results(&sim).iter().all(|r| *r == PlayerResult::NoResult));
 }
 
+#[test]
+fn a_relay_that_finalizes_late_for_long_certifies_a_degraded_result() {
+    let mut sim = Sim::new(2, |i| i, 0, true, RelayConfig::default());
+    sim.run(30);
+    // Five late ticks (a hiccup) do not degrade the match.
+    sim.lateness_us = 400_000;
+    sim.run(5);
+    sim.lateness_us = 0;
+    sim.run(5);
+    assert!(
+        !sim.events
+            .iter()
+            .any(|e| matches!(e, RelayEvent::Degraded { .. }))
+    );
+    // A stall: twenty ticks in a row finalized late.
+    sim.lateness_us = 300_000;
+    sim.run(20);
+    sim.lateness_us = 0;
+    sim.run(5);
+    let degraded: Vec<_> = sim
+        .events
+        .iter()
+        .filter(|e| matches!(e, RelayEvent::Degraded { .. }))
+        .collect();
+    assert_eq!(degraded.len(), 1, "reported once");
+    sim.report_all(SimOutcome::Victory {
+        winner: TeamId(0),
+        reason: EndReason::Elimination,
+    });
+    sim.honest_tick();
+    assert!(sim.certify().0.degraded);
+}
+
 /// Ticks past the default 120 s grace void.
 const GRACE_TICKS: u64 = 120_000_000 / TICK_US as u64 + 1;
 

@@ -37,6 +37,13 @@ pub struct RelaySettings {
     pub grace_void_secs: u64,
     /// Seconds after the match end during which players receive the result and records, 1–600.
     pub post_game_secs: u64,
+    /// A tick the relay finalizes more than this many milliseconds after its deadline is late;
+    /// `degraded_late_ticks` late ticks in a row mark the match degraded (the relay's own
+    /// conditions were bad; `[rating.information] degraded_weight` decides what it counts).
+    /// 0 never marks a match degraded, 0–10000.
+    pub degraded_lateness_ms: u64,
+    /// Late ticks in a row that degrade a match, 1–10000.
+    pub degraded_late_ticks: u32,
     /// Seconds a shutdown (SIGTERM) waits for running matches to finish before it ends the rest
     /// as server restarts, 0–86400; no new match starts meanwhile.
     pub drain_secs: u64,
@@ -84,6 +91,8 @@ impl Default for RelaySettings {
             reconnect_timeout_secs: 60,
             grace_void_secs: 120,
             drain_secs: 1800,
+            degraded_lateness_ms: 250,
+            degraded_late_ticks: 20,
             post_game_secs: 30,
             max_connections: 10_000,
             strike_threshold: 45,
@@ -123,6 +132,18 @@ impl RelaySettings {
         range("relay.grace_void_secs", self.grace_void_secs, 0, 600)?;
         range("relay.post_game_secs", self.post_game_secs, 1, 600)?;
         range("relay.drain_secs", self.drain_secs, 0, 86_400)?;
+        range(
+            "relay.degraded_lateness_ms",
+            self.degraded_lateness_ms,
+            0,
+            10_000,
+        )?;
+        range(
+            "relay.degraded_late_ticks",
+            self.degraded_late_ticks,
+            1,
+            10_000,
+        )?;
         range("relay.max_connections", self.max_connections, 1, 100_000)?;
         range("relay.strike_threshold", self.strike_threshold, 0, 10_000)?;
         range(

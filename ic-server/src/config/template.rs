@@ -292,6 +292,12 @@ reconnect_timeout_secs = 60
 grace_void_secs = 120
 # Seconds after the match end during which players receive the result and records, 1–600.
 post_game_secs = 30
+# A tick the relay finalizes more than degraded_lateness_ms (0-10000; 0 = never) after its
+# deadline is late; degraded_late_ticks (1-10000) late ticks in a row mean the relay's own
+# conditions were bad (a stalled or overloaded host), and the certified result says "degraded":
+# [rating.information] degraded_weight decides whether it is rated (default: void).
+degraded_lateness_ms = 250
+degraded_late_ticks = 20
 # Seconds a shutdown (SIGTERM) lets running matches finish, 0-86400: /ready answers 503 at once,
 # no new match starts, and matches still running at the end are ended as server restarts
 # (certified, nobody rated or penalized). Give systemd's TimeoutStopSec more than this.

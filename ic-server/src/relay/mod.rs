@@ -90,6 +90,10 @@ pub struct RelayOptions {
     pub reconnect_timeout: Duration,
     /// Game time at the start within which leaving voids the match (zero: never).
     pub grace_void: Duration,
+    /// Finalizing a tick later than this after its deadline is late (zero: never degraded).
+    pub degraded_lateness: Duration,
+    /// Late ticks in a row that mark the match degraded.
+    pub degraded_late_ticks: u32,
     /// Post-game window.
     pub post_game: Duration,
     /// Time between the last seat being taken and tick 0, so clients can get ready.
@@ -121,6 +125,8 @@ impl RelayOptions {
             lobby_timeout: Duration::from_secs(settings.lobby_timeout_secs),
             reconnect_timeout: Duration::from_secs(settings.reconnect_timeout_secs),
             grace_void: Duration::from_secs(settings.grace_void_secs),
+            degraded_lateness: Duration::from_millis(settings.degraded_lateness_ms),
+            degraded_late_ticks: settings.degraded_late_ticks,
             post_game: Duration::from_secs(settings.post_game_secs),
             start_lead: Duration::from_millis(500),
             max_connections: settings.max_connections,

@@ -43,6 +43,8 @@ pub fn test_options() -> RelayOptions {
         reconnect_timeout: Duration::from_secs(3),
         // Tests leave seconds into a match; the ones about the grace void set it.
         grace_void: Duration::ZERO,
+        degraded_lateness: Duration::from_millis(250),
+        degraded_late_ticks: 20,
         post_game: Duration::from_secs(10),
         start_lead: Duration::from_millis(200),
         max_connections: 64,

@@ -48,6 +48,12 @@ pub enum RelayEvent {
         /// The player.
         player: PlayerSlot,
     },
+    /// The relay finalized ticks late for a sustained stretch: the result will be certified as
+    /// degraded (reported once).
+    Degraded {
+        /// The tick at which it became degraded.
+        tick: SimTick,
+    },
     /// A clock sample was rejected as skew.
     ClockSkewRejected {
         /// The player.

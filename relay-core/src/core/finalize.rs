@@ -25,6 +25,12 @@ impl RelayCore {
             return Err(CoreError::MatchOver);
         }
         let tick = self.open_tick;
+        // The time authority's own lateness: a sustained stall degrades the match.
+        let lateness_us = now_us.saturating_sub(self.next_deadline_us());
+        if self.lateness.observe(lateness_us) {
+            self.degraded = true;
+            self.events.push(RelayEvent::Degraded { tick });
+        }
         let bucket = self.pending.remove(&tick).unwrap_or_default();
         let mut canonical = TickOrders {
             tick,

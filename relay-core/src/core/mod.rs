@@ -20,6 +20,7 @@ use std::sync::Arc;
 use scr::keys::PlayerKey;
 
 use crate::cmr::MatchOutcome;
+use crate::degradation::DegradationMonitor;
 use crate::desync::DesyncDetector;
 use crate::filters::{
     ChainConfig, FilterSummary, RecipientFeed, RejectReason, RelayFilter, ReplaySink,
@@ -117,6 +118,8 @@ pub struct RelayCore {
     outcome: Option<MatchOutcome>,
     final_state_hash: [u8; 32],
     degraded: bool,
+    /// Marks the match degraded when the relay itself finalizes late.
+    lateness: DegradationMonitor,
     events: Vec<RelayEvent>,
     /// Per player, batches that lost orders to the filters (never forgiven, like lag strikes).
     flood_strikes: BTreeMap<PlayerSlot, u32>,
@@ -191,6 +194,10 @@ impl RelayCore {
             outcome: None,
             final_state_hash: [0; 32],
             degraded: false,
+            lateness: DegradationMonitor::new(
+                config.degraded_lateness_us,
+                config.degraded_late_ticks,
+            ),
             events: Vec::new(),
             flood_strikes: BTreeMap::new(),
             kicked: BTreeSet::new(),

@@ -83,6 +83,12 @@ pub struct RelayConfig {
     /// Game time at the start within which a player who leaves (and does not come back) voids
     /// the match instead of losing it (µs; 0 = never). Default 120 s, the reference's grace.
     pub grace_void_us: u64,
+    /// A tick finalized more than this after its deadline is late (µs; 0 = never degraded).
+    /// Default 250 ms.
+    pub degraded_lateness_us: u64,
+    /// This many late ticks in a row mark the match degraded (the relay's own conditions were
+    /// bad). Default 20 (1 s at 20 ticks/s: a stall that long, not a hiccup).
+    pub degraded_late_ticks: u32,
 }
 
 impl Default for RelayConfig {
@@ -98,6 +104,8 @@ impl Default for RelayConfig {
             max_future_ticks: 16,
             flood_kick_threshold: 32,
             grace_void_us: 120_000_000,
+            degraded_lateness_us: 250_000,
+            degraded_late_ticks: 20,
         }
     }
 }

@@ -80,6 +80,8 @@ pub struct Sim {
     pub diverged_from: BTreeMap<PlayerSlot, SimTick>,
     rng: ChaCha8Rng,
     pub now_us: u64,
+    /// How late (µs) after each tick's deadline the relay finalizes it (0: on time).
+    pub lateness_us: u64,
 }
 
 impl Sim {
@@ -146,6 +148,7 @@ impl Sim {
             diverged_from: BTreeMap::new(),
             rng: ChaCha8Rng::seed_from_u64(99),
             now_us: START_US,
+            lateness_us: 0,
         }
     }
 
@@ -235,7 +238,7 @@ impl Sim {
                         .next_liveness_token(player, self.window_start(tick), &mut self.rng);
             }
         }
-        self.now_us = self.core.next_deadline_us();
+        self.now_us = self.core.next_deadline_us() + self.lateness_us;
         let finalized = self.core.finalize_tick(self.now_us).unwrap();
         self.events.extend(finalized.events.iter().cloned());
         self.ticks.push(finalized);

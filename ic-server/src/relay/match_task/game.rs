@@ -189,6 +189,14 @@ impl MatchTask {
                 tracing::info!(%player, tick, "player abandoned the match");
             }
             RelayEvent::ChatWithheld { player } => self.tell_chat_restricted(player),
+            RelayEvent::Degraded { tick } => {
+                tracing::warn!(
+                    game_id = self.terms.game_id,
+                    tick,
+                    "the relay finalized ticks late for a sustained stretch; the result will be \
+                     certified as degraded"
+                );
+            }
             RelayEvent::ClockSkewRejected { .. }
             | RelayEvent::CalibrationReset { .. }
             | RelayEvent::PlayerUnresponsive { .. }

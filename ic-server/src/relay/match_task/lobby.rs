@@ -184,6 +184,9 @@ impl MatchTask {
                 .unwrap_or(u64::MAX),
             flood_kick_threshold: options.flood_kick_threshold,
             grace_void_us: u64::try_from(options.grace_void.as_micros()).unwrap_or(u64::MAX),
+            degraded_lateness_us: u64::try_from(options.degraded_lateness.as_micros())
+                .unwrap_or(u64::MAX),
+            degraded_late_ticks: options.degraded_late_ticks,
             ..RelayConfig::default()
         };
         let replay: Box<dyn ReplaySink> = match &options.replay_dir {

@@ -1,7 +1,8 @@
-//! The relay's drain on SIGTERM, on the real binary: `/ready` turns 503 at once, no new match
+//! The relay as a real process. Its drain on SIGTERM: `/ready` turns 503 at once, no new match
 //! starts, a match that ends within `[relay] drain_secs` is certified and rated as usual, and
 //! one still running then ends as a server restart that rates nobody, with every tick
-//! finalized before the end delivered.
+//! finalized before the end delivered. Its own bad conditions: a relay stalled mid-match
+//! certifies the result as degraded, which the community does not rate by default.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -171,4 +172,54 @@ async fn sigterm_lets_matches_finish_and_ends_the_rest_as_server_restarts() {
     assert_eq!(games(&server, &keys[1]).await, 1);
     assert_eq!(games(&server, &keys[2]).await, 0);
     assert_eq!(games(&server, &keys[3]).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_stalled_mid_match_certifies_a_degraded_result_nobody_is_rated_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &format!("{TEST_LIMITS}{NO_ACHIEVEMENTS}"));
+    let community = server.signing_key();
+    let document = server.document().await;
+    let listed = &document["relays"][0];
+    let relay = (
+        listed["address"].as_str().unwrap().parse().unwrap(),
+        listed["key"].as_str().unwrap().parse().unwrap(),
+    );
+    let keys: Vec<KeyPair> = (1..=2).map(player).collect();
+    for key in &keys {
+        server.register(key).await;
+    }
+    let a = seat(relay, &community, &keys[0], 7101, 0).await;
+    let b = seat(relay, &community, &keys[1], 7101, 1).await;
+    let mut bots = plan(100);
+    bots.expect_records = 0;
+    let playing = tokio::spawn(play_both(a.1.unwrap(), bots.clone(), b.1.unwrap(), bots));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The host stalls for two seconds (40 ticks owed at 20 per second), then goes on.
+    server.signal("STOP");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    server.signal("CONT");
+    let (ra, rb) = playing.await.unwrap();
+    assert_eq!(
+        (ra.end, rb.end),
+        (BotEnd::Finished, BotEnd::Finished),
+        "{ra:?} {rb:?}"
+    );
+    let cmr = TrustedRelays::new([relay.1.into()])
+        .unwrap()
+        .verify(
+            ra.cmr.as_ref().unwrap(),
+            &CommunityKey::from(community.public_key()),
+        )
+        .unwrap()
+        .value()
+        .clone();
+    assert!(cmr.degraded, "the stall is in the certified result");
+    assert!(matches!(cmr.outcome, MatchOutcome::Completed { .. }));
+    // `[rating.information] degraded_weight` is 0 by default: recorded, not rated.
+    assert!(ra.records.is_empty() && rb.records.is_empty());
+    for key in &keys {
+        assert_eq!(games(&server, key).await, 0);
+    }
+    drop((a.0, b.0));
 }
