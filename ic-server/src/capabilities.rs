@@ -55,7 +55,8 @@ pub async fn build(
             metrics.clone(),
             seasons,
         )?
-        .with_achievements(config.achievements.clone());
+        .with_achievements(config.achievements.clone())
+        .with_conduct(config.conduct.clone());
         // A ranked suspension blocks re-issue of rating records while it lasts.
         #[cfg(feature = "moderation")]
         let authority = if config

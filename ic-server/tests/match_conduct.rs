@@ -101,6 +101,54 @@ async fn a_leaver_loses_the_stayer_gains_and_cooldowns_escalate() {
     let second = env.sanctions(&bob).await.leaver_cooldown.unwrap();
     assert_eq!(second.until, cmr.ended_at_us / 1_000_000 + 1800);
     assert_eq!(second.reason, "you left 2 matches in a short time");
+    let deviation_before = profile(&env, &bob).await.modules[0].deviation;
+
+    // The third within a week: a habitual leaver waits a day, and the rating is less certain
+    // (a rated match alone would lower the deviation).
+    let ra = bob_leaves(&env, &alice, &bob, 6003, 2).await;
+    let cmr = env.verify_cmr(ra.cmr.as_ref().unwrap());
+    let third = env.sanctions(&bob).await.leaver_cooldown.unwrap();
+    assert_eq!(third.until, cmr.ended_at_us / 1_000_000 + 86_400);
+    assert_eq!(
+        third.reason,
+        "you left 3 matches within days: habitual leaving"
+    );
+    let deviation_after = profile(&env, &bob).await.modules[0].deviation;
+    assert!(
+        deviation_after > deviation_before,
+        "{deviation_before} -> {deviation_after}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_conduct_settings_set_the_cooldowns_and_the_deviation_rule() {
+    let mut options = test_options();
+    options.reconnect_timeout = Duration::from_secs(1);
+    let env = RelayEnv::start_with(
+        options,
+        "[conduct]\nabandon_cooldowns_secs = [7, 11]\nhabitual_cooldown_secs = 13\n\
+         habitual_deviation_increase = 0\n",
+    )
+    .await;
+    let alice = env.player("alice").await;
+    let bob = env.player("bob").await;
+    let mut deviations = Vec::new();
+    for (game_id, wait, reason) in [
+        (6401, 7, "you left a match"),
+        (6402, 11, "you left 2 matches in a short time"),
+        (6403, 13, "you left 3 matches within days: habitual leaving"),
+    ] {
+        let ra = bob_leaves(&env, &alice, &bob, game_id, 2).await;
+        let ended = env.verify_cmr(ra.cmr.as_ref().unwrap()).ended_at_us / 1_000_000;
+        let cooldown = env.sanctions(&bob).await.leaver_cooldown.unwrap();
+        assert_eq!(
+            (cooldown.until, cooldown.reason.as_str()),
+            (ended + wait, reason)
+        );
+        deviations.push(profile(&env, &bob).await.modules[0].deviation);
+    }
+    // No increase configured: the third rated match lowers the deviation like any other.
+    assert!(deviations[2] < deviations[1], "{deviations:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -97,11 +97,13 @@ impl Authority {
                 } => (snapshots, prior_meetings),
             };
             let desperation = self.desperation_weight(cmr, &snapshots).await?;
+            let habitual = self.habitual_leavers(cmr, played_at(cmr)).await?;
             let planned = Planned {
                 snapshots,
                 prior_meetings,
                 participants_hash,
                 desperation,
+                habitual,
             };
             let mut change = self.plan_match(cmr, bytes, match_id, now, planned)?;
             self.award_match_achievements(&mut change, cmr, now).await?;
@@ -251,7 +253,11 @@ impl Authority {
                 game_module: cmr.game_module.clone(),
                 algorithm_id: self.provider.algorithm_id().to_owned(),
                 rating: new.rating.rating,
-                deviation: new.rating.deviation,
+                deviation: if planned.habitual.contains(&key) {
+                    self.leaver_deviation(new.rating.deviation, self.fresh_deviation(&key))
+                } else {
+                    new.rating.deviation
+                },
                 volatility: new.rating.volatility,
                 games_played: before.games_played.saturating_add(1),
                 wins: before.wins + u32::from(result == PlayerResult::Win),
@@ -427,9 +433,10 @@ struct Planned {
     participants_hash: [u8; 32],
     /// The desperation weight, permille (1000 for an ordinary match).
     desperation: u32,
+    /// Leavers whose abandon here makes them habitual: their deviation rises.
+    habitual: std::collections::BTreeSet<PlayerKey>,
 }
 
-/// When the match ended, in Unix seconds.
 /// The players who left `cmr` for good and earn a leaver cooldown: those of a rated match and
 /// the early leaver of a grace-voided one. A match voided for another reason (a remake, a
 /// desync, the relay's own bad conditions) costs nobody a cooldown.
@@ -455,6 +462,7 @@ fn abandons(
         .collect()
 }
 
+/// When the match ended, in Unix seconds.
 fn played_at(cmr: &CertifiedMatchResult) -> i64 {
     cmr.ended_at_us.div_euclid(1_000_000)
 }

@@ -7,6 +7,7 @@ mod desperation;
 pub mod handoff;
 mod history;
 mod ingest;
+mod leavers;
 mod player_locks;
 mod players;
 mod rank_board;
@@ -147,6 +148,9 @@ pub struct Authority {
     // The achievements awarded and the policy for claims.
     achievements: crate::config::AchievementsConfig,
     held: achievements::HeldCache,
+    // What leaving costs beyond the loss: habitual leavers' deviation rises.
+    conduct: crate::config::ConductConfig,
+    leavers: crate::conduct::LeaverPolicy,
 }
 
 /// The relay keys trusted without a database read: the server's own and the configured ones.
@@ -204,7 +208,16 @@ impl Authority {
             ranks: Arc::default(),
             achievements: crate::config::AchievementsConfig::default(),
             held: achievements::HeldCache::default(),
+            conduct: crate::config::ConductConfig::default(),
+            leavers: crate::conduct::LeaverPolicy::new(&crate::config::ConductConfig::default()),
         })
+    }
+
+    /// Applies `conduct` (`[conduct]`) instead of the defaults (set once, before serving).
+    pub fn with_conduct(mut self, conduct: crate::config::ConductConfig) -> Self {
+        self.leavers = crate::conduct::LeaverPolicy::new(&conduct);
+        self.conduct = conduct;
+        self
     }
 
     /// Awards `achievements` instead of the defaults (set once, before serving).

@@ -88,6 +88,21 @@ impl LeaverPolicy {
             .saturating_add(longest_cooldown)
     }
 
+    /// How far back an abandon counts towards habitual leaving (seconds).
+    pub fn habitual_window_secs(&self) -> i64 {
+        self.habitual_window
+    }
+
+    /// Whether a new (not voided) abandon at `at` makes a habitual leaver of a player whose
+    /// earlier abandons are `earlier`.
+    pub fn is_habitual(&self, earlier: &[Abandon], at: i64) -> bool {
+        let counted = earlier
+            .iter()
+            .filter(|a| !a.voided && a.at <= at && at - a.at < self.habitual_window)
+            .count();
+        self.habitual_count > 0 && counted + 1 >= self.habitual_count
+    }
+
     /// The cooldown in force at `now` given the player's `abandons` (any order), if any: the
     /// one that ends last.
     pub fn cooldown(&self, abandons: &[Abandon], now: i64) -> Option<LeaverCooldown> {
@@ -226,6 +241,26 @@ mod tests {
         ];
         let cooldown = p.cooldown(&abandons, DAY + 3 * HOUR).unwrap();
         assert_eq!(cooldown.until, DAY + 2 + DAY);
+    }
+
+    #[test]
+    fn the_third_abandon_in_a_week_is_habitual_and_voids_do_not_count() {
+        let p = policy();
+        let earlier = [left(DAY, false), left(2 * DAY, true), left(3 * DAY, false)];
+        assert!(p.is_habitual(&earlier, 4 * DAY));
+        assert!(
+            !p.is_habitual(&earlier[..2], 4 * DAY),
+            "one counted abandon before"
+        );
+        assert!(
+            !p.is_habitual(&earlier, 9 * DAY),
+            "the first left the window"
+        );
+        let off = LeaverPolicy::new(&ConductConfig {
+            habitual_abandon_count: 0,
+            ..ConductConfig::default()
+        });
+        assert!(!off.is_habitual(&earlier, 4 * DAY));
     }
 
     #[test]

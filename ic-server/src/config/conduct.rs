@@ -20,6 +20,9 @@ pub struct ConductConfig {
     pub habitual_window_days: u64,
     /// A habitual leaver's cooldown (seconds).
     pub habitual_cooldown_secs: u64,
+    /// Rating points a habitual leaver's deviation rises by with each abandon that makes them
+    /// one (never above a new player's deviation): their rating is less certain, 0–350.
+    pub habitual_deviation_increase: u32,
     /// Cooldown after an abandon that voided the match within the relay's grace (seconds).
     pub grace_void_cooldown_secs: u64,
 }
@@ -32,6 +35,7 @@ impl Default for ConductConfig {
             habitual_abandon_count: 3,
             habitual_window_days: 7,
             habitual_cooldown_secs: 86_400,
+            habitual_deviation_increase: 50,
             grace_void_cooldown_secs: 60,
         }
     }
@@ -79,6 +83,12 @@ impl ConductConfig {
             self.habitual_cooldown_secs,
             0,
             30 * 86_400,
+        )?;
+        super::range(
+            "conduct.habitual_deviation_increase",
+            self.habitual_deviation_increase,
+            0,
+            350,
         )?;
         super::range(
             "conduct.grace_void_cooldown_secs",

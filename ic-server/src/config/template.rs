@@ -194,6 +194,9 @@ abandon_window_hours = 24
 habitual_abandon_count = 3
 habitual_window_days = 7
 habitual_cooldown_secs = 86400
+# Each abandon that makes a habitual leaver also raises their rating deviation by this many
+# points (0-350; never above a new player's): their rating is less certain.
+habitual_deviation_increase = 50
 # Seconds a player waits after leaving early enough to void the match (relay.grace_void_secs),
 # 0-86400. Such voids count for neither the escalation nor habitual leaving.
 grace_void_cooldown_secs = 60

@@ -60,14 +60,21 @@ pub fn test_options() -> RelayOptions {
 
 impl RelayEnv {
     pub async fn start(options: RelayOptions) -> Self {
+        Self::start_with(options, "").await
+    }
+
+    /// [`Self::start`] with `extra` TOML tables in the server's config.
+    pub async fn start_with(options: RelayOptions, extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let data = ic_server::data_dir::DataDir::new(dir.path().join("server"));
         data.init(&mut rand::rngs::OsRng).unwrap();
         let file = dir.path().join("server/ic-server.toml");
         std::fs::write(
             &file,
-            "[http]\nrate_limit_per_minute = 100000\n\
-             [ranking]\nregistrations_per_ip_per_day = 10000\n",
+            format!(
+                "[http]\nrate_limit_per_minute = 100000\n\
+             [ranking]\nregistrations_per_ip_per_day = 10000\n{extra}"
+            ),
         )
         .unwrap();
         let config = ic_server::config::load(Some(&file), &[]).unwrap().config;
