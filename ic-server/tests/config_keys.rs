@@ -1,0 +1,120 @@
+//! Settings of the config template that act on the running binary, each shown by a behaviour
+//! that differs from its default (issue 25: no setting may do nothing). One server carries
+//! them all: body and match size limits, challenge and token lifetimes, the SQLite file name,
+//! the rating records' validity, campaigns switched off and the log level.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::Stdio;
+
+use base64::Engine as _;
+use common::{B64, Server, player};
+use serde_json::json;
+
+const CONFIG: &str = "\
+[http]
+rate_limit_per_minute = 100000
+max_body_bytes = 2048
+[storage]
+sqlite_path = \"custom.db\"
+[auth]
+challenge_ttl_secs = 7
+token_ttl_secs = 61
+[ranking]
+registrations_per_ip_per_day = 10000
+rating_validity_days = 2
+max_match_bytes = 1024
+[campaigns]
+enabled = false
+[logging]
+level = \"warn\"
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_default_settings_change_what_the_server_does() {
+    let dir = tempfile::tempdir().unwrap();
+    Server::init(dir.path(), CONFIG);
+    // No IC_LOGGING_LEVEL in the environment: the file's level applies.
+    let mut server = Server::spawn_with(dir.path(), &[], Stdio::piped());
+    let log = server.read_log();
+    let now = ic_server::clock::unix_now();
+
+    // [storage] sqlite_path: the database is the named file.
+    assert!(dir.path().join("custom.db").exists());
+    assert!(!dir.path().join("ic-server.db").exists());
+
+    // [auth] challenge_ttl_secs and token_ttl_secs.
+    let key = player(1);
+    let (status, challenge) = server
+        .post_json(
+            "/v1/auth/challenge",
+            &json!({ "key": key.public_key().to_string() }),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{challenge}");
+    let ttl = challenge["expires_at"].as_i64().unwrap() - now;
+    assert!((6..=9).contains(&ttl), "challenge lives {ttl} s");
+    let bytes: [u8; 32] = B64
+        .decode(challenge["challenge"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let message = ic_server::auth::challenge_message(&bytes, &server.community_key().await);
+    let (status, token) = server
+        .post_json(
+            "/v1/auth/token",
+            &json!({
+                "key": key.public_key().to_string(),
+                "challenge": challenge["challenge"],
+                "signature": B64.encode(key.sign(&message)),
+            }),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{token}");
+    let ttl = token["expires_at"].as_i64().unwrap() - now;
+    assert!((60..=63).contains(&ttl), "token lives {ttl} s");
+    let records = server.register(&key).await;
+
+    // [ranking] rating_validity_days: the registration's rating record lives two days.
+    let rating = records
+        .iter()
+        .map(|bytes| scr::Record::decode(bytes).unwrap())
+        .find(|record| record.record_type() == scr::RecordType::Rating)
+        .unwrap();
+    assert_eq!(
+        rating.expires_at().unwrap() - rating.issued_at(),
+        2 * 86_400
+    );
+
+    // [http] max_body_bytes: a 4 KiB JSON body is refused before any handler reads it.
+    let big = json!({ "key": "x".repeat(4096) });
+    let (status, refused) = server.post_json("/v1/auth/challenge", &big, None).await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (413, Some("body_too_large"))
+    );
+
+    // [ranking] max_match_bytes: a 1.5 KiB result is too large (the default takes 16 KiB and
+    // would call it malformed instead).
+    let (status, refused) = server.post_bytes("/v1/matches", vec![7; 1500]).await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (413, Some("body_too_large"))
+    );
+
+    // [campaigns] enabled = false: the campaign routes answer 404.
+    let (status, refused) = server.get("/v1/campaigns/allies/benchmarks", None).await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (404, Some("campaigns_disabled"))
+    );
+
+    // [logging] level = "warn": the start-up line (info) is not logged.
+    assert!(server.stop().success());
+    let log = log.join().unwrap();
+    assert!(!log.contains("serving"), "{log}");
+}
