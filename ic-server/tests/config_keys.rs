@@ -1,7 +1,7 @@
 //! Settings of the config template that act on the running binary, each shown by a behaviour
-//! that differs from its default (issue 25: no setting may do nothing). One server carries
-//! them all: body and match size limits, challenge and token lifetimes, the SQLite file name,
-//! the rating records' validity, campaigns switched off and the log level.
+//! that differs from its default (issue 25: no setting may do nothing): body and match size
+//! limits, challenge and token lifetimes, the SQLite file name, the rating records' validity,
+//! campaigns switched off, the log level, the claim window and the web session length.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -117,4 +117,53 @@ async fn non_default_settings_change_what_the_server_does() {
     assert!(server.stop().success());
     let log = log.join().unwrap();
     assert!(!log.contains("serving"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_claim_window_and_the_web_session_length_are_the_configured_ones() {
+    let admin = player(9);
+    let config = format!(
+        "[http]\nrate_limit_per_minute = 100000\n\
+         [ranking]\nregistrations_per_ip_per_day = 10000\n\
+         [auth]\nadmins = [\"{}\"]\n\
+         [ui]\nsession_idle_secs = 60\nsession_max_secs = 120\n\
+         [achievements]\npolicy = \"optimistic\"\nchallenge_window_hours = 3\n\
+         [[achievements.definitions]]\nid = \"campaign\"\nname = \"Campaign finished\"\n\
+         rule = \"claim\"\n",
+        admin.public_key()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &config);
+
+    // [achievements] challenge_window_hours: the stored claim upgrades three hours on.
+    let key = player(1);
+    server.register(&key).await;
+    let token = server.login(&key).await;
+    let (status, claimed) = server
+        .post_json(
+            "/v1/achievements/claims",
+            &json!({ "game_module": "ra", "achievement_id": "campaign" }),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, 201, "{claimed}");
+    let (status, held) = server
+        .get(
+            &format!("/v1/players/{}/achievements", key.public_key()),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{held}");
+    let campaign = &held["achievements"][0];
+    assert_eq!(campaign["claim"], "pending", "{held}");
+    assert_eq!(
+        campaign["upgrade_at"].as_i64().unwrap() - campaign["unlocked_at"].as_i64().unwrap(),
+        3 * 3600
+    );
+
+    // [ui] session_max_secs: the browser is told to drop the session after two minutes.
+    let link = common::web::operator_login_link(&server, &admin);
+    let signed_in = common::web::sign_in(&server, &link).await;
+    let cookie = signed_in.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("Max-Age=120"), "{cookie}");
 }
