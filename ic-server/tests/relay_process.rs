@@ -223,3 +223,84 @@ async fn a_relay_stalled_mid_match_certifies_a_degraded_result_nobody_is_rated_f
     }
     drop((a.0, b.0));
 }
+
+/// `[relay]` settings from the file, each checked by what the default would not do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_settings_in_the_file_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "{TEST_LIMITS}{NO_ACHIEVEMENTS}[relay]\nmax_matches = 1\nlobby_timeout_secs = 5\n\
+         reconnect_timeout_secs = 5\ngrace_void_secs = 0\nranked_spectator_delay_secs = 180\n\
+         replay_retention_days = 0\n"
+    );
+    let server = Server::start(dir.path(), &config);
+    // max_matches: the capacity the matchmaker and the metrics see.
+    assert_eq!(server.metric("ic_relay_matches_capacity").await, 1.0);
+    let community = server.signing_key();
+    let document = server.document().await;
+    let listed = &document["relays"][0];
+    let relay = (
+        listed["address"].as_str().unwrap().parse().unwrap(),
+        listed["key"].as_str().unwrap().parse().unwrap(),
+    );
+    let keys: Vec<KeyPair> = (1..=3).map(player).collect();
+    for key in &keys {
+        server.register(key).await;
+    }
+
+    // lobby_timeout_secs: a lobby whose second player never comes closes after 5 s.
+    let lonely = seat(relay, &community, &keys[2], 8001, 0).await;
+    let lobby = tokio::spawn(async move {
+        let (_client, session) = lonely;
+        let mut session = session.unwrap();
+        let started = std::time::Instant::now();
+        while let Some(frame) = session.next_frame().await {
+            if let relay_core::frames::Frame::Disconnect { reason } = frame {
+                return (reason, started.elapsed());
+            }
+        }
+        panic!("the lobby closed without a reason");
+    });
+
+    // reconnect_timeout_secs and grace_void_secs: a player who leaves two ticks in abandons
+    // after 5 s (not 60), and with no grace that is a loss, not a void.
+    let a = seat(relay, &community, &keys[0], 8002, 0).await;
+    let b = seat(relay, &community, &keys[1], 8002, 1).await;
+    let mut stays = plan(1_000_000);
+    stays.expect_records = 0;
+    let mut leaves = plan(1_000_000);
+    leaves.leave_after_tick = Some(2);
+    let (ra, rb) = play_both(a.1.unwrap(), stays, b.1.unwrap(), leaves).await;
+    assert_eq!((ra.end, rb.end), (BotEnd::Finished, BotEnd::Left), "{ra:?}");
+    let cmr = TrustedRelays::new([relay.1.into()])
+        .unwrap()
+        .verify(
+            ra.cmr.as_ref().unwrap(),
+            &CommunityKey::from(community.public_key()),
+        )
+        .unwrap()
+        .value()
+        .clone();
+    assert_eq!(
+        cmr.outcome,
+        MatchOutcome::Abandoned {
+            leaver: relay_core::ids::PlayerSlot(1)
+        }
+    );
+    let lasted = (cmr.ended_at_us - cmr.started_at_us) / 1_000_000;
+    assert!((4..20).contains(&lasted), "the match lasted {lasted} s");
+    // ranked_spectator_delay_secs: 180 s at 20 ticks per second.
+    assert_eq!(cmr.observer_delay_ticks, 3600);
+    // replay_retention_days = 0: no replay is recorded.
+    let replays = dir.path().join("replays");
+    let kept = std::fs::read_dir(&replays).map_or(0, |entries| entries.count());
+    assert_eq!(kept, 0, "{}", replays.display());
+
+    let (reason, waited) = lobby.await.unwrap();
+    assert_eq!(reason, DisconnectReason::Timeout);
+    assert!(
+        (4..12).contains(&waited.as_secs()),
+        "the lobby closed after {waited:?}"
+    );
+    drop((a.0, b.0));
+}
