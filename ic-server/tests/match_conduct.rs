@@ -306,3 +306,92 @@ async fn a_chat_restricted_players_chat_never_reaches_the_others() {
         "{heard_by_bob:?}"
     );
 }
+
+/// What one side of the pause test saw and is about to do.
+#[derive(Default)]
+struct Side {
+    pauses: Vec<(u8, u64, u64)>,
+    resumes: Vec<(u64, bool)>,
+    refusals: Vec<relay_core::pauses::PauseRefusal>,
+    /// A vote to put in the next batch.
+    next_vote: Option<relay_core::order::VoteKind>,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_holds_until_both_sides_resume_or_its_time_runs_out() {
+    use relay_core::frames::{ClientOrder, Frame};
+    use relay_core::order::{PlayerOrder, VoteKind};
+    use relay_core::pauses::PauseRefusal;
+
+    // test_options: one ranked pause of one second per player, from the start.
+    let env = RelayEnv::start(test_options()).await;
+    let ((_alice, mut a), (_bob, mut b)) = env.seated_pair(6501).await;
+    let mut sides = [Side::default(), Side::default()];
+    sides[0].next_vote = Some(VoteKind::Pause);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    // Both sessions are driven here: a batch for every tick (with a planned vote), liveness
+    // echoed, and the pause frames recorded.
+    loop {
+        let (who, frame) = tokio::select! {
+            frame = a.next_frame() => (0, frame),
+            frame = b.next_frame() => (1, frame),
+            () = tokio::time::sleep_until(deadline) => panic!("the pause script did not finish"),
+        };
+        let frame = frame.expect("the match went on");
+        let session = if who == 0 { &a } else { &b };
+        match frame {
+            Frame::TickOrders(tick) => {
+                let orders = sides[who]
+                    .next_vote
+                    .take()
+                    .map(|kind| ClientOrder {
+                        sub_tick_hint_us: 0,
+                        order: PlayerOrder::Vote(kind),
+                    })
+                    .into_iter()
+                    .collect();
+                let now_us = u64::try_from(ic_client::unix_now()).unwrap() * 1_000_000;
+                let _ = session.send_orders(tick.tick + 2, now_us, orders).await;
+            }
+            Frame::Liveness { token } => {
+                let _ = session.send(&Frame::LivenessEcho { token }).await;
+            }
+            Frame::Paused {
+                player,
+                tick,
+                until,
+            } => {
+                sides[who].pauses.push((player.0, tick, until));
+                // Alice's pause: both sides agree to resume. Bob's: nobody does.
+                if player.0 == 0 {
+                    sides[who].next_vote = Some(VoteKind::Resume);
+                }
+            }
+            Frame::Resumed { tick, timed_out } => {
+                sides[who].resumes.push((tick, timed_out));
+                // Then Bob takes his pause; once it ran out, Alice asks for a second one.
+                if who == usize::from(!timed_out) {
+                    sides[who].next_vote = Some(VoteKind::Pause);
+                }
+            }
+            Frame::PauseRefused { reason } => sides[who].refusals.push(reason),
+            _ => {}
+        }
+        if sides.iter().all(|side| side.resumes.len() == 2) && !sides[0].refusals.is_empty() {
+            break;
+        }
+    }
+    for side in &sides {
+        // Two pauses, each announced to both players: Alice's, then Bob's.
+        let by: Vec<u8> = side.pauses.iter().map(|p| p.0).collect();
+        assert_eq!(by, [0, 1]);
+        // Alice's ended by both sides, Bob's by its one-second limit (20 ticks).
+        assert!(!side.resumes[0].1);
+        let (paused_at, until) = (side.pauses[1].1, side.pauses[1].2);
+        assert_eq!(until, paused_at + 20);
+        assert_eq!(side.resumes[1], (until, true));
+    }
+    // Alice asked for a second pause: refused, her one pause is spent.
+    assert_eq!(sides[0].refusals, [PauseRefusal::BudgetSpent]);
+    assert!(sides[1].refusals.is_empty());
+}

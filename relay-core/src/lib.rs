@@ -19,6 +19,7 @@ pub mod liveness;
 pub mod match_end;
 pub mod order;
 pub mod order_hash;
+pub mod pauses;
 pub mod qos;
 pub mod ticket;
 pub mod time;

@@ -30,7 +30,7 @@ pub enum PlayerOrder {
         /// The message.
         text: String,
     },
-    /// A vote the relay resolves itself (surrender, remake).
+    /// A vote the relay resolves itself (surrender, remake, pause, resume).
     Vote(VoteKind),
 }
 
@@ -54,6 +54,10 @@ pub enum VoteKind {
     Surrender,
     /// Void the match (only within the remake window).
     Remake,
+    /// Pause the match (spends one of the sender's pauses).
+    Pause,
+    /// Agree to resume a paused match (both sides must).
+    Resume,
 }
 
 /// An order with its sender and its relay-normalized time within the tick.
@@ -103,6 +107,8 @@ impl PlayerOrder {
                 out.put_u8(match vote {
                     VoteKind::Surrender => 1,
                     VoteKind::Remake => 2,
+                    VoteKind::Pause => 3,
+                    VoteKind::Resume => 4,
                 });
             }
         }
@@ -143,6 +149,8 @@ impl PlayerOrder {
                 match reader.u8()? {
                     1 => Ok(Self::Vote(VoteKind::Surrender)),
                     2 => Ok(Self::Vote(VoteKind::Remake)),
+                    3 => Ok(Self::Vote(VoteKind::Pause)),
+                    4 => Ok(Self::Vote(VoteKind::Resume)),
                     value => Err(OrderDecodeError::UnknownVote {
                         offset: vote_offset,
                         value,
@@ -277,6 +285,8 @@ mod tests {
             text: String::new(),
         });
         round_trip(PlayerOrder::Vote(VoteKind::Remake));
+        round_trip(PlayerOrder::Vote(VoteKind::Pause));
+        round_trip(PlayerOrder::Vote(VoteKind::Resume));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use relay_core::frames::{
 };
 use relay_core::ids::{ObserverId, PlayerSlot, TeamId};
 use relay_core::order::{ChatChannel, PlayerOrder, TickOrders, TimestampedOrder, VoteKind};
+use relay_core::pauses::PauseRefusal;
 use scr::keys::PlayerKey;
 
 fn channel() -> impl Strategy<Value = ChatChannel> {
@@ -27,7 +28,13 @@ fn order() -> impl Strategy<Value = PlayerOrder> {
         (any::<u16>(), prop::collection::vec(any::<u8>(), 0..64))
             .prop_map(|(type_tag, payload)| PlayerOrder::Game { type_tag, payload }),
         (channel(), "\\PC{0,40}").prop_map(|(channel, text)| PlayerOrder::Chat { channel, text }),
-        prop_oneof![Just(VoteKind::Surrender), Just(VoteKind::Remake)].prop_map(PlayerOrder::Vote),
+        prop_oneof![
+            Just(VoteKind::Surrender),
+            Just(VoteKind::Remake),
+            Just(VoteKind::Pause),
+            Just(VoteKind::Resume)
+        ]
+        .prop_map(PlayerOrder::Vote),
     ]
 }
 
@@ -183,6 +190,20 @@ fn frame() -> impl Strategy<Value = Frame> {
         ]
         .prop_map(|reason| Frame::Kick { reason }),
         any::<u64>().prop_map(|tick| Frame::DesyncDetected { tick }),
+        (any::<u8>(), any::<u64>(), any::<u64>()).prop_map(|(p, tick, until)| Frame::Paused {
+            player: PlayerSlot(p),
+            tick,
+            until
+        }),
+        (any::<u64>(), any::<bool>())
+            .prop_map(|(tick, timed_out)| Frame::Resumed { tick, timed_out }),
+        prop_oneof![
+            Just(PauseRefusal::BudgetSpent),
+            Just(PauseRefusal::TooEarly),
+            Just(PauseRefusal::AlreadyPaused),
+            Just(PauseRefusal::NotPaused)
+        ]
+        .prop_map(|reason| Frame::PauseRefused { reason }),
     ]
 }
 

@@ -317,6 +317,67 @@ fn a_relay_that_finalizes_late_for_long_certifies_a_degraded_result() {
     assert!(sim.certify().0.degraded);
 }
 
+#[test]
+fn pauses_are_decided_in_the_stream_and_end_by_both_sides_or_their_limit() {
+    use relay_core::pauses::{PauseRefusal, PauseRules};
+    let config = RelayConfig {
+        pause_rules: Some(PauseRules {
+            per_player: Some(1),
+            max_duration_us: 1_000_000,
+            min_game_time_us: 0,
+        }),
+        ..RelayConfig::default()
+    };
+    let mut sim = Sim::new(2, |i| i, 0, false, config);
+    sim.run(5);
+    let by = |slot: u8, kind: VoteKind| {
+        move |s: u8, _| {
+            if s == slot {
+                vec![vote(kind)]
+            } else {
+                Vec::new()
+            }
+        }
+    };
+    let paused_at = sim.core.open_tick();
+    sim.tick_with(by(0, VoteKind::Pause));
+    let until = paused_at + 1_000_000u64.div_ceil(u64::from(TICK_US));
+    assert!(sim.events.contains(&RelayEvent::Paused {
+        player: PlayerSlot(0),
+        tick: paused_at,
+        until
+    }));
+    assert!(sim.core.is_paused());
+    sim.tick_with(by(1, VoteKind::Pause));
+    assert!(sim.events.contains(&RelayEvent::PauseRefused {
+        player: PlayerSlot(1),
+        reason: PauseRefusal::AlreadyPaused
+    }));
+    sim.tick_with(by(0, VoteKind::Resume));
+    assert!(sim.core.is_paused(), "one side is not enough");
+    let resumed_at = sim.core.open_tick();
+    sim.tick_with(by(1, VoteKind::Resume));
+    assert!(sim.events.contains(&RelayEvent::Resumed {
+        tick: resumed_at,
+        timed_out: false
+    }));
+    // Player 0's only pause is spent; player 1's runs out by itself.
+    sim.tick_with(by(0, VoteKind::Pause));
+    assert!(sim.events.contains(&RelayEvent::PauseRefused {
+        player: PlayerSlot(0),
+        reason: PauseRefusal::BudgetSpent
+    }));
+    let second = sim.core.open_tick();
+    sim.tick_with(by(1, VoteKind::Pause));
+    sim.run(30);
+    let limit = second + 1_000_000u64.div_ceil(u64::from(TICK_US));
+    assert!(sim.events.contains(&RelayEvent::Resumed {
+        tick: limit,
+        timed_out: true
+    }));
+    assert!(!sim.core.is_paused());
+}
+
 /// Ticks past the default 120 s grace void.
 const GRACE_TICKS: u64 = 120_000_000 / TICK_US as u64 + 1;
 

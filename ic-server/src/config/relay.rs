@@ -44,6 +44,16 @@ pub struct RelaySettings {
     pub degraded_lateness_ms: u64,
     /// Late ticks in a row that degrade a match, 1–10000.
     pub degraded_late_ticks: u32,
+    /// Pauses each player may call in a ranked match (0: none), 0–100; a ranked pause lasts at
+    /// most `ranked_pause_secs` (1–3600) and none comes in the first 30 s.
+    pub ranked_pauses_per_player: u32,
+    /// Longest ranked pause, seconds.
+    pub ranked_pause_secs: u64,
+    /// Pauses each player may call in an unranked match (0: none), 0–100; each lasts at most
+    /// `casual_pause_secs` (1–3600).
+    pub casual_pauses_per_player: u32,
+    /// Longest unranked pause, seconds.
+    pub casual_pause_secs: u64,
     /// Seconds a shutdown (SIGTERM) waits for running matches to finish before it ends the rest
     /// as server restarts, 0–86400; no new match starts meanwhile.
     pub drain_secs: u64,
@@ -91,6 +101,10 @@ impl Default for RelaySettings {
             reconnect_timeout_secs: 60,
             grace_void_secs: 120,
             drain_secs: 1800,
+            ranked_pauses_per_player: 1,
+            ranked_pause_secs: 60,
+            casual_pauses_per_player: 10,
+            casual_pause_secs: 300,
             degraded_lateness_ms: 250,
             degraded_late_ticks: 20,
             post_game_secs: 30,
@@ -132,6 +146,20 @@ impl RelaySettings {
         range("relay.grace_void_secs", self.grace_void_secs, 0, 600)?;
         range("relay.post_game_secs", self.post_game_secs, 1, 600)?;
         range("relay.drain_secs", self.drain_secs, 0, 86_400)?;
+        range(
+            "relay.ranked_pauses_per_player",
+            self.ranked_pauses_per_player,
+            0,
+            100,
+        )?;
+        range("relay.ranked_pause_secs", self.ranked_pause_secs, 1, 3600)?;
+        range(
+            "relay.casual_pauses_per_player",
+            self.casual_pauses_per_player,
+            0,
+            100,
+        )?;
+        range("relay.casual_pause_secs", self.casual_pause_secs, 1, 3600)?;
         range(
             "relay.degraded_lateness_ms",
             self.degraded_lateness_ms,

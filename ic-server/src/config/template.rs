@@ -301,6 +301,13 @@ post_game_secs = 30
 # [rating.information] degraded_weight decides whether it is rated (default: void).
 degraded_lateness_ms = 250
 degraded_late_ticks = 20
+# Pauses (a player's Vote(pause) order; both sides resume with Vote(resume), or the pause ends
+# by itself): per player 0-100 (0: none) and the longest, 1-3600 s. Ranked matches allow no
+# pause in their first 30 s.
+ranked_pauses_per_player = 1
+ranked_pause_secs = 60
+casual_pauses_per_player = 10
+casual_pause_secs = 300
 # Seconds a shutdown (SIGTERM) lets running matches finish, 0-86400: /ready answers 503 at once,
 # no new match starts, and matches still running at the end are ended as server restarts
 # (certified, nobody rated or penalized). Give systemd's TimeoutStopSec more than this.

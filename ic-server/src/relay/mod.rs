@@ -94,6 +94,10 @@ pub struct RelayOptions {
     pub degraded_lateness: Duration,
     /// Late ticks in a row that mark the match degraded.
     pub degraded_late_ticks: u32,
+    /// Pause rules of ranked matches.
+    pub ranked_pauses: relay_core::pauses::PauseRules,
+    /// Pause rules of unranked matches.
+    pub casual_pauses: relay_core::pauses::PauseRules,
     /// Post-game window.
     pub post_game: Duration,
     /// Time between the last seat being taken and tick 0, so clients can get ready.
@@ -127,6 +131,16 @@ impl RelayOptions {
             grace_void: Duration::from_secs(settings.grace_void_secs),
             degraded_lateness: Duration::from_millis(settings.degraded_lateness_ms),
             degraded_late_ticks: settings.degraded_late_ticks,
+            ranked_pauses: relay_core::pauses::PauseRules {
+                per_player: Some(settings.ranked_pauses_per_player),
+                max_duration_us: settings.ranked_pause_secs.saturating_mul(1_000_000),
+                ..relay_core::pauses::PauseRules::RANKED
+            },
+            casual_pauses: relay_core::pauses::PauseRules {
+                per_player: Some(settings.casual_pauses_per_player),
+                max_duration_us: settings.casual_pause_secs.saturating_mul(1_000_000),
+                ..relay_core::pauses::PauseRules::CASUAL
+            },
             post_game: Duration::from_secs(settings.post_game_secs),
             start_lead: Duration::from_millis(500),
             max_connections: settings.max_connections,

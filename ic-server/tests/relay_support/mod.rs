@@ -45,6 +45,13 @@ pub fn test_options() -> RelayOptions {
         grace_void: Duration::ZERO,
         degraded_lateness: Duration::from_millis(250),
         degraded_late_ticks: 20,
+        // Test matches are ranked: one pause of a second each, from the start.
+        ranked_pauses: relay_core::pauses::PauseRules {
+            per_player: Some(1),
+            max_duration_us: 1_000_000,
+            min_game_time_us: 0,
+        },
+        casual_pauses: relay_core::pauses::PauseRules::CASUAL,
         post_game: Duration::from_secs(10),
         start_lead: Duration::from_millis(200),
         max_connections: 64,

@@ -54,6 +54,29 @@ pub enum RelayEvent {
         /// The tick at which it became degraded.
         tick: SimTick,
     },
+    /// The match pauses after `tick` (the embedding sends `Paused` to everyone).
+    Paused {
+        /// Who paused.
+        player: PlayerSlot,
+        /// The tick after which the simulations stand still.
+        tick: SimTick,
+        /// The tick at which the pause ends if nobody resumes.
+        until: SimTick,
+    },
+    /// The match runs again after `tick` (the embedding sends `Resumed` to everyone).
+    Resumed {
+        /// The tick the pause ended at.
+        tick: SimTick,
+        /// Ended by its time limit rather than by both sides.
+        timed_out: bool,
+    },
+    /// A pause or resume order was refused (the embedding tells the player).
+    PauseRefused {
+        /// The player.
+        player: PlayerSlot,
+        /// Why.
+        reason: crate::pauses::PauseRefusal,
+    },
     /// A clock sample was rejected as skew.
     ClockSkewRejected {
         /// The player.

@@ -12,6 +12,7 @@ use crate::ids::{PlayerSlot, SimTick};
 use crate::leavers::{AbandonEffect, Leaving, judge_abandon};
 use crate::match_end::VoteEffect;
 use crate::order::{PlayerOrder, TickOrders, TimestampedOrder, VoteKind};
+use crate::pauses::PauseEffect;
 use crate::qos::WINDOW_TICKS;
 
 impl RelayCore {
@@ -135,7 +136,9 @@ impl RelayCore {
     }
 
     fn apply_votes(&mut self, canonical: &TickOrders) {
-        let elapsed_us = self.clock.elapsed_at(canonical.tick);
+        let tick = canonical.tick;
+        let elapsed_us = self.clock.elapsed_at(tick);
+        let tick_us = u64::from(self.setup.tick_interval_us);
         for order in &canonical.orders {
             let PlayerOrder::Vote(kind) = order.order else {
                 continue;
@@ -143,6 +146,16 @@ impl RelayCore {
             let effect = match kind {
                 VoteKind::Surrender => self.end.surrender(order.player, &self.roster),
                 VoteKind::Remake => self.end.remake(order.player, elapsed_us, &self.roster),
+                VoteKind::Pause => {
+                    let effect = self.pauses.pause(order.player, tick, elapsed_us, tick_us);
+                    self.pause_event(order.player, effect);
+                    continue;
+                }
+                VoteKind::Resume => {
+                    let effect = self.pauses.resume(order.player, tick, &self.roster);
+                    self.pause_event(order.player, effect);
+                    continue;
+                }
             };
             match effect {
                 VoteEffect::Counted => {}
@@ -154,6 +167,27 @@ impl RelayCore {
                 VoteEffect::Decided(outcome) => self.decide(outcome),
             }
         }
+        if let Some(effect) = self.pauses.expire(tick) {
+            self.pause_event(PlayerSlot(0), effect);
+        }
+    }
+
+    /// Reports what a pause or resume order (or the pause's time limit) did.
+    fn pause_event(&mut self, player: PlayerSlot, effect: PauseEffect) {
+        self.events.push(match effect {
+            PauseEffect::Paused {
+                player,
+                tick,
+                until,
+            } => RelayEvent::Paused {
+                player,
+                tick,
+                until,
+            },
+            PauseEffect::Resumed { tick, timed_out } => RelayEvent::Resumed { tick, timed_out },
+            PauseEffect::ResumeCounted => return,
+            PauseEffect::Refused(reason) => RelayEvent::PauseRefused { player, reason },
+        });
     }
 
     fn apply_filter_events(&mut self, now_us: u64) {

@@ -32,6 +32,7 @@ use crate::liveness::Liveness;
 use crate::match_end::MatchEndTracker;
 use crate::order::{TickOrders, TimestampedOrder};
 use crate::order_hash::OrderStreamHasher;
+use crate::pauses::{PauseRules, PauseTracker};
 use crate::qos::{PlayerCalibration, QosController, QosProfile};
 use crate::time::{ClockCalibration, TickClock};
 
@@ -120,6 +121,8 @@ pub struct RelayCore {
     degraded: bool,
     /// Marks the match degraded when the relay itself finalizes late.
     lateness: DegradationMonitor,
+    /// Who paused, and until when.
+    pauses: PauseTracker,
     events: Vec<RelayEvent>,
     /// Per player, batches that lost orders to the filters (never forgiven, like lag strikes).
     flood_strikes: BTreeMap<PlayerSlot, u32>,
@@ -194,6 +197,11 @@ impl RelayCore {
             outcome: None,
             final_state_hash: [0; 32],
             degraded: false,
+            pauses: PauseTracker::new(config.pause_rules.unwrap_or(if setup.ranked {
+                PauseRules::RANKED
+            } else {
+                PauseRules::CASUAL
+            })),
             lateness: DegradationMonitor::new(
                 config.degraded_lateness_us,
                 config.degraded_late_ticks,
@@ -327,6 +335,11 @@ impl RelayCore {
     /// Marks the result degraded (the embedding lost the whole match's connectivity).
     pub fn mark_degraded(&mut self) {
         self.degraded = true;
+    }
+
+    /// Whether the match is paused (the simulations stand still; ticks still flow).
+    pub fn is_paused(&self) -> bool {
+        self.pauses.is_paused()
     }
 
     /// Ends the match now because the relay is shutting down (its drain ran out): the outcome

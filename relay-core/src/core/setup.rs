@@ -89,6 +89,8 @@ pub struct RelayConfig {
     /// This many late ticks in a row mark the match degraded (the relay's own conditions were
     /// bad). Default 20 (1 s at 20 ticks/s: a stall that long, not a hiccup).
     pub degraded_late_ticks: u32,
+    /// Pause rules; `None` picks `PauseRules::RANKED` or `CASUAL` from the setup.
+    pub pause_rules: Option<crate::pauses::PauseRules>,
 }
 
 impl Default for RelayConfig {
@@ -106,6 +108,7 @@ impl Default for RelayConfig {
             grace_void_us: 120_000_000,
             degraded_lateness_us: 250_000,
             degraded_late_ticks: 20,
+            pause_rules: None,
         }
     }
 }

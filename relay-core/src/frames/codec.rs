@@ -15,6 +15,7 @@ use crate::order::{
     ChatChannel, MAX_CHAT_BYTES, OrderDecodeError, PlayerOrder, TickOrders, TimestampedOrder,
     put_len_u16,
 };
+use crate::pauses::PauseRefusal;
 use crate::wire::{Reader, WireError, check_len};
 
 /// The frame layout version this code writes and reads.
@@ -50,6 +51,9 @@ const T_CHAT: u8 = 0x1a;
 const T_DISCONNECT: u8 = 0x1b;
 const T_KICK: u8 = 0x1c;
 const T_DESYNC_DETECTED: u8 = 0x1d;
+const T_PAUSED: u8 = 0x1e;
+const T_RESUMED: u8 = 0x1f;
+const T_PAUSE_REFUSED: u8 = 0x20;
 
 /// Why a frame could not be encoded or decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -272,6 +276,30 @@ impl Frame {
                 out.put_u8(T_DESYNC_DETECTED);
                 out.put_u64_le(*tick);
             }
+            Frame::Paused {
+                player,
+                tick,
+                until,
+            } => {
+                out.put_u8(T_PAUSED);
+                out.put_u8(player.0);
+                out.put_u64_le(*tick);
+                out.put_u64_le(*until);
+            }
+            Frame::Resumed { tick, timed_out } => {
+                out.put_u8(T_RESUMED);
+                out.put_u64_le(*tick);
+                out.put_u8(u8::from(*timed_out));
+            }
+            Frame::PauseRefused { reason } => {
+                out.put_u8(T_PAUSE_REFUSED);
+                out.put_u8(match reason {
+                    PauseRefusal::BudgetSpent => 1,
+                    PauseRefusal::TooEarly => 2,
+                    PauseRefusal::AlreadyPaused => 3,
+                    PauseRefusal::NotPaused => 4,
+                });
+            }
         }
         Ok(())
     }
@@ -429,6 +457,28 @@ impl Frame {
                 },
             },
             T_DESYNC_DETECTED => Frame::DesyncDetected { tick: r.u64()? },
+            T_PAUSED => Frame::Paused {
+                player: PlayerSlot(r.u8()?),
+                tick: r.u64()?,
+                until: r.u64()?,
+            },
+            T_RESUMED => Frame::Resumed {
+                tick: r.u64()?,
+                timed_out: match r.u8()? {
+                    0 => false,
+                    1 => true,
+                    value => return Err(undefined("timed_out", value)),
+                },
+            },
+            T_PAUSE_REFUSED => Frame::PauseRefused {
+                reason: match r.u8()? {
+                    1 => PauseRefusal::BudgetSpent,
+                    2 => PauseRefusal::TooEarly,
+                    3 => PauseRefusal::AlreadyPaused,
+                    4 => PauseRefusal::NotPaused,
+                    value => return Err(undefined("pause_refusal", value)),
+                },
+            },
             other => return Err(FrameError::UnknownType(other)),
         };
         r.finish()?;

@@ -119,6 +119,28 @@ pub enum Frame {
         /// The first divergent tick.
         tick: SimTick,
     },
+    /// Relay → client: the match pauses after `tick` (the simulations stand still, ticks keep
+    /// coming; clients keep sending batches) until a `Resumed`, at the latest at `until`.
+    Paused {
+        /// Who paused.
+        player: PlayerSlot,
+        /// The tick after which the simulations stand still.
+        tick: SimTick,
+        /// The tick at which the pause ends if nobody resumes.
+        until: SimTick,
+    },
+    /// Relay → client: the match runs again after `tick`.
+    Resumed {
+        /// The tick the pause ended at.
+        tick: SimTick,
+        /// Ended by its time limit rather than by both sides.
+        timed_out: bool,
+    },
+    /// Relay → client: the sender's pause or resume order changed nothing.
+    PauseRefused {
+        /// Why.
+        reason: crate::pauses::PauseRefusal,
+    },
 }
 
 /// Where an authenticated client sits.

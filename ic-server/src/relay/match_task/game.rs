@@ -189,6 +189,21 @@ impl MatchTask {
                 tracing::info!(%player, tick, "player abandoned the match");
             }
             RelayEvent::ChatWithheld { player } => self.tell_chat_restricted(player),
+            RelayEvent::Paused {
+                player,
+                tick,
+                until,
+            } => self.broadcast(&Frame::Paused {
+                player,
+                tick,
+                until,
+            }),
+            RelayEvent::Resumed { tick, timed_out } => {
+                self.broadcast(&Frame::Resumed { tick, timed_out });
+            }
+            RelayEvent::PauseRefused { player, reason } => {
+                self.send_to(player, &Frame::PauseRefused { reason });
+            }
             RelayEvent::Degraded { tick } => {
                 tracing::warn!(
                     game_id = self.terms.game_id,

@@ -187,6 +187,11 @@ impl MatchTask {
             degraded_lateness_us: u64::try_from(options.degraded_lateness.as_micros())
                 .unwrap_or(u64::MAX),
             degraded_late_ticks: options.degraded_late_ticks,
+            pause_rules: Some(if settings.ranked {
+                options.ranked_pauses
+            } else {
+                options.casual_pauses
+            }),
             ..RelayConfig::default()
         };
         let replay: Box<dyn ReplaySink> = match &options.replay_dir {
