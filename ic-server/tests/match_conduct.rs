@@ -395,3 +395,84 @@ async fn a_pause_holds_until_both_sides_resume_or_its_time_runs_out() {
     assert_eq!(sides[0].refusals, [PauseRefusal::BudgetSpent]);
     assert!(sides[1].refusals.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_votes_out_a_teammate_in_an_unranked_match() {
+    use relay_core::frames::{ClientOrder, Frame, KickReason};
+    use relay_core::order::{PlayerOrder, VoteKind};
+
+    let env = RelayEnv::start(test_options()).await;
+    // Alice and Bob against Carol, unranked.
+    let names = ["alice", "bob", "carol"];
+    let mut players = Vec::new();
+    let mut sessions = Vec::new();
+    for (slot, (name, team)) in names.iter().zip([0u8, 0, 1]).enumerate() {
+        let player = env.player(name).await;
+        let slot = u8::try_from(slot).unwrap();
+        let ticket = env.unranked_ticket(&player.keys, 6601, (slot, team), 3);
+        sessions.push(player.connect(&env, &ticket).await.unwrap());
+        players.push(player);
+    }
+    // Alice votes Bob out at once; once he is gone, Carol surrenders to end the match.
+    let mut votes = [Some(VoteKind::Kick(PlayerSlot(1))), None, None];
+    let mut kicked = [None; 3];
+    let mut cmr = None;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let Ok(mut sessions) = <[ic_client::relay::RelaySession; 3]>::try_from(sessions) else {
+        panic!("three sessions");
+    };
+    let mut closed = [false; 3];
+    while cmr.is_none() {
+        let [s0, s1, s2] = &mut sessions;
+        let (who, frame) = tokio::select! {
+            frame = s0.next_frame(), if !closed[0] => (0, frame),
+            frame = s1.next_frame(), if !closed[1] => (1, frame),
+            frame = s2.next_frame(), if !closed[2] => (2, frame),
+            () = tokio::time::sleep_until(deadline) => panic!("the kick vote did not finish"),
+        };
+        let Some(frame) = frame else {
+            // Only the kicked player's connection closes before the end.
+            assert_eq!(who, 1);
+            closed[who] = true;
+            continue;
+        };
+        match frame {
+            Frame::TickOrders(tick) if kicked[who].is_none() => {
+                let orders = votes[who]
+                    .take()
+                    .map(|kind| ClientOrder {
+                        sub_tick_hint_us: 0,
+                        order: PlayerOrder::Vote(kind),
+                    })
+                    .into_iter()
+                    .collect();
+                let now_us = u64::try_from(ic_client::unix_now()).unwrap() * 1_000_000;
+                let _ = sessions[who]
+                    .send_orders(tick.tick + 2, now_us, orders)
+                    .await;
+            }
+            Frame::Liveness { token } => {
+                let _ = sessions[who].send(&Frame::LivenessEcho { token }).await;
+            }
+            Frame::Kick { reason } => {
+                kicked[who] = Some(reason);
+                votes[2] = Some(VoteKind::Surrender);
+            }
+            Frame::CertifiedResult(bytes) => cmr = Some(bytes),
+            _ => {}
+        }
+    }
+    assert_eq!(kicked, [None, Some(KickReason::VotedOut), None]);
+    let cmr = env.verify_cmr(&cmr.unwrap());
+    let results: Vec<PlayerResult> = cmr.players.iter().map(|p| p.result).collect();
+    assert_eq!(
+        results,
+        [
+            PlayerResult::Win,
+            PlayerResult::Abandoned,
+            PlayerResult::Loss
+        ]
+    );
+    assert!(!cmr.ranked);
+    drop(players);
+}

@@ -14,6 +14,7 @@ pub mod desync;
 pub mod filters;
 pub mod frames;
 pub mod ids;
+pub mod kick_votes;
 pub mod leavers;
 pub mod liveness;
 pub mod match_end;

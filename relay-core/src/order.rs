@@ -30,7 +30,7 @@ pub enum PlayerOrder {
         /// The message.
         text: String,
     },
-    /// A vote the relay resolves itself (surrender, remake, pause, resume).
+    /// A vote the relay resolves itself (surrender, remake, pause, resume, kick).
     Vote(VoteKind),
 }
 
@@ -58,6 +58,8 @@ pub enum VoteKind {
     Pause,
     /// Agree to resume a paused match (both sides must).
     Resume,
+    /// Remove a teammate from an unranked match (every other teammate must agree).
+    Kick(PlayerSlot),
 }
 
 /// An order with its sender and its relay-normalized time within the tick.
@@ -104,12 +106,16 @@ impl PlayerOrder {
             }
             Self::Vote(vote) => {
                 out.put_u8(KIND_VOTE);
-                out.put_u8(match vote {
-                    VoteKind::Surrender => 1,
-                    VoteKind::Remake => 2,
-                    VoteKind::Pause => 3,
-                    VoteKind::Resume => 4,
-                });
+                match vote {
+                    VoteKind::Surrender => out.put_u8(1),
+                    VoteKind::Remake => out.put_u8(2),
+                    VoteKind::Pause => out.put_u8(3),
+                    VoteKind::Resume => out.put_u8(4),
+                    VoteKind::Kick(target) => {
+                        out.put_u8(5);
+                        out.put_u8(target.0);
+                    }
+                }
             }
         }
     }
@@ -123,6 +129,7 @@ impl PlayerOrder {
                 let target = usize::from(matches!(channel, ChatChannel::Whisper(_)));
                 4 + target + text.len()
             }
+            Self::Vote(VoteKind::Kick(_)) => 3,
             Self::Vote(_) => 2,
         }
     }
@@ -151,6 +158,7 @@ impl PlayerOrder {
                     2 => Ok(Self::Vote(VoteKind::Remake)),
                     3 => Ok(Self::Vote(VoteKind::Pause)),
                     4 => Ok(Self::Vote(VoteKind::Resume)),
+                    5 => Ok(Self::Vote(VoteKind::Kick(PlayerSlot(reader.u8()?)))),
                     value => Err(OrderDecodeError::UnknownVote {
                         offset: vote_offset,
                         value,
@@ -287,6 +295,7 @@ mod tests {
         round_trip(PlayerOrder::Vote(VoteKind::Remake));
         round_trip(PlayerOrder::Vote(VoteKind::Pause));
         round_trip(PlayerOrder::Vote(VoteKind::Resume));
+        round_trip(PlayerOrder::Vote(VoteKind::Kick(PlayerSlot(7))));
     }
 
     #[test]

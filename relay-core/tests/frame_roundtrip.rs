@@ -32,7 +32,8 @@ fn order() -> impl Strategy<Value = PlayerOrder> {
             Just(VoteKind::Surrender),
             Just(VoteKind::Remake),
             Just(VoteKind::Pause),
-            Just(VoteKind::Resume)
+            Just(VoteKind::Resume),
+            any::<u8>().prop_map(|s| VoteKind::Kick(PlayerSlot(s)))
         ]
         .prop_map(PlayerOrder::Vote),
     ]
@@ -186,7 +187,8 @@ fn frame() -> impl Strategy<Value = Frame> {
             Just(KickReason::Desync),
             Just(KickReason::Unresponsive),
             Just(KickReason::ProtocolViolation),
-            Just(KickReason::AuthenticationFailed)
+            Just(KickReason::AuthenticationFailed),
+            Just(KickReason::VotedOut)
         ]
         .prop_map(|reason| Frame::Kick { reason }),
         any::<u64>().prop_map(|tick| Frame::DesyncDetected { tick }),

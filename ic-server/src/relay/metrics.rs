@@ -128,6 +128,7 @@ impl RelayMetrics {
             KickReason::Unresponsive => "unresponsive",
             KickReason::ProtocolViolation => "protocol_violation",
             KickReason::AuthenticationFailed => "authentication_failed",
+            KickReason::VotedOut => "voted_out",
         };
         self.kicks.with_label_values(&[label]).inc();
     }

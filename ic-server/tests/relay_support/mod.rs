@@ -196,6 +196,29 @@ impl RelayEnv {
             .into_bytes()
     }
 
+    /// A ticket for `player` in `game_id` at `slot` on `team`, of a match with `seats` seats,
+    /// unranked (a community-signed custom match).
+    pub fn unranked_ticket(
+        &self,
+        player: &KeyPair,
+        game_id: u64,
+        (slot, team): (u8, u8),
+        seats: u8,
+    ) -> Vec<u8> {
+        let now = ic_server::clock::unix_now();
+        let mut ticket = match_ticket(&self.signing, player, game_id, slot, now - 5, now + 300);
+        ticket.seat = TicketSeat::Player {
+            slot: PlayerSlot(slot),
+            team: TeamId(team),
+        };
+        ticket.settings.ranked = false;
+        ticket.settings.player_count = seats;
+        TicketSigner::new(SignerKind::Community, self.signing.clone())
+            .sign(&ticket)
+            .unwrap()
+            .into_bytes()
+    }
+
     /// The `/metrics` exposition of this server.
     pub async fn metrics(&self) -> String {
         reqwest::get(format!("{}/metrics", self.url))

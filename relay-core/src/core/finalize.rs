@@ -9,6 +9,7 @@ use crate::desync::DesyncVerdict;
 use crate::filters::{FilterCtx, Recipient, RecipientFeed};
 use crate::frames::KickReason;
 use crate::ids::{PlayerSlot, SimTick};
+use crate::kick_votes::KickVoteEffect;
 use crate::leavers::{AbandonEffect, Leaving, judge_abandon};
 use crate::match_end::VoteEffect;
 use crate::order::{PlayerOrder, TickOrders, TimestampedOrder, VoteKind};
@@ -156,6 +157,13 @@ impl RelayCore {
                     self.pause_event(order.player, effect);
                     continue;
                 }
+                VoteKind::Kick(target) => {
+                    let effect = self.kick_votes.vote(order.player, target, &self.roster);
+                    if let KickVoteEffect::Kicked(player) = effect {
+                        self.kick_out(player, tick);
+                    }
+                    continue;
+                }
             };
             match effect {
                 VoteEffect::Counted => {}
@@ -169,6 +177,23 @@ impl RelayCore {
         }
         if let Some(effect) = self.pauses.expire(tick) {
             self.pause_event(PlayerSlot(0), effect);
+        }
+    }
+
+    /// Removes a player its team voted out: its result is "abandoned", and a team left alone
+    /// in the match wins as after any abandon.
+    fn kick_out(&mut self, player: PlayerSlot, tick: SimTick) {
+        if self.roster.kick(player, tick).is_err() {
+            return;
+        }
+        self.liveness.remove(&player);
+        self.kicked.insert(player);
+        self.events.push(RelayEvent::Kicked {
+            player,
+            reason: KickReason::VotedOut,
+        });
+        if self.roster.teams_in_match().len() <= 1 {
+            self.decide(MatchOutcome::Abandoned { leaver: player });
         }
     }
 

@@ -28,6 +28,7 @@ use crate::filters::{
 };
 use crate::frames::Seat;
 use crate::ids::{ObserverId, PlayerSlot, SimTick};
+use crate::kick_votes::KickVotes;
 use crate::liveness::Liveness;
 use crate::match_end::MatchEndTracker;
 use crate::order::{TickOrders, TimestampedOrder};
@@ -123,6 +124,8 @@ pub struct RelayCore {
     lateness: DegradationMonitor,
     /// Who paused, and until when.
     pauses: PauseTracker,
+    /// Kick votes (unranked matches only).
+    kick_votes: KickVotes,
     events: Vec<RelayEvent>,
     /// Per player, batches that lost orders to the filters (never forgiven, like lag strikes).
     flood_strikes: BTreeMap<PlayerSlot, u32>,
@@ -197,6 +200,7 @@ impl RelayCore {
             outcome: None,
             final_state_hash: [0; 32],
             degraded: false,
+            kick_votes: KickVotes::new(setup.ranked),
             pauses: PauseTracker::new(config.pause_rules.unwrap_or(if setup.ranked {
                 PauseRules::RANKED
             } else {

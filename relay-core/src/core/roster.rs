@@ -254,6 +254,13 @@ impl Roster {
         })
     }
 
+    /// Removes a player voted out by its team (connected or not): gone for good.
+    pub(crate) fn kick(&mut self, slot: PlayerSlot, tick: SimTick) -> Result<(), StatusError> {
+        self.transition(slot, "kick", |s| {
+            s.in_match().then_some(PlayerStatus::Abandoned { tick })
+        })
+    }
+
     pub(crate) fn drop_for_desync(
         &mut self,
         slot: PlayerSlot,

@@ -270,6 +270,7 @@ impl Frame {
                     KickReason::Unresponsive => 3,
                     KickReason::ProtocolViolation => 4,
                     KickReason::AuthenticationFailed => 5,
+                    KickReason::VotedOut => 6,
                 });
             }
             Frame::DesyncDetected { tick } => {
@@ -453,6 +454,7 @@ impl Frame {
                     3 => KickReason::Unresponsive,
                     4 => KickReason::ProtocolViolation,
                     5 => KickReason::AuthenticationFailed,
+                    6 => KickReason::VotedOut,
                     value => return Err(undefined("kick_reason", value)),
                 },
             },

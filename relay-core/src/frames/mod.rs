@@ -236,4 +236,6 @@ pub enum KickReason {
     ProtocolViolation,
     /// Authentication failed.
     AuthenticationFailed,
+    /// The player's team voted it out (an unranked match's kick vote).
+    VotedOut,
 }
