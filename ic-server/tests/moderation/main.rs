@@ -13,4 +13,5 @@ mod evidence;
 mod lifecycle;
 mod records;
 mod reviewers;
+mod settings;
 mod web_forms;

@@ -1,0 +1,100 @@
+//! `[moderation]` settings on the running server, each checked by what its default would not
+//! do: the severity a category starts at (and what each report adds), the actions a consensus
+//! recommends, and reviewing by standing switched off.
+
+use serde_json::json;
+
+use super::common::{Backend, cli};
+use super::world::World;
+
+const BASES: [(&str, u64); 6] = [
+    ("cheating", 61),
+    ("griefing", 66),
+    ("afk_intentional_idle", 63),
+    ("harassment", 64),
+    ("spam_disruptive_comms", 65),
+    ("other", 62),
+];
+
+async fn severities_and_recommendations_are_the_configured_ones(backend: Backend) {
+    let bases: String = BASES
+        .iter()
+        .map(|(category, base)| format!("{category} = {base}\n"))
+        .collect();
+    let world = World::start(
+        backend,
+        "required_reviewers = 2\nseverity_per_report = 0",
+        &format!(
+            "[moderation.severity_base]\n{bases}\
+             [moderation.recommendations]\nsuspected_griefing = [\"warn\"]\n"
+        ),
+    )
+    .await;
+    let accused = world.member().await;
+    let mut griefing = String::new();
+    for (category, base) in BASES {
+        let reporter = world.member().await;
+        let case = world.reported(&reporter, &accused, category).await;
+        let listed = world.listed(&case).await.unwrap();
+        // severity_per_report = 0: the hint is the category's base alone.
+        assert_eq!(listed["severity_hint"], base, "{category}: {listed}");
+        if category == "griefing" {
+            griefing = case;
+        }
+    }
+    // A second report adds nothing either.
+    let again = world.member().await;
+    assert_eq!(world.reported(&again, &accused, "griefing").await, griefing);
+    assert_eq!(world.listed(&griefing).await.unwrap()["severity_hint"], 66);
+
+    // Two reviewers find griefing (the most severe case comes first): the consensus
+    // recommends the configured actions.
+    for _ in 0..2 {
+        let reviewer = world.established().await;
+        assert_eq!(
+            world.review(&reviewer, "suspected_griefing").await,
+            griefing
+        );
+    }
+    let (status, opened) = world
+        .get(
+            &format!("/v1/moderation/cases/{griefing}"),
+            &world.moderator,
+        )
+        .await;
+    assert_eq!(status, 200, "{opened}");
+    assert_eq!(opened["consensus"]["recommended_actions"], json!(["warn"]));
+}
+
+async fn without_reviewing_by_standing_only_the_reviewer_role_reviews(backend: Backend) {
+    // The line lands in [moderation.eligibility].
+    let world = World::start(backend, "required_reviewers = 2", "by_standing = false\n").await;
+    let reporter = world.member().await;
+    let accused = world.member().await;
+    world.reported(&reporter, &accused, "griefing").await;
+    let member = world.established().await;
+    let (status, refused) = world
+        .post("/v1/review/assignments/next", json!({}), &member.token)
+        .await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (403, Some("not_eligible")),
+        "{refused}"
+    );
+    let (code, _, err) = cli(
+        world.dir.path(),
+        &["roles", "grant", &member.id(), "reviewer"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let token = world.server.login(&member.key).await;
+    let (status, body) = world
+        .post("/v1/review/assignments/next", json!({}), &token)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["assignment"]["assignment_id"].is_string(), "{body}");
+}
+
+crate::on_each_backend!(
+    severities_and_recommendations_are_the_configured_ones,
+    without_reviewing_by_standing_only_the_reviewer_role_reviews,
+);
