@@ -1,7 +1,8 @@
 //! Settings of the config template that act on the running binary, each shown by a behaviour
 //! that differs from its default (issue 25: no setting may do nothing): body and match size
-//! limits, challenge and token lifetimes, the SQLite file name, the rating records' validity,
-//! campaigns switched off, the log level, the claim window and the web session length.
+//! limits, challenge and token lifetimes, the SQLite file name, the rating records' validity
+//! and algorithm, capabilities on top of a preset, campaigns switched off, the log level, the
+//! claim window and the web session length.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -14,6 +15,10 @@ use common::{B64, Server, player};
 use serde_json::json;
 
 const CONFIG: &str = "\
+[capabilities]
+moderation = true
+[rating]
+algorithm = \"elo\"
 [http]
 rate_limit_per_minute = 100000
 max_body_bytes = 2048
@@ -90,6 +95,23 @@ async fn non_default_settings_change_what_the_server_does() {
         2 * 86_400
     );
 
+    // [rating] algorithm = "elo": the records name the algorithm.
+    let rating_payload = match rating.payload() {
+        scr::payload::Payload::Rating(rating) => rating.clone(),
+        other => panic!("not a rating: {other:?}"),
+    };
+    assert_eq!(rating_payload.algorithm_id, "elo");
+    // [capabilities] moderation = true on the community preset: its routes exist.
+    let (status, refused) = server.get("/v1/sanctions/me", None).await;
+    assert_eq!(status, 401, "{refused}");
+    let (status, refused) = server
+        .post_json("/v1/reports", &json!({}), Some(&server.login(&key).await))
+        .await;
+    assert_ne!(
+        refused["error"], "capability_disabled",
+        "{status} {refused}"
+    );
+
     // [http] max_body_bytes: a 4 KiB JSON body is refused before any handler reads it.
     let big = json!({ "key": "x".repeat(4096) });
     let (status, refused) = server.post_json("/v1/auth/challenge", &big, None).await;
@@ -123,7 +145,8 @@ async fn non_default_settings_change_what_the_server_does() {
 async fn the_claim_window_and_the_web_session_length_are_the_configured_ones() {
     let admin = player(9);
     let config = format!(
-        "[http]\nrate_limit_per_minute = 100000\n\
+        "[capabilities]\npreset = \"minimal\"\nranking = true\n\
+         [http]\nrate_limit_per_minute = 100000\n\
          [ranking]\nregistrations_per_ip_per_day = 10000\n\
          [auth]\nadmins = [\"{}\"]\n\
          [ui]\nsession_idle_secs = 60\nsession_max_secs = 120\n\
@@ -159,6 +182,15 @@ async fn the_claim_window_and_the_web_session_length_are_the_configured_ones() {
     assert_eq!(
         campaign["upgrade_at"].as_i64().unwrap() - campaign["unlocked_at"].as_i64().unwrap(),
         3 * 3600
+    );
+
+    // [capabilities] preset = "minimal" with ranking = true: ranking on, matchmaking off.
+    let (status, _) = server.get("/v1/leaderboard", None).await;
+    assert_eq!(status, 200);
+    let (status, refused) = server.get("/v1/queue", Some(&token)).await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (404, Some("capability_disabled"))
     );
 
     // [ui] session_max_secs: the browser is told to drop the session after two minutes.

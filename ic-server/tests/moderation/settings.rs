@@ -1,6 +1,7 @@
 //! `[moderation]` settings on the running server, each checked by what its default would not
-//! do: the severity a category starts at (and what each report adds), the actions a consensus
-//! recommends, and reviewing by standing switched off.
+//! do: the severity a category starts at (and what each report adds), how many reviewers a
+//! cheating case needs, the actions a consensus recommends, and reviewing by standing switched
+//! off.
 
 use serde_json::json;
 
@@ -23,7 +24,7 @@ async fn severities_and_recommendations_are_the_configured_ones(backend: Backend
         .collect();
     let world = World::start(
         backend,
-        "required_reviewers = 2\nseverity_per_report = 0",
+        "required_reviewers = 2\nrequired_reviewers_cheating = 4\nseverity_per_report = 0",
         &format!(
             "[moderation.severity_base]\n{bases}\
              [moderation.recommendations]\nsuspected_griefing = [\"warn\"]\n"
@@ -38,6 +39,13 @@ async fn severities_and_recommendations_are_the_configured_ones(backend: Backend
         let listed = world.listed(&case).await.unwrap();
         // severity_per_report = 0: the hint is the category's base alone.
         assert_eq!(listed["severity_hint"], base, "{category}: {listed}");
+        // required_reviewers_cheating: cheating cases need four reviewers, the others two.
+        let (status, opened) = world
+            .get(&format!("/v1/moderation/cases/{case}"), &world.moderator)
+            .await;
+        assert_eq!(status, 200, "{opened}");
+        let needed = if category == "cheating" { 4 } else { 2 };
+        assert_eq!(opened["required_reviewers"], needed, "{category}");
         if category == "griefing" {
             griefing = case;
         }
