@@ -343,3 +343,38 @@ pub fn game_order(slot: u8, tick: SimTick, hint: u32) -> ClientOrder {
         },
     }
 }
+
+/// A vote order.
+pub fn vote(kind: relay_core::order::VoteKind) -> ClientOrder {
+    ClientOrder {
+        sub_tick_hint_us: 40_000,
+        order: relay_core::order::PlayerOrder::Vote(kind),
+    }
+}
+
+/// A chat order.
+pub fn chat(channel: relay_core::order::ChatChannel, text: &str) -> ClientOrder {
+    ClientOrder {
+        sub_tick_hint_us: 12_000,
+        order: relay_core::order::PlayerOrder::Chat {
+            channel,
+            text: text.into(),
+        },
+    }
+}
+
+/// Every player's result in the certified result.
+pub fn results(sim: &Sim) -> Vec<relay_core::cmr::PlayerResult> {
+    sim.certify().0.players.iter().map(|p| p.result).collect()
+}
+
+/// The chat texts among `orders`.
+pub fn chat_texts(orders: &[relay_core::order::TimestampedOrder]) -> Vec<String> {
+    orders
+        .iter()
+        .filter_map(|o| match &o.order {
+            relay_core::order::PlayerOrder::Chat { text, .. } => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
+}
