@@ -1,7 +1,7 @@
 //! `[moderation]` settings on the running server, each checked by what its default would not
 //! do: the severity a category starts at (and what each report adds), how many reviewers a
-//! cheating case needs, the actions a consensus recommends, and reviewing by standing switched
-//! off.
+//! cheating case needs, the actions a consensus recommends, reviewing by standing switched
+//! off, the consensus threshold and the severity up to which closed cases expire.
 
 use serde_json::json;
 
@@ -102,7 +102,59 @@ async fn without_reviewing_by_standing_only_the_reviewer_role_reviews(backend: B
     assert!(body["assignment"]["assignment_id"].is_string(), "{body}");
 }
 
+async fn a_unanimity_threshold_escalates_a_two_to_one_vote(backend: Backend) {
+    // Two of three agreeing reach the default threshold (2/3); unanimity is configured.
+    let world = World::start(
+        backend,
+        "required_reviewers = 3\nconsensus_threshold = 1.0",
+        "",
+    )
+    .await;
+    let reporter = world.member().await;
+    let accused = world.member().await;
+    let case = world.reported(&reporter, &accused, "griefing").await;
+    for decision in ["suspected_griefing", "suspected_griefing", "likely_clean"] {
+        let reviewer = world.established().await;
+        assert_eq!(world.review(&reviewer, decision).await, case);
+    }
+    assert_eq!(world.state(&case).await, "escalated_to_moderator");
+}
+
+async fn retention_spares_closed_cases_above_the_configured_severity(backend: Backend) {
+    // "other" starts at 5 and "harassment" at 20; reports add nothing. The default limit (40)
+    // would expire both once closed; 15 keeps the harassment case.
+    let world = World::start(
+        backend,
+        "required_reviewers = 2\nseverity_per_report = 0",
+        "[moderation.severity_base]\nother = 5\nharassment = 20\n\
+         [moderation.retention]\nclosed_case_days = 0\nmax_severity = 15\n\
+         sweep_interval_secs = 1\n",
+    )
+    .await;
+    let reporter = world.member().await;
+    let accused = world.member().await;
+    let minor = world.reported(&reporter, &accused, "other").await;
+    let kept = world.reported(&reporter, &accused, "harassment").await;
+    for case in [&minor, &kept] {
+        assert_eq!(
+            world.act(case, "close_no_action", "nothing found").await.0,
+            201
+        );
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while world.listed(&minor).await.is_some() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "retention did not run"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(world.listed(&kept).await.is_some());
+}
+
 crate::on_each_backend!(
     severities_and_recommendations_are_the_configured_ones,
     without_reviewing_by_standing_only_the_reviewer_role_reviews,
+    a_unanimity_threshold_escalates_a_two_to_one_vote,
+    retention_spares_closed_cases_above_the_configured_severity,
 );
