@@ -156,7 +156,7 @@ async fn leaving_within_the_grace_voids_the_match_and_rates_nobody() {
     let mut options = test_options();
     options.reconnect_timeout = Duration::from_secs(1);
     options.grace_void = Duration::from_secs(60);
-    let env = RelayEnv::start(options).await;
+    let env = RelayEnv::start_with(options, "[conduct]\ngrace_void_cooldown_secs = 45\n").await;
     let alice = env.player("alice").await;
     let bob = env.player("bob").await;
 
@@ -178,9 +178,10 @@ async fn leaving_within_the_grace_voids_the_match_and_rates_nobody() {
             "{standing:?}"
         );
     }
-    // The leaver waits a minute, for the void, and not the abandon's five.
+    // The leaver waits the configured 45 s for the void (default 60), not an abandon's five
+    // minutes.
     let cooldown = env.sanctions(&bob).await.leaver_cooldown.unwrap();
-    assert_eq!(cooldown.until, cmr.ended_at_us / 1_000_000 + 60);
+    assert_eq!(cooldown.until, cmr.ended_at_us / 1_000_000 + 45);
     assert_eq!(
         cooldown.reason,
         "you left a match at its start, which voided it"
