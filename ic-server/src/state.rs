@@ -96,4 +96,15 @@ impl Capabilities {
     pub fn own_relay(&self) -> Option<&RelayListing> {
         self.relay.as_ref().and(self.relays.first())
     }
+
+    /// Whether this server's relay still keeps the replay with `replay_hash` (none without
+    /// the relay, or when it is older than `[relay] replay_retention_days`).
+    pub fn keeps_replay(&self, replay_hash: &[u8; 32]) -> bool {
+        #[cfg(feature = "relay")]
+        if let Some(relay) = &self.relay {
+            return relay.keeps_replay(replay_hash);
+        }
+        let _ = replay_hash;
+        false
+    }
 }

@@ -83,7 +83,7 @@ fn shown(state: &AppState, player: &scr::PlayerKey, entry: &HistoryEntry) -> His
         replay_hash: entry.replay_hash.map(hex::encode),
         replay_available: entry
             .replay_hash
-            .is_some_and(|hash| replay_kept(state, &hash)),
+            .is_some_and(|hash| state.capabilities.keeps_replay(&hash)),
     }
 }
 
@@ -113,14 +113,4 @@ pub async fn matches(
             .collect(),
         next,
     }))
-}
-
-/// Whether the relay of this server keeps the replay with `hash`.
-fn replay_kept(state: &AppState, hash: &[u8; 32]) -> bool {
-    #[cfg(feature = "relay")]
-    if let Some(relay) = &state.capabilities.relay {
-        return relay.keeps_replay(hash);
-    }
-    let _ = (state, hash);
-    false
 }

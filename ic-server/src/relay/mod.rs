@@ -357,14 +357,11 @@ impl RelayService {
     /// Whether this relay still keeps the replay with `replay_hash` (replays are kept for
     /// `[relay] replay_retention_days`; none when that is 0).
     pub fn keeps_replay(&self, replay_hash: &[u8; 32]) -> bool {
-        self.shared.options.replay_dir.as_ref().is_some_and(|dir| {
-            dir.join(format!(
-                "{}.{}",
-                hex::encode(replay_hash),
-                replays::REPLAY_SUFFIX
-            ))
-            .is_file()
-        })
+        self.shared
+            .options
+            .replay_dir
+            .as_ref()
+            .is_some_and(|dir| replays::kept_path(dir, replay_hash).is_file())
     }
 
     /// The bytes of the replay kept under `replay_hash` (`None` when replays are off or it is

@@ -100,8 +100,10 @@ impl Recording {
         };
         let file = writer.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
-        let hash = hex::encode(std::mem::take(&mut self.hasher).finalize());
-        let done = self.dir.join(format!("{hash}.{REPLAY_SUFFIX}"));
+        let done = kept_path(
+            &self.dir,
+            &std::mem::take(&mut self.hasher).finalize().into(),
+        );
         std::fs::rename(&self.partial, &done)?;
         Ok(Some(done))
     }
@@ -171,10 +173,14 @@ pub fn sweep(dir: &Path, keep: Duration, now: SystemTime) -> std::io::Result<usi
     Ok(removed)
 }
 
+/// Where the finished replay with `replay_hash` is kept in `dir`.
+pub fn kept_path(dir: &Path, replay_hash: &[u8; 32]) -> PathBuf {
+    dir.join(format!("{}.{REPLAY_SUFFIX}", hex::encode(replay_hash)))
+}
+
 /// The replay kept under `replay_hash` in `dir`, if it is still kept.
 pub fn read_kept(dir: &Path, replay_hash: &[u8; 32]) -> std::io::Result<Option<Vec<u8>>> {
-    let path = dir.join(format!("{}.{REPLAY_SUFFIX}", hex::encode(replay_hash)));
-    match std::fs::read(path) {
+    match std::fs::read(kept_path(dir, replay_hash)) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(error) => Err(error),

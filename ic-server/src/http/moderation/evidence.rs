@@ -25,7 +25,12 @@ pub(super) async fn case_evidence(
     let matches = service(&state)?
         .case_evidence(&principal, &id, unix_now())
         .await?;
-    listing(&state, &id, &matches, &format!("/v1/moderation/cases/{id}")).await
+    Ok(listing(
+        &state,
+        &id,
+        &matches,
+        &format!("/v1/moderation/cases/{id}"),
+    ))
 }
 
 /// `GET /v1/moderation/cases/{id}/replays/{match_id}`: the replay file as the relay hashed it.
@@ -55,8 +60,7 @@ pub(super) async fn assignment_evidence(
         &case_id,
         &matches,
         &format!("/v1/review/assignments/{id}"),
-    )
-    .await?;
+    );
     body["assignment_id"] = json!(id);
     Ok(Json(body))
 }
@@ -82,15 +86,11 @@ pub(super) async fn assignment_replay(
 }
 
 /// The evidence listing: each match with whether its replay is still kept and where.
-async fn listing(
-    state: &AppState,
-    case_id: &str,
-    matches: &[MatchEvidence],
-    base: &str,
-) -> Result<Json<Value>, ApiError> {
+fn listing(state: &AppState, case_id: &str, matches: &[MatchEvidence], base: &str) -> Json<Value> {
     let mut listed = Vec::with_capacity(matches.len());
     for evidence in matches {
-        let kept = kept(state, &evidence.replay_hash).await?.is_some();
+        let kept = hash_of(&evidence.replay_hash)
+            .is_some_and(|hash| state.capabilities.keeps_replay(&hash));
         let mut entry = json!(evidence);
         entry["replay_available"] = json!(kept);
         if kept {
@@ -98,7 +98,7 @@ async fn listing(
         }
         listed.push(entry);
     }
-    Ok(Json(json!({ "case_id": case_id, "matches": listed })))
+    Json(json!({ "case_id": case_id, "matches": listed }))
 }
 
 /// The replay of `match_id`, which must be one of the case's `matches`.
@@ -122,12 +122,14 @@ async fn replay_of(
         .ok_or_else(replay_not_kept)
 }
 
+/// The 32 bytes of a hex `replay_hash`.
+fn hash_of(replay_hash: &str) -> Option<[u8; 32]> {
+    hex::decode(replay_hash).ok()?.try_into().ok()
+}
+
 /// The replay kept under `replay_hash` (hex) by this server's relay.
 async fn kept(state: &AppState, replay_hash: &str) -> Result<Option<Vec<u8>>, ApiError> {
-    let Some(hash) = hex::decode(replay_hash)
-        .ok()
-        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
-    else {
+    let Some(hash) = hash_of(replay_hash) else {
         return Ok(None);
     };
     #[cfg(feature = "relay")]
