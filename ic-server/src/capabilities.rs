@@ -56,7 +56,7 @@ pub async fn build(
             seasons,
         )?
         .with_achievements(config.achievements.clone())
-        .with_conduct(config.conduct.clone());
+        .with_conduct(&config.conduct);
         // A ranked suspension blocks re-issue of rating records while it lasts.
         #[cfg(feature = "moderation")]
         let authority = if config

@@ -254,7 +254,7 @@ impl Authority {
                 algorithm_id: self.provider.algorithm_id().to_owned(),
                 rating: new.rating.rating,
                 deviation: if planned.habitual.contains(&key) {
-                    self.leaver_deviation(new.rating.deviation, self.fresh_deviation(&key))
+                    self.leaver_deviation(&key, &cmr.game_module, new.rating.deviation)
                 } else {
                     new.rating.deviation
                 },

@@ -17,7 +17,7 @@ impl Authority {
         played_at: i64,
     ) -> Result<BTreeSet<PlayerKey>, AuthorityError> {
         let mut habitual = BTreeSet::new();
-        if self.conduct.habitual_deviation_increase == 0 {
+        if self.leavers.habitual_deviation_increase() == 0 {
             return Ok(habitual);
         }
         let since = played_at.saturating_sub(self.leavers.habitual_window_secs());
@@ -34,19 +34,12 @@ impl Authority {
         Ok(habitual)
     }
 
-    /// A new player's deviation: the most uncertain a rating gets.
-    pub(super) fn fresh_deviation(&self, player: &PlayerKey) -> i64 {
-        self.provider
-            .initial_rating(ranking::description::PlayerId(*player.as_bytes()))
-            .rating
-            .deviation
-    }
-
-    /// `deviation` raised for a habitual leaver, never above `ceiling` (a new player's).
-    pub(super) fn leaver_deviation(&self, deviation: i64, ceiling: i64) -> i64 {
-        let increase = i64::from(self.conduct.habitual_deviation_increase) * 1000;
+    /// `deviation` of `player` in `module` raised for a habitual leaver, never above a new
+    /// player's (the most uncertain a rating gets).
+    pub(super) fn leaver_deviation(&self, player: &PlayerKey, module: &str, deviation: i64) -> i64 {
+        let ceiling = self.initial_row(player, module, 0, 0, 0).deviation;
         deviation
-            .saturating_add(increase)
+            .saturating_add(self.leavers.habitual_deviation_increase())
             .min(ceiling.max(deviation))
     }
 }

@@ -149,7 +149,6 @@ pub struct Authority {
     achievements: crate::config::AchievementsConfig,
     held: achievements::HeldCache,
     // What leaving costs beyond the loss: habitual leavers' deviation rises.
-    conduct: crate::config::ConductConfig,
     leavers: crate::conduct::LeaverPolicy,
 }
 
@@ -208,15 +207,13 @@ impl Authority {
             ranks: Arc::default(),
             achievements: crate::config::AchievementsConfig::default(),
             held: achievements::HeldCache::default(),
-            conduct: crate::config::ConductConfig::default(),
             leavers: crate::conduct::LeaverPolicy::new(&crate::config::ConductConfig::default()),
         })
     }
 
     /// Applies `conduct` (`[conduct]`) instead of the defaults (set once, before serving).
-    pub fn with_conduct(mut self, conduct: crate::config::ConductConfig) -> Self {
-        self.leavers = crate::conduct::LeaverPolicy::new(&conduct);
-        self.conduct = conduct;
+    pub fn with_conduct(mut self, conduct: &crate::config::ConductConfig) -> Self {
+        self.leavers = crate::conduct::LeaverPolicy::new(conduct);
         self
     }
 

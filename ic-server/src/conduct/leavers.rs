@@ -53,6 +53,7 @@ pub struct LeaverPolicy {
     habitual_window: i64,
     habitual_cooldown: i64,
     grace_void_cooldown: i64,
+    habitual_deviation_increase: i64,
 }
 
 impl LeaverPolicy {
@@ -70,6 +71,7 @@ impl LeaverPolicy {
             habitual_window: secs(config.habitual_window_days).saturating_mul(86_400),
             habitual_cooldown: secs(config.habitual_cooldown_secs),
             grace_void_cooldown: secs(config.grace_void_cooldown_secs),
+            habitual_deviation_increase: i64::from(config.habitual_deviation_increase) * 1000,
         }
     }
 
@@ -86,6 +88,11 @@ impl LeaverPolicy {
         self.window
             .max(self.habitual_window)
             .saturating_add(longest_cooldown)
+    }
+
+    /// How much a habitual leaver's deviation rises (fixed point, ×1000; 0: it does not).
+    pub fn habitual_deviation_increase(&self) -> i64 {
+        self.habitual_deviation_increase
     }
 
     /// How far back an abandon counts towards habitual leaving (seconds).
