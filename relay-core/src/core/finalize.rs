@@ -187,7 +187,6 @@ impl RelayCore {
             return;
         }
         self.liveness.remove(&player);
-        self.kicked.insert(player);
         self.events.push(RelayEvent::Kicked {
             player,
             reason: KickReason::VotedOut,
@@ -229,10 +228,7 @@ impl RelayCore {
             .collect();
         for player in kicks {
             // A kicked player may still reconnect within the timeout, like any disconnect.
-            if self.roster.disconnect(player, now_us).is_ok() {
-                self.liveness.remove(&player);
-                self.kicked.insert(player);
-            }
+            self.disconnect_kicked(player, now_us);
         }
     }
 

@@ -135,9 +135,7 @@ impl RelayCore {
         if threshold == 0 || *strikes < threshold {
             return;
         }
-        if self.roster.disconnect(player, now_us).is_ok() {
-            self.liveness.remove(&player);
-            self.kicked.insert(player);
+        if self.disconnect_kicked(player, now_us) {
             self.events.push(RelayEvent::Kicked {
                 player,
                 reason: KickReason::ProtocolViolation,

@@ -90,6 +90,16 @@ impl RelayCore {
         Ok(())
     }
 
+    /// Disconnects a player the relay itself kicked (lag strikes, flood); `false` if it was not
+    /// connected. It may reconnect like anyone, but its leaving never voids the match.
+    pub(super) fn disconnect_kicked(&mut self, player: PlayerSlot, now_us: u64) -> bool {
+        let disconnected = self.player_disconnected(player, now_us).is_ok();
+        if disconnected {
+            self.kicked.insert(player);
+        }
+        disconnected
+    }
+
     /// A player came back on a new, authenticated connection.
     pub fn player_reconnected(&mut self, from: &Connection<InGame>) -> Result<(), CoreError> {
         let player = Self::player_of(from)?;
