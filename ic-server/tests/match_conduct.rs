@@ -308,6 +308,33 @@ async fn a_chat_restricted_players_chat_never_reaches_the_others() {
     );
 }
 
+/// Keeps a scripted player in step: a batch for every tick (carrying `vote` if there is one)
+/// and an echo for every liveness token, so the relay neither strikes nor drops it.
+async fn keep_in_step(
+    session: &ic_client::relay::RelaySession,
+    frame: &relay_core::frames::Frame,
+    vote: Option<relay_core::order::VoteKind>,
+) {
+    use relay_core::frames::{ClientOrder, Frame};
+    match frame {
+        Frame::TickOrders(tick) => {
+            let orders = vote
+                .map(|kind| ClientOrder {
+                    sub_tick_hint_us: 0,
+                    order: relay_core::order::PlayerOrder::Vote(kind),
+                })
+                .into_iter()
+                .collect();
+            let now_us = u64::try_from(ic_client::unix_now()).unwrap() * 1_000_000;
+            let _ = session.send_orders(tick.tick + 2, now_us, orders).await;
+        }
+        Frame::Liveness { token } => {
+            let _ = session.send(&Frame::LivenessEcho { token: *token }).await;
+        }
+        _ => {}
+    }
+}
+
 /// What one side of the pause test saw and is about to do.
 #[derive(Default)]
 struct Side {
@@ -320,8 +347,8 @@ struct Side {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pause_holds_until_both_sides_resume_or_its_time_runs_out() {
-    use relay_core::frames::{ClientOrder, Frame};
-    use relay_core::order::{PlayerOrder, VoteKind};
+    use relay_core::frames::Frame;
+    use relay_core::order::VoteKind;
     use relay_core::pauses::PauseRefusal;
 
     // test_options: one ranked pause of one second per player, from the start.
@@ -341,21 +368,8 @@ async fn a_pause_holds_until_both_sides_resume_or_its_time_runs_out() {
         let frame = frame.expect("the match went on");
         let session = if who == 0 { &a } else { &b };
         match frame {
-            Frame::TickOrders(tick) => {
-                let orders = sides[who]
-                    .next_vote
-                    .take()
-                    .map(|kind| ClientOrder {
-                        sub_tick_hint_us: 0,
-                        order: PlayerOrder::Vote(kind),
-                    })
-                    .into_iter()
-                    .collect();
-                let now_us = u64::try_from(ic_client::unix_now()).unwrap() * 1_000_000;
-                let _ = session.send_orders(tick.tick + 2, now_us, orders).await;
-            }
-            Frame::Liveness { token } => {
-                let _ = session.send(&Frame::LivenessEcho { token }).await;
+            Frame::TickOrders(_) | Frame::Liveness { .. } => {
+                keep_in_step(session, &frame, sides[who].next_vote.take()).await;
             }
             Frame::Paused {
                 player,
@@ -399,8 +413,8 @@ async fn a_pause_holds_until_both_sides_resume_or_its_time_runs_out() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_team_votes_out_a_teammate_in_an_unranked_match() {
-    use relay_core::frames::{ClientOrder, Frame, KickReason};
-    use relay_core::order::{PlayerOrder, VoteKind};
+    use relay_core::frames::{Frame, KickReason};
+    use relay_core::order::VoteKind;
 
     let env = RelayEnv::start(test_options()).await;
     // Alice and Bob against Carol, unranked.
@@ -438,22 +452,8 @@ async fn a_team_votes_out_a_teammate_in_an_unranked_match() {
             continue;
         };
         match frame {
-            Frame::TickOrders(tick) if kicked[who].is_none() => {
-                let orders = votes[who]
-                    .take()
-                    .map(|kind| ClientOrder {
-                        sub_tick_hint_us: 0,
-                        order: PlayerOrder::Vote(kind),
-                    })
-                    .into_iter()
-                    .collect();
-                let now_us = u64::try_from(ic_client::unix_now()).unwrap() * 1_000_000;
-                let _ = sessions[who]
-                    .send_orders(tick.tick + 2, now_us, orders)
-                    .await;
-            }
-            Frame::Liveness { token } => {
-                let _ = sessions[who].send(&Frame::LivenessEcho { token }).await;
+            Frame::TickOrders(_) | Frame::Liveness { .. } if kicked[who].is_none() => {
+                keep_in_step(&sessions[who], &frame, votes[who].take()).await;
             }
             Frame::Kick { reason } => {
                 kicked[who] = Some(reason);

@@ -34,6 +34,51 @@ async fn seat(
     (client, session)
 }
 
+/// A running server with its relay, and registered players.
+struct Relay {
+    server: Server,
+    community: KeyPair,
+    relay: (SocketAddr, PublicKey),
+    keys: Vec<KeyPair>,
+}
+
+impl Relay {
+    /// Starts the binary in `dir` with `config` and registers `players` players.
+    async fn start(dir: &std::path::Path, config: &str, players: u8) -> Self {
+        let server = Server::start(dir, config);
+        let document = server.document().await;
+        let listed = &document["relays"][0];
+        let relay = (
+            listed["address"].as_str().unwrap().parse().unwrap(),
+            listed["key"].as_str().unwrap().parse().unwrap(),
+        );
+        let keys: Vec<KeyPair> = (1..=players).map(player).collect();
+        for key in &keys {
+            server.register(key).await;
+        }
+        Self {
+            community: server.signing_key(),
+            server,
+            relay,
+            keys,
+        }
+    }
+}
+
+/// The certified result `bytes`, verified against the relay's and the community's keys.
+fn certified(
+    relay: (SocketAddr, PublicKey),
+    community: &KeyPair,
+    bytes: &[u8],
+) -> relay_core::cmr::CertifiedMatchResult {
+    TrustedRelays::new([relay.1.into()])
+        .unwrap()
+        .verify(bytes, &CommunityKey::from(community.public_key()))
+        .unwrap()
+        .value()
+        .clone()
+}
+
 /// Rated games in `key`'s profile.
 async fn games(server: &Server, key: &KeyPair) -> u64 {
     let (status, profile) = server
@@ -58,18 +103,12 @@ async fn games(server: &Server, key: &KeyPair) -> u64 {
 async fn sigterm_lets_matches_finish_and_ends_the_rest_as_server_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let config = format!("{TEST_LIMITS}{NO_ACHIEVEMENTS}[relay]\ndrain_secs = 5\n");
-    let mut server = Server::start(dir.path(), &config);
-    let community = server.signing_key();
-    let document = server.document().await;
-    let listed = &document["relays"][0];
-    let relay = (
-        listed["address"].as_str().unwrap().parse().unwrap(),
-        listed["key"].as_str().unwrap().parse().unwrap(),
-    );
-    let keys: Vec<KeyPair> = (1..=5).map(player).collect();
-    for key in &keys {
-        server.register(key).await;
-    }
+    let Relay {
+        mut server,
+        community,
+        relay,
+        keys,
+    } = Relay::start(dir.path(), &config, 5).await;
 
     // A match that ends two seconds into the drain, and one that would run for hours.
     let (short_a, short_b) = (
@@ -120,14 +159,7 @@ async fn sigterm_lets_matches_finish_and_ends_the_rest_as_server_restarts() {
         "{refused:?}"
     );
 
-    let trusted = TrustedRelays::new([relay.1.into()]).unwrap();
-    let verify = |bytes: &Vec<u8>| {
-        trusted
-            .verify(bytes, &CommunityKey::from(community.public_key()))
-            .unwrap()
-            .value()
-            .clone()
-    };
+    let verify = |bytes: &Vec<u8>| certified(relay, &community, bytes);
     // The short match finished within the drain: certified and rated as usual.
     let (a, b) = short_match.await.unwrap();
     assert_eq!(
@@ -177,18 +209,12 @@ async fn sigterm_lets_matches_finish_and_ends_the_rest_as_server_restarts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relay_stalled_mid_match_certifies_a_degraded_result_nobody_is_rated_for() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &format!("{TEST_LIMITS}{NO_ACHIEVEMENTS}"));
-    let community = server.signing_key();
-    let document = server.document().await;
-    let listed = &document["relays"][0];
-    let relay = (
-        listed["address"].as_str().unwrap().parse().unwrap(),
-        listed["key"].as_str().unwrap().parse().unwrap(),
-    );
-    let keys: Vec<KeyPair> = (1..=2).map(player).collect();
-    for key in &keys {
-        server.register(key).await;
-    }
+    let Relay {
+        server,
+        community,
+        relay,
+        keys,
+    } = Relay::start(dir.path(), &format!("{TEST_LIMITS}{NO_ACHIEVEMENTS}"), 2).await;
     let a = seat(relay, &community, &keys[0], 7101, 0).await;
     let b = seat(relay, &community, &keys[1], 7101, 1).await;
     let mut bots = plan(100);
@@ -205,15 +231,7 @@ async fn a_relay_stalled_mid_match_certifies_a_degraded_result_nobody_is_rated_f
         (BotEnd::Finished, BotEnd::Finished),
         "{ra:?} {rb:?}"
     );
-    let cmr = TrustedRelays::new([relay.1.into()])
-        .unwrap()
-        .verify(
-            ra.cmr.as_ref().unwrap(),
-            &CommunityKey::from(community.public_key()),
-        )
-        .unwrap()
-        .value()
-        .clone();
+    let cmr = certified(relay, &community, ra.cmr.as_ref().unwrap());
     assert!(cmr.degraded, "the stall is in the certified result");
     assert!(matches!(cmr.outcome, MatchOutcome::Completed { .. }));
     // `[rating.information] degraded_weight` is 0 by default: recorded, not rated.
@@ -233,20 +251,14 @@ async fn the_relay_settings_in_the_file_apply() {
          reconnect_timeout_secs = 5\ngrace_void_secs = 0\nranked_spectator_delay_secs = 180\n\
          replay_retention_days = 0\n"
     );
-    let server = Server::start(dir.path(), &config);
+    let Relay {
+        server,
+        community,
+        relay,
+        keys,
+    } = Relay::start(dir.path(), &config, 3).await;
     // max_matches: the capacity the matchmaker and the metrics see.
     assert_eq!(server.metric("ic_relay_matches_capacity").await, 1.0);
-    let community = server.signing_key();
-    let document = server.document().await;
-    let listed = &document["relays"][0];
-    let relay = (
-        listed["address"].as_str().unwrap().parse().unwrap(),
-        listed["key"].as_str().unwrap().parse().unwrap(),
-    );
-    let keys: Vec<KeyPair> = (1..=3).map(player).collect();
-    for key in &keys {
-        server.register(key).await;
-    }
 
     // lobby_timeout_secs: a lobby whose second player never comes closes after 5 s.
     let lonely = seat(relay, &community, &keys[2], 8001, 0).await;
@@ -272,15 +284,7 @@ async fn the_relay_settings_in_the_file_apply() {
     leaves.leave_after_tick = Some(2);
     let (ra, rb) = play_both(a.1.unwrap(), stays, b.1.unwrap(), leaves).await;
     assert_eq!((ra.end, rb.end), (BotEnd::Finished, BotEnd::Left), "{ra:?}");
-    let cmr = TrustedRelays::new([relay.1.into()])
-        .unwrap()
-        .verify(
-            ra.cmr.as_ref().unwrap(),
-            &CommunityKey::from(community.public_key()),
-        )
-        .unwrap()
-        .value()
-        .clone();
+    let cmr = certified(relay, &community, ra.cmr.as_ref().unwrap());
     assert_eq!(
         cmr.outcome,
         MatchOutcome::Abandoned {
