@@ -129,6 +129,17 @@ async fn one_player_two_communities_records_verification_revocation_and_an_impos
         String::from_utf8_lossy(&player.ok(&["achievements", "bravo-clan"]).stdout)
             .contains("no achievements")
     );
+    // `ic sanctions` signs in and reads GET /v1/sanctions/me: a player who stayed in their
+    // matches and was never sanctioned may queue and chat.
+    let sanctions: Value =
+        serde_json::from_slice(&player.ok(&["sanctions", "alpha-league", "--json"]).stdout)
+            .unwrap();
+    assert!(sanctions["leaver_cooldown"].is_null(), "{sanctions}");
+    assert_eq!(sanctions["sanctions"], serde_json::json!([]), "{sanctions}");
+    assert!(
+        String::from_utf8_lossy(&player.ok(&["sanctions", "bravo-clan"]).stdout)
+            .contains("No sanctions: you may queue and chat.")
+    );
     let rival_profile = player.ok(&[
         "profile",
         "bravo-clan",
