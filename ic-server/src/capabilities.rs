@@ -209,6 +209,7 @@ pub async fn start(
         .enabled(crate::config::Capability::Matchmaking)
     {
         let (parts, remote_relays) = matchmaker_parts(config, state, stores)?;
+        let relay_probes = parts.metrics.relay_probes.clone();
         let matchmaker = Arc::new(Matchmaker::new(parts));
         state.capabilities.matchmaker = Some(matchmaker.clone());
         tasks.extend(
@@ -221,6 +222,7 @@ pub async fn start(
             tasks.push(tokio::spawn(crate::matchmaker::remote_relay::probe_relays(
                 remote_relays,
                 every,
+                relay_probes,
             )));
         }
     }

@@ -21,6 +21,9 @@ pub struct MatchmakerMetrics {
     pub handoffs: IntCounterVec,
     /// 1 while this process leads the queue (runs the passes), else 0.
     pub leader: IntGauge,
+    /// Probes of the relays of other servers (`[matchmaking] relays`), by outcome
+    /// (`reachable`, `unreachable`): a rising `unreachable` count means matches cannot go there.
+    pub relay_probes: IntCounterVec,
 }
 
 impl MatchmakerMetrics {
@@ -64,6 +67,13 @@ impl MatchmakerMetrics {
                 "matchmaking_leader",
                 "1 while this process leads the matchmaking queue",
             )?,
+            relay_probes: IntCounterVec::new(
+                Opts::new(
+                    "matchmaking_relay_probes_total",
+                    "Probes of the relays of other servers, by outcome",
+                ),
+                &["outcome"],
+            )?,
         };
         registry.register(Box::new(metrics.queued.clone()))?;
         registry.register(Box::new(metrics.wait.clone()))?;
@@ -72,6 +82,7 @@ impl MatchmakerMetrics {
         registry.register(Box::new(metrics.pass_duration.clone()))?;
         registry.register(Box::new(metrics.handoffs.clone()))?;
         registry.register(Box::new(metrics.leader.clone()))?;
+        registry.register(Box::new(metrics.relay_probes.clone()))?;
         Ok(metrics)
     }
 }

@@ -88,15 +88,26 @@ impl HostingRelay for ConfiguredRelay {
     }
 }
 
-/// Probes every relay of `relays` now and then every `interval`, until the task is dropped. A
-/// relay that does not answer, or answers with another key, takes no matches until a probe
-/// reaches it again.
-pub async fn probe_relays(relays: Vec<Arc<ConfiguredRelay>>, interval: Duration) {
+/// Probes every relay of `relays` now and then every `interval`, until the task is dropped,
+/// counting each probe in `probes` by outcome. A relay that does not answer, or answers with
+/// another key, takes no matches until a probe reaches it again.
+pub async fn probe_relays(
+    relays: Vec<Arc<ConfiguredRelay>>,
+    interval: Duration,
+    probes: prometheus::IntCounterVec,
+) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
         probe_once(&relays).await;
+        for relay in &relays {
+            let outcome = match *relay.reach() {
+                Reach::Up => "reachable",
+                _ => "unreachable",
+            };
+            probes.with_label_values(&[outcome]).inc();
+        }
     }
 }
 
