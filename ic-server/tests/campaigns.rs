@@ -141,3 +141,31 @@ async fn only_opted_in_players_count_and_small_groups_stay_hidden(backend: Backe
 }
 
 on_each_backend!(only_opted_in_players_count_and_small_groups_stay_hidden);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_configured_bucket_size_decides_what_is_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        &format!("{TEST_LIMITS}[campaigns]\nmin_bucket = 2\n"),
+    );
+    // Two players on "brutal", both reaching "exile": the default (5) hides both the group and
+    // the ending; a bucket of two shows them.
+    for seed in 20..22u32 {
+        let p = player_from(seed);
+        server.register(&p).await;
+        let token = server.login(&p).await;
+        opt(&server, &token, true).await;
+        let (status, body) = report(&server, &token, "brutal", 12, Some("exile")).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let (status, served) = server.get("/v1/campaigns/allies/benchmarks", None).await;
+    assert_eq!(status, 200, "{served}");
+    let brutal = &served["snapshot"]["groups"][0];
+    assert_eq!(brutal["suppressed"], false, "{brutal}");
+    assert_eq!(brutal["players"], 2);
+    assert_eq!(
+        brutal["endings"],
+        json!([{ "ending": "exile", "players": 2, "permille": 1000 }])
+    );
+}

@@ -2,7 +2,8 @@
 //! that differs from its default (issue 25: no setting may do nothing): body and match size
 //! limits, challenge and token lifetimes, the SQLite file name, the rating records' validity
 //! and algorithm, capabilities on top of a preset, campaigns switched off, the log level, the
-//! claim window and the web session length.
+//! claim window and the web session length; the request timeout, the drain delay and the
+//! shutdown grace.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -198,4 +199,107 @@ async fn the_claim_window_and_the_web_session_length_are_the_configured_ones() {
     let signed_in = common::web::sign_in(&server, &link).await;
     let cookie = signed_in.headers()["set-cookie"].to_str().unwrap();
     assert!(cookie.contains("Max-Age=120"), "{cookie}");
+    // [ui] session_idle_secs: a minute without a page view ends it (the default, an hour).
+    let database = common::database::Database::open(common::Backend::Sqlite, dir.path(), "").await;
+    let spans = database
+        .run("SELECT idle_expires_at - created_at, expires_at - created_at FROM web_sessions")
+        .await;
+    assert_eq!(spans, vec![60, 120]);
+}
+
+/// Sends a request whose body stops after 10 of its 100 bytes; returns the open connection.
+async fn stalled_request(url: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt as _;
+    let address = url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST /v1/auth/challenge HTTP/1.1\r\nHost: {address}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"key\": \""
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_timeout_drain_delay_and_shutdown_grace_are_the_configured_ones() {
+    use std::time::{Duration, Instant};
+    use tokio::io::AsyncReadExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(
+        dir.path(),
+        "[http]\nrequest_timeout_secs = 6\ndrain_delay_secs = 2\nshutdown_grace_secs = 1\n",
+    );
+
+    // request_timeout_secs = 6: a client that stops sending is answered 503 after six seconds
+    // (the default waits ten).
+    let started = Instant::now();
+    let mut stream = stalled_request(&server.url).await;
+    let mut reply = Vec::new();
+    tokio::time::timeout(Duration::from_secs(15), stream.read_to_end(&mut reply))
+        .await
+        .expect("the server answers a stalled request")
+        .unwrap();
+    let waited = started.elapsed();
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.starts_with("HTTP/1.1 503"), "{reply}");
+    assert!(reply.contains("\"timeout\""), "{reply}");
+    assert!(
+        (Duration::from_millis(5_500)..Duration::from_secs(9)).contains(&waited),
+        "answered after {waited:?}"
+    );
+
+    // drain_delay_secs = 2: after SIGTERM the server keeps answering (not ready) for two
+    // seconds (the default closes the listener after one).
+    let _in_flight = stalled_request(&server.url).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let term = Instant::now();
+    server.signal("TERM");
+    tokio::time::sleep(Duration::from_millis(1_400)).await;
+    assert_eq!(server.get("/ready", None).await.0, 503);
+    assert_eq!(server.get("/health", None).await.0, 200);
+
+    // shutdown_grace_secs = 1: the stalled request (which would time out six seconds after
+    // it began) gets one second after the delay, then the process stops anyway.
+    let exited = loop {
+        if server.child.try_wait().unwrap().is_some() {
+            break term.elapsed();
+        }
+        assert!(term.elapsed() < Duration::from_secs(20), "still running");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        (Duration::from_millis(2_500)..Duration::from_millis(4_800)).contains(&exited),
+        "exited {exited:?} after SIGTERM"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listed_relays_are_probed_at_the_configured_pace() {
+    // A relay-only server, whose relay the matchmaking server lists.
+    let relay_dir = tempfile::tempdir().unwrap();
+    let relay = Server::start(
+        relay_dir.path(),
+        "[capabilities]\npreset = \"minimal\"\nrelay = true\n",
+    );
+    let document = relay.document().await;
+    let listed = &document["relays"][0];
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        &format!(
+            "[capabilities]\nrelay = false\n\
+             [matchmaking]\nrelay_probe_secs = 1\n\
+             relays = [{{ address = \"{}\", key = \"{}\" }}]\n",
+            listed["address"].as_str().unwrap(),
+            listed["key"].as_str().unwrap(),
+        ),
+    );
+    // relay_probe_secs = 1: a probe a second (the default, one every 30 s, would have made
+    // only the first by now), each reaching the relay with its key pinned.
+    tokio::time::sleep(std::time::Duration::from_millis(3_500)).await;
+    let probes = server
+        .metric("ic_matchmaking_relay_probes_total{outcome=\"reachable\"}")
+        .await;
+    assert!((3.0..=5.0).contains(&probes), "{probes} probes");
+    drop(relay);
 }

@@ -1,6 +1,7 @@
 //! `[matchmaking]` settings on the server, each checked by what its default would not do: the
-//! offered queues, the avoid-list limit, the ready check's time, the decline cooldown and the
-//! ticket's lifetime (issue 25: no setting may do nothing).
+//! offered queues, the avoid-list limit, the ready check's time, the decline cooldown, the
+//! ticket's lifetime, the avoid penalty and its relaxing, the rematch window and the number of
+//! neighbours a pass examines (issue 25: no setting may do nothing).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -122,4 +123,108 @@ async fn queue_settings_are_the_configured_ones(backend: Backend) {
     drop(b);
 }
 
-crate::on_each_backend!(queue_settings_are_the_configured_ones);
+/// Queues `rating`-rated players (deviation 80 unless given) in order, the first avoiding the
+/// second when `avoid` is set, runs one pass a second later and returns the players.
+async fn queue_all(
+    mm: &Mm,
+    players: &[(&KeyPair, i64, i64)],
+    avoid: bool,
+) -> Vec<matchmaking_support::Player> {
+    let mut queued = Vec::new();
+    for (at, (k, rating, deviation)) in players.iter().enumerate() {
+        let mut body = json!({ "mode": "ranked_1v1" });
+        if avoid && at == 0 {
+            body["avoid"] = json!([players[1].0.public_key().to_string()]);
+        }
+        let record = mm.rating_record(k, *rating, *deviation);
+        queued.push(mm.queue(k, &record, body).await);
+    }
+    mm.tick_after(1000).await;
+    queued
+}
+
+/// The match id offered to `player`, if any.
+async fn found(player: &mut matchmaking_support::Player) -> Option<u64> {
+    loop {
+        let event = player
+            .events
+            .next_within(std::time::Duration::from_millis(500))
+            .await?;
+        if event["event"] == "match_found" {
+            return event["match_id"].as_u64();
+        }
+    }
+}
+
+async fn the_avoid_penalty_and_its_relaxing_are_the_configured_ones(backend: Backend) {
+    let (ka, kb, kc) = (key(1), key(2), key(3));
+    // A avoids B (as close as can be); C is further away. With the default penalty A meets C
+    // (matchmaking.rs shows it); without a penalty, or once it has relaxed, A meets B.
+    for settings in [
+        "[matchmaking]\navoid_penalty = 0\n",
+        "[matchmaking]\navoid_relax_secs = 1\n",
+    ] {
+        let mm = Mm::start(backend, settings, None).await;
+        let mut players = queue_all(
+            &mm,
+            &[(&ka, 1500, 80), (&kb, 1500, 80), (&kc, 1560, 80)],
+            true,
+        )
+        .await;
+        let a = found(&mut players[0]).await;
+        assert!(a.is_some(), "{settings}");
+        assert_eq!(a, found(&mut players[1]).await, "{settings}");
+        assert_eq!(found(&mut players[2]).await, None, "{settings}");
+    }
+}
+
+async fn the_rematch_window_is_the_configured_one(backend: Backend) {
+    let (ka, kb, kc) = (key(1), key(2), key(3));
+    let mm = Mm::start(backend, "[matchmaking]\nrematch_window_secs = 0\n", None).await;
+    let mut players = queue_all(&mm, &[(&ka, 1500, 80), (&kb, 1500, 80)], false).await;
+    let id = found(&mut players[0]).await.unwrap();
+    let path = format!("/v1/queue/matches/{id}/accept");
+    for player in &players {
+        assert_eq!(mm.post(&path, json!({}), Some(&player.token)).await.0, 200);
+    }
+    players[0].events.until("match_ready").await;
+    drop(players);
+    // Right after their match, A and B meet again although C is there too: no rematch window
+    // (within the default 15 minutes A would meet C).
+    let mut players = queue_all(
+        &mm,
+        &[(&ka, 1500, 80), (&kb, 1500, 80), (&kc, 1560, 80)],
+        false,
+    )
+    .await;
+    let a = found(&mut players[0]).await;
+    assert!(a.is_some());
+    assert_eq!(a, found(&mut players[1]).await);
+}
+
+async fn a_pass_examines_the_configured_number_of_neighbours(backend: Backend) {
+    let (ka, kb, kc, kd) = (key(1), key(2), key(3), key(4));
+    // A avoids B (the nearest), C is next (fair: 944 permille), D a little further but so
+    // uncertain (deviation 350) that it is fairer still (952). Two neighbours per side (the
+    // default) reach D; one stops at the second acceptable opponent, C.
+    let queue = [
+        (&ka, 1500, 50),
+        (&kb, 1510, 50),
+        (&kc, 1520, 50),
+        (&kd, 1525, 350),
+    ];
+    for (settings, partner) in [("", 3), ("[matchmaking]\nneighbours = 1\n", 2)] {
+        let mm = Mm::start(backend, settings, None).await;
+        let mut players = queue_all(&mm, &queue, true).await;
+        let a = found(&mut players[0]).await;
+        assert!(a.is_some(), "{settings}");
+        assert_eq!(a, found(&mut players[partner]).await, "{settings}");
+    }
+}
+
+crate::on_each_backend!(
+    queue_settings_are_the_configured_ones,
+    the_avoid_penalty_and_its_relaxing_are_the_configured_ones,
+    the_rematch_window_is_the_configured_one,
+    a_pass_examines_the_configured_number_of_neighbours,
+);

@@ -496,3 +496,31 @@ async fn an_unfilled_lobby_times_out_and_the_connection_limit_holds() {
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(env.relay.running_matches(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_post_game_window_closes_after_its_configured_length() {
+    let mut options = test_options();
+    options.post_game = Duration::from_secs(2);
+    let env = RelayEnv::start(options).await;
+    let ((_alice, a), (_bob, b)) = env.seated_pair(4004).await;
+    // Bob stays for records that never come (he expects more than the match issues), so only
+    // the end of the post-game window can close his session; at the default 30 s his plan's
+    // own 12 s timeout would end it first.
+    let mut waiting = plan(30);
+    waiting.expect_records = 99;
+    waiting.timeout = Duration::from_secs(12);
+    let started = tokio::time::Instant::now();
+    let (ra, rb) = play_both(a, plan(30), b, waiting).await;
+    assert_eq!(ra.end, BotEnd::Finished, "{ra:?}");
+    assert!(rb.cmr.is_some() && rb.records.len() == 2, "{rb:?}");
+    assert!(
+        matches!(rb.end, BotEnd::Closed | BotEnd::Disconnected(_)),
+        "{rb:?}"
+    );
+    // 30 ticks of 50 ms, then two seconds of window.
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+}

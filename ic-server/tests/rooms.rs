@@ -452,3 +452,25 @@ async fn listed_rooms_with_a_free_seat_are_shown_to_everyone_and_unlisted_ones_a
         "{body}"
     );
 }
+
+/// `[relay] room_open_secs` (at least a minute) sets how long an unplayed room's code works; that
+/// an unplayed room is dropped once the time is up is a unit test of `Rooms`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unplayed_room_is_open_for_the_configured_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        &format!("{TEST_LIMITS}[relay]\nroom_open_secs = 60\n"),
+    );
+    let host = player(84);
+    server.register(&host).await;
+    let token = server.login(&host).await;
+    let now = ic_server::clock::unix_now();
+    let (status, opened) = server
+        .post_json("/v1/rooms", &json!({ "module": "ra" }), Some(&token))
+        .await;
+    assert_eq!(status, 201, "{opened}");
+    // A minute (the default keeps it 15 minutes).
+    let open_for = opened["expires_at"].as_i64().unwrap() - now;
+    assert!((60..=61).contains(&open_for), "{opened}");
+}

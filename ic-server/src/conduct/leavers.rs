@@ -283,4 +283,27 @@ mod tests {
         assert_eq!(cooldown.until, DAY + 2 + 20, "the last step repeats");
         assert!(p.lookback_secs() >= 7 * DAY);
     }
+
+    /// The windows and the habitual count as an operator writes them in the config file.
+    #[test]
+    fn the_configured_windows_and_habitual_count_are_used() {
+        let config = crate::config::from_file_text(
+            "[conduct]\nabandon_window_hours = 2\nhabitual_abandon_count = 2\n\
+             habitual_window_days = 2\nhabitual_cooldown_secs = 5000\n",
+        );
+        let p = LeaverPolicy::new(&config.conduct);
+        // Two abandons three hours apart: the 2-hour window has forgotten the first, so the
+        // second is a first again (the default 24 h would make it a second)...
+        let apart = [left(DAY, false), left(DAY + 3 * HOUR, false)];
+        // ...but two within two days make a habitual leaver (the default needs three).
+        let cooldown = p.cooldown(&apart, DAY + 3 * HOUR).unwrap();
+        assert_eq!(cooldown.reason, LeaverReason::Habitual { count: 2 });
+        assert_eq!(cooldown.until, DAY + 3 * HOUR + 5000);
+        // Three days apart is beyond the 2-day habitual window (the default's is 7 days).
+        let days_apart = [left(DAY, false), left(4 * DAY, false)];
+        let cooldown = p.cooldown(&days_apart, 4 * DAY).unwrap();
+        assert_eq!(cooldown.reason, LeaverReason::Abandon { nth: 1 });
+        assert!(!p.is_habitual(&days_apart[..1], 4 * DAY));
+        assert!(p.is_habitual(&days_apart[..1], 2 * DAY));
+    }
 }

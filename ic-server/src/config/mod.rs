@@ -18,6 +18,18 @@ pub use achievements::{
 pub use campaigns::CampaignsConfig;
 pub use conduct::ConductConfig;
 pub use load::{ConfigError, LoadedConfig, Source, load};
+
+/// The configuration the server loads from a config file holding `text` (no environment),
+/// for tests that show a key of the file reaches the code that acts on it.
+#[cfg(test)]
+pub(crate) fn from_file_text(text: &str) -> Config {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("ic-server.toml");
+    std::fs::write(&file, text).expect("writing the config file");
+    let loaded = load(Some(&file), &[]).expect("a valid config file");
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    loaded.config
+}
 pub use moderation::{
     CalibrationConfig, EligibilityConfig, ModerationConfig, RecommendationTable, RetentionConfig,
     SeverityBase,

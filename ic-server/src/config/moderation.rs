@@ -334,6 +334,49 @@ impl ModerationConfig {
 mod tests {
     use super::*;
 
+    /// The calibration keys and every recommendation list, as an operator writes them in the
+    /// config file, each change what the rules do (the service takes its rules from
+    /// `calibration.rules()` and its recommendations from `for_decision`).
+    #[test]
+    fn calibration_and_recommendations_from_the_file_are_the_ones_applied() {
+        let config = crate::config::from_file_text(
+            "[moderation.calibration]\nalpha = 1.0\ninitial_accuracy = 0.3\n\
+             weight_floor = 0.2\nweight_cap = 0.8\nmin_accuracy = 0.6\n\
+             min_calibration_cases = 1\n\
+             [moderation.recommendations]\ninsufficient_evidence = [\"warn\"]\n\
+             likely_clean = [\"escalate_manual_review\"]\n\
+             suspected_griefing = [\"queue_cooldown:2\"]\n\
+             suspected_cheating = [\"ranked_suspension:3\"]\n\
+             abuse_comms = [\"chat_restriction:4\"]\n",
+        );
+        let moderation = &config.moderation;
+        let rules = moderation.calibration.rules();
+        // initial_accuracy 0.3 (default 0.5) weighs 0.6 (default 1.0).
+        assert!((rules.weight(rules.initial_accuracy) - 0.6).abs() < 1e-9);
+        // weight_cap 0.8 and weight_floor 0.2 (defaults 1.5 and 0.1).
+        assert!((rules.weight(0.9) - 0.8).abs() < 1e-9);
+        assert!((rules.weight(0.0) - 0.2).abs() < 1e-9);
+        // alpha 1.0: one miss takes the accuracy to 0 (the default 0.2 to 0.4).
+        assert_eq!(rules.next_accuracy(1.0, false), 0.0);
+        // min_accuracy 0.6 after one case (defaults 0.3 after three).
+        assert!(rules.may_review(0.5, 0));
+        assert!(!rules.may_review(0.5, 1));
+        assert!(rules.may_review(0.6, 1));
+        let shown = |decision| -> Vec<String> {
+            moderation
+                .recommendations
+                .for_decision(decision)
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert_eq!(shown(Decision::InsufficientEvidence), ["warn"]);
+        assert_eq!(shown(Decision::LikelyClean), ["escalate_manual_review"]);
+        assert_eq!(shown(Decision::SuspectedGriefing), ["queue_cooldown:2"]);
+        assert_eq!(shown(Decision::SuspectedCheating), ["ranked_suspension:3"]);
+        assert_eq!(shown(Decision::AbuseComms), ["chat_restriction:4"]);
+    }
+
     #[test]
     fn defaults_validate_and_recommend() {
         let config = ModerationConfig::default();

@@ -294,17 +294,39 @@ mod tests {
     #[tokio::test]
     async fn a_configured_relay_the_probe_cannot_reach_gets_no_matches() {
         use crate::matchmaker::remote_relay::ConfiguredRelay;
-        let remote = Arc::new(ConfiguredRelay::new(crate::matchmaking::RelayListing {
-            address: "far:19711".into(),
-            key: KeyPair::from_seed([9; 32]).public_key().into(),
-            region: String::new(),
-        }));
+        // Listed as an operator writes it, serving one region.
+        let listing = crate::config::from_file_text(&format!(
+            "[matchmaking]\nrelays = [{{ address = \"far:19711\", key = \"{}\", \
+                 region = \"na\" }}]\n",
+            KeyPair::from_seed([9; 32]).public_key()
+        ))
+        .matchmaking
+        .relays
+        .remove(0);
+        let remote = Arc::new(ConfiguredRelay::new(listing));
         let fallback = FakeRelay::new("near:1", None);
         let handoff = TicketHandoff::new(community(), vec![remote.clone(), fallback.clone()]);
         remote.probed(Ok(()));
         assert_eq!(
             handoff.hand_off(&plan(&[]), 0).await.unwrap().relay_address,
             "far:19711"
+        );
+        // Its region: players from "na" go there, players from "eu" elsewhere.
+        assert_eq!(
+            handoff
+                .hand_off(&plan(&["na"]), 0)
+                .await
+                .unwrap()
+                .relay_address,
+            "far:19711"
+        );
+        assert_eq!(
+            handoff
+                .hand_off(&plan(&["eu"]), 0)
+                .await
+                .unwrap()
+                .relay_address,
+            "near:1"
         );
         remote.probed(Err("no answer within 5s".into()));
         assert_eq!(

@@ -36,4 +36,17 @@ mod tests {
             last = pause;
         }
     }
+
+    #[test]
+    fn the_configured_pauses_and_full_queue_are_used() {
+        let settings = crate::config::from_file_text(
+            "[matchmaking]\npass_interval_min_ms = 100\npass_interval_max_ms = 900\n\
+             pass_full_queue = 10\n",
+        )
+        .matchmaking;
+        assert_eq!(pass_interval_ms(&settings, 2), 900);
+        assert_eq!(pass_interval_ms(&settings, 6), 500);
+        assert_eq!(pass_interval_ms(&settings, 10), 100);
+        assert_eq!(pass_interval_ms(&settings, 50), 100);
+    }
 }

@@ -481,6 +481,63 @@ async fn accept_loop(endpoint: quinn::Endpoint, shared: Arc<Shared>) {
 mod tests {
     use super::*;
 
+    /// Every `[relay]` key the match task reads reaches its option from the config file: the
+    /// behaviour each option drives is tested on `RelayOptions` (tests/relay.rs,
+    /// tests/match_conduct.rs), so a key dropped here would do nothing.
+    #[test]
+    fn every_relay_key_in_the_file_reaches_its_option() {
+        let config = crate::config::from_file_text(
+            "[relay]\nlisten = \"127.0.0.1:4000\"\nauth_timeout_secs = 3\n\
+             lobby_timeout_secs = 40\nreconnect_timeout_secs = 20\ngrace_void_secs = 90\n\
+             degraded_lateness_ms = 400\ndegraded_late_ticks = 7\n\
+             ranked_pauses_per_player = 2\nranked_pause_secs = 45\n\
+             casual_pauses_per_player = 4\ncasual_pause_secs = 100\npost_game_secs = 12\n\
+             max_connections = 77\nstrike_threshold = 9\nflood_kick_threshold = 5\n\
+             spectators_per_match = 3\nspectator_delay_ticks = 15\n\
+             ranked_spectator_delay_secs = 200\n",
+        );
+        let options = RelayOptions::from_settings(&config.relay);
+        let secs = Duration::from_secs;
+        assert_eq!(options.listen, "127.0.0.1:4000".parse().unwrap());
+        assert_eq!(
+            [
+                options.auth_timeout,
+                options.lobby_timeout,
+                options.reconnect_timeout,
+                options.grace_void,
+                options.degraded_lateness,
+                options.post_game,
+                options.ranked_spectator_delay,
+            ],
+            [
+                secs(3),
+                secs(40),
+                secs(20),
+                secs(90),
+                Duration::from_millis(400),
+                secs(12),
+                secs(200),
+            ]
+        );
+        assert_eq!(
+            [
+                options.degraded_late_ticks,
+                options.strike_threshold,
+                options.flood_kick_threshold,
+                options.spectator_delay_ticks,
+            ],
+            [7, 9, 5, 15]
+        );
+        assert_eq!(
+            (options.max_connections, options.spectators_per_match),
+            (77, 3)
+        );
+        let pauses =
+            |rules: relay_core::pauses::PauseRules| (rules.per_player, rules.max_duration_us);
+        assert_eq!(pauses(options.ranked_pauses), (Some(2), 45_000_000));
+        assert_eq!(pauses(options.casual_pauses), (Some(4), 100_000_000));
+    }
+
     #[test]
     fn the_relay_socket_gets_large_buffers() {
         let (socket, granted) = bind_socket("127.0.0.1:0".parse().unwrap()).unwrap();

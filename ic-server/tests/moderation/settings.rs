@@ -1,7 +1,8 @@
 //! `[moderation]` settings on the running server, each checked by what its default would not
 //! do: the severity a category starts at (and what each report adds), how many reviewers a
 //! cheating case needs, the actions a consensus recommends, reviewing by standing switched
-//! off, the consensus threshold and the severity up to which closed cases expire.
+//! off, the consensus threshold, the severity up to which closed cases expire and the clean
+//! period after a sanction.
 
 use serde_json::json;
 
@@ -152,7 +153,28 @@ async fn retention_spares_closed_cases_above_the_configured_severity(backend: Ba
     assert!(world.listed(&kept).await.is_some());
 }
 
+async fn with_no_clean_period_a_sanctioned_member_reviews_again_at_once(backend: Backend) {
+    // The line lands in [moderation.eligibility]; the default (90 days) refuses them.
+    let world = World::start(backend, "required_reviewers = 2", "no_sanction_days = 0\n").await;
+    let offender = world.established().await;
+    let reporter = world.established().await;
+    let case = world.reported(&reporter, &offender, "harassment").await;
+    for _ in 0..2 {
+        let reviewer = world.established().await;
+        assert_eq!(world.review(&reviewer, "abuse_comms").await, case);
+    }
+    assert_eq!(world.act(&case, "warn", "insults in chat").await.0, 201);
+    let other = world.member().await;
+    world.reported(&reporter, &other, "griefing").await;
+    let (status, body) = world
+        .post("/v1/review/assignments/next", json!({}), &offender.token)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["assignment"]["assignment_id"].is_string(), "{body}");
+}
+
 crate::on_each_backend!(
+    with_no_clean_period_a_sanctioned_member_reviews_again_at_once,
     severities_and_recommendations_are_the_configured_ones,
     without_reviewing_by_standing_only_the_reviewer_role_reviews,
     a_unanimity_threshold_escalates_a_two_to_one_vote,

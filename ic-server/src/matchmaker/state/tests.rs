@@ -37,6 +37,16 @@ fn solo(mode: QueueMode) -> JoinChoices {
     }
 }
 
+/// `[matchmaking]` settings as the server loads them from a config file with `lines`.
+fn configured(lines: &str) -> MatchmakingSettings {
+    crate::config::from_file_text(&format!(
+        "[matchmaking]
+{lines}
+"
+    ))
+    .matchmaking
+}
+
 fn events_of(out: &Outbox, player: u8) -> Vec<QueueEvent> {
     out.iter()
         .filter(|(p, _)| *p == key(player))
@@ -200,34 +210,40 @@ fn parties_need_every_member_within_one_tier() {
 
 #[test]
 fn an_entry_outlives_its_stream_for_the_ttl_only() {
-    let settings = MatchmakingSettings::default();
-    let provider = provider_for(&RankingConfig::default()).unwrap();
-    let mut state = State::default();
-    let mut out = Vec::new();
-    state
-        .join(
-            joining(1, 1500, 4),
-            solo(QueueMode::Ranked1v1),
-            &settings,
-            0,
-            &mut out,
-        )
-        .unwrap();
-    state.stream_opened(key(1), 0);
-    state.stream_closed(key(1), 10_000);
-    state.tick(provider.as_ref(), &settings, 70_000, &mut out);
-    assert_eq!(
-        state.current(&key(1), 70_000).len(),
-        1,
-        "still queued at the TTL"
-    );
-    out.clear();
-    state.tick(provider.as_ref(), &settings, 70_001, &mut out);
-    assert!(state.current(&key(1), 70_001).is_empty());
-    assert!(matches!(
-        events_of(&out, 1).as_slice(),
-        [QueueEvent::Cancelled { reason, .. }] if reason == "expired"
-    ));
+    // The default TTL (60 s), then `entry_ttl_secs = 5` from a config file.
+    for (settings, ttl_ms) in [
+        (MatchmakingSettings::default(), 60_000),
+        (configured("entry_ttl_secs = 5"), 5_000),
+    ] {
+        let provider = provider_for(&RankingConfig::default()).unwrap();
+        let mut state = State::default();
+        let mut out = Vec::new();
+        state
+            .join(
+                joining(1, 1500, 4),
+                solo(QueueMode::Ranked1v1),
+                &settings,
+                0,
+                &mut out,
+            )
+            .unwrap();
+        state.stream_opened(key(1), 0);
+        state.stream_closed(key(1), 10_000);
+        let at_ttl = 10_000 + ttl_ms;
+        state.tick(provider.as_ref(), &settings, at_ttl, &mut out);
+        assert_eq!(
+            state.current(&key(1), at_ttl).len(),
+            1,
+            "still queued at the TTL"
+        );
+        out.clear();
+        state.tick(provider.as_ref(), &settings, at_ttl + 1, &mut out);
+        assert!(state.current(&key(1), at_ttl + 1).is_empty());
+        assert!(matches!(
+            events_of(&out, 1).as_slice(),
+            [QueueEvent::Cancelled { reason, .. }] if reason == "expired"
+        ));
+    }
 }
 
 #[test]
@@ -272,24 +288,29 @@ fn unknown_queues_and_long_avoid_lists_are_refused() {
 fn a_low_priority_player_is_passed_over_for_equally_good_matches() {
     let settings = MatchmakingSettings::default();
     let provider = provider_for(&RankingConfig::default()).unwrap();
-    let found_for_first = |sanctioned: bool| {
+    let found_for_first = |sanctioned: bool, settings: &MatchmakingSettings| {
         let mut state = State::default();
         let mut out = Vec::new();
         for (byte, rating) in [(1, 1510), (2, 1500), (3, 1500)] {
             let mut joining = joining(byte, rating, 4);
             joining.low_priority = sanctioned && byte == 1;
             state
-                .join(joining, solo(QueueMode::Ranked1v1), &settings, 0, &mut out)
+                .join(joining, solo(QueueMode::Ranked1v1), settings, 0, &mut out)
                 .unwrap();
         }
-        state.tick(provider.as_ref(), &settings, 1000, &mut out);
+        state.tick(provider.as_ref(), settings, 1000, &mut out);
         events_of(&out, 1)
             .iter()
             .any(|e| matches!(e, QueueEvent::MatchFound { .. }))
     };
     // First in line, player 1 gets a match; with the sanction the two others go first.
-    assert!(found_for_first(false));
-    assert!(!found_for_first(true));
+    assert!(found_for_first(false, &settings));
+    assert!(!found_for_first(true, &settings));
+    // With `low_priority_delay_secs = 0` the sanction costs no waiting.
+    assert!(found_for_first(
+        true,
+        &configured("low_priority_delay_secs = 0")
+    ));
 }
 
 #[test]

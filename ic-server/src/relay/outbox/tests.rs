@@ -50,17 +50,23 @@ async fn community(answers: &[u16]) -> Community {
 }
 
 async fn sink(url: &str) -> (tempfile::TempDir, Arc<dyn OutboxStore>, RemoteSink) {
+    sink_with(RelaySettings {
+        community_url: format!("{url}/"),
+        outbox_retry_min_secs: 10,
+        outbox_retry_max_secs: 40,
+        ..RelaySettings::default()
+    })
+    .await
+}
+
+async fn sink_with(
+    settings: RelaySettings,
+) -> (tempfile::TempDir, Arc<dyn OutboxStore>, RemoteSink) {
     let dir = tempfile::tempdir().unwrap();
     let store = crate::store::open(&Location::sqlite_in(dir.path()), None)
         .await
         .unwrap()
         .outbox;
-    let settings = RelaySettings {
-        community_url: format!("{url}/"),
-        outbox_retry_min_secs: 10,
-        outbox_retry_max_secs: 40,
-        ..RelaySettings::default()
-    };
     let metrics = OutboxMetrics::register(&crate::metrics::Metrics::new().unwrap()).unwrap();
     let sink = RemoteSink::new(store.clone(), &settings, metrics).unwrap();
     (dir, store, sink)
@@ -232,4 +238,38 @@ fn api_errors_are_described_by_code() {
         describe_error(reqwest::StatusCode::BAD_GATEWAY, b"down"),
         "502 Bad Gateway down"
     );
+}
+
+#[tokio::test]
+async fn a_community_that_never_answers_is_given_up_on_after_the_request_timeout() {
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    let (_dir, store, sink) = sink_with(RelaySettings {
+        community_url: url,
+        outbox_request_timeout_secs: 1,
+        ..RelaySettings::default()
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let error = sink.submit(b"cmr-silent").await.unwrap_err();
+    // One second (the default would wait ten), then the result waits for its retry.
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(error.outcome(), "queued", "{error}");
+    let entry = store
+        .outbox_entry(&id(b"cmr-silent"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((entry.state, entry.attempts), (OutboxState::Pending, 1));
 }
