@@ -84,8 +84,17 @@ impl RankingConfig {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Parses the text of a `[rating]` section (sub-tables written relative to it, e.g.
+    /// `[glicko2]`) the way the server reads it, and checks that it validates, so that a test
+    /// exercises the serde key names as well as the values.
+    pub(crate) fn parse(text: &str) -> RankingConfig {
+        let c: RankingConfig = toml::from_str(text).expect("test TOML parses");
+        assert_eq!(c.validate(), Ok(()), "test config validates:\n{text}");
+        c
+    }
 
     #[test]
     fn defaults_validate_and_round_trip_through_toml() {
@@ -108,6 +117,31 @@ mod tests {
         assert_eq!(c.matchmaking.max_range, 1000);
         assert_eq!(c.matchmaking.initial_range, 100);
         assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn module_tiers_replace_the_shared_table_for_their_module_only() {
+        let c = parse(
+            "[module_tiers.td]\n\
+             tiers = [{ name = \"Bronze\", min_rating = 0, divisions = 1 },\n\
+                      { name = \"Silver\", min_rating = 1400, divisions = 1 }]\n",
+        );
+        let td = c.tiers_for("td");
+        assert_eq!(td.position(1_500_000, None).unwrap().display(), "Silver");
+        // The module's table is used whole: no elite tier, even for the best player.
+        assert_eq!(td.position(1_500_000, Some(1)).unwrap().display(), "Silver");
+        // Other modules keep the shared (default) table.
+        assert_eq!(c.tiers_for("ra"), &c.tiers);
+        assert_eq!(
+            c.tiers_for("ra")
+                .position(1_500_000, None)
+                .unwrap()
+                .display(),
+            "Major II"
+        );
+        // Without module tables every module gets the shared one.
+        let d = RankingConfig::default();
+        assert_eq!(d.tiers_for("td"), &d.tiers);
     }
 
     #[test]

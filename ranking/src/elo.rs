@@ -276,6 +276,56 @@ mod tests {
         assert_eq!(p.match_quality(&a, &[]), MatchQuality::default());
     }
 
+    /// An Elo provider from the `[elo]` section given as TOML text.
+    fn configured(elo: &str) -> EloProvider {
+        let c = crate::config::tests::parse(&format!("[elo]\n{elo}"));
+        EloProvider::new(c.elo, c.information).unwrap()
+    }
+
+    #[test]
+    fn initial_rating_sets_a_new_players_rating() {
+        let p = configured("initial_rating = 1200");
+        let fresh = p.initial_rating(player(1, 0, 0).rating.player_id);
+        assert_eq!(fresh.rating.rating, 1_200_000);
+        assert_eq!(p.display_rating(&fresh), "1200");
+        assert_eq!(
+            provider().initial_rating(fresh.player_id).rating.rating,
+            1_500_000
+        );
+    }
+
+    #[test]
+    fn a_smaller_k_factor_moves_ratings_less() {
+        let m = duel(player(1, 1500, 0), player(2, 1500, 0), 1, 2);
+        let out = configured("k_factor = 16").update_ratings(&m).unwrap();
+        // Half of K between equals: 8 points instead of the default 16.
+        assert_eq!(out[0].rating.rating, 1_508_000);
+        assert_eq!(out[1].rating.rating, 1_492_000);
+    }
+
+    #[test]
+    fn a_higher_rating_floor_stops_a_loss_at_the_floor() {
+        let m = duel(player(1, 510, 0), player(2, 510, 0), 2, 1);
+        assert_eq!(
+            provider().update_ratings(&m).unwrap()[0].rating.rating,
+            494_000
+        );
+        let floored = configured("rating_floor = 500").update_ratings(&m).unwrap();
+        assert_eq!(floored[0].rating.rating, 500_000);
+        assert_eq!(floored[1].rating.rating, 526_000);
+    }
+
+    #[test]
+    fn provisional_games_sets_how_long_a_rating_is_provisional() {
+        // `player` has played 20 games: settled by default (10), provisional at 25.
+        let p = configured("provisional_games = 25");
+        let mut r = player(1, 1500, 0).rating;
+        assert!(!provider().is_provisional(&r));
+        assert!(p.is_provisional(&r));
+        r.games_played = 25;
+        assert!(!p.is_provisional(&r));
+    }
+
     #[test]
     fn invalid_config_is_rejected() {
         let c = EloConfig {

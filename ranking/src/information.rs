@@ -193,6 +193,60 @@ mod tests {
         assert_eq!(c.rematch_weight(40), 0);
     }
 
+    /// The `[information]` section of a `[rating]` section given as TOML text.
+    fn configured(text: &str) -> InformationConfig {
+        crate::config::tests::parse(&format!("[information]\n{text}")).information
+    }
+
+    #[test]
+    fn mode_weights_scale_ranked_and_casual_matches() {
+        let mut m = duel(player(1, 1500, 100), player(2, 1500, 100), 1, 2);
+        let ranked = configured("ranked_weight = 600");
+        assert_eq!(ranked.information_content(&m), 600);
+        assert_eq!(InformationConfig::default().information_content(&m), 1000);
+        m.mode = MatchMode::Casual;
+        let casual = configured("casual_weight = 800");
+        assert_eq!(casual.information_content(&m), 800);
+        assert_eq!(InformationConfig::default().information_content(&m), 500);
+    }
+
+    #[test]
+    fn uneven_teams_weight_scales_uneven_matches_only() {
+        let c = configured("uneven_teams_weight = 900");
+        let mut m = duel(player(1, 1500, 100), player(2, 1500, 100), 1, 2);
+        assert_eq!(c.information_content(&m), 1000);
+        m.teams[0].players.push(player(3, 1500, 100));
+        assert_eq!(c.information_content(&m), 900);
+        assert_eq!(InformationConfig::default().information_content(&m), 300);
+    }
+
+    #[test]
+    fn short_game_weight_zero_keeps_short_games_from_counting() {
+        let c = configured("short_game_weight = 0");
+        // 60 s at 15 ticks/s is below the default 180 s minimum.
+        assert_eq!(c.duration_weight(900, 15), 0);
+        assert_eq!(InformationConfig::default().duration_weight(900, 15), 300);
+        let mut m = duel(player(1, 1500, 100), player(2, 1500, 100), 1, 2);
+        m.duration_ticks = 900;
+        assert_eq!(c.information_content(&m), 0);
+        // The ramp from the minimum to full weight now starts at 0: halfway is 500.
+        assert_eq!(c.duration_weight(8100, 15), 500);
+    }
+
+    #[test]
+    fn duration_thresholds_move_where_the_weight_ramps() {
+        // 120 s: short by default (300); with a 60 s minimum it is on the ramp,
+        // 300 + 700 · (120 − 60) / (900 − 60) = 350.
+        let early = configured("min_duration_secs = 60");
+        assert_eq!(early.duration_weight(1800, 15), 350);
+        assert_eq!(InformationConfig::default().duration_weight(1800, 15), 300);
+        // 600 s: on the default ramp (708); full weight from 600 s.
+        let full = configured("full_weight_duration_secs = 600");
+        assert_eq!(full.duration_weight(9000, 15), 1000);
+        assert_eq!(full.duration_weight(8999, 15), 999);
+        assert_eq!(InformationConfig::default().duration_weight(9000, 15), 708);
+    }
+
     #[test]
     fn weights_multiply() {
         let c = InformationConfig::default();

@@ -41,4 +41,25 @@ mod tests {
         assert!(c.is_eligible(5, 5));
         assert!(c.is_eligible(50, 7));
     }
+
+    /// The `[leaderboard]` section of a `[rating]` section given as TOML text.
+    fn configured(text: &str) -> LeaderboardConfig {
+        crate::config::tests::parse(&format!("[leaderboard]\n{text}")).leaderboard
+    }
+
+    #[test]
+    fn min_matches_sets_the_matches_required() {
+        let c = configured("min_matches = 20");
+        assert!(!c.is_eligible(19, 5));
+        assert!(c.is_eligible(20, 5));
+        assert!(LeaderboardConfig::default().is_eligible(19, 5));
+    }
+
+    #[test]
+    fn min_distinct_opponents_sets_the_opponents_required() {
+        let c = configured("min_distinct_opponents = 2");
+        assert!(c.is_eligible(5, 2));
+        assert!(!c.is_eligible(5, 1));
+        assert!(!LeaderboardConfig::default().is_eligible(5, 2));
+    }
 }

@@ -261,6 +261,82 @@ mod tests {
         assert!(c.validate().is_err());
     }
 
+    /// The `[matchmaking]` section of a `[rating]` section given as TOML text.
+    fn configured(text: &str) -> MatchmakingConfig {
+        crate::config::tests::parse(&format!("[matchmaking]\n{text}")).matchmaking
+    }
+
+    #[test]
+    fn initial_range_sets_the_first_window_and_the_full_information_gap() {
+        let c = configured("initial_range = 40");
+        assert_eq!(c.rating_window(0, 10), RatingWindow::Within(40));
+        assert_eq!(c.rating_window(30, 10), RatingWindow::Within(90));
+        // Full information only up to twice the initial range: (100 − 40) / 500 = 0.12 off.
+        assert_eq!(c.desperation_information_scale(100), 880);
+        assert_eq!(
+            MatchmakingConfig::default().desperation_information_scale(100),
+            1000
+        );
+    }
+
+    #[test]
+    fn widen_step_and_interval_set_how_fast_the_window_grows() {
+        let step = configured("widen_step = 10");
+        assert_eq!(step.rating_window(60, 10), RatingWindow::Within(120));
+        let interval = configured("widen_interval_secs = 10");
+        assert_eq!(interval.rating_window(10, 10), RatingWindow::Within(150));
+        assert_eq!(interval.rating_window(60, 10), RatingWindow::Within(400));
+        let default = MatchmakingConfig::default();
+        assert_eq!(default.rating_window(60, 10), RatingWindow::Within(200));
+        assert_eq!(default.rating_window(10, 10), RatingWindow::Within(100));
+    }
+
+    #[test]
+    fn max_range_caps_the_window_and_scales_desperation() {
+        let c = configured("max_range = 300");
+        assert_eq!(c.rating_window(299, 2), RatingWindow::Within(300));
+        assert_eq!(
+            MatchmakingConfig::default().rating_window(299, 2),
+            RatingWindow::Within(500)
+        );
+        // (250 − 100) / 1000 = 0.15 off instead of (250 − 100) / 500 = 0.3.
+        let wide = configured("max_range = 1000");
+        assert_eq!(wide.desperation_information_scale(250), 850);
+    }
+
+    #[test]
+    fn desperation_keys_set_when_any_rating_may_match() {
+        let early = configured("desperation_timeout_secs = 60");
+        assert_eq!(early.rating_window(60, 3), RatingWindow::Unbounded);
+        assert_eq!(early.rating_window(59, 3), RatingWindow::Within(150));
+        assert_eq!(
+            MatchmakingConfig::default().rating_window(60, 3),
+            RatingWindow::Within(200)
+        );
+        let crowded = configured("desperation_min_queued = 10");
+        assert_eq!(crowded.rating_window(300, 3), RatingWindow::Within(500));
+        assert_eq!(crowded.rating_window(300, 10), RatingWindow::Unbounded);
+    }
+
+    #[test]
+    fn quality_keys_set_the_fairness_floor() {
+        let q = |fairness| MatchQuality {
+            fairness,
+            ..Default::default()
+        };
+        let strict = configured("min_match_quality = 0.5");
+        assert_eq!(strict.fairness_floor(false), 500);
+        assert!(!strict.accepts(&q(400), false));
+        assert!(strict.accepts(&q(500), false));
+        assert!(MatchmakingConfig::default().accepts(&q(400), false));
+        // Placement relaxes the floor by the factor: 0.3 · 0.5 = 150 instead of 240.
+        let relaxed = configured("placement_quality_factor = 0.5");
+        assert_eq!(relaxed.fairness_floor(true), 150);
+        assert!(relaxed.accepts(&q(150), true));
+        assert!(!MatchmakingConfig::default().accepts(&q(150), true));
+        assert!(!relaxed.accepts(&q(150), false));
+    }
+
     #[test]
     fn best_split_pairs_strong_with_weak() {
         let p =

@@ -278,6 +278,53 @@ mod tests {
         assert_eq!((p.matches_played, p.peak_rating), (4, Some(1_750_000)));
     }
 
+    /// The `[season]` section of a `[rating]` section given as TOML text.
+    fn configured(text: &str) -> SeasonConfig {
+        crate::config::tests::parse(&format!("[season]\n{text}")).season
+    }
+
+    #[test]
+    fn duration_days_sets_the_season_length() {
+        let c = configured("first_season_start_unix = 1000000\nduration_days = 30");
+        let day = 86_400;
+        let second = c.season_at(1_000_000 + 30 * day).unwrap();
+        assert_eq!((second.number, second.starts_at), (2, 1_000_000 + 30 * day));
+        assert_eq!(
+            c.season_at(1_000_000).unwrap().ends_at,
+            1_000_000 + 30 * day
+        );
+        assert_eq!(config().season_at(1_000_000 + 30 * day).unwrap().number, 1);
+    }
+
+    #[test]
+    fn placement_matches_sets_how_many_matches_place_a_player() {
+        let c = configured("placement_matches = 3");
+        assert_eq!(
+            c.placement_status(2),
+            PlacementStatus::Placing {
+                matches_remaining: 1
+            }
+        );
+        assert_eq!(c.placement_status(3), PlacementStatus::Placed);
+        assert_eq!(
+            config().placement_status(3),
+            PlacementStatus::Placing {
+                matches_remaining: 7
+            }
+        );
+    }
+
+    #[test]
+    fn soft_reset_center_and_placement_deviation_shape_the_reset() {
+        let c = configured("soft_reset_center = 1200\nplacement_deviation = 250");
+        let r = c.soft_reset(FixedRating::from_points(2000, 60, 60_000));
+        // 1200 + (2000 − 1200) · 0.7 = 1760, instead of 1850 around 1500.
+        assert_eq!(r.rating, 1_760_000);
+        assert_eq!(r.deviation, 250_000);
+        let d = config().soft_reset(FixedRating::from_points(2000, 60, 60_000));
+        assert_eq!((d.rating, d.deviation), (1_850_000, 350_000));
+    }
+
     #[test]
     fn invalid_season_configs() {
         assert_eq!(config().validate(), Ok(()));

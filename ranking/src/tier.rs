@@ -269,6 +269,35 @@ mod tests {
     }
 
     #[test]
+    fn a_configured_elite_tier_uses_its_name_and_count() {
+        let c = crate::config::tests::parse(
+            "[tiers]\n\
+             tiers = [{ name = \"Bronze\", min_rating = 0, divisions = 1 },\n\
+                      { name = \"Silver\", min_rating = 1400, divisions = 1 }]\n\
+             elite = { name = \"Legend\", count = 3 }\n",
+        );
+        let at = |rank| c.tiers.position(1_000_000, Some(rank)).unwrap().display();
+        assert_eq!(at(3), "Legend");
+        // Rank 4 is within the default count (200) but not the configured one.
+        assert_eq!(at(4), "Bronze");
+        assert_eq!(
+            TierTable::default()
+                .position(1_000_000, Some(4))
+                .unwrap()
+                .display(),
+            "Supreme Commander"
+        );
+        // A table without `elite` has no elite tier at all.
+        let plain = crate::config::tests::parse(
+            "[tiers]\ntiers = [{ name = \"Bronze\", min_rating = 0, divisions = 1 }]\n",
+        );
+        assert_eq!(
+            plain.tiers.position(1_000_000, Some(1)).unwrap().display(),
+            "Bronze"
+        );
+    }
+
+    #[test]
     fn table_loads_from_toml() {
         let t: TierTable = toml::from_str(
             "[[tiers]]\nname = \"Bronze\"\nmin_rating = 0\ndivisions = 2\n\

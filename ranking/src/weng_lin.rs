@@ -359,6 +359,74 @@ mod tests {
         assert!((gain(&full) - 2 * gain(&half)).abs() <= 1);
     }
 
+    /// A Weng-Lin provider from the `[weng_lin]` section given as TOML text.
+    fn configured(weng_lin: &str) -> WengLinProvider {
+        let c = crate::config::tests::parse(&format!("[weng_lin]\n{weng_lin}"));
+        WengLinProvider::new(c.weng_lin, c.information).unwrap()
+    }
+
+    #[test]
+    fn initial_mu_and_sigma_set_a_new_players_rating() {
+        let p = configured("initial_mu = 30\ninitial_sigma = 5");
+        let fresh = p.initial_rating(wl(1, 0.0, 1.0).rating.player_id);
+        assert_eq!(
+            (fresh.rating.rating, fresh.rating.deviation),
+            (30_000, 5_000)
+        );
+        assert_eq!(p.display_rating(&fresh), "30.0 ± 5.0");
+    }
+
+    #[test]
+    fn a_larger_beta_makes_a_rating_gap_count_for_less() {
+        let strong = [wl(1, 30.0, 1.0).rating];
+        let weak = [wl(2, 25.0, 1.0).rating];
+        let wide = configured("beta = 12.5");
+        let default_odds = provider().expected_score(&strong, &weak);
+        let wide_odds = wide.expected_score(&strong, &weak);
+        assert!(
+            wide_odds > 500 && wide_odds < default_odds - 100,
+            "{wide_odds} {default_odds}"
+        );
+        assert!(
+            wide.match_quality(&strong, &weak)
+                .estimated_draw_probability
+                > provider()
+                    .match_quality(&strong, &weak)
+                    .estimated_draw_probability
+        );
+        // The update reads β as well: the same win moves μ by a different amount.
+        let m = ffa(vec![(wl(1, 30.0, 5.0), 1), (wl(2, 25.0, 5.0), 2)]);
+        let default_gain = provider().update_ratings(&m).unwrap()[0].rating.rating;
+        let wide_gain = wide.update_ratings(&m).unwrap()[0].rating.rating;
+        assert!(wide_gain > 30_000 && wide_gain != default_gain);
+    }
+
+    #[test]
+    fn a_larger_uncertainty_tolerance_keeps_more_sigma() {
+        // κ bounds the σ² reduction factor from below: with κ = 0.99, σ keeps at least
+        // sqrt(0.99) ≈ 99.5% of its value in one game; the default lets it fall further.
+        let m = ffa(vec![(wl(1, 25.0, 8.333), 1), (wl(2, 25.0, 8.333), 2)]);
+        let default = provider().update_ratings(&m).unwrap();
+        let tolerant = configured("uncertainty_tolerance = 0.99")
+            .update_ratings(&m)
+            .unwrap();
+        let floor = to_fixed(8.333 * 0.99f64.sqrt(), 1000).unwrap();
+        assert!(default[0].rating.deviation < floor, "{default:?}");
+        assert!(
+            tolerant.iter().all(|p| p.rating.deviation >= floor),
+            "{tolerant:?}"
+        );
+    }
+
+    #[test]
+    fn provisional_sigma_sets_the_provisional_threshold() {
+        let fresh = wl(1, 25.0, 8.333).rating;
+        assert!(provider().is_provisional(&fresh));
+        let p = configured("provisional_sigma = 9");
+        assert!(!p.is_provisional(&fresh));
+        assert!(p.is_provisional(&wl(1, 25.0, 9.001).rating));
+    }
+
     #[test]
     fn quality_display_and_provisional() {
         let p = provider();

@@ -329,6 +329,106 @@ mod tests {
         assert_eq!(after_years.rating, 1700.0);
     }
 
+    /// The `[glicko2]` section of a `[rating]` section given as TOML text.
+    fn glicko2(text: &str) -> Glicko2Config {
+        crate::config::tests::parse(&format!("[glicko2]\n{text}")).glicko2
+    }
+
+    /// A settled player's upset win over a much stronger opponent: a surprise that pushes the
+    /// volatility up.
+    fn upset() -> (Glicko2Rating, [GameResult; 1]) {
+        let settled = Glicko2Rating {
+            rating: 1500.0,
+            deviation: 60.0,
+            volatility: 0.06,
+        };
+        (settled, [game(2300.0, 60.0, 1.0)])
+    }
+
+    #[test]
+    fn a_larger_tau_lets_volatility_move_further() {
+        let (player, results) = upset();
+        let change = |config: &Glicko2Config| {
+            (rate_period(player, &results, config).volatility - player.volatility).abs()
+        };
+        let default = change(&Glicko2Config::default());
+        let large = change(&glicko2("tau = 1.2"));
+        let small = change(&glicko2("tau = 0.3"));
+        assert!(default > 0.0);
+        assert!(
+            large > default,
+            "tau 1.2 moved {large}, tau 0.5 moved {default}"
+        );
+        assert!(
+            small < default,
+            "tau 0.3 moved {small}, tau 0.5 moved {default}"
+        );
+    }
+
+    #[test]
+    fn a_lower_deviation_ceiling_caps_inactivity_and_idle_growth() {
+        let config = glicko2("deviation_ceiling = 200\ninitial_deviation = 200");
+        let settled = Glicko2Rating {
+            rating: 1700.0,
+            deviation: 45.0,
+            volatility: 0.06,
+        };
+        assert_eq!(apply_inactivity(settled, 2000, &config).deviation, 200.0);
+        // An idle period grows the deviation by σ: to about 200.7 from 199 with σ = 0.15.
+        let near = Glicko2Rating {
+            deviation: 199.0,
+            volatility: 0.15,
+            ..settled
+        };
+        assert_eq!(rate_period(near, &[], &config).deviation, 200.0);
+        // The default ceiling (350) lets both grow further.
+        let default = Glicko2Config::default();
+        assert!(apply_inactivity(settled, 2000, &default).deviation > 200.0);
+        assert!(rate_period(near, &[], &default).deviation > 200.0);
+    }
+
+    #[test]
+    fn volatility_bounds_clamp_the_updated_volatility() {
+        // Glickman's example gives σ' ≈ 0.059996, inside the default bounds 0.01..0.15.
+        let raised = glicko2("volatility_min = 0.07\ninitial_volatility = 0.07");
+        let r = rate_period(glickman_player(), &glickman_results(), &raised);
+        assert_eq!(r.volatility, 0.07);
+        let lowered = glicko2("volatility_max = 0.05\ninitial_volatility = 0.04");
+        let r = rate_period(glickman_player(), &glickman_results(), &lowered);
+        assert_eq!(r.volatility, 0.05);
+    }
+
+    #[test]
+    fn the_iteration_cap_and_tolerance_stop_the_volatility_search_early() {
+        let reference = 0.059_995_98;
+        let sigma = |config: &Glicko2Config| {
+            rate_period(glickman_player(), &glickman_results(), config).volatility
+        };
+        let exact = sigma(&Glicko2Config::default());
+        assert!((exact - reference).abs() < 1e-7, "{exact}");
+        let capped = sigma(&glicko2("volatility_max_iterations = 1"));
+        assert!((capped - reference).abs() > 1e-7, "{capped}");
+        let loose = sigma(&glicko2("convergence_tolerance = 0.01"));
+        assert!((loose - reference).abs() > 1e-7, "{loose}");
+        assert!(loose.to_bits() != exact.to_bits() && capped.to_bits() != exact.to_bits());
+    }
+
+    #[test]
+    fn inactivity_c_sets_how_fast_idle_deviation_grows() {
+        let settled = Glicko2Rating {
+            rating: 1700.0,
+            deviation: 45.0,
+            volatility: 0.06,
+        };
+        let default = apply_inactivity(settled, 91, &Glicko2Config::default()).deviation;
+        let slow = apply_inactivity(settled, 91, &glicko2("inactivity_c = 10")).deviation;
+        // sqrt(45² + 10²·91) = sqrt(11125) ≈ 105.5, against ≈ 250.2 with c = 25.8.
+        assert!((slow - 11_125f64.sqrt()).abs() < 1e-9, "{slow}");
+        assert!(slow < default - 100.0);
+        let none = apply_inactivity(settled, 91, &glicko2("inactivity_c = 0")).deviation;
+        assert_eq!(none, 45.0);
+    }
+
     #[test]
     fn expected_score_is_symmetric() {
         let e = expected_score(1700.0, 80.0, 1500.0, 120.0);

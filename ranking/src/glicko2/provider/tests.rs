@@ -357,3 +357,56 @@ proptest! {
         let _ = SCALE;
     }
 }
+
+// ---- configured keys: each test sets a non-default value and checks its effect ----
+
+/// A Glicko-2 provider from the `[glicko2]` section given as TOML text.
+fn configured(glicko2: &str) -> Glicko2Provider {
+    let c = crate::config::tests::parse(&format!("[glicko2]\n{glicko2}"));
+    Glicko2Provider::new(c.glicko2, c.information).unwrap()
+}
+
+#[test]
+fn initial_values_set_a_new_players_rating() {
+    let p = configured("initial_rating = 1200\ninitial_deviation = 250\ninitial_volatility = 0.09");
+    let fresh = p.initial_rating(player(1, 0, 0).rating.player_id);
+    assert_eq!(fresh.rating, FixedRating::from_points(1200, 250, 90_000));
+    assert_eq!(fresh.games_played, 0);
+    assert_eq!(p.display_rating(&fresh), "1200 ± 250");
+    let default = provider().initial_rating(fresh.player_id);
+    assert_eq!(default.rating, FixedRating::from_points(1500, 350, 60_000));
+}
+
+#[test]
+fn max_rating_lets_the_strongest_player_stand_for_the_team() {
+    // Equal deviations: the weighted average of 1800 and 1200 is 1500, an even match against
+    // two 1500s; with max_rating the team is seen as its 1800.
+    let split = [player(1, 1800, 50).rating, player(2, 1200, 50).rating];
+    let even = [player(3, 1500, 50).rating, player(4, 1500, 50).rating];
+    let max = configured("team_rating_method = \"max_rating\"");
+    assert_eq!(provider().expected_score(&split, &even), 500);
+    assert!(max.expected_score(&split, &even) > 800);
+    assert!(
+        max.match_quality(&split, &even).fairness
+            < provider().match_quality(&split, &even).fairness
+    );
+    // The update uses the same composite: losing to a team seen as an 1800 costs less than
+    // losing to one seen as a 1500.
+    let mut m = duel(player(1, 1500, 50), player(3, 1500, 50), 1, 2);
+    m.teams[0].players = vec![player(1, 1800, 50), player(2, 1200, 50)];
+    m.teams[1].players = vec![player(3, 1500, 50), player(4, 1500, 50)];
+    let averaged = provider().update_ratings(&m).unwrap();
+    let maxed = max.update_ratings(&m).unwrap();
+    assert!(maxed[2].rating.rating > averaged[2].rating.rating);
+    assert!(maxed[2].rating.rating < 1_500_000);
+}
+
+#[test]
+fn provisional_deviation_sets_the_provisional_threshold() {
+    let p = configured("provisional_deviation = 200");
+    let settling = player(1, 1500, 150).rating;
+    assert!(provider().is_provisional(&settling));
+    assert!(!p.is_provisional(&settling));
+    assert!(!p.is_provisional(&player(1, 1500, 200).rating));
+    assert!(p.is_provisional(&player(1, 1500, 201).rating));
+}
