@@ -8,7 +8,6 @@ use ranking::description::{
     MatchDescription, MatchEnd, MatchMode, Participant as RatedPlayer, PlayerId, PlayerRating,
     Team, idle_periods,
 };
-use ranking::fixed::FixedRating;
 use relay_core::cmr::{
     CertifiedMatchResult, MatchOutcome, PlayerResult as CmrResult, TrustedRelays,
 };
@@ -369,15 +368,7 @@ impl Authority {
             // teammate was dropped.
             team.placement = team.placement.min(placement);
             team.players.push(RatedPlayer {
-                rating: PlayerRating {
-                    player_id: PlayerId(*cmr_player.key.as_bytes()),
-                    rating: FixedRating {
-                        rating: row.rating,
-                        deviation: row.deviation,
-                        volatility: row.volatility,
-                    },
-                    games_played: row.games_played,
-                },
+                rating: super::players::player_rating(&row, &cmr_player.key),
                 idle_periods: row
                     .last_played_at
                     .map_or(0, |last| idle_periods(last, played_at, period)),

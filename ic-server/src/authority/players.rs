@@ -258,16 +258,14 @@ impl Authority {
 
     /// Display form of a stored rating, as the configured algorithm shows it.
     pub fn display_rating(&self, row: &RatingRow, player: &PlayerKey) -> String {
-        self.provider
-            .display_rating(&ranking::description::PlayerRating {
-                player_id: PlayerId(*player.as_bytes()),
-                rating: ranking::fixed::FixedRating {
-                    rating: row.rating,
-                    deviation: row.deviation,
-                    volatility: row.volatility,
-                },
-                games_played: row.games_played,
-            })
+        self.provider.display_rating(&player_rating(row, player))
+    }
+
+    /// Whether the rating is still provisional under the algorithm's threshold
+    /// (`[rating.glicko2] provisional_deviation`, `[rating.elo] provisional_games`,
+    /// `[rating.weng_lin] provisional_sigma`): shown so, it is not yet a settled skill.
+    pub fn is_provisional(&self, row: &RatingRow, player: &PlayerKey) -> bool {
+        self.provider.is_provisional(&player_rating(row, player))
     }
 
     pub(super) async fn require_registered(
@@ -286,5 +284,21 @@ impl Authority {
             .next()
             .flatten()
             .ok_or(AuthorityError::NotRegistered)
+    }
+}
+
+/// A stored rating as the ranking algorithms take it.
+pub(super) fn player_rating(
+    row: &RatingRow,
+    player: &PlayerKey,
+) -> ranking::description::PlayerRating {
+    ranking::description::PlayerRating {
+        player_id: PlayerId(*player.as_bytes()),
+        rating: ranking::fixed::FixedRating {
+            rating: row.rating,
+            deviation: row.deviation,
+            volatility: row.volatility,
+        },
+        games_played: row.games_played,
     }
 }

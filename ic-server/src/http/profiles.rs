@@ -1,5 +1,6 @@
 //! `GET /v1/players/{key}`: a player's public profile: per game module the rating, tier, rank,
-//! percentile, season counts and peak, and the running season.
+//! percentile, whether the rating is provisional, season counts and peak, and the running
+//! season.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -34,6 +35,7 @@ pub async fn profile(
             "rating": row.rating,
             "deviation": row.deviation,
             "display": authority.display_rating(row, &key),
+            "provisional": authority.is_provisional(row, &key),
             "tier": authority.tier(row, ranked),
             "placement_matches_left": authority.placement_left(row),
             "rank": ranked,
