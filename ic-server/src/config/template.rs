@@ -180,6 +180,16 @@ relays = []
 # Seconds between checks that each relay above answers with its key (a QUIC handshake, as a
 # player's client makes it); an unreachable relay gets no matches until it answers, 1-3600.
 relay_probe_secs = 30
+# Maps per queue, this season's pool (replace it when a season starts; a reload applies it to
+# matches found from then on). A ranked queue with 2+ maps runs the veto: the two sides ban in
+# turn, anonymously, until one map is left, each ban within veto_ban_secs (5-120) or one is
+# picked for the idle side. An unranked queue gets one of its maps at random; a queue without a
+# pool leaves the map to the game's lobby. The map is named in the match ticket and the
+# certified result. hash: SHA-256 of the map file (64 hex), optional. For example
+# map_pools = [{ module = "ra", mode = "ranked_1v1", maps = [{ name = "Coastline" },
+#     { name = "Ridge" }, { name = "Dunes", hash = "<64 hex>" }] }]
+map_pools = []
+veto_ban_secs = 15
 
 [conduct]
 # What leaving a match costs (a disconnect past relay.reconnect_timeout_secs, a kick): the

@@ -350,6 +350,14 @@ pub fn routes() -> Vec<Route> {
             true,
             "Decline a found match (earns a cooldown)",
         ),
+        route(
+            Method::POST,
+            "/v1/queue/matches/{id}/ban",
+            Some(Matchmaking),
+            true,
+            true,
+            "Ban a map in a ranked match's map veto (the caller's side, on its turn)",
+        ),
     ]
     .into_iter()
     .chain(capability_routes())

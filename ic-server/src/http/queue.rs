@@ -39,7 +39,8 @@ impl From<MatchmakerError> for ApiError {
             | MatchmakerError::NotQueued
             | MatchmakerError::NotInvited
             | MatchmakerError::NoSuchMatch => StatusCode::NOT_FOUND,
-            MatchmakerError::AlreadyQueued => StatusCode::CONFLICT,
+            MatchmakerError::AlreadyQueued | MatchmakerError::NotYourTurn => StatusCode::CONFLICT,
+            MatchmakerError::UnknownMap(_) => StatusCode::UNPROCESSABLE_ENTITY,
             MatchmakerError::Store(_) | MatchmakerError::Unanswered => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -179,6 +180,28 @@ pub async fn decline(
     Ok(Json(json!({ "status": "declined" })))
 }
 
+/// Body of `POST /v1/queue/matches/{id}/ban`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BanBody {
+    /// The map to ban, one of those the last `map_veto` event listed.
+    map: String,
+}
+
+/// `POST /v1/queue/matches/{id}/ban`: the caller's side bans a map in the veto.
+pub async fn ban(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(match_id): Path<u64>,
+    ApiJson(body): ApiJson<BanBody>,
+) -> Result<Json<Value>, ApiError> {
+    state
+        .matchmaker()?
+        .ban(&PlayerKey::from(principal.key), match_id, &body.map)
+        .await?;
+    Ok(Json(json!({ "status": "banned" })))
+}
+
 /// `GET /v1/queue/events`: server-sent events, each a JSON object tagged by `event`; first
 /// the events describing where the caller stands, then every new one.
 pub async fn events(
@@ -233,6 +256,7 @@ pub(super) fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppSta
         ("POST", "/v1/queue/parties/{id}/confirm") => post(confirm_party),
         ("POST", "/v1/queue/matches/{id}/accept") => post(accept),
         ("POST", "/v1/queue/matches/{id}/decline") => post(decline),
+        ("POST", "/v1/queue/matches/{id}/ban") => post(ban),
         _ => return None,
     })
 }

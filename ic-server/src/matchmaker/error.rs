@@ -75,6 +75,12 @@ pub enum MatchmakerError {
     /// No ready check with this id for this player.
     #[error("no match awaiting your answer with this id")]
     NoSuchMatch,
+    /// In the map veto, the other side bans now.
+    #[error("the other side bans now")]
+    NotYourTurn,
+    /// In the map veto, no map of this name is left.
+    #[error("no map named {0:?} is left in the veto")]
+    UnknownMap(String),
     /// The leading process did not answer in time (none leads, or it is taking over).
     #[serde(skip)]
     #[error(
@@ -104,6 +110,8 @@ impl MatchmakerError {
             Self::PartyTierGap => "party_tier_gap",
             Self::NotInvited => "not_invited",
             Self::NoSuchMatch => "no_such_match",
+            Self::NotYourTurn => "not_your_turn",
+            Self::UnknownMap(_) => "unknown_map",
             Self::Unanswered => "matchmaking_unavailable",
             Self::Store(_) => "storage_unavailable",
         }

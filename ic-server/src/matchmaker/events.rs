@@ -34,6 +34,18 @@ pub enum QueueEvent {
         /// `module/mode`.
         queue: String,
     },
+    /// Everyone accepted and the queue's pool runs the ranked veto: the sides ban in turn
+    /// (`POST /v1/queue/matches/{id}/ban`) until one map is left. Anonymous: no names.
+    MapVeto {
+        /// The match.
+        match_id: u64,
+        /// The maps still in; one left is the match's map.
+        maps: Vec<String>,
+        /// Whether this player's side bans now.
+        your_turn: bool,
+        /// Unix seconds by which the side on turn bans, or a ban is picked for it.
+        ban_deadline: u64,
+    },
     /// Everyone accepted: connect to the relay with the ticket.
     MatchReady {
         /// The ready check that became a match.

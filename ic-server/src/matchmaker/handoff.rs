@@ -18,6 +18,19 @@ pub struct MatchPlan {
     pub regions: Vec<String>,
     /// Seconds the tickets stay valid.
     pub ticket_ttl_secs: u64,
+    /// The map from the queue's pool, named in every ticket (and so in the certified result);
+    /// `None`: the game chooses in its lobby.
+    pub map: Option<crate::matchmaking::PoolMap>,
+}
+
+impl MatchPlan {
+    /// The map as the tickets name it: its name and hash, or an empty name and zeros when
+    /// the game chooses in its lobby.
+    pub fn ticket_map(&self) -> (String, [u8; 32]) {
+        self.map.as_ref().map_or((String::new(), [0; 32]), |map| {
+            (map.name.clone(), map.hash_bytes())
+        })
+    }
 }
 
 /// A relay agreed to host the match.

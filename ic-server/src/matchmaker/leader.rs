@@ -148,10 +148,15 @@ fn encode(messages: &[Message]) -> Vec<String> {
 }
 
 impl Matchmaker {
-    /// The pause before the next pass, from the number of players queued.
+    /// The pause before the next pass, from the number of players queued; shorter when a
+    /// map veto's ban falls due sooner.
     fn pass_pause(&self, state: &State) -> Duration {
         let queued: usize = state.queued_players().iter().map(|(_, n)| n).sum();
-        Duration::from_millis(pass_interval_ms(&self.settings(), queued))
+        let pause = pass_interval_ms(&self.settings(), queued);
+        let until_ban = state
+            .next_veto_deadline_ms()
+            .map_or(u64::MAX, |due| due.saturating_sub(self.now_ms()));
+        Duration::from_millis(pause.min(until_ban))
     }
 
     /// Applies one request.
@@ -171,15 +176,30 @@ impl Matchmaker {
             Ask::Decline { player, match_id } => {
                 Answer::Done(state.decline(match_id, &player, settings, now, &mut out))
             }
-            Ask::Accept { player, match_id } => match state.accept(match_id, &player, now) {
+            Ask::Accept { player, match_id } => {
+                let accepted = state.accept(match_id, &player, settings, now, &mut out);
                 // The last answer: the player hears back once a relay took the match.
-                Ok(Some(accepted)) => {
+                if let Ok(Some(accepted)) = accepted {
+                    turn.events(out);
                     turn.handoffs.push((accepted, reply_to));
                     return;
                 }
-                Ok(None) => Answer::Done(Ok(())),
-                Err(error) => Answer::Done(Err(error)),
-            },
+                Answer::Done(accepted.map(|_| ()))
+            }
+            Ask::Ban {
+                player,
+                match_id,
+                map,
+            } => {
+                let banned = state.ban(match_id, &player, &map, now, &mut out);
+                // The last ban: the player hears back once a relay took the match.
+                if let Ok(Some(accepted)) = banned {
+                    turn.events(out);
+                    turn.handoffs.push((accepted, reply_to));
+                    return;
+                }
+                Answer::Done(banned.map(|_| ()))
+            }
             Ask::Status { player } => Answer::Events(state.current(&player, now)),
             Ask::StreamOpened { player } => {
                 holders.opened(request.origin, player, Instant::now());
@@ -228,6 +248,9 @@ impl Matchmaker {
             metrics.unmatched_passes.with_label_values(&[&queue]).inc();
         }
         turn.events(out);
+        // Vetoes that ended by a ban picked for an idle side: nobody waits for an answer.
+        turn.handoffs
+            .extend(report.ready.into_iter().map(|accepted| (accepted, None)));
     }
 
     /// Asks a relay to host an accepted match, off the loop (a remote relay takes a network
@@ -374,5 +397,6 @@ fn plan_of(accepted: &AcceptedMatch, ticket_ttl_secs: u64) -> MatchPlan {
         teams,
         regions: regions.unwrap_or_default(),
         ticket_ttl_secs,
+        map: accepted.map.clone(),
     }
 }

@@ -57,6 +57,15 @@ pub enum Ask {
         /// The ready check.
         match_id: u64,
     },
+    /// Ban a map in a match's veto.
+    Ban {
+        /// Who.
+        player: PlayerKey,
+        /// The match.
+        match_id: u64,
+        /// The map's name.
+        map: String,
+    },
     /// Where the player stands.
     Status {
         /// Who.
@@ -88,7 +97,7 @@ pub enum Ask {
 pub enum Answer {
     /// To `Join` and `Confirm`.
     Joined(Result<Joined, MatchmakerError>),
-    /// To `Leave`, `Accept`, `Decline` and `Tick`.
+    /// To `Leave`, `Accept`, `Decline`, `Ban` and `Tick`.
     Done(Result<(), MatchmakerError>),
     /// To `Status` and `StreamOpened`.
     Events(Vec<QueueEvent>),

@@ -333,6 +333,24 @@ impl Matchmaker {
         )
     }
 
+    /// Bans `map` for `player`'s side in the veto of match `match_id`; when that leaves one
+    /// map, the answer comes once a relay took the match.
+    pub async fn ban(
+        &self,
+        player: &PlayerKey,
+        match_id: u64,
+        map: &str,
+    ) -> Result<(), MatchmakerError> {
+        done(
+            self.ask(Ask::Ban {
+                player: *player,
+                match_id,
+                map: map.to_owned(),
+            })
+            .await?,
+        )
+    }
+
     /// Where `player` stands now, as events (empty when idle).
     pub async fn status(&self, player: &PlayerKey) -> Result<Vec<QueueEvent>, MatchmakerError> {
         events(self.ask(Ask::Status { player: *player }).await?)

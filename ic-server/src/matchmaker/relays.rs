@@ -119,12 +119,12 @@ impl RelayHandoff for TicketHandoff {
         let signing_key = signer.public_key();
         let issued_at = i64::try_from(now_ms / 1000).unwrap_or(i64::MAX);
         let ttl = i64::try_from(plan.ticket_ttl_secs).unwrap_or(i64::MAX);
+        let (map_name, map_hash) = plan.ticket_map();
         let settings = MatchSettings {
             ranked: plan.ranked,
             tick_interval_us: tick_interval_us(DEFAULT_TICK_RATE),
-            // Matchmaking does not choose maps; the game picks one from its pool in the lobby.
-            map_name: String::new(),
-            map_hash: [0; 32],
+            map_name,
+            map_hash,
             player_count,
         };
         let mut tickets = Vec::with_capacity(players.len());
@@ -227,6 +227,10 @@ mod tests {
             teams: [vec![player(10)], vec![player(11)]],
             regions: regions.iter().map(|r| (*r).to_owned()).collect(),
             ticket_ttl_secs: 300,
+            map: Some(crate::matchmaking::PoolMap {
+                name: "Coastline".into(),
+                hash: "ab".repeat(32),
+            }),
         }
     }
 
@@ -250,6 +254,9 @@ mod tests {
             assert_eq!(ticket.community_key, community.signing_key());
             assert!(ticket.settings.ranked);
             assert_eq!(ticket.settings.player_count, 2);
+            // The map the veto left, by name and hash.
+            assert_eq!(ticket.settings.map_name, "Coastline");
+            assert_eq!(ticket.settings.map_hash, [0xab; 32]);
             assert_eq!(ticket.expires_at, 1_000 + 300);
             seats.push(ticket.seat);
         }

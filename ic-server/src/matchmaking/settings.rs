@@ -83,6 +83,13 @@ pub struct MatchmakingSettings {
     /// sanction) waits before its wait counts: its window widens, desperation comes and its
     /// turn in a pass arrives that much later (default 300, 0..=3600).
     pub low_priority_delay_secs: u64,
+    /// Maps per queue (`[[matchmaking.map_pools]]`): a ranked queue with two or more runs the
+    /// alternating veto, an unranked one gets one at random, a queue without a pool leaves the
+    /// map to the game's lobby.
+    pub map_pools: Vec<super::MapPool>,
+    /// Seconds each side has for a ban in the veto before one is picked for it (default 15,
+    /// 5..=120).
+    pub veto_ban_secs: u64,
     /// Seconds after which another process takes over the queue from a leading process that
     /// stopped answering, on a database several processes share (default 10, 1..=300). A
     /// process that dies outright is replaced within a second.
@@ -123,6 +130,8 @@ impl Default for MatchmakingSettings {
             low_priority_delay_secs: 300,
             relay_probe_secs: 30,
             leader_failover_secs: 10,
+            map_pools: Vec::new(),
+            veto_ban_secs: 15,
         }
     }
 }
@@ -136,7 +145,7 @@ impl MatchmakingSettings {
 
     /// Checks ranges; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
-        let checks: [(&str, bool, &str); 10] = [
+        let checks: [(&str, bool, &str); 11] = [
             (
                 "matchmaking.avoid_list_max",
                 self.avoid_list_max <= 100,
@@ -187,10 +196,26 @@ impl MatchmakingSettings {
                 self.low_priority_delay_secs <= 3600,
                 "0..=3600",
             ),
+            (
+                "matchmaking.veto_ban_secs",
+                (5..=120).contains(&self.veto_ban_secs),
+                "5..=120",
+            ),
         ];
         for (key, ok, allowed) in checks {
             if !ok {
                 return Err(format!("{key} must be in {allowed}"));
+            }
+        }
+        for pool in &self.map_pools {
+            pool.validate()
+                .map_err(|problem| format!("matchmaking.map_pools: {problem}"))?;
+            let offered = self.queues.iter().any(|queue| pool.serves(queue));
+            if !offered {
+                return Err(format!(
+                    "matchmaking.map_pools: no queue {}/{} is offered",
+                    pool.module, pool.mode
+                ));
             }
         }
         Ok(())

@@ -60,8 +60,8 @@ impl RelayHandoff for TestRelay {
                 settings: MatchSettings {
                     ranked: plan.ranked,
                     tick_interval_us: 66_667,
-                    map_name: String::new(),
-                    map_hash: [0; 32],
+                    map_name: plan.ticket_map().0,
+                    map_hash: plan.ticket_map().1,
                     player_count: u8::try_from(players.len()).unwrap(),
                 },
                 issued_at: 0,

@@ -1,9 +1,10 @@
 //! A player's answers once seated: leaving, and accepting or declining a found match.
-//! A failed ready check cools the decliners down and puts everyone else back in front.
+//! A failed ready check (or a veto someone left) cools the decliners down and puts everyone
+//! else back in front.
 
 use scr::PlayerKey;
 
-use super::{AcceptedMatch, Joining, Outbox, Seat, State, cancelled};
+use super::{AcceptedMatch, Joining, LiveCheck, Outbox, Seat, State, cancelled};
 use crate::matchmaker::error::MatchmakerError;
 use crate::matchmaker::events::QueueEvent;
 use crate::matchmaking::settings::QueueSpec;
@@ -22,6 +23,7 @@ impl State {
         match self.seats.get(player).cloned() {
             None => Err(MatchmakerError::NotQueued),
             Some(Seat::ReadyCheck { check }) => self.decline(check, player, settings, now_ms, out),
+            Some(Seat::Veto { check }) => self.leave_veto(check, player, settings, now_ms, out),
             Some(Seat::Party { party }) => {
                 if let Some(party) = self.parties.remove(&party) {
                     for Joining { member, .. } in party.confirmed {
@@ -72,12 +74,15 @@ impl State {
         }
     }
 
-    /// Accepts the ready check `check` for `player`; returns the match once everyone has.
+    /// Accepts the ready check `check` for `player`; returns the match once everyone has and
+    /// its map is chosen (a ranked pool's veto starts instead, telling everyone in `out`).
     pub fn accept(
         &mut self,
         check: u64,
         player: &PlayerKey,
+        settings: &MatchmakingSettings,
         now_ms: u64,
+        out: &mut Outbox,
     ) -> Result<Option<AcceptedMatch>, MatchmakerError> {
         let outcome = self
             .ready_check(check)?
@@ -92,7 +97,12 @@ impl State {
         for player in live.check.players() {
             self.seats.remove(player);
         }
-        Ok(Some(AcceptedMatch { id: check, live }))
+        let accepted = AcceptedMatch {
+            id: check,
+            live,
+            map: None,
+        };
+        Ok(self.choose_map(accepted, settings, now_ms, out))
     }
 
     /// The answers of ready check `check`.
@@ -133,9 +143,21 @@ impl State {
         now_ms: u64,
         out: &mut Outbox,
     ) {
-        let Some(live) = self.checks.remove(&check) else {
-            return;
-        };
+        if let Some(live) = self.checks.remove(&check) {
+            self.fail_live(live, decliners, reason, settings, now_ms, out);
+        }
+    }
+
+    /// Ends the match `live` before it reached a relay: as [`State::fail_check`].
+    pub(super) fn fail_live(
+        &mut self,
+        live: LiveCheck,
+        decliners: &[PlayerKey],
+        reason: &str,
+        settings: &MatchmakingSettings,
+        now_ms: u64,
+        out: &mut Outbox,
+    ) {
         for decliner in decliners {
             let until = self.declines.record(*decliner, now_ms, settings);
             self.seats.remove(decliner);

@@ -1,5 +1,5 @@
 //! The matchmaker's live state and every change to it, synchronous and free of I/O: joining,
-//! parties, leaving, passes, ready checks, cooldowns and who is told what.
+//! parties, leaving, passes, ready checks, map vetoes, cooldowns and who is told what.
 //!
 //! Each method returns the events to deliver, as `(player, event)` pairs, so delivery stays
 //! with the caller and this file can be tested without channels.
@@ -7,8 +7,10 @@
 mod answers;
 mod joining;
 mod pass;
+mod veto;
 
 pub use pass::TickReport;
+pub use veto::LiveVeto;
 
 use std::collections::HashMap;
 
@@ -29,6 +31,7 @@ enum Seat {
     Queued { queue: QueueSpec, entry: EntryId },
     Party { party: u64 },
     ReadyCheck { check: u64 },
+    Veto { check: u64 },
 }
 
 /// A player joining: the verified rating and the request's choices.
@@ -106,6 +109,10 @@ pub struct AcceptedMatch {
     pub id: u64,
     /// The check's content.
     pub live: LiveCheck,
+    /// The map from the queue's pool (by veto in ranked queues); `None`: no pool, the game
+    /// chooses in its lobby.
+    #[serde(default)]
+    pub map: Option<crate::matchmaking::PoolMap>,
 }
 
 /// How long a player may be absent (no event stream) before its queue entry is dropped.
@@ -124,6 +131,8 @@ pub struct State {
     seats: HashMap<PlayerKey, Seat>,
     parties: HashMap<u64, PendingParty>,
     checks: HashMap<u64, LiveCheck>,
+    #[serde(default)]
+    vetoes: HashMap<u64, LiveVeto>,
     /// The last `match_ready` of each player, replayed when it reconnects (until it expires).
     ready: HashMap<PlayerKey, (QueueEvent, u64)>,
     declines: DeclineHistory,
@@ -226,6 +235,7 @@ impl State {
                 })
                 .into_iter()
                 .collect(),
+            Some(Seat::Veto { check }) => self.veto_event(*check, player).into_iter().collect(),
             None => Vec::new(),
         }
     }

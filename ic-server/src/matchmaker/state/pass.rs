@@ -1,5 +1,5 @@
-//! One round of the matchmaker: failed ready checks end, absent players leave, and every
-//! queue gets a pass whose proposals become ready checks.
+//! One round of the matchmaker: failed ready checks end, idle veto sides get a ban picked,
+//! absent players leave, and every queue gets a pass whose proposals become ready checks.
 
 use std::collections::HashMap;
 
@@ -37,6 +37,7 @@ impl State {
         for (id, silent) in expired {
             self.fail_check(id, &silent, "no_answer", settings, now_ms, out);
         }
+        report.ready = self.expire_vetoes(now_ms, out);
         self.expire_absent(settings, now_ms, out);
         self.declines.prune(now_ms);
         self.recent.prune(now_ms, settings.rematch_window_secs);
@@ -175,4 +176,6 @@ pub struct TickReport {
     pub qualities: Vec<f64>,
     /// Queues whose pass found nothing.
     pub unmatched_passes: Vec<String>,
+    /// Matches whose veto ended with a ban picked for an idle side: ready for a relay.
+    pub ready: Vec<super::AcceptedMatch>,
 }

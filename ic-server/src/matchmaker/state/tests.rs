@@ -7,11 +7,11 @@ use super::*;
 use crate::matchmaker::error::MatchmakerError;
 use crate::matchmaking::QueueMode;
 
-fn key(byte: u8) -> PlayerKey {
+pub(super) fn key(byte: u8) -> PlayerKey {
     PlayerKey::from_bytes([byte; 32])
 }
 
-fn joining(byte: u8, rating: i64, tier: usize) -> Joining {
+pub(super) fn joining(byte: u8, rating: i64, tier: usize) -> Joining {
     Joining {
         member: Member {
             key: key(byte),
@@ -28,7 +28,7 @@ fn joining(byte: u8, rating: i64, tier: usize) -> Joining {
     }
 }
 
-fn solo(mode: QueueMode) -> JoinChoices {
+pub(super) fn solo(mode: QueueMode) -> JoinChoices {
     JoinChoices {
         mode,
         regions: Vec::new(),
@@ -38,16 +38,11 @@ fn solo(mode: QueueMode) -> JoinChoices {
 }
 
 /// `[matchmaking]` settings as the server loads them from a config file with `lines`.
-fn configured(lines: &str) -> MatchmakingSettings {
-    crate::config::from_file_text(&format!(
-        "[matchmaking]
-{lines}
-"
-    ))
-    .matchmaking
+pub(super) fn configured(lines: &str) -> MatchmakingSettings {
+    crate::config::from_file_text(&format!("[matchmaking]\n{lines}\n")).matchmaking
 }
 
-fn events_of(out: &Outbox, player: u8) -> Vec<QueueEvent> {
+pub(super) fn events_of(out: &Outbox, player: u8) -> Vec<QueueEvent> {
     out.iter()
         .filter(|(p, _)| *p == key(player))
         .map(|(_, e)| e.clone())
@@ -85,7 +80,9 @@ fn decline_cools_the_decliner_down_and_requeues_the_other_in_front() {
     let id = found_id(&out, 1);
     assert_eq!(found_id(&out, 2), id);
     out.clear();
-    state.accept(id, &key(1), 2000).unwrap();
+    state
+        .accept(id, &key(1), &settings, 2000, &mut out)
+        .unwrap();
     state
         .decline(id, &key(2), &settings, 3000, &mut out)
         .unwrap();
@@ -145,7 +142,9 @@ fn silence_past_the_deadline_fails_the_check() {
     }
     state.tick(provider.as_ref(), &settings, 0, &mut out);
     let id = found_id(&out, 1);
-    state.accept(id, &key(1), 1000).unwrap();
+    state
+        .accept(id, &key(1), &settings, 1000, &mut out)
+        .unwrap();
     out.clear();
     state.tick(provider.as_ref(), &settings, 30_000, &mut out);
     assert!(matches!(
