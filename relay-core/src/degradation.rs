@@ -1,6 +1,7 @@
 //! The relay's own conditions: a time authority that finalizes ticks late for a sustained
-//! stretch (its host stalled or overloaded) cannot vouch for a fair match, so the certified
-//! result is marked degraded and the ranking authority weighs it as its policy says.
+//! stretch (its host stalled or overloaded), or whose packets to every player are lost for a
+//! sustained stretch (its own network), cannot vouch for a fair match, so the certified result
+//! is marked degraded and the ranking authority weighs it as its policy says.
 
 /// Watches how late each tick is finalized.
 #[derive(Clone, Debug)]
@@ -44,9 +45,76 @@ impl DegradationMonitor {
     }
 }
 
+/// Watches the share of the relay's packets lost on the way to each player, window by window.
+///
+/// One player's bad line is that player's problem (it shows as lateness and strikes); loss to
+/// *every* player at once points at the relay's side, so the relay's loss in a window is the
+/// smallest loss among the players, and only with two or more players connected.
+#[derive(Clone, Debug)]
+pub struct LossMonitor {
+    threshold_permille: u32,
+    sustain_windows: u32,
+    lossy_run: u32,
+    degraded: bool,
+}
+
+impl LossMonitor {
+    /// Degraded once `sustain_windows` windows in a row lost at least `threshold_permille` of
+    /// the packets to every player; a threshold or `sustain_windows` of 0 never degrades.
+    pub fn new(threshold_permille: u32, sustain_windows: u32) -> Self {
+        Self {
+            threshold_permille,
+            sustain_windows,
+            lossy_run: 0,
+            degraded: false,
+        }
+    }
+
+    /// Records one window's loss (permille of packets sent) to each connected player; `true`
+    /// exactly once, when the match becomes degraded. A window with fewer than two players
+    /// says nothing about the relay and breaks a run.
+    pub fn observe(&mut self, losses_permille: &[u32]) -> bool {
+        if self.degraded || self.threshold_permille == 0 || self.sustain_windows == 0 {
+            return false;
+        }
+        let relay_side = match losses_permille {
+            [_, _, ..] => losses_permille.iter().copied().min().unwrap_or(0),
+            _ => 0,
+        };
+        if relay_side >= self.threshold_permille {
+            self.lossy_run += 1;
+        } else {
+            self.lossy_run = 0;
+        }
+        self.degraded = self.lossy_run >= self.sustain_windows;
+        self.degraded
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loss_to_every_player_for_long_enough_degrades_and_one_bad_line_never() {
+        let mut monitor = LossMonitor::new(50, 3);
+        // One player's line loses everything: not the relay.
+        for _ in 0..10 {
+            assert!(!monitor.observe(&[900, 0]));
+        }
+        // Everyone loses, but not for long enough.
+        assert!(!monitor.observe(&[80, 60]));
+        assert!(!monitor.observe(&[70, 55]));
+        assert!(!monitor.observe(&[70, 49]));
+        // A player alone says nothing about the relay.
+        assert!(!monitor.observe(&[100]));
+        assert!(!monitor.observe(&[60, 50]));
+        assert!(!monitor.observe(&[60, 50, 300]));
+        assert!(monitor.observe(&[50, 51]), "the third window in a row");
+        assert!(!monitor.observe(&[500, 500]), "reported once");
+        let mut off = LossMonitor::new(0, 3);
+        assert!(!off.observe(&[1000, 1000]));
+    }
 
     #[test]
     fn a_sustained_stall_degrades_once_and_a_blip_never() {

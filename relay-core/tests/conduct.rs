@@ -164,6 +164,51 @@ fn a_relay_that_finalizes_late_for_long_certifies_a_degraded_result() {
 }
 
 #[test]
+fn loss_to_every_player_for_long_certifies_a_degraded_result_and_one_bad_line_does_not() {
+    use relay_core::core::DegradedCause;
+    let config = RelayConfig {
+        degraded_loss_permille: 50,
+        degraded_loss_windows: 3,
+        ..RelayConfig::default()
+    };
+    let mut sim = Sim::new(2, |i| i, 0, true, config);
+    sim.run(10);
+    // One player's line loses a third of the packets for long: that player's problem.
+    for _ in 0..10 {
+        sim.core.observe_relay_loss(&[330, 0]);
+        sim.run(1);
+    }
+    // Both lose 6 % for three windows: the relay's side.
+    for _ in 0..3 {
+        sim.core.observe_relay_loss(&[60, 70]);
+        sim.run(1);
+    }
+    sim.core.observe_relay_loss(&[90, 90]);
+    sim.run(1);
+    let degraded: Vec<_> = sim
+        .events
+        .iter()
+        .filter(|e| matches!(e, RelayEvent::Degraded { .. }))
+        .collect();
+    assert!(
+        matches!(
+            degraded.as_slice(),
+            [RelayEvent::Degraded {
+                cause: DegradedCause::Loss,
+                ..
+            }]
+        ),
+        "{degraded:?}"
+    );
+    sim.report_all(SimOutcome::Victory {
+        winner: TeamId(0),
+        reason: EndReason::Elimination,
+    });
+    sim.honest_tick();
+    assert!(sim.certify().0.degraded);
+}
+
+#[test]
 fn pauses_are_decided_in_the_stream_and_end_by_both_sides_or_their_limit() {
     use relay_core::pauses::{PauseRefusal, PauseRules};
     let config = RelayConfig {

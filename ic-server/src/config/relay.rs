@@ -44,6 +44,12 @@ pub struct RelaySettings {
     pub degraded_lateness_ms: u64,
     /// Late ticks in a row that degrade a match, 1–10000.
     pub degraded_late_ticks: u32,
+    /// Loss of the relay's packets to every player of a match at once, percent, that counts as
+    /// the relay's own network failing (one player's bad line never does); for
+    /// `degraded_loss_secs` seconds in a row it marks the match degraded. 0 never, 0–100.
+    pub degraded_loss_percent: u32,
+    /// Seconds of such loss in a row that degrade a match, 1–600.
+    pub degraded_loss_secs: u32,
     /// Pauses each player may call in a ranked match (0: none), 0–100; a ranked pause lasts at
     /// most `ranked_pause_secs` (1–3600) and none comes in the first 30 s.
     pub ranked_pauses_per_player: u32,
@@ -107,6 +113,8 @@ impl Default for RelaySettings {
             casual_pause_secs: 300,
             degraded_lateness_ms: 250,
             degraded_late_ticks: 20,
+            degraded_loss_percent: 5,
+            degraded_loss_secs: 10,
             post_game_secs: 30,
             max_connections: 10_000,
             strike_threshold: 45,
@@ -172,6 +180,13 @@ impl RelaySettings {
             1,
             10_000,
         )?;
+        range(
+            "relay.degraded_loss_percent",
+            self.degraded_loss_percent,
+            0,
+            100,
+        )?;
+        range("relay.degraded_loss_secs", self.degraded_loss_secs, 1, 600)?;
         range("relay.max_connections", self.max_connections, 1, 100_000)?;
         range("relay.strike_threshold", self.strike_threshold, 0, 10_000)?;
         range(

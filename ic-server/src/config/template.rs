@@ -311,6 +311,11 @@ post_game_secs = 30
 # [rating.information] degraded_weight decides whether it is rated (default: void).
 degraded_lateness_ms = 250
 degraded_late_ticks = 20
+# The same when the relay's packets to every player of a match are lost, at least
+# degraded_loss_percent (0-100; 0 = never) of them for degraded_loss_secs (1-600) seconds in a
+# row: the relay's own network failed (one player's bad line never counts).
+degraded_loss_percent = 5
+degraded_loss_secs = 10
 # Pauses (a player's Vote(pause) order; both sides resume with Vote(resume), or the pause ends
 # by itself): per player 0-100 (0: none) and the longest, 1-3600 s. Ranked matches allow no
 # pause in their first 30 s.

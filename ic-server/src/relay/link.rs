@@ -227,6 +227,12 @@ impl Link {
         }
     }
 
+    /// Packets QUIC sent on this connection so far, and how many of them it found lost.
+    pub fn packets_sent_and_lost(&self) -> (u64, u64) {
+        let path = self.connection.stats().path;
+        (path.sent_packets, path.lost_packets)
+    }
+
     /// Round-trip time QUIC measured for this connection (µs).
     pub fn rtt_us(&self) -> u64 {
         u64::try_from(self.connection.rtt().as_micros()).unwrap_or(u64::MAX)

@@ -2,6 +2,7 @@
 //! Labels are bounded: reasons and outcomes come from fixed enums, never from peers.
 
 use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts};
+use relay_core::core::DegradedCause;
 use relay_core::filters::RejectReason;
 use relay_core::frames::KickReason;
 
@@ -36,6 +37,8 @@ pub struct RelayMetrics {
     pub tick_seconds: Histogram,
     /// Certified results handed to the result sink, by outcome.
     pub results_total: IntCounterVec,
+    /// Matches marked degraded by the relay's own conditions, by cause (`lateness`, `loss`).
+    pub degraded: IntCounterVec,
 }
 
 impl RelayMetrics {
@@ -85,6 +88,13 @@ impl RelayMetrics {
                 ),
                 &["outcome"],
             )?,
+            degraded: IntCounterVec::new(
+                Opts::new(
+                    "relay_degraded_matches_total",
+                    "Matches marked degraded by the relay's own conditions, by cause",
+                ),
+                &["cause"],
+            )?,
         };
         server.register(Box::new(metrics.matches_active.clone()))?;
         server.register(Box::new(metrics.matches_capacity.clone()))?;
@@ -100,7 +110,17 @@ impl RelayMetrics {
         server.register(Box::new(metrics.desyncs.clone()))?;
         server.register(Box::new(metrics.tick_seconds.clone()))?;
         server.register(Box::new(metrics.results_total.clone()))?;
+        server.register(Box::new(metrics.degraded.clone()))?;
         Ok(metrics)
+    }
+
+    /// Counts a match marked degraded, by `cause`.
+    pub fn degraded(&self, cause: DegradedCause) {
+        let label = match cause {
+            DegradedCause::Lateness => "lateness",
+            DegradedCause::Loss => "loss",
+        };
+        self.degraded.with_label_values(&[label]).inc();
     }
 
     /// Counts a refused connection.

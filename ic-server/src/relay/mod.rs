@@ -94,6 +94,10 @@ pub struct RelayOptions {
     pub degraded_lateness: Duration,
     /// Late ticks in a row that mark the match degraded.
     pub degraded_late_ticks: u32,
+    /// Loss to every player (permille of the relay's packets) that counts as the relay's own.
+    pub degraded_loss_permille: u32,
+    /// One-second windows of such loss in a row that degrade a match.
+    pub degraded_loss_windows: u32,
     /// Pause rules of ranked matches.
     pub ranked_pauses: relay_core::pauses::PauseRules,
     /// Pause rules of unranked matches.
@@ -131,6 +135,8 @@ impl RelayOptions {
             grace_void: Duration::from_secs(settings.grace_void_secs),
             degraded_lateness: Duration::from_millis(settings.degraded_lateness_ms),
             degraded_late_ticks: settings.degraded_late_ticks,
+            degraded_loss_permille: settings.degraded_loss_percent.saturating_mul(10),
+            degraded_loss_windows: settings.degraded_loss_secs,
             ranked_pauses: relay_core::pauses::PauseRules {
                 per_player: Some(settings.ranked_pauses_per_player),
                 max_duration_us: settings.ranked_pause_secs.saturating_mul(1_000_000),
@@ -490,6 +496,7 @@ mod tests {
             "[relay]\nlisten = \"127.0.0.1:4000\"\nauth_timeout_secs = 3\n\
              lobby_timeout_secs = 40\nreconnect_timeout_secs = 20\ngrace_void_secs = 90\n\
              degraded_lateness_ms = 400\ndegraded_late_ticks = 7\n\
+             degraded_loss_percent = 8\ndegraded_loss_secs = 4\n\
              ranked_pauses_per_player = 2\nranked_pause_secs = 45\n\
              casual_pauses_per_player = 4\ncasual_pause_secs = 100\npost_game_secs = 12\n\
              max_connections = 77\nstrike_threshold = 9\nflood_kick_threshold = 5\n\
@@ -522,11 +529,13 @@ mod tests {
         assert_eq!(
             [
                 options.degraded_late_ticks,
+                options.degraded_loss_permille,
+                options.degraded_loss_windows,
                 options.strike_threshold,
                 options.flood_kick_threshold,
                 options.spectator_delay_ticks,
             ],
-            [7, 9, 5, 15]
+            [7, 80, 4, 9, 5, 15]
         );
         assert_eq!(
             (options.max_connections, options.spectators_per_match),

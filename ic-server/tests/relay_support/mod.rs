@@ -46,6 +46,8 @@ pub fn test_options() -> RelayOptions {
         // A loaded test machine may stall a second; only relay_process.rs tests the default.
         degraded_lateness: Duration::from_secs(2),
         degraded_late_ticks: 20,
+        degraded_loss_permille: 50,
+        degraded_loss_windows: 10,
         // Test matches are ranked: one pause of a second each, from the start.
         ranked_pauses: relay_core::pauses::PauseRules {
             per_player: Some(1),

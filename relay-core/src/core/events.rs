@@ -48,11 +48,13 @@ pub enum RelayEvent {
         /// The player.
         player: PlayerSlot,
     },
-    /// The relay finalized ticks late for a sustained stretch: the result will be certified as
-    /// degraded (reported once).
+    /// The relay's own conditions were bad for a sustained stretch: the result will be
+    /// certified as degraded (reported once).
     Degraded {
         /// The tick at which it became degraded.
         tick: SimTick,
+        /// What was bad.
+        cause: DegradedCause,
     },
     /// The match pauses after `tick` (the embedding sends `Paused` to everyone).
     Paused {
@@ -127,4 +129,13 @@ pub enum RelayEvent {
     },
     /// The match is over.
     MatchEnded(MatchOutcome),
+}
+
+/// Why the relay marked a match degraded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DegradedCause {
+    /// It finalized ticks late (its host stalled or was overloaded).
+    Lateness,
+    /// Its packets to every player were lost (its own network).
+    Loss,
 }

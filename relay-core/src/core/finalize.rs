@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{CoreError, FinalizedTick, PlayerStatus, RelayCore, RelayEvent};
+use super::{CoreError, DegradedCause, FinalizedTick, PlayerStatus, RelayCore, RelayEvent};
 use crate::cmr::MatchOutcome;
 use crate::desync::DesyncVerdict;
 use crate::filters::{FilterCtx, Recipient, RecipientFeed};
@@ -31,7 +31,10 @@ impl RelayCore {
         let lateness_us = now_us.saturating_sub(self.next_deadline_us());
         if self.lateness.observe(lateness_us) {
             self.degraded = true;
-            self.events.push(RelayEvent::Degraded { tick });
+            self.events.push(RelayEvent::Degraded {
+                tick,
+                cause: DegradedCause::Lateness,
+            });
         }
         let bucket = self.pending.remove(&tick).unwrap_or_default();
         let mut canonical = TickOrders {

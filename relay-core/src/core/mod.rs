@@ -10,7 +10,7 @@ mod roster;
 mod setup;
 
 pub use certify::CertifyError;
-pub use events::RelayEvent;
+pub use events::{DegradedCause, RelayEvent};
 pub use roster::{PlayerStatus, Roster, RosterObserver, RosterPlayer, StatusError};
 pub use setup::{MatchSetup, ObserverSeat, PlayerSeat, RelayConfig, SetupError};
 
@@ -20,7 +20,7 @@ use std::sync::Arc;
 use scr::keys::PlayerKey;
 
 use crate::cmr::MatchOutcome;
-use crate::degradation::DegradationMonitor;
+use crate::degradation::{DegradationMonitor, LossMonitor};
 use crate::desync::DesyncDetector;
 use crate::filters::{
     ChainConfig, FilterSummary, RecipientFeed, RejectReason, RelayFilter, ReplaySink,
@@ -122,6 +122,8 @@ pub struct RelayCore {
     degraded: bool,
     /// Marks the match degraded when the relay itself finalizes late.
     lateness: DegradationMonitor,
+    /// Marks the match degraded when the relay's packets to every player are lost.
+    loss: LossMonitor,
     /// Who paused, and until when.
     pauses: PauseTracker,
     /// Kick votes (unranked matches only).
@@ -210,6 +212,7 @@ impl RelayCore {
                 config.degraded_lateness_us,
                 config.degraded_late_ticks,
             ),
+            loss: LossMonitor::new(config.degraded_loss_permille, config.degraded_loss_windows),
             events: Vec::new(),
             flood_strikes: BTreeMap::new(),
             kicked: BTreeSet::new(),
@@ -336,9 +339,17 @@ impl RelayCore {
         self.outcome
     }
 
-    /// Marks the result degraded (the embedding lost the whole match's connectivity).
-    pub fn mark_degraded(&mut self) {
-        self.degraded = true;
+    /// Records one window (about a second) of the relay's packet loss to each connected player,
+    /// in permille of the packets it sent them: loss to every player for a sustained stretch
+    /// degrades the match (`RelayEvent::Degraded` with cause `Loss`, once).
+    pub fn observe_relay_loss(&mut self, losses_permille: &[u32]) {
+        if self.outcome.is_none() && self.loss.observe(losses_permille) {
+            self.degraded = true;
+            self.events.push(RelayEvent::Degraded {
+                tick: self.open_tick,
+                cause: DegradedCause::Loss,
+            });
+        }
     }
 
     /// Whether the match is paused (the simulations stand still; ticks still flow).

@@ -89,6 +89,12 @@ pub struct RelayConfig {
     /// This many late ticks in a row mark the match degraded (the relay's own conditions were
     /// bad). Default 20 (1 s at 20 ticks/s: a stall that long, not a hiccup).
     pub degraded_late_ticks: u32,
+    /// Loss (permille of the relay's packets) to every player at once that counts as the
+    /// relay's own (0 = never degraded). Default 50 (5 %).
+    pub degraded_loss_permille: u32,
+    /// This many loss windows in a row (the embedding observes one a second) mark the match
+    /// degraded. Default 10.
+    pub degraded_loss_windows: u32,
     /// Pause rules; `None` picks `PauseRules::RANKED` or `CASUAL` from the setup.
     pub pause_rules: Option<crate::pauses::PauseRules>,
 }
@@ -108,6 +114,8 @@ impl Default for RelayConfig {
             grace_void_us: 120_000_000,
             degraded_lateness_us: 250_000,
             degraded_late_ticks: 20,
+            degraded_loss_permille: 50,
+            degraded_loss_windows: 10,
             pause_rules: None,
         }
     }

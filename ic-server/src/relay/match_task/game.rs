@@ -4,15 +4,29 @@
 use relay_core::cmr::MatchOutcome;
 use relay_core::filters::{Recipient, RecipientFeed};
 use relay_core::frames::{Frame, KickReason};
+use std::collections::HashMap;
+use std::time::Duration;
+
+use relay_core::core::DegradedCause;
 use relay_core::{RelayCore, RelayEvent};
 
 use super::{Flow, MatchTask, SeatState, restart_requested};
 use crate::relay::link::{LinkId, TickFrames};
 
+/// How often the relay's packet loss to its players is sampled (one window of the core's loss
+/// monitor).
+const LOSS_WINDOW: Duration = Duration::from_secs(1);
+
+/// Per connection, the packets sent and lost at the last sample.
+type PacketCounts = HashMap<LinkId, (u64, u64)>;
+
 impl MatchTask {
     /// Drives the core at the match's tick rate until the match has an outcome; `None` if the
     /// task must stop without one.
     pub(super) async fn game(&mut self) -> Option<MatchOutcome> {
+        let mut loss_window = tokio::time::interval(LOSS_WINDOW);
+        loss_window.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut counted = PacketCounts::new();
         loop {
             let tick_at = self
                 .shared
@@ -29,6 +43,7 @@ impl MatchTask {
                         return Some(outcome);
                     }
                 }
+                _ = loss_window.tick() => self.observe_loss(&mut counted),
                 () = restart_requested(&mut self.restart) => {
                     // Everything already finalized went out; the match ends here.
                     let core = self.core.as_mut()?;
@@ -88,6 +103,31 @@ impl MatchTask {
         if let Err(error) = result {
             // Out of step (kicked, match over, too far ahead): the frame is dropped.
             tracing::debug!(%error, %slot, "frame not taken");
+        }
+    }
+
+    /// Gives the core one window of the relay's packet loss to each player still connected
+    /// (a connection seen for the first time only sets its baseline).
+    fn observe_loss(&mut self, counted: &mut PacketCounts) {
+        let mut now = PacketCounts::new();
+        let mut losses = Vec::new();
+        for seat in self.seats.values() {
+            let SeatState::Playing(_, link) = &seat.state else {
+                continue;
+            };
+            let (sent, lost) = link.packets_sent_and_lost();
+            if let Some((sent_before, lost_before)) = counted.get(&link.id) {
+                let sent_now = sent.saturating_sub(*sent_before);
+                if sent_now > 0 {
+                    let lost_now = lost.saturating_sub(*lost_before).min(sent_now);
+                    losses.push(u32::try_from(lost_now * 1000 / sent_now).unwrap_or(1000));
+                }
+            }
+            now.insert(link.id, (sent, lost));
+        }
+        *counted = now;
+        if let Some(core) = self.core.as_mut() {
+            core.observe_relay_loss(&losses);
         }
     }
 
@@ -204,13 +244,18 @@ impl MatchTask {
             RelayEvent::PauseRefused { player, reason } => {
                 self.send_to(player, &Frame::PauseRefused { reason });
             }
-            RelayEvent::Degraded { tick } => {
+            RelayEvent::Degraded { tick, cause } => {
+                let why = match cause {
+                    DegradedCause::Lateness => "finalized ticks late",
+                    DegradedCause::Loss => "lost packets to every player",
+                };
                 tracing::warn!(
                     game_id = self.terms.game_id,
                     tick,
-                    "the relay finalized ticks late for a sustained stretch; the result will be \
-                     certified as degraded"
+                    "the relay {why} for a sustained stretch; the result will be certified as \
+                     degraded"
                 );
+                self.shared.metrics.degraded(cause);
             }
             RelayEvent::ClockSkewRejected { .. }
             | RelayEvent::CalibrationReset { .. }

@@ -187,6 +187,8 @@ impl MatchTask {
             degraded_lateness_us: u64::try_from(options.degraded_lateness.as_micros())
                 .unwrap_or(u64::MAX),
             degraded_late_ticks: options.degraded_late_ticks,
+            degraded_loss_permille: options.degraded_loss_permille,
+            degraded_loss_windows: options.degraded_loss_windows,
             pause_rules: Some(if settings.ranked {
                 options.ranked_pauses
             } else {
