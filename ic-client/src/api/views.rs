@@ -135,6 +135,9 @@ pub struct LeaverCooldown {
     pub until: i64,
     /// Why, in words.
     pub reason: String,
+    /// The abandoned match that started it (hex), which an appeal names.
+    #[serde(default)]
+    pub match_id: String,
 }
 
 /// One moderator action against the caller.

@@ -28,6 +28,8 @@ pub struct LeaverCooldown {
     pub until: i64,
     /// Why.
     pub reason: LeaverReason,
+    /// The abandon that started it (its match), which the player may appeal.
+    pub match_id: [u8; 32],
 }
 
 impl LeaverCooldown {
@@ -127,6 +129,7 @@ impl LeaverPolicy {
             return LeaverCooldown {
                 until: abandon.at.saturating_add(self.grace_void_cooldown),
                 reason: LeaverReason::GraceVoid,
+                match_id: abandon.match_id,
             };
         }
         let counted_within = |window: i64| {
@@ -144,11 +147,13 @@ impl LeaverPolicy {
             return LeaverCooldown {
                 until: abandon.at.saturating_add(self.habitual_cooldown),
                 reason: LeaverReason::Habitual { count: habitual },
+                match_id: abandon.match_id,
             };
         }
         LeaverCooldown {
             until: abandon.at.saturating_add(step),
             reason: LeaverReason::Abandon { nth },
+            match_id: abandon.match_id,
         }
     }
 }

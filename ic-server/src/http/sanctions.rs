@@ -47,7 +47,14 @@ async fn my_sanctions(
     let leaver = leavers
         .cooldown(&principal.key.into(), now)
         .await?
-        .map(|cooldown| json!({"until": cooldown.until, "reason": cooldown.explain()}));
+        .map(|cooldown| {
+            json!({
+                "until": cooldown.until,
+                "reason": cooldown.explain(),
+                // Appeal it with POST /v1/appeals {"match_id": …, "statement": …}.
+                "match_id": hex::encode(cooldown.match_id),
+            })
+        });
     #[cfg_attr(not(feature = "moderation"), allow(unused_mut))]
     let mut answer = json!({
         "leaver_cooldown": leaver,

@@ -13,6 +13,7 @@ use super::session::Staff;
 use super::text::{date, short_key};
 use crate::clock::unix_now;
 use crate::state::AppState;
+use crate::store::moderation::abandon_of_subject;
 
 /// The decision form.
 #[derive(Deserialize)]
@@ -35,7 +36,11 @@ pub(super) async fn list(State(state): State<AppState>, staff: Staff) -> Respons
                 @for appeal in &appeals {
                     @let player = appeal.player.to_string();
                     section.notice {
-                        h2 { "Appeal on case " a href={ "/ui/moderation/cases/" (appeal.case_id) } { (appeal.case_id) } }
+                        @match abandon_of_subject(&appeal.case_id) {
+                            // A leaver cooldown: no case, the abandoned match.
+                            Some(_) => h2 { "Appeal of a leaver cooldown, " code { (short_key(&appeal.case_id)) } " (reversing forgives the abandon)" },
+                            None => h2 { "Appeal on case " a href={ "/ui/moderation/cases/" (appeal.case_id) } { (appeal.case_id) } },
+                        }
                         p { "By " span.key title=(player) { (short_key(&player)) } ", " (date(appeal.created_at)) }
                         p { (appeal.statement) }
                         @match &appeal.decision {

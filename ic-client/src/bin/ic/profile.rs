@@ -168,6 +168,12 @@ fn describe_sanctions(mine: &MySanctions, now: i64) -> String {
             ((cooldown.until - now).max(0) + 59) / 60,
             cooldown.reason
         ));
+        if !cooldown.match_id.is_empty() {
+            out.push_str(&format!(
+                "  To appeal, name match {} (POST /v1/appeals).\n",
+                cooldown.match_id
+            ));
+        }
     }
     for action in mine.sanctions.iter().filter(|a| !a.reversed) {
         let until = action
@@ -380,6 +386,7 @@ mod tests {
             leaver_cooldown: Some(ic_client::api::LeaverCooldown {
                 until: 1_800,
                 reason: "you left 2 matches in a short time".into(),
+                match_id: "ab".repeat(32),
             }),
             sanctions: vec![ic_client::api::ModeratorAction {
                 case_id: "c-1".into(),
@@ -396,6 +403,10 @@ mod tests {
             text.starts_with(
                 "Queue cooldown until Thu, 01 Jan 1970 00:30:00 GMT (30 min left): you left 2"
             ),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("To appeal, name match {}", "ab".repeat(32))),
             "{text}"
         );
         assert!(

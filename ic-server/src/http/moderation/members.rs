@@ -28,11 +28,16 @@ pub(super) async fn report(
     Ok((StatusCode::CREATED, Json(json!(receipt))))
 }
 
-/// Body of `POST /v1/appeals`.
+/// Body of `POST /v1/appeals`: a case with a sanction, or the abandon of a match (the leaver
+/// cooldown it caused).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct AppealRequest {
-    case_id: String,
+    #[serde(default)]
+    case_id: Option<String>,
+    /// The abandoned match's id, 64 hex characters (`GET /v1/sanctions/me` names it).
+    #[serde(default)]
+    match_id: Option<String>,
     statement: String,
 }
 
@@ -42,14 +47,29 @@ pub(super) async fn appeal(
     principal: Principal,
     ApiJson(request): ApiJson<AppealRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let appeal = service(&state)?
-        .appeal(
-            principal.key,
-            &request.case_id,
-            &request.statement,
-            unix_now(),
-        )
-        .await?;
+    let service = service(&state)?;
+    let appeal = match (&request.case_id, &request.match_id) {
+        (Some(case_id), None) => {
+            service
+                .appeal(principal.key, case_id, &request.statement, unix_now())
+                .await?
+        }
+        (None, Some(match_id)) => {
+            let mut id = [0; 32];
+            hex::decode_to_slice(match_id, &mut id).map_err(|_| {
+                ApiError::bad_request("invalid_match_id", "match_id must be 64 hex characters")
+            })?;
+            service
+                .appeal_abandon(principal.key, &id, &request.statement, unix_now())
+                .await?
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_appeal",
+                "name either case_id (a sanction's case) or match_id (an abandon)",
+            ));
+        }
+    };
     Ok((StatusCode::CREATED, Json(appeal_json(&appeal))))
 }
 

@@ -223,7 +223,8 @@ impl From<ModerationError> for ApiError {
             ModerationError::UnknownPlayer
             | ModerationError::CaseNotFound
             | ModerationError::AssignmentNotFound
-            | ModerationError::AppealNotFound => StatusCode::NOT_FOUND,
+            | ModerationError::AppealNotFound
+            | ModerationError::AbandonNotFound => StatusCode::NOT_FOUND,
             ModerationError::MatchNotCertified | ModerationError::NotInMatch => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }

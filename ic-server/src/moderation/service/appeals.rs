@@ -1,5 +1,6 @@
 //! Appeals: the sanctioned player appeals a case once; a moderator upholds or reverses, and a
 //! reversal lifts every sanction of the case (rating records can be refreshed again) and is audited.
+//! A leaver appeals an abandon the same way; reversing forgives it (the cooldown it caused ends).
 
 use scr::PublicKey;
 use serde_json::json;
@@ -7,7 +8,7 @@ use serde_json::json;
 use super::{ModerationError, ModerationService, new_id, staff_role};
 use crate::auth::Principal;
 use crate::moderation::CaseEvent;
-use crate::store::moderation::AppealRow;
+use crate::store::moderation::{AppealRow, abandon_of_subject, abandon_subject};
 
 impl ModerationService {
     /// Files `player`'s appeal of `case_id`.
@@ -45,18 +46,29 @@ impl ModerationService {
         if !sanctioned {
             return Err(ModerationError::AppealNotAllowed);
         }
-        let appeal = AppealRow {
-            appeal_id: new_id("apl"),
-            case_id: case_id.to_owned(),
-            player,
-            statement: statement.to_owned(),
-            created_at: now,
-            decision: None,
-            moderator: None,
-            reason: None,
-            decided_at: None,
-        };
+        let appeal = open_appeal(player, case_id.to_owned(), statement, now);
         if !self.store.file_appeal(&appeal, now).await? {
+            return Err(ModerationError::AlreadyAppealed);
+        }
+        self.count("appeal");
+        Ok(appeal)
+    }
+
+    /// Files `player`'s appeal of their abandon of match `match_id` (the leaver cooldown it
+    /// caused); decided like any appeal.
+    pub async fn appeal_abandon(
+        &self,
+        player: PublicKey,
+        match_id: &[u8; 32],
+        statement: &str,
+        now: i64,
+    ) -> Result<AppealRow, ModerationError> {
+        self.check_text("invalid_statement", "statement", statement, true)?;
+        if !self.store.abandon_recorded(&player, match_id).await? {
+            return Err(ModerationError::AbandonNotFound);
+        }
+        let appeal = open_appeal(player, abandon_subject(match_id), statement, now);
+        if !self.store.file_abandon_appeal(&appeal).await? {
             return Err(ModerationError::AlreadyAppealed);
         }
         self.count("appeal");
@@ -102,40 +114,56 @@ impl ModerationService {
         if appeal.decision.is_some() {
             return Err(ModerationError::AppealDecided);
         }
-        let case = self
-            .store
-            .case(&appeal.case_id)
-            .await?
-            .ok_or(ModerationError::CaseNotFound)?;
-        let event = if reverse {
-            CaseEvent::AppealReversed
-        } else {
-            CaseEvent::AppealUpheld
-        };
-        let new_state = case.state.after(event)?;
         appeal.decision = Some(if reverse { "reversed" } else { "upheld" }.to_owned());
         appeal.moderator = Some(principal.key);
         appeal.reason = Some(reason.to_owned());
         appeal.decided_at = Some(now);
+        let action = if reverse {
+            "reverse_appeal"
+        } else {
+            "uphold_appeal"
+        };
+        // An abandon has no case (reversing forgives it); a case moves on.
+        let new_state = match abandon_of_subject(&appeal.case_id) {
+            Some(_) => None,
+            None => {
+                let case = self
+                    .store
+                    .case(&appeal.case_id)
+                    .await?
+                    .ok_or(ModerationError::CaseNotFound)?;
+                let event = if reverse {
+                    CaseEvent::AppealReversed
+                } else {
+                    CaseEvent::AppealUpheld
+                };
+                Some(case.state.after(event)?)
+            }
+        };
         let mut audit = self.audit_entry(
             Some(principal),
             role,
-            if reverse {
-                "reverse_appeal"
-            } else {
-                "uphold_appeal"
-            },
-            Some(&appeal.case_id),
+            action,
+            new_state.map(|_| appeal.case_id.as_str()),
             Some(appeal.player),
             reason,
             now,
         );
-        audit.details = json!({ "appeal_id": appeal.appeal_id }).to_string();
-        if !self
-            .store
-            .decide_appeal(&appeal, reverse, new_state, &audit)
-            .await?
-        {
+        audit.details =
+            json!({ "appeal_id": appeal.appeal_id, "subject": appeal.case_id }).to_string();
+        let decided = match new_state {
+            Some(state) => {
+                self.store
+                    .decide_appeal(&appeal, reverse, state, &audit)
+                    .await?
+            }
+            None => {
+                self.store
+                    .decide_abandon_appeal(&appeal, reverse, &audit)
+                    .await?
+            }
+        };
+        if !decided {
             return Err(ModerationError::AppealDecided);
         }
         self.count(if reverse {
@@ -144,5 +172,20 @@ impl ModerationService {
             "appeal_upheld"
         });
         Ok(appeal)
+    }
+}
+
+/// A new, undecided appeal of `subject` (a case id, or an abandon's subject).
+fn open_appeal(player: PublicKey, subject: String, statement: &str, now: i64) -> AppealRow {
+    AppealRow {
+        appeal_id: new_id("apl"),
+        case_id: subject,
+        player,
+        statement: statement.to_owned(),
+        created_at: now,
+        decision: None,
+        moderator: None,
+        reason: None,
+        decided_at: None,
     }
 }

@@ -95,6 +95,9 @@ pub enum ModerationError {
     /// No such appeal.
     #[error("no such appeal")]
     AppealNotFound,
+    /// The caller has no recorded abandon of that match (abandons are kept 30 days).
+    #[error("you have no recorded abandon of that match (abandons are kept 30 days)")]
+    AbandonNotFound,
     /// The appeal was decided already.
     #[error("the appeal was decided already")]
     AppealDecided,
@@ -142,6 +145,7 @@ impl ModerationError {
             Self::AppealNotAllowed => "appeal_not_allowed",
             Self::AlreadyAppealed => "already_appealed",
             Self::AppealNotFound => "appeal_not_found",
+            Self::AbandonNotFound => "abandon_not_found",
             Self::AppealDecided => "appeal_decided",
             Self::AlreadyCalibration => "already_calibration",
             Self::RankingDisabled => "ranking_disabled",

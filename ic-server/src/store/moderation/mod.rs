@@ -4,16 +4,18 @@
 
 mod cases;
 pub(crate) mod decode;
+mod leaver_appeals;
 mod review;
 mod rows;
 mod staff;
 
 pub use cases::CaseStore;
+pub use leaver_appeals::{LeaverAppealStore, abandon_of_subject, abandon_subject};
 pub use review::ReviewStore;
 pub use rows::*;
 pub use staff::StaffStore;
 
 /// The moderation review queue's storage: every part, as one trait object.
-pub trait ModerationStore: CaseStore + ReviewStore + StaffStore {}
+pub trait ModerationStore: CaseStore + ReviewStore + StaffStore + LeaverAppealStore {}
 
-impl<T: CaseStore + ReviewStore + StaffStore> ModerationStore for T {}
+impl<T: CaseStore + ReviewStore + StaffStore + LeaverAppealStore> ModerationStore for T {}

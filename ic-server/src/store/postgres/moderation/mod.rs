@@ -3,6 +3,7 @@
 //! single-writer guarantees of the SQLite store (the last free reviewer slot is taken once).
 
 mod cases;
+mod leaver_appeals;
 mod review;
 mod rows;
 mod staff;

@@ -125,18 +125,7 @@ impl StaffStore for PostgresStore {
         if case_state(&mut tx, &appeal.case_id).await? != Some(CaseState::ClosedActionTaken) {
             return Ok(false);
         }
-        let insert = sqlx::query(
-            "INSERT INTO mod_appeals (appeal_id, case_id, player_key, statement, created_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-        )
-        .bind(&appeal.appeal_id)
-        .bind(&appeal.case_id)
-        .bind(appeal.player.as_bytes().as_slice())
-        .bind(&appeal.statement)
-        .bind(appeal.created_at)
-        .execute(&mut *tx)
-        .await?;
-        if insert.rows_affected() == 0 {
+        if !insert_appeal(&mut tx, appeal).await? {
             return Ok(false);
         }
         set_state(&mut tx, &appeal.case_id, CaseState::Appealed, now).await?;
@@ -179,18 +168,7 @@ impl StaffStore for PostgresStore {
             return Err(corrupt("an appeal decision needs a moderator and a time"));
         };
         let mut tx = write_transaction(&self.pool).await?;
-        let updated = sqlx::query(
-            "UPDATE mod_appeals SET decision = $1, moderator_key = $2, reason = $3, decided_at = $4 \
-             WHERE appeal_id = $5 AND decision IS NULL",
-        )
-        .bind(&appeal.decision)
-        .bind(moderator.as_bytes().as_slice())
-        .bind(&appeal.reason)
-        .bind(decided_at)
-        .bind(&appeal.appeal_id)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
+        if !record_appeal_decision(&mut tx, appeal).await? {
             return Ok(false);
         }
         if reversed {

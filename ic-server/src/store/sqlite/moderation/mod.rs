@@ -2,6 +2,7 @@
 //! one transaction on the single write connection (so the last free reviewer slot is taken once).
 
 mod cases;
+mod leaver_appeals;
 mod review;
 mod rows;
 mod staff;

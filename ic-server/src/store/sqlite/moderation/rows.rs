@@ -7,7 +7,7 @@ use sqlx::{Row, Sqlite, Transaction};
 use crate::moderation::CaseState;
 use crate::store::StoreError;
 use crate::store::columns::Columns;
-use crate::store::moderation::{AuditEntry, Claim};
+use crate::store::moderation::{AppealRow, AuditEntry, Claim};
 
 pub(super) use crate::store::moderation::decode::*;
 
@@ -42,6 +42,50 @@ pub(super) async fn insert_audit(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Records `appeal`'s decision (moderator, reason, time) if it is still open; false if it was
+/// Inserts an open appeal; false if this player already appealed its subject.
+pub(super) async fn insert_appeal(
+    tx: &mut Transaction<'_, Sqlite>,
+    appeal: &AppealRow,
+) -> Result<bool, StoreError> {
+    let insert = sqlx::query(
+        "INSERT INTO mod_appeals (appeal_id, case_id, player_key, statement, created_at) \
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&appeal.appeal_id)
+    .bind(&appeal.case_id)
+    .bind(appeal.player.as_bytes().as_slice())
+    .bind(&appeal.statement)
+    .bind(appeal.created_at)
+    .execute(&mut **tx)
+    .await;
+    inserted(insert)
+}
+
+/// decided meanwhile.
+pub(super) async fn record_appeal_decision(
+    tx: &mut Transaction<'_, Sqlite>,
+    appeal: &AppealRow,
+) -> Result<bool, StoreError> {
+    let (Some(moderator), Some(decided_at)) = (appeal.moderator, appeal.decided_at) else {
+        return Err(StoreError::Corrupt(
+            "an appeal decision needs a moderator and a time".into(),
+        ));
+    };
+    let updated = sqlx::query(
+        "UPDATE mod_appeals SET decision = ?, moderator_key = ?, reason = ?, \
+         decided_at = ? WHERE appeal_id = ? AND decision IS NULL",
+    )
+    .bind(&appeal.decision)
+    .bind(moderator.as_bytes().as_slice())
+    .bind(&appeal.reason)
+    .bind(decided_at)
+    .bind(&appeal.appeal_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(updated.rows_affected() > 0)
 }
 
 /// Moves a case to `state`, stamping `closed_at` when the state is closed.

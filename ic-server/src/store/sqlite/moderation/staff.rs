@@ -125,18 +125,7 @@ impl StaffStore for SqliteStore {
         if case_state(&mut tx, &appeal.case_id).await? != Some(CaseState::ClosedActionTaken) {
             return Ok(false);
         }
-        let insert = sqlx::query(
-            "INSERT INTO mod_appeals (appeal_id, case_id, player_key, statement, created_at) \
-             VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(&appeal.appeal_id)
-        .bind(&appeal.case_id)
-        .bind(appeal.player.as_bytes().as_slice())
-        .bind(&appeal.statement)
-        .bind(appeal.created_at)
-        .execute(&mut *tx)
-        .await;
-        if !inserted(insert)? {
+        if !insert_appeal(&mut tx, appeal).await? {
             return Ok(false);
         }
         set_state(&mut tx, &appeal.case_id, CaseState::Appealed, now).await?;
@@ -179,18 +168,7 @@ impl StaffStore for SqliteStore {
             return Err(corrupt("an appeal decision needs a moderator and a time"));
         };
         let mut tx = self.write_transaction().await?;
-        let updated = sqlx::query(
-            "UPDATE mod_appeals SET decision = ?, moderator_key = ?, reason = ?, decided_at = ? \
-             WHERE appeal_id = ? AND decision IS NULL",
-        )
-        .bind(&appeal.decision)
-        .bind(moderator.as_bytes().as_slice())
-        .bind(&appeal.reason)
-        .bind(decided_at)
-        .bind(&appeal.appeal_id)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
+        if !record_appeal_decision(&mut tx, appeal).await? {
             return Ok(false);
         }
         if reversed {

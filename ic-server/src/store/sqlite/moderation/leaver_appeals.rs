@@ -1,0 +1,59 @@
+//! [`LeaverAppealStore`] for SQLite.
+
+use async_trait::async_trait;
+use scr::PublicKey;
+
+use super::rows::*;
+use crate::store::StoreError;
+use crate::store::moderation::*;
+use crate::store::sqlite::SqliteStore;
+
+#[async_trait]
+impl LeaverAppealStore for SqliteStore {
+    async fn abandon_recorded(
+        &self,
+        player: &PublicKey,
+        match_id: &[u8; 32],
+    ) -> Result<bool, StoreError> {
+        let found = sqlx::query("SELECT 1 FROM abandons WHERE player_key = ? AND match_id = ?")
+            .bind(player.as_bytes().as_slice())
+            .bind(match_id.as_slice())
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    async fn file_abandon_appeal(&self, appeal: &AppealRow) -> Result<bool, StoreError> {
+        let mut tx = self.write_transaction().await?;
+        let filed = insert_appeal(&mut tx, appeal).await?;
+        tx.commit().await?;
+        Ok(filed)
+    }
+
+    async fn decide_abandon_appeal(
+        &self,
+        appeal: &AppealRow,
+        forgive: bool,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let Some(match_id) = abandon_of_subject(&appeal.case_id) else {
+            return Err(StoreError::Corrupt(
+                "an abandon appeal must name the abandoned match".into(),
+            ));
+        };
+        let mut tx = self.write_transaction().await?;
+        if !record_appeal_decision(&mut tx, appeal).await? {
+            return Ok(false);
+        }
+        if forgive {
+            sqlx::query("DELETE FROM abandons WHERE player_key = ? AND match_id = ?")
+                .bind(appeal.player.as_bytes().as_slice())
+                .bind(match_id.as_slice())
+                .execute(&mut *tx)
+                .await?;
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
