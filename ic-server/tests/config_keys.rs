@@ -297,9 +297,16 @@ async fn listed_relays_are_probed_at_the_configured_pace() {
     // relay_probe_secs = 1: a probe a second (the default, one every 30 s, would have made
     // only the first by now), each reaching the relay with its key pinned.
     tokio::time::sleep(std::time::Duration::from_millis(3_500)).await;
+    let address = listed["address"].as_str().unwrap();
     let probes = server
-        .metric("ic_matchmaking_relay_probes_total{outcome=\"reachable\"}")
-        .await;
+        .metrics_text()
+        .await
+        .lines()
+        .filter(|line| line.starts_with("ic_matchmaking_relay_probes_total{"))
+        .filter(|line| line.contains(&format!("relay=\"{address}\"")))
+        .filter(|line| line.contains("outcome=\"reachable\""))
+        .map(|line| line.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+        .sum::<f64>();
     assert!((3.0..=5.0).contains(&probes), "{probes} probes");
     drop(relay);
 }

@@ -83,11 +83,13 @@ async fn ranked_players_ban_in_turn_and_the_last_map_is_played_and_certified() {
         (status, refused["error"].as_str()),
         (409, Some("not_your_turn"))
     );
-    let (status, refused) = ban(first, "Atlantis").await;
-    assert_eq!(
-        (status, refused["error"].as_str()),
-        (422, Some("unknown_map"))
-    );
+    for unknown in ["Atlantis".to_owned(), "x".repeat(10_000)] {
+        let (status, refused) = ban(first, &unknown).await;
+        assert_eq!(
+            (status, refused["error"].as_str()),
+            (422, Some("unknown_map"))
+        );
+    }
     let (status, body) = ban(first, "Coastline").await;
     assert_eq!(status, 200, "{body}");
     let now_theirs = queue_event(&server, &tokens[second], "map_veto").await;

@@ -72,15 +72,16 @@ impl LossMonitor {
 
     /// Records one window's loss (permille of packets sent) to each connected player; `true`
     /// exactly once, when the match becomes degraded. A window with fewer than two players
-    /// says nothing about the relay and breaks a run.
+    /// (one reconnecting, say) says nothing about the relay: it neither extends nor breaks a
+    /// run.
     pub fn observe(&mut self, losses_permille: &[u32]) -> bool {
         if self.degraded || self.threshold_permille == 0 || self.sustain_windows == 0 {
             return false;
         }
-        let relay_side = match losses_permille {
-            [_, _, ..] => losses_permille.iter().copied().min().unwrap_or(0),
-            _ => 0,
+        let [_, _, ..] = losses_permille else {
+            return false;
         };
+        let relay_side = losses_permille.iter().copied().min().unwrap_or(0);
         if relay_side >= self.threshold_permille {
             self.lossy_run += 1;
         } else {
@@ -106,9 +107,10 @@ mod tests {
         assert!(!monitor.observe(&[80, 60]));
         assert!(!monitor.observe(&[70, 55]));
         assert!(!monitor.observe(&[70, 49]));
-        // A player alone says nothing about the relay.
-        assert!(!monitor.observe(&[100]));
         assert!(!monitor.observe(&[60, 50]));
+        // A player alone (the other reconnecting) says nothing about the relay: the run holds.
+        assert!(!monitor.observe(&[100]));
+        assert!(!monitor.observe(&[0]));
         assert!(!monitor.observe(&[60, 50, 300]));
         assert!(monitor.observe(&[50, 51]), "the third window in a row");
         assert!(!monitor.observe(&[500, 500]), "reported once");

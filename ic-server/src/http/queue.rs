@@ -195,6 +195,10 @@ pub async fn ban(
     Path(match_id): Path<u64>,
     ApiJson(body): ApiJson<BanBody>,
 ) -> Result<Json<Value>, ApiError> {
+    // No pool has a longer name (the ticket's limit); the leader need not see it.
+    if body.map.len() > 255 {
+        return Err(MatchmakerError::UnknownMap("(too long)".into()).into());
+    }
     state
         .matchmaker()?
         .ban(&PlayerKey::from(principal.key), match_id, &body.map)

@@ -115,6 +115,10 @@ pub(super) async fn lead(
             leadership.heartbeat().await?;
             next_beat = Instant::now() + beat_every;
         }
+        // A veto that started this turn may have a ban due before the planned pass.
+        if passes == Passes::Scheduled {
+            next_pass = next_pass.min(tokio::time::Instant::now() + mm.pass_pause(&state));
+        }
         for (accepted, reply_to) in turn.handoffs {
             mm.spawn_handoff(accepted, reply_to, done_tx.clone());
         }

@@ -21,8 +21,9 @@ pub struct MatchmakerMetrics {
     pub handoffs: IntCounterVec,
     /// 1 while this process leads the queue (runs the passes), else 0.
     pub leader: IntGauge,
-    /// Probes of the relays of other servers (`[matchmaking] relays`), by outcome
-    /// (`reachable`, `unreachable`): a rising `unreachable` count means matches cannot go there.
+    /// Probes of the relays of other servers (`[matchmaking] relays`), by relay (its configured
+    /// address) and outcome (`reachable`, `unreachable`): a rising `unreachable` count means
+    /// matches cannot go there.
     pub relay_probes: IntCounterVec,
 }
 
@@ -70,9 +71,9 @@ impl MatchmakerMetrics {
             relay_probes: IntCounterVec::new(
                 Opts::new(
                     "matchmaking_relay_probes_total",
-                    "Probes of the relays of other servers, by outcome",
+                    "Probes of the relays of other servers, by relay and outcome",
                 ),
-                &["outcome"],
+                &["relay", "outcome"],
             )?,
         };
         registry.register(Box::new(metrics.queued.clone()))?;

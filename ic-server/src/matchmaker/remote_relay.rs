@@ -89,7 +89,7 @@ impl HostingRelay for ConfiguredRelay {
 }
 
 /// Probes every relay of `relays` now and then every `interval`, until the task is dropped,
-/// counting each probe in `probes` by outcome. A relay that does not answer, or answers with
+/// counting each probe in `probes` by relay and outcome. A relay that does not answer, or answers with
 /// another key, takes no matches until a probe reaches it again.
 pub async fn probe_relays(
     relays: Vec<Arc<ConfiguredRelay>>,
@@ -106,7 +106,9 @@ pub async fn probe_relays(
                 Reach::Up => "reachable",
                 _ => "unreachable",
             };
-            probes.with_label_values(&[outcome]).inc();
+            probes
+                .with_label_values(&[relay.remote.address.as_str(), outcome])
+                .inc();
         }
     }
 }

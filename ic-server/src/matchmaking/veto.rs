@@ -120,6 +120,10 @@ pub enum BanError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MapVeto {
     remaining: Vec<PoolMap>,
+    /// The side that bans first, drawn from the seed: with an odd pool the side banning last
+    /// decides, and the pass would otherwise always give that to the same side.
+    #[serde(default)]
+    first: usize,
     banned: usize,
     deadline_ms: u64,
     ban_ms: u64,
@@ -127,11 +131,12 @@ pub struct MapVeto {
 }
 
 impl MapVeto {
-    /// A veto over `pool` (two maps or more) starting at `now_ms`: side 0 bans first, each ban
-    /// within `ban_ms`; `seed` (the match id) decides the bans picked for idle sides.
+    /// A veto over `pool` (two maps or more) starting at `now_ms`, each ban within `ban_ms`;
+    /// `seed` (the match id) decides which side bans first and the bans picked for idle sides.
     pub fn new(pool: Vec<PoolMap>, now_ms: u64, ban_ms: u64, seed: u64) -> Self {
         Self {
             remaining: pool,
+            first: pick(seed.rotate_left(17), 2),
             banned: 0,
             deadline_ms: now_ms.saturating_add(ban_ms),
             ban_ms,
@@ -141,7 +146,7 @@ impl MapVeto {
 
     /// The side (0 or 1) that bans now.
     pub fn turn(&self) -> usize {
-        self.banned % 2
+        (self.first + self.banned) % 2
     }
 
     /// The maps still in.
@@ -210,17 +215,27 @@ mod tests {
     #[test]
     fn sides_alternate_until_one_map_is_left() {
         let mut veto = MapVeto::new(pool(7), 0, 15_000, 1);
+        let first = veto.turn();
         for (i, map) in ["map0", "map1", "map2", "map3", "map4", "map5"]
             .iter()
             .enumerate()
         {
-            assert_eq!(veto.turn(), i % 2);
-            assert_eq!(veto.ban(1 - i % 2, map, 1), Err(BanError::NotYourTurn));
-            veto.ban(i % 2, map, 1).unwrap();
+            let side = (first + i) % 2;
+            assert_eq!(veto.turn(), side);
+            assert_eq!(veto.ban(1 - side, map, 1), Err(BanError::NotYourTurn));
+            veto.ban(side, map, 1).unwrap();
         }
         assert_eq!(veto.chosen().unwrap().name, "map6");
         assert_eq!(veto.ban(0, "map6", 2), Err(BanError::NotYourTurn));
         assert!(!veto.expire(u64::MAX));
+    }
+
+    #[test]
+    fn either_side_may_ban_first() {
+        let firsts: std::collections::BTreeSet<usize> = (0..20)
+            .map(|seed| MapVeto::new(pool(3), 0, 1, seed).turn())
+            .collect();
+        assert_eq!(firsts.len(), 2);
     }
 
     #[test]
@@ -236,12 +251,12 @@ mod tests {
             "the same map is banned"
         );
         assert_eq!(veto.remaining().len(), 2);
-        assert_eq!(veto.turn(), 1);
+        let second = veto.turn();
         assert_eq!(veto.deadline_ms(), 30_000);
-        assert_eq!(veto.ban(1, "nope", 16_000), Err(BanError::UnknownMap));
+        assert_eq!(veto.ban(second, "nope", 16_000), Err(BanError::UnknownMap));
         // The other side bans in time; the last choice is made.
         let left = veto.remaining()[0].name.clone();
-        veto.ban(1, &left, 16_000).unwrap();
+        veto.ban(second, &left, 16_000).unwrap();
         assert!(veto.chosen().is_some());
     }
 

@@ -35,11 +35,13 @@ pub(super) async fn list(State(state): State<AppState>, staff: Staff) -> Respons
                 @if appeals.is_empty() { p.notice { "No appeals." } }
                 @for appeal in &appeals {
                     @let player = appeal.player.to_string();
+                    @let abandon = abandon_of_subject(&appeal.case_id).is_some();
                     section.notice {
-                        @match abandon_of_subject(&appeal.case_id) {
+                        @if abandon {
                             // A leaver cooldown: no case, the abandoned match.
-                            Some(_) => h2 { "Appeal of a leaver cooldown, " code { (short_key(&appeal.case_id)) } " (reversing forgives the abandon)" },
-                            None => h2 { "Appeal on case " a href={ "/ui/moderation/cases/" (appeal.case_id) } { (appeal.case_id) } },
+                            h2 { "Appeal of a leaver cooldown, " code title=(appeal.case_id) { (short_key(&appeal.case_id)) } }
+                        } @else {
+                            h2 { "Appeal on case " a href={ "/ui/moderation/cases/" (appeal.case_id) } { (appeal.case_id) } }
                         }
                         p { "By " span.key title=(player) { (short_key(&player)) } ", " (date(appeal.created_at)) }
                         p { (appeal.statement) }
@@ -49,8 +51,13 @@ pub(super) async fn list(State(state): State<AppState>, staff: Staff) -> Respons
                                 input type="hidden" name="csrf" value=(csrf);
                                 label for={ "decision-" (appeal.appeal_id) } { "Decision" }
                                 select id={ "decision-" (appeal.appeal_id) } name="decision" {
-                                    option value="uphold" { "uphold the sanction" }
-                                    option value="reverse" { "reverse it" }
+                                    @if abandon {
+                                        option value="uphold" { "keep the cooldown" }
+                                        option value="reverse" { "forgive the abandon" }
+                                    } @else {
+                                        option value="uphold" { "uphold the sanction" }
+                                        option value="reverse" { "reverse it" }
+                                    }
                                 }
                                 label for={ "reason-" (appeal.appeal_id) } { "Reason (required)" }
                                 textarea id={ "reason-" (appeal.appeal_id) } name="reason" rows="2" cols="60" required {}

@@ -49,7 +49,7 @@ pub enum RelayEvent {
         player: PlayerSlot,
     },
     /// The relay's own conditions were bad for a sustained stretch: the result will be
-    /// certified as degraded (reported once).
+    /// certified as degraded (reported once per match, for the first condition met).
     Degraded {
         /// The tick at which it became degraded.
         tick: SimTick,

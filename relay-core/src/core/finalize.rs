@@ -29,7 +29,7 @@ impl RelayCore {
         let tick = self.open_tick;
         // The time authority's own lateness: a sustained stall degrades the match.
         let lateness_us = now_us.saturating_sub(self.next_deadline_us());
-        if self.lateness.observe(lateness_us) {
+        if self.lateness.observe(lateness_us) && !self.degraded {
             self.degraded = true;
             self.events.push(RelayEvent::Degraded {
                 tick,

@@ -343,7 +343,8 @@ impl RelayCore {
     /// in permille of the packets it sent them: loss to every player for a sustained stretch
     /// degrades the match (`RelayEvent::Degraded` with cause `Loss`, once).
     pub fn observe_relay_loss(&mut self, losses_permille: &[u32]) {
-        if self.outcome.is_none() && self.loss.observe(losses_permille) {
+        // Reported once per match, whichever condition came first.
+        if self.outcome.is_none() && self.loss.observe(losses_permille) && !self.degraded {
             self.degraded = true;
             self.events.push(RelayEvent::Degraded {
                 tick: self.open_tick,

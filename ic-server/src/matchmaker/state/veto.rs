@@ -39,7 +39,8 @@ impl LiveVeto {
                 .iter()
                 .map(|m| m.name.clone())
                 .collect(),
-            your_turn: self.side_of(player) == Some(self.veto.turn()),
+            your_turn: self.veto.chosen().is_none()
+                && self.side_of(player) == Some(self.veto.turn()),
             ban_deadline: self.veto.deadline_ms() / 1000,
         }
     }
@@ -148,10 +149,11 @@ impl State {
         now_ms: u64,
         out: &mut Outbox,
     ) -> Result<(), MatchmakerError> {
-        let live = self
-            .vetoes
-            .remove(&check)
-            .ok_or(MatchmakerError::NoSuchMatch)?;
+        let Some(live) = self.vetoes.remove(&check) else {
+            // A seat without its veto must not keep the player from queueing again.
+            self.seats.remove(player);
+            return Err(MatchmakerError::NoSuchMatch);
+        };
         let live: LiveCheck = live.accepted.live;
         self.fail_live(live, &[*player], "left", settings, now_ms, out);
         Ok(())
@@ -238,7 +240,8 @@ mod tests {
         assert_eq!(maps, ["a", "b", "c"]);
         assert_eq!(deadline, 16, "15 s per ban");
         let (first, second) = if first_turn { (1, 2) } else { (2, 1) };
-        assert_eq!(turn_of(&out, second).unwrap().1, !first_turn);
+        assert!(turn_of(&out, first).unwrap().1);
+        assert!(!turn_of(&out, second).unwrap().1);
         // Where each stands, on asking.
         assert!(matches!(
             state.current(&key(second), 1000).as_slice(),

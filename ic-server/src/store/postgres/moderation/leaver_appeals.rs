@@ -1,4 +1,5 @@
-//! [`LeaverAppealStore`] for PostgreSQL.
+//! [`LeaverAppealStore`] for PostgreSQL: whether an abandon is recorded, filing an appeal of one,
+//! and deciding it (the decision, forgiving the abandon and the audit line in one transaction).
 
 use async_trait::async_trait;
 use scr::PublicKey;

@@ -44,7 +44,6 @@ pub(super) async fn insert_audit(
     Ok(())
 }
 
-/// Records `appeal`'s decision (moderator, reason, time) if it is still open; false if it was
 /// Inserts an open appeal; false if this player already appealed its subject.
 pub(super) async fn insert_appeal(
     tx: &mut Transaction<'_, Sqlite>,
@@ -64,6 +63,7 @@ pub(super) async fn insert_appeal(
     inserted(insert)
 }
 
+/// Records `appeal`'s decision (moderator, reason, time) if it is still open; false if it was
 /// decided meanwhile.
 pub(super) async fn record_appeal_decision(
     tx: &mut Transaction<'_, Sqlite>,
