@@ -1,6 +1,7 @@
 //! Appealing a leaver cooldown through the appeals of sanctions: the player names the abandoned
 //! match `GET /v1/sanctions/me` shows, a moderator reverses, and the abandon is forgiven (the
-//! cooldown it caused ends) with an audit line.
+//! cooldown it caused ends) with an audit line. Open appeals are listed first, and no moderator
+//! decides their own.
 
 use relay_core::cmr::{CertifiedMatchResult, CmrPlayer, MatchOutcome, PlayerResult};
 use relay_core::ids::{PlayerSlot, TeamId};
@@ -10,13 +11,14 @@ use serde_json::json;
 use super::common::Backend;
 use super::world::{Member, World};
 
-/// `leaver` abandons a ranked match against `stayer` that ended a minute ago; returns its id.
-async fn abandoned(world: &World, stayer: &Member, leaver: &Member) -> String {
+/// `leaver` abandons ranked match `game_id` against `stayer`, ended a minute ago; returns its
+/// id.
+async fn abandoned(world: &World, stayer: &Member, leaver: &Member, game_id: u64) -> String {
     let ended = (ic_server::clock::unix_now() - 60) * 1_000_000;
     let cmr = CertifiedMatchResult {
         relay_key: world.relay.public_key().into(),
         community_key: world.community,
-        game_id: 77_001,
+        game_id,
         game_module: "ra".into(),
         map_name: "Coastline".into(),
         map_hash: [3; 32],
@@ -61,7 +63,7 @@ async fn a_reversed_appeal_forgives_the_abandon_and_ends_its_cooldown(backend: B
     let world = World::start(backend, "", "").await;
     let stayer = world.established().await;
     let leaver = world.established().await;
-    let match_id = abandoned(&world, &stayer, &leaver).await;
+    let match_id = abandoned(&world, &stayer, &leaver, 77_001).await;
 
     // The player sees the cooldown and the match to name in an appeal.
     let (status, mine) = world.get("/v1/sanctions/me", &leaver.token).await;
@@ -158,4 +160,63 @@ async fn a_reversed_appeal_forgives_the_abandon_and_ends_its_cooldown(backend: B
     );
 }
 
-crate::on_each_backend!(a_reversed_appeal_forgives_the_abandon_and_ends_its_cooldown);
+async fn open_appeals_come_first_and_nobody_decides_their_own(backend: Backend) {
+    let world = World::start(backend, "", "").await;
+    let stayer = world.established().await;
+    let leaver = world.established().await;
+    let statement = |match_id: &str| json!({ "match_id": match_id, "statement": "it was me" });
+    // An appeal filed and decided first...
+    let first = abandoned(&world, &stayer, &leaver, 77_002).await;
+    let (status, decided) = world
+        .post("/v1/appeals", statement(&first), &leaver.token)
+        .await;
+    assert_eq!(status, 201, "{decided}");
+    let decide = |appeal: &serde_json::Value| {
+        format!(
+            "/v1/moderation/appeals/{}/decision",
+            appeal["appeal_id"].as_str().unwrap()
+        )
+    };
+    let keep = json!({ "decision": "uphold", "reason": "left on purpose" });
+    let (status, body) = world
+        .post(&decide(&decided), keep.clone(), &world.moderator)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // ...then the moderator's own, which they may not decide.
+    let key = super::common::player(super::world::MODERATOR);
+    world.server.register(&key).await;
+    let moderator = Member {
+        key,
+        token: world.moderator.clone(),
+    };
+    let own = abandoned(&world, &stayer, &moderator, 77_003).await;
+    let (status, open) = world
+        .post("/v1/appeals", statement(&own), &moderator.token)
+        .await;
+    assert_eq!(status, 201, "{open}");
+    let (status, refused) = world.post(&decide(&open), keep, &world.moderator).await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (403, Some("own_appeal"))
+    );
+    // The open appeal is listed before the older, decided one.
+    let (_, listed) = world.get("/v1/moderation/appeals", &world.moderator).await;
+    let order: Vec<&str> = listed["appeals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["appeal_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            open["appeal_id"].as_str().unwrap(),
+            decided["appeal_id"].as_str().unwrap()
+        ]
+    );
+}
+
+crate::on_each_backend!(
+    a_reversed_appeal_forgives_the_abandon_and_ends_its_cooldown,
+    open_appeals_come_first_and_nobody_decides_their_own,
+);

@@ -231,7 +231,8 @@ impl From<ModerationError> for ApiError {
             ModerationError::ReportRateLimited => StatusCode::TOO_MANY_REQUESTS,
             ModerationError::NotEligible(_)
             | ModerationError::AccuracyTooLow
-            | ModerationError::Forbidden(_) => StatusCode::FORBIDDEN,
+            | ModerationError::Forbidden(_)
+            | ModerationError::OwnAppeal => StatusCode::FORBIDDEN,
             ModerationError::AlreadyReported
             | ModerationError::AssignmentExpired
             | ModerationError::AlreadyVoted

@@ -114,6 +114,9 @@ impl ModerationService {
         if appeal.decision.is_some() {
             return Err(ModerationError::AppealDecided);
         }
+        if appeal.player == principal.key {
+            return Err(ModerationError::OwnAppeal);
+        }
         appeal.decision = Some(if reverse { "reversed" } else { "upheld" }.to_owned());
         appeal.moderator = Some(principal.key);
         appeal.reason = Some(reason.to_owned());

@@ -101,6 +101,9 @@ pub enum ModerationError {
     /// The appeal was decided already.
     #[error("the appeal was decided already")]
     AppealDecided,
+    /// A moderator may not decide their own appeal.
+    #[error("you cannot decide your own appeal; another moderator must")]
+    OwnAppeal,
     /// The case is already a calibration case.
     #[error("the case is already a calibration case")]
     AlreadyCalibration,
@@ -147,6 +150,7 @@ impl ModerationError {
             Self::AppealNotFound => "appeal_not_found",
             Self::AbandonNotFound => "abandon_not_found",
             Self::AppealDecided => "appeal_decided",
+            Self::OwnAppeal => "own_appeal",
             Self::AlreadyCalibration => "already_calibration",
             Self::RankingDisabled => "ranking_disabled",
             Self::Authority(error) => error.code(),

@@ -43,7 +43,8 @@ pub trait StaffStore: Send + Sync + 'static {
     async fn file_appeal(&self, appeal: &AppealRow, now: i64) -> Result<bool, StoreError>;
     /// One appeal.
     async fn appeal(&self, appeal_id: &str) -> Result<Option<AppealRow>, StoreError>;
-    /// Appeals, oldest first (only undecided ones when `open_only`).
+    /// Appeals: undecided ones first, each group oldest first, at most 500 (only undecided
+    /// ones when `open_only`).
     async fn appeals(&self, open_only: bool) -> Result<Vec<AppealRow>, StoreError>;
     /// Decides an open appeal: `reversed` lifts every sanction of the case (reversal rows) and
     /// marks its reports rejected. Moves the case to `new_state`. False if already decided.

@@ -147,7 +147,7 @@ impl StaffStore for PostgresStore {
     async fn appeals(&self, open_only: bool) -> Result<Vec<AppealRow>, StoreError> {
         sqlx::query(&format!(
             "SELECT {APPEAL_COLUMNS} FROM mod_appeals WHERE (NOT $1 OR decision IS NULL) \
-             ORDER BY created_at ASC, seq ASC LIMIT 500"
+             ORDER BY decision IS NOT NULL, created_at ASC, seq ASC LIMIT 500"
         ))
         .bind(open_only)
         .fetch_all(&self.pool)

@@ -147,7 +147,7 @@ impl StaffStore for SqliteStore {
     async fn appeals(&self, open_only: bool) -> Result<Vec<AppealRow>, StoreError> {
         sqlx::query(&format!(
             "SELECT {APPEAL_COLUMNS} FROM mod_appeals WHERE (? = 0 OR decision IS NULL) \
-             ORDER BY created_at ASC, rowid ASC LIMIT 500"
+             ORDER BY decision IS NOT NULL, created_at ASC, rowid ASC LIMIT 500"
         ))
         .bind(i64::from(open_only))
         .fetch_all(&self.read)
