@@ -115,9 +115,10 @@ pub(super) async fn lead(
             leadership.heartbeat().await?;
             next_beat = Instant::now() + beat_every;
         }
-        // A veto that started this turn may have a ban due before the planned pass.
-        if passes == Passes::Scheduled {
-            next_pass = next_pass.min(tokio::time::Instant::now() + mm.pass_pause(&state));
+        // A veto that started this turn may have a ban due before the planned pass (only the
+        // vetoes are read: a turn must not walk the queues).
+        if let (Passes::Scheduled, Some(until_ban)) = (passes, mm.until_next_ban(&state)) {
+            next_pass = next_pass.min(tokio::time::Instant::now() + until_ban);
         }
         for (accepted, reply_to) in turn.handoffs {
             mm.spawn_handoff(accepted, reply_to, done_tx.clone());
@@ -156,11 +157,15 @@ impl Matchmaker {
     /// map veto's ban falls due sooner.
     fn pass_pause(&self, state: &State) -> Duration {
         let queued: usize = state.queued_players().iter().map(|(_, n)| n).sum();
-        let pause = pass_interval_ms(&self.settings(), queued);
-        let until_ban = state
-            .next_veto_deadline_ms()
-            .map_or(u64::MAX, |due| due.saturating_sub(self.now_ms()));
-        Duration::from_millis(pause.min(until_ban))
+        let pause = Duration::from_millis(pass_interval_ms(&self.settings(), queued));
+        self.until_next_ban(state)
+            .map_or(pause, |until_ban| pause.min(until_ban))
+    }
+
+    /// How long until the next ban of a running map veto falls due, if any veto runs.
+    fn until_next_ban(&self, state: &State) -> Option<Duration> {
+        let due = state.next_veto_deadline_ms()?;
+        Some(Duration::from_millis(due.saturating_sub(self.now_ms())))
     }
 
     /// Applies one request.
