@@ -97,14 +97,11 @@ pub fn map_choice(pools: &[MapPool], queue: &QueueSpec, ranked: bool, match_id: 
     }
 }
 
-/// A position below `len` picked from `seed` (a splitmix64 step, so that consecutive match ids
-/// do not pick consecutive maps).
+/// A position below `len` drawn from `seed` (a generator seeded with it: every process of
+/// this version draws the same, and consecutive match ids do not pick consecutive maps).
 fn pick(seed: u64, len: usize) -> usize {
-    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    usize::try_from(z % len.max(1) as u64).unwrap_or(0)
+    use rand::{Rng as _, SeedableRng as _};
+    rand::rngs::StdRng::seed_from_u64(seed).gen_range(0..len.max(1))
 }
 
 /// Why a ban was refused.
