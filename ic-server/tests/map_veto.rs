@@ -26,23 +26,7 @@ async fn ranked_players_ban_in_turn_and_the_last_map_is_played_and_certified() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &format!("{TEST_LIMITS}{NO_ACHIEVEMENTS}{POOL}"));
     let players = [player(61), player(62)];
-    let mut tokens = Vec::new();
-    for key in &players {
-        let initial = server.register(key).await;
-        let token = server.login(key).await;
-        let join = json!({ "record": B64.encode(&initial[0]), "mode": "ranked_1v1" });
-        let (status, body) = server.post_json("/v1/queue", &join, Some(&token)).await;
-        assert_eq!(status, 202, "{body}");
-        tokens.push(token);
-    }
-    let mut match_id = 0;
-    for token in &tokens {
-        let found = queue_event(&server, token, "match_found").await;
-        match_id = found["match_id"].as_u64().unwrap();
-        let accept = format!("/v1/queue/matches/{match_id}/accept");
-        let (status, body) = server.post_json(&accept, &json!({}), Some(token)).await;
-        assert_eq!(status, 200, "{body}");
-    }
+    let (tokens, match_id) = queue_and_accept(&server, &players).await;
 
     // Both see the pool and whose turn it is, and nothing about each other.
     let mut vetoes: Vec<Value> = Vec::new();

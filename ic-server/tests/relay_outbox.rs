@@ -13,7 +13,6 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use base64::Engine;
 use common::*;
 use ic_client::relay::RelayClient;
 use ic_client::relay::bot::{BotEnd, BotReport};
@@ -393,28 +392,7 @@ async fn the_matchmaker_places_matches_on_the_relay_of_another_server(backend: B
     pair.ranking = ranking_server(&pair.ranking_dir(), &pair.listen);
 
     let players = [player(95), player(96)];
-    let mut tokens = Vec::new();
-    for key in &players {
-        let initial = pair.ranking.register(key).await;
-        let token = pair.ranking.login(key).await;
-        let join = serde_json::json!({ "record": B64.encode(&initial[0]), "mode": "ranked_1v1" });
-        let (status, body) = pair
-            .ranking
-            .post_json("/v1/queue", &join, Some(&token))
-            .await;
-        assert_eq!(status, 202, "{body}");
-        tokens.push(token);
-    }
-    for token in &tokens {
-        let found = queue_event(&pair.ranking, token, "match_found").await;
-        let id = found["match_id"].as_u64().unwrap();
-        let accept = format!("/v1/queue/matches/{id}/accept");
-        let (status, body) = pair
-            .ranking
-            .post_json(&accept, &serde_json::json!({}), Some(token))
-            .await;
-        assert_eq!(status, 200, "{body}");
-    }
+    let (tokens, _) = queue_and_accept(&pair.ranking, &players).await;
     let mut sessions = Vec::new();
     for (key, token) in players.iter().zip(&tokens) {
         let ready = queue_event(&pair.ranking, token, "match_ready").await;

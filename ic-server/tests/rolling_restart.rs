@@ -9,31 +9,15 @@ mod relay_support;
 
 use std::time::Duration;
 
-use base64::Engine;
 use common::*;
 use ic_client::relay::bot::{BotEnd, BotPlan};
 use relay_support::{plan, play_both};
 use scr::KeyPair;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// `players` queue ranked 1v1 on `server` and accept; returns their `match_ready` events.
 async fn matched(server: &Server, players: &[KeyPair; 2]) -> Vec<Value> {
-    let mut tokens = Vec::new();
-    for key in players {
-        let initial = server.register(key).await;
-        let token = server.login(key).await;
-        let join = json!({ "record": B64.encode(&initial[0]), "mode": "ranked_1v1" });
-        let (status, body) = server.post_json("/v1/queue", &join, Some(&token)).await;
-        assert_eq!(status, 202, "{body}");
-        tokens.push(token);
-    }
-    for token in &tokens {
-        let found = queue_event(server, token, "match_found").await;
-        let id = found["match_id"].as_u64().unwrap();
-        let accept = format!("/v1/queue/matches/{id}/accept");
-        let (status, body) = server.post_json(&accept, &json!({}), Some(token)).await;
-        assert_eq!(status, 200, "{body}");
-    }
+    let (tokens, _) = queue_and_accept(server, players).await;
     let mut ready = Vec::new();
     for token in &tokens {
         ready.push(queue_event(server, token, "match_ready").await);

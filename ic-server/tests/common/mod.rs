@@ -368,6 +368,29 @@ pub async fn queue_event(server: &Server, token: &str, name: &str) -> Value {
     panic!("no {name} event within 10 s");
 }
 
+/// Registers `players` on `server`, queues them ranked 1v1 with their initial rating records
+/// and accepts the match they are offered; returns their tokens and the match's id.
+pub async fn queue_and_accept(server: &Server, players: &[KeyPair]) -> (Vec<String>, u64) {
+    let mut tokens = Vec::new();
+    for key in players {
+        let initial = server.register(key).await;
+        let token = server.login(key).await;
+        let join = json!({ "record": B64.encode(&initial[0]), "mode": "ranked_1v1" });
+        let (status, body) = server.post_json("/v1/queue", &join, Some(&token)).await;
+        assert_eq!(status, 202, "{body}");
+        tokens.push(token);
+    }
+    let mut match_id = 0;
+    for token in &tokens {
+        let found = queue_event(server, token, "match_found").await;
+        match_id = found["match_id"].as_u64().unwrap();
+        let accept = format!("/v1/queue/matches/{match_id}/accept");
+        let (status, body) = server.post_json(&accept, &json!({}), Some(token)).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    (tokens, match_id)
+}
+
 /// Connects `key` to the relay an API answer names by its `relay_address`, `relay_key` and
 /// `ticket` (a room seat, a `match_ready` event, a spectator ticket). The client endpoint must
 /// outlive the session.

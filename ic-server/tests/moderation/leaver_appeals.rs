@@ -199,6 +199,13 @@ async fn open_appeals_come_first_and_nobody_decides_their_own(backend: Backend) 
         (status, refused["error"].as_str()),
         (403, Some("own_appeal"))
     );
+    // On the web page, a moderator sees the leaver appeal worded as such.
+    let cookie = world.web_session(&stayer, "moderator").await;
+    let (status, page) =
+        super::common::web::get_with(&world.server, "/ui/moderation/appeals", &cookie).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Appeal of a leaver cooldown"), "{page}");
+    assert!(page.contains("forgive the abandon"), "{page}");
     // The open appeal is listed before the older, decided one.
     let (_, listed) = world.get("/v1/moderation/appeals", &world.moderator).await;
     let order: Vec<&str> = listed["appeals"]
