@@ -12,7 +12,7 @@ use crate::store::CampaignProgress;
 pub const SNAPSHOT_CONTEXT: &[u8] = b"ic-campaign-benchmarks-v1\n";
 
 /// The benchmarks of one campaign.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Benchmarks {
     /// The campaign.
     pub campaign_id: String,
@@ -25,7 +25,7 @@ pub struct Benchmarks {
 }
 
 /// The aggregates of one version, module and difficulty.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Group {
     /// Campaign version.
     pub version: String,
@@ -50,7 +50,7 @@ pub struct Group {
 }
 
 /// Percentiles of missions completed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Percentiles {
     /// 25th.
     pub p25: u32,
@@ -63,7 +63,7 @@ pub struct Percentiles {
 }
 
 /// How many finished with one ending.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct EndingRate {
     /// The ending (`other` for the rare ones together).
     pub ending: String,

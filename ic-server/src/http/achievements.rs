@@ -2,16 +2,16 @@
 //! configured policy, and a moderator's challenge of an optimistic claim.
 
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
-use axum::routing::{MethodRouter, get, post};
+use axum::extract::State;
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
-use super::error::ApiError;
-use super::extract::ApiJson;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, ApiPath};
 use super::players::{encode_records, player_key};
-use super::{AppState, Route, route};
+use super::{AppState, RouteGroup};
 use crate::achievements::rules::definition_id;
 use crate::auth::Principal;
 use crate::clock::unix_now;
@@ -19,81 +19,75 @@ use crate::config::Capability;
 use crate::store::{AchievementRow, Role};
 
 /// The achievement routes (ranking capability).
-pub fn routes() -> Vec<Route> {
-    let r = Some(Capability::Ranking);
+pub(super) fn routes() -> Vec<RouteGroup> {
+    let ranking = Some(Capability::Ranking);
     vec![
-        route(
-            Method::GET,
-            "/v1/achievements",
-            r,
-            false,
-            false,
-            "The achievements this community awards, its claim policy and challenge window",
-        ),
-        route(
-            Method::GET,
-            "/v1/players/{key}/achievements",
-            r,
-            false,
-            false,
-            "A player's achievements (id, name, module, verification, unlock time, match)",
-        ),
-        route(
-            Method::POST,
-            "/v1/achievements/claims",
-            r,
-            true,
-            true,
-            "Claim an achievement of rule \"claim\" (game_module, achievement_id)",
-        ),
-        route(
-            Method::POST,
-            "/v1/achievements/challenges",
-            r,
-            true,
-            true,
-            "Moderator: challenge an optimistic claim (player_key, game_module, achievement_id)",
-        ),
+        RouteGroup::new(ranking)
+            .route(routes!(definitions))
+            .route(routes!(of_player)),
+        RouteGroup::new(ranking)
+            .limited()
+            .authenticated()
+            .route(routes!(claim))
+            .route(routes!(challenge)),
     ]
 }
 
-/// The handler of an achievement route.
-pub fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
-    Some(match (method.as_str(), path) {
-        ("GET", "/v1/achievements") => get(definitions),
-        ("GET", "/v1/players/{key}/achievements") => get(of_player),
-        ("POST", "/v1/achievements/claims") => post(claim),
-        ("POST", "/v1/achievements/challenges") => post(challenge),
-        _ => return None,
-    })
+/// An achievement this community awards.
+#[derive(Serialize, ToSchema)]
+struct Definition {
+    /// Its id.
+    id: String,
+    /// Its name.
+    name: String,
+    /// How it is earned: a rule name, or `claim`.
+    rule: &'static str,
+    /// The rule's count (wins, games, …).
+    count: u32,
+    /// The game modules it counts in (empty: all).
+    game_modules: Vec<String>,
+    /// Whether it is earned again each season.
+    per_season: bool,
 }
 
-/// `GET /v1/achievements`.
-async fn definitions(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+/// The community's achievements.
+#[derive(Serialize, ToSchema)]
+struct Definitions {
+    /// How claims are treated: `refused`, `optimistic` or `verified`.
+    policy: &'static str,
+    /// Hours an optimistic claim stays open to challenge.
+    challenge_window_hours: u32,
+    /// The achievements.
+    definitions: Vec<Definition>,
+}
+
+/// The community's achievements, claim policy and challenge window.
+#[utoipa::path(get, path = "/v1/achievements", tag = "achievements",
+    summary = "The achievements this community awards, its claim policy and challenge window",
+    responses((status = 200, body = Definitions)))]
+async fn definitions(State(state): State<AppState>) -> Result<Json<Definitions>, ApiError> {
     let settings = state.authority()?.achievement_settings();
-    let definitions: Vec<Value> = settings
+    let definitions = settings
         .definitions
         .iter()
-        .map(|d| {
-            json!({
-                "id": d.id,
-                "name": d.name,
-                "rule": d.rule.name(),
-                "count": d.count,
-                "game_modules": d.game_modules,
-                "per_season": d.per_season,
-            })
+        .map(|d| Definition {
+            id: d.id.clone(),
+            name: d.name.clone(),
+            rule: d.rule.name(),
+            count: d.count,
+            game_modules: d.game_modules.clone(),
+            per_season: d.per_season,
         })
         .collect();
-    Ok(Json(json!({
-        "policy": settings.policy.name(),
-        "challenge_window_hours": settings.challenge_window_hours,
-        "definitions": definitions,
-    })))
+    Ok(Json(Definitions {
+        policy: settings.policy.name(),
+        challenge_window_hours: settings.challenge_window_hours,
+        definitions,
+    }))
 }
 
 /// One achievement a player holds.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct HeldAchievement {
     achievement_id: String,
     name: Option<String>,
@@ -131,34 +125,69 @@ fn held(state: &AppState, row: AchievementRow) -> Result<HeldAchievement, ApiErr
     })
 }
 
-/// `GET /v1/players/{key}/achievements`.
+/// A player's achievements.
+#[derive(Serialize, ToSchema)]
+struct HeldAchievements {
+    achievements: Vec<HeldAchievement>,
+}
+
+/// A player's achievements.
+#[utoipa::path(get, path = "/v1/players/{key}/achievements", tag = "achievements",
+    summary = "A player's achievements (id, name, module, verification, unlock time, match)",
+    params(("key" = String, Path, description = "`ed25519:<64 hex>`")),
+    responses((status = 200, body = HeldAchievements),
+        (status = 400, body = ErrorBody, description = "`invalid_key`"),
+        (status = 404, body = ErrorBody, description = "`not_registered`")))]
 async fn of_player(
     State(state): State<AppState>,
-    Path(key): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(key): ApiPath<String>,
+) -> Result<Json<HeldAchievements>, ApiError> {
     let key = player_key(&key)?;
     let rows = state.authority()?.achievements_of(&key).await?;
     let achievements = rows
         .into_iter()
         .map(|row| held(&state, row))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(json!({ "achievements": achievements })))
+    Ok(Json(HeldAchievements { achievements }))
 }
 
 /// Body of a claim.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ClaimRequest {
+    /// Game module.
     game_module: String,
+    /// An achievement of rule `claim`.
     achievement_id: String,
 }
 
-/// `POST /v1/achievements/claims`: 201 with the issued record.
+/// A granted claim.
+#[derive(Serialize, ToSchema)]
+struct ClaimGranted {
+    /// The issued achievement record, base64.
+    records: Vec<String>,
+    /// Always `optimistic`.
+    verification: &'static str,
+    /// Unix seconds it becomes verified unless challenged (optimistic policy only).
+    upgrade_at: Option<i64>,
+}
+
+/// Claims an achievement; 201 with the issued record.
+#[utoipa::path(post, path = "/v1/achievements/claims", tag = "achievements",
+    summary = "Claim an achievement of rule \"claim\" (game_module, achievement_id)",
+    request_body = ClaimRequest,
+    responses((status = 201, body = ClaimGranted),
+        (status = 403, body = ErrorBody, description = "`claims_not_accepted`"),
+        (status = 404, body = ErrorBody,
+            description = "`unknown_achievement` or `not_registered`"),
+        (status = 409, body = ErrorBody, description = "`achievement_held`"),
+        (status = 422, body = ErrorBody,
+            description = "`not_claimable` or `unknown_game_module`")))]
 async fn claim(
     State(state): State<AppState>,
     principal: Principal,
     ApiJson(request): ApiJson<ClaimRequest>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<ClaimGranted>), ApiError> {
     let authority = state.authority()?;
     let record = authority
         .claim_achievement(
@@ -172,30 +201,50 @@ async fn claim(
         authority.achievement_settings().policy == crate::config::AchievementPolicy::Optimistic;
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "records": encode_records(std::slice::from_ref(&record)),
-            "verification": "optimistic",
-            "upgrade_at": pending.then(|| record.issued_at
-                + i64::from(authority.achievement_settings().challenge_window_hours) * 3600),
-        })),
+        Json(ClaimGranted {
+            records: encode_records(std::slice::from_ref(&record)),
+            verification: "optimistic",
+            upgrade_at: pending.then(|| {
+                record.issued_at
+                    + i64::from(authority.achievement_settings().challenge_window_hours) * 3600
+            }),
+        }),
     ))
 }
 
 /// Body of a challenge.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ChallengeRequest {
+    /// The claimant, `ed25519:<64 hex>`.
     player_key: String,
+    /// Game module.
     game_module: String,
+    /// The claimed achievement.
     achievement_id: String,
 }
 
-/// `POST /v1/achievements/challenges`: moderators and admins only.
+/// A challenged claim.
+#[derive(Serialize, ToSchema)]
+struct Challenged {
+    achievement: HeldAchievement,
+}
+
+/// Challenges an optimistic claim; moderators and admins only.
+#[utoipa::path(post, path = "/v1/achievements/challenges", tag = "achievements",
+    summary = "Moderator: challenge an optimistic claim (player_key, game_module, \
+        achievement_id)",
+    request_body = ChallengeRequest,
+    responses((status = 200, body = Challenged),
+        (status = 400, body = ErrorBody, description = "`invalid_key`"),
+        (status = 403, body = ErrorBody, description = "`forbidden`"),
+        (status = 404, body = ErrorBody, description = "`unknown_achievement`"),
+        (status = 409, body = ErrorBody, description = "`not_challengeable`")))]
 async fn challenge(
     State(state): State<AppState>,
     principal: Principal,
     ApiJson(request): ApiJson<ChallengeRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Challenged>, ApiError> {
     if !principal
         .roles
         .iter()
@@ -223,5 +272,7 @@ async fn challenge(
         achievement = %request.achievement_id,
         "achievement claim challenged"
     );
-    Ok(Json(json!({ "achievement": held(&state, row)? })))
+    Ok(Json(Challenged {
+        achievement: held(&state, row)?,
+    }))
 }

@@ -3,18 +3,61 @@
 use axum::Json;
 use axum::extract::State;
 use base64::Engine;
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
-use super::AppState;
+use super::{AppState, RouteGroup};
+use crate::matchmaking::settings::RelayListing;
 
 /// Version of the HTTP API described by `/openapi.json`.
 pub const API_VERSION: u32 = 1;
 
 /// The community document.
-pub async fn document(State(state): State<AppState>) -> Json<Value> {
+#[derive(Serialize, ToSchema)]
+pub struct CommunityDocument {
+    /// The community's name.
+    name: String,
+    /// Its public URL.
+    url: String,
+    /// The key that signs its records, `ed25519:<64 hex>`.
+    signing_key: String,
+    /// The offline key that may rotate the signing key.
+    recovery_key: String,
+    /// Short fingerprint of the signing key, for people to compare.
+    fingerprint: String,
+    /// Short fingerprint of the recovery key.
+    recovery_fingerprint: String,
+    /// The key of this server's own relay.
+    relay_key: String,
+    /// Relays players are sent to.
+    relays: Vec<RelayListing>,
+    /// The capabilities this server has switched on.
+    capabilities: Vec<&'static str>,
+    /// Base64 key-rotation records, oldest first.
+    rotations: Vec<String>,
+    /// The running ranked season, when the ranking capability is on.
+    season: Option<u32>,
+    /// Version of this API.
+    api_version: u32,
+}
+
+/// The route of this module.
+pub(super) fn routes() -> Vec<RouteGroup> {
+    vec![RouteGroup::new(None).route(routes!(document))]
+}
+
+/// The community document.
+#[utoipa::path(
+    get,
+    path = "/.well-known/ic-community",
+    tag = "community",
+    summary = "The community document players pin",
+    responses((status = 200, body = CommunityDocument))
+)]
+async fn document(State(state): State<AppState>) -> Json<CommunityDocument> {
     let community = &state.community;
     let b64 = base64::engine::general_purpose::STANDARD;
-    let capabilities = state.config.capabilities.enabled_names();
     // The running ranked season, so a wallet knows to ask for a record of the new season.
     #[cfg(feature = "ranking")]
     let season = state
@@ -24,18 +67,23 @@ pub async fn document(State(state): State<AppState>) -> Json<Value> {
         .map(|clock| clock.running_number());
     #[cfg(not(feature = "ranking"))]
     let season: Option<u32> = None;
-    Json(json!({
-        "name": community.name,
-        "url": community.url,
-        "signing_key": community.signing_key().to_string(),
-        "recovery_key": community.recovery.to_string(),
-        "fingerprint": community.signing_key().fingerprint().to_string(),
-        "recovery_fingerprint": community.recovery.fingerprint().to_string(),
-        "relay_key": community.relay.public_key().to_string(),
-        "relays": state.capabilities.relays,
-        "capabilities": capabilities,
-        "rotations": community.current().rotations.iter().map(|r| b64.encode(r)).collect::<Vec<_>>(),
-        "season": season,
-        "api_version": API_VERSION,
-    }))
+    Json(CommunityDocument {
+        name: community.name.clone(),
+        url: community.url.clone(),
+        signing_key: community.signing_key().to_string(),
+        recovery_key: community.recovery.to_string(),
+        fingerprint: community.signing_key().fingerprint().to_string(),
+        recovery_fingerprint: community.recovery.fingerprint().to_string(),
+        relay_key: community.relay.public_key().to_string(),
+        relays: state.capabilities.relays.clone(),
+        capabilities: state.config.capabilities.enabled_names(),
+        rotations: community
+            .current()
+            .rotations
+            .iter()
+            .map(|r| b64.encode(r))
+            .collect(),
+        season,
+        api_version: API_VERSION,
+    })
 }

@@ -5,7 +5,10 @@ use axum::Json;
 use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::error_codes;
 
 use crate::auth::AuthError;
 #[cfg(feature = "ranking")]
@@ -25,6 +28,10 @@ pub struct ApiError {
 impl ApiError {
     /// An error with its status, code and message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        debug_assert!(
+            error_codes::is_listed(code),
+            "error code {code:?} is missing from http::error_codes::ERROR_CODES"
+        );
         Self {
             status,
             code,
@@ -47,9 +54,22 @@ impl ApiError {
     }
 }
 
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, for programs.
+    #[schema(schema_with = error_codes::error_code_schema)]
+    pub error: &'static str,
+    /// What went wrong, for people.
+    pub message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Json(json!({ "error": self.code, "message": self.message }));
+        let body = Json(ErrorBody {
+            error: self.code,
+            message: self.message,
+        });
         (self.status, body).into_response()
     }
 }

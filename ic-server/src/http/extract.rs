@@ -41,6 +41,28 @@ impl<S: Send + Sync> FromRequest<S> for ApiBytes {
     }
 }
 
+/// Path parameters; a value of the wrong shape (`-1` for a number) is 400 `invalid_path`.
+#[cfg_attr(
+    not(any(feature = "ranking", feature = "relay", feature = "matchmaking")),
+    allow(dead_code)
+)]
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError::bad_request("invalid_path", rejection.body_text())),
+        }
+    }
+}
+
 /// A query string; rejections become API errors.
 #[cfg_attr(not(feature = "ranking"), allow(dead_code))]
 pub struct ApiQuery<T>(pub T);

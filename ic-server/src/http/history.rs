@@ -1,31 +1,38 @@
 //! `GET /v1/players/{key}/matches?limit=&before=`: a player's recent certified matches.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use super::AppState;
-use super::error::ApiError;
-use super::extract::ApiQuery;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiPath, ApiQuery};
+use super::{AppState, RouteGroup};
 use crate::authority::HistoryEntry;
+use crate::config::Capability;
+use utoipa_axum::routes;
 
 /// Query of `GET /v1/players/{key}/matches`.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
+    /// Matches per page, 1–100 (default 20).
     limit: Option<u32>,
     /// The `next` cursor of the previous page.
     before: Option<u64>,
 }
 
 /// A page of history.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct HistoryPage {
+    /// Newest first.
     matches: Vec<HistoryMatch>,
+    /// `before` for the next page; none on the last.
     next: Option<u64>,
 }
 
 /// One match, from the player's side.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct HistoryMatch {
     match_id: String,
     game_module: String,
@@ -87,10 +94,21 @@ fn shown(state: &AppState, player: &scr::PlayerKey, entry: &HistoryEntry) -> His
     }
 }
 
-/// `GET /v1/players/{key}/matches`: newest first, `limit` 1–100 (default 20).
-pub async fn matches(
+/// The route of this module.
+pub(super) fn routes() -> Vec<RouteGroup> {
+    vec![RouteGroup::new(Some(Capability::Ranking)).route(routes!(matches))]
+}
+
+/// Newest first, `limit` 1–100 (default 20).
+#[utoipa::path(get, path = "/v1/players/{key}/matches", tag = "players",
+    summary = "A player's recent certified matches, newest first (?limit=&before=)",
+    params(("key" = String, Path, description = "`ed25519:<64 hex>`"), HistoryQuery),
+    responses((status = 200, body = HistoryPage),
+        (status = 400, body = ErrorBody, description = "`invalid_key` or `invalid_query`"),
+        (status = 404, body = ErrorBody, description = "`not_registered`")))]
+pub(super) async fn matches(
     State(state): State<AppState>,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
     ApiQuery(query): ApiQuery<HistoryQuery>,
 ) -> Result<Json<HistoryPage>, ApiError> {
     let key = super::players::player_key(&key)?;

@@ -2,15 +2,17 @@
 //! matchmaker placed lately, and community-signed spectator tickets for them.
 
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
-use axum::routing::{MethodRouter, get, post};
+use axum::extract::State;
+use axum::http::StatusCode;
 use base64::Engine;
 use scr::PlayerKey;
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
-use super::error::ApiError;
-use super::{AppState, Route, route};
+use super::error::{ApiError, ErrorBody};
+use super::extract::ApiPath;
+use super::{AppState, RouteGroup};
 use crate::auth::Principal;
 use crate::config::Capability;
 use crate::matchmaker::{LiveMatch, WatchError};
@@ -29,70 +31,108 @@ impl From<WatchError> for ApiError {
     }
 }
 
+/// A match the matchmaker placed.
+#[derive(Serialize, ToSchema)]
+pub struct LiveMatchView {
+    /// The relay's game id.
+    game_id: u64,
+    /// `module/mode` of the queue.
+    queue: String,
+    /// Whether results change ratings.
+    ranked: bool,
+    /// The players of team 0 and team 1.
+    teams: Vec<Vec<String>>,
+    /// Relay address (`host:port`, UDP).
+    relay_address: String,
+    /// The relay's key, to pin.
+    relay_key: String,
+    /// Unix seconds it was placed.
+    placed_at: u64,
+}
+
+/// The placed matches.
+#[derive(Serialize, ToSchema)]
+pub struct LiveMatches {
+    /// Newest first.
+    matches: Vec<LiveMatchView>,
+}
+
+/// A spectator's seat in a placed match.
+#[derive(Serialize, ToSchema)]
+pub struct SpectatorSeat {
+    #[serde(flatten)]
+    placed: LiveMatchView,
+    /// Always `spectator`.
+    role: &'static str,
+    /// The observer ticket, base64.
+    ticket: String,
+}
+
 /// The routes of this module.
-pub(super) fn routes() -> Vec<Route> {
+pub(super) fn routes() -> Vec<RouteGroup> {
     let matchmaking = Some(Capability::Matchmaking);
     vec![
-        route(
-            Method::GET,
-            "/v1/matches/live",
-            matchmaking,
-            false,
-            true,
-            "Matches the matchmaker placed on a relay in the last two hours, newest first",
-        ),
-        route(
-            Method::POST,
-            "/v1/matches/live/{game_id}/watch",
-            matchmaking,
-            true,
-            true,
-            "Spectate a placed match: a community-signed observer ticket; the relay delays the \
-             game (at least 120 s when ranked) and replays it from the first tick",
-        ),
+        RouteGroup::new(matchmaking)
+            .authenticated()
+            .route(routes!(list)),
+        RouteGroup::new(matchmaking)
+            .limited()
+            .authenticated()
+            .route(routes!(watch)),
     ]
 }
 
-/// The handler of a route of this module.
-pub(super) fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
-    Some(match (method.as_str(), path) {
-        ("GET", "/v1/matches/live") => get(list),
-        ("POST", "/v1/matches/live/{game_id}/watch") => post(watch),
-        _ => return None,
-    })
+fn describe(live: &LiveMatch) -> LiveMatchView {
+    LiveMatchView {
+        game_id: live.game_id(),
+        queue: live.queue.clone(),
+        ranked: live.ranked(),
+        teams: live
+            .teams
+            .iter()
+            .map(|team| team.iter().map(ToString::to_string).collect())
+            .collect(),
+        relay_address: live.relay_address.clone(),
+        relay_key: live.relay_key.to_string(),
+        placed_at: live.placed_ms / 1000,
+    }
 }
 
-fn describe(live: &LiveMatch) -> Value {
-    json!({
-        "game_id": live.game_id(),
-        "queue": live.queue,
-        "ranked": live.ranked(),
-        "teams": live.teams,
-        "relay_address": live.relay_address,
-        "relay_key": live.relay_key.to_string(),
-        "placed_at": live.placed_ms / 1000,
-    })
-}
-
-/// `GET /v1/matches/live`.
-async fn list(State(state): State<AppState>, _caller: Principal) -> Result<Json<Value>, ApiError> {
+/// The matches placed lately.
+#[utoipa::path(get, path = "/v1/matches/live", tag = "matches",
+    summary = "Matches the matchmaker placed on a relay in the last two hours, newest first",
+    responses((status = 200, body = LiveMatches)))]
+async fn list(
+    State(state): State<AppState>,
+    _caller: Principal,
+) -> Result<Json<LiveMatches>, ApiError> {
     let listed = state.matchmaker()?.live_matches();
-    Ok(Json(json!({
-        "matches": listed.iter().map(describe).collect::<Vec<_>>(),
-    })))
+    Ok(Json(LiveMatches {
+        matches: listed.iter().map(describe).collect(),
+    }))
 }
 
-/// `POST /v1/matches/live/{game_id}/watch`.
+/// A community-signed observer ticket for a placed match.
+#[utoipa::path(post, path = "/v1/matches/live/{game_id}/watch", tag = "matches",
+    summary = "Spectate a placed match: a community-signed observer ticket; the relay delays \
+        the game (at least 120 s when ranked) and replays it from the first tick",
+    params(("game_id" = u64, Path, description = "The relay's game id")),
+    responses((status = 200, body = SpectatorSeat),
+        (status = 404, body = ErrorBody, description = "`match_not_found`"),
+        (status = 409, body = ErrorBody,
+            description = "`already_playing` or `signing_key_rotated`"),
+        (status = 503, body = ErrorBody, description = "`signing_key_superseded`")))]
 async fn watch(
     State(state): State<AppState>,
     principal: Principal,
-    Path(game_id): Path<u64>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(game_id): ApiPath<u64>,
+) -> Result<Json<SpectatorSeat>, ApiError> {
     let (live, ticket) = state
         .matchmaker()?
         .spectator_ticket(game_id, PlayerKey::from(principal.key))?;
-    let mut body = describe(&live);
-    body["role"] = json!("spectator");
-    body["ticket"] = json!(base64::engine::general_purpose::STANDARD.encode(ticket.as_bytes()));
-    Ok(Json(body))
+    Ok(Json(SpectatorSeat {
+        placed: describe(&live),
+        role: "spectator",
+        ticket: base64::engine::general_purpose::STANDARD.encode(ticket.as_bytes()),
+    }))
 }

@@ -1,53 +1,71 @@
-//! `GET /openapi.json`, generated from the same route table that builds the router.
+//! `GET /openapi.json`: the OpenAPI 3.1 document of the routes this server serves, assembled
+//! from the route groups' declarations when the router is built.
 
-use axum::Json;
-use axum::extract::State;
-use serde_json::{Map, Value, json};
+use std::sync::Arc;
 
-use super::{API_VERSION, AppState, routes};
+use axum::Extension;
+use axum::http::header;
+use axum::response::IntoResponse;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ComponentsBuilder, InfoBuilder, OpenApi, OpenApiBuilder};
+use utoipa_axum::routes;
 
-/// The OpenAPI 3.1 document of the routes this server has enabled.
-pub async fn document(State(state): State<AppState>) -> Json<Value> {
-    Json(build(&state))
+use super::error::ErrorBody;
+use super::{API_VERSION, RouteGroup};
+
+/// The document as served: serialized once, when the router is built.
+#[derive(Clone)]
+pub struct Served(Arc<String>);
+
+impl Served {
+    /// Serializes `document` for serving.
+    pub fn new(document: OpenApi) -> Self {
+        let text = serde_json::to_string(&document)
+            .unwrap_or_else(|error| format!("{{\"error\":\"internal\",\"message\":\"{error}\"}}"));
+        Self(Arc::new(text))
+    }
 }
 
-/// Builds the document for the capabilities enabled in `state`.
-pub fn build(state: &AppState) -> Value {
-    let mut paths: Map<String, Value> = Map::new();
-    for route in routes() {
-        if !route
-            .capability
-            .is_none_or(|c| state.config.capabilities.enabled(c))
-        {
-            continue;
-        }
-        let mut operation = json!({
-            "summary": route.summary,
-            "responses": {
-                "default": {
-                    "description": "JSON; errors are {\"error\": code, \"message\": text}",
-                }
-            }
-        });
-        if route.authenticated {
-            operation["security"] = json!([{ "bearer": [] }]);
-        }
-        let path = paths
-            .entry(route.path.to_owned())
-            .or_insert_with(|| json!({}));
-        path[route.method.as_str().to_ascii_lowercase()] = operation;
-    }
-    json!({
-        "openapi": "3.1.0",
-        "info": {
-            "title": "ic-server community API",
-            "version": API_VERSION.to_string(),
-        },
-        "components": {
-            "securitySchemes": {
-                "bearer": { "type": "http", "scheme": "bearer" }
-            }
-        },
-        "paths": paths,
-    })
+/// The document's frame: what every server's document has before its routes are added.
+pub fn base() -> OpenApi {
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("ic-server community API")
+                .version(API_VERSION.to_string())
+                .description(Some(
+                    "The HTTP API of one ic-server community. `/v1` changes only by addition; \
+                     see docs/api.md.",
+                )),
+        )
+        .components(Some(
+            ComponentsBuilder::new()
+                .security_scheme(
+                    "bearer",
+                    SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+                )
+                .schema_from::<ErrorBody>()
+                .build(),
+        ))
+        .build()
+}
+
+/// The route of this module.
+pub(super) fn routes() -> Vec<RouteGroup> {
+    vec![RouteGroup::new(None).route(routes!(document))]
+}
+
+/// The OpenAPI 3.1 document of the routes this server has enabled.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "operations",
+    summary = "This document",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object))
+)]
+async fn document(Extension(served): Extension<Served>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        served.0.as_str().to_owned(),
+    )
 }

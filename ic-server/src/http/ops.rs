@@ -6,18 +6,52 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
-use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
+use super::{AppState, RouteGroup};
 
-/// `GET /health`: the process is up.
-pub async fn health() -> impl IntoResponse {
-    Json(json!({ "status": "ok" }))
+/// The answer of a liveness or readiness probe.
+#[derive(Serialize, ToSchema)]
+pub struct Status {
+    /// `ok` (alive) or `ready`.
+    status: &'static str,
 }
 
-/// `GET /ready`: 200 while the database answers and the server is not draining.
-pub async fn ready(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+/// The routes of this module.
+pub(super) fn routes() -> Vec<RouteGroup> {
+    vec![
+        RouteGroup::new(None)
+            .route(routes!(health))
+            .route(routes!(healthz))
+            .route(routes!(ready))
+            .route(routes!(readyz))
+            .route(routes!(metrics)),
+    ]
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/health", tag = "operations", summary = "Liveness",
+    responses((status = 200, body = Status)))]
+async fn health() -> Json<Status> {
+    Json(Status { status: "ok" })
+}
+
+/// The process is up (the Kubernetes spelling of `/health`).
+#[utoipa::path(get, path = "/healthz", tag = "operations", summary = "Liveness (alias)",
+    responses((status = 200, body = Status)))]
+async fn healthz() -> Json<Status> {
+    health().await
+}
+
+/// 200 while the database answers and the server is not draining.
+#[utoipa::path(get, path = "/ready", tag = "operations",
+    summary = "Readiness: database open and not draining",
+    responses((status = 200, body = Status),
+        (status = 503, body = ErrorBody, description = "`not_ready` or `storage_unavailable`")))]
+async fn ready(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
     if !state.ready.load(Ordering::SeqCst) {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -32,11 +66,22 @@ pub async fn ready(State(state): State<AppState>) -> Result<impl IntoResponse, A
             error.to_string(),
         )
     })?;
-    Ok(Json(json!({ "status": "ready" })))
+    Ok(Json(Status { status: "ready" }))
 }
 
-/// `GET /metrics`: Prometheus text format.
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// Readiness (the Kubernetes spelling of `/ready`).
+#[utoipa::path(get, path = "/readyz", tag = "operations", summary = "Readiness (alias)",
+    responses((status = 200, body = Status),
+        (status = 503, body = ErrorBody, description = "`not_ready` or `storage_unavailable`")))]
+async fn readyz(state: State<AppState>) -> Result<Json<Status>, ApiError> {
+    ready(state).await
+}
+
+/// Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations", summary = "Prometheus metrics",
+    responses((status = 200, description = "Prometheus text exposition format 0.0.4",
+        content_type = "text/plain", body = String)))]
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),

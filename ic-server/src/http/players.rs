@@ -1,23 +1,60 @@
 //! Player routes: register, own records, refresh, revocations, leaderboard.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use base64::Engine;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::routes;
 
-use super::AppState;
-use super::error::ApiError;
-use super::extract::{ApiQuery, ClientIp};
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiPath, ApiQuery, ClientIp};
+use super::{AppState, RouteGroup};
 use crate::auth::Principal;
 use crate::clock::unix_now;
+use crate::config::Capability;
 use crate::store::IssuedRecord;
 
 /// Optional body of a registration.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 pub struct RegisterRequest {
+    /// The invite, when the community registers by invitation.
     invite_code: Option<String>,
+}
+
+/// Records issued to a player.
+#[derive(Serialize, ToSchema)]
+pub struct Records {
+    /// Each record's bytes, standard base64, in sequence order.
+    records: Vec<String>,
+}
+
+/// Records issued to the caller, and the community's key rotations.
+#[derive(Serialize, ToSchema)]
+pub struct MyRecords {
+    /// Each record's bytes, standard base64, in sequence order.
+    records: Vec<String>,
+    /// The community's key-rotation records, base64, oldest first.
+    rotations: Vec<String>,
+}
+
+/// The routes of this module.
+pub(super) fn routes() -> Vec<RouteGroup> {
+    let ranking = Some(Capability::Ranking);
+    vec![
+        RouteGroup::new(ranking)
+            .route(routes!(revocations))
+            .route(routes!(leaderboard)),
+        RouteGroup::new(ranking)
+            .authenticated()
+            .route(routes!(my_records)),
+        RouteGroup::new(ranking)
+            .limited()
+            .authenticated()
+            .route(routes!(register))
+            .route(routes!(refresh)),
+    ]
 }
 
 /// Base64 of each record's bytes.
@@ -26,13 +63,23 @@ pub(super) fn encode_records(records: &[IssuedRecord]) -> Vec<String> {
     records.iter().map(|r| b64.encode(&r.bytes)).collect()
 }
 
-/// `POST /v1/players`: registers the caller.
-pub async fn register(
+/// Registers the caller.
+#[utoipa::path(post, path = "/v1/players", tag = "players",
+    summary = "Register the caller; returns initial rating records",
+    request_body(content = Option<RegisterRequest>, content_type = "application/json",
+        description = "Optional: an empty body registers without an invite"),
+    responses((status = 201, body = Records),
+        (status = 400, body = ErrorBody, description = "`invalid_json`"),
+        (status = 403, body = ErrorBody, description = "`invite_required` or `ranked_suspended`"),
+        (status = 409, body = ErrorBody, description = "`already_registered`"),
+        (status = 429, body = ErrorBody,
+            description = "`registration_limit` or `rate_limited`")))]
+async fn register(
     State(state): State<AppState>,
     principal: Principal,
     ClientIp(ip): ClientIp,
     body: axum::body::Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Records>), ApiError> {
     let request: RegisterRequest = if body.is_empty() {
         RegisterRequest::default()
     } else {
@@ -50,42 +97,64 @@ pub async fn register(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "records": encode_records(&records) })),
+        Json(Records {
+            records: encode_records(&records),
+        }),
     ))
 }
 
 /// Query of `GET /v1/players/me/records`.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SinceQuery {
+    /// Only records with a higher sequence (default 0: all).
     #[serde(default)]
     since: u64,
 }
 
-/// `GET /v1/players/me/records?since=`: records after a sequence, and the rotations.
-pub async fn my_records(
+/// Records after a sequence, and the rotations.
+#[utoipa::path(get, path = "/v1/players/me/records", tag = "players",
+    summary = "Records issued to the caller after ?since=<sequence>",
+    params(SinceQuery),
+    responses((status = 200, body = MyRecords),
+        (status = 404, body = ErrorBody, description = "`not_registered`")))]
+async fn my_records(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(query): ApiQuery<SinceQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MyRecords>, ApiError> {
     let authority = state.authority()?;
     let records = authority
         .records_since(&principal.key.into(), query.since)
         .await?;
     let b64 = base64::engine::general_purpose::STANDARD;
-    Ok(Json(json!({
-        "records": encode_records(&records),
-        "rotations": state.community.current().rotations.iter().map(|r| b64.encode(r)).collect::<Vec<_>>(),
-    })))
+    Ok(Json(MyRecords {
+        records: encode_records(&records),
+        rotations: state
+            .community
+            .current()
+            .rotations
+            .iter()
+            .map(|r| b64.encode(r))
+            .collect(),
+    }))
 }
 
-/// `POST /v1/players/me/refresh`: re-issues expiring or revoked rating records.
-pub async fn refresh(
+/// Re-issues expiring or revoked rating records.
+#[utoipa::path(post, path = "/v1/players/me/refresh", tag = "players",
+    summary = "Re-issue expiring or revoked rating records",
+    responses((status = 200, body = Records),
+        (status = 403, body = ErrorBody, description = "`ranked_suspended`"),
+        (status = 404, body = ErrorBody, description = "`not_registered`")))]
+async fn refresh(
     State(state): State<AppState>,
     principal: Principal,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Records>, ApiError> {
     let authority = state.authority()?;
     let records = authority.refresh(&principal.key.into(), unix_now()).await?;
-    Ok(Json(json!({ "records": encode_records(&records) })))
+    Ok(Json(Records {
+        records: encode_records(&records),
+    }))
 }
 
 /// A player key from a path: 400 `invalid_key` unless it is `ed25519:<64 hex>`.
@@ -94,22 +163,34 @@ pub(super) fn player_key(text: &str) -> Result<scr::PlayerKey, ApiError> {
         .map_err(|_| ApiError::bad_request("invalid_key", "key must be ed25519:<64 hex>"))
 }
 
-/// `GET /v1/players/{key}/revocations`.
-pub async fn revocations(
+/// Revocation records of a player.
+#[utoipa::path(get, path = "/v1/players/{key}/revocations", tag = "players",
+    summary = "Revocation records of a player",
+    params(("key" = String, Path, description = "`ed25519:<64 hex>`")),
+    responses((status = 200, body = Records),
+        (status = 400, body = ErrorBody, description = "`invalid_key`"),
+        (status = 404, body = ErrorBody, description = "`not_registered`")))]
+async fn revocations(
     State(state): State<AppState>,
-    Path(key): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(key): ApiPath<String>,
+) -> Result<Json<Records>, ApiError> {
     let key = player_key(&key)?;
     let authority = state.authority()?;
     let records = authority.revocation_records(&key).await?;
-    Ok(Json(json!({ "records": encode_records(&records) })))
+    Ok(Json(Records {
+        records: encode_records(&records),
+    }))
 }
 
 /// Query of `GET /v1/leaderboard`.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LeaderboardQuery {
+    /// Game module (default: the first configured).
     module: Option<String>,
+    /// Rows per page, 1–200 (default 50).
     limit: Option<u32>,
+    /// The `next` cursor of the previous page: `<rating>:<ed25519 key>`.
     after: Option<String>,
     /// An ended season: its final standings instead of the live board.
     season: Option<u32>,
@@ -122,11 +203,19 @@ pub struct LeaderboardQuery {
 /// player in its middle; with `season` of an ended season, that season's final standings.
 ///
 /// `after` is the `next` cursor of the previous page: `<rating>:<ed25519 key>`.
-pub async fn leaderboard(
+#[utoipa::path(get, path = "/v1/leaderboard", tag = "players",
+    summary = "Eligible players, best first (?module=&limit=&after=&around=); ?season=<ended \
+        season> gives that season's final standings",
+    params(LeaderboardQuery),
+    responses((status = 200, body = LeaderboardAnswer),
+        (status = 400, body = ErrorBody, description = "`invalid_query`"),
+        (status = 404, body = ErrorBody, description = "`not_ranked` (the `around` player) or \
+            `unknown_season`"),
+        (status = 422, body = ErrorBody, description = "`unknown_game_module`")))]
+async fn leaderboard(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<LeaderboardQuery>,
-) -> Result<axum::response::Response, ApiError> {
-    use axum::response::IntoResponse;
+) -> Result<Json<LeaderboardAnswer>, ApiError> {
     let authority = state.authority()?;
     let module = query
         .module
@@ -154,7 +243,7 @@ pub async fn leaderboard(
     if let Some(season) = archived {
         return super::seasons::standings_page(&state, season, &module, limit, after)
             .await
-            .map(IntoResponse::into_response);
+            .map(|page| Json(LeaderboardAnswer::Season(page)));
     }
     // Rows and ranks from one rank board snapshot (rebuilt after a change here: at once in a
     // small community, within a second or two in a large one; see docs/ranking.md).
@@ -205,25 +294,69 @@ pub async fn leaderboard(
             }
         })
         .collect();
-    Ok(Json(LeaderboardPage {
+    Ok(Json(LeaderboardAnswer::Live(LeaderboardPage {
         module,
         entries,
         next,
-    })
-    .into_response())
+    })))
 }
 
-/// One page of `GET /v1/leaderboard`. Typed rather than built as a `serde_json::Value`: a
+/// A leaderboard page: the live board, or an ended season's final standings.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum LeaderboardAnswer {
+    /// The live board.
+    Live(LeaderboardPage),
+    /// An ended season's final standings (`?season=`).
+    Season(super::seasons::StandingsPage),
+}
+
+// By hand: the derive would make the two shapes `oneOf`, and an empty page of either shape
+// matches both, which `oneOf` forbids.
+impl utoipa::PartialSchema for LeaderboardAnswer {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AnyOfBuilder, Ref};
+        AnyOfBuilder::new()
+            .item(Ref::from_schema_name("LeaderboardPage"))
+            .item(Ref::from_schema_name("StandingsPage"))
+            .into()
+    }
+}
+
+impl ToSchema for LeaderboardAnswer {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((
+            "LeaderboardPage".into(),
+            <LeaderboardPage as utoipa::PartialSchema>::schema(),
+        ));
+        <LeaderboardPage as ToSchema>::schemas(schemas);
+        schemas.push((
+            "StandingsPage".into(),
+            <super::seasons::StandingsPage as utoipa::PartialSchema>::schema(),
+        ));
+        <super::seasons::StandingsPage as ToSchema>::schemas(schemas);
+    }
+}
+
+/// One page of the live leaderboard. Typed rather than built as a `serde_json::Value`: a
 /// page of 50 entries serializes without a map per entry.
-#[derive(serde::Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct LeaderboardPage {
+    /// Game module.
     module: String,
+    /// Best first.
     entries: Vec<LeaderboardEntry>,
+    /// `after` for the next page; none on the last.
     next: Option<String>,
 }
 
 /// One row of a leaderboard page.
-#[derive(serde::Serialize)]
+#[derive(Serialize, ToSchema)]
 struct LeaderboardEntry {
     rank: Option<u32>,
     percentile: Option<u16>,

@@ -5,21 +5,22 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::routing::{MethodRouter, delete, get, post};
 use base64::Engine;
 use futures_util::Stream;
 use scr::PlayerKey;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
-use super::AppState;
-use super::error::ApiError;
-use super::extract::ApiJson;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, ApiPath};
+use super::{AppState, RouteGroup};
 use crate::auth::Principal;
+use crate::config::Capability;
 use crate::matchmaker::{JoinChoices, Joined, MatchmakerError, QueueEvent};
 use crate::matchmaking::QueueMode;
 
@@ -53,26 +54,53 @@ impl From<MatchmakerError> for ApiError {
 }
 
 /// Body of `POST /v1/queue`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JoinBody {
     /// The caller's rating record, base64.
     record: String,
     /// `ranked_1v1`, `ranked_2v2`, ….
+    #[schema(value_type = String, example = "ranked_1v1")]
     mode: QueueMode,
     /// Acceptable regions.
     #[serde(default)]
     regions: Vec<String>,
     /// Party members to invite.
     #[serde(default)]
+    #[schema(value_type = Vec<String>)]
     party: Vec<PlayerKey>,
     /// Keys to avoid (best effort).
     #[serde(default)]
+    #[schema(value_type = Vec<String>)]
     avoid: Vec<PlayerKey>,
 }
 
+/// What became of a join or a party confirmation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JoinAnswer {
+    /// `queued`, or `party_pending` until every invited member confirms.
+    status: &'static str,
+    /// The party, while it waits for its members.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    party_id: Option<u64>,
+}
+
+/// What a queue action did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueActionAnswer {
+    /// `left`, `accepted`, `declined` or `banned`.
+    status: &'static str,
+}
+
+/// Where the caller stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueStatus {
+    /// The events that describe it, as the event stream would send them.
+    events: Vec<QueueEvent>,
+}
+
 /// Body of a party confirmation.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmBody {
     /// The member's rating record, base64.
@@ -85,22 +113,60 @@ fn decode_record(text: &str) -> Result<Vec<u8>, ApiError> {
         .map_err(|_| ApiError::bad_request("invalid_base64", "record must be standard base64"))
 }
 
-fn joined_body(joined: Joined) -> (StatusCode, Json<Value>) {
+fn joined_body(joined: Joined) -> (StatusCode, Json<JoinAnswer>) {
     let body = match joined {
-        Joined::Queued => json!({ "status": "queued" }),
-        Joined::PartyPending { party_id } => {
-            json!({ "status": "party_pending", "party_id": party_id })
-        }
+        Joined::Queued => JoinAnswer {
+            status: "queued",
+            party_id: None,
+        },
+        Joined::PartyPending { party_id } => JoinAnswer {
+            status: "party_pending",
+            party_id: Some(party_id),
+        },
     };
     (StatusCode::ACCEPTED, Json(body))
 }
 
-/// `POST /v1/queue`.
-pub async fn join(
+fn done(status: &'static str) -> Json<QueueActionAnswer> {
+    Json(QueueActionAnswer { status })
+}
+
+/// The routes of this module.
+pub(super) fn routes() -> Vec<RouteGroup> {
+    let matchmaking = Some(Capability::Matchmaking);
+    vec![
+        RouteGroup::new(matchmaking)
+            .authenticated()
+            .route(routes!(status))
+            .route(routes!(events)),
+        RouteGroup::new(matchmaking)
+            .limited()
+            .authenticated()
+            .route(routes!(join))
+            .route(routes!(leave))
+            .route(routes!(confirm_party))
+            .route(routes!(accept))
+            .route(routes!(decline))
+            .route(routes!(ban)),
+    ]
+}
+
+/// Joins a queue with a presented rating record, or invites a party.
+#[utoipa::path(post, path = "/v1/queue", tag = "queue",
+    summary = "Join a queue with a presented rating record (or invite a party)",
+    request_body = JoinBody,
+    responses((status = 202, body = JoinAnswer),
+        (status = 400, body = ErrorBody, description = "`invalid_base64`"),
+        (status = 403, body = ErrorBody, description = "`not_your_record` or `queue_cooldown`"),
+        (status = 404, body = ErrorBody, description = "`unknown_queue`"),
+        (status = 409, body = ErrorBody, description = "`already_queued`"),
+        (status = 422, body = ErrorBody, description = "`record_invalid`, `season_expired`, \
+            `not_a_rating_record`, `avoid_list_too_long`, `party_too_large` or `party_tier_gap`")))]
+async fn join(
     State(state): State<AppState>,
     principal: Principal,
     ApiJson(body): ApiJson<JoinBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<JoinAnswer>), ApiError> {
     let matchmaker = state.matchmaker()?;
     let record = decode_record(&body.record)?;
     let choices = JoinChoices {
@@ -115,13 +181,23 @@ pub async fn join(
     Ok(joined_body(joined))
 }
 
-/// `POST /v1/queue/parties/{id}/confirm`.
-pub async fn confirm_party(
+/// Confirms a party invitation with the member's rating record.
+#[utoipa::path(post, path = "/v1/queue/parties/{id}/confirm", tag = "queue",
+    summary = "Confirm a party invitation with the member's rating record",
+    params(("id" = u64, Path, description = "The party, from the `party_invite` event")),
+    request_body = ConfirmBody,
+    responses((status = 202, body = JoinAnswer),
+        (status = 403, body = ErrorBody, description = "`not_your_record` or `queue_cooldown`"),
+        (status = 404, body = ErrorBody, description = "`not_invited`"),
+        (status = 409, body = ErrorBody, description = "`already_queued`"),
+        (status = 422, body = ErrorBody, description = "`record_invalid`, `season_expired`, \
+            `not_a_rating_record` or `party_tier_gap`")))]
+async fn confirm_party(
     State(state): State<AppState>,
     principal: Principal,
-    Path(party_id): Path<u64>,
+    ApiPath(party_id): ApiPath<u64>,
     ApiJson(body): ApiJson<ConfirmBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<JoinAnswer>), ApiError> {
     let matchmaker = state.matchmaker()?;
     let record = decode_record(&body.record)?;
     let joined = matchmaker
@@ -130,71 +206,96 @@ pub async fn confirm_party(
     Ok(joined_body(joined))
 }
 
-/// `DELETE /v1/queue`.
-pub async fn leave(
+/// Leaves the queue (declines a pending match).
+#[utoipa::path(delete, path = "/v1/queue", tag = "queue",
+    summary = "Leave the queue (declines a pending match)",
+    responses((status = 200, body = QueueActionAnswer),
+        (status = 404, body = ErrorBody, description = "`not_queued`")))]
+async fn leave(
     State(state): State<AppState>,
     principal: Principal,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<QueueActionAnswer>, ApiError> {
     state
         .matchmaker()?
         .leave(&PlayerKey::from(principal.key))
         .await?;
-    Ok(Json(json!({ "status": "left" })))
+    Ok(done("left"))
 }
 
-/// `GET /v1/queue`: where the caller stands, as the events that describe it.
-pub async fn status(
+/// Where the caller stands, as the events that describe it.
+#[utoipa::path(get, path = "/v1/queue", tag = "queue",
+    summary = "Where the caller stands in matchmaking",
+    responses((status = 200, body = QueueStatus)))]
+async fn status(
     State(state): State<AppState>,
     principal: Principal,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<QueueStatus>, ApiError> {
     let events = state
         .matchmaker()?
         .status(&PlayerKey::from(principal.key))
         .await?;
-    Ok(Json(json!({ "events": events })))
+    Ok(Json(QueueStatus { events }))
 }
 
-/// `POST /v1/queue/matches/{id}/accept`.
-pub async fn accept(
+/// Accepts a found match.
+#[utoipa::path(post, path = "/v1/queue/matches/{id}/accept", tag = "queue",
+    summary = "Accept a found match",
+    params(("id" = u64, Path, description = "The match, from the `match_found` event")),
+    responses((status = 200, body = QueueActionAnswer),
+        (status = 404, body = ErrorBody, description = "`no_such_match`")))]
+async fn accept(
     State(state): State<AppState>,
     principal: Principal,
-    Path(match_id): Path<u64>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(match_id): ApiPath<u64>,
+) -> Result<Json<QueueActionAnswer>, ApiError> {
     state
         .matchmaker()?
         .accept(&PlayerKey::from(principal.key), match_id)
         .await?;
-    Ok(Json(json!({ "status": "accepted" })))
+    Ok(done("accepted"))
 }
 
-/// `POST /v1/queue/matches/{id}/decline`.
-pub async fn decline(
+/// Declines a found match (earns a cooldown).
+#[utoipa::path(post, path = "/v1/queue/matches/{id}/decline", tag = "queue",
+    summary = "Decline a found match (earns a cooldown)",
+    params(("id" = u64, Path, description = "The match, from the `match_found` event")),
+    responses((status = 200, body = QueueActionAnswer),
+        (status = 404, body = ErrorBody, description = "`no_such_match`")))]
+async fn decline(
     State(state): State<AppState>,
     principal: Principal,
-    Path(match_id): Path<u64>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(match_id): ApiPath<u64>,
+) -> Result<Json<QueueActionAnswer>, ApiError> {
     state
         .matchmaker()?
         .decline(&PlayerKey::from(principal.key), match_id)
         .await?;
-    Ok(Json(json!({ "status": "declined" })))
+    Ok(done("declined"))
 }
 
 /// Body of `POST /v1/queue/matches/{id}/ban`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BanBody {
     /// The map to ban, one of those the last `map_veto` event listed.
     map: String,
 }
 
-/// `POST /v1/queue/matches/{id}/ban`: the caller's side bans a map in the veto.
-pub async fn ban(
+/// The caller's side bans a map in the veto.
+#[utoipa::path(post, path = "/v1/queue/matches/{id}/ban", tag = "queue",
+    summary = "Ban a map in a ranked match's map veto (the caller's side, on its turn)",
+    params(("id" = u64, Path, description = "The match, from the `map_veto` event")),
+    request_body = BanBody,
+    responses((status = 200, body = QueueActionAnswer),
+        (status = 404, body = ErrorBody, description = "`no_such_match`"),
+        (status = 409, body = ErrorBody, description = "`not_your_turn`"),
+        (status = 422, body = ErrorBody, description = "`unknown_map`")))]
+async fn ban(
     State(state): State<AppState>,
     principal: Principal,
-    Path(match_id): Path<u64>,
+    ApiPath(match_id): ApiPath<u64>,
     ApiJson(body): ApiJson<BanBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<QueueActionAnswer>, ApiError> {
     // No pool has a longer name (the ticket's limit); the leader need not see it.
     if body.map.len() > 255 {
         return Err(MatchmakerError::UnknownMap("(too long)".into()).into());
@@ -203,12 +304,18 @@ pub async fn ban(
         .matchmaker()?
         .ban(&PlayerKey::from(principal.key), match_id, &body.map)
         .await?;
-    Ok(Json(json!({ "status": "banned" })))
+    Ok(done("banned"))
 }
 
-/// `GET /v1/queue/events`: server-sent events, each a JSON object tagged by `event`; first
-/// the events describing where the caller stands, then every new one.
-pub async fn events(
+/// Server-sent events, each a JSON object tagged by `event`; first the events describing where
+/// the caller stands, then every new one.
+#[utoipa::path(get, path = "/v1/queue/events", tag = "queue",
+    summary = "Server-sent queue events: queued, match found, map veto, match ready, requeued, \
+        cancelled",
+    responses((status = 200, description = "`text/event-stream`; each event's `data` is one \
+        QueueEvent as JSON, and its SSE event name is the QueueEvent's `event`",
+        content_type = "text/event-stream", body = QueueEvent)))]
+async fn events(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
@@ -248,19 +355,4 @@ fn sse_event(event: &QueueEvent) -> Event {
         .and_then(|v| v["event"].as_str().map(str::to_owned))
         .unwrap_or_else(|| "message".into());
     Event::default().event(name).data(data)
-}
-
-/// The handler of a matchmaking route.
-pub(super) fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
-    Some(match (method.as_str(), path) {
-        ("POST", "/v1/queue") => post(join),
-        ("GET", "/v1/queue") => get(status),
-        ("DELETE", "/v1/queue") => delete(leave),
-        ("GET", "/v1/queue/events") => get(events),
-        ("POST", "/v1/queue/parties/{id}/confirm") => post(confirm_party),
-        ("POST", "/v1/queue/matches/{id}/accept") => post(accept),
-        ("POST", "/v1/queue/matches/{id}/decline") => post(decline),
-        ("POST", "/v1/queue/matches/{id}/ban") => post(ban),
-        _ => return None,
-    })
 }

@@ -2,17 +2,17 @@
 //! on this server's relay, shared by a short code; answers carry the relay and the caller's ticket.
 
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
-use axum::routing::{MethodRouter, get, post};
+use axum::extract::State;
+use axum::http::StatusCode;
 use base64::Engine;
 use scr::PlayerKey;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
-use super::error::ApiError;
-use super::extract::ApiJson;
-use super::{AppState, Route, route};
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, ApiPath};
+use super::{AppState, RouteGroup};
 use crate::auth::Principal;
 use crate::clock::unix_now;
 use crate::config::Capability;
@@ -38,7 +38,7 @@ impl From<RoomError> for ApiError {
 }
 
 /// Body of `POST /v1/rooms`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenBody {
     /// Game module.
@@ -60,84 +60,104 @@ pub struct OpenBody {
     listed: bool,
 }
 
+/// A listed room with a free seat.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoomListing {
+    /// The code to join it by.
+    code: String,
+    /// Game module.
+    module: String,
+    /// Map name (empty: chosen in the game's lobby).
+    map_name: String,
+    /// Seats taken.
+    seated: u8,
+    /// Seats in all.
+    players: u8,
+    /// Teams.
+    teams: u8,
+    /// Unix seconds it was opened.
+    opened_at: i64,
+}
+
+/// The listed rooms.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoomList {
+    /// Newest first.
+    rooms: Vec<RoomListing>,
+}
+
+/// A seat in a room: where to connect and the ticket to connect with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoomSeat {
+    /// The room's code.
+    code: String,
+    /// The relay's game id.
+    game_id: u64,
+    /// `player` or `spectator`.
+    role: &'static str,
+    /// The player's slot (none for a spectator).
+    slot: Option<u8>,
+    /// The player's team (none for a spectator).
+    team: Option<u8>,
+    /// The relay ticket, base64.
+    ticket: String,
+    /// Unix seconds after which the ticket is refused.
+    expires_at: i64,
+    /// Relay address (`host:port`, UDP).
+    relay_address: Option<String>,
+    /// The relay's key, to pin.
+    relay_key: Option<String>,
+}
+
 /// The routes of this module.
-pub(super) fn routes() -> Vec<Route> {
+pub(super) fn routes() -> Vec<RouteGroup> {
     let relay = Some(Capability::Relay);
     vec![
-        route(
-            Method::GET,
-            "/v1/rooms",
-            relay,
-            false,
-            false,
-            "Listed rooms that have a free seat and whose game has not started, newest first",
-        ),
-        route(
-            Method::POST,
-            "/v1/rooms",
-            relay,
-            true,
-            true,
-            "Open a custom unranked room; returns its code, the relay and the host's ticket",
-        ),
-        route(
-            Method::POST,
-            "/v1/rooms/{code}/join",
-            relay,
-            true,
-            true,
-            "Take a seat in a room by its code; returns the relay and the caller's ticket",
-        ),
-        route(
-            Method::POST,
-            "/v1/rooms/{code}/watch",
-            relay,
-            true,
-            true,
-            "Spectate a room by its code: an observer ticket; the game arrives delayed, from \
-             its first tick even when joining mid-match",
-        ),
+        RouteGroup::new(relay).route(routes!(list)),
+        RouteGroup::new(relay)
+            .limited()
+            .authenticated()
+            .route(routes!(open))
+            .route(routes!(join))
+            .route(routes!(watch)),
     ]
 }
 
-/// The handler of a room route.
-pub(super) fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
-    Some(match (method.as_str(), path) {
-        ("GET", "/v1/rooms") => get(list),
-        ("POST", "/v1/rooms") => post(open),
-        ("POST", "/v1/rooms/{code}/join") => post(join),
-        ("POST", "/v1/rooms/{code}/watch") => post(watch),
-        _ => return None,
-    })
-}
-
-/// `GET /v1/rooms`.
-async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+/// The listed rooms.
+#[utoipa::path(get, path = "/v1/rooms", tag = "rooms",
+    summary = "Listed rooms that have a free seat and whose game has not started, newest first",
+    responses((status = 200, body = RoomList)))]
+async fn list(State(state): State<AppState>) -> Result<Json<RoomList>, ApiError> {
     let (relay, rooms) = state.rooms()?;
     let listed = rooms.listed(unix_now(), |id| relay.game_state(id));
-    let rooms: Vec<Value> = listed
-        .iter()
-        .map(|room| {
-            json!({
-                "code": room.code,
-                "module": room.module,
-                "map_name": room.map_name,
-                "seated": room.seated,
-                "players": room.players,
-                "teams": room.teams,
-                "opened_at": room.opened_at,
-            })
+    let rooms = listed
+        .into_iter()
+        .map(|room| RoomListing {
+            code: room.code,
+            module: room.module,
+            map_name: room.map_name,
+            seated: room.seated,
+            players: room.players,
+            teams: room.teams,
+            opened_at: room.opened_at,
         })
         .collect();
-    Ok(Json(json!({ "rooms": rooms })))
+    Ok(Json(RoomList { rooms }))
 }
 
-/// `POST /v1/rooms`.
+/// Opens a room.
+#[utoipa::path(post, path = "/v1/rooms", tag = "rooms",
+    summary = "Open a custom unranked room; returns its code, the relay and the host's ticket",
+    request_body = OpenBody,
+    responses((status = 201, body = RoomSeat),
+        (status = 400, body = ErrorBody, description = "`invalid_map_hash`"),
+        (status = 409, body = ErrorBody, description = "`already_playing`"),
+        (status = 422, body = ErrorBody, description = "`invalid_room`")))]
 async fn open(
     State(state): State<AppState>,
     principal: Principal,
     ApiJson(body): ApiJson<OpenBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<RoomSeat>), ApiError> {
     let (relay, rooms) = state.rooms()?;
     let map_hash = match &body.map_hash {
         None => [0; 32],
@@ -164,12 +184,18 @@ async fn open(
     Ok((StatusCode::CREATED, Json(seat_body(&state, &seat))))
 }
 
-/// `POST /v1/rooms/{code}/join`.
+/// Takes a seat by code.
+#[utoipa::path(post, path = "/v1/rooms/{code}/join", tag = "rooms",
+    summary = "Take a seat in a room by its code; returns the relay and the caller's ticket",
+    params(("code" = String, Path, description = "The room's code")),
+    responses((status = 200, body = RoomSeat),
+        (status = 404, body = ErrorBody, description = "`room_not_found`"),
+        (status = 409, body = ErrorBody, description = "`room_full` or `already_playing`")))]
 async fn join(
     State(state): State<AppState>,
     principal: Principal,
-    Path(code): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(code): ApiPath<String>,
+) -> Result<Json<RoomSeat>, ApiError> {
     let (relay, rooms) = state.rooms()?;
     let seat = rooms.join(&code, PlayerKey::from(principal.key), unix_now(), |id| {
         relay.game_state(id)
@@ -177,12 +203,19 @@ async fn join(
     Ok(Json(seat_body(&state, &seat)))
 }
 
-/// `POST /v1/rooms/{code}/watch`.
+/// Spectates a room by code.
+#[utoipa::path(post, path = "/v1/rooms/{code}/watch", tag = "rooms",
+    summary = "Spectate a room by its code: an observer ticket; the game arrives delayed, from \
+        its first tick even when joining mid-match",
+    params(("code" = String, Path, description = "The room's code")),
+    responses((status = 200, body = RoomSeat),
+        (status = 404, body = ErrorBody, description = "`room_not_found`"),
+        (status = 409, body = ErrorBody, description = "`spectators_full`")))]
 async fn watch(
     State(state): State<AppState>,
     principal: Principal,
-    Path(code): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(code): ApiPath<String>,
+) -> Result<Json<RoomSeat>, ApiError> {
     let (relay, rooms) = state.rooms()?;
     let seat = rooms.watch(&code, PlayerKey::from(principal.key), unix_now(), |id| {
         relay.game_state(id)
@@ -190,21 +223,21 @@ async fn watch(
     Ok(Json(seat_body(&state, &seat)))
 }
 
-fn seat_body(state: &AppState, seat: &Seat) -> Value {
+fn seat_body(state: &AppState, seat: &Seat) -> RoomSeat {
     let relay = state.capabilities.own_relay();
     let (role, slot, team) = match seat.seat {
         TicketSeat::Player { slot, team } => ("player", Some(slot.0), Some(team.0)),
         TicketSeat::Observer => ("spectator", None, None),
     };
-    json!({
-        "code": seat.code,
-        "game_id": seat.game_id,
-        "role": role,
-        "slot": slot,
-        "team": team,
-        "ticket": base64::engine::general_purpose::STANDARD.encode(&seat.ticket),
-        "expires_at": seat.expires_at,
-        "relay_address": relay.map(|r| r.address.clone()),
-        "relay_key": relay.map(|r| r.key.to_string()),
-    })
+    RoomSeat {
+        code: seat.code.clone(),
+        game_id: seat.game_id,
+        role,
+        slot,
+        team,
+        ticket: base64::engine::general_purpose::STANDARD.encode(&seat.ticket),
+        expires_at: seat.expires_at,
+        relay_address: relay.map(|r| r.address.clone()),
+        relay_key: relay.map(|r| r.key.to_string()),
+    }
 }

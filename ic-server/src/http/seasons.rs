@@ -3,30 +3,91 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::AppState;
 use super::error::ApiError;
+use super::{AppState, RouteGroup};
+use crate::config::Capability;
 use crate::store::SeasonRow;
+use utoipa_axum::routes;
 
-fn season_json(season: &SeasonRow) -> Value {
-    json!({
-        "season": season.season,
-        "name": season.name,
-        "starts_at": season.starts_at,
-        "ends_at": season.ends_at,
-        "running": !season.ended,
-    })
+/// A ranked season.
+#[derive(Serialize, ToSchema)]
+pub struct SeasonView {
+    /// Its number.
+    season: u32,
+    /// Its name.
+    name: String,
+    /// Unix seconds.
+    starts_at: i64,
+    /// Unix seconds.
+    ends_at: i64,
+    /// Whether it is the running one.
+    running: bool,
 }
 
-/// `GET /v1/seasons`: every season, oldest first, and the running one's number.
-pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+fn season_view(season: &SeasonRow) -> SeasonView {
+    SeasonView {
+        season: season.season,
+        name: season.name.clone(),
+        starts_at: season.starts_at,
+        ends_at: season.ends_at,
+        running: !season.ended,
+    }
+}
+
+/// The seasons.
+#[derive(Serialize, ToSchema)]
+pub struct Seasons {
+    /// The running season's number.
+    running: Option<u32>,
+    /// Oldest first.
+    seasons: Vec<SeasonView>,
+}
+
+/// The route of this module.
+pub(super) fn routes() -> Vec<RouteGroup> {
+    vec![RouteGroup::new(Some(Capability::Ranking)).route(routes!(list))]
+}
+
+/// Every season, oldest first, and the running one's number.
+#[utoipa::path(get, path = "/v1/seasons", tag = "seasons",
+    summary = "The ranked seasons, oldest first, and the running one",
+    responses((status = 200, body = Seasons)))]
+pub(super) async fn list(State(state): State<AppState>) -> Result<Json<Seasons>, ApiError> {
     let seasons = state.authority()?.seasons().await?;
     let running = seasons.iter().find(|s| !s.ended).map(|s| s.season);
-    Ok(Json(json!({
-        "running": running,
-        "seasons": seasons.iter().map(season_json).collect::<Vec<_>>(),
-    })))
+    Ok(Json(Seasons {
+        running,
+        seasons: seasons.iter().map(season_view).collect(),
+    }))
+}
+
+/// One row of an ended season's final standings.
+#[derive(Serialize, ToSchema)]
+pub struct StandingsEntry {
+    player_key: String,
+    rating: i64,
+    deviation: i64,
+    games_played: u32,
+    wins: u32,
+    losses: u32,
+    draws: u32,
+    peak_rating: Option<i64>,
+}
+
+/// One page of an ended season's final standings.
+#[derive(Serialize, ToSchema)]
+pub struct StandingsPage {
+    /// Game module.
+    module: String,
+    /// The season.
+    season: SeasonView,
+    /// Best first.
+    entries: Vec<StandingsEntry>,
+    /// `after` for the next page; none on the last.
+    next: Option<String>,
 }
 
 /// One page of the final standings of `season`, which must have ended.
@@ -36,7 +97,7 @@ pub(super) async fn standings_page(
     module: &str,
     limit: u32,
     after: Option<(i64, scr::PlayerKey)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<StandingsPage, ApiError> {
     let authority = state.authority()?;
     let seasons = authority.seasons().await?;
     let Some(row) = seasons.iter().find(|s| s.season == season && s.ended) else {
@@ -47,31 +108,28 @@ pub(super) async fn standings_page(
         ));
     };
     let rows = authority.standings(season, module, limit, after).await?;
-    let next = (rows.len() == limit as usize)
-        .then(|| {
-            rows.last()
-                .map(|r| format!("{}:{}", r.rating, r.player_key))
-        })
-        .flatten();
-    let entries: Vec<Value> = rows
+    let next = super::players::next_cursor(
+        rows.len(),
+        limit,
+        rows.last().map(|r| (r.rating, r.player_key)),
+    );
+    let entries = rows
         .iter()
-        .map(|row| {
-            json!({
-                "player_key": row.player_key.to_string(),
-                "rating": row.rating,
-                "deviation": row.deviation,
-                "games_played": row.games_played,
-                "wins": row.wins,
-                "losses": row.losses,
-                "draws": row.draws,
-                "peak_rating": row.peak_rating,
-            })
+        .map(|row| StandingsEntry {
+            player_key: row.player_key.to_string(),
+            rating: row.rating,
+            deviation: row.deviation,
+            games_played: row.games_played,
+            wins: row.wins,
+            losses: row.losses,
+            draws: row.draws,
+            peak_rating: row.peak_rating,
         })
         .collect();
-    Ok(Json(json!({
-        "module": module,
-        "season": season_json(row),
-        "entries": entries,
-        "next": next,
-    })))
+    Ok(StandingsPage {
+        module: module.to_owned(),
+        season: season_view(row),
+        entries,
+        next,
+    })
 }

@@ -4,7 +4,7 @@ use scr::PlayerKey;
 use serde::{Deserialize, Serialize};
 
 /// One event for one player.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum QueueEvent {
     /// Waiting in a queue.
@@ -12,6 +12,7 @@ pub enum QueueEvent {
         /// `module/mode`, e.g. `ra/ranked_1v1`.
         queue: String,
         /// Players of the entry (a party lists all).
+        #[schema(value_type = Vec<String>)]
         players: Vec<PlayerKey>,
     },
     /// Invited into a party; confirm with a rating record to queue together.
@@ -19,6 +20,7 @@ pub enum QueueEvent {
         /// The party to confirm.
         party_id: u64,
         /// Who invited.
+        #[schema(value_type = String)]
         leader: PlayerKey,
         /// `module/mode`.
         queue: String,

@@ -19,11 +19,12 @@ pub struct QueueSpec {
 /// A relay players connect to: as the community document lists it, and as `[matchmaking]
 /// relays` names a relay of another server (whose `relay.ticket_signers` must list this
 /// community's key).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RelayListing {
     /// `host:port` players connect to (UDP, QUIC).
     pub address: String,
     /// The relay's key, which players pin.
+    #[schema(value_type = String, example = "ed25519:…")]
     pub key: scr::RelayKey,
     /// Region it serves; empty (and left out of the document): any.
     #[serde(default, skip_serializing_if = "String::is_empty")]

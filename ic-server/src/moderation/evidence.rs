@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::pseudonym::Pseudonyms;
 
 /// One player of an evidence match.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct EvidencePlayer {
     /// The player's seat (the replay's orders name seats).
     pub slot: u8,
@@ -21,7 +21,7 @@ pub struct EvidencePlayer {
 }
 
 /// One certified match of a case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MatchEvidence {
     /// The certified result's id (hex).
     pub match_id: String,

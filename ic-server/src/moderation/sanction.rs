@@ -210,6 +210,20 @@ macro_rules! serde_as_text {
                     .map_err(serde::de::Error::custom)
             }
         }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some(
+                        "`warn`, `queue_cooldown:<hours>`, `ranked_suspension:<days>`, \
+                         `chat_restriction:<hours>`, `low_priority_queue:<hours>`, `close_no_action` or `escalate`",
+                    ))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
     };
 }
 

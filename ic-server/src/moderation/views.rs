@@ -4,16 +4,18 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::pseudonym::Pseudonyms;
 use super::redact::redact_keys;
-use super::{Category, Decision};
+use super::sanction::ActionKind;
+use super::{CaseState, Category, Decision};
 use crate::store::moderation::{
     ActionRow, AppealRow, AssignmentRow, CaseRow, ConsensusRow, EvidenceRow, ReportRow, VoteRow,
 };
 
 /// A report as a reviewer sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReviewerReport {
     /// The reporter's pseudonym in this case.
     pub reporter: String,
@@ -24,7 +26,7 @@ pub struct ReviewerReport {
 }
 
 /// The reviewer's own vote.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OwnVote {
     /// Verdict.
     pub decision: Decision,
@@ -35,7 +37,7 @@ pub struct OwnVote {
 }
 
 /// An evidence reference.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EvidenceView {
     /// `match_id`, `replay_id` or `timeline_marker`.
     pub kind: String,
@@ -44,7 +46,7 @@ pub struct EvidenceView {
 }
 
 /// A case as its assigned reviewer sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReviewerCaseView {
     /// The assignment to vote on.
     pub assignment_id: String,
@@ -66,9 +68,11 @@ pub struct ReviewerCaseView {
     pub reports: Vec<ReviewerReport>,
     /// Evidence references.
     pub evidence: Vec<EvidenceView>,
-    /// Relay telemetry summary, if attached.
+    /// Relay telemetry summary, if attached (free-form JSON, redacted).
+    #[schema(value_type = Option<Object>)]
     pub telemetry_summary: Option<Value>,
-    /// Anti-cheat summary, if attached.
+    /// Anti-cheat summary, if attached (free-form JSON, redacted).
+    #[schema(value_type = Option<Object>)]
     pub anti_cheat_summary: Option<Value>,
     /// The reviewer's vote, once cast.
     pub your_vote: Option<OwnVote>,
@@ -163,8 +167,94 @@ pub struct CaseFile {
     pub calibration: Option<Decision>,
 }
 
+/// A report with its reporter, for moderators.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ResolvedReport {
+    /// The report.
+    pub report_id: String,
+    /// Who filed it.
+    pub reporter: String,
+    /// Category reported.
+    pub category: Category,
+    /// The reporter's note.
+    pub note: String,
+    /// Unix seconds.
+    pub filed_at: i64,
+    /// Whether the case's outcome upheld it (none while open).
+    pub upheld: Option<bool>,
+}
+
+/// A vote, for moderators; the reviewer stays pseudonymous.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ResolvedVote {
+    /// The assignment it answered.
+    pub assignment_id: String,
+    /// The reviewer's pseudonym.
+    pub reviewer: String,
+    /// Unix seconds.
+    pub submitted_at: i64,
+    /// Verdict.
+    pub decision: Decision,
+    /// Confidence, 0–100.
+    pub confidence: u8,
+    /// Notes.
+    pub notes: Option<String>,
+    /// The vote's weight in the consensus.
+    pub weight: f64,
+    /// Whether the case was a calibration case for this reviewer.
+    pub calibration_case: bool,
+}
+
+/// The known answer of a calibration case.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CalibrationView {
+    /// The decision reviewers are measured against.
+    pub known_decision: Decision,
+}
+
 /// A case with identities resolved, for moderators and admins.
-pub fn resolved_view(names: &Pseudonyms, file: &CaseFile) -> Value {
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ResolvedCaseView {
+    /// The case.
+    pub case_id: String,
+    /// Category.
+    pub category: Category,
+    /// Where the case stands.
+    pub state: CaseState,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+    /// Unix seconds, once closed.
+    pub closed_at: Option<i64>,
+    /// Triage hint.
+    pub severity_hint: u8,
+    /// Reviewers the case needs.
+    pub required_reviewers: u8,
+    /// The accused's key.
+    pub accused: String,
+    /// Reports, with their reporters.
+    pub reports: Vec<ResolvedReport>,
+    /// Evidence references.
+    pub evidence: Vec<EvidenceView>,
+    /// Relay telemetry summary, if attached (free-form JSON).
+    #[schema(value_type = Option<Object>)]
+    pub telemetry_summary: Option<Value>,
+    /// Anti-cheat summary, if attached (free-form JSON).
+    #[schema(value_type = Option<Object>)]
+    pub anti_cheat_summary: Option<Value>,
+    /// Votes cast.
+    pub votes: Vec<ResolvedVote>,
+    /// The consensus record, once reached or escalated.
+    pub consensus: Option<ConsensusView>,
+    /// Moderator actions on the case.
+    pub actions: Vec<ActionView>,
+    /// The known decision, when it is a calibration case.
+    pub calibration: Option<CalibrationView>,
+}
+
+/// A case with identities resolved, for moderators and admins.
+pub fn resolved_view(names: &Pseudonyms, file: &CaseFile) -> ResolvedCaseView {
     let CaseFile {
         case,
         reports,
@@ -174,83 +264,156 @@ pub fn resolved_view(names: &Pseudonyms, file: &CaseFile) -> Value {
         actions,
         calibration,
     } = file;
-    serde_json::json!({
-        "case_id": case.case_id,
-        "category": case.category,
-        "state": case.state,
-        "created_at": case.created_at,
-        "updated_at": case.updated_at,
-        "closed_at": case.closed_at,
-        "severity_hint": case.severity_hint,
-        "required_reviewers": case.required_reviewers,
-        "accused": case.accused.to_string(),
-        "reports": reports.iter().map(|r| serde_json::json!({
-            "report_id": r.report_id,
-            "reporter": r.reporter.to_string(),
-            "category": r.category,
-            "note": r.note,
-            "filed_at": r.created_at,
-            "upheld": r.upheld,
-        })).collect::<Vec<_>>(),
-        "evidence": evidence_view(evidence, false),
-        "telemetry_summary": summary(case.telemetry_summary.as_deref()),
-        "anti_cheat_summary": summary(case.anti_cheat_summary.as_deref()),
+    ResolvedCaseView {
+        case_id: case.case_id.clone(),
+        category: case.category,
+        state: case.state,
+        created_at: case.created_at,
+        updated_at: case.updated_at,
+        closed_at: case.closed_at,
+        severity_hint: case.severity_hint,
+        required_reviewers: case.required_reviewers,
+        accused: case.accused.to_string(),
+        reports: reports
+            .iter()
+            .map(|r| ResolvedReport {
+                report_id: r.report_id.clone(),
+                reporter: r.reporter.to_string(),
+                category: r.category,
+                note: r.note.clone(),
+                filed_at: r.created_at,
+                upheld: r.upheld,
+            })
+            .collect(),
+        evidence: evidence_view(evidence, false),
+        telemetry_summary: summary(case.telemetry_summary.as_deref()),
+        anti_cheat_summary: summary(case.anti_cheat_summary.as_deref()),
         // Reviewers stay pseudonymous even here: identity resolution covers the accused and
         // reporters, not the community members who reviewed.
-        "votes": votes.iter().map(|v| serde_json::json!({
-            "assignment_id": v.assignment_id,
-            "reviewer": names.reviewer(&v.reviewer),
-            "submitted_at": v.submitted_at,
-            "decision": v.decision,
-            "confidence": v.confidence,
-            "notes": v.notes,
-            "weight": v.weight,
-            "calibration_case": v.calibration,
-        })).collect::<Vec<_>>(),
-        "consensus": consensus.as_ref().map(consensus_json),
-        "actions": actions.iter().map(action_json).collect::<Vec<_>>(),
-        "calibration": calibration.map(|known| serde_json::json!({ "known_decision": known })),
-    })
+        votes: votes
+            .iter()
+            .map(|v| ResolvedVote {
+                assignment_id: v.assignment_id.clone(),
+                reviewer: names.reviewer(&v.reviewer),
+                submitted_at: v.submitted_at,
+                decision: v.decision,
+                confidence: v.confidence,
+                notes: v.notes.clone(),
+                weight: v.weight,
+                calibration_case: v.calibration,
+            })
+            .collect(),
+        consensus: consensus.as_ref().map(consensus_view),
+        actions: actions.iter().map(action_view).collect(),
+        calibration: calibration.map(|known_decision| CalibrationView { known_decision }),
+    }
 }
 
-/// A consensus record as JSON.
-pub fn consensus_json(c: &ConsensusRow) -> Value {
-    serde_json::json!({
-        "consensus_id": c.consensus_id,
-        "created_at": c.created_at,
-        "outcome": if c.reached { "consensus_reached" } else { "escalated_to_moderator" },
-        "weighted_decision": c.weighted_decision,
-        "agreement_ratio": c.agreement_ratio,
-        "reviewer_count": c.reviewer_count,
-        "requires_moderator": c.requires_moderator,
-        "recommended_actions": c.recommended_actions,
-    })
+/// A consensus record.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConsensusView {
+    /// The record.
+    pub consensus_id: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// `consensus_reached` or `escalated_to_moderator`.
+    pub outcome: &'static str,
+    /// The weighted verdict, when reached.
+    pub weighted_decision: Option<Decision>,
+    /// Share of the weight behind the verdict, 0–1.
+    pub agreement_ratio: f64,
+    /// Reviewers who voted.
+    pub reviewer_count: u8,
+    /// Whether a moderator must act.
+    pub requires_moderator: bool,
+    /// Actions the community's policy recommends.
+    pub recommended_actions: Vec<String>,
 }
 
-/// An action as JSON (moderators and the sanctioned player).
-pub fn action_json(a: &ActionRow) -> Value {
-    serde_json::json!({
-        "action_id": a.action_id,
-        "case_id": a.case_id,
-        "consensus_id": a.consensus_id,
-        "action": a.action.to_string(),
-        "reason": a.reason,
-        "created_at": a.created_at,
-        "ends_at": a.ends_at,
-        "reversed": a.reversed,
-    })
+/// A consensus record as its view.
+pub fn consensus_view(c: &ConsensusRow) -> ConsensusView {
+    ConsensusView {
+        consensus_id: c.consensus_id.clone(),
+        created_at: c.created_at,
+        outcome: if c.reached {
+            "consensus_reached"
+        } else {
+            "escalated_to_moderator"
+        },
+        weighted_decision: c.weighted_decision,
+        agreement_ratio: c.agreement_ratio,
+        reviewer_count: c.reviewer_count,
+        requires_moderator: c.requires_moderator,
+        recommended_actions: c.recommended_actions.clone(),
+    }
 }
 
-/// An appeal as JSON.
-pub fn appeal_json(a: &AppealRow) -> Value {
-    serde_json::json!({
-        "appeal_id": a.appeal_id,
-        "case_id": a.case_id,
-        "player": a.player.to_string(),
-        "statement": a.statement,
-        "created_at": a.created_at,
-        "decision": a.decision,
-        "reason": a.reason,
-        "decided_at": a.decided_at,
-    })
+/// A moderator action (for moderators and the sanctioned player).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ActionView {
+    /// The action.
+    pub action_id: String,
+    /// The case it was taken on.
+    pub case_id: String,
+    /// The consensus it rests on.
+    pub consensus_id: Option<String>,
+    /// What was done.
+    pub action: ActionKind,
+    /// Why.
+    pub reason: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds the restriction ends, if it has an end.
+    pub ends_at: Option<i64>,
+    /// Whether an appeal reversed it.
+    pub reversed: bool,
+}
+
+/// An action as its view.
+pub fn action_view(a: &ActionRow) -> ActionView {
+    ActionView {
+        action_id: a.action_id.clone(),
+        case_id: a.case_id.clone(),
+        consensus_id: a.consensus_id.clone(),
+        action: a.action,
+        reason: a.reason.clone(),
+        created_at: a.created_at,
+        ends_at: a.ends_at,
+        reversed: a.reversed,
+    }
+}
+
+/// An appeal.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AppealView {
+    /// The appeal.
+    pub appeal_id: String,
+    /// The case appealed, or `abandon:<match id>` for a leaver cooldown.
+    pub case_id: String,
+    /// Who appealed.
+    pub player: String,
+    /// Their statement.
+    pub statement: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// `upheld` or `reversed`, once decided.
+    pub decision: Option<String>,
+    /// The moderator's reason, once decided.
+    pub reason: Option<String>,
+    /// Unix seconds, once decided.
+    pub decided_at: Option<i64>,
+}
+
+/// An appeal as its view.
+pub fn appeal_view(a: &AppealRow) -> AppealView {
+    AppealView {
+        appeal_id: a.appeal_id.clone(),
+        case_id: a.case_id.clone(),
+        player: a.player.to_string(),
+        statement: a.statement.clone(),
+        created_at: a.created_at,
+        decision: a.decision.clone(),
+        reason: a.reason.clone(),
+        decided_at: a.decided_at,
+    }
 }

@@ -136,6 +136,8 @@ pub(super) async fn case(
                 .moderation()?
                 .open_case(&staff.principal, &id, unix_now())
                 .await?;
+            // The page reads the view as the API's JSON, so both show the same fields.
+            let view = serde_json::to_value(&view).unwrap_or_default();
             Ok(layout::page(&state, "Case", case_page(&view, &staff.csrf())).into_response())
         }
         .await,

@@ -11,7 +11,7 @@ async fn disabled_capability_answers_404_on_every_moderation_route(backend: Back
     // The default preset (community) leaves moderation off.
     let server = Server::start(dir.path(), &format!("{TEST_LIMITS}{}", backend.storage()));
     let token = server.login(&player(1)).await;
-    let routes: Vec<_> = ic_server::http::routes()
+    let routes: Vec<_> = ic_server::http::declared_routes()
         .into_iter()
         .filter(|r| r.capability == Some(ic_server::config::Capability::Moderation))
         .collect();
@@ -20,9 +20,10 @@ async fn disabled_capability_answers_404_on_every_moderation_route(backend: Back
     assert_eq!(routes.len(), 20);
     for route in routes {
         let url = format!("{}{}", server.url, route.path.replace("{id}", "case_0"));
+        let method = reqwest::Method::from_bytes(route.method.to_uppercase().as_bytes()).unwrap();
         let request = server
             .http
-            .request(route.method.clone(), &url)
+            .request(method, &url)
             .bearer_auth(&token)
             .json(&json!({}));
         let response = request.send().await.unwrap();

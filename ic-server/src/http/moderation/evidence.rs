@@ -4,24 +4,59 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::super::AppState;
-use super::super::error::ApiError;
+use super::super::error::{ApiError, ErrorBody};
+use super::super::extract::ApiPath;
 use super::service;
 use crate::auth::Principal;
 use crate::clock::unix_now;
 use crate::moderation::evidence::MatchEvidence;
 
-/// `GET /v1/moderation/cases/{id}/evidence`.
+/// One match of the listing, with where its replay is.
+#[derive(Serialize, ToSchema)]
+pub(super) struct ListedEvidence {
+    #[serde(flatten)]
+    evidence: MatchEvidence,
+    /// Whether this server's relay still keeps the replay.
+    replay_available: bool,
+    /// Where to fetch the replay, when kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replay_url: Option<String>,
+}
+
+/// A case's certified matches.
+#[derive(Serialize, ToSchema)]
+pub(super) struct EvidenceListing {
+    /// The case.
+    case_id: String,
+    /// The assignment the listing was asked through (reviewers only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assignment_id: Option<String>,
+    /// The matches.
+    matches: Vec<ListedEvidence>,
+}
+
+const MATCH_ID: &str = "The certified match, 64 hex characters";
+
+/// A case's certified matches with keys, signed results and replay links; audited.
+#[utoipa::path(get, path = "/v1/moderation/cases/{id}/evidence", tag = "moderation",
+    summary = "Moderator: the case's certified matches with keys, signed results and replay \
+        links (audited)",
+    params(("id" = String, Path, description = "The case")),
+    responses((status = 200, body = EvidenceListing),
+        (status = 403, body = ErrorBody, description = "`forbidden`"),
+        (status = 404, body = ErrorBody, description = "`case_not_found`")))]
 pub(super) async fn case_evidence(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<EvidenceListing>, ApiError> {
     let matches = service(&state)?
         .case_evidence(&principal, &id, unix_now())
         .await?;
@@ -33,11 +68,21 @@ pub(super) async fn case_evidence(
     ))
 }
 
-/// `GET /v1/moderation/cases/{id}/replays/{match_id}`: the replay file as the relay hashed it.
+/// The replay file as the relay hashed it.
+#[utoipa::path(get, path = "/v1/moderation/cases/{id}/replays/{match_id}", tag = "moderation",
+    summary = "Moderator: a case match's replay as the relay hashed it",
+    params(("id" = String, Path, description = "The case"),
+        ("match_id" = String, Path, description = MATCH_ID)),
+    responses((status = 200, description = "The replay file",
+            content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 403, body = ErrorBody, description = "`forbidden`"),
+        (status = 404, body = ErrorBody,
+            description = "`case_not_found`, `match_not_in_case` or `replay_not_kept`"),
+        (status = 503, body = ErrorBody, description = "`replay_unreadable`")))]
 pub(super) async fn case_replay(
     State(state): State<AppState>,
     principal: Principal,
-    Path((id, match_id)): Path<(String, String)>,
+    ApiPath((id, match_id)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     let matches = service(&state)?
         .case_evidence(&principal, &id, unix_now())
@@ -46,12 +91,17 @@ pub(super) async fn case_replay(
     Ok(octets(replay))
 }
 
-/// `GET /v1/review/assignments/{id}/evidence`.
+/// The assigned case's certified matches, players by the case's pseudonyms.
+#[utoipa::path(get, path = "/v1/review/assignments/{id}/evidence", tag = "review",
+    summary = "Reviewer: the assigned case's certified matches, players by the case's pseudonyms",
+    params(("id" = String, Path, description = "The assignment")),
+    responses((status = 200, body = EvidenceListing),
+        (status = 404, body = ErrorBody, description = "`assignment_not_found`")))]
 pub(super) async fn assignment_evidence(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<EvidenceListing>, ApiError> {
     let (case_id, matches) = service(&state)?
         .assignment_evidence(&principal, &id)
         .await?;
@@ -61,16 +111,25 @@ pub(super) async fn assignment_evidence(
         &matches,
         &format!("/v1/review/assignments/{id}"),
     );
-    body["assignment_id"] = json!(id);
+    body.assignment_id = Some(id);
     Ok(Json(body))
 }
 
-/// `GET /v1/review/assignments/{id}/replays/{match_id}`: the replay with key-like chat text
-/// redacted (seats, not keys, name the players in a replay).
+/// The replay with key-like chat text redacted (seats, not keys, name the players in a
+/// replay).
+#[utoipa::path(get, path = "/v1/review/assignments/{id}/replays/{match_id}", tag = "review",
+    summary = "Reviewer: a case match's replay with key-like chat text redacted",
+    params(("id" = String, Path, description = "The assignment"),
+        ("match_id" = String, Path, description = MATCH_ID)),
+    responses((status = 200, description = "The replay file, chat redacted",
+            content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 404, body = ErrorBody, description = "`assignment_not_found`, \
+            `match_not_in_case` or `replay_not_kept`"),
+        (status = 503, body = ErrorBody, description = "`replay_unreadable`")))]
 pub(super) async fn assignment_replay(
     State(state): State<AppState>,
     principal: Principal,
-    Path((id, match_id)): Path<(String, String)>,
+    ApiPath((id, match_id)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     let (_, matches) = service(&state)?
         .assignment_evidence(&principal, &id)
@@ -86,19 +145,29 @@ pub(super) async fn assignment_replay(
 }
 
 /// The evidence listing: each match with whether its replay is still kept and where.
-fn listing(state: &AppState, case_id: &str, matches: &[MatchEvidence], base: &str) -> Json<Value> {
-    let mut listed = Vec::with_capacity(matches.len());
-    for evidence in matches {
-        let kept = hash_of(&evidence.replay_hash)
-            .is_some_and(|hash| state.capabilities.keeps_replay(&hash));
-        let mut entry = json!(evidence);
-        entry["replay_available"] = json!(kept);
-        if kept {
-            entry["replay_url"] = json!(format!("{base}/replays/{}", evidence.match_id));
-        }
-        listed.push(entry);
-    }
-    Json(json!({ "case_id": case_id, "matches": listed }))
+fn listing(
+    state: &AppState,
+    case_id: &str,
+    matches: &[MatchEvidence],
+    base: &str,
+) -> Json<EvidenceListing> {
+    let matches = matches
+        .iter()
+        .map(|evidence| {
+            let kept = hash_of(&evidence.replay_hash)
+                .is_some_and(|hash| state.capabilities.keeps_replay(&hash));
+            ListedEvidence {
+                replay_url: kept.then(|| format!("{base}/replays/{}", evidence.match_id)),
+                replay_available: kept,
+                evidence: evidence.clone(),
+            }
+        })
+        .collect();
+    Json(EvidenceListing {
+        case_id: case_id.to_owned(),
+        assignment_id: None,
+        matches,
+    })
 }
 
 /// The replay of `match_id`, which must be one of the case's `matches`.

@@ -5,210 +5,45 @@ mod evidence;
 mod members;
 mod staff;
 
-use axum::http::{Method, StatusCode};
-use axum::routing::{MethodRouter, get, post};
+use axum::http::StatusCode;
+use utoipa_axum::routes;
 
 use super::error::ApiError;
-use super::{AppState, Route, route};
+use super::{AppState, RouteGroup};
 use crate::config::Capability;
 use crate::moderation::{ModerationError, ModerationService};
 
 /// The moderation routes (all under the `moderation` capability). There is no PUT, PATCH or
 /// DELETE: votes, consensus records and actions cannot be edited or removed through the API.
-pub fn routes() -> Vec<Route> {
+pub(super) fn routes() -> Vec<RouteGroup> {
     let m = Some(Capability::Moderation);
     vec![
-        route(
-            Method::POST,
-            "/v1/reports",
-            m,
-            true,
-            true,
-            "Report a player (accused, category, optional certified match id, note)",
-        ),
-        route(
-            Method::POST,
-            "/v1/appeals",
-            m,
-            true,
-            true,
-            "Appeal a sanction once per case (case_id, statement)",
-        ),
-        route(
-            Method::POST,
-            "/v1/review/assignments/next",
-            m,
-            true,
-            true,
-            "Reviewer: the open assignment or the next case, anonymized",
-        ),
-        route(
-            Method::GET,
-            "/v1/review/assignments",
-            m,
-            false,
-            true,
-            "Reviewer: own assignments, anonymized",
-        ),
-        route(
-            Method::GET,
-            "/v1/review/assignments/{id}",
-            m,
-            false,
-            true,
-            "Reviewer: one assignment's case, anonymized",
-        ),
-        route(
-            Method::POST,
-            "/v1/review/assignments/{id}/vote",
-            m,
-            true,
-            true,
-            "Reviewer: vote once (decision, confidence 0-100, notes)",
-        ),
-        route(
-            Method::GET,
-            "/v1/review/me",
-            m,
-            false,
-            true,
-            "Reviewer: own calibration results, weight, and whether new cases are given",
-        ),
-        route(
-            Method::GET,
-            "/v1/moderation/cases",
-            m,
-            false,
-            true,
-            "Moderator: cases (?state=&category=&requires_moderator=&limit=)",
-        ),
-        route(
-            Method::GET,
-            "/v1/moderation/cases/{id}",
-            m,
-            false,
-            true,
-            "Moderator: a case with identities resolved (audited)",
-        ),
-        route(
-            Method::POST,
-            "/v1/moderation/cases/{id}/actions",
-            m,
-            true,
-            true,
-            "Moderator: act on a case (action, reason)",
-        ),
-        route(
-            Method::POST,
-            "/v1/moderation/cases/{id}/calibration",
-            m,
-            true,
-            true,
-            "Moderator: mark a closed case as calibration (known_decision, reason)",
-        ),
-        route(
-            Method::POST,
-            "/v1/moderation/cases/{id}/summaries",
-            m,
-            true,
-            true,
-            "Moderator: attach telemetry and anti-cheat summaries",
-        ),
-        route(
-            Method::GET,
-            "/v1/moderation/cases/{id}/evidence",
-            m,
-            false,
-            true,
-            "Moderator: the case's certified matches with keys, signed results and replay links \
-             (audited)",
-        ),
-        route(
-            Method::GET,
-            "/v1/moderation/cases/{id}/replays/{match_id}",
-            m,
-            false,
-            true,
-            "Moderator: a case match's replay as the relay hashed it (application/octet-stream)",
-        ),
-        route(
-            Method::GET,
-            "/v1/review/assignments/{id}/evidence",
-            m,
-            false,
-            true,
-            "Reviewer: the assigned case's certified matches, players by the case's pseudonyms",
-        ),
-        route(
-            Method::GET,
-            "/v1/review/assignments/{id}/replays/{match_id}",
-            m,
-            false,
-            true,
-            "Reviewer: a case match's replay with key-like chat text redacted",
-        ),
-        route(
-            Method::GET,
-            "/v1/moderation/reviewers",
-            m,
-            false,
-            true,
-            "Moderator: reviewer calibration records (audited)",
-        ),
-        route(
-            Method::GET,
-            "/v1/moderation/appeals",
-            m,
-            false,
-            true,
-            "Moderator: appeals (?open=true)",
-        ),
-        route(
-            Method::POST,
-            "/v1/moderation/appeals/{id}/decision",
-            m,
-            true,
-            true,
-            "Moderator: uphold or reverse an appeal (decision, reason)",
-        ),
-        route(
-            Method::GET,
-            "/v1/moderation/audit",
-            m,
-            false,
-            true,
-            "Admin: the moderation audit log (?since=&limit=)",
-        ),
+        RouteGroup::new(m)
+            .limited()
+            .authenticated()
+            .route(routes!(members::report))
+            .route(routes!(members::appeal))
+            .route(routes!(members::next_assignment))
+            .route(routes!(members::vote))
+            .route(routes!(staff::act))
+            .route(routes!(staff::mark_calibration))
+            .route(routes!(staff::summaries))
+            .route(routes!(staff::decide_appeal)),
+        RouteGroup::new(m)
+            .authenticated()
+            .route(routes!(members::assignments))
+            .route(routes!(members::assignment))
+            .route(routes!(members::my_calibration))
+            .route(routes!(staff::cases))
+            .route(routes!(staff::open_case))
+            .route(routes!(evidence::case_evidence))
+            .route(routes!(evidence::case_replay))
+            .route(routes!(evidence::assignment_evidence))
+            .route(routes!(evidence::assignment_replay))
+            .route(routes!(staff::reviewers))
+            .route(routes!(staff::appeals))
+            .route(routes!(staff::audit)),
     ]
-}
-
-/// The handler of a moderation route.
-pub fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
-    Some(match (method.as_str(), path) {
-        ("POST", "/v1/reports") => post(members::report),
-        ("POST", "/v1/appeals") => post(members::appeal),
-        ("POST", "/v1/review/assignments/next") => post(members::next_assignment),
-        ("GET", "/v1/review/assignments") => get(members::assignments),
-        ("GET", "/v1/review/assignments/{id}") => get(members::assignment),
-        ("POST", "/v1/review/assignments/{id}/vote") => post(members::vote),
-        ("GET", "/v1/review/me") => get(members::my_calibration),
-        ("GET", "/v1/moderation/cases") => get(staff::cases),
-        ("GET", "/v1/moderation/cases/{id}") => get(staff::open_case),
-        ("POST", "/v1/moderation/cases/{id}/actions") => post(staff::act),
-        ("POST", "/v1/moderation/cases/{id}/calibration") => post(staff::mark_calibration),
-        ("POST", "/v1/moderation/cases/{id}/summaries") => post(staff::summaries),
-        ("GET", "/v1/moderation/cases/{id}/evidence") => get(evidence::case_evidence),
-        ("GET", "/v1/moderation/cases/{id}/replays/{match_id}") => get(evidence::case_replay),
-        ("GET", "/v1/review/assignments/{id}/evidence") => get(evidence::assignment_evidence),
-        ("GET", "/v1/review/assignments/{id}/replays/{match_id}") => {
-            get(evidence::assignment_replay)
-        }
-        ("GET", "/v1/moderation/reviewers") => get(staff::reviewers),
-        ("GET", "/v1/moderation/appeals") => get(staff::appeals),
-        ("POST", "/v1/moderation/appeals/{id}/decision") => post(staff::decide_appeal),
-        ("GET", "/v1/moderation/audit") => get(staff::audit),
-        _ => return None,
-    })
 }
 
 impl From<ModerationError> for ApiError {

@@ -14,7 +14,7 @@ use crate::store::moderation::{CaseRow, EvidenceRow, Filed, NewReport, ReportRow
 const MAX_MARKERS: usize = 32;
 
 /// Body of `POST /v1/reports`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportRequest {
     /// The reported player, `ed25519:<hex>`.
@@ -36,7 +36,7 @@ pub struct ReportRequest {
 }
 
 /// What the reporter learns.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ReportReceipt {
     /// The report.
     pub report_id: String,

@@ -12,7 +12,10 @@ mod queue_check;
 mod review;
 
 pub use intake::{ReportReceipt, ReportRequest};
-pub use moderate::{ActRequest, AntiCheatSummary, SummariesRequest, TelemetrySummary, case_filter};
+pub use moderate::{
+    ActRequest, AntiCheatSummary, ReviewerStatsView, SummariesRequest, TelemetrySummary,
+    case_filter,
+};
 pub use review::{ReviewerCalibration, VoteRequest};
 
 use std::sync::Arc;
@@ -160,7 +163,7 @@ impl ModerationError {
 }
 
 /// A restriction matchmaking must respect.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Restriction {
     /// The player may not queue until `until`.

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::{ModerationError, ModerationService, new_id, staff_role};
 use crate::auth::Principal;
-use crate::moderation::views::{CaseFile, resolved_view};
+use crate::moderation::views::{CaseFile, ResolvedCaseView, resolved_view};
 use crate::moderation::{ActionKind, CaseEvent, CaseState, Category, Decision};
 use crate::store::Role;
 use crate::store::moderation::{
@@ -47,7 +47,7 @@ pub fn case_filter(
 }
 
 /// Body of an action.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActRequest {
     /// `warn`, `chat_restriction:<h>`, `queue_cooldown:<h>`, `low_priority_queue:<h>`,
@@ -58,7 +58,7 @@ pub struct ActRequest {
 }
 
 /// Relay telemetry summary (reference §7.1 `ReviewTelemetrySummary`).
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TelemetrySummary {
     disconnects: u16,
@@ -71,7 +71,7 @@ pub struct TelemetrySummary {
 }
 
 /// Anti-cheat summary (reference §7.1 `ReviewAntiCheatSummary`).
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AntiCheatSummary {
     #[serde(default)]
@@ -85,7 +85,7 @@ pub struct AntiCheatSummary {
 }
 
 /// Body of attaching summaries.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SummariesRequest {
     /// Telemetry, if any.
@@ -127,7 +127,7 @@ impl ModerationService {
         principal: &Principal,
         case_id: &str,
         now: i64,
-    ) -> Result<Value, ModerationError> {
+    ) -> Result<ResolvedCaseView, ModerationError> {
         let role = staff_role(principal)?;
         let case = self.existing_case(case_id).await?;
         let audit = self.audit_entry(
@@ -355,7 +355,7 @@ impl ModerationService {
         &self,
         principal: &Principal,
         now: i64,
-    ) -> Result<Vec<Value>, ModerationError> {
+    ) -> Result<Vec<ReviewerStatsView>, ModerationError> {
         let role = staff_role(principal)?;
         let audit = self.audit_entry(
             Some(principal),
@@ -372,17 +372,10 @@ impl ModerationService {
             .all_reviewer_stats()
             .await?
             .iter()
-            .map(|s| {
-                let mut entry = json!({
-                    "reviewer": s.reviewer.to_string(),
-                    "reviewer_ref": self.names.reviewer(&s.reviewer),
-                });
-                if let (Value::Object(entry), Ok(Value::Object(results))) =
-                    (&mut entry, serde_json::to_value(self.calibration_of(s)))
-                {
-                    entry.extend(results);
-                }
-                entry
+            .map(|s| ReviewerStatsView {
+                reviewer: s.reviewer.to_string(),
+                reviewer_ref: self.names.reviewer(&s.reviewer),
+                calibration: self.calibration_of(s),
             })
             .collect())
     }
@@ -399,4 +392,16 @@ impl ModerationService {
         }
         Ok(self.store.audit_log(since, limit).await?)
     }
+}
+
+/// A reviewer's calibration record, with their key, for moderators.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ReviewerStatsView {
+    /// The reviewer's key.
+    pub reviewer: String,
+    /// The pseudonym their votes carry in case views.
+    pub reviewer_ref: String,
+    /// Their results.
+    #[serde(flatten)]
+    pub calibration: super::review::ReviewerCalibration,
 }

@@ -15,7 +15,7 @@ use crate::store::moderation::{
 
 /// A reviewer's calibration results as the rules read them (the reference design's
 /// `ReviewerCalibrationStats`, without the reviewer's identity).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ReviewerCalibration {
     /// Votes cast.
     pub cases_reviewed: u32,
@@ -32,7 +32,7 @@ pub struct ReviewerCalibration {
 }
 
 /// Body of a vote.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VoteRequest {
     /// Verdict.
