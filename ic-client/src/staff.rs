@@ -51,10 +51,20 @@ pub async fn my_sanctions(
     identity: &Identity,
     community: &str,
 ) -> Result<MySanctions, StaffError> {
+    let (api, session) = sign_in(wallet, identity, community).await?;
+    Ok(api.my_sanctions(&session).await?)
+}
+
+/// Signs `identity` in to the joined community `community` (slug, name or fingerprint): its
+/// API client and a session, for any call that needs the player's token.
+pub async fn sign_in(
+    wallet: &Wallet,
+    identity: &Identity,
+    community: &str,
+) -> Result<(ApiClient, Session), StaffError> {
     let (slug, store) = wallet.open_community(community).await?;
     store.close().await;
-    let (api, session) = login_joined(wallet, identity, &slug).await?;
-    Ok(api.my_sanctions(&session).await?)
+    login_joined(wallet, identity, &slug).await
 }
 
 /// Logs `identity` in to the joined community `slug`, at the address it was joined with.

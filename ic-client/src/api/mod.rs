@@ -1,8 +1,20 @@
-//! A typed client for the community server's HTTP API (issue 5): community document, challenge
-//! login, registration, record sync, rating refresh, revocations and third-party verification.
+//! A typed client for the community server's HTTP API: community document, challenge login,
+//! registration, record sync, rating refresh, revocations and third-party verification here;
+//! matchmaking, rooms, moderation and standings in the modules below.
 
+mod conduct;
+mod queue;
+mod rooms;
+mod standings;
 mod views;
 
+pub use conduct::{Appeal, Report, ReportReceipt, Vote};
+pub use queue::{Joined, QueueEvent, QueueEvents, QueueRequest};
+pub use rooms::{LiveMatch, RoomListing, RoomRequest, Seat};
+pub use standings::{
+    AchievementDefinition, AchievementOffer, CampaignProgress, LeaderboardEntry, LeaderboardPage,
+    Season,
+};
 pub use views::{
     HeldAchievement, HistoryMatch, LeaverCooldown, MatchHistory, ModeratorAction, ModuleStanding,
     MySanctions, PlayerAchievements, Profile, ProfileSeason,
@@ -85,6 +97,15 @@ pub struct Session {
 }
 
 impl Session {
+    /// A session from a token obtained earlier (a game that keeps its token across restarts).
+    pub fn from_token(token: String, expires_at: i64, roles: Vec<String>) -> Self {
+        Self {
+            token,
+            expires_at,
+            roles,
+        }
+    }
+
     /// The bearer token, for calling endpoints this client does not wrap (yet).
     pub fn bearer_token(&self) -> &str {
         &self.token
@@ -227,11 +248,7 @@ impl ApiClient {
             Some(code) => json!({ "invite_code": code }),
             None => json!({}),
         };
-        let request = self
-            .http
-            .post(url.clone())
-            .bearer_auth(&session.token)
-            .json(&body);
+        let request = self.post(&url, session).json(&body);
         match self.json::<RecordList>(request, &url).await {
             Ok(list) => Ok(Registration::Registered(decode_records(
                 &list.records,
@@ -259,9 +276,7 @@ impl ApiClient {
             #[serde(default)]
             rotations: Vec<String>,
         }
-        let page: Page = self
-            .json(self.http.get(url.clone()).bearer_auth(&session.token), &url)
-            .await?;
+        let page: Page = self.json(self.get(&url, session), &url).await?;
         Ok(RecordsPage {
             records: decode_records(&page.records, &url)?,
             rotations: decode_records(&page.rotations, &url)?,
@@ -271,12 +286,7 @@ impl ApiClient {
     /// `POST /v1/players/me/refresh`: re-issued rating records.
     pub async fn refresh(&self, session: &Session) -> Result<Vec<Vec<u8>>, ApiError> {
         let url = self.url("v1/players/me/refresh")?;
-        let list: RecordList = self
-            .json(
-                self.http.post(url.clone()).bearer_auth(&session.token),
-                &url,
-            )
-            .await?;
+        let list: RecordList = self.json(self.post(&url, session), &url).await?;
         decode_records(&list.records, &url)
     }
 
@@ -289,20 +299,8 @@ impl ApiClient {
             expires_at: i64,
         }
         let url = self.url("v1/staff/login-link")?;
-        let link: Link = self
-            .json(
-                self.http.post(url.clone()).bearer_auth(&session.token),
-                &url,
-            )
-            .await?;
+        let link: Link = self.json(self.post(&url, session), &url).await?;
         Ok((link.url, link.expires_at))
-    }
-
-    /// `GET /v1/sanctions/me`: the session's leaver cooldown and moderator sanctions.
-    pub async fn my_sanctions(&self, session: &Session) -> Result<MySanctions, ApiError> {
-        let url = self.url("v1/sanctions/me")?;
-        self.json(self.http.get(url.clone()).bearer_auth(&session.token), &url)
-            .await
     }
 
     /// `GET /v1/players/{key}`: the player's public profile.
@@ -362,6 +360,16 @@ impl ApiClient {
         Ok(results.results)
     }
 
+    /// A `GET` of `url` with the session's token.
+    fn get(&self, url: &reqwest::Url, session: &Session) -> reqwest::RequestBuilder {
+        self.http.get(url.clone()).bearer_auth(&session.token)
+    }
+
+    /// A `POST` to `url` with the session's token.
+    fn post(&self, url: &reqwest::Url, session: &Session) -> reqwest::RequestBuilder {
+        self.http.post(url.clone()).bearer_auth(&session.token)
+    }
+
     fn url(&self, path: &str) -> Result<reqwest::Url, ApiError> {
         self.base
             .join(path)
@@ -406,25 +414,31 @@ impl ApiClient {
         if status.is_success() {
             return Ok(body);
         }
-        #[derive(Deserialize)]
-        struct ErrorBody {
-            error: String,
-            #[serde(default)]
-            message: String,
-        }
-        let (code, message) = match serde_json::from_slice::<ErrorBody>(&body) {
-            Ok(error) => (error.error, error.message),
-            Err(_) => (
-                format!("http_{}", status.as_u16()),
-                String::from_utf8_lossy(&body).chars().take(200).collect(),
-            ),
-        };
-        Err(ApiError::Server {
-            url,
-            status: status.as_u16(),
-            code,
-            message,
-        })
+        Err(server_error(&url, status, &body))
+    }
+}
+
+/// The error a server answered with: its `error` code and message, or `http_<status>` and the
+/// start of the body when the body is not the API's error body.
+fn server_error(url: &str, status: reqwest::StatusCode, body: &[u8]) -> ApiError {
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        error: String,
+        #[serde(default)]
+        message: String,
+    }
+    let (code, message) = match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(error) => (error.error, error.message),
+        Err(_) => (
+            format!("http_{}", status.as_u16()),
+            String::from_utf8_lossy(body).chars().take(200).collect(),
+        ),
+    };
+    ApiError::Server {
+        url: url.to_owned(),
+        status: status.as_u16(),
+        code,
+        message,
     }
 }
 

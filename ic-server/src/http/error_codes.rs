@@ -172,7 +172,8 @@ mod tests {
         for code in ERROR_CODES {
             assert!(seen.insert(code), "{code} listed twice");
             assert!(
-                code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                code.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
                 "{code} is not snake_case"
             );
         }

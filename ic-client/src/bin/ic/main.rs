@@ -1,8 +1,11 @@
 //! `ic`, the player's command line: identity key, joining communities, the credential wallet.
 //! A thin shell over the `ic_client` library; every decision lives there.
 
+mod conduct;
 mod identity;
+mod play;
 mod profile;
+mod standings;
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -145,6 +148,12 @@ enum Command {
         /// Community slug, name or fingerprint.
         community: String,
     },
+    #[command(flatten)]
+    Play(play::PlayCommand),
+    #[command(flatten)]
+    Conduct(conduct::ConductCommand),
+    #[command(flatten)]
+    Standings(standings::StandingsCommand),
 }
 
 #[derive(Subcommand)]
@@ -390,6 +399,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             );
             println!("{link}");
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Play(command) => play::play_command(&wallet, passphrase_file, command).await,
+        Command::Conduct(command) => {
+            conduct::conduct_command(&wallet, passphrase_file, command).await
+        }
+        Command::Standings(command) => {
+            standings::standings_command(&wallet, passphrase_file, command).await
         }
         Command::Leave { community } => {
             let (slug, store) = wallet.open_community(&community).await?;

@@ -1,0 +1,221 @@
+//! Every player-facing `ic` command against one real `ic-server` with every capability on:
+//! queueing through a ready check to a relay ticket, the event stream, rooms, spectating,
+//! reporting, appealing, reviewing, standings, seasons, claims and campaign benchmarks. Each
+//! prints JSON with `--json`; a refusal names the server's error code and exits non-zero.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use ic_e2e::community::Server;
+use ic_e2e::player::Player;
+use ic_e2e::text;
+use serde_json::Value;
+
+const SLUG: &str = "client-clan";
+
+fn json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("not JSON ({error}): {}", text(output)))
+}
+
+/// Runs `ic args`, which must fail, naming `code` (the server's error code).
+fn refused(player: &Player, args: &[&str], code: &str) {
+    let output = player.run(args);
+    assert!(
+        !output.status.success(),
+        "ic {args:?} succeeded: {}",
+        text(&output)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(code),
+        "ic {args:?} should name {code}: {stderr}"
+    );
+}
+
+/// Polls `ic queue status` until an event named `name` shows.
+fn wait_for_event(player: &Player, name: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let events = json(&player.ok(&["queue", "status", SLUG, "--json"]));
+        if let Some(event) = events
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|event| event["event"] == name)
+        {
+            return event.clone();
+        }
+        assert!(Instant::now() < deadline, "no {name} event: {events}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_player_command_reaches_the_server_and_prints_json() {
+    let config = "[capabilities]\npreset = \"competitive\"\n\
+        [matchmaking]\npass_interval_min_ms = 50\npass_interval_max_ms = 200\n\
+        [campaigns]\nenabled = true\n";
+    let mut server = Server::with_config("Client Clan", config);
+    server.start().await;
+    let url = server.url();
+    let (alice, bob, carol) = (Player::new(None), Player::new(None), Player::new(None));
+    for player in [&alice, &bob, &carol] {
+        player.ok(&["join", &url]);
+    }
+    let bob_key = bob.key().to_string();
+
+    // Matchmaking: both queue with their wallet's rating record, accept, and get tickets.
+    for player in [&alice, &bob] {
+        let joined = json(&player.ok(&["queue", "join", SLUG, "--mode", "ranked_1v1", "--json"]));
+        assert_eq!(joined["status"], "queued", "{joined}");
+    }
+    let found = wait_for_event(&alice, "match_found");
+    let match_id = found["match_id"].as_u64().unwrap().to_string();
+    for player in [&alice, &bob] {
+        let accepted = json(&player.ok(&["queue", "accept", SLUG, &match_id, "--json"]));
+        assert_eq!(accepted["status"], "accepted");
+    }
+    let ready = wait_for_event(&alice, "match_ready");
+    assert!(!ready["ticket"].as_str().unwrap().is_empty(), "{ready}");
+    // The event stream starts with where the player stands.
+    let streamed = alice.ok(&["queue", "events", SLUG, "--count", "1", "--json"]);
+    let first: Value = serde_json::from_slice(&streamed.stdout).unwrap();
+    assert_eq!(
+        first, ready,
+        "the stream's first event is the player's standing"
+    );
+    // Refusals carry the server's code.
+    refused(&carol, &["queue", "decline", SLUG, "999"], "no_such_match");
+    refused(
+        &carol,
+        &["queue", "ban", SLUG, "999", "arena"],
+        "no_such_match",
+    );
+    refused(&carol, &["queue", "confirm", SLUG, "999"], "not_invited");
+    refused(&carol, &["queue", "leave", SLUG], "not_queued");
+
+    // Spectating the placed match.
+    let live = json(&carol.ok(&["live", "list", SLUG, "--json"]));
+    let game_id = ready["game_id"].as_u64().unwrap();
+    assert!(
+        live.as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["game_id"] == game_id),
+        "{live}"
+    );
+    let seat = json(&carol.ok(&["live", "watch", SLUG, &game_id.to_string(), "--json"]));
+    assert_eq!(seat["role"], "spectator", "{seat}");
+    assert!(!seat["ticket"].as_str().unwrap().is_empty());
+
+    // Rooms: open, list, join, watch.
+    let host = json(&alice.ok(&[
+        "rooms", "open", SLUG, "--module", "ra", "--listed", "--json",
+    ]));
+    let code = host["code"].as_str().unwrap().to_owned();
+    assert_eq!(
+        (host["role"].as_str(), host["slot"].as_u64()),
+        (Some("player"), Some(0))
+    );
+    let rooms = json(&carol.ok(&["rooms", "list", SLUG, "--json"]));
+    assert!(
+        rooms.as_array().unwrap().iter().any(|r| r["code"] == code),
+        "{rooms}"
+    );
+    let guest = json(&bob.ok(&["rooms", "join", SLUG, &code, "--json"]));
+    assert_eq!(
+        (guest["role"].as_str(), guest["slot"].as_u64()),
+        (Some("player"), Some(1))
+    );
+    let watcher = json(&carol.ok(&["rooms", "watch", SLUG, &code, "--json"]));
+    assert_eq!(watcher["role"], "spectator");
+    refused(&carol, &["rooms", "join", SLUG, "NOSUCH"], "room_not_found");
+
+    // Moderation, from the player's side.
+    let receipt = json(&alice.ok(&[
+        "report", SLUG, &bob_key, "cheating", "--note", "walls", "--json",
+    ]));
+    assert_eq!(receipt["status"], "submitted_for_review", "{receipt}");
+    assert!(receipt["case_id"].as_str().is_some_and(|id| !id.is_empty()));
+    refused(
+        &bob,
+        &["appeal", SLUG, "--case", "no-such-case", "unfair"],
+        "case_not_found",
+    );
+    refused(
+        &bob,
+        &["appeal", SLUG, "--match", &"ab".repeat(32), "I lost power"],
+        "abandon_not_found",
+    );
+    refused(&carol, &["review", "next", SLUG], "not_eligible");
+    let sanctions = json(&bob.ok(&["sanctions", SLUG, "--json"]));
+    assert!(sanctions["leaver_cooldown"].is_null(), "{sanctions}");
+
+    // Standings and seasons.
+    let board = json(&carol.ok(&["leaderboard", SLUG, "--json"]));
+    assert_eq!(board["module"], "ra", "{board}");
+    assert!(board["entries"].is_array());
+    let seasons = json(&carol.ok(&["seasons", SLUG, "--json"]));
+    assert!(
+        seasons
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["running"] == true),
+        "{seasons}"
+    );
+    refused(
+        &carol,
+        &["claim", SLUG, "ra", "first_blood"],
+        "claims_not_accepted",
+    );
+
+    // Campaign benchmarks: opt in, report, read the signed aggregates.
+    let opted = json(&carol.ok(&["campaign", "opt-in", SLUG, "--json"]));
+    assert_eq!(opted["opted_in"], true);
+    let stored = json(&carol.ok(&[
+        "campaign",
+        "progress",
+        SLUG,
+        "allied",
+        "--version",
+        "1",
+        "--module",
+        "ra",
+        "--difficulty",
+        "hard",
+        "--missions",
+        "3",
+        "--json",
+    ]));
+    assert_eq!(stored["stored"], true);
+    let benchmarks = json(&carol.ok(&["campaign", "benchmarks", SLUG, "allied"]));
+    assert_eq!(
+        benchmarks["snapshot"]["campaign_id"], "allied",
+        "{benchmarks}"
+    );
+    assert!(!benchmarks["signature"].as_str().unwrap().is_empty());
+    let opted = json(&carol.ok(&["campaign", "opt-out", SLUG, "--json"]));
+    assert_eq!(opted["opted_in"], false);
+    refused(
+        &carol,
+        &[
+            "campaign",
+            "progress",
+            SLUG,
+            "allied",
+            "--version",
+            "1",
+            "--module",
+            "ra",
+            "--difficulty",
+            "hard",
+            "--missions",
+            "4",
+        ],
+        "not_opted_in",
+    );
+    server.stop();
+}
