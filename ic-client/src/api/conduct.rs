@@ -11,7 +11,8 @@ use super::{ApiClient, ApiError, MySanctions, Session};
 pub struct Report {
     /// The reported player, `ed25519:<hex>`.
     pub accused: String,
-    /// One of the community's categories (`cheating`, `griefing`, `harassment`, …).
+    /// `cheating`, `griefing`, `afk_intentional_idle`, `harassment`, `spam_disruptive_comms` or
+    /// `other`.
     pub category: String,
     /// A certified match both played in, 64 hex characters.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,7 +62,8 @@ pub struct Appeal {
 /// A reviewer's verdict (`POST /v1/review/assignments/{id}/vote`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Vote {
-    /// The community's decision name (`no_violation`, `warning`, `violation`, …).
+    /// `likely_clean`, `insufficient_evidence`, `suspected_griefing`, `suspected_cheating`,
+    /// `abuse_comms` or `escalate`.
     pub decision: String,
     /// How sure, 0–100.
     pub confidence: u8,

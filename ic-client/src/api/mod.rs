@@ -35,6 +35,7 @@ pub const AUTH_CONTEXT: &[u8] = b"ic-server/auth/v1";
 /// Largest response body read, so a hostile server cannot exhaust memory.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+const USER_AGENT: &str = concat!("ic/", env!("CARGO_PKG_VERSION"));
 
 /// Why an API call failed.
 #[derive(Debug, thiserror::Error)]
@@ -152,27 +153,43 @@ pub struct RemoteVerdict {
 #[derive(Debug, Clone)]
 pub struct ApiClient {
     http: reqwest::Client,
+    /// For the queue's event stream, which stays open: no total timeout.
+    events: reqwest::Client,
     base: reqwest::Url,
 }
 
 impl ApiClient {
     /// A client for the community at `base_url` (e.g. `https://ic.example.org`).
     pub fn new(base_url: &str) -> Result<Self, ApiError> {
+        let transport = |source| ApiError::Transport {
+            url: base_url.to_owned(),
+            source,
+        };
         let http = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("ic/", env!("CARGO_PKG_VERSION")))
+            .user_agent(USER_AGENT)
             .build()
-            .map_err(|source| ApiError::Transport {
-                url: base_url.to_owned(),
-                source,
-            })?;
-        Self::with_http(http, base_url)
+            .map_err(transport)?;
+        // The server sends a keep-alive every 15 s, so a stream silent for 45 s is dead.
+        let events = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .read_timeout(Duration::from_secs(45))
+            .user_agent(USER_AGENT)
+            .build()
+            .map_err(transport)?;
+        let base = normalize_url(base_url)?;
+        Ok(Self { http, events, base })
     }
 
-    /// A client sharing an existing HTTP client (connection pool).
+    /// A client sharing an existing HTTP client (connection pool, proxy, trusted roots). The
+    /// queue's event stream uses it too, with the request timeout lifted for that request.
     pub fn with_http(http: reqwest::Client, base_url: &str) -> Result<Self, ApiError> {
         let base = normalize_url(base_url)?;
-        Ok(Self { http, base })
+        Ok(Self {
+            events: http.clone(),
+            http,
+            base,
+        })
     }
 
     /// The server's base URL, normalized (no trailing slash).

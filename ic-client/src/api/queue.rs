@@ -223,18 +223,12 @@ impl ApiClient {
     /// stands, so nothing that matters is missed.
     pub fn queue_events(&self, session: &Session) -> Result<QueueEvents, ApiError> {
         let url = self.url("v1/queue/events")?;
-        // Not the API client's 30 s request timeout: the stream stays open; the server's
-        // keep-alive every 15 s keeps the read timeout from firing on a healthy connection.
-        let http = reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .read_timeout(std::time::Duration::from_secs(45))
-            .user_agent(concat!("ic/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|source| ApiError::Transport {
-                url: url.to_string(),
-                source,
-            })?;
-        let request = http.get(url.clone()).bearer_auth(session.bearer_token());
+        // A day rather than the client's 30 s request timeout: the stream stays open.
+        let request = self
+            .events
+            .get(url.clone())
+            .bearer_auth(session.bearer_token())
+            .timeout(std::time::Duration::from_secs(24 * 3600));
         let source = EventSource::new(request)
             .map_err(|_| super::bad(&url, "the event request cannot be repeated"))?;
         Ok(QueueEvents {

@@ -89,15 +89,23 @@ async fn definitions(State(state): State<AppState>) -> Result<Json<Definitions>,
 /// One achievement a player holds.
 #[derive(Serialize, ToSchema)]
 struct HeldAchievement {
+    /// The achievement (with its season, for per-season ones).
     achievement_id: String,
+    /// Its name, when this community still defines it.
     name: Option<String>,
+    /// Game module.
     game_module: String,
+    /// How the record was verified when issued (`relay_attested`, `optimistic`, …).
     verification: &'static str,
+    /// Unix seconds it was earned.
     unlocked_at: i64,
+    /// The certified match that earned it, 64 hex.
     match_id: Option<String>,
     /// `pending` (an optimistic claim inside its window), `challenged`, or null.
     claim: Option<&'static str>,
+    /// Unix seconds a pending claim becomes verified unless challenged.
     upgrade_at: Option<i64>,
+    /// The record's sequence in the player's history.
     sequence: u64,
 }
 
@@ -128,6 +136,7 @@ fn held(state: &AppState, row: AchievementRow) -> Result<HeldAchievement, ApiErr
 /// A player's achievements.
 #[derive(Serialize, ToSchema)]
 struct HeldAchievements {
+    /// Newest first.
     achievements: Vec<HeldAchievement>,
 }
 
@@ -215,7 +224,7 @@ async fn claim(
 /// Body of a challenge.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ChallengeRequest {
+struct AchievementChallenge {
     /// The claimant, `ed25519:<64 hex>`.
     player_key: String,
     /// Game module.
@@ -227,6 +236,7 @@ struct ChallengeRequest {
 /// A challenged claim.
 #[derive(Serialize, ToSchema)]
 struct Challenged {
+    /// The claim, now challenged.
     achievement: HeldAchievement,
 }
 
@@ -234,7 +244,7 @@ struct Challenged {
 #[utoipa::path(post, path = "/v1/achievements/challenges", tag = "achievements",
     summary = "Moderator: challenge an optimistic claim (player_key, game_module, \
         achievement_id)",
-    request_body = ChallengeRequest,
+    request_body = AchievementChallenge,
     responses((status = 200, body = Challenged),
         (status = 400, body = ErrorBody, description = "`invalid_key`"),
         (status = 403, body = ErrorBody, description = "`forbidden`"),
@@ -243,7 +253,7 @@ struct Challenged {
 async fn challenge(
     State(state): State<AppState>,
     principal: Principal,
-    ApiJson(request): ApiJson<ChallengeRequest>,
+    ApiJson(request): ApiJson<AchievementChallenge>,
 ) -> Result<Json<Challenged>, ApiError> {
     if !principal
         .roles

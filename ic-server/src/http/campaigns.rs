@@ -73,6 +73,7 @@ struct OptIn {
 /// The caller's choice, as stored.
 #[derive(Serialize, ToSchema)]
 struct OptedIn {
+    /// Whether the caller's progress is shared.
     opted_in: bool,
 }
 

@@ -299,3 +299,25 @@ async fn record_metrics(State(state): State<AppState>, request: Request, next: N
         .observe(started.elapsed().as_secs_f64());
     response
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    /// Groups are merged into one document, which keeps the first schema of a name: two
+    /// different types with one name would silently describe one route with the other's body.
+    #[test]
+    fn no_two_schemas_share_a_name() {
+        let mut seen = std::collections::BTreeMap::new();
+        for group in super::groups() {
+            let schemas = group.document().components.map(|c| c.schemas);
+            for (name, schema) in schemas.into_iter().flatten() {
+                let text = serde_json::to_string(&schema).unwrap();
+                if let Some(previous) = seen.insert(name.clone(), text.clone()) {
+                    assert_eq!(previous, text, "two different schemas are named {name}");
+                }
+            }
+        }
+        assert!(seen.contains_key("QueueEvent") && seen.contains_key("AchievementChallenge"));
+    }
+}

@@ -20,8 +20,9 @@ pub struct Served(Arc<String>);
 impl Served {
     /// Serializes `document` for serving.
     pub fn new(document: OpenApi) -> Self {
-        let text = serde_json::to_string(&document)
-            .unwrap_or_else(|error| format!("{{\"error\":\"internal\",\"message\":\"{error}\"}}"));
+        let text = serde_json::to_string(&document).unwrap_or_else(|error| {
+            serde_json::json!({ "error": "internal", "message": error.to_string() }).to_string()
+        });
         Self(Arc::new(text))
     }
 }

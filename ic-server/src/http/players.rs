@@ -358,17 +358,29 @@ pub struct LeaderboardPage {
 /// One row of a leaderboard page.
 #[derive(Serialize, ToSchema)]
 struct LeaderboardEntry {
+    /// Rank on the board.
     rank: Option<u32>,
+    /// Share of the others ranked below, in tenths of a percent.
     percentile: Option<u16>,
+    /// Tier.
     tier: Option<String>,
+    /// The player.
     player_key: String,
+    /// Rating ×1000.
     rating: i64,
+    /// Deviation ×1000.
     deviation: i64,
+    /// The rating as shown to people.
     display: String,
+    /// Rated games this season.
     games_played: u32,
+    /// Wins this season.
     wins: u32,
+    /// Losses this season.
     losses: u32,
+    /// Draws this season.
     draws: u32,
+    /// Distinct opponents met.
     distinct_opponents: u32,
 }
 

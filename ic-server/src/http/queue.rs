@@ -187,6 +187,7 @@ async fn join(
     params(("id" = u64, Path, description = "The party, from the `party_invite` event")),
     request_body = ConfirmBody,
     responses((status = 202, body = JoinAnswer),
+        (status = 400, body = ErrorBody, description = "`invalid_base64`"),
         (status = 403, body = ErrorBody, description = "`not_your_record` or `queue_cooldown`"),
         (status = 404, body = ErrorBody, description = "`not_invited`"),
         (status = 409, body = ErrorBody, description = "`already_queued`"),

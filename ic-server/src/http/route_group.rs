@@ -84,6 +84,11 @@ impl RouteGroup {
         self.routes.into_openapi().paths.paths.into_keys().collect()
     }
 
+    /// The group's part of the document, without its layers' answers.
+    pub fn document(self) -> OpenApi {
+        self.routes.into_openapi()
+    }
+
     /// The group's routes as `(method, path)`, method in lower case.
     pub fn operations(self) -> Vec<(&'static str, String)> {
         let mut document = self.routes.into_openapi();
@@ -157,6 +162,10 @@ fn describe_common_answers(operation: &mut Operation, limited: bool, authenticat
         StatusCode::SERVICE_UNAVAILABLE,
         "`timeout`: the request took too long; `storage_unavailable`: the database is not \
          answering; `not_ready`: the server is starting or draining",
+    );
+    add(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "`internal` or `ticket_failed`: a fault of the server, logged for its operator",
     );
     if authenticated {
         add(

@@ -67,13 +67,21 @@ pub(super) async fn list(State(state): State<AppState>) -> Result<Json<Seasons>,
 /// One row of an ended season's final standings.
 #[derive(Serialize, ToSchema)]
 pub struct StandingsEntry {
+    /// The player.
     player_key: String,
+    /// Final rating ×1000.
     rating: i64,
+    /// Final deviation ×1000.
     deviation: i64,
+    /// Rated games in the season.
     games_played: u32,
+    /// Wins.
     wins: u32,
+    /// Losses.
     losses: u32,
+    /// Draws.
     draws: u32,
+    /// Highest rating of the season.
     peak_rating: Option<i64>,
 }
 

@@ -196,7 +196,7 @@ impl fmt::Display for ActionKind {
 
 /// Serde as the text form, so config tables read `["warn", "queue_cooldown:24"]`.
 macro_rules! serde_as_text {
-    ($name:ident) => {
+    ($name:ident, $schema_text:expr) => {
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.collect_str(self)
@@ -215,10 +215,7 @@ macro_rules! serde_as_text {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
                 utoipa::openapi::schema::ObjectBuilder::new()
                     .schema_type(utoipa::openapi::schema::Type::String)
-                    .description(Some(
-                        "`warn`, `queue_cooldown:<hours>`, `ranked_suspension:<days>`, \
-                         `chat_restriction:<hours>`, `low_priority_queue:<hours>`, `close_no_action` or `escalate`",
-                    ))
+                    .description(Some($schema_text))
                     .into()
             }
         }
@@ -227,9 +224,19 @@ macro_rules! serde_as_text {
     };
 }
 
-serde_as_text!(Measure);
-serde_as_text!(Recommendation);
-serde_as_text!(ActionKind);
+serde_as_text!(
+    Measure,
+    "`warn`, `chat_restriction:<hours>`, `queue_cooldown:<hours>`, \
+     `low_priority_queue:<hours>` or `ranked_suspension:<days>`"
+);
+serde_as_text!(
+    Recommendation,
+    "a measure (`warn`, `queue_cooldown:<hours>`, …), `close_no_action` or `escalate`"
+);
+serde_as_text!(
+    ActionKind,
+    "a measure (`warn`, `queue_cooldown:<hours>`, …), `close_no_action` or `escalate`"
+);
 
 #[cfg(test)]
 mod tests {

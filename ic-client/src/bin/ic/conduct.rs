@@ -21,7 +21,8 @@ pub enum ConductCommand {
         community: String,
         /// The player reported.
         player: PlayerKey,
-        /// `cheating`, `griefing`, `harassment`, `afk`, … (the community's categories).
+        /// `cheating`, `griefing`, `afk_intentional_idle`, `harassment`, `spam_disruptive_comms`
+        /// or `other`.
         category: String,
         /// A certified match you both played in, 64 hex characters.
         #[arg(long = "match")]
@@ -81,7 +82,8 @@ pub enum ReviewCommand {
         community: String,
         /// The assignment.
         assignment_id: String,
-        /// `no_violation`, `warning`, `violation`, … (the community's decisions).
+        /// `likely_clean`, `insufficient_evidence`, `suspected_griefing`, `suspected_cheating`,
+        /// `abuse_comms` or `escalate`.
         decision: String,
         /// How sure you are, 0-100.
         #[arg(long, default_value_t = 80)]

@@ -422,9 +422,24 @@ async fn queue_command(
         } => {
             let (api, session) = signed_in(wallet, passphrase_file, &community).await?;
             let mut events = api.queue_events(&session)?;
+            let mut signed_in_at = std::time::Instant::now();
             let mut seen = 0;
             while count.is_none_or(|count| seen < count) {
-                let event = events.next().await?;
+                let event = match events.next().await {
+                    Ok(event) => event,
+                    // The token expired while following (tokens last an hour): sign in again
+                    // and reopen; the stream starts again with where the player stands.
+                    Err(error)
+                        if error.server_code() == Some("unauthorized")
+                            && signed_in_at.elapsed() > std::time::Duration::from_secs(60) =>
+                    {
+                        signed_in_at = std::time::Instant::now();
+                        let (_, session) = signed_in(wallet, passphrase_file, &community).await?;
+                        events = api.queue_events(&session)?;
+                        continue;
+                    }
+                    Err(error) => return Err(error.into()),
+                };
                 if json {
                     println!("{}", serde_json::to_string(&event)?);
                 } else {

@@ -189,7 +189,8 @@ pub(super) struct VoteReceipt {
             `invalid_confidence` or `notes_too_long`"),
         (status = 404, body = ErrorBody, description = "`assignment_not_found`"),
         (status = 409, body = ErrorBody,
-            description = "`already_voted`, `assignment_expired` or `case_changed`")))]
+            description = "`already_voted`, `assignment_expired`, `case_changed` or \
+                `invalid_case_state`")))]
 pub(super) async fn vote(
     State(state): State<AppState>,
     principal: Principal,

@@ -41,12 +41,19 @@ pub(super) struct CasesQuery {
 /// One case of the list.
 #[derive(Serialize, ToSchema)]
 pub(super) struct CaseListEntry {
+    /// The case.
     case_id: String,
+    /// Category.
     category: Category,
+    /// Where the case stands.
     state: CaseState,
+    /// Triage hint, 0–100.
     severity_hint: u8,
+    /// Unix seconds.
     created_at: i64,
+    /// Unix seconds.
     updated_at: i64,
+    /// Reviewers the case needs.
     required_reviewers: u8,
     /// Reports filed.
     reports: u32,
@@ -158,6 +165,7 @@ pub(super) struct CalibrationRequest {
 /// A case marked as calibration.
 #[derive(Serialize, ToSchema)]
 pub(super) struct CalibrationMarked {
+    /// The case.
     case_id: String,
     /// Always true.
     calibration: bool,
@@ -166,6 +174,7 @@ pub(super) struct CalibrationMarked {
 /// What a change to a case did.
 #[derive(Serialize, ToSchema)]
 pub(super) struct CaseChanged {
+    /// The case.
     case_id: String,
     /// `attached`.
     status: &'static str,
@@ -212,7 +221,8 @@ pub(super) async fn mark_calibration(
     params(("id" = String, Path, description = "The case")),
     request_body = SummariesRequest,
     responses((status = 200, body = CaseChanged),
-        (status = 400, body = ErrorBody, description = "`invalid_reason`"),
+        (status = 400, body = ErrorBody,
+            description = "`invalid_reason` or `case_not_in_review`"),
         (status = 403, body = ErrorBody, description = STAFF_ONLY),
         (status = 404, body = ErrorBody, description = "`case_not_found`")))]
 pub(super) async fn summaries(
@@ -233,6 +243,7 @@ pub(super) async fn summaries(
 /// Reviewer calibration records.
 #[derive(Serialize, ToSchema)]
 pub(super) struct Reviewers {
+    /// Every reviewer with a record.
     reviewers: Vec<ReviewerStatsView>,
 }
 
@@ -289,7 +300,7 @@ pub(super) async fn appeals(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct DecisionRequest {
-    /// `upheld` or `reversed`.
+    /// `uphold` or `reverse`.
     decision: String,
     /// Why.
     reason: String,
@@ -304,7 +315,8 @@ pub(super) struct DecisionRequest {
         (status = 400, body = ErrorBody, description = "`invalid_decision` or `invalid_reason`"),
         (status = 403, body = ErrorBody, description = "`forbidden` or `own_appeal`"),
         (status = 404, body = ErrorBody, description = "`appeal_not_found`"),
-        (status = 409, body = ErrorBody, description = "`appeal_decided`")))]
+        (status = 409, body = ErrorBody,
+            description = "`appeal_decided` or `invalid_case_state`")))]
 pub(super) async fn decide_appeal(
     State(state): State<AppState>,
     principal: Principal,
@@ -338,6 +350,7 @@ pub(super) struct AuditQuery {
 /// One entry of the audit log.
 #[derive(Serialize, ToSchema)]
 pub(super) struct AuditLine {
+    /// The entry.
     audit_id: String,
     /// Unix seconds.
     at: i64,
