@@ -1,9 +1,8 @@
 //! `GET /openapi.json`: the OpenAPI 3.1 document of the routes this server serves, assembled
 //! from the route groups' declarations when the router is built.
 
-use std::sync::Arc;
-
 use axum::Extension;
+use axum::body::Bytes;
 use axum::http::header;
 use axum::response::IntoResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -13,17 +12,19 @@ use utoipa_axum::routes;
 use super::error::ErrorBody;
 use super::{API_VERSION, RouteGroup};
 
-/// The document as served: serialized once, when the router is built.
+/// The document as served: serialized once, when the router is built; each answer shares it.
 #[derive(Clone)]
-pub struct Served(Arc<String>);
+pub struct Served(Bytes);
 
 impl Served {
     /// Serializes `document` for serving.
     pub fn new(document: OpenApi) -> Self {
-        let text = serde_json::to_string(&document).unwrap_or_else(|error| {
-            serde_json::json!({ "error": "internal", "message": error.to_string() }).to_string()
+        let text = serde_json::to_vec(&document).unwrap_or_else(|error| {
+            serde_json::json!({ "error": "internal", "message": error.to_string() })
+                .to_string()
+                .into_bytes()
         });
-        Self(Arc::new(text))
+        Self(Bytes::from(text))
     }
 }
 
@@ -65,8 +66,5 @@ pub(super) fn routes() -> Vec<RouteGroup> {
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object))
 )]
 async fn document(Extension(served): Extension<Served>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        served.0.as_str().to_owned(),
-    )
+    ([(header::CONTENT_TYPE, "application/json")], served.0)
 }

@@ -79,19 +79,15 @@ impl RouteGroup {
         (router, document)
     }
 
-    /// The paths of the group, for the capability-disabled answer.
-    pub fn paths(self) -> Vec<String> {
-        self.routes.into_openapi().paths.paths.into_keys().collect()
-    }
-
-    /// The group's part of the document, without its layers' answers.
+    /// The group's part of the document, without its layers' answers (the paths a switched-off
+    /// capability answers on, the schemas the groups define).
     pub fn document(self) -> OpenApi {
         self.routes.into_openapi()
     }
 
     /// The group's routes as `(method, path)`, method in lower case.
     pub fn operations(self) -> Vec<(&'static str, String)> {
-        let mut document = self.routes.into_openapi();
+        let mut document = self.document();
         let mut found = Vec::new();
         for (path, item) in document.paths.paths.iter_mut() {
             for (method, _) in operations(item) {
