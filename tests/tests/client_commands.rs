@@ -34,6 +34,26 @@ fn refused(player: &Player, args: &[&str], code: &str) {
     );
 }
 
+/// `ic campaign progress` in the `allied` campaign with `missions` done, then `extra`.
+fn progress<'a>(missions: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "campaign",
+        "progress",
+        SLUG,
+        "allied",
+        "--version",
+        "1",
+        "--module",
+        "ra",
+        "--difficulty",
+        "hard",
+        "--missions",
+        missions,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// Polls `ic queue status` until an event named `name` shows.
 fn wait_for_event(player: &Player, name: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -95,6 +115,21 @@ async fn every_player_command_reaches_the_server_and_prints_json() {
     );
     refused(&carol, &["queue", "confirm", SLUG, "999"], "not_invited");
     refused(&carol, &["queue", "leave", SLUG], "not_queued");
+    // Alone in the queue (the others are in their match), carol waits, then leaves.
+    let joined = json(&carol.ok(&["queue", "join", SLUG, "--mode", "ranked_1v1", "--json"]));
+    assert_eq!(joined["status"], "queued", "{joined}");
+    wait_for_event(&carol, "queued");
+    let left = json(&carol.ok(&["queue", "leave", SLUG, "--json"]));
+    assert_eq!(left["status"], "left");
+    let status = json(&carol.ok(&["queue", "status", SLUG, "--json"]));
+    assert!(
+        status
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|event| event["event"] != "queued"),
+        "{status}"
+    );
 
     // Spectating the placed match.
     let live = json(&carol.ok(&["live", "list", SLUG, "--json"]));
@@ -150,6 +185,20 @@ async fn every_player_command_reaches_the_server_and_prints_json() {
         "abandon_not_found",
     );
     refused(&carol, &["review", "next", SLUG], "not_eligible");
+    refused(&carol, &["review", "me", SLUG], "not_eligible");
+    let assignments = json(&carol.ok(&["review", "list", SLUG, "--json"]));
+    assert_eq!(assignments, serde_json::json!([]));
+    // The decision names the help lists are the server's; an unknown one is refused first.
+    refused(
+        &carol,
+        &["review", "vote", SLUG, "no-such", "likely_clean"],
+        "assignment_not_found",
+    );
+    refused(
+        &carol,
+        &["review", "vote", SLUG, "no-such", "no_violation"],
+        "invalid_decision",
+    );
     let sanctions = json(&bob.ok(&["sanctions", SLUG, "--json"]));
     assert!(sanctions["leaver_cooldown"].is_null(), "{sanctions}");
 
@@ -175,21 +224,7 @@ async fn every_player_command_reaches_the_server_and_prints_json() {
     // Campaign benchmarks: opt in, report, read the signed aggregates.
     let opted = json(&carol.ok(&["campaign", "opt-in", SLUG, "--json"]));
     assert_eq!(opted["opted_in"], true);
-    let stored = json(&carol.ok(&[
-        "campaign",
-        "progress",
-        SLUG,
-        "allied",
-        "--version",
-        "1",
-        "--module",
-        "ra",
-        "--difficulty",
-        "hard",
-        "--missions",
-        "3",
-        "--json",
-    ]));
+    let stored = json(&carol.ok(&progress("3", &["--json"])));
     assert_eq!(stored["stored"], true);
     let benchmarks = json(&carol.ok(&["campaign", "benchmarks", SLUG, "allied"]));
     assert_eq!(
@@ -199,23 +234,6 @@ async fn every_player_command_reaches_the_server_and_prints_json() {
     assert!(!benchmarks["signature"].as_str().unwrap().is_empty());
     let opted = json(&carol.ok(&["campaign", "opt-out", SLUG, "--json"]));
     assert_eq!(opted["opted_in"], false);
-    refused(
-        &carol,
-        &[
-            "campaign",
-            "progress",
-            SLUG,
-            "allied",
-            "--version",
-            "1",
-            "--module",
-            "ra",
-            "--difficulty",
-            "hard",
-            "--missions",
-            "4",
-        ],
-        "not_opted_in",
-    );
+    refused(&carol, &progress("4", &[]), "not_opted_in");
     server.stop();
 }
