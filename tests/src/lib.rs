@@ -23,29 +23,42 @@ use scr::KeyPair;
 /// binaries of the other packages are built here: a no-op when `cargo test --workspace` has
 /// built them already.
 pub fn binary(package: &str, name: &str) -> PathBuf {
+    built(package, &["--bin", name], name)
+}
+
+/// The library file `file` (e.g. `libic_client_ffi.a`) of workspace package `package`, built
+/// like [`binary`]: for linking a C program against it.
+pub fn library(package: &str, file: &str) -> PathBuf {
+    built(package, &["--lib"], file)
+}
+
+/// Builds `package`'s target `what` once per test process and returns `file` beside the
+/// binaries of the profile this test runs in.
+fn built(package: &str, what: &[&str], file: &str) -> PathBuf {
     static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
     let mut built = BUILT
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let built = built.get_or_insert_with(HashMap::new);
-    if let Some(path) = built.get(name) {
+    if let Some(path) = built.get(file) {
         return path.clone();
     }
     let status = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "-p", package, "--bin", name])
+        .args(["build", "--quiet", "-p", package])
+        .args(what)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .status()
         .unwrap_or_else(|error| panic!("cargo does not run: {error}"));
-    assert!(status.success(), "building {name} failed");
+    assert!(status.success(), "building {file} failed");
     // A test runs from <target>/<profile>/deps/; binaries sit in <target>/<profile>/.
     let exe = std::env::current_exe().unwrap_or_else(|error| panic!("own path: {error}"));
     let profile_dir = exe
         .parent()
         .and_then(|deps| deps.parent())
         .unwrap_or_else(|| panic!("{} is not in <target>/<profile>/deps", exe.display()));
-    let path = profile_dir.join(name);
+    let path = profile_dir.join(file);
     assert!(path.exists(), "{} missing after the build", path.display());
-    built.insert(name.to_owned(), path.clone());
+    built.insert(file.to_owned(), path.clone());
     path
 }
 

@@ -3,12 +3,14 @@
 //! matchmaking, rooms, moderation and standings in the modules below.
 
 mod conduct;
+mod find_match;
 mod queue;
 mod rooms;
 mod standings;
 mod views;
 
 pub use conduct::{Appeal, Report, ReportReceipt, Vote};
+pub use find_match::{FindMatchError, ReadyMatch};
 pub use queue::{Joined, QueueEvent, QueueEvents, QueueRequest};
 pub use rooms::{LiveMatch, RoomListing, RoomRequest, Seat};
 pub use standings::{

@@ -1,0 +1,125 @@
+//! The C example against a real server: `examples/c/play_match.c` is compiled with `cc` against
+//! the static library and the checked-in header, and two copies of it (two players, two wallets)
+//! join, sync, present, find each other through matchmaking and play a ranked match through the
+//! relay; both keep the new records and end with a changed rating.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use ic_e2e::community::Server;
+use ic_e2e::{library, text};
+
+/// The example compiled into `dir`.
+fn compile_example(dir: &Path) -> PathBuf {
+    let ffi = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ic-client-ffi");
+    let archive = library("ic-client-ffi", "libic_client_ffi.a");
+    let exe = dir.join("play_match");
+    let output = Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-o"])
+        .arg(&exe)
+        .arg("-I")
+        .arg(ffi.join("include"))
+        .arg(ffi.join("examples/c/play_match.c"))
+        .arg(&archive)
+        // What the Rust standard library needs from the system when linked statically.
+        .args(["-lpthread", "-ldl", "-lm"])
+        .output()
+        .expect("cc runs");
+    assert!(output.status.success(), "cc failed:\n{}", text(&output));
+    exe
+}
+
+fn run(exe: &Path, url: &str, wallet: &Path) -> std::process::Child {
+    Command::new(exe)
+        .arg(url)
+        .arg(wallet)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the example starts")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The value after `prefix` on the line that starts with it.
+fn line_after<'a>(out: &'a str, prefix: &str) -> &'a str {
+    out.lines()
+        .find_map(|line| line.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no line {prefix:?} in:\n{out}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_c_game_clients_join_present_and_play_a_ranked_match_through_the_relay() {
+    let scratch = tempfile::tempdir().unwrap();
+    let exe = compile_example(scratch.path());
+    let mut server = Server::with_config(
+        "C Clan",
+        "[matchmaking]\npass_interval_min_ms = 50\npass_interval_max_ms = 200\n",
+    );
+    server.start().await;
+
+    let players: Vec<_> = ["alice", "bob"]
+        .iter()
+        .map(|name| run(&exe, &server.url(), &scratch.path().join(name)))
+        .collect();
+    let outputs = tokio::task::spawn_blocking(move || {
+        players
+            .into_iter()
+            .map(|child| child.wait_with_output().unwrap())
+            .collect::<Vec<_>>()
+    });
+    let outputs = tokio::time::timeout(Duration::from_secs(180), outputs)
+        .await
+        .expect("both players finish within three minutes")
+        .unwrap();
+
+    for output in &outputs {
+        assert!(output.status.success(), "{}", text(output));
+        let out = stdout(output);
+        assert!(out.contains("joined c-clan"), "{out}");
+        assert!(out.contains("community c-clan \"C Clan\""), "{out}");
+        // The initial rating, presented and verified offline, then a new one after the match.
+        assert!(
+            out.contains("before: rating ra 1500.0 after 0 games"),
+            "{out}"
+        );
+        assert!(
+            line_after(&out, "after: rating ra ").ends_with(")"),
+            "{out}"
+        );
+        assert!(out.contains("after 1 games"), "{out}");
+        assert!(out.contains("records valid offline"), "{out}");
+        assert!(out.contains("certified result: "), "{out}");
+        assert!(out.contains("match end: completed"), "{out}");
+        let pushed = line_after(&out, "relay pushed ");
+        assert!(!pushed.starts_with("0 "), "{out}");
+        assert!(out.ends_with("done\n"), "{out}");
+    }
+    let (a, b) = (stdout(&outputs[0]), stdout(&outputs[1]));
+    // Lockstep: both simulations saw the same orders and ended in the same state.
+    assert_eq!(
+        line_after(&a, "played ").split(", state ").nth(1),
+        line_after(&b, "played ").split(", state ").nth(1),
+        "{a}\n{b}"
+    );
+    assert_eq!(
+        line_after(&a, "seated in game ").split(':').next(),
+        line_after(&b, "seated in game ").split(':').next()
+    );
+    let mut results = [line_after(&a, "result: "), line_after(&b, "result: ")];
+    results.sort_unstable();
+    assert_eq!(results, ["lost", "won"], "{a}\n{b}");
+    // The relay's winner is the one the simulations named.
+    assert_eq!(
+        line_after(&a, "match end: completed, winning team "),
+        line_after(&a, "simulation over at tick ")
+            .split("team ")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches(" wins")
+    );
+}
