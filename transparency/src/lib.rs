@@ -1,0 +1,29 @@
+//! The transparency log's pure logic: every record a community issues becomes a leaf of an
+//! append-only Merkle tree, and signed checkpoints of that tree let anyone detect a rewrite.
+//!
+//! - [`hash`]: RFC 6962 / RFC 9162 leaf and node hashing.
+//! - [`stored`]: where each hash of the tree is stored, and which hashes a new leaf adds.
+//! - [`prove`]: the root, inclusion proofs and consistency proofs, from stored hashes.
+//! - [`verify`]: checking those proofs, for wallets and witnesses.
+//! - [`checkpoint`]: the C2SP `tlog-checkpoint` body, and [`note`]: the C2SP `signed-note`
+//!   that carries it with the community's signature.
+//!
+//! Nothing here does I/O: the server stores hashes in its database and hands a reader to
+//! [`prove`]; the wallet keeps checkpoints and runs [`verify`].
+
+pub mod checkpoint;
+pub mod hash;
+pub mod note;
+pub mod prove;
+pub mod stored;
+pub mod verify;
+
+pub use checkpoint::{Checkpoint, CheckpointError};
+pub use hash::{EMPTY_ROOT, Hash, leaf_hash, node_hash};
+pub use note::{Note, NoteError, NoteSignature, key_id, verifier_key};
+pub use prove::{
+    ProveError, consistency_from, consistency_indexes, inclusion_from, inclusion_indexes,
+    tree_hash_from, tree_hash_indexes,
+};
+pub use stored::{append_indexes, hashes_to_store, stored_hash_count, stored_hash_index};
+pub use verify::{ProofError, verify_consistency, verify_inclusion};
