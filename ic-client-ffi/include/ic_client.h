@@ -26,7 +26,8 @@ typedef enum IcStatus {
    */
   IC_STATUS_NOT_FOUND = 2,
   /*
-   The call's timeout passed first; nothing it was doing is half-done in the wallet.
+   The call's timeout passed first. The wallet holds all of the call's changes or none
+   (each write is one transaction); sync again to know.
    */
   IC_STATUS_TIMEOUT = 3,
   /*
@@ -144,7 +145,7 @@ typedef struct IcCommunityList IcCommunityList;
 /*
  A connection to a relay for one match. Opaque; from `ic_relay_connect`, freed with
  `ic_relay_session_free`. Sending may happen from any thread, also while another thread
- polls; polls from several threads take turns.
+ polls.
  */
 typedef struct IcRelaySession IcRelaySession;
 
@@ -481,7 +482,7 @@ enum IcStatus ic_client_present(const struct IcClient *client,
                                 struct IcBytes *out_presentation);
 
 /*
- Keeps records a relay pushed after a match (the `data` of an `IC_FRAME_RATING_UPDATE`):
+ Keeps records a relay pushed after a match (the `data` of an `IC_FRAME_KIND_RATING_UPDATE`):
  each is verified against the wallet's pinned keys like synced records, and the valid ones are
  stored in one transaction. `out_stored` (may be NULL) receives how many were new.
 
@@ -533,8 +534,10 @@ void ic_community_list_free(struct IcCommunityList *list);
  Queues the player in `community` for `mode` (`"ranked_1v1"`, …) with the wallet's valid
  rating record of `module` (NULL: the only module the wallet holds a rating in), accepts the
  ready check, bans a map when the player's side is on turn, and waits until the match is
- ready or `timeout_ms` passed (then the player leaves the queue). On `IC_STATUS_OK`,
- `*out_seat` is the seat to pass to `ic_relay_connect`.
+ ready or `timeout_ms` passed. On any failure after joining, the player leaves the queue
+ (after a timeout that takes up to five more seconds). Keep `timeout_ms` below an hour, the
+ sign-in's lifetime. On `IC_STATUS_OK`, `*out_seat` is the seat to pass to
+ `ic_relay_connect`.
 
  `IC_STATUS_REFUSED` with the server's code when it refuses the join (`"in_cooldown"`, …) or
  takes the player out of the queue (`"no_answer"`, `"expired"`, …).
@@ -672,20 +675,21 @@ enum IcStatus ic_relay_report_end(const struct IcRelaySession *session,
 
 /*
  Waits up to `timeout_ms` (0: not at all) for the next frame from the relay and describes it
- in `*out_frame`: `IC_FRAME_NONE` when nothing came, `IC_FRAME_CLOSED` once the session has
- ended. Liveness checks are answered inside and never shown.
+ in `*out_frame`: `IC_FRAME_KIND_NONE` when nothing came, `IC_FRAME_KIND_CLOSED` once the
+ session has ended. Liveness checks are answered inside and never shown.
 
  # Safety
- `session` is a live session, `out_frame` writable. Thread safety: any thread; concurrent
- polls take turns, and each one's pointers are replaced by the next poll.
+ `session` is a live session, `out_frame` writable. Thread safety: poll from one thread (the
+ game loop's): each poll replaces the buffers the previous poll's frame points into. A poll
+ from another thread waits its turn within its own timeout.
  */
 enum IcStatus ic_relay_poll(const struct IcRelaySession *session,
                             uint32_t timeout_ms,
                             struct IcFrame *out_frame);
 
 /*
- Leaves the match politely (a goodbye, then the connection closes). Polls then report
- `IC_FRAME_CLOSED`. Closing twice is fine.
+ Leaves the match politely: a goodbye, then the connection closes; waits at most a second
+ for that. Polls then report `IC_FRAME_KIND_CLOSED`. Closing twice is fine.
 
  # Safety
  `session` is a live session. Thread safety: any thread.

@@ -19,11 +19,37 @@ use crate::status::{FfiError, IcStatus, c_string, guard};
 
 /// How long a call that only reads or writes the local wallet may take.
 pub(crate) const LOCAL_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long freeing the last handle waits for the runtime's work to stop (a DNS lookup the
+/// OS is still doing after a timeout, for one) before leaving it behind.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The runtime the network calls run on, shared by a client and its relay sessions. Freeing
+/// the last of them stops it within [`SHUTDOWN_TIMEOUT`] rather than waiting for blocking work
+/// that may never end.
+pub(crate) struct SharedRuntime(Option<Runtime>);
+
+impl std::ops::Deref for SharedRuntime {
+    type Target = Runtime;
+
+    fn deref(&self) -> &Runtime {
+        self.0
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("the runtime is taken only on drop"))
+    }
+}
+
+impl Drop for SharedRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_timeout(SHUTDOWN_TIMEOUT);
+        }
+    }
+}
 
 /// One player's wallet and identity. Opaque; from `ic_client_open`, freed with
 /// `ic_client_free`. Its functions may be called from several threads at once.
 pub struct IcClient {
-    pub(crate) runtime: Arc<Runtime>,
+    pub(crate) runtime: Arc<SharedRuntime>,
     pub(crate) client: Client,
     player_key: CString,
 }
@@ -90,7 +116,14 @@ pub unsafe extern "C" fn ic_client_open(
                 optional_text(passphrase, "passphrase")?,
             )
         };
-        let wallet = Wallet::open(Path::new(data_dir))?;
+        let dir = Path::new(data_dir);
+        if create == 0 && !dir.is_dir() {
+            return Err(FfiError::new(
+                IcStatus::NotFound,
+                format!("no wallet directory at {data_dir}"),
+            ));
+        }
+        let wallet = Wallet::open(dir)?;
         let path = wallet.identity_path();
         let identity = if path.exists() || create == 0 {
             Identity::load(&path, passphrase)?
@@ -117,7 +150,7 @@ pub unsafe extern "C" fn ic_client_open(
             .map_err(|error| FfiError::new(IcStatus::Wallet, format!("runtime: {error}")))?;
         let player_key = c_string(&identity.player_key().to_string());
         let client = IcClient {
-            runtime: Arc::new(runtime),
+            runtime: Arc::new(SharedRuntime(Some(runtime))),
             client: Client::new(wallet, identity),
             player_key,
         };
@@ -187,7 +220,7 @@ pub unsafe extern "C" fn ic_client_join(
             client.client.join(url, &options, unix_now()),
         )?;
         // SAFETY: checked not NULL.
-        unsafe { *out_slug = owned_string(&joined.slug) };
+        unsafe { out_slug.write(owned_string(&joined.slug)) };
         Ok(())
     })
 }
@@ -237,9 +270,9 @@ pub unsafe extern "C" fn ic_client_sync(
             rotated: i32::from(report.rotated.is_some()),
             reissued: i32::from(report.reissued),
         };
-        // SAFETY: NULL or writable.
-        if let Some(out_summary) = unsafe { out_summary.as_mut() } {
-            *out_summary = summary;
+        if !out_summary.is_null() {
+            // SAFETY: not NULL, and writable by the caller's promise (it may be uninitialised).
+            unsafe { out_summary.write(summary) };
         }
         Ok(())
     })
@@ -278,12 +311,12 @@ pub unsafe extern "C" fn ic_client_present(
                 .present(community, module, unix_now()),
         )?;
         // SAFETY: checked not NULL.
-        unsafe { *out_presentation = IcBytes::from_vec(presentation.to_bytes()) };
+        unsafe { out_presentation.write(IcBytes::from_vec(presentation.to_bytes())) };
         Ok(())
     })
 }
 
-/// Keeps records a relay pushed after a match (the `data` of an `IC_FRAME_RATING_UPDATE`):
+/// Keeps records a relay pushed after a match (the `data` of an `IC_FRAME_KIND_RATING_UPDATE`):
 /// each is verified against the wallet's pinned keys like synced records, and the valid ones are
 /// stored in one transaction. `out_stored` (may be NULL) receives how many were new.
 ///
@@ -316,9 +349,10 @@ pub unsafe extern "C" fn ic_client_store_records(
             store.close().await;
             result
         })?;
-        // SAFETY: NULL or writable.
-        if let Some(out_stored) = unsafe { out_stored.as_mut() } {
-            *out_stored = u32::try_from(stored.report.stored).unwrap_or(u32::MAX);
+        if !out_stored.is_null() {
+            let count = u32::try_from(stored.report.stored).unwrap_or(u32::MAX);
+            // SAFETY: not NULL, and writable by the caller's promise (it may be uninitialised).
+            unsafe { out_stored.write(count) };
         }
         Ok(())
     })

@@ -34,6 +34,12 @@ pub struct IcCommunityList {
     entries: Vec<IcCommunity>,
 }
 
+// SAFETY: the entries' string pointers lead only into `_strings`, owned by the same value, which
+// is never changed after it is made: moving it or reading it from several threads is sound.
+unsafe impl Send for IcCommunityList {}
+// SAFETY: as above; the value is read-only.
+unsafe impl Sync for IcCommunityList {}
+
 /// The communities the wallet has joined, in slug order. On `IC_STATUS_OK`, `*out_list` is a
 /// new list handle.
 ///

@@ -9,7 +9,7 @@ use crate::status::guard_value;
 /// `out` is writable.
 pub(crate) unsafe fn hand_out<T>(out: *mut *mut T, value: T) {
     // SAFETY: writable by the caller's promise.
-    unsafe { *out = Box::into_raw(Box::new(value)) };
+    unsafe { out.write(Box::into_raw(Box::new(value))) };
 }
 
 /// `get(handle)` for a live handle; `fallback` for NULL (and for a panic in `get`).

@@ -13,7 +13,9 @@
 //!   `ic_bytes_free`. Every free accepts NULL.
 //! - **No panic crosses the boundary.** A bug is caught and reported as `IC_STATUS_PANIC`.
 //! - **No unbounded wait.** Network calls take `timeout_ms`; wallet calls are bounded by
-//!   ten seconds; `ic_relay_poll` waits at most its timeout; sending never waits.
+//!   ten seconds (opening a sealed identity costs its key derivation, about a second);
+//!   `ic_relay_poll` waits at most its timeout; sending never waits; closing a relay session
+//!   and freeing the last handle wait at most a second each.
 //! - **Thread safety** is stated on each function. In short: a client and a verifier may be
 //!   used from several threads at once; a relay session may send from any thread while one
 //!   thread polls; nothing may be used during or after its free.
@@ -56,3 +58,21 @@ pub use verify::{
     ic_verification_get, ic_verification_len, ic_verification_valid_count, ic_verifier_check,
     ic_verifier_for_keys, ic_verifier_free,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crosses_threads<T: Send + Sync>() {}
+
+    /// The thread-safety the header promises, checked by the compiler.
+    #[test]
+    fn every_handle_may_be_shared_between_threads() {
+        crosses_threads::<IcClient>();
+        crosses_threads::<IcCommunityList>();
+        crosses_threads::<IcVerifier>();
+        crosses_threads::<IcVerification>();
+        crosses_threads::<IcSeat>();
+        crosses_threads::<IcRelaySession>();
+    }
+}

@@ -28,8 +28,10 @@ pub struct IcSeat {
 /// Queues the player in `community` for `mode` (`"ranked_1v1"`, …) with the wallet's valid
 /// rating record of `module` (NULL: the only module the wallet holds a rating in), accepts the
 /// ready check, bans a map when the player's side is on turn, and waits until the match is
-/// ready or `timeout_ms` passed (then the player leaves the queue). On `IC_STATUS_OK`,
-/// `*out_seat` is the seat to pass to `ic_relay_connect`.
+/// ready or `timeout_ms` passed. On any failure after joining, the player leaves the queue
+/// (after a timeout that takes up to five more seconds). Keep `timeout_ms` below an hour, the
+/// sign-in's lifetime. On `IC_STATUS_OK`, `*out_seat` is the seat to pass to
+/// `ic_relay_connect`.
 ///
 /// `IC_STATUS_REFUSED` with the server's code when it refuses the join (`"in_cooldown"`, …) or
 /// takes the player out of the queue (`"no_answer"`, `"expired"`, …).
@@ -68,9 +70,11 @@ pub unsafe extern "C" fn ic_client_find_match(
         let record = match presentation.records() {
             [record] => record.clone(),
             _ => {
-                return Err(FfiError::invalid(
-                    "the wallet holds ratings in several game modules: name the module",
-                ));
+                return Err(FfiError::invalid(format!(
+                    "the wallet holds {} valid ratings for this choice (several modules or \
+                     algorithms): name the module",
+                    presentation.records().len()
+                )));
             }
         };
         let wallet = client.client.wallet();
@@ -145,11 +149,12 @@ pub unsafe extern "C" fn ic_seat_relay_key(seat: *const IcSeat) -> *const c_char
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ic_seat_ticket(seat: *const IcSeat, out_len: *mut usize) -> *const u8 {
     guard_value(std::ptr::null(), || {
-        // SAFETY: NULL or live / writable.
-        let (seat, out_len) = unsafe { (seat.as_ref(), out_len.as_mut()) };
+        // SAFETY: NULL or live.
+        let seat = unsafe { seat.as_ref() };
         let ticket = seat.map_or(&[][..], |s| s.ticket.as_slice());
-        if let Some(out_len) = out_len {
-            *out_len = ticket.len();
+        if !out_len.is_null() {
+            // SAFETY: not NULL, and writable by the caller's promise (it may be uninitialised).
+            unsafe { out_len.write(ticket.len()) };
         }
         seat.map_or(std::ptr::null(), |_| ticket.as_ptr())
     })

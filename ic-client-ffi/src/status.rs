@@ -16,7 +16,8 @@ pub enum IcStatus {
     InvalidArgument = 1,
     /// The wallet holds no such thing (community, identity, valid rating record).
     NotFound = 2,
-    /// The call's timeout passed first; nothing it was doing is half-done in the wallet.
+    /// The call's timeout passed first. The wallet holds all of the call's changes or none
+    /// (each write is one transaction); sync again to know.
     Timeout = 3,
     /// The server or relay could not be reached, or the connection broke.
     Network = 4,
@@ -88,11 +89,22 @@ fn remember(error: FfiError) {
         message: c_string(&error.message),
         code: error.code.as_deref().map(c_string),
     };
-    LAST_ERROR.with(|slot| *slot.borrow_mut() = Some(last));
+    // `try_with`: during the thread's teardown the slot is gone, and `with` would panic outside
+    // any `catch_unwind`; the error is then simply not kept.
+    let _ = LAST_ERROR.try_with(|slot| {
+        if let Ok(mut slot) = slot.try_borrow_mut() {
+            *slot = Some(last);
+        }
+    });
 }
 
 /// Runs one exported call: its failure is remembered for this thread, a panic is caught.
 pub(crate) fn guard(body: impl FnOnce() -> Result<(), FfiError>) -> IcStatus {
+    // Remembering happens inside the catch too: nothing on this path can unwind into C.
+    catch_unwind(AssertUnwindSafe(|| guarded(body))).unwrap_or(IcStatus::Panic)
+}
+
+fn guarded(body: impl FnOnce() -> Result<(), FfiError>) -> IcStatus {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => IcStatus::Ok,
         Ok(Err(error)) => {
@@ -128,11 +140,15 @@ pub(crate) fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
 #[unsafe(no_mangle)]
 pub extern "C" fn ic_last_error_message() -> *const c_char {
     guard_value(std::ptr::null(), || {
-        LAST_ERROR.with(|slot| {
-            slot.borrow()
-                .as_ref()
-                .map_or(std::ptr::null(), |last| last.message.as_ptr())
-        })
+        LAST_ERROR
+            .try_with(|slot| {
+                slot.try_borrow()
+                    .ok()
+                    .and_then(|last| last.as_ref().map(|last| last.message.as_ptr()))
+            })
+            .ok()
+            .flatten()
+            .unwrap_or(std::ptr::null())
     })
 }
 
@@ -143,12 +159,17 @@ pub extern "C" fn ic_last_error_message() -> *const c_char {
 #[unsafe(no_mangle)]
 pub extern "C" fn ic_last_error_code() -> *const c_char {
     guard_value(std::ptr::null(), || {
-        LAST_ERROR.with(|slot| {
-            slot.borrow()
-                .as_ref()
-                .and_then(|last| last.code.as_ref())
-                .map_or(std::ptr::null(), |code| code.as_ptr())
-        })
+        LAST_ERROR
+            .try_with(|slot| {
+                slot.try_borrow().ok().and_then(|last| {
+                    last.as_ref()
+                        .and_then(|last| last.code.as_ref())
+                        .map(|code| code.as_ptr())
+                })
+            })
+            .ok()
+            .flatten()
+            .unwrap_or(std::ptr::null())
     })
 }
 

@@ -52,6 +52,12 @@ pub struct IcVerification {
     valid: usize,
 }
 
+// SAFETY: the verdicts' string pointers lead only into `_strings`, owned by the same value, which
+// is never changed after it is made: moving it or reading it from several threads is sound.
+unsafe impl Send for IcVerification {}
+// SAFETY: as above; the value is read-only.
+unsafe impl Sync for IcVerification {}
+
 /// A verifier for `community` (slug, name or fingerprint), from the keys the wallet holds.
 ///
 /// # Safety

@@ -307,3 +307,44 @@ fn one_verifier_checks_presentations_from_several_threads_with_a_verdict_per_rec
         ic_verifier_free(verifier);
     }
 }
+
+/// One client, four threads at once: the wallet calls answer on each of them, and each
+/// thread keeps its own last error.
+#[test]
+fn one_client_answers_calls_from_several_threads_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = open(dir.path()) as usize;
+    let threads: Vec<_> = (0..4)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let client = shared as *const IcClient;
+                let missing = c(&format!("missing-{i}"));
+                for _ in 0..20 {
+                    let mut list = std::ptr::null_mut();
+                    let mut bytes = IcBytes::EMPTY;
+                    // SAFETY: the client outlives the threads; the rest is local and valid.
+                    unsafe {
+                        assert_eq!(ic_client_communities(client, &mut list), IcStatus::Ok);
+                        assert_eq!(ic_community_list_len(list), 0);
+                        ic_community_list_free(list);
+                        assert_eq!(
+                            ic_client_present(
+                                client,
+                                missing.as_ptr(),
+                                std::ptr::null(),
+                                &mut bytes
+                            ),
+                            IcStatus::NotFound
+                        );
+                    }
+                    assert!(last_message().contains(&format!("missing-{i}")));
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    // SAFETY: the client from `open`, freed once after every thread ended.
+    unsafe { ic_client_free(shared as *mut IcClient) };
+}

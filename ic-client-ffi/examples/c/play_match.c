@@ -9,6 +9,9 @@
  *   ./a.out http://127.0.0.1:8080 /tmp/alice
  *
  * Run two of them (two wallets) against one server and they play each other.
+ *
+ * On an error the example prints it and exits; the process's end releases every handle, so
+ * the error paths do not free them one by one.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -139,7 +142,8 @@ int main(int argc, char **argv) {
         case IC_FRAME_KIND_MATCH_START:
             printf("match started at tick %" PRIu64 ", %u us per tick\n", frame.tick,
                    frame.tick_interval_us);
-            if (send_move(session, frame.tick, slot) != IC_STATUS_OK) return fail("send", 1);
+            status = send_move(session, frame.tick, slot);
+            if (status != IC_STATUS_OK) return fail("send", status);
             break;
         case IC_FRAME_KIND_TICK_ORDERS:
             ticks++;
@@ -159,7 +163,8 @@ int main(int argc, char **argv) {
                 if (status != IC_STATUS_OK) return fail("report end", status);
                 reported = 1;
             } else if (!reported) {
-                if (send_move(session, frame.tick + 1, slot) != IC_STATUS_OK) return fail("send", 1);
+                status = send_move(session, frame.tick + 1, slot);
+                if (status != IC_STATUS_OK) return fail("send", status);
             }
             break;
         case IC_FRAME_KIND_MATCH_END:

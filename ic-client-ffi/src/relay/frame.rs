@@ -18,6 +18,11 @@ pub(super) struct Polled {
     reason: CString,
 }
 
+// SAFETY: the raw pointers in `orders` point only into `payloads`, owned by the same value and
+// moved with it; nothing else refers to those buffers, so the value may move between threads.
+#[allow(unsafe_code)]
+unsafe impl Send for Polled {}
+
 /// What `ic_relay_poll` found.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,17 +8,17 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ic_client::relay::{RelayClient, RelaySession};
+use ic_client::relay::{RelayClient, RelaySession, unix_now_us};
 use relay_core::cmr::EndReason;
 use relay_core::frames::{ClientOrder, Frame, OrderBatch, Seat, SimOutcome};
 use relay_core::ids::TeamId;
 use relay_core::order::PlayerOrder;
 use scr::PublicKey;
-use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use crate::args::{bytes, handle, key, out, text, timeout};
-use crate::client::IcClient;
+use crate::client::{IcClient, SharedRuntime};
 use crate::handles::{free, hand_out, read};
 use crate::status::{FfiError, IcStatus, guard};
 
@@ -27,24 +27,31 @@ use frame::{Polled, describe};
 
 /// Frames and commands buffered between the game and the connection.
 const QUEUE: usize = 8192;
+/// How long closing (or freeing an open session) waits for the goodbye to leave.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// A connection to a relay for one match. Opaque; from `ic_relay_connect`, freed with
 /// `ic_relay_session_free`. Sending may happen from any thread, also while another thread
-/// polls; polls from several threads take turns.
+/// polls.
 pub struct IcRelaySession {
-    runtime: Arc<Runtime>,
+    // Fields drop in this order: the runtime goes last, after the connection has closed.
     commands: mpsc::Sender<Command>,
-    inbound: Mutex<Inbound>,
+    inbound: tokio::sync::Mutex<Inbound>,
+    /// The task between the game and the connection; taken by the first close.
+    pump: Mutex<Option<JoinHandle<()>>>,
     game_id: u64,
     slot: i32,
     team: i32,
+    runtime: Arc<SharedRuntime>,
 }
 
+/// What the game asks of the connection.
 enum Command {
     Send(Frame),
     Close,
 }
 
+/// The game's side of the incoming frames, and the buffers the last `IcFrame` points into.
 struct Inbound {
     frames: mpsc::Receiver<Frame>,
     /// What the last `IcFrame` points into.
@@ -115,19 +122,20 @@ pub unsafe extern "C" fn ic_relay_connect(
         let game_id = session.game_id();
         let (commands, command_queue) = mpsc::channel(QUEUE);
         let (frame_queue, frames) = mpsc::channel(QUEUE);
-        client
+        let pump = client
             .runtime
             .spawn(pump(endpoint, session, command_queue, frame_queue));
         let session = IcRelaySession {
-            runtime: Arc::clone(&client.runtime),
             commands,
-            inbound: Mutex::new(Inbound {
+            inbound: tokio::sync::Mutex::new(Inbound {
                 frames,
                 polled: Polled::default(),
             }),
+            pump: Mutex::new(Some(pump)),
             game_id,
             slot,
             team,
+            runtime: Arc::clone(&client.runtime),
         };
         // SAFETY: checked not NULL.
         unsafe { hand_out(out_session, session) };
@@ -135,6 +143,7 @@ pub unsafe extern "C" fn ic_relay_connect(
     })
 }
 
+/// The relay's socket address; a host name is looked up (within the connect's timeout).
 async fn resolve(address: &str) -> Result<SocketAddr, FfiError> {
     let mut found = tokio::net::lookup_host(address).await.map_err(|error| {
         FfiError::invalid(format!(
@@ -220,19 +229,14 @@ impl IcRelaySession {
             .map_err(|error| match error {
                 mpsc::error::TrySendError::Full(_) => FfiError::new(
                     IcStatus::Network,
-                    "the connection to the relay is not draining; frames are backed up",
+                    "the session's queues are full: poll its frames (an unpolled session stops \
+                     sending), or the connection to the relay is not keeping up",
                 ),
                 mpsc::error::TrySendError::Closed(_) => {
                     FfiError::new(IcStatus::Closed, "the relay session has ended")
                 }
             })
     }
-}
-
-fn unix_now_us() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
 /// Sends the player's orders for `tick` (`count` of them; 0 sends an empty batch, "nothing this
@@ -347,12 +351,13 @@ pub unsafe extern "C" fn ic_relay_report_end(
 }
 
 /// Waits up to `timeout_ms` (0: not at all) for the next frame from the relay and describes it
-/// in `*out_frame`: `IC_FRAME_NONE` when nothing came, `IC_FRAME_CLOSED` once the session has
-/// ended. Liveness checks are answered inside and never shown.
+/// in `*out_frame`: `IC_FRAME_KIND_NONE` when nothing came, `IC_FRAME_KIND_CLOSED` once the
+/// session has ended. Liveness checks are answered inside and never shown.
 ///
 /// # Safety
-/// `session` is a live session, `out_frame` writable. Thread safety: any thread; concurrent
-/// polls take turns, and each one's pointers are replaced by the next poll.
+/// `session` is a live session, `out_frame` writable. Thread safety: poll from one thread (the
+/// game loop's): each poll replaces the buffers the previous poll's frame points into. A poll
+/// from another thread waits its turn within its own timeout.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ic_relay_poll(
     session: *const IcRelaySession,
@@ -363,36 +368,41 @@ pub unsafe extern "C" fn ic_relay_poll(
         let out_frame = out(out_frame, "out_frame")?;
         // SAFETY: a live session.
         let session = unsafe { handle(session, "session")? };
-        let mut inbound = session
-            .inbound
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let received = if timeout_ms == 0 {
-            match inbound.frames.try_recv() {
-                Ok(frame) => Some(Some(frame)),
-                Err(mpsc::error::TryRecvError::Empty) => None,
-                Err(mpsc::error::TryRecvError::Disconnected) => Some(None),
+        let frame = if timeout_ms == 0 {
+            // Not even waiting for another thread's poll to finish.
+            match session.inbound.try_lock() {
+                Err(_) => IcFrame::empty(IcFrameKind::None),
+                Ok(mut inbound) => match inbound.frames.try_recv() {
+                    Ok(frame) => describe(frame, &mut inbound.polled),
+                    Err(mpsc::error::TryRecvError::Empty) => IcFrame::empty(IcFrameKind::None),
+                    Err(mpsc::error::TryRecvError::Disconnected) => {
+                        IcFrame::empty(IcFrameKind::Closed)
+                    }
+                },
             }
         } else {
             let wait = Duration::from_millis(u64::from(timeout_ms));
-            let frames = &mut inbound.frames;
+            // The wait for another thread's poll counts against this poll's timeout.
+            let next = async {
+                let mut inbound = session.inbound.lock().await;
+                match inbound.frames.recv().await {
+                    Some(frame) => describe(frame, &mut inbound.polled),
+                    None => IcFrame::empty(IcFrameKind::Closed),
+                }
+            };
             session
                 .runtime
-                .block_on(async { tokio::time::timeout(wait, frames.recv()).await.ok() })
-        };
-        let frame = match received {
-            None => IcFrame::empty(IcFrameKind::None),
-            Some(None) => IcFrame::empty(IcFrameKind::Closed),
-            Some(Some(frame)) => describe(frame, &mut inbound.polled),
+                .block_on(async { tokio::time::timeout(wait, next).await })
+                .unwrap_or(IcFrame::empty(IcFrameKind::None))
         };
         // SAFETY: checked not NULL.
-        unsafe { *out_frame = frame };
+        unsafe { out_frame.write(frame) };
         Ok(())
     })
 }
 
-/// Leaves the match politely (a goodbye, then the connection closes). Polls then report
-/// `IC_FRAME_CLOSED`. Closing twice is fine.
+/// Leaves the match politely: a goodbye, then the connection closes; waits at most a second
+/// for that. Polls then report `IC_FRAME_KIND_CLOSED`. Closing twice is fine.
 ///
 /// # Safety
 /// `session` is a live session. Thread safety: any thread.
@@ -401,11 +411,35 @@ pub unsafe extern "C" fn ic_relay_close(session: *const IcRelaySession) -> IcSta
     guard(|| {
         // SAFETY: a live session.
         let session = unsafe { handle(session, "session")? };
-        // Full or already closed: either way the connection is on its way out once the handle
-        // is freed, so neither is an error.
-        let _ = session.commands.try_send(Command::Close);
+        session.close();
         Ok(())
     })
+}
+
+impl IcRelaySession {
+    /// Asks the connection to say goodbye and close, and waits (bounded) until it has.
+    fn close(&self) {
+        // Full or already closed: the pump ends either way once `commands` is dropped.
+        let _ = self.commands.try_send(Command::Close);
+        let pump = self
+            .pump
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(pump) = pump {
+            self.runtime
+                .block_on(async { tokio::time::timeout(CLOSE_TIMEOUT, pump).await })
+                .ok();
+        }
+    }
+}
+
+impl Drop for IcRelaySession {
+    fn drop(&mut self) {
+        // Freed without a close: close politely first, so that freeing the last handle of the
+        // runtime does not cut the goodbye off.
+        self.close();
+    }
 }
 
 /// Frees a session, closing it politely if it was not closed. NULL is fine.

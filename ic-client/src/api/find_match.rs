@@ -45,8 +45,9 @@ pub struct ReadyMatch {
 impl ApiClient {
     /// Joins the queue `request` names and follows the player's event stream until the match
     /// is ready: accepts the ready check, bans the first map still in when the side is on turn,
-    /// and goes on after a requeue. Waits as long as the queue takes; bound it with a timeout
-    /// (and [`ApiClient::leave_queue`] after one).
+    /// and goes on after a requeue. On any failure after joining, the player leaves the queue.
+    /// Waits as long as the queue takes: bound it with a timeout (and
+    /// [`ApiClient::leave_queue`] after one), below the session's lifetime (an hour).
     pub async fn find_match(
         &self,
         session: &Session,
@@ -67,8 +68,13 @@ impl ApiClient {
                     Step::Wait => {}
                     Step::Accept(match_id) => {
                         match self.accept_match(session, match_id).await {
-                            // A refusal (the check ended meanwhile) is followed by the event
-                            // that says where the player stands; only a lost server is fatal.
+                            // The check ended meanwhile: the next event says where the player
+                            // stands. An expired sign-in or a lost server is fatal.
+                            Err(error @ ApiError::Server { .. })
+                                if error.server_code() == Some("unauthorized") =>
+                            {
+                                break Err(error.into());
+                            }
                             Ok(()) | Err(ApiError::Server { .. }) => {}
                             Err(error) => break Err(error.into()),
                         }
@@ -84,6 +90,13 @@ impl ApiClient {
             }
         };
         events.close();
+        if let Err(error) = &result {
+            // Out of the queue already when cancelled; otherwise the player stopped waiting and
+            // must not be matched (best effort: the server may be what failed).
+            if !matches!(error, FindMatchError::Cancelled { .. }) {
+                let _ = self.leave_queue(session).await;
+            }
+        }
         result
     }
 }
@@ -124,7 +137,7 @@ fn next_step(event: QueueEvent) -> Step {
                 relay_key,
                 ticket,
             }),
-            Err(_) => Step::Out("the ticket is not base64".to_owned()),
+            Err(_) => Step::Out("bad_ticket".to_owned()),
         },
         QueueEvent::Cancelled { reason, .. } => Step::Out(reason),
         _ => Step::Wait,

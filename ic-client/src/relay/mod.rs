@@ -14,6 +14,6 @@ pub mod spectate;
 mod tls;
 mod wallet;
 
-pub use session::{RelayClient, RelayClientError, RelaySession};
+pub use session::{RelayClient, RelayClientError, RelaySession, unix_now_us};
 pub use tls::{ClientTlsError, PinnedRelayKey, client_config};
 pub use wallet::{PushedRecords, store_pushed_records};

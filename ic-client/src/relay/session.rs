@@ -215,7 +215,7 @@ async fn read_loop(
 }
 
 /// This machine's clock in Unix microseconds (the relay's clock is Unix µs too).
-pub(crate) fn unix_now_us() -> u64 {
+pub fn unix_now_us() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
