@@ -11,23 +11,33 @@ use std::time::{Duration, Instant};
 use ic_e2e::community::Server;
 use ic_e2e::{library, text};
 
-/// The example compiled into `dir`.
-fn compile_example(dir: &Path) -> PathBuf {
+/// The example compiled into `exe` with the checked-in header, linked with `link` arguments.
+fn compile_example(exe: &Path, link: &[std::ffi::OsString]) {
     let ffi = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ic-client-ffi");
-    let archive = library("ic-client-ffi", "libic_client_ffi.a");
-    let exe = dir.join("play_match");
     let output = Command::new("cc")
         .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-o"])
-        .arg(&exe)
+        .arg(exe)
         .arg("-I")
         .arg(ffi.join("include"))
         .arg(ffi.join("examples/c/play_match.c"))
-        .arg(&archive)
-        // What the Rust standard library needs from the system when linked statically.
-        .args(["-lpthread", "-ldl", "-lm"])
+        .args(link)
         .output()
         .expect("cc runs");
     assert!(output.status.success(), "cc failed:\n{}", text(&output));
+}
+
+/// The example linked against the static library, in `dir`.
+fn static_example(dir: &Path) -> PathBuf {
+    let archive = library("ic-client-ffi", "libic_client_ffi.a");
+    let exe = dir.join("play_match");
+    // What the Rust standard library needs from the system when linked statically.
+    let link = [
+        archive.into_os_string(),
+        "-lpthread".into(),
+        "-ldl".into(),
+        "-lm".into(),
+    ];
+    compile_example(&exe, &link);
     exe
 }
 
@@ -35,24 +45,17 @@ fn compile_example(dir: &Path) -> PathBuf {
 /// its arguments.
 #[test]
 fn the_example_links_against_the_shared_library_as_well() {
-    let ffi = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ic-client-ffi");
     let shared = library("ic-client-ffi", "libic_client_ffi.so");
     let dir = shared.parent().unwrap();
     let scratch = tempfile::tempdir().unwrap();
     let exe = scratch.path().join("play_match_shared");
-    let output = Command::new("cc")
-        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-o"])
-        .arg(&exe)
-        .arg("-I")
-        .arg(ffi.join("include"))
-        .arg(ffi.join("examples/c/play_match.c"))
-        .arg("-L")
-        .arg(dir)
-        .arg(format!("-Wl,-rpath,{}", dir.display()))
-        .arg("-lic_client_ffi")
-        .output()
-        .expect("cc runs");
-    assert!(output.status.success(), "cc failed:\n{}", text(&output));
+    let link = [
+        "-L".into(),
+        dir.as_os_str().to_owned(),
+        format!("-Wl,-rpath,{}", dir.display()).into(),
+        "-lic_client_ffi".into(),
+    ];
+    compile_example(&exe, &link);
     let output = Command::new(&exe).output().unwrap();
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
     assert!(String::from_utf8_lossy(&output.stderr).contains("usage:"));
@@ -103,7 +106,7 @@ fn line_after<'a>(out: &'a str, prefix: &str) -> &'a str {
 #[tokio::test(flavor = "multi_thread")]
 async fn two_c_game_clients_join_present_and_play_a_ranked_match_through_the_relay() {
     let scratch = tempfile::tempdir().unwrap();
-    let exe = compile_example(scratch.path());
+    let exe = static_example(scratch.path());
     let mut server = Server::with_config(
         "C Clan",
         "[matchmaking]\npass_interval_min_ms = 50\npass_interval_max_ms = 200\n",
