@@ -1,7 +1,8 @@
 //! Every player-facing `ic` command against one real `ic-server` with every capability on:
-//! queueing through a ready check to a relay ticket, the event stream, rooms, spectating,
-//! reporting, appealing, reviewing, standings, seasons, claims and campaign benchmarks. Each
-//! prints JSON with `--json`; a refusal names the server's error code and exits non-zero.
+//! queueing through a ready check and a map veto to a relay ticket, parties, declining, the
+//! event stream, rooms, spectating, reporting, appealing, reviewing, standings, seasons, claims
+//! and campaign benchmarks. Each prints JSON with `--json`; a refusal names the server's error
+//! code and exits non-zero.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::process::Output;
@@ -74,14 +75,25 @@ fn wait_for_event(player: &Player, name: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_player_command_reaches_the_server_and_prints_json() {
+    // Two maps in the ranked duel's pool, so the match goes through the veto; claims accepted
+    // optimistically for one claimable achievement.
     let config = "[capabilities]\npreset = \"competitive\"\n\
         [matchmaking]\npass_interval_min_ms = 50\npass_interval_max_ms = 200\n\
+        map_pools = [{ module = \"ra\", mode = \"ranked_1v1\", maps = [{ name = \"Coastline\" }, \
+        { name = \"Ridge\" }] }]\n\
+        [achievements]\npolicy = \"optimistic\"\n\
+        [[achievements.definitions]]\nid = \"first_blood\"\nname = \"First blood\"\nrule = \"claim\"\n\
         [campaigns]\nenabled = true\n";
     let mut server = Server::with_config("Client Clan", config);
     server.start().await;
     let url = server.url();
-    let (alice, bob, carol) = (Player::new(None), Player::new(None), Player::new(None));
-    for player in [&alice, &bob, &carol] {
+    let (alice, bob, carol, dave) = (
+        Player::new(None),
+        Player::new(None),
+        Player::new(None),
+        Player::new(None),
+    );
+    for player in [&alice, &bob, &carol, &dave] {
         player.ok(&["join", &url]);
     }
     let bob_key = bob.key().to_string();
@@ -97,6 +109,15 @@ async fn every_player_command_reaches_the_server_and_prints_json() {
         let accepted = json(&player.ok(&["queue", "accept", SLUG, &match_id, "--json"]));
         assert_eq!(accepted["status"], "accepted");
     }
+    // The veto: the side on turn bans one of the two maps, which leaves the other.
+    let veto = wait_for_event(&alice, "map_veto");
+    let on_turn = if veto["your_turn"] == true {
+        &alice
+    } else {
+        &bob
+    };
+    let banned = json(&on_turn.ok(&["queue", "ban", SLUG, &match_id, "Coastline", "--json"]));
+    assert_eq!(banned["status"], "banned", "{banned}");
     let ready = wait_for_event(&alice, "match_ready");
     assert!(!ready["ticket"].as_str().unwrap().is_empty(), "{ready}");
     // The event stream starts with where the player stands.
@@ -215,10 +236,16 @@ async fn every_player_command_reaches_the_server_and_prints_json() {
             .any(|s| s["running"] == true),
         "{seasons}"
     );
+    let claimed = json(&carol.ok(&["claim", SLUG, "ra", "first_blood", "--json"]));
+    assert_eq!(
+        (claimed["achievement"].as_str(), claimed["records"].as_u64()),
+        (Some("first_blood"), Some(1)),
+        "{claimed}"
+    );
     refused(
         &carol,
         &["claim", SLUG, "ra", "first_blood"],
-        "claims_not_accepted",
+        "achievement_held",
     );
 
     // Campaign benchmarks: opt in, report, read the signed aggregates.
@@ -235,5 +262,47 @@ async fn every_player_command_reaches_the_server_and_prints_json() {
     let opted = json(&carol.ok(&["campaign", "opt-out", SLUG, "--json"]));
     assert_eq!(opted["opted_in"], false);
     refused(&carol, &progress("4", &[]), "not_opted_in");
+
+    // A party: carol invites dave into the team queue, dave confirms with his own record,
+    // then carol takes the party out again.
+    let dave_key = dave.key().to_string();
+    let invited = json(&carol.ok(&[
+        "queue",
+        "join",
+        SLUG,
+        "--mode",
+        "ranked_2v2",
+        "--party",
+        &dave_key,
+        "--json",
+    ]));
+    assert_eq!(invited["status"], "party_pending", "{invited}");
+    // (A game shows dave the `party_invite` event of his stream; the id is the same.)
+    let party_id = invited["party_id"].as_u64().unwrap().to_string();
+    let confirmed = json(&dave.ok(&["queue", "confirm", SLUG, &party_id, "--json"]));
+    assert_eq!(confirmed["status"], "queued", "{confirmed}");
+    wait_for_event(&carol, "queued");
+    let left = json(&carol.ok(&["queue", "leave", SLUG, "--json"]));
+    assert_eq!(left["status"], "left");
+    refused(&dave, &["queue", "leave", SLUG], "not_queued");
+
+    // Declining a ready check: carol and dave are matched, dave declines.
+    for player in [&carol, &dave] {
+        let joined = json(&player.ok(&["queue", "join", SLUG, "--mode", "ranked_1v1", "--json"]));
+        assert_eq!(joined["status"], "queued", "{joined}");
+    }
+    let found = wait_for_event(&dave, "match_found");
+    let match_id = found["match_id"].as_u64().unwrap().to_string();
+    let declined = json(&dave.ok(&["queue", "decline", SLUG, &match_id, "--json"]));
+    assert_eq!(declined["status"], "declined", "{declined}");
+    // Declining earns a cooldown; carol, who did nothing wrong, is back in the queue.
+    refused(
+        &dave,
+        &["queue", "join", SLUG, "--mode", "ranked_1v1"],
+        "queue_cooldown",
+    );
+    wait_for_event(&carol, "queued");
+    let left = json(&carol.ok(&["queue", "leave", SLUG, "--json"]));
+    assert_eq!(left["status"], "left");
     server.stop();
 }
