@@ -365,3 +365,44 @@ mod tests {
         assert_eq!(results[0].as_ref().unwrap_err().code(), "expired");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    #![allow(clippy::unwrap_used)]
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Bytes from a peer split into records or are refused, never a panic; whatever splits
+        /// joins back to the same bytes.
+        #[test]
+        fn any_bytes_split_or_are_refused_and_splits_join_back(
+            bytes in proptest::collection::vec(any::<u8>(), 0..2048),
+        ) {
+            if let Ok(presentation) = Presentation::from_bytes(&bytes) {
+                prop_assert_eq!(presentation.to_bytes(), bytes);
+            }
+        }
+
+        /// Records of any payload length, back to back, split into exactly those records.
+        #[test]
+        fn records_back_to_back_split_into_the_same_records(
+            payloads in proptest::collection::vec(0usize..600, 0..6),
+            filler in any::<u8>(),
+        ) {
+            let records: Vec<Vec<u8>> = payloads
+                .iter()
+                .map(|&len| {
+                    let mut record = vec![filler; MIN_RECORD_LEN + len];
+                    record[HEADER_LEN - 4..HEADER_LEN]
+                        .copy_from_slice(&u32::try_from(len).unwrap().to_le_bytes());
+                    record
+                })
+                .collect();
+            let presentation = Presentation::new(records.clone());
+            let split = Presentation::from_bytes(&presentation.to_bytes()).unwrap();
+            prop_assert_eq!(split.records(), records.as_slice());
+        }
+    }
+}
