@@ -23,18 +23,22 @@ use scr::KeyPair;
 /// binaries of the other packages are built here: a no-op when `cargo test --workspace` has
 /// built them already.
 pub fn binary(package: &str, name: &str) -> PathBuf {
-    built(package, &["--bin", name], name)
+    built(&["build", "--quiet", "-p", package, "--bin", name], name)
 }
 
-/// The library file `file` (e.g. `libic_client_ffi.a`) of workspace package `package`, built
-/// like [`binary`]: for linking a C program against it.
-pub fn library(package: &str, file: &str) -> PathBuf {
-    built(package, &["--lib"], file)
+/// A library file of the workspace (e.g. `libic_client_ffi.a`), for linking a C program
+/// against it.
+///
+/// Built by the workspace's own test build (`cargo test --workspace --no-run`), which is a
+/// no-op inside `cargo test --workspace`: a `cargo build -p` of the library alone would unify
+/// other features and rebuild its dependencies and the library itself (minutes in CI).
+pub fn library(file: &str) -> PathBuf {
+    built(&["test", "--workspace", "--no-run", "--quiet"], file)
 }
 
-/// Builds `package`'s target `what` once per test process and returns `file` beside the
-/// binaries of the profile this test runs in.
-fn built(package: &str, what: &[&str], file: &str) -> PathBuf {
+/// Runs `cargo args` once per test process and returns `file` beside the binaries of the
+/// profile this test runs in.
+fn built(args: &[&str], file: &str) -> PathBuf {
     static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
     let mut built = BUILT
         .lock()
@@ -44,8 +48,7 @@ fn built(package: &str, what: &[&str], file: &str) -> PathBuf {
         return path.clone();
     }
     let status = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "-p", package])
-        .args(what)
+        .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .status()
         .unwrap_or_else(|error| panic!("cargo does not run: {error}"));
@@ -57,9 +60,37 @@ fn built(package: &str, what: &[&str], file: &str) -> PathBuf {
         .and_then(|deps| deps.parent())
         .unwrap_or_else(|| panic!("{} is not in <target>/<profile>/deps", exe.display()));
     let path = profile_dir.join(file);
-    assert!(path.exists(), "{} missing after the build", path.display());
+    let path = if path.exists() {
+        path
+    } else {
+        // Cargo copies a fresh library beside the binaries only when it builds it; if that copy
+        // was removed since, the build's own file in deps/ is the one.
+        newest_in_deps(profile_dir, file)
+            .unwrap_or_else(|| panic!("{} missing after the build", path.display()))
+    };
     built.insert(file.to_owned(), path.clone());
     path
+}
+
+/// `file` in `<profile>/deps` (C libraries keep their plain name there), or else the newest
+/// `<stem>-<hash>.<ext>` of it.
+fn newest_in_deps(profile_dir: &Path, file: &str) -> Option<PathBuf> {
+    let plain = profile_dir.join("deps").join(file);
+    if plain.exists() {
+        return Some(plain);
+    }
+    let (stem, ext) = file.rsplit_once('.')?;
+    let prefix = format!("{stem}-");
+    let suffix = format!(".{ext}");
+    std::fs::read_dir(profile_dir.join("deps"))
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            name.starts_with(&prefix) && name.ends_with(&suffix)
+        })
+        .max_by_key(|entry| entry.metadata().and_then(|m| m.modified()).ok())
+        .map(|entry| entry.path())
 }
 
 /// The `ic-server` binary of this workspace.

@@ -28,7 +28,7 @@ fn compile_example(exe: &Path, link: &[std::ffi::OsString]) {
 
 /// The example linked against the static library, in `dir`.
 fn static_example(dir: &Path) -> PathBuf {
-    let archive = library("ic-client-ffi", "libic_client_ffi.a");
+    let archive = library("libic_client_ffi.a");
     let exe = dir.join("play_match");
     // What the Rust standard library needs from the system when linked statically.
     let link = [
@@ -45,7 +45,7 @@ fn static_example(dir: &Path) -> PathBuf {
 /// its arguments.
 #[test]
 fn the_example_links_against_the_shared_library_as_well() {
-    let shared = library("ic-client-ffi", "libic_client_ffi.so");
+    let shared = library("libic_client_ffi.so");
     let dir = shared.parent().unwrap();
     let scratch = tempfile::tempdir().unwrap();
     let exe = scratch.path().join("play_match_shared");
