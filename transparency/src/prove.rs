@@ -3,7 +3,9 @@
 //! storage (a database, in the server) is read in one round trip and no I/O happens here.
 //!
 //! The recursion follows RFC 6962 §2.1.1 and §2.1.2: split at the largest power of two below the
-//! size; complete subtrees come from storage, the right fringe is recomputed.
+//! size; complete subtrees come from storage, the right fringe is recomputed. The same recursion
+//! runs twice, once naming the stored hashes and once consuming them, so the two cannot disagree
+//! on which hashes come in which order.
 
 use crate::hash::{EMPTY_ROOT, Hash, node_hash, split};
 use crate::stored::stored_hash_index;
@@ -24,13 +26,36 @@ pub enum ProveError {
     },
 }
 
-/// The hashes read for one computation, taken from the front in the order they were named.
+/// Where the recursion gets the hashes of complete subtrees.
+trait Subtrees {
+    /// The stored hash of the complete subtree of `2^level` leaves numbered `n` at that level.
+    fn stored(&mut self, level: u32, n: u64) -> Result<Hash, ProveError>;
+    /// The hash of an interior node above `left` and `right`.
+    fn node(&self, left: &Hash, right: &Hash) -> Hash;
+}
+
+/// The naming pass: records which stored hashes are read, in order; hashes nothing.
+#[derive(Default)]
+struct Needed(Vec<u64>);
+
+impl Subtrees for Needed {
+    fn stored(&mut self, level: u32, n: u64) -> Result<Hash, ProveError> {
+        self.0.push(stored_hash_index(level, n));
+        Ok([0; 32])
+    }
+
+    fn node(&self, _: &Hash, _: &Hash) -> Hash {
+        [0; 32]
+    }
+}
+
+/// The computing pass: the hashes read for it, taken from the front in the order named.
 struct Cursor<'a> {
     hashes: &'a [Hash],
-    asked: usize,
 }
 
 impl<'a> Cursor<'a> {
+    /// A cursor over `hashes`, which must be exactly the `asked` hashes named.
     fn new(hashes: &'a [Hash], asked: usize) -> Result<Self, ProveError> {
         if hashes.len() != asked {
             return Err(ProveError::WrongCount {
@@ -38,19 +63,23 @@ impl<'a> Cursor<'a> {
                 got: hashes.len(),
             });
         }
-        Ok(Self { hashes, asked })
+        Ok(Self { hashes })
+    }
+}
+
+impl Subtrees for Cursor<'_> {
+    fn stored(&mut self, _: u32, _: u64) -> Result<Hash, ProveError> {
+        // `new` checked the count against the naming pass, which asks in this same order.
+        let (first, rest) = self
+            .hashes
+            .split_first()
+            .ok_or(ProveError::OutOfRange("more hashes read than named".into()))?;
+        self.hashes = rest;
+        Ok(*first)
     }
 
-    fn take(&mut self, count: usize) -> Result<&'a [Hash], ProveError> {
-        if self.hashes.len() < count {
-            return Err(ProveError::WrongCount {
-                asked: self.asked,
-                got: self.asked - self.hashes.len(),
-            });
-        }
-        let (taken, rest) = self.hashes.split_at(count);
-        self.hashes = rest;
-        Ok(taken)
+    fn node(&self, left: &Hash, right: &Hash) -> Hash {
+        node_hash(left, right)
     }
 }
 
@@ -59,38 +88,89 @@ fn pow2_at_most(n: u64) -> (u64, u32) {
     if n == 1 { (1, 0) } else { split(n + 1) }
 }
 
-/// The complete subtrees that make up leaves `[lo, hi)`, as stored-hash indexes.
-fn subtree_indexes(mut lo: u64, hi: u64, need: &mut Vec<u64>) {
-    while lo < hi {
-        let (k, level) = pow2_at_most(hi - lo);
-        need.push(stored_hash_index(level, lo >> level));
-        lo += k;
-    }
-}
-
-/// The hash of leaves `[lo, hi)` from the hashes [`subtree_indexes`] named.
-fn subtree_hash(lo: u64, hi: u64, cursor: &mut Cursor<'_>) -> Result<Hash, ProveError> {
-    let mut pieces = 0;
+/// The hash of leaves `[lo, hi)`: the complete subtrees that make it up, folded from the right.
+fn subtree_hash(lo: u64, hi: u64, from: &mut impl Subtrees) -> Result<Hash, ProveError> {
+    let mut pieces = Vec::new();
     let mut at = lo;
     while at < hi {
-        at += pow2_at_most(hi - at).0;
-        pieces += 1;
+        let (k, level) = pow2_at_most(hi - at);
+        pieces.push(from.stored(level, at >> level)?);
+        at += k;
     }
-    let pieces = cursor.take(pieces)?;
     let (last, rest) = pieces
         .split_last()
         .ok_or_else(|| ProveError::OutOfRange("empty subtree".into()))?;
     Ok(rest
         .iter()
         .rev()
-        .fold(*last, |right, left| node_hash(left, &right)))
+        .fold(*last, |right, left| from.node(left, &right)))
+}
+
+/// The inclusion path of leaf `n` within leaves `[lo, hi)`, leaf side first.
+fn inclusion_path(
+    lo: u64,
+    hi: u64,
+    n: u64,
+    from: &mut impl Subtrees,
+) -> Result<Vec<Hash>, ProveError> {
+    if lo + 1 == hi {
+        // The verifier has the leaf; nothing to send for it.
+        return Ok(Vec::new());
+    }
+    let (k, _) = split(hi - lo);
+    let (mut path, sibling) = if n < lo + k {
+        let path = inclusion_path(lo, lo + k, n, from)?;
+        (path, subtree_hash(lo + k, hi, from)?)
+    } else {
+        let sibling = subtree_hash(lo, lo + k, from)?;
+        (inclusion_path(lo + k, hi, n, from)?, sibling)
+    };
+    path.push(sibling);
+    Ok(path)
+}
+
+/// The consistency path from the tree of `old` leaves within leaves `[lo, hi)`.
+fn consistency_path(
+    lo: u64,
+    hi: u64,
+    old: u64,
+    from: &mut impl Subtrees,
+) -> Result<Vec<Hash>, ProveError> {
+    if old == hi {
+        // The old tree itself: the verifier knows its root. Any other common subtree is sent.
+        return Ok(if lo == 0 {
+            Vec::new()
+        } else {
+            vec![subtree_hash(lo, hi, from)?]
+        });
+    }
+    let (k, _) = split(hi - lo);
+    let (mut path, sibling) = if old <= lo + k {
+        let path = consistency_path(lo, lo + k, old, from)?;
+        (path, subtree_hash(lo + k, hi, from)?)
+    } else {
+        let sibling = subtree_hash(lo, lo + k, from)?;
+        (consistency_path(lo + k, hi, old, from)?, sibling)
+    };
+    path.push(sibling);
+    Ok(path)
+}
+
+/// Runs `walk` once to name the stored hashes it reads.
+fn named<T>(
+    walk: impl FnOnce(&mut Needed) -> Result<T, ProveError>,
+) -> Result<Vec<u64>, ProveError> {
+    let mut needed = Needed::default();
+    walk(&mut needed)?;
+    Ok(needed.0)
 }
 
 /// The stored hashes [`tree_hash_from`] needs for a tree of `size` leaves.
 pub fn tree_hash_indexes(size: u64) -> Vec<u64> {
-    let mut need = Vec::new();
-    subtree_indexes(0, size, &mut need);
-    need
+    if size == 0 {
+        return Vec::new();
+    }
+    named(|needed| subtree_hash(0, size, needed)).unwrap_or_default()
 }
 
 /// The root of the tree of `size` leaves, from the hashes at [`tree_hash_indexes`]`(size)`.
@@ -102,52 +182,19 @@ pub fn tree_hash_from(size: u64, hashes: &[Hash]) -> Result<Hash, ProveError> {
     subtree_hash(0, size, &mut cursor)
 }
 
-fn inclusion_path_indexes(lo: u64, hi: u64, n: u64, need: &mut Vec<u64>) {
-    if lo + 1 == hi {
-        return;
-    }
-    let (k, _) = split(hi - lo);
-    if n < lo + k {
-        inclusion_path_indexes(lo, lo + k, n, need);
-        subtree_indexes(lo + k, hi, need);
-    } else {
-        subtree_indexes(lo, lo + k, need);
-        inclusion_path_indexes(lo + k, hi, n, need);
-    }
-}
-
-fn inclusion_path(
-    lo: u64,
-    hi: u64,
-    n: u64,
-    cursor: &mut Cursor<'_>,
-) -> Result<Vec<Hash>, ProveError> {
-    if lo + 1 == hi {
-        // The verifier has the leaf; nothing to send for it.
-        return Ok(Vec::new());
-    }
-    let (k, _) = split(hi - lo);
-    let (mut path, sibling) = if n < lo + k {
-        let path = inclusion_path(lo, lo + k, n, cursor)?;
-        (path, subtree_hash(lo + k, hi, cursor)?)
-    } else {
-        let sibling = subtree_hash(lo, lo + k, cursor)?;
-        (inclusion_path(lo + k, hi, n, cursor)?, sibling)
-    };
-    path.push(sibling);
-    Ok(path)
-}
-
-/// The stored hashes [`inclusion_from`] needs to prove leaf `index` in the tree of `size`.
-pub fn inclusion_indexes(size: u64, index: u64) -> Result<Vec<u64>, ProveError> {
+fn check_leaf(size: u64, index: u64) -> Result<(), ProveError> {
     if index >= size {
         return Err(ProveError::OutOfRange(format!(
             "leaf {index} is not in a tree of {size} leaves"
         )));
     }
-    let mut need = Vec::new();
-    inclusion_path_indexes(0, size, index, &mut need);
-    Ok(need)
+    Ok(())
+}
+
+/// The stored hashes [`inclusion_from`] needs to prove leaf `index` in the tree of `size`.
+pub fn inclusion_indexes(size: u64, index: u64) -> Result<Vec<u64>, ProveError> {
+    check_leaf(size, index)?;
+    named(|needed| inclusion_path(0, size, index, needed))
 }
 
 /// The inclusion proof (RFC 9162 §2.1.3.1, leaf side first) of leaf `index` in the tree of
@@ -158,60 +205,20 @@ pub fn inclusion_from(size: u64, index: u64, hashes: &[Hash]) -> Result<Vec<Hash
     inclusion_path(0, size, index, &mut cursor)
 }
 
-fn consistency_path_indexes(lo: u64, hi: u64, old: u64, need: &mut Vec<u64>) {
-    if old == hi {
-        if lo != 0 {
-            subtree_indexes(lo, hi, need);
-        }
-        return;
-    }
-    let (k, _) = split(hi - lo);
-    if old <= lo + k {
-        consistency_path_indexes(lo, lo + k, old, need);
-        subtree_indexes(lo + k, hi, need);
-    } else {
-        subtree_indexes(lo, lo + k, need);
-        consistency_path_indexes(lo + k, hi, old, need);
-    }
-}
-
-fn consistency_path(
-    lo: u64,
-    hi: u64,
-    old: u64,
-    cursor: &mut Cursor<'_>,
-) -> Result<Vec<Hash>, ProveError> {
-    if old == hi {
-        // The old tree itself: the verifier knows its root. Any other common subtree is sent.
-        return Ok(if lo == 0 {
-            Vec::new()
-        } else {
-            vec![subtree_hash(lo, hi, cursor)?]
-        });
-    }
-    let (k, _) = split(hi - lo);
-    let (mut path, sibling) = if old <= lo + k {
-        let path = consistency_path(lo, lo + k, old, cursor)?;
-        (path, subtree_hash(lo + k, hi, cursor)?)
-    } else {
-        let sibling = subtree_hash(lo, lo + k, cursor)?;
-        (consistency_path(lo + k, hi, old, cursor)?, sibling)
-    };
-    path.push(sibling);
-    Ok(path)
-}
-
-/// The stored hashes [`consistency_from`] needs to prove that the tree of `new` leaves extends
-/// the tree of `old` leaves (`1 ≤ old ≤ new`).
-pub fn consistency_indexes(old: u64, new: u64) -> Result<Vec<u64>, ProveError> {
+fn check_sizes(old: u64, new: u64) -> Result<(), ProveError> {
     if old == 0 || old > new {
         return Err(ProveError::OutOfRange(format!(
             "no consistency proof from {old} to {new} leaves (need 1 ≤ first ≤ second)"
         )));
     }
-    let mut need = Vec::new();
-    consistency_path_indexes(0, new, old, &mut need);
-    Ok(need)
+    Ok(())
+}
+
+/// The stored hashes [`consistency_from`] needs to prove that the tree of `new` leaves extends
+/// the tree of `old` leaves (`1 ≤ old ≤ new`).
+pub fn consistency_indexes(old: u64, new: u64) -> Result<Vec<u64>, ProveError> {
+    check_sizes(old, new)?;
+    named(|needed| consistency_path(0, new, old, needed))
 }
 
 /// The consistency proof (RFC 9162 §2.1.4.1) from the tree of `old` leaves to the tree of
