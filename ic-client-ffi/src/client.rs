@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ic_client::identity::{Identity, KdfCost, KeyProtection};
 use ic_client::relay::store_pushed_records;
-use ic_client::wallet::{CommunityStore, Wallet};
+use ic_client::wallet::Wallet;
 use ic_client::{Client, JoinOptions, Reissue, unix_now};
 use tokio::runtime::Runtime;
 
@@ -66,11 +66,7 @@ impl IcClient {
 
     /// The wallet slug of `community` (slug, name or fingerprint).
     pub(crate) fn slug_of(&self, community: &str) -> Result<String, FfiError> {
-        self.run(LOCAL_TIMEOUT, async {
-            let (slug, store) = self.client.wallet().open_community(community).await?;
-            store.close().await;
-            Ok::<_, FfiError>(slug)
-        })
+        self.run(LOCAL_TIMEOUT, self.client.wallet().slug_of(community))
     }
 }
 
@@ -341,10 +337,8 @@ pub unsafe extern "C" fn ic_client_store_records(
             )
         };
         let records = ic_client::present::Presentation::from_bytes(records)?;
-        let slug = client.slug_of(community)?;
-        let path = client.client.wallet().community_path(&slug);
         let stored = client.run(LOCAL_TIMEOUT, async {
-            let store = CommunityStore::open(&path).await?;
+            let (_, store) = client.client.wallet().open_community(community).await?;
             let result = store_pushed_records(&store, records.records(), unix_now()).await;
             store.close().await;
             result

@@ -62,8 +62,7 @@ pub async fn sign_in(
     identity: &Identity,
     community: &str,
 ) -> Result<(ApiClient, Session), StaffError> {
-    let (slug, store) = wallet.open_community(community).await?;
-    store.close().await;
+    let slug = wallet.slug_of(community).await?;
     login_joined(wallet, identity, &slug).await
 }
 

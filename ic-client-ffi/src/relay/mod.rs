@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use ::bytes::Bytes;
 use ic_client::relay::{RelayClient, RelaySession, unix_now_us};
 use relay_core::cmr::EndReason;
 use relay_core::frames::{ClientOrder, Frame, OrderBatch, Seat, SimOutcome};
@@ -47,7 +48,8 @@ pub struct IcRelaySession {
 
 /// What the game asks of the connection.
 enum Command {
-    Send(Frame),
+    /// An encoded frame.
+    Send(Bytes),
     Close,
 }
 
@@ -174,8 +176,8 @@ async fn pump(
                 None => return,
             },
             command = commands.recv() => match command {
-                Some(Command::Send(frame)) => {
-                    if session.send(&frame).await.is_err() {
+                Some(Command::Send(bytes)) => {
+                    if session.send_encoded(bytes).await.is_err() {
                         return;
                     }
                 }
@@ -219,13 +221,14 @@ pub unsafe extern "C" fn ic_relay_team(session: *const IcRelaySession) -> i32 {
 impl IcRelaySession {
     /// Queues `frame` for the connection; never waits.
     fn send(&self, frame: Frame) -> Result<(), FfiError> {
-        // Encoded once here so that a frame over the protocol's limits is the caller's error,
-        // not a silently dropped connection.
-        frame
+        // Encoded here, once, so that a frame over the protocol's limits is the caller's
+        // error, not a silently dropped connection.
+        let bytes = frame
             .to_bytes()
-            .map_err(|error| FfiError::invalid(error.to_string()))?;
+            .map_err(|error| FfiError::invalid(error.to_string()))?
+            .freeze();
         self.commands
-            .try_send(Command::Send(frame))
+            .try_send(Command::Send(bytes))
             .map_err(|error| match error {
                 mpsc::error::TrySendError::Full(_) => FfiError::new(
                     IcStatus::Network,

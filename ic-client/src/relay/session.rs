@@ -256,7 +256,12 @@ impl RelaySession {
 
     /// Sends a frame.
     pub async fn send(&self, frame: &Frame) -> Result<(), RelayClientError> {
-        let bytes = frame.to_bytes()?.freeze();
+        self.send_encoded(frame.to_bytes()?.freeze()).await
+    }
+
+    /// Sends a frame already encoded with [`Frame::to_bytes`] (a caller that checked the
+    /// encoding itself need not encode twice).
+    pub async fn send_encoded(&self, bytes: Bytes) -> Result<(), RelayClientError> {
         self.out
             .send(bytes)
             .await

@@ -149,15 +149,11 @@ impl Wallet {
         Ok(joined)
     }
 
-    /// Opens the community whose slug, name or key fingerprint is `name`.
-    pub async fn open_community(
-        &self,
-        name: &str,
-    ) -> Result<(String, CommunityStore), WalletError> {
-        let slugs = self.slugs()?;
-        if slugs.iter().any(|slug| slug == name) {
-            let store = CommunityStore::open(&self.community_path(name)).await?;
-            return Ok((name.to_owned(), store));
+    /// The slug of the joined community whose slug, name or key fingerprint is `name`. A slug
+    /// is answered without opening any wallet file.
+    pub async fn slug_of(&self, name: &str) -> Result<String, WalletError> {
+        if self.slugs()?.iter().any(|slug| slug == name) {
+            return Ok(name.to_owned());
         }
         let wanted = name.trim().to_lowercase();
         let matching: Vec<String> = self
@@ -172,12 +168,19 @@ impl Wallet {
             .collect();
         match matching.as_slice() {
             [] => Err(WalletError::UnknownCommunity(name.to_owned())),
-            [slug] => {
-                let store = CommunityStore::open(&self.community_path(slug)).await?;
-                Ok((slug.clone(), store))
-            }
+            [slug] => Ok(slug.clone()),
             _ => Err(WalletError::Ambiguous(name.to_owned(), matching)),
         }
+    }
+
+    /// Opens the community whose slug, name or key fingerprint is `name`.
+    pub async fn open_community(
+        &self,
+        name: &str,
+    ) -> Result<(String, CommunityStore), WalletError> {
+        let slug = self.slug_of(name).await?;
+        let store = CommunityStore::open(&self.community_path(&slug)).await?;
+        Ok((slug, store))
     }
 
     /// Moves a community's wallet file to `communities/left/<slug>-<time>.db`: leaving keeps the

@@ -408,8 +408,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             standings::standings_command(&wallet, passphrase_file, command).await
         }
         Command::Leave { community } => {
-            let (slug, store) = wallet.open_community(&community).await?;
-            store.close().await;
+            let slug = wallet.slug_of(&community).await?;
             let archived = wallet.leave(&slug, now).await?;
             println!(
                 "Left {slug}; its records were kept in {}",
@@ -427,11 +426,7 @@ async fn records_command(
     now: i64,
 ) -> Result<ExitCode> {
     let slugs = match community {
-        Some(name) => {
-            let (slug, store) = wallet.open_community(name).await?;
-            store.close().await;
-            vec![slug]
-        }
+        Some(name) => vec![wallet.slug_of(name).await?],
         None => wallet.slugs()?,
     };
     let mut all = Vec::new();
