@@ -30,8 +30,7 @@ pub fn binary(package: &str, name: &str) -> PathBuf {
 /// against it.
 ///
 /// Built by the workspace's own test build (`cargo test --workspace --no-run`), which is a
-/// no-op inside `cargo test --workspace`: a `cargo build -p` of the library alone would unify
-/// other features and rebuild its dependencies and the library itself (minutes in CI).
+/// no-op inside `cargo test --workspace`.
 pub fn library(file: &str) -> PathBuf {
     built(&["test", "--workspace", "--no-run", "--quiet"], file)
 }
@@ -47,9 +46,18 @@ fn built(args: &[&str], file: &str) -> PathBuf {
     if let Some(path) = built.get(file) {
         return path.clone();
     }
-    let status = Command::new(env!("CARGO"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
+    // Cargo gives this test process the package's variables (`CARGO_MANIFEST_DIR`, …). Build
+    // scripts track some of them (ring's tracks `CARGO_MANIFEST_DIR`), so handing them down
+    // would make this build rerun ring's and rebuild everything above it: minutes, not a no-op.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if is_test_package_variable(&name) {
+            cargo.env_remove(name.as_ref());
+        }
+    }
+    let status = cargo
         .status()
         .unwrap_or_else(|error| panic!("cargo does not run: {error}"));
     assert!(status.success(), "building {file} failed");
@@ -70,6 +78,19 @@ fn built(args: &[&str], file: &str) -> PathBuf {
     };
     built.insert(file.to_owned(), path.clone());
     path
+}
+
+/// A variable cargo sets for the test process it runs, describing the test's package.
+fn is_test_package_variable(name: &str) -> bool {
+    [
+        "CARGO_PKG_",
+        "CARGO_MANIFEST_",
+        "CARGO_CRATE_",
+        "CARGO_BIN_",
+    ]
+    .iter()
+    .any(|prefix| name.starts_with(prefix))
+        || ["CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR", "OUT_DIR"].contains(&name)
 }
 
 /// `file` in `<profile>/deps` (C libraries keep their plain name there), or else the newest

@@ -1,8 +1,9 @@
 //! The C example against a real server: `examples/c/play_match.c` is compiled with `cc` against
 //! the static library and the checked-in header, and two copies of it (two players, two wallets)
 //! join, sync, present, find each other through matchmaking and play a ranked match through the
-//! relay; both keep the new records and end with a changed rating.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+//! relay; both keep the new records and end with a changed rating. A search that times out
+//! leaves the queue.
+#![allow(clippy::unwrap_used, clippy::expect_used, unsafe_code)] // tests fail loudly; the ABI is called as C calls it
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
@@ -166,4 +167,89 @@ async fn two_c_game_clients_join_present_and_play_a_ranked_match_through_the_rel
             .unwrap()
             .trim_end_matches(" wins")
     );
+}
+
+/// A match search that times out takes the player out of the queue: nobody else is queued, the
+/// ABI call gives up at its timeout, and the server no longer holds the player.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_match_search_that_times_out_leaves_the_queue() {
+    use std::ffi::CString;
+
+    use ic_client::staff::sign_in;
+    use ic_client::wallet::Wallet;
+    use ic_client_ffi::{
+        IcStatus, ic_client_find_match, ic_client_free, ic_client_join, ic_client_open,
+        ic_last_error_message, ic_string_free,
+    };
+
+    let mut server = Server::with_config(
+        "Lonely Clan",
+        "[matchmaking]\npass_interval_min_ms = 50\npass_interval_max_ms = 200\n",
+    );
+    server.start().await;
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("solo");
+    let (dir_text, url) = (
+        CString::new(dir.to_str().unwrap()).unwrap(),
+        CString::new(server.url()).unwrap(),
+    );
+    let (module, mode) = (
+        CString::new("ra").unwrap(),
+        CString::new("ranked_1v1").unwrap(),
+    );
+    let status = tokio::task::spawn_blocking(move || {
+        let mut client = std::ptr::null_mut();
+        let mut slug = std::ptr::null_mut();
+        let mut seat = std::ptr::null_mut();
+        // SAFETY: valid strings and out-pointers; each handle is freed once.
+        unsafe {
+            assert_eq!(
+                ic_client_open(dir_text.as_ptr(), std::ptr::null(), 1, &mut client),
+                IcStatus::Ok
+            );
+            assert_eq!(
+                ic_client_join(
+                    client,
+                    url.as_ptr(),
+                    std::ptr::null(),
+                    std::ptr::null(),
+                    20_000,
+                    &mut slug
+                ),
+                IcStatus::Ok
+            );
+            let started = Instant::now();
+            let status = ic_client_find_match(
+                client,
+                slug,
+                module.as_ptr(),
+                mode.as_ptr(),
+                1_500,
+                &mut seat,
+            );
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{:?}",
+                started.elapsed()
+            );
+            let message = std::ffi::CStr::from_ptr(ic_last_error_message())
+                .to_string_lossy()
+                .into_owned();
+            assert!(seat.is_null());
+            ic_string_free(slug);
+            ic_client_free(client);
+            (status, message)
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(status.0, IcStatus::Timeout, "{}", status.1);
+
+    // The same wallet and identity, asked through the Rust client: not in the queue any more.
+    let wallet = Wallet::open(&dir).unwrap();
+    let identity = ic_client::identity::Identity::load(&wallet.identity_path(), None).unwrap();
+    let (api, session) = sign_in(&wallet, &identity, "lonely-clan").await.unwrap();
+    let events = api.queue_status(&session).await.unwrap();
+    assert!(events.is_empty(), "still queued: {events:?}");
+    server.stop();
 }
