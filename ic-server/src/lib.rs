@@ -37,5 +37,6 @@ pub mod server;
 pub mod state;
 pub mod storage_watch;
 pub mod store;
+pub mod transparency;
 #[cfg(feature = "ui")]
 pub mod ui;

@@ -172,6 +172,12 @@ pub async fn run(
             }
         }
     });
+    // Signed checkpoints of the transparency log, when it grew.
+    let checkpoints = tokio::spawn(crate::transparency::checkpoints::run(
+        services.stores.core.clone(),
+        community.clone(),
+        Duration::from_secs(config.transparency.checkpoint_secs),
+    ));
 
     // The relay, the matchmaker and background work of the enabled capabilities (a disabled
     // capability runs nothing).
@@ -218,6 +224,7 @@ pub async fn run(
         }
     }
     purger.abort();
+    checkpoints.abort();
     follow.abort();
     watch.abort();
     disk.abort();

@@ -3,6 +3,7 @@
 //!
 //! - [`hash`]: RFC 6962 / RFC 9162 leaf and node hashing.
 //! - [`stored`]: where each hash of the tree is stored, and which hashes a new leaf adds.
+//! - [`frontier`]: the tree's right border, with which a writer appends and computes the root.
 //! - [`prove`]: the root, inclusion proofs and consistency proofs, from stored hashes.
 //! - [`verify`]: checking those proofs, for wallets and witnesses.
 //! - [`checkpoint`]: the C2SP `tlog-checkpoint` body, and [`note`]: the C2SP `signed-note`
@@ -12,6 +13,7 @@
 //! [`prove`]; the wallet keeps checkpoints and runs [`verify`].
 
 pub mod checkpoint;
+pub mod frontier;
 pub mod hash;
 pub mod note;
 pub mod prove;
@@ -19,6 +21,7 @@ pub mod stored;
 pub mod verify;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
+pub use frontier::{Appended, Frontier, FrontierError};
 pub use hash::{EMPTY_ROOT, Hash, leaf_hash, node_hash};
 pub use note::{Note, NoteError, NoteSignature, key_id, verifier_key};
 pub use prove::{

@@ -10,6 +10,7 @@ mod moderation;
 mod relay;
 pub mod reload;
 mod template;
+mod transparency;
 mod ui;
 
 pub use achievements::{
@@ -43,6 +44,7 @@ pub use moderation::{
 };
 pub use relay::RelaySettings;
 pub use template::TEMPLATE;
+pub use transparency::TransparencyConfig;
 pub use ui::UiConfig;
 
 use std::net::SocketAddr;
@@ -83,6 +85,8 @@ pub struct Config {
     pub campaigns: CampaignsConfig,
     /// What leaving a match costs.
     pub conduct: ConductConfig,
+    /// The transparency log's signed checkpoints.
+    pub transparency: TransparencyConfig,
 }
 
 /// Who the community is.
@@ -497,6 +501,7 @@ impl Config {
         )?;
         range("auth.token_ttl_secs", self.auth.token_ttl_secs, 60, 86_400)?;
         self.ui.validate()?;
+        self.transparency.validate()?;
         let ranking = &self.ranking;
         if ranking.game_modules.is_empty()
             || ranking

@@ -365,6 +365,12 @@ enabled = true
 session_idle_secs = 3600
 session_max_secs = 43200
 
+[transparency]
+# Every record this community issues is a leaf of its transparency log (an append-only Merkle
+# tree, as Certificate Transparency keeps). A signed checkpoint of the log, served at
+# /v1/transparency/checkpoint, is made at most this often and only when the log grew (1-86400).
+checkpoint_secs = 60
+
 [logging]
 # "human" or "json".
 format = "human"

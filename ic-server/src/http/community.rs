@@ -36,6 +36,9 @@ pub struct CommunityDocument {
     capabilities: Vec<&'static str>,
     /// Base64 key-rotation records, oldest first.
     rotations: Vec<String>,
+    /// The origin line of the transparency log's checkpoints (and the name its signatures are
+    /// made under), the same across key rotations.
+    transparency_origin: String,
     /// The running ranked season, when the ranking capability is on.
     season: Option<u32>,
     /// Version of this API.
@@ -83,6 +86,7 @@ async fn document(State(state): State<AppState>) -> Json<CommunityDocument> {
             .iter()
             .map(|r| b64.encode(r))
             .collect(),
+        transparency_origin: crate::transparency::origin(&community.current().chain),
         season,
         api_version: API_VERSION,
     })

@@ -77,6 +77,10 @@ pub const ERROR_CODES: &[&str] = &[
     "untrusted_relay",
     "wrong_community",
     "non_canonical_signature",
+    // The transparency log.
+    "no_checkpoint",
+    "unknown_leaf",
+    "tree_size_out_of_range",
     // Matchmaking.
     "record_invalid",
     "not_a_rating_record",

@@ -34,6 +34,7 @@ mod route_group;
 mod sanctions;
 #[cfg(feature = "ranking")]
 mod seasons;
+mod transparency;
 
 pub use crate::state::AppState;
 pub use community::API_VERSION;
@@ -117,6 +118,7 @@ fn groups() -> Vec<RouteGroup> {
         openapi::routes(),
         auth_routes::routes(),
         sanctions::routes(),
+        transparency::routes(),
     ];
     #[cfg(feature = "ranking")]
     groups.extend([

@@ -212,6 +212,7 @@ pub trait Store:
     + super::Campaigns
     + super::DesperationMatches
     + super::Abandons
+    + super::TransparencyLog
     + Send
     + Sync
     + 'static

@@ -26,8 +26,10 @@ mod settle;
 pub mod shared_queue;
 mod sqlite;
 pub mod transfer;
+pub mod transparency;
 pub mod web_sessions;
 
+pub use self::transparency::{StoredCheckpoint, TransparencyLog};
 pub use abandons::{Abandon, Abandons};
 pub use achievements::{AchievementRow, Achievements};
 pub use campaigns::{CampaignProgress, Campaigns};

@@ -13,6 +13,7 @@ mod moderation;
 mod outbox;
 mod seasons;
 mod shared_queue;
+mod transparency;
 mod web_sessions;
 
 use super::{Location, Stores};

@@ -1,5 +1,6 @@
 //! One group commit batch of certified matches on PostgreSQL, in one transaction of four round
-//! trips however many matches it holds: `BEGIN`, lock the players, write, `COMMIT`.
+//! trips however many matches it holds: `BEGIN`, lock the players, write, `COMMIT` (and two for
+//! the transparency log's leaves: lock its row, write).
 //!
 //! Across processes: every player of the batch is locked in key order before anything is
 //! written (no deadlock between two batches sharing players), and each match is checked against
@@ -133,6 +134,14 @@ async fn attempt(
         }
         stored.insert(change.match_id, Vec::new());
     }
+    // The log's lock last: every other lock of the batch is held already.
+    let issued: Vec<&[u8]> = accepted
+        .iter()
+        .flat_map(|change| &change.players)
+        .flat_map(|player| &player.records)
+        .map(|record| record.bytes.as_slice())
+        .collect();
+    super::log::append(&mut tx, issued).await?;
     tx.commit().await?;
     let settled: Vec<Settled> = changes
         .iter()

@@ -65,7 +65,14 @@ pub(super) async fn write_changes(
         .bind(sqlx::query(&WRITE))
         .execute(&mut *conn)
         .await?;
-    write_achievements(conn, changes).await
+    write_achievements(conn, changes).await?;
+    // The log's lock last, after the player's.
+    let issued: Vec<&[u8]> = changes
+        .iter()
+        .flat_map(|change| &change.records)
+        .map(|record| record.bytes.as_slice())
+        .collect();
+    super::log::append(conn, issued).await
 }
 
 /// Writes the abandons of `matches` and forgets those older than [`ABANDON_KEEP_DAYS`] (a

@@ -186,12 +186,15 @@ impl Store for PostgresStore {
 
     async fn add_rotation(&self, sequence: u64, record: &[u8], now: i64) -> Result<(), StoreError> {
         let _timer = self.timer("add_rotation");
+        let mut tx = self.pool.begin().await?;
         sqlx::query("INSERT INTO key_rotations (sequence, record, created_at) VALUES ($1, $2, $3)")
             .bind(seq(sequence)?)
             .bind(record)
             .bind(now)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        super::log::append(&mut tx, [record]).await?;
+        tx.commit().await?;
         Ok(())
     }
 

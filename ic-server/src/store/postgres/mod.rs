@@ -11,6 +11,7 @@ mod desperation;
 mod group_commit;
 mod ingest;
 mod ledger;
+mod log;
 #[cfg(feature = "moderation")]
 mod moderation;
 mod outbox;
@@ -91,6 +92,8 @@ impl PostgresStore {
             )));
         }
         MIGRATIONS.run(&pool).await?;
+        // Records issued before the transparency log existed get their leaves first.
+        log::backfill(&mut *pool.acquire().await?).await?;
         Ok(Self {
             pool,
             reads,

@@ -1,5 +1,5 @@
 //! Writing planned changes to SQLite on the writer thread's connection: each change's sequence
-//! bump, rating rows, issued records, opponents and revocation, with cached prepared statements.
+//! bump, rating rows, issued records (and their log leaves), opponents and revocation.
 //!
 //! Statements run one row at a time: on a direct connection a prepared statement costs a few
 //! microseconds and no thread hand-off, so multi-row statements would only add text building.
@@ -117,7 +117,13 @@ pub(super) fn write_player_changes(
             ])?;
         }
     }
-    Ok(())
+    // Every issued record gets its leaf in the same transaction.
+    super::log::append(
+        conn,
+        changes
+            .iter()
+            .flat_map(|change| change.records.iter().map(|r| r.bytes.as_slice())),
+    )
 }
 
 /// Marks `accepted` as processed, so a resubmission finds them, and keeps their abandons.

@@ -35,6 +35,14 @@ enum Job {
     Match(Box<MatchChange>, Reply<Applied>),
     Player(Box<PlayerChange>, Reply<Applied>),
     Register(Box<Registration>, Reply<Registered>),
+    Rotation(Box<Rotation>, Reply<()>),
+}
+
+/// A key rotation record to keep, with its leaf in the transparency log.
+struct Rotation {
+    sequence: u64,
+    record: Vec<u8>,
+    now: i64,
 }
 
 /// Handle to the writer thread; the thread ends when the last handle is dropped.
@@ -46,7 +54,9 @@ pub(super) struct GroupCommit {
 impl GroupCommit {
     /// Opens the writer's connection to the database at `path` and starts its thread.
     pub(super) fn start(path: &Path) -> Result<Self, StoreError> {
-        let conn = open_writer(path)?;
+        let mut conn = open_writer(path)?;
+        // Records issued before the transparency log existed get their leaves first.
+        super::log::backfill(&mut conn)?;
         // Bounded so that a flood of submissions waits here instead of growing memory.
         let (queue, receiver) = mpsc::channel(1024);
         std::thread::Builder::new()
@@ -77,6 +87,22 @@ impl GroupCommit {
         registration: Registration,
     ) -> Result<Registered, StoreError> {
         self.submit(|reply| Job::Register(Box::new(registration), reply))
+            .await
+    }
+
+    /// Keeps a key rotation record and appends its leaf, in one transaction.
+    pub(super) async fn add_rotation(
+        &self,
+        sequence: u64,
+        record: Vec<u8>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let rotation = Rotation {
+            sequence,
+            record,
+            now,
+        };
+        self.submit(|reply| Job::Rotation(Box::new(rotation), reply))
             .await
     }
 
@@ -113,6 +139,10 @@ fn writer(mut conn: Connection, mut receiver: mpsc::Receiver<Job>) {
                 Job::Register(registration, reply) => {
                     commit_matches(&mut conn, std::mem::take(&mut matches));
                     let _ = reply.send(register(&mut conn, &registration));
+                }
+                Job::Rotation(rotation, reply) => {
+                    commit_matches(&mut conn, std::mem::take(&mut matches));
+                    let _ = reply.send(add_rotation(&mut conn, &rotation));
                 }
             }
         }
@@ -228,4 +258,19 @@ fn register(conn: &mut Connection, registration: &Registration) -> Result<Regist
         .execute(rusqlite::params![key.as_bytes().as_slice()])?;
     tx.commit()?;
     Ok(Registered::Done)
+}
+
+fn add_rotation(conn: &mut Connection, rotation: &Rotation) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.prepare_cached(
+        "INSERT INTO key_rotations (sequence, record, created_at) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(rusqlite::params![
+        seq(rotation.sequence)?,
+        rotation.record,
+        rotation.now
+    ])?;
+    super::log::append(&tx, [rotation.record.as_slice()])?;
+    tx.commit()?;
+    Ok(())
 }

@@ -213,13 +213,9 @@ impl Store for SqliteStore {
 
     async fn add_rotation(&self, sequence: u64, record: &[u8], now: i64) -> Result<(), StoreError> {
         let _timer = self.timer("add_rotation");
-        sqlx::query("INSERT INTO key_rotations (sequence, record, created_at) VALUES (?, ?, ?)")
-            .bind(seq(sequence)?)
-            .bind(record)
-            .bind(now)
-            .execute(&self.write)
-            .await?;
-        Ok(())
+        self.writer
+            .add_rotation(sequence, record.to_vec(), now)
+            .await
     }
 
     async fn player_count(&self) -> Result<u64, StoreError> {

@@ -9,6 +9,7 @@ mod desperation;
 mod direct;
 mod group_commit;
 mod ledger;
+mod log;
 #[cfg(feature = "moderation")]
 mod moderation;
 mod outbox;

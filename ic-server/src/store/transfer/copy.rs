@@ -49,6 +49,13 @@ async fn copy_table(
         column_list(table),
         table.name
     );
+    if table.data_when.is_some() {
+        // The target's schema wrote its own row for an empty community: the source's replaces it.
+        sqlx::query(&format!("DELETE FROM \"{}\"", table.name))
+            .execute(&mut *target)
+            .await
+            .map_err(|error| TransferError::write(table.name, error))?;
+    }
     let insert = insert_batch(table);
     let mut rows = sqlx::query(&select).fetch(&mut *source);
     let mut batch = Vec::with_capacity(BATCH_ROWS);

@@ -40,6 +40,10 @@ pub struct Table {
     /// Whether PostgreSQL has the extra first column `seq`, standing in for SQLite's rowid:
     /// rows must then be inserted in rowid order.
     pub seq: bool,
+    /// Where the schema writes a row of its own (the state of an empty community), the
+    /// condition that tells a row of data from it: the emptiness check counts only rows that
+    /// meet it, and the copy replaces the target's own row.
+    pub data_when: Option<&'static str>,
 }
 
 use Kind::{Blob, Flag, Int, Real, Text};
@@ -385,6 +389,32 @@ pub const TABLES: &[Table] = &[
             ("voided", Flag),
         ],
     ),
+    // Transparency log (SQLite 0014, PostgreSQL 0012).
+    Table {
+        name: "transparency_tree",
+        columns: &[
+            ("id", Int),
+            ("size", Int),
+            ("frontier", Blob),
+            ("backfilled", Flag),
+        ],
+        seq: false,
+        data_when: Some("size > 0"),
+    },
+    plain("transparency_hashes", &[("position", Int), ("hash", Blob)]),
+    plain(
+        "transparency_leaves",
+        &[("leaf_hash", Blob), ("leaf_index", Int)],
+    ),
+    plain(
+        "transparency_checkpoint",
+        &[
+            ("id", Int),
+            ("tree_size", Int),
+            ("note", Text),
+            ("signed_at", Int),
+        ],
+    ),
 ];
 
 /// A table without `seq` on PostgreSQL.
@@ -393,6 +423,7 @@ const fn plain(name: &'static str, columns: &'static [(&'static str, Kind)]) -> 
         name,
         columns,
         seq: false,
+        data_when: None,
     }
 }
 
@@ -402,5 +433,6 @@ const fn ordered(name: &'static str, columns: &'static [(&'static str, Kind)]) -
         name,
         columns,
         seq: true,
+        data_when: None,
     }
 }

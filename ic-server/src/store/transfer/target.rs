@@ -19,11 +19,14 @@ pub(super) async fn ensure_empty(target: &mut PgConnection) -> Result<(), Transf
         if !exists {
             continue;
         }
-        let has_rows: bool =
-            sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM \"{}\")", table.name))
-                .fetch_one(&mut *target)
-                .await
-                .map_err(TransferError::postgres)?;
+        let has_rows: bool = sqlx::query_scalar(&format!(
+            "SELECT EXISTS (SELECT 1 FROM \"{}\" WHERE {})",
+            table.name,
+            table.data_when.unwrap_or("TRUE")
+        ))
+        .fetch_one(&mut *target)
+        .await
+        .map_err(TransferError::postgres)?;
         if has_rows {
             occupied.push(table.name);
         }

@@ -83,8 +83,8 @@ fn synthetic(column: &str, kind: Kind, index: usize, key: usize, nullable: bool)
     }
 }
 
-/// Fills every table of the SQLite database at `path` with `rows` synthetic rows (one in
-/// `mod_secret`, whose id must be 1), inserted in descending key order so that rowid order
+/// Fills every table of the SQLite database at `path` with `rows` synthetic rows (one in the
+/// one-row tables, whose id must be 1), inserted in descending key order so that rowid order
 /// differs from key order; returns each table's rows in insertion (rowid) order.
 async fn fill(path: &Path, rows: usize) -> Vec<(&'static str, Rows)> {
     let mut sqlite = sqlite_writer(path).await;
@@ -97,7 +97,18 @@ async fn fill(path: &Path, rows: usize) -> Vec<(&'static str, Rows)> {
         .fetch_all(&mut sqlite)
         .await
         .unwrap();
-        let count = if table.name == "mod_secret" { 1 } else { rows };
+        // One-row tables (their id must be 1); the schema's own row of such a table makes way.
+        let one_row = matches!(
+            table.name,
+            "mod_secret" | "transparency_tree" | "transparency_checkpoint"
+        );
+        let count = if one_row { 1 } else { rows };
+        if table.data_when.is_some() {
+            sqlx::query(&format!("DELETE FROM \"{}\"", table.name))
+                .execute(&mut sqlite)
+                .await
+                .unwrap();
+        }
         let mut table_rows = Vec::new();
         for key in (1..=count).rev() {
             let row: Vec<Cell> = table
@@ -196,12 +207,17 @@ fn sort(rows: &mut Rows) {
     rows.sort_by(|a, b| a.partial_cmp(b).expect("no NaN in test data"));
 }
 
-/// Each ic-server table's row count in the PostgreSQL database at `url`.
+/// Each ic-server table's count of data rows in the PostgreSQL database at `url` (not the row
+/// the schema writes itself into a one-row table, see [`Table::data_when`]).
 async fn postgres_counts(url: &str) -> Vec<(&'static str, i64)> {
     let mut target = postgres(url).await;
     let mut counts = Vec::new();
     for table in TABLES {
-        let sql = format!("SELECT COUNT(*) FROM {}", table.name);
+        let sql = format!(
+            "SELECT COUNT(*) FROM {} WHERE {}",
+            table.name,
+            table.data_when.unwrap_or("TRUE")
+        );
         counts.push((
             table.name,
             sqlx::query_scalar(&sql)
