@@ -88,6 +88,9 @@ pub struct CommunityDocument {
     pub rotations: Vec<Vec<u8>>,
     /// The running ranked season, when the community runs the ranking authority.
     pub season: Option<u32>,
+    /// The origin line of its transparency log's checkpoints (absent: a server from before
+    /// the log).
+    pub transparency_origin: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -103,6 +106,8 @@ struct RawDocument {
     rotations: Vec<String>,
     #[serde(default)]
     season: Option<u32>,
+    #[serde(default)]
+    transparency_origin: Option<String>,
     api_version: u32,
 }
 
@@ -146,6 +151,7 @@ impl CommunityDocument {
             capabilities: raw.capabilities,
             rotations,
             season: raw.season,
+            transparency_origin: raw.transparency_origin,
         })
     }
 }

@@ -6,6 +6,7 @@
 //! thin command line over the same calls.
 
 pub mod api;
+pub mod audit;
 pub mod community;
 pub mod identity;
 pub mod present;

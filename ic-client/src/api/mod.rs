@@ -7,6 +7,7 @@ mod find_match;
 mod queue;
 mod rooms;
 mod standings;
+mod transparency;
 mod views;
 
 pub use conduct::{Appeal, Report, ReportReceipt, Vote};
@@ -17,6 +18,7 @@ pub use standings::{
     AchievementDefinition, AchievementOffer, CampaignProgress, LeaderboardEntry, LeaderboardPage,
     Season,
 };
+pub use transparency::Inclusion;
 pub use views::{
     HeldAchievement, HistoryMatch, LeaverCooldown, MatchHistory, ModeratorAction, ModuleStanding,
     MySanctions, PlayerAchievements, Profile, ProfileSeason,

@@ -6,8 +6,7 @@ mod incoming;
 mod reissue;
 
 use scr::{
-    CommunityKey, Fingerprint, KeyChain, Record, RecordType, RevocationTable, Verified,
-    VerifyError,
+    CommunityKey, Fingerprint, KeyChain, Record, RecordType, RevocationTable, Verified, VerifyError,
 };
 
 use self::files::{publish, remove_if_present};
@@ -121,6 +120,8 @@ pub struct SyncReport {
     pub report: ApplyReport,
     /// Records refused.
     pub rejected: Vec<Rejected>,
+    /// The transparency log step: the checkpoint accepted, records proved, any evidence.
+    pub log: crate::audit::LogReport,
 }
 
 /// The player's side of the federation: a wallet, an identity and an HTTP client.
@@ -367,12 +368,23 @@ impl Client {
                 now,
             )
             .await?;
+        // After the records are stored, so a community that cannot prove them loses the
+        // player nothing: it leaves evidence, or postpones the check.
+        let log = crate::audit::check_log(
+            &api,
+            store,
+            &chain,
+            document.transparency_origin.as_deref(),
+            now,
+        )
+        .await?;
         Ok(SyncReport {
             slug: slug.to_owned(),
             rotated: followed.map(|followed| (info.community_key, followed.current())),
             reissued,
             report,
             rejected: checked.rejected,
+            log,
         })
     }
 }

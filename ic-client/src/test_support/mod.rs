@@ -232,3 +232,39 @@ impl Community {
 }
 
 pub mod mock_server;
+
+impl Community {
+    /// A wallet file `alpha.db` in `dir` for `player`, joined at `now`, holding `records`
+    /// (each verified against this community's keys first).
+    pub async fn wallet(
+        &self,
+        dir: &std::path::Path,
+        player: PlayerKey,
+        records: &[Record],
+        now: i64,
+    ) -> crate::wallet::CommunityStore {
+        let verifier = scr::Verifier::for_keys(self.current_key(), self.recovery_key()).unwrap();
+        let verified: Vec<_> = records
+            .iter()
+            .map(|record| verifier.verify(record.as_bytes(), now).unwrap())
+            .collect();
+        let highest = records.iter().map(Record::sequence).max().unwrap_or(0);
+        let (store, _) = crate::wallet::CommunityStore::create(
+            &dir.join("alpha.db"),
+            &crate::wallet::NewCommunity {
+                community_key: self.current_key(),
+                recovery_key: self.recovery_key(),
+                name: "Alpha".into(),
+                server_url: "http://127.0.0.1:1".into(),
+                capabilities: vec!["ranking".into()],
+                player_key: player,
+                joined_at: now,
+            },
+            &verified,
+            highest,
+        )
+        .await
+        .unwrap();
+        store
+    }
+}

@@ -132,7 +132,6 @@ mod tests {
 
     use super::*;
     use crate::test_support::{Community, player_key};
-    use crate::wallet::NewCommunity;
 
     const NOW: i64 = 1_700_000_000;
 
@@ -152,22 +151,9 @@ mod tests {
         let claim = community.achievement(me, 2, NOW - 30, "campaign", Optimistic);
         let first = community.game(me, 3, NOW - 20, 7);
         let second = community.game(me, 4, NOW - 10, 8);
-        let (store, _) = CommunityStore::create(
-            &dir.path().join("alpha.db"),
-            &NewCommunity {
-                community_key: community.current_key(),
-                recovery_key: community.recovery_key(),
-                name: "Alpha".into(),
-                server_url: "http://127.0.0.1:1".into(),
-                capabilities: vec!["ranking".into()],
-                player_key: me,
-                joined_at: NOW,
-            },
-            &check(vec![claim.clone(), first, second]),
-            4,
-        )
-        .await
-        .unwrap();
+        let store = community
+            .wallet(dir.path(), me, &[claim.clone(), first, second], NOW)
+            .await;
 
         let history = store.match_history(10).await.unwrap();
         assert_eq!(

@@ -2,6 +2,7 @@
 //! file per community, each its own trust domain.
 
 mod history;
+mod log;
 mod record_rows;
 mod slug;
 mod store;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use scr::PlayerKey;
 
 pub use history::{WalletAchievement, WalletMatch};
+pub use log::{Evidence, RecordProof, SeenCheckpoint};
 pub use slug::slug_for;
 pub use store::{
     ApplyReport, CommunityInfo, CommunityStore, NewCommunity, StoredRating, StoredRecord,

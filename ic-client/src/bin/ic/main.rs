@@ -1,6 +1,7 @@
 //! `ic`, the player's command line: identity key, joining communities, the credential wallet.
 //! A thin shell over the `ic_client` library; every decision lives there.
 
+mod audit;
 mod conduct;
 mod identity;
 mod play;
@@ -72,6 +73,12 @@ enum Command {
         /// When to ask for re-issued rating records.
         #[arg(long, value_enum, default_value_t = ReissueArg::WhenExpiring)]
         reissue: ReissueArg,
+    },
+    /// Re-check, offline, everything the wallet holds of a community's transparency log; exits
+    /// non-zero on any failure, printing what is wrong.
+    Audit {
+        /// Community slug, name or fingerprint.
+        community: String,
     },
     /// Verify records in a file (raw bytes or base64; `-` for stdin) against joined communities.
     Verify {
@@ -322,6 +329,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                             }
                         );
                         print_rejected(&report.rejected);
+                        audit::print_log(&slug, &report.log);
+                        // A community caught forking or rewriting its log fails the refresh.
+                        failed |= !report.log.evidence.is_empty();
                     }
                     Err(error) => {
                         failed = true;
@@ -335,6 +345,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Audit { community } => audit::audit_command(&wallet, &community).await,
         Command::Verify { file } => {
             let bytes = read_input(&file)?;
             let presentation = Presentation::from_text_or_bytes(&bytes)?;

@@ -1,0 +1,261 @@
+//! The log step of a sync: fetch the community's newest checkpoint, accept it only if it
+//! extends the last one accepted, and prove every held record in the log. A contradiction is
+//! kept as evidence; a community or network that cannot answer only postpones the check.
+
+use std::collections::HashSet;
+
+use scr::KeyChain;
+use transparency::{leaf_hash, verify_consistency, verify_inclusion};
+
+use super::signed::read_checkpoint;
+use crate::api::{ApiClient, ApiError, Inclusion};
+use crate::wallet::{CommunityStore, Evidence, RecordProof, SeenCheckpoint, WalletError};
+
+/// What the log step of one sync found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogReport {
+    /// The size of the newest checkpoint the wallet holds now.
+    pub checkpoint_size: Option<u64>,
+    /// Records proved in the log by this sync.
+    pub proved: usize,
+    /// Held records the newest checkpoint does not cover yet (a later sync proves them).
+    pub pending: usize,
+    /// Evidence of a fork or rewrite found by this sync (also kept in the wallet).
+    pub evidence: Vec<Evidence>,
+    /// Why the log could not be checked this time, if it could not.
+    pub unavailable: Option<String>,
+}
+
+/// Runs the log step for the wallet `store` of a community whose document names the log
+/// `origin` (`None`: a server from before the log) and whose chain is `chain`.
+pub async fn check_log(
+    api: &ApiClient,
+    store: &CommunityStore,
+    chain: &KeyChain,
+    origin: Option<&str>,
+    now: i64,
+) -> Result<LogReport, WalletError> {
+    let mut report = LogReport::default();
+    let Some(origin) = origin else {
+        report.unavailable = Some("the community runs no transparency log".into());
+        return Ok(report);
+    };
+    let mut step = Step {
+        api,
+        store,
+        report,
+        now,
+    };
+    if let Err(error) = step.run(chain, origin).await? {
+        step.report.unavailable = Some(error.to_string());
+    }
+    Ok(step.report)
+}
+
+struct Step<'a> {
+    api: &'a ApiClient,
+    store: &'a CommunityStore,
+    report: LogReport,
+    now: i64,
+}
+
+impl Step<'_> {
+    /// The outer error is the wallet's; the inner one, the community's or the network's.
+    async fn run(
+        &mut self,
+        chain: &KeyChain,
+        origin: &str,
+    ) -> Result<Result<(), ApiError>, WalletError> {
+        if let Some(note) = match self.api.checkpoint().await {
+            Ok(note) => note,
+            Err(error) => return Ok(Err(error)),
+        } {
+            if let Err(error) = self.consider(&note, chain, origin).await? {
+                return Ok(Err(error));
+            }
+        }
+        let Some(newest) = self.store.log_checkpoints().await?.pop() else {
+            return Ok(Ok(()));
+        };
+        self.report.checkpoint_size = Some(newest.tree_size);
+        match self.prove_records(&newest).await {
+            Ok(()) => Ok(Ok(())),
+            Err(ProveFailure::Wallet(error)) => Err(error),
+            Err(ProveFailure::Api(error)) => Ok(Err(error)),
+        }
+    }
+
+    /// Accepts the served checkpoint `note` if it extends the newest accepted one.
+    async fn consider(
+        &mut self,
+        note: &str,
+        chain: &KeyChain,
+        origin: &str,
+    ) -> Result<Result<(), ApiError>, WalletError> {
+        let served = match read_checkpoint(note, origin, chain) {
+            Ok(served) => served.checkpoint,
+            Err(problem) => {
+                self.evidence("bad_checkpoint", problem.to_string(), note, None)
+                    .await?;
+                return Ok(Ok(()));
+            }
+        };
+        let newest = self.store.log_checkpoints().await?.pop();
+        let Some(newest) = newest else {
+            self.store
+                .accept_checkpoint(&SeenCheckpoint {
+                    tree_size: served.size,
+                    root: served.root,
+                    note: note.to_owned(),
+                    consistency: Vec::new(),
+                    seen_at: self.now,
+                })
+                .await?;
+            return Ok(Ok(()));
+        };
+        if served.size == newest.tree_size {
+            if served.root != newest.root {
+                let detail = format!(
+                    "two checkpoints of {} leaves with different roots",
+                    served.size
+                );
+                self.evidence("two_roots", detail, note, Some(&newest.note))
+                    .await?;
+            }
+            return Ok(Ok(()));
+        }
+        let (old, new) = if served.size > newest.tree_size {
+            ((newest.tree_size, newest.root), (served.size, served.root))
+        } else {
+            ((served.size, served.root), (newest.tree_size, newest.root))
+        };
+        let proof = match self.api.consistency(old.0, new.0).await {
+            Ok(proof) => proof,
+            Err(error) => return Ok(Err(error)),
+        };
+        if let Err(error) = verify_consistency(&proof, new.0, &new.1, old.0, &old.1) {
+            let detail = format!(
+                "the checkpoint of {} leaves does not extend the one of {} ({error})",
+                new.0, old.0
+            );
+            self.evidence("inconsistent_checkpoint", detail, note, Some(&newest.note))
+                .await?;
+        } else if served.size > newest.tree_size {
+            self.store
+                .accept_checkpoint(&SeenCheckpoint {
+                    tree_size: served.size,
+                    root: served.root,
+                    note: note.to_owned(),
+                    consistency: proof,
+                    seen_at: self.now,
+                })
+                .await?;
+        }
+        Ok(Ok(()))
+    }
+
+    /// Proves every held record not proved yet in the checkpoint `newest`.
+    async fn prove_records(&mut self, newest: &SeenCheckpoint) -> Result<(), ProveFailure> {
+        let proved: HashSet<[u8; 32]> = self
+            .store
+            .record_proofs()
+            .await?
+            .into_iter()
+            .map(|proof| proof.leaf_hash)
+            .collect();
+        for record in self.store.logged_records().await? {
+            let leaf = leaf_hash(&record);
+            if proved.contains(&leaf) {
+                continue;
+            }
+            match self.api.inclusion(&leaf, newest.tree_size).await? {
+                Inclusion::Proof { leaf_index, hashes } => {
+                    match verify_inclusion(
+                        &hashes,
+                        newest.tree_size,
+                        &newest.root,
+                        leaf_index,
+                        &leaf,
+                    ) {
+                        Ok(()) => {
+                            self.store
+                                .keep_proof(&RecordProof {
+                                    leaf_hash: leaf,
+                                    leaf_index,
+                                    tree_size: newest.tree_size,
+                                    hashes,
+                                })
+                                .await?;
+                            self.report.proved += 1;
+                        }
+                        Err(error) => {
+                            let detail = format!(
+                                "the inclusion proof of record {} does not verify ({error})",
+                                hex::encode(leaf)
+                            );
+                            self.evidence("bad_inclusion", detail, &newest.note, None)
+                                .await?;
+                        }
+                    }
+                }
+                Inclusion::UnknownLeaf => {
+                    let detail = format!(
+                        "the community says record {} (leaf hash) is not in its log",
+                        hex::encode(leaf)
+                    );
+                    self.evidence("record_not_logged", detail, &newest.note, None)
+                        .await?;
+                }
+                Inclusion::NotCovered => self.report.pending += 1,
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps evidence (once: the same finding on a later sync is not stored again).
+    async fn evidence(
+        &mut self,
+        kind: &str,
+        detail: String,
+        note: &str,
+        other_note: Option<&str>,
+    ) -> Result<(), WalletError> {
+        let known = self
+            .store
+            .evidence()
+            .await?
+            .iter()
+            .any(|held| held.kind == kind && held.detail == detail);
+        if known {
+            return Ok(());
+        }
+        let evidence = Evidence {
+            kind: kind.to_owned(),
+            detail,
+            note: note.to_owned(),
+            other_note: other_note.map(str::to_owned),
+            found_at: self.now,
+        };
+        self.store.add_evidence(&evidence).await?;
+        self.report.evidence.push(evidence);
+        Ok(())
+    }
+}
+
+/// Why proving records stopped: the wallet failed, or the community did not answer.
+enum ProveFailure {
+    Wallet(WalletError),
+    Api(ApiError),
+}
+
+impl From<WalletError> for ProveFailure {
+    fn from(error: WalletError) -> Self {
+        Self::Wallet(error)
+    }
+}
+
+impl From<ApiError> for ProveFailure {
+    fn from(error: ApiError) -> Self {
+        Self::Api(error)
+    }
+}
