@@ -259,3 +259,174 @@ impl From<ApiError> for ProveFailure {
         Self::Api(error)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use rand::SeedableRng;
+
+    use crate::identity::Identity;
+    use crate::sync::{Client, JoinOptions, Reissue};
+    use crate::test_support::Community;
+    use crate::test_support::mock_log::MockLog;
+    use crate::test_support::mock_server::{self, MockState, Shared};
+    use crate::wallet::Wallet;
+
+    const NOW: i64 = 1_700_000_000;
+    const ORIGIN: &str = "ic-community/mock";
+    const SLUG: &str = "alpha-league";
+
+    /// A player joined to the mock community, whose log holds every record issued so far.
+    async fn joined() -> (tempfile::TempDir, Client, Shared) {
+        let dir = tempfile::tempdir().unwrap();
+        let identity = Identity::generate(&mut rand::rngs::StdRng::seed_from_u64(3)).unwrap();
+        let client = Client::new(Wallet::open(dir.path()).unwrap(), identity);
+        let state = MockState::new(Community::new(3), "Alpha League", NOW);
+        let url = mock_server::start(state.clone()).await;
+        client
+            .join(&url, &JoinOptions::default(), NOW)
+            .await
+            .unwrap();
+        {
+            let mut state = state.lock().unwrap();
+            let issued = state.issued();
+            state.log = Some(MockLog::of(ORIGIN, issued.iter().map(Vec::as_slice)));
+        }
+        (dir, client, state)
+    }
+
+    async fn sync(client: &Client) -> super::LogReport {
+        client.sync(SLUG, Reissue::Never, NOW).await.unwrap().log
+    }
+
+    /// Issues a match record to the player and logs it.
+    fn issue_and_log(client: &Client, state: &Shared, match_id: u8) {
+        let mut state = state.lock().unwrap();
+        let player = client.identity().player_key();
+        state.issue_match(player, match_id);
+        let issued = state.issued();
+        let newest = issued.iter().find(|bytes| {
+            scr::Record::decode(bytes)
+                .is_ok_and(|r| r.sequence() == 1 + u64::from(match_id) && r.player_key() == player)
+        });
+        let newest = newest.unwrap().clone();
+        state.log.as_mut().unwrap().append(&newest);
+    }
+
+    async fn audit(client: &Client) -> super::super::AuditReport {
+        let (_, store) = client.wallet().open_community(SLUG).await.unwrap();
+        let report = super::super::audit(&store).await.unwrap();
+        store.close().await;
+        report
+    }
+
+    #[tokio::test]
+    async fn each_sync_accepts_a_grown_checkpoint_and_proves_the_new_records() {
+        let (_dir, client, state) = joined().await;
+        let first = sync(&client).await;
+        assert_eq!(
+            (first.checkpoint_size, first.proved, first.pending),
+            (Some(1), 1, 0)
+        );
+        assert!(first.evidence.is_empty() && first.unavailable.is_none());
+        issue_and_log(&client, &state, 1);
+        issue_and_log(&client, &state, 2);
+        let second = sync(&client).await;
+        assert_eq!(
+            (second.checkpoint_size, second.proved, second.pending),
+            (Some(3), 2, 0)
+        );
+        // A record issued after the newest checkpoint waits for the next one.
+        issue_and_log(&client, &state, 3);
+        state.lock().unwrap().log.as_mut().unwrap().checkpoint_size = 3;
+        let third = sync(&client).await;
+        assert_eq!((third.proved, third.pending), (0, 1));
+        let report = audit(&client).await;
+        assert!(report.passed(), "{:?}", report.problems);
+        assert_eq!(
+            (report.checkpoints, report.records, report.proved),
+            (2, 4, 3)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_community_without_a_log_postpones_the_check() {
+        let (_dir, client, state) = joined().await;
+        state.lock().unwrap().log = None;
+        let report = sync(&client).await;
+        assert_eq!(report.checkpoint_size, None);
+        assert!(report.unavailable.is_some());
+        assert!(report.evidence.is_empty());
+    }
+
+    /// Syncs once honestly, lets `lie` change the log, syncs twice more: the lie is found
+    /// once, kept once, and fails the audit.
+    async fn caught(lie: impl FnOnce(&mut MockLog), kind: &str) {
+        let (_dir, client, state) = joined().await;
+        assert!(sync(&client).await.evidence.is_empty());
+        issue_and_log(&client, &state, 1);
+        lie(state.lock().unwrap().log.as_mut().unwrap());
+        let found = sync(&client).await;
+        assert_eq!(
+            found
+                .evidence
+                .iter()
+                .map(|e| e.kind.as_str())
+                .collect::<Vec<_>>(),
+            [kind],
+            "{found:?}"
+        );
+        assert!(sync(&client).await.evidence.is_empty(), "kept once");
+        let report = audit(&client).await;
+        assert!(!report.passed());
+        assert!(
+            report.problems.iter().any(|problem| problem.contains(kind)),
+            "{:?}",
+            report.problems
+        );
+    }
+
+    #[tokio::test]
+    async fn two_roots_for_one_size_are_evidence() {
+        caught(
+            |log| {
+                log.checkpoint_size = 1;
+                log.forged_root = Some([7; 32]);
+            },
+            "two_roots",
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_rewritten_past_is_evidence() {
+        caught(|log| log.leaves[0] = [9; 32], "inconsistent_checkpoint").await;
+    }
+
+    #[tokio::test]
+    async fn a_checkpoint_signed_by_another_key_is_evidence() {
+        caught(
+            |log| log.signer = Some(Community::new(8).signing),
+            "bad_checkpoint",
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_record_missing_from_the_log_is_evidence() {
+        caught(
+            |log| {
+                let newest = *log.leaves.last().unwrap();
+                log.hidden.push(newest);
+            },
+            "record_not_logged",
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_proof_that_does_not_verify_is_evidence() {
+        caught(|log| log.corrupt_proofs = true, "bad_inclusion").await;
+    }
+}

@@ -22,6 +22,8 @@ pub struct MockState {
     pub name: String,
     /// Replaces the community document when set (an impostor, a broken chain).
     pub document_override: Option<Value>,
+    /// The transparency log, when the mock runs one.
+    pub log: Option<super::mock_log::MockLog>,
     pub now: i64,
     challenges: HashMap<String, [u8; 32]>,
     players: HashMap<PlayerKey, Vec<Vec<u8>>>,
@@ -37,6 +39,7 @@ impl MockState {
             community,
             name: name.to_owned(),
             document_override: None,
+            log: None,
             now,
             challenges: HashMap::new(),
             players: HashMap::new(),
@@ -93,6 +96,11 @@ impl MockState {
         self.players.entry(player).or_default().push(bytes);
     }
 
+    /// Every record issued so far, player by player in issue order.
+    pub fn issued(&self) -> Vec<Vec<u8>> {
+        self.players.values().flatten().cloned().collect()
+    }
+
     pub fn is_registered(&self, player: &PlayerKey) -> bool {
         self.players.contains_key(player)
     }
@@ -108,6 +116,7 @@ pub async fn start(state: Shared) -> String {
         .route("/v1/players/me/records", get(records))
         .route("/v1/players/me/refresh", post(refresh))
         .route("/v1/players/{key}/revocations", get(revocations))
+        .merge(super::mock_log::routes())
         .with_state(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
@@ -127,10 +136,13 @@ fn records_json(records: &[Vec<u8>]) -> Vec<String> {
 
 async fn document(State(state): State<Shared>) -> Reply {
     let state = state.lock().unwrap();
-    let body = state
+    let mut body = state
         .document_override
         .clone()
         .unwrap_or_else(|| state.community.document_json(&state.name));
+    if let Some(log) = &state.log {
+        body["transparency_origin"] = json!(log.origin);
+    }
     (StatusCode::OK, Json(body))
 }
 

@@ -231,6 +231,7 @@ impl Community {
     }
 }
 
+pub mod mock_log;
 pub mod mock_server;
 
 impl Community {
