@@ -82,13 +82,15 @@ fn config_validate_and_show_report_problems_and_sources() {
     assert_eq!(code, 1);
     assert!(err.contains("auth.token_ttl_secs"), "{err}");
 
-    // The relay's and the matchmaker's ranges too: a ranked spectator delay under the 120 s
-    // floor, a zero match cap, a low-priority delay beyond an hour.
+    // The relay's, the matchmaker's and the log's ranges too: a ranked spectator delay under
+    // the 120 s floor, a zero match cap, a low-priority delay beyond an hour, checkpoints with
+    // no interval.
     for (section, key, value, allowed) in [
         ("relay", "ranked_spectator_delay_secs", "60", "120..=3600"),
         ("relay", "max_matches", "0", "1..=100000"),
         ("matchmaking", "low_priority_delay_secs", "7200", "0..=3600"),
         ("matchmaking", "leader_failover_secs", "0", "1..=300"),
+        ("transparency", "checkpoint_secs", "0", "1..=86400"),
     ] {
         std::fs::write(
             dir.path().join("ic-server.toml"),

@@ -46,8 +46,10 @@ pub async fn check_log(
         report,
         now,
     };
-    if let Err(error) = step.run(chain, origin).await? {
-        step.report.unavailable = Some(error.to_string());
+    match step.run(chain, origin).await {
+        Ok(()) => {}
+        Err(Failure::Api(error)) => step.report.unavailable = Some(error.to_string()),
+        Err(Failure::Wallet(error)) => return Err(error),
     }
     Ok(step.report)
 }
@@ -60,58 +62,47 @@ struct Step<'a> {
 }
 
 impl Step<'_> {
-    /// The outer error is the wallet's; the inner one, the community's or the network's.
-    async fn run(
-        &mut self,
-        chain: &KeyChain,
-        origin: &str,
-    ) -> Result<Result<(), ApiError>, WalletError> {
-        if let Some(note) = match self.api.checkpoint().await {
-            Ok(note) => note,
-            Err(error) => return Ok(Err(error)),
-        } {
-            if let Err(error) = self.consider(&note, chain, origin).await? {
-                return Ok(Err(error));
-            }
-        }
-        let Some(newest) = self.store.log_checkpoints().await?.pop() else {
-            return Ok(Ok(()));
+    async fn run(&mut self, chain: &KeyChain, origin: &str) -> Result<(), Failure> {
+        let accepted = self.store.log_checkpoints().await?.pop();
+        let newest = match self.api.checkpoint().await? {
+            Some(note) => self.consider(&note, chain, origin, accepted).await?,
+            None => accepted,
+        };
+        let Some(newest) = newest else {
+            return Ok(());
         };
         self.report.checkpoint_size = Some(newest.tree_size);
-        match self.prove_records(&newest).await {
-            Ok(()) => Ok(Ok(())),
-            Err(ProveFailure::Wallet(error)) => Err(error),
-            Err(ProveFailure::Api(error)) => Ok(Err(error)),
-        }
+        self.prove_records(&newest).await
     }
 
-    /// Accepts the served checkpoint `note` if it extends the newest accepted one.
+    /// Accepts the served checkpoint `note` if it extends `accepted`, the newest accepted one;
+    /// returns the newest accepted one after that.
     async fn consider(
         &mut self,
         note: &str,
         chain: &KeyChain,
         origin: &str,
-    ) -> Result<Result<(), ApiError>, WalletError> {
+        accepted: Option<SeenCheckpoint>,
+    ) -> Result<Option<SeenCheckpoint>, Failure> {
         let served = match read_checkpoint(note, origin, chain) {
             Ok(served) => served.checkpoint,
             Err(problem) => {
                 self.evidence("bad_checkpoint", problem.to_string(), note, None)
                     .await?;
-                return Ok(Ok(()));
+                return Ok(accepted);
             }
         };
-        let newest = self.store.log_checkpoints().await?.pop();
-        let Some(newest) = newest else {
-            self.store
-                .accept_checkpoint(&SeenCheckpoint {
-                    tree_size: served.size,
-                    root: served.root,
-                    note: note.to_owned(),
-                    consistency: Vec::new(),
-                    seen_at: self.now,
-                })
-                .await?;
-            return Ok(Ok(()));
+        let seen = |consistency| SeenCheckpoint {
+            tree_size: served.size,
+            root: served.root,
+            note: note.to_owned(),
+            consistency,
+            seen_at: self.now,
+        };
+        let Some(newest) = accepted else {
+            let first = seen(Vec::new());
+            self.store.accept_checkpoint(&first).await?;
+            return Ok(Some(first));
         };
         if served.size == newest.tree_size {
             if served.root != newest.root {
@@ -122,17 +113,14 @@ impl Step<'_> {
                 self.evidence("two_roots", detail, note, Some(&newest.note))
                     .await?;
             }
-            return Ok(Ok(()));
+            return Ok(Some(newest));
         }
         let (old, new) = if served.size > newest.tree_size {
             ((newest.tree_size, newest.root), (served.size, served.root))
         } else {
             ((served.size, served.root), (newest.tree_size, newest.root))
         };
-        let proof = match self.api.consistency(old.0, new.0).await {
-            Ok(proof) => proof,
-            Err(error) => return Ok(Err(error)),
-        };
+        let proof = self.api.consistency(old.0, new.0).await?;
         if let Err(error) = verify_consistency(&proof, new.0, &new.1, old.0, &old.1) {
             let detail = format!(
                 "the checkpoint of {} leaves does not extend the one of {} ({error})",
@@ -140,22 +128,18 @@ impl Step<'_> {
             );
             self.evidence("inconsistent_checkpoint", detail, note, Some(&newest.note))
                 .await?;
-        } else if served.size > newest.tree_size {
-            self.store
-                .accept_checkpoint(&SeenCheckpoint {
-                    tree_size: served.size,
-                    root: served.root,
-                    note: note.to_owned(),
-                    consistency: proof,
-                    seen_at: self.now,
-                })
-                .await?;
+            return Ok(Some(newest));
         }
-        Ok(Ok(()))
+        if served.size < newest.tree_size {
+            return Ok(Some(newest));
+        }
+        let grown = seen(proof);
+        self.store.accept_checkpoint(&grown).await?;
+        Ok(Some(grown))
     }
 
     /// Proves every held record not proved yet in the checkpoint `newest`.
-    async fn prove_records(&mut self, newest: &SeenCheckpoint) -> Result<(), ProveFailure> {
+    async fn prove_records(&mut self, newest: &SeenCheckpoint) -> Result<(), Failure> {
         let proved: HashSet<[u8; 32]> = self
             .store
             .record_proofs()
@@ -242,19 +226,19 @@ impl Step<'_> {
     }
 }
 
-/// Why proving records stopped: the wallet failed, or the community did not answer.
-enum ProveFailure {
+/// Why the log step stopped: the wallet failed, or the community did not answer.
+enum Failure {
     Wallet(WalletError),
     Api(ApiError),
 }
 
-impl From<WalletError> for ProveFailure {
+impl From<WalletError> for Failure {
     fn from(error: WalletError) -> Self {
         Self::Wallet(error)
     }
 }
 
-impl From<ApiError> for ProveFailure {
+impl From<ApiError> for Failure {
     fn from(error: ApiError) -> Self {
         Self::Api(error)
     }

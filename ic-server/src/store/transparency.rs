@@ -91,11 +91,6 @@ impl LogRows {
             frontier: tree.to_bytes(),
         })
     }
-
-    /// Whether the append adds nothing (no record was issued).
-    pub(crate) fn is_empty(&self) -> bool {
-        self.leaf_hashes.is_empty()
-    }
 }
 
 /// A tree position or size as the databases store it.

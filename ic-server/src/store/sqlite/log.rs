@@ -21,13 +21,15 @@ pub(super) fn append<'a>(
     conn: &Connection,
     records: impl IntoIterator<Item = &'a [u8]>,
 ) -> Result<(), StoreError> {
+    let mut records = records.into_iter().peekable();
+    // A change that issues nothing does not touch the tree.
+    if records.peek().is_none() {
+        return Ok(());
+    }
     let (size, frontier): (i64, Vec<u8>) = conn
         .prepare_cached("SELECT size, frontier FROM transparency_tree WHERE id = 1")?
         .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?;
     let rows = LogRows::append(size, &frontier, records)?;
-    if rows.is_empty() {
-        return Ok(());
-    }
     let mut hash =
         conn.prepare_cached("INSERT INTO transparency_hashes (position, hash) VALUES (?1, ?2)")?;
     for (position, bytes) in rows.positions.iter().zip(&rows.hashes) {
