@@ -54,9 +54,15 @@ pub enum NoteError {
 
 /// The key ID of Ed25519 key `key` named `name`.
 pub fn key_id(name: &str, key: &PublicKey) -> [u8; 4] {
+    key_id_of(name, ED25519, key)
+}
+
+/// The key ID of `key` named `name` for signature type `algorithm` (0x01 a note signer, 0x04
+/// an Ed25519 cosigner): `SHA-256(name ‖ 0x0A ‖ algorithm ‖ key)[:4]`.
+pub(crate) fn key_id_of(name: &str, algorithm: u8, key: &PublicKey) -> [u8; 4] {
     let digest = Sha256::new()
         .chain_update(name.as_bytes())
-        .chain_update([b'\n', ED25519])
+        .chain_update([b'\n', algorithm])
         .chain_update(key.as_bytes())
         .finalize();
     [digest[0], digest[1], digest[2], digest[3]]
@@ -64,11 +70,16 @@ pub fn key_id(name: &str, key: &PublicKey) -> [u8; 4] {
 
 /// The verifier key text `<name>+<key ID hex>+<base64(0x01 ‖ key)>`, as other tools take it.
 pub fn verifier_key(name: &str, key: &PublicKey) -> String {
-    let mut blob = vec![ED25519];
+    verifier_key_of(name, ED25519, key)
+}
+
+/// The verifier key text of `key` named `name` for signature type `algorithm`.
+pub(crate) fn verifier_key_of(name: &str, algorithm: u8, key: &PublicKey) -> String {
+    let mut blob = vec![algorithm];
     blob.extend_from_slice(key.as_bytes());
     format!(
         "{name}+{}+{}",
-        hex_id(key_id(name, key)),
+        hex_id(key_id_of(name, algorithm, key)),
         BASE64.encode(blob)
     )
 }
@@ -77,12 +88,21 @@ fn hex_id(id: [u8; 4]) -> String {
     id.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     !name.is_empty() && !name.contains('+') && !name.chars().any(char::is_whitespace)
 }
 
 fn valid_text(text: &str) -> bool {
     text.ends_with('\n') && !text.chars().any(|c| c.is_control() && c != '\n')
+}
+
+impl NoteSignature {
+    /// The signature line, `— <name> <base64(key ID ‖ signature)>` and a newline.
+    pub fn to_line(&self) -> String {
+        let mut blob = self.key_id.to_vec();
+        blob.extend_from_slice(&self.signature);
+        format!("{DASH}{} {}\n", self.name, BASE64.encode(blob))
+    }
 }
 
 impl Note {
@@ -124,13 +144,7 @@ impl Note {
         let mut out = self.text.clone();
         out.push('\n');
         for signature in &self.signatures {
-            let mut blob = signature.key_id.to_vec();
-            blob.extend_from_slice(&signature.signature);
-            out.push_str(&format!(
-                "{DASH}{} {}\n",
-                signature.name,
-                BASE64.encode(blob)
-            ));
+            out.push_str(&signature.to_line());
         }
         out
     }

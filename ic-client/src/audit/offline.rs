@@ -4,9 +4,8 @@
 
 use std::collections::HashMap;
 
-use transparency::{leaf_hash, verify_consistency, verify_inclusion};
+use transparency::{leaf_hash, read_checkpoint, verify_consistency, verify_inclusion};
 
-use super::signed::read_checkpoint;
 use crate::wallet::{CommunityStore, WalletError};
 
 /// What an audit found.

@@ -5,9 +5,8 @@
 use std::collections::HashSet;
 
 use scr::KeyChain;
-use transparency::{leaf_hash, verify_consistency, verify_inclusion};
+use transparency::{leaf_hash, read_checkpoint, verify_consistency, verify_inclusion};
 
-use super::signed::read_checkpoint;
 use crate::api::{ApiClient, ApiError, Inclusion};
 use crate::wallet::{CommunityStore, Evidence, RecordProof, SeenCheckpoint, WalletError};
 

@@ -213,6 +213,7 @@ pub trait Store:
     + super::DesperationMatches
     + super::Abandons
     + super::TransparencyLog
+    + super::WitnessLog
     + Send
     + Sync
     + 'static

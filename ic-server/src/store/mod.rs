@@ -28,8 +28,10 @@ mod sqlite;
 pub mod transfer;
 pub mod transparency;
 pub mod web_sessions;
+pub mod witness;
 
 pub use self::transparency::{StoredCheckpoint, TransparencyLog};
+pub use self::witness::{WitnessLog, WitnessedCheckpoint};
 pub use abandons::{Abandon, Abandons};
 pub use achievements::{AchievementRow, Achievements};
 pub use campaigns::{CampaignProgress, Campaigns};

@@ -41,7 +41,15 @@ pub trait TransparencyLog: Send + Sync + 'static {
     /// Keeps `checkpoint` unless one of the same or a larger tree is kept already (another
     /// process signed first); returns whether it was kept.
     async fn save_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<bool, StoreError>;
+
+    /// Appends witnesses' cosignature `lines` (each ending in a newline) to the kept
+    /// checkpoint if it still covers `tree_size`; returns whether it did.
+    async fn add_cosignatures(&self, tree_size: u64, lines: &str) -> Result<bool, StoreError>;
 }
+
+/// The update both backends run for [`TransparencyLog::add_cosignatures`].
+pub(crate) const ADD_COSIGNATURES_SQL: &str = "UPDATE transparency_checkpoint \
+     SET note = note || $1 WHERE id = 1 AND tree_size = $2";
 
 /// The rows one append writes: the hashes at consecutive positions, each new leaf's index by
 /// hash, and the tree's new size and border. Integers are `i64`, as both databases store them.

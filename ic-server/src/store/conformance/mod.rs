@@ -15,6 +15,7 @@ mod seasons;
 mod shared_queue;
 mod transparency;
 mod web_sessions;
+mod witness;
 
 use super::{Location, Stores};
 

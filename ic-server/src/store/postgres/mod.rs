@@ -18,6 +18,7 @@ mod outbox;
 mod seasons;
 mod shared_queue;
 mod web_sessions;
+mod witness;
 
 use std::str::FromStr;
 use std::time::Duration;

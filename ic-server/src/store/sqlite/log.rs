@@ -12,7 +12,8 @@ use transparency::{Frontier, Hash};
 use super::SqliteStore;
 use crate::store::StoreError;
 use crate::store::transparency::{
-    LogRows, StoredCheckpoint, TransparencyLog, checkpoint_of, count, frontier_of, in_order,
+    ADD_COSIGNATURES_SQL, LogRows, StoredCheckpoint, TransparencyLog, checkpoint_of, count,
+    frontier_of, in_order,
 };
 
 /// Appends the leaves of `records` (in the order they were issued) inside the caller's
@@ -148,5 +149,17 @@ impl TransparencyLog for SqliteStore {
         .execute(&self.write)
         .await?;
         Ok(saved.rows_affected() == 1)
+    }
+
+    async fn add_cosignatures(&self, tree_size: u64, lines: &str) -> Result<bool, StoreError> {
+        let _timer = self.timer("add_cosignatures");
+        let size = i64::try_from(tree_size)
+            .map_err(|_| StoreError::WriteFailed("checkpoint size out of range".into()))?;
+        let added = sqlx::query(ADD_COSIGNATURES_SQL)
+            .bind(lines)
+            .bind(size)
+            .execute(&self.write)
+            .await?;
+        Ok(added.rows_affected() == 1)
     }
 }

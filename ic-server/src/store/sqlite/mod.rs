@@ -17,6 +17,7 @@ mod seasons;
 #[cfg(test)]
 mod upgrade_tests;
 mod web_sessions;
+mod witness;
 
 use std::path::Path;
 use std::sync::Arc;

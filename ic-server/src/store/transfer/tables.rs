@@ -415,6 +415,17 @@ pub const TABLES: &[Table] = &[
             ("signed_at", Int),
         ],
     ),
+    // Witnessed logs (SQLite 0015, PostgreSQL 0013).
+    plain(
+        "witnessed_checkpoints",
+        &[
+            ("origin", Text),
+            ("tree_size", Int),
+            ("root", Blob),
+            ("note", Text),
+            ("cosigned_at", Int),
+        ],
+    ),
 ];
 
 /// A table without `seq` on PostgreSQL.

@@ -2,7 +2,9 @@
 //! origin, by a key of the community's chain (the key current when it was signed).
 
 use scr::KeyChain;
-use transparency::{Checkpoint, Note};
+
+use crate::checkpoint::Checkpoint;
+use crate::note::Note;
 
 /// A checkpoint whose signature verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,6 +13,8 @@ pub struct SignedCheckpoint {
     pub checkpoint: Checkpoint,
     /// The note as served.
     pub note: String,
+    /// The note read, with every signature line (a witness's cosignatures among them).
+    pub parsed: Note,
 }
 
 /// Why a served note is not a checkpoint of this community's log.
@@ -58,5 +62,6 @@ pub fn read_checkpoint(
     Ok(SignedCheckpoint {
         checkpoint,
         note: note.to_owned(),
+        parsed,
     })
 }
