@@ -87,6 +87,26 @@ impl DataDir {
         self.keys_dir().join("relay.key")
     }
 
+    /// The key this community cosigns other communities' checkpoints with as a witness (apart
+    /// from the signing key, so it stays the same across rotations).
+    pub fn witness_key_file(&self) -> PathBuf {
+        self.keys_dir().join("witness.key")
+    }
+
+    /// Reads the witness key, generating it first in a data directory from before witnesses.
+    pub fn witness_key<R: rand_core::RngCore + rand_core::CryptoRng>(
+        &self,
+        rng: &mut R,
+    ) -> Result<KeyPair, DataDirError> {
+        let file = self.witness_key_file();
+        if !file.exists() {
+            // `write_new` refuses an existing file: of two processes racing here, one writes
+            // and both read the same key below.
+            let _ = write_key_file(&file, &KeyPair::generate(rng));
+        }
+        read_key_file(&file)
+    }
+
     /// The recovery key's public half.
     pub fn recovery_public_file(&self) -> PathBuf {
         self.keys_dir().join("recovery.pub")
@@ -127,6 +147,7 @@ impl DataDir {
             0o644,
         )?;
         write_key_file(&self.relay_key_file(), &relay)?;
+        self.witness_key(rng)?;
         write_key_file(&self.signing_key_file(), &signing)?;
         Ok(InitReport {
             wrote_config,
@@ -253,6 +274,7 @@ mod tests {
             data.signing_key_file(),
             data.relay_key_file(),
             data.recovery_secret_file(),
+            data.witness_key_file(),
         ] {
             let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600, "{}", file.display());
@@ -264,5 +286,28 @@ mod tests {
         assert_eq!(again.recovery, keys.recovery);
         let recovery = read_key_file(&data.recovery_secret_file()).unwrap();
         assert_eq!(RecoveryKey::from(recovery.public_key()), keys.recovery);
+    }
+
+    #[test]
+    fn the_witness_key_stays_and_an_older_directory_gets_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::new(dir.path());
+        data.init(&mut rand::rngs::OsRng).unwrap();
+        let witness = data.witness_key(&mut rand::rngs::OsRng).unwrap();
+        let again = data.witness_key(&mut rand::rngs::OsRng).unwrap();
+        assert_eq!(witness.public_key(), again.public_key());
+        assert_ne!(
+            witness.public_key(),
+            data.keys().unwrap().signing.public_key()
+        );
+        // A data directory from before witnesses has none; the first read makes one.
+        std::fs::remove_file(data.witness_key_file()).unwrap();
+        let made = data.witness_key(&mut rand::rngs::OsRng).unwrap();
+        assert_ne!(made.public_key(), witness.public_key());
+        let mode = std::fs::metadata(data.witness_key_file())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 }

@@ -21,6 +21,8 @@ use crate::keys::Followed;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::store::Stores;
+use crate::transparency::cosigning::Witnesses;
+use crate::transparency::witness::{Witness, WitnessIdentity};
 
 /// Everything a running server holds.
 pub struct Services {
@@ -70,6 +72,15 @@ pub async fn open(data: &DataDir, config: &Config) -> anyhow::Result<Services> {
         config.auth.token_ttl_secs,
     ));
     let capabilities = crate::capabilities::build(config, &stores, &community, &metrics).await?;
+    let witness_identity = WitnessIdentity::new(
+        data.witness_key(&mut rand::rngs::OsRng)?,
+        config.transparency.witness_name.as_deref(),
+    )?;
+    let witness = Witness::new(
+        witness_identity,
+        &config.transparency.witness_for,
+        store.clone(),
+    )?;
     // Members who qualify to review by standing may sign in to review in the browser.
     #[cfg(feature = "moderation")]
     if let Some(moderation) = &capabilities.moderation {
@@ -89,6 +100,7 @@ pub async fn open(data: &DataDir, config: &Config) -> anyhow::Result<Services> {
         ))),
         outbox: stores.outbox.clone(),
         started_at: crate::clock::unix_now(),
+        witness: Arc::new(witness),
     };
     Ok(Services { state, stores })
 }
@@ -173,9 +185,11 @@ pub async fn run(
         }
     });
     // Signed checkpoints of the transparency log, when it grew.
+    let witnesses = Witnesses::new(&config.transparency.witnesses)?;
     let checkpoints = tokio::spawn(crate::transparency::checkpoints::run(
         services.stores.core.clone(),
         community.clone(),
+        Arc::new(witnesses),
         Duration::from_secs(config.transparency.checkpoint_secs),
     ));
 

@@ -48,6 +48,8 @@ pub struct AppState {
     pub outbox: Arc<dyn crate::store::OutboxStore>,
     /// Unix second the server started.
     pub started_at: i64,
+    /// This community as a witness of other communities' transparency logs.
+    pub witness: Arc<crate::transparency::witness::Witness>,
     /// Per-IP limiter of authentication and write routes (replaced when a reload changes
     /// `http.rate_limit_per_minute`).
     pub limiter: Arc<Live<DefaultKeyedRateLimiter<IpAddr>>>,

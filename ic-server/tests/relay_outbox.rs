@@ -22,14 +22,6 @@ use scr::{KeyPair, PublicKey, Record};
 use sha2::{Digest, Sha256};
 
 /// A free TCP port on loopback, for a server that must come back where the relay expects it.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn ranking_server(dir: &Path, listen: &str) -> Server {
     Server::spawn_at(
         dir,

@@ -110,3 +110,101 @@ async fn a_wallet_proves_its_records_and_catches_a_rewritten_log() {
         text(&audit)
     );
 }
+
+/// Waits until the community's checkpoint covers `size` leaves and carries a cosignature by
+/// the witness named `witness`.
+async fn cosigned_covering(server: &Server, size: u64, witness: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        checkpoint_covers(server, size).await;
+        let note = server
+            .http
+            .get(format!("{}/v1/transparency/checkpoint", server.url()))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if note.contains(&format!("\u{2014} {witness} ")) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no cosignature by {witness}: {note}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wallet_accepts_only_checkpoints_its_trusted_witnesses_cosigned() {
+    // Bravo witnesses Alpha's log; Alpha asks Bravo for a cosignature of each checkpoint.
+    let mut alpha = Server::new("Log Clan");
+    let mut bravo = Server::new("Witness Guild");
+    let alpha_key = alpha.signing_key().public_key();
+    let origin = format!("ic-community/{}", hex::encode(&alpha_key.as_bytes()[..16]));
+    std::fs::write(
+        bravo.dir.path().join("ic-server.toml"),
+        format!(
+            "[transparency]\nwitness_for = [{{ origin = \"{origin}\", key = \"{alpha_key}\", \
+             url = \"{}\" }}]\n",
+            alpha.url()
+        ),
+    )
+    .unwrap();
+    bravo.start().await;
+    let witness_key =
+        |document: serde_json::Value| document["witness_key"].as_str().unwrap().to_owned();
+    let bravo_witness = witness_key(bravo.document().await);
+    std::fs::write(
+        alpha.dir.path().join("ic-server.toml"),
+        format!(
+            "[transparency]\ncheckpoint_secs = 1\nwitnesses = [{{ vkey = \"{bravo_witness}\", \
+             url = \"{}/v1/transparency/witness\" }}]\n",
+            bravo.url()
+        ),
+    )
+    .unwrap();
+    alpha.start().await;
+    let bravo_name = bravo_witness.split('+').next().unwrap().to_owned();
+
+    // The player trusts Bravo as a witness of Alpha and requires its cosignature.
+    let player = Player::new(None);
+    player.ok(&["join", &alpha.url()]);
+    let trusted = text(&player.ok(&["witnesses", SLUG, "trust", &bravo_witness]));
+    assert!(
+        trusted.contains(&format!("now trusting {bravo_name}")),
+        "{trusted}"
+    );
+    let rule = text(&player.ok(&["witnesses", SLUG, "require", "1"]));
+    assert!(
+        rule.contains("checkpoints need 1 cosignature(s) from 1 trusted witness(es)"),
+        "{rule}"
+    );
+    cosigned_covering(&alpha, 1, &bravo_name).await;
+    let refresh = text(&player.ok(&["refresh", "--reissue", "never"]));
+    assert!(
+        refresh.contains("transparency log of 1 leaves: 1 record(s) proved"),
+        "{refresh}"
+    );
+
+    // Two cosignatures required, but only Bravo witnesses Alpha: the grown checkpoint waits,
+    // the refresh says why, and nothing is held against the community.
+    let alpha_witness = witness_key(alpha.document().await);
+    player.ok(&["witnesses", SLUG, "trust", &alpha_witness]);
+    player.ok(&["witnesses", SLUG, "require", "2"]);
+    Player::new(None).ok(&["join", &alpha.url()]);
+    cosigned_covering(&alpha, 2, &bravo_name).await;
+    let refresh = text(&player.ok(&["refresh", "--reissue", "never"]));
+    assert!(
+        refresh.contains("the checkpoint of 2 leaves is not accepted yet: it carries 1 of the 2"),
+        "{refresh}"
+    );
+    assert!(
+        refresh.contains("transparency log of 1 leaves"),
+        "{refresh}"
+    );
+    let audit = text(&player.ok(&["audit", SLUG]));
+    assert!(audit.contains("audit passed"), "{audit}");
+}

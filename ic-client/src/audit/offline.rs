@@ -1,6 +1,7 @@
 //! `ic audit`: re-checks, without the network, everything the wallet holds of its community's
-//! log: every accepted checkpoint's signature and origin, that each extends the one before,
-//! every record's inclusion proof, and any evidence kept by a sync.
+//! log: every accepted checkpoint's signature and origin, the witnesses' cosignatures the
+//! player's rule asked for, that each extends the one before, every record's inclusion proof,
+//! and any evidence kept by a sync.
 
 use std::collections::HashMap;
 
@@ -34,6 +35,7 @@ impl AuditReport {
 /// Audits the wallet `store`.
 pub async fn audit(store: &CommunityStore) -> Result<AuditReport, WalletError> {
     let chain = store.key_chain().await?;
+    let policy = store.witness_policy().await?;
     let checkpoints = store.log_checkpoints().await?;
     let mut report = AuditReport {
         checkpoints: checkpoints.len(),
@@ -55,7 +57,18 @@ pub async fn audit(store: &CommunityStore) -> Result<AuditReport, WalletError> {
             .map(|o| read_checkpoint(&seen.note, o, &chain))
         {
             Some(Ok(signed))
-                if signed.checkpoint.size == size && signed.checkpoint.root == seen.root => {}
+                if signed.checkpoint.size == size && signed.checkpoint.root == seen.root =>
+            {
+                let held_to_rule = size > policy.after_size;
+                if let Some(why) = policy
+                    .shortfall(&signed.parsed, seen.seen_at)
+                    .filter(|_| held_to_rule)
+                {
+                    report.problems.push(format!(
+                        "checkpoint {size}: accepted under the witness rule, yet {why}"
+                    ));
+                }
+            }
             Some(Ok(_)) => report.problems.push(format!(
                 "checkpoint {size}: the stored size or root is not the note's"
             )),

@@ -8,7 +8,9 @@ use scr::KeyChain;
 use transparency::{leaf_hash, read_checkpoint, verify_consistency, verify_inclusion};
 
 use crate::api::{ApiClient, ApiError, Inclusion};
-use crate::wallet::{CommunityStore, Evidence, RecordProof, SeenCheckpoint, WalletError};
+use crate::wallet::{
+    CommunityStore, Evidence, RecordProof, SeenCheckpoint, WalletError, WitnessPolicy,
+};
 
 /// What the log step of one sync found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,6 +25,9 @@ pub struct LogReport {
     pub evidence: Vec<Evidence>,
     /// Why the log could not be checked this time, if it could not.
     pub unavailable: Option<String>,
+    /// Why the served checkpoint was not accepted for lack of witnesses' cosignatures, if so
+    /// (not evidence: the next sync asks again).
+    pub unwitnessed: Option<String>,
 }
 
 /// Runs the log step for the wallet `store` of a community whose document names the log
@@ -63,8 +68,12 @@ struct Step<'a> {
 impl Step<'_> {
     async fn run(&mut self, chain: &KeyChain, origin: &str) -> Result<(), Failure> {
         let accepted = self.store.log_checkpoints().await?.pop();
+        let policy = self.store.witness_policy().await?;
         let newest = match self.api.checkpoint().await? {
-            Some(note) => self.consider(&note, chain, origin, accepted).await?,
+            Some(note) => {
+                self.consider(&note, chain, origin, &policy, accepted)
+                    .await?
+            }
             None => accepted,
         };
         let Some(newest) = newest else {
@@ -74,23 +83,31 @@ impl Step<'_> {
         self.prove_records(&newest).await
     }
 
-    /// Accepts the served checkpoint `note` if it extends `accepted`, the newest accepted one;
-    /// returns the newest accepted one after that.
+    /// Accepts the served checkpoint `note` if it extends `accepted`, the newest accepted one,
+    /// and carries the cosignatures `policy` requires; returns the newest accepted one after.
     async fn consider(
         &mut self,
         note: &str,
         chain: &KeyChain,
         origin: &str,
+        policy: &WitnessPolicy,
         accepted: Option<SeenCheckpoint>,
     ) -> Result<Option<SeenCheckpoint>, Failure> {
-        let served = match read_checkpoint(note, origin, chain) {
-            Ok(served) => served.checkpoint,
+        let signed = match read_checkpoint(note, origin, chain) {
+            Ok(signed) => signed,
             Err(problem) => {
                 self.evidence("bad_checkpoint", problem.to_string(), note, None)
                     .await?;
                 return Ok(accepted);
             }
         };
+        let served = &signed.checkpoint;
+        let unwitnessed = policy.shortfall(&signed.parsed, self.now).map(|why| {
+            format!(
+                "the checkpoint of {} leaves is not accepted yet: {why}",
+                served.size
+            )
+        });
         let seen = |consistency| SeenCheckpoint {
             tree_size: served.size,
             root: served.root,
@@ -99,6 +116,10 @@ impl Step<'_> {
             seen_at: self.now,
         };
         let Some(newest) = accepted else {
+            if unwitnessed.is_some() {
+                self.report.unwitnessed = unwitnessed;
+                return Ok(None);
+            }
             let first = seen(Vec::new());
             self.store.accept_checkpoint(&first).await?;
             return Ok(Some(first));
@@ -130,6 +151,10 @@ impl Step<'_> {
             return Ok(Some(newest));
         }
         if served.size < newest.tree_size {
+            return Ok(Some(newest));
+        }
+        if unwitnessed.is_some() {
+            self.report.unwitnessed = unwitnessed;
             return Ok(Some(newest));
         }
         let grown = seen(proof);
@@ -248,6 +273,8 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use rand::SeedableRng;
+    use scr::KeyPair;
+    use transparency::Cosigner;
 
     use crate::identity::Identity;
     use crate::sync::{Client, JoinOptions, Reissue};
@@ -411,5 +438,89 @@ mod tests {
     #[tokio::test]
     async fn a_proof_that_does_not_verify_is_evidence() {
         caught(|log| log.corrupt_proofs = true, "bad_inclusion").await;
+    }
+
+    /// A witness the tests trust, and one they do not.
+    fn witnesses() -> ((Cosigner, KeyPair), (Cosigner, KeyPair)) {
+        let make = |seed: u8, name: &str| {
+            let key = KeyPair::from_seed([seed; 32]);
+            (Cosigner::new(name, key.public_key()).unwrap(), key)
+        };
+        (make(21, "w1.example"), make(22, "w2.example"))
+    }
+
+    #[tokio::test]
+    async fn a_required_witness_holds_checkpoints_back_until_it_cosigns() {
+        let (_dir, client, state) = joined().await;
+        let ((trusted, trusted_key), (stranger, stranger_key)) = witnesses();
+        {
+            let (_, store) = client.wallet().open_community(SLUG).await.unwrap();
+            assert!(store.trust_witness(&trusted, NOW).await.unwrap());
+            assert!(!store.trust_witness(&trusted, NOW).await.unwrap());
+            store.require_witnesses(1).await.unwrap();
+            store.close().await;
+        }
+        // Cosigned by a witness the player does not trust: not accepted, and not evidence.
+        state.lock().unwrap().log.as_mut().unwrap().cosigners =
+            vec![(stranger, stranger_key, NOW as u64)];
+        let held = sync(&client).await;
+        assert_eq!((held.checkpoint_size, held.proved), (None, 0));
+        assert!(held.evidence.is_empty());
+        let why = held.unwitnessed.unwrap();
+        assert!(why.contains("0 of the 1"), "{why}");
+        // A cosignature dated well after the wallet's clock does not count either.
+        state.lock().unwrap().log.as_mut().unwrap().cosigners =
+            vec![(trusted.clone(), trusted_key.clone(), NOW as u64 + 3_600)];
+        assert!(sync(&client).await.unwitnessed.is_some());
+        // The trusted witness cosigns: accepted and the record proved.
+        state.lock().unwrap().log.as_mut().unwrap().cosigners =
+            vec![(trusted, trusted_key, NOW as u64)];
+        let accepted = sync(&client).await;
+        assert_eq!((accepted.checkpoint_size, accepted.proved), (Some(1), 1));
+        assert_eq!(accepted.unwitnessed, None);
+        // The log grows without the witness: the grown checkpoint waits, the old one stays.
+        issue_and_log(&client, &state, 1);
+        state
+            .lock()
+            .unwrap()
+            .log
+            .as_mut()
+            .unwrap()
+            .cosigners
+            .clear();
+        let waiting = sync(&client).await;
+        assert_eq!(waiting.checkpoint_size, Some(1));
+        assert_eq!(waiting.pending, 1);
+        assert!(waiting.unwitnessed.is_some());
+        assert!(audit(&client).await.passed());
+    }
+
+    #[tokio::test]
+    async fn the_audit_finds_a_checkpoint_held_without_the_witnesses_required() {
+        let (_dir, client, _state) = joined().await;
+        assert_eq!(sync(&client).await.checkpoint_size, Some(1));
+        let ((trusted, _), _) = witnesses();
+        let (_, store) = client.wallet().open_community(SLUG).await.unwrap();
+        store.trust_witness(&trusted, NOW).await.unwrap();
+        // A rule set after a checkpoint was accepted does not fail that checkpoint.
+        store.require_witnesses(1).await.unwrap();
+        store.close().await;
+        assert!(audit(&client).await.passed());
+        // One slipped into the wallet after the rule, without the cosignature, fails it.
+        let (_, store) = client.wallet().open_community(SLUG).await.unwrap();
+        sqlx::query("UPDATE log_witness_policy SET after_size = 0")
+            .execute(store.pool_for_tests())
+            .await
+            .unwrap();
+        store.close().await;
+        let report = audit(&client).await;
+        assert!(
+            report
+                .problems
+                .iter()
+                .any(|problem| problem.contains("witness rule")),
+            "{:?}",
+            report.problems
+        );
     }
 }

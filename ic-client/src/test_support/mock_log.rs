@@ -13,8 +13,8 @@ use scr::KeyPair;
 use serde::Deserialize;
 use serde_json::json;
 use transparency::{
-    Checkpoint, Frontier, Hash, Note, consistency_from, consistency_indexes, inclusion_from,
-    inclusion_indexes, leaf_hash,
+    Checkpoint, Cosigner, Frontier, Hash, Note, consistency_from, consistency_indexes,
+    inclusion_from, inclusion_indexes, leaf_hash,
 };
 
 use super::mock_server::Shared;
@@ -35,6 +35,8 @@ pub struct MockLog {
     pub hidden: Vec<Hash>,
     /// Whether inclusion proofs are served with a flipped bit.
     pub corrupt_proofs: bool,
+    /// Witnesses whose cosignature (at the given time) the served checkpoint carries.
+    pub cosigners: Vec<(Cosigner, KeyPair, u64)>,
 }
 
 impl MockLog {
@@ -49,6 +51,7 @@ impl MockLog {
             signer: None,
             hidden: Vec::new(),
             corrupt_proofs: false,
+            cosigners: Vec::new(),
         }
     }
 
@@ -97,8 +100,12 @@ async fn checkpoint(State(state): State<Shared>) -> Response {
     let root = log.forged_root.unwrap_or_else(|| log.root(size));
     let body = Checkpoint::new(&log.origin, size, root).to_text();
     let signer = log.signer.as_ref().unwrap_or(&state.community.signing);
-    let note = Note::sign(&body, &log.origin, signer).unwrap().to_text();
-    ([(header::CONTENT_TYPE, "text/plain")], note).into_response()
+    let mut note = Note::sign(&body, &log.origin, signer).unwrap();
+    for (cosigner, key, timestamp) in &log.cosigners {
+        note.signatures
+            .push(cosigner.cosign(&body, key, *timestamp).unwrap());
+    }
+    ([(header::CONTENT_TYPE, "text/plain")], note.to_text()).into_response()
 }
 
 #[derive(Deserialize)]

@@ -6,6 +6,7 @@ mod log;
 mod record_rows;
 mod slug;
 mod store;
+mod witnesses;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
@@ -19,6 +20,7 @@ pub use slug::slug_for;
 pub use store::{
     ApplyReport, CommunityInfo, CommunityStore, NewCommunity, StoredRating, StoredRecord,
 };
+pub use witnesses::{FUTURE_SLACK_SECS, WitnessPolicy};
 
 /// Why the wallet could not be read or written.
 #[derive(Debug, thiserror::Error)]

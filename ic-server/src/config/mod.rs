@@ -44,7 +44,7 @@ pub use moderation::{
 };
 pub use relay::RelaySettings;
 pub use template::TEMPLATE;
-pub use transparency::TransparencyConfig;
+pub use transparency::{TransparencyConfig, WitnessConfig, WitnessedLogConfig};
 pub use ui::UiConfig;
 
 use std::net::SocketAddr;

@@ -370,6 +370,19 @@ session_max_secs = 43200
 # tree, as Certificate Transparency keeps). A signed checkpoint of the log, served at
 # /v1/transparency/checkpoint, is made at most this often and only when the log grew (1-86400).
 checkpoint_secs = 60
+# Witnessing: communities cosign each other's checkpoints after checking that the log only
+# grew (C2SP tlog-witness), so a wallet may require cosignatures from witnesses it trusts.
+# This community's witness key is generated in keys/witness.key and listed as `witness_key`
+# in /.well-known/ic-community. witness_name overrides the name it cosigns under.
+# Logs this community cosigns for (restart to change): origin and key as the other community
+# lists them (`transparency_origin`, and its first signing key); url is its base URL, where
+# its key rotations are read.
+#   witness_for = [{ origin = "ic-community/<32 hex>", key = "ed25519:<64 hex>", url = "https://other.example" }]
+witness_for = []
+# Witnesses asked to cosign each new checkpoint: the `witness_key` a community lists, and its
+# submission prefix (<its URL>/v1/transparency/witness).
+#   witnesses = [{ vkey = "ic-witness/<32 hex>+<8 hex>+<base64>", url = "https://other.example/v1/transparency/witness" }]
+witnesses = []
 
 [logging]
 # "human" or "json".

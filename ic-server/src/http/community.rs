@@ -39,6 +39,9 @@ pub struct CommunityDocument {
     /// The origin line of the transparency log's checkpoints (and the name its signatures are
     /// made under), the same across key rotations.
     transparency_origin: String,
+    /// This community's witness key (C2SP verifier key, `<name>+<key ID>+<base64 key>`): other
+    /// communities' checkpoints it cosigns carry signatures that verify with it.
+    witness_key: String,
     /// The running ranked season, when the ranking capability is on.
     season: Option<u32>,
     /// Version of this API.
@@ -87,6 +90,7 @@ async fn document(State(state): State<AppState>) -> Json<CommunityDocument> {
             .map(|r| b64.encode(r))
             .collect(),
         transparency_origin: crate::transparency::origin(&community.current().chain),
+        witness_key: state.witness.identity().cosigner().vkey(),
         season,
         api_version: API_VERSION,
     })

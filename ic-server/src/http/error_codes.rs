@@ -81,6 +81,14 @@ pub const ERROR_CODES: &[&str] = &[
     "no_checkpoint",
     "unknown_leaf",
     "tree_size_out_of_range",
+    // Witnessing other communities' logs.
+    "malformed_request",
+    "unknown_log",
+    "not_signed",
+    "old_size_too_large",
+    "old_size_mismatch",
+    "root_mismatch",
+    "bad_proof",
     // Matchmaking.
     "record_invalid",
     "not_a_rating_record",

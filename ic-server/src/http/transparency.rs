@@ -14,6 +14,8 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::ApiQuery;
 use super::{AppState, RouteGroup};
 use crate::transparency::proofs::{self, ProofRequestError};
+use crate::transparency::witness::WitnessError;
+use transparency::Refusal;
 
 /// Query of `GET /v1/transparency/inclusion`.
 #[derive(Deserialize, IntoParams)]
@@ -60,7 +62,72 @@ pub(super) fn routes() -> Vec<RouteGroup> {
             .route(routes!(checkpoint))
             .route(routes!(inclusion))
             .route(routes!(consistency)),
+        // Other communities' logs post here; the witness checks their signatures, so no
+        // login, but the per-address limit of writes applies.
+        RouteGroup::new(None)
+            .limited()
+            .route(routes!(add_checkpoint)),
     ]
+}
+
+/// Witnessing: cosigns another community's checkpoint after checking that its log only grew
+/// since the checkpoint cosigned before (C2SP tlog-witness `add-checkpoint`).
+#[utoipa::path(post, path = "/v1/transparency/witness/add-checkpoint", tag = "transparency",
+    summary = "Cosign a witnessed log's new checkpoint (C2SP tlog-witness)",
+    request_body(content = String, content_type = "text/plain", description = "`old <size>`, \
+        one base64 consistency-proof hash per line, a blank line, then the signed checkpoint"),
+    responses(
+        (status = 200, description = "The cosignature: one signed-note line (C2SP \
+            tlog-cosignature, Ed25519 cosignature/v1)", content_type = "text/plain", body = String),
+        (status = 400, body = ErrorBody, description = "`malformed_request` or `old_size_too_large`"),
+        (status = 403, body = ErrorBody, description = "`not_signed`: no key of the log signed it"),
+        (status = 404, body = ErrorBody, description = "`unknown_log`: not witnessed here"),
+        (status = 409, description = "The old size is not the size last cosigned: that size \
+            and a newline (`text/x.tlog.size`); or `root_mismatch`: another root at the size \
+            cosigned", content(
+                (String = "text/x.tlog.size"),
+                (ErrorBody = "application/json"))),
+        (status = 422, body = ErrorBody, description = "`bad_proof`: the consistency proof \
+            does not verify")))]
+async fn add_checkpoint(
+    State(state): State<AppState>,
+    body: String,
+) -> Result<axum::response::Response, ApiError> {
+    let now = crate::clock::unix_now();
+    match state.witness.add_checkpoint(&body, now).await {
+        Ok(line) => {
+            Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], line).into_response())
+        }
+        Err(WitnessError::Refused(Refusal::OldSizeMismatch { latest, .. })) => Ok((
+            StatusCode::CONFLICT,
+            [(header::CONTENT_TYPE, "text/x.tlog.size")],
+            format!("{latest}\n"),
+        )
+            .into_response()),
+        Err(error) => Err(witness_error(error)),
+    }
+}
+
+fn witness_error(error: WitnessError) -> ApiError {
+    let message = error.to_string();
+    match error {
+        WitnessError::Malformed(_) => ApiError::bad_request("malformed_request", message),
+        WitnessError::UnknownLog(_) => ApiError::new(StatusCode::NOT_FOUND, "unknown_log", message),
+        WitnessError::NotSigned { .. } => {
+            ApiError::new(StatusCode::FORBIDDEN, "not_signed", message)
+        }
+        WitnessError::Refused(refusal) => {
+            let code = match refusal {
+                Refusal::OldSizeTooLarge { .. } => "old_size_too_large",
+                Refusal::OldSizeMismatch { .. } => "old_size_mismatch",
+                Refusal::RootMismatch { .. } => "root_mismatch",
+                Refusal::BadProof { .. } => "bad_proof",
+            };
+            let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            ApiError::new(status, code, message)
+        }
+        WitnessError::Store(error) => error.into(),
+    }
 }
 
 /// The newest checkpoint as a C2SP signed note.

@@ -81,3 +81,45 @@ pub(crate) fn witnessed_of<R: super::columns::Columns>(
 pub(crate) fn stored_size(size: u64) -> Result<i64, StoreError> {
     i64::try_from(size).map_err(|_| StoreError::WriteFailed("tree size out of range".into()))
 }
+
+/// Implements [`WitnessLog`] for a backend's store whose pools for reading and writing are the
+/// fields `$read` and `$write`: the SQL is the same on both backends, so one body serves both.
+macro_rules! witness_log_on {
+    ($store:ty, $read:ident, $write:ident) => {
+        #[async_trait::async_trait]
+        impl $crate::store::WitnessLog for $store {
+            async fn witnessed(
+                &self,
+                origin: &str,
+            ) -> Result<Option<$crate::store::WitnessedCheckpoint>, $crate::store::StoreError> {
+                let _timer = self.timer("witnessed");
+                let row = sqlx::query($crate::store::witness::WITNESSED_SQL)
+                    .bind(origin)
+                    .fetch_optional(&self.$read)
+                    .await?;
+                row.map(|row| $crate::store::witness::witnessed_of(&row))
+                    .transpose()
+            }
+
+            async fn advance_witnessed(
+                &self,
+                old_size: u64,
+                checkpoint: &$crate::store::WitnessedCheckpoint,
+            ) -> Result<bool, $crate::store::StoreError> {
+                use $crate::store::witness::{advance_sql, stored_size};
+                let _timer = self.timer("advance_witnessed");
+                let advanced = sqlx::query(advance_sql(old_size))
+                    .bind(&checkpoint.origin)
+                    .bind(stored_size(checkpoint.tree_size)?)
+                    .bind(checkpoint.root.as_slice())
+                    .bind(&checkpoint.note)
+                    .bind(checkpoint.cosigned_at)
+                    .bind(stored_size(old_size)?)
+                    .execute(&self.$write)
+                    .await?;
+                Ok(advanced.rows_affected() == 1)
+            }
+        }
+    };
+}
+pub(crate) use witness_log_on;

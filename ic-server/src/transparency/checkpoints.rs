@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use transparency::{Checkpoint, Note};
 
+use super::cosigning::Witnesses;
 use crate::community::{Community, Superseded};
 use crate::store::{StoreError, StoredCheckpoint, TransparencyLog};
 
@@ -51,8 +52,14 @@ pub async fn sign_if_grown(
         .then_some(checkpoint))
 }
 
-/// Signs a checkpoint when the log grew, every `every`, for as long as the server runs.
-pub async fn run(log: Arc<dyn crate::store::Store>, community: Arc<Community>, every: Duration) {
+/// Signs a checkpoint when the log grew, every `every`, for as long as the server runs, and
+/// asks `witnesses` to cosign the newest one until each has.
+pub async fn run(
+    log: Arc<dyn crate::store::Store>,
+    community: Arc<Community>,
+    witnesses: Arc<Witnesses>,
+    every: Duration,
+) {
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -63,6 +70,10 @@ pub async fn run(log: Arc<dyn crate::store::Store>, community: Arc<Community>, e
             }
             Ok(None) => {}
             Err(error) => tracing::warn!(%error, "signing a transparency checkpoint failed"),
+        }
+        let cosigned = witnesses.ask_all(log.as_ref()).await;
+        if cosigned > 0 {
+            tracing::debug!(cosigned, "witnesses cosigned the log's checkpoint");
         }
     }
 }

@@ -1,11 +1,14 @@
 //! The community's transparency log at run time: signing checkpoints of the log the stores
-//! append to, and answering inclusion and consistency proofs from its stored hashes.
+//! append to, answering inclusion and consistency proofs from its stored hashes, asking
+//! witnesses to cosign, and witnessing other communities' logs.
 //!
 //! The log's formats and proofs are the `transparency` crate's; the leaves are appended by the
 //! stores in the transactions that issue records. This module only reads and signs.
 
 pub mod checkpoints;
+pub mod cosigning;
 pub mod proofs;
+pub mod witness;
 
 use scr::KeyChain;
 

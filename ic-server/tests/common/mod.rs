@@ -97,10 +97,24 @@ pub fn cli(data_dir: &Path, args: &[&str]) -> (i32, String, String) {
 pub fn init_sharing_keys(from: &Path, dir: &Path, config: &str) {
     let (code, _, err) = cli(dir, &["init"]);
     assert_eq!(code, 0, "{err}");
-    for file in ["keys/signing.key", "keys/relay.key", "keys/recovery.pub"] {
+    for file in [
+        "keys/signing.key",
+        "keys/relay.key",
+        "keys/recovery.pub",
+        "keys/witness.key",
+    ] {
         std::fs::copy(from.join(file), dir.join(file)).unwrap();
     }
     std::fs::write(dir.join("ic-server.toml"), config).unwrap();
+}
+
+/// A loopback TCP port free right now (for a server that must listen where others expect it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A running server process.

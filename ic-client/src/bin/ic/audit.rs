@@ -45,6 +45,9 @@ pub fn print_log(slug: &str, log: &LogReport) {
         );
         eprintln!("{slug}: the evidence is kept in the wallet; `ic audit {slug}` lists it");
     }
+    if let Some(why) = &log.unwitnessed {
+        println!("{slug}: {why}; `ic witnesses {slug}` shows the rule");
+    }
     match (&log.unavailable, log.checkpoint_size) {
         (Some(why), _) => println!("{slug}: transparency log not checked: {why}"),
         (None, Some(size)) => println!(

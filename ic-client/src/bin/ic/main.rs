@@ -7,6 +7,7 @@ mod identity;
 mod play;
 mod profile;
 mod standings;
+mod witnesses;
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -79,6 +80,14 @@ enum Command {
     Audit {
         /// Community slug, name or fingerprint.
         community: String,
+    },
+    /// Show or change the witnesses whose cosignatures a community's log checkpoints need.
+    Witnesses {
+        /// Community slug, name or fingerprint.
+        community: String,
+        /// What to change (nothing: show the rule).
+        #[command(subcommand)]
+        change: Option<witnesses::Change>,
     },
     /// Verify records in a file (raw bytes or base64; `-` for stdin) against joined communities.
     Verify {
@@ -346,6 +355,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::Audit { community } => audit::audit_command(&wallet, &community).await,
+        Command::Witnesses { community, change } => {
+            witnesses::witnesses_command(&wallet, &community, change, now).await
+        }
         Command::Verify { file } => {
             let bytes = read_input(&file)?;
             let presentation = Presentation::from_text_or_bytes(&bytes)?;

@@ -18,7 +18,6 @@ mod outbox;
 mod seasons;
 mod shared_queue;
 mod web_sessions;
-mod witness;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -185,3 +184,6 @@ mod tests {
         assert_eq!(applied, known);
     }
 }
+
+// The witness's state: the same SQL on both backends (see `store::witness`).
+crate::store::witness::witness_log_on!(PostgresStore, pool, pool);

@@ -17,7 +17,6 @@ mod seasons;
 #[cfg(test)]
 mod upgrade_tests;
 mod web_sessions;
-mod witness;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -137,3 +136,6 @@ impl From<rusqlite::Error> for StoreError {
         Self::Database(error.to_string())
     }
 }
+
+// The witness's state: the same SQL on both backends (see `store::witness`).
+crate::store::witness::witness_log_on!(SqliteStore, read, write);
