@@ -1,16 +1,23 @@
 //! Crash safety: SIGKILL during a stream of ingests loses no acknowledged result and applies
-//! none twice.
+//! none twice, and leaves no record without its transparency-log leaf nor a leaf without its
+//! record.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod common;
 
-use common::ledger::{applied_matches, match_id};
+use common::ledger::{applied_matches, assert_log_holds_exactly, match_id};
 use common::submit::{Streams, round_robin_duels};
 use common::*;
 
 async fn sigkill_mid_stream_loses_nothing_acknowledged(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(dir.path(), &format!("{TEST_LIMITS}{}", backend.storage()));
+    let mut server = Server::start(
+        dir.path(),
+        &format!(
+            "{TEST_LIMITS}{}\n[transparency]\ncheckpoint_secs = 1\n",
+            backend.storage()
+        ),
+    );
     let players: Vec<_> = (0..6u32).map(player_from).collect();
     for p in &players {
         server.register(p).await;
@@ -41,6 +48,8 @@ async fn sigkill_mid_stream_loses_nothing_acknowledged(backend: Backend) {
         let id = match_id(&matches[*index]);
         assert!(applied.contains(&id), "acknowledged match {index} lost");
     }
+    // The kill fell inside issuing transactions: the log holds exactly what was issued.
+    assert_log_holds_exactly(&server, &players).await;
     // Resubmitting everything: acknowledged ones are duplicates (200), the rest apply now.
     for (index, cmr) in matches.iter().enumerate() {
         let (status, body) = server.post_bytes("/v1/matches", cmr.clone()).await;
@@ -58,6 +67,7 @@ async fn sigkill_mid_stream_loses_nothing_acknowledged(backend: Backend) {
     }
     assert_eq!(applied_matches(&server, &players).await, before);
     assert_eq!(before.len(), matches.len());
+    assert_log_holds_exactly(&server, &players).await;
 }
 
 crate::on_each_backend!(sigkill_mid_stream_loses_nothing_acknowledged,);

@@ -91,10 +91,16 @@ pub(super) fn routes() -> Vec<RouteGroup> {
             does not verify")))]
 async fn add_checkpoint(
     State(state): State<AppState>,
-    body: String,
+    body: axum::body::Bytes,
 ) -> Result<axum::response::Response, ApiError> {
+    let Ok(body) = std::str::from_utf8(&body) else {
+        return Err(ApiError::bad_request(
+            "malformed_request",
+            "the add-checkpoint request is not UTF-8 text",
+        ));
+    };
     let now = crate::clock::unix_now();
-    match state.witness.add_checkpoint(&body, now).await {
+    match state.witness.add_checkpoint(body, now).await {
         Ok(line) => {
             Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], line).into_response())
         }

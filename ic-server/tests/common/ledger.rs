@@ -134,3 +134,59 @@ pub async fn assert_replay_gives_the_same_ratings(
         );
     }
 }
+
+/// Checks that the transparency log holds exactly the records `players` were issued: once a
+/// checkpoint is signed (the server runs with `[transparency] checkpoint_secs = 1`), its size
+/// is their number (no leaf without a record) and each record is proved in it (no record
+/// without a leaf).
+pub async fn assert_log_holds_exactly(server: &Server, players: &[KeyPair]) {
+    let mut issued = Vec::new();
+    for player in players {
+        issued.extend(records_of(server, player).await);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let size = loop {
+        let response = server
+            .http
+            .get(format!("{}/v1/transparency/checkpoint", server.url))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 200 {
+            let note = response.text().await.unwrap();
+            let size: u64 = note.lines().nth(1).unwrap().parse().unwrap();
+            if size >= issued.len() as u64 {
+                break size;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint covering {} records",
+            issued.len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        size,
+        issued.len() as u64,
+        "one leaf per issued record, no more"
+    );
+    for record in &issued {
+        let leaf = transparency::leaf_hash(record.as_bytes());
+        let (status, body) = server
+            .get(
+                &format!(
+                    "/v1/transparency/inclusion?hash={}&tree_size={size}",
+                    hex::encode(leaf)
+                ),
+                None,
+            )
+            .await;
+        assert_eq!(
+            status,
+            200,
+            "record #{} has no leaf: {body}",
+            record.sequence()
+        );
+    }
+}
