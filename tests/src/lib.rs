@@ -20,10 +20,21 @@ use scr::KeyPair;
 /// target directory this test runs from.
 ///
 /// Cargo gives a test the paths of its own package's binaries only (`CARGO_BIN_EXE_…`), so the
-/// binaries of the other packages are built here: a no-op when `cargo test --workspace` has
-/// built them already.
+/// binaries of the other packages are taken from the workspace's test build, which builds every
+/// binary a package's integration tests run (`package` must have such tests; `ic-server` and
+/// `ic-client` do). That build is a no-op inside `cargo test --workspace`. A `cargo build -p
+/// <package>` here would resolve features for that package alone, and on a fresh checkout
+/// rebuild much of the dependency tree a second time (minutes of CI).
 pub fn binary(package: &str, name: &str) -> PathBuf {
-    built(&["build", "--quiet", "-p", package, "--bin", name], name)
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(package)
+        .join("tests");
+    assert!(
+        manifest.is_dir(),
+        "{package} has no integration tests, so its test build does not build {name}"
+    );
+    built(&["test", "--workspace", "--no-run", "--quiet"], name)
 }
 
 /// A library file of the workspace (e.g. `libic_client_ffi.a`), for linking a C program
