@@ -22,8 +22,10 @@ use transparency::Refusal;
 #[into_params(parameter_in = Query)]
 pub struct InclusionQuery {
     /// The record's leaf hash, `SHA-256(0x00 ‖ record bytes)`, 64 hex digits.
+    #[param(pattern = "^[0-9a-f]{64}$")]
     hash: String,
     /// The tree size to prove inclusion in (a checkpoint's), at most the log's size.
+    #[param(minimum = 1)]
     tree_size: u64,
 }
 
@@ -43,8 +45,10 @@ pub struct InclusionProof {
 #[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
     /// The older tree size, at least 1.
+    #[param(minimum = 1)]
     first: u64,
     /// The newer tree size, at least `first` and at most the log's size.
+    #[param(minimum = 1)]
     second: u64,
 }
 
