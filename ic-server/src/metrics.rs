@@ -25,6 +25,12 @@ pub struct Metrics {
     pub storage_up: IntGauge,
     /// Free space and size of the data directory's file system.
     pub disk: crate::disk_watch::DiskGauges,
+    /// Checkpoints other logs submitted to this community's witness, by outcome (`cosigned`
+    /// or the refusal's code).
+    pub witness_requests: IntCounterVec,
+    /// This community's requests for cosignatures, by witness name and outcome (`cosigned`,
+    /// `refused`, `unreachable`, or `failed` on this side).
+    pub cosignature_requests: IntCounterVec,
 }
 
 impl Metrics {
@@ -72,6 +78,22 @@ impl Metrics {
         registry.register(Box::new(records_issued.clone()))?;
         registry.register(Box::new(matches.clone()))?;
         registry.register(Box::new(verification_failures.clone()))?;
+        let witness_requests = IntCounterVec::new(
+            Opts::new(
+                "witness_requests_total",
+                "Checkpoints submitted to this community's witness, by outcome",
+            ),
+            &["outcome"],
+        )?;
+        let cosignature_requests = IntCounterVec::new(
+            Opts::new(
+                "cosignature_requests_total",
+                "Requests to witnesses to cosign this community's checkpoint, by outcome",
+            ),
+            &["witness", "outcome"],
+        )?;
+        registry.register(Box::new(witness_requests.clone()))?;
+        registry.register(Box::new(cosignature_requests.clone()))?;
         let storage_up = IntGauge::new("storage_up", "1 while the database answers, else 0")?;
         storage_up.set(1);
         registry.register(Box::new(database.clone()))?;
@@ -89,6 +111,8 @@ impl Metrics {
             database,
             storage_up,
             disk,
+            witness_requests,
+            cosignature_requests,
         })
     }
 

@@ -185,7 +185,10 @@ pub async fn run(
         }
     });
     // Signed checkpoints of the transparency log, when it grew.
-    let witnesses = Witnesses::new(&config.transparency.witnesses)?;
+    let witnesses = Witnesses::new(
+        &config.transparency.witnesses,
+        state.metrics.cosignature_requests.clone(),
+    )?;
     let checkpoints = tokio::spawn(crate::transparency::checkpoints::run(
         services.stores.core.clone(),
         community.clone(),

@@ -62,6 +62,15 @@ async fn cosigned_checkpoint(server: &Server, size: u64, witness: &Cosigner) -> 
     }
 }
 
+/// The value of the sample of `metric` whose labels include `label`.
+fn labelled(exposition: &str, metric: &str, label: &str) -> f64 {
+    exposition
+        .lines()
+        .filter(|line| line.starts_with(&format!("{metric}{{")) && line.contains(label))
+        .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
+        .sum()
+}
+
 /// Posts an add-checkpoint body to `server`'s witness: status, content type, body.
 async fn add_checkpoint(server: &Server, body: String) -> (u16, String, String) {
     let response = server
@@ -182,6 +191,18 @@ async fn two_communities_witness_each_other_and_refuse_what_the_protocol_refuses
         (400, true),
         "{body}"
     );
+    let not_text = bravo
+        .http
+        .post(format!(
+            "{}/v1/transparency/witness/add-checkpoint",
+            bravo.url
+        ))
+        .body(vec![0xff, 0xfe, b'\n'])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_text.status(), 400);
+    assert!(not_text.text().await.unwrap().contains("malformed_request"));
     let stranger = KeyPair::from_seed([9; 32]);
     let foreign = Checkpoint::new("other.example/log", 1, [1; 32]);
     let (status, _, body) = add_checkpoint(&bravo, request(0, vec![], &foreign, &stranger)).await;
@@ -233,6 +254,34 @@ async fn two_communities_witness_each_other_and_refuse_what_the_protocol_refuses
     ))
     .unwrap();
     bravo_witness.verify(&line).unwrap();
+    // Each outcome is counted for the operator.
+    let exposition = bravo.metrics_text().await;
+    for (outcome, at_least) in [
+        ("malformed_request", 2),
+        ("unknown_log", 1),
+        ("not_signed", 1),
+        ("old_size_too_large", 1),
+        ("old_size_mismatch", 1),
+        ("root_mismatch", 1),
+        ("bad_proof", 1),
+        ("cosigned", 3),
+    ] {
+        let counted = labelled(
+            &exposition,
+            "ic_witness_requests_total",
+            &format!("outcome=\"{outcome}\""),
+        );
+        assert!(
+            counted >= at_least as f64,
+            "{outcome}: {counted}\n{exposition}"
+        );
+    }
+    let asked = labelled(
+        &alpha.metrics_text().await,
+        "ic_cosignature_requests_total",
+        "outcome=\"cosigned\"",
+    );
+    assert!(asked >= 2.0, "{asked}");
 
     // Alpha rotates its key; Bravo follows the rotation through Alpha's document and goes on
     // cosigning (the rotation is a leaf, so the log has 3 leaves, then 4).

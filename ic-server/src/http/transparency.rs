@@ -98,13 +98,28 @@ async fn add_checkpoint(
     body: axum::body::Bytes,
 ) -> Result<axum::response::Response, ApiError> {
     let Ok(body) = std::str::from_utf8(&body) else {
+        state
+            .metrics
+            .witness_requests
+            .with_label_values(&["malformed_request"])
+            .inc();
         return Err(ApiError::bad_request(
             "malformed_request",
             "the add-checkpoint request is not UTF-8 text",
         ));
     };
     let now = crate::clock::unix_now();
-    match state.witness.add_checkpoint(body, now).await {
+    let answer = state.witness.add_checkpoint(body, now).await;
+    let outcome = match &answer {
+        Ok(_) => "cosigned",
+        Err(error) => witness_error_code(error),
+    };
+    state
+        .metrics
+        .witness_requests
+        .with_label_values(&[outcome])
+        .inc();
+    match answer {
         Ok(line) => {
             Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], line).into_response())
         }
@@ -118,25 +133,35 @@ async fn add_checkpoint(
     }
 }
 
-fn witness_error(error: WitnessError) -> ApiError {
-    let message = error.to_string();
+/// The error code of a witness's refusal (also its metric label).
+fn witness_error_code(error: &WitnessError) -> &'static str {
     match error {
-        WitnessError::Malformed(_) => ApiError::bad_request("malformed_request", message),
-        WitnessError::UnknownLog(_) => ApiError::new(StatusCode::NOT_FOUND, "unknown_log", message),
-        WitnessError::NotSigned { .. } => {
-            ApiError::new(StatusCode::FORBIDDEN, "not_signed", message)
-        }
+        WitnessError::Malformed(_) => "malformed_request",
+        WitnessError::UnknownLog(_) => "unknown_log",
+        WitnessError::NotSigned { .. } => "not_signed",
+        WitnessError::Refused(Refusal::OldSizeTooLarge { .. }) => "old_size_too_large",
+        WitnessError::Refused(Refusal::OldSizeMismatch { .. }) => "old_size_mismatch",
+        WitnessError::Refused(Refusal::RootMismatch { .. }) => "root_mismatch",
+        WitnessError::Refused(Refusal::BadProof { .. }) => "bad_proof",
+        WitnessError::Store(_) => "storage",
+    }
+}
+
+fn witness_error(error: WitnessError) -> ApiError {
+    let code = witness_error_code(&error);
+    let status = match &error {
+        WitnessError::Malformed(_) => StatusCode::BAD_REQUEST,
+        WitnessError::UnknownLog(_) => StatusCode::NOT_FOUND,
+        WitnessError::NotSigned { .. } => StatusCode::FORBIDDEN,
         WitnessError::Refused(refusal) => {
-            let code = match refusal {
-                Refusal::OldSizeTooLarge { .. } => "old_size_too_large",
-                Refusal::OldSizeMismatch { .. } => "old_size_mismatch",
-                Refusal::RootMismatch { .. } => "root_mismatch",
-                Refusal::BadProof { .. } => "bad_proof",
-            };
-            let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            ApiError::new(status, code, message)
+            StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::BAD_REQUEST)
         }
+        // The store's own error answers for itself below (503 while the database is lost).
+        WitnessError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    match error {
         WitnessError::Store(error) => error.into(),
+        error => ApiError::new(status, code, error.to_string()),
     }
 }
 

@@ -53,11 +53,17 @@ struct AskedWitness {
 pub struct Witnesses {
     asked: Vec<Arc<AskedWitness>>,
     http: reqwest::Client,
+    /// Requests by witness and outcome.
+    counted: prometheus::IntCounterVec,
 }
 
 impl Witnesses {
-    /// The witnesses of `config` (validated: every verifier key reads).
-    pub fn new(config: &[WitnessConfig]) -> Result<Self, transparency::NoteError> {
+    /// The witnesses of `config` (validated: every verifier key reads); each request is
+    /// counted in `counted` by witness name and outcome.
+    pub fn new(
+        config: &[WitnessConfig],
+        counted: prometheus::IntCounterVec,
+    ) -> Result<Self, transparency::NoteError> {
         let asked = config
             .iter()
             .map(|witness| {
@@ -72,7 +78,11 @@ impl Witnesses {
             .timeout(ASK_TIMEOUT)
             .build()
             .unwrap_or_default();
-        Ok(Self { asked, http })
+        Ok(Self {
+            asked,
+            http,
+            counted,
+        })
     }
 
     /// Asks every witness that has not cosigned the newest checkpoint yet; returns how many
@@ -80,14 +90,27 @@ impl Witnesses {
     pub async fn ask_all(&self, log: &dyn TransparencyLog) -> usize {
         let mut cosigned = 0;
         for witness in &self.asked {
-            match self.ask(log, witness).await {
-                Ok(true) => cosigned += 1,
-                Ok(false) => {}
-                Err(error) => tracing::warn!(
-                    witness = %witness.cosigner.name, url = %witness.url, %error,
-                    "a witness did not cosign the log's checkpoint"
-                ),
-            }
+            let outcome = match self.ask(log, witness).await {
+                Ok(true) => {
+                    cosigned += 1;
+                    "cosigned"
+                }
+                Ok(false) => continue,
+                Err(error) => {
+                    tracing::warn!(
+                        witness = %witness.cosigner.name, url = %witness.url, %error,
+                        "a witness did not cosign the log's checkpoint"
+                    );
+                    match error {
+                        CosigningError::Unreachable(_) => "unreachable",
+                        CosigningError::Refused { .. } => "refused",
+                        _ => "failed",
+                    }
+                }
+            };
+            self.counted
+                .with_label_values(&[&witness.cosigner.name, outcome])
+                .inc();
         }
         cosigned
     }
