@@ -39,6 +39,15 @@ pub enum CheckpointError {
     BadLines,
 }
 
+/// A decimal without leading zeros (`0` itself allowed), as C2SP writes sizes: in a
+/// checkpoint, and in a witness's `old` line and `409` answer.
+pub fn canonical_decimal(text: &str) -> Option<u64> {
+    let canonical = !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    canonical.then(|| text.parse().ok()).flatten()
+}
+
 impl Checkpoint {
     /// A checkpoint without extension lines.
     pub fn new(origin: &str, size: u64, root: Hash) -> Self {
@@ -74,12 +83,7 @@ impl Checkpoint {
             return Err(CheckpointError::EmptyOrigin);
         }
         let size_text = lines.next().ok_or(CheckpointError::Missing("size"))?;
-        let canonical = !size_text.is_empty()
-            && size_text.bytes().all(|b| b.is_ascii_digit())
-            && (size_text == "0" || !size_text.starts_with('0'));
-        let size = canonical
-            .then(|| size_text.parse().ok())
-            .flatten()
+        let size = canonical_decimal(size_text)
             .ok_or_else(|| CheckpointError::BadSize(size_text.to_owned()))?;
         let root_text = lines.next().ok_or(CheckpointError::Missing("root"))?;
         let root = BASE64

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use scr::signature::verify_signature;
 use scr::{KeyPair, PublicKey};
 
-use crate::note::{Note, NoteError, NoteSignature, key_id_of, valid_name, verifier_key_of};
+use crate::note::{Note, NoteError, NoteSignature, hex_id, key_id_of, valid_name, verifier_key_of};
 
 /// The signature type byte of Ed25519 `cosignature/v1` in key IDs and verifier keys.
 const COSIGNATURE_V1: u8 = 0x04;
@@ -71,7 +71,7 @@ impl Cosigner {
         };
         let key: [u8; 32] = key.try_into().map_err(|_| bad.clone())?;
         let cosigner = Self::new(name, PublicKey::from_bytes(key))?;
-        if id.len() != 8 || id != hex_of(&cosigner.key_id()) {
+        if id.len() != 8 || id != hex_id(cosigner.key_id()) {
             return Err(NoteError::Malformed(
                 "the cosigner key's ID does not match its name and key",
             ));
@@ -136,10 +136,6 @@ impl Cosigner {
             .ok()
             .map(|()| timestamp)
     }
-}
-
-fn hex_of(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

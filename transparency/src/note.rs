@@ -84,7 +84,7 @@ pub(crate) fn verifier_key_of(name: &str, algorithm: u8, key: &PublicKey) -> Str
     )
 }
 
-fn hex_id(id: [u8; 4]) -> String {
+pub(crate) fn hex_id(id: [u8; 4]) -> String {
     id.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -7,7 +7,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use crate::checkpoint::Checkpoint;
+use crate::checkpoint::{Checkpoint, canonical_decimal};
 use crate::hash::Hash;
 use crate::verify::verify_consistency;
 
@@ -81,14 +81,6 @@ impl AddCheckpoint {
             note: note.to_owned(),
         })
     }
-}
-
-/// A decimal without leading zeros (`0` itself allowed), as the protocol writes sizes.
-pub fn canonical_decimal(text: &str) -> Option<u64> {
-    let canonical = !text.is_empty()
-        && text.bytes().all(|b| b.is_ascii_digit())
-        && (text == "0" || !text.starts_with('0'));
-    canonical.then(|| text.parse().ok()).flatten()
 }
 
 /// Why a witness refuses to cosign (each maps to the status code the protocol names).

@@ -433,6 +433,17 @@ pub(crate) fn range<T: PartialOrd + std::fmt::Display>(
     Ok(())
 }
 
+/// `url` an http(s) URL, or an error naming `key`.
+pub(crate) fn http_url(key: &str, url: &str) -> Result<(), InvalidValue> {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        return Ok(());
+    }
+    Err(InvalidValue {
+        key: key.into(),
+        problem: "must start with http:// or https://".into(),
+    })
+}
+
 impl Config {
     /// Checks every range; the error names the key and the allowed values.
     pub fn validate(&self) -> Result<(), InvalidValue> {
@@ -442,14 +453,7 @@ impl Config {
             1,
             64,
         )?;
-        if !(self.community.url.starts_with("http://")
-            || self.community.url.starts_with("https://"))
-        {
-            return Err(InvalidValue {
-                key: "community.url".into(),
-                problem: "must start with http:// or https://".into(),
-            });
-        }
+        http_url("community.url", &self.community.url)?;
         range(
             "http.max_body_bytes",
             self.http.max_body_bytes,

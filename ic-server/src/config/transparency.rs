@@ -8,7 +8,7 @@ use scr::CommunityKey;
 use serde::{Deserialize, Serialize};
 use transparency::Cosigner;
 
-use super::{InvalidValue, range};
+use super::{InvalidValue, http_url, range};
 
 /// The transparency log's checkpoints and witnesses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -115,14 +115,6 @@ fn invalid(key: &str, problem: &str) -> InvalidValue {
     InvalidValue {
         key: key.to_owned(),
         problem: problem.to_owned(),
-    }
-}
-
-fn http_url(key: &str, url: &str) -> Result<(), InvalidValue> {
-    if url.starts_with("http://") || url.starts_with("https://") {
-        Ok(())
-    } else {
-        Err(invalid(key, "must start with http:// or https://"))
     }
 }
 

@@ -156,7 +156,7 @@ impl Witnesses {
                 .is_some_and(|value| value.as_bytes().starts_with(b"text/x.tlog.size"));
             let body = response.text().await?;
             if status == 409 && size_answer {
-                match transparency::witness::canonical_decimal(body.trim_end_matches('\n')) {
+                match transparency::checkpoint::canonical_decimal(body.trim_end_matches('\n')) {
                     Some(size) if size != old => {
                         *known = size;
                         continue;
