@@ -192,7 +192,7 @@ pub async fn run(
     let checkpoints = tokio::spawn(crate::transparency::checkpoints::run(
         services.stores.core.clone(),
         community.clone(),
-        Arc::new(witnesses),
+        witnesses,
         Duration::from_secs(config.transparency.checkpoint_secs),
     ));
 

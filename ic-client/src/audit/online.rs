@@ -102,12 +102,16 @@ impl Step<'_> {
             }
         };
         let served = &signed.checkpoint;
-        let unwitnessed = policy.shortfall(&signed.parsed, self.now).map(|why| {
-            format!(
-                "the checkpoint of {} leaves is not accepted yet: {why}",
-                served.size
-            )
-        });
+        // Checked only where the checkpoint would be accepted (its cosignatures cost a
+        // signature check per trusted witness).
+        let unwitnessed = || {
+            policy.shortfall(&signed.parsed, self.now).map(|why| {
+                format!(
+                    "the checkpoint of {} leaves is not accepted yet: {why}",
+                    served.size
+                )
+            })
+        };
         let seen = |consistency| SeenCheckpoint {
             tree_size: served.size,
             root: served.root,
@@ -116,8 +120,8 @@ impl Step<'_> {
             seen_at: self.now,
         };
         let Some(newest) = accepted else {
-            if unwitnessed.is_some() {
-                self.report.unwitnessed = unwitnessed;
+            if let Some(why) = unwitnessed() {
+                self.report.unwitnessed = Some(why);
                 return Ok(None);
             }
             let first = seen(Vec::new());
@@ -153,8 +157,8 @@ impl Step<'_> {
         if served.size < newest.tree_size {
             return Ok(Some(newest));
         }
-        if unwitnessed.is_some() {
-            self.report.unwitnessed = unwitnessed;
+        if let Some(why) = unwitnessed() {
+            self.report.unwitnessed = Some(why);
             return Ok(Some(newest));
         }
         let grown = seen(proof);

@@ -148,21 +148,18 @@ fn witness_error_code(error: &WitnessError) -> &'static str {
 }
 
 fn witness_error(error: WitnessError) -> ApiError {
-    let code = witness_error_code(&error);
-    let status = match &error {
+    let (code, message) = (witness_error_code(&error), error.to_string());
+    let status = match error {
+        // The store's error answers for itself (503 while the database is lost).
+        WitnessError::Store(error) => return error.into(),
         WitnessError::Malformed(_) => StatusCode::BAD_REQUEST,
         WitnessError::UnknownLog(_) => StatusCode::NOT_FOUND,
         WitnessError::NotSigned { .. } => StatusCode::FORBIDDEN,
         WitnessError::Refused(refusal) => {
             StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::BAD_REQUEST)
         }
-        // The store's own error answers for itself below (503 while the database is lost).
-        WitnessError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
     };
-    match error {
-        WitnessError::Store(error) => error.into(),
-        error => ApiError::new(status, code, error.to_string()),
-    }
+    ApiError::new(status, code, message)
 }
 
 /// The newest checkpoint as a C2SP signed note.

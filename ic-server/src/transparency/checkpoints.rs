@@ -57,7 +57,7 @@ pub async fn sign_if_grown(
 pub async fn run(
     log: Arc<dyn crate::store::Store>,
     community: Arc<Community>,
-    witnesses: Arc<Witnesses>,
+    witnesses: Witnesses,
     every: Duration,
 ) {
     let mut ticks = tokio::time::interval(every);

@@ -4,15 +4,14 @@
 //! Each witness is asked once per checkpoint; one that is down or refuses is asked again on the
 //! next round. What a witness last cosigned is learned from its answers (`409` names the size).
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::Mutex;
 use transparency::{AddCheckpoint, Cosigner, Note};
 
 use super::proofs::{self, ProofRequestError};
 use crate::config::WitnessConfig;
-use crate::store::{StoreError, TransparencyLog};
+use crate::store::{StoreError, StoredCheckpoint, TransparencyLog};
 
 /// How long one witness may take to answer.
 const ASK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -37,21 +36,19 @@ pub enum CosigningError {
         /// The body, as sent.
         body: String,
     },
-    /// The note kept is not readable (damaged storage).
-    #[error("the kept checkpoint does not parse: {0}")]
-    Note(#[from] transparency::NoteError),
 }
 
-/// A witness this community asks, and the size it last cosigned as far as known.
+/// A witness this community asks, and the size it last cosigned as far as known (only the
+/// checkpoint task asks, one witness after the other).
 struct AskedWitness {
     cosigner: Cosigner,
     url: String,
-    cosigned_size: Mutex<u64>,
+    cosigned_size: AtomicU64,
 }
 
 /// The witnesses this community asks for cosignatures.
 pub struct Witnesses {
-    asked: Vec<Arc<AskedWitness>>,
+    asked: Vec<AskedWitness>,
     http: reqwest::Client,
     /// Requests by witness and outcome.
     counted: prometheus::IntCounterVec,
@@ -67,11 +64,11 @@ impl Witnesses {
         let asked = config
             .iter()
             .map(|witness| {
-                Ok(Arc::new(AskedWitness {
+                Ok(AskedWitness {
                     cosigner: Cosigner::from_vkey(&witness.vkey)?,
                     url: witness.url.trim_end_matches('/').to_owned(),
-                    cosigned_size: Mutex::new(0),
-                }))
+                    cosigned_size: AtomicU64::new(0),
+                })
             })
             .collect::<Result<_, transparency::NoteError>>()?;
         let http = reqwest::Client::builder()
@@ -88,14 +85,37 @@ impl Witnesses {
     /// Asks every witness that has not cosigned the newest checkpoint yet; returns how many
     /// cosigned now. Failures are logged: the next round asks again.
     pub async fn ask_all(&self, log: &dyn TransparencyLog) -> usize {
+        if self.asked.is_empty() {
+            return 0;
+        }
+        // The newest checkpoint, read and parsed once for the round.
+        let kept = match log.latest_checkpoint().await {
+            Ok(Some(kept)) => kept,
+            Ok(None) => return 0,
+            Err(error) => {
+                tracing::warn!(%error, "reading the checkpoint for the witnesses failed");
+                return 0;
+            }
+        };
+        let note = match Note::parse(&kept.note) {
+            Ok(note) => note,
+            Err(error) => {
+                tracing::warn!(%error, "the kept checkpoint does not parse");
+                return 0;
+            }
+        };
         let mut cosigned = 0;
         for witness in &self.asked {
-            let outcome = match self.ask(log, witness).await {
-                Ok(true) => {
-                    cosigned += 1;
+            if witness.cosigner.verify(&note).is_ok() {
+                continue;
+            }
+            let outcome = match self.ask(log, &kept, &note, witness).await {
+                // The witness cosigned; its line joins the checkpoint unless a larger one
+                // replaced it meanwhile (that one is asked for at the next round).
+                Ok(joined) => {
+                    cosigned += usize::from(joined);
                     "cosigned"
                 }
-                Ok(false) => continue,
                 Err(error) => {
                     tracing::warn!(
                         witness = %witness.cosigner.name, url = %witness.url, %error,
@@ -115,23 +135,18 @@ impl Witnesses {
         cosigned
     }
 
-    /// Asks `witness` to cosign the newest checkpoint unless it has; true if it cosigned now.
+    /// Asks `witness` to cosign `kept` (read as `note`); true if its cosignature joined the
+    /// checkpoint, false if a larger checkpoint replaced it meanwhile.
     async fn ask(
         &self,
         log: &dyn TransparencyLog,
+        kept: &StoredCheckpoint,
+        note: &Note,
         witness: &AskedWitness,
     ) -> Result<bool, CosigningError> {
-        let Some(kept) = log.latest_checkpoint().await? else {
-            return Ok(false);
-        };
-        let note = Note::parse(&kept.note)?;
-        if witness.cosigner.verify(&note).is_ok() {
-            return Ok(false);
-        }
-        let mut known = witness.cosigned_size.lock().await;
         // A second try only when the witness named another size than the one we assumed.
         for _ in 0..2 {
-            let old = *known;
+            let old = witness.cosigned_size.load(Ordering::Relaxed);
             let proof = if old == 0 || old >= kept.tree_size {
                 Vec::new()
             } else {
@@ -158,7 +173,7 @@ impl Witnesses {
             if status == 409 && size_answer {
                 match transparency::checkpoint::canonical_decimal(body.trim_end_matches('\n')) {
                     Some(size) if size != old => {
-                        *known = size;
+                        witness.cosigned_size.store(size, Ordering::Relaxed);
                         continue;
                     }
                     _ => return Err(CosigningError::Refused { status, body }),
@@ -167,9 +182,11 @@ impl Witnesses {
             if status != 200 {
                 return Err(CosigningError::Refused { status, body });
             }
-            let lines = own_lines(&kept.note, &body, &witness.cosigner)
+            let lines = own_lines(&kept.note, note, &body, &witness.cosigner)
                 .ok_or_else(|| CosigningError::Refused { status, body })?;
-            *known = kept.tree_size;
+            witness
+                .cosigned_size
+                .store(kept.tree_size, Ordering::Relaxed);
             return Ok(log.add_cosignatures(kept.tree_size, &lines).await?);
         }
         Err(CosigningError::Refused {
@@ -179,11 +196,11 @@ impl Witnesses {
     }
 }
 
-/// The lines of `response` that are valid cosignatures of `note` by `cosigner` (other lines are
-/// ignored, as the protocol asks); `None` when there is none.
-fn own_lines(note: &str, response: &str, cosigner: &Cosigner) -> Option<String> {
-    let combined = Note::parse(&format!("{note}{response}")).ok()?;
-    let before = Note::parse(note).ok()?.signatures.len();
+/// The lines of `response` that are valid cosignatures of the note `text` (read as `note`) by
+/// `cosigner` (other lines are ignored, as the protocol asks); `None` when there is none.
+fn own_lines(text: &str, note: &Note, response: &str, cosigner: &Cosigner) -> Option<String> {
+    let combined = Note::parse(&format!("{text}{response}")).ok()?;
+    let before = note.signatures.len();
     let id = cosigner.key_id();
     let lines: String = combined.signatures[before..]
         .iter()
@@ -212,6 +229,7 @@ mod tests {
         let log = KeyPair::from_seed([1; 32]);
         let body = "log.example\n4\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n";
         let note = Note::sign(body, "log.example", &log).unwrap().to_text();
+        let parsed = Note::parse(&note).unwrap();
         let key = KeyPair::from_seed([2; 32]);
         let witness = Cosigner::new("w.example", key.public_key()).unwrap();
         let other_key = KeyPair::from_seed([3; 32]);
@@ -220,11 +238,11 @@ mod tests {
         let foreign = other.cosign(body, &other_key, 10).unwrap().to_line();
         let wrong_body = witness.cosign("x\n", &key, 10).unwrap().to_line();
         assert_eq!(
-            own_lines(&note, &format!("{foreign}{good}"), &witness),
+            own_lines(&note, &parsed, &format!("{foreign}{good}"), &witness),
             Some(good.clone())
         );
-        assert_eq!(own_lines(&note, &wrong_body, &witness), None);
-        assert_eq!(own_lines(&note, &foreign, &witness), None);
-        assert_eq!(own_lines(&note, "not a line\n", &witness), None);
+        assert_eq!(own_lines(&note, &parsed, &wrong_body, &witness), None);
+        assert_eq!(own_lines(&note, &parsed, &foreign, &witness), None);
+        assert_eq!(own_lines(&note, &parsed, "not a line\n", &witness), None);
     }
 }
