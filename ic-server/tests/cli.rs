@@ -105,6 +105,27 @@ fn config_validate_and_show_report_problems_and_sources() {
         );
     }
 
+    // Witness entries that do not read are refused by `config validate`, naming the entry.
+    for (entry, key) in [
+        (
+            "witnesses = [{ vkey = \"w.example+00000000+AAAA\", url = \"https://w.example\" }]",
+            "transparency.witnesses[0].vkey",
+        ),
+        (
+            "witness_for = [{ origin = \"a b\", key = \"ed25519:1111111111111111111111111111111111111111111111111111111111111111\" }]",
+            "transparency.witness_for[0].origin",
+        ),
+    ] {
+        std::fs::write(
+            dir.path().join("ic-server.toml"),
+            format!("[transparency]\n{entry}\n"),
+        )
+        .unwrap();
+        let (code, _, err) = cli(dir.path(), &["config", "validate"]);
+        assert_eq!(code, 1, "{entry}");
+        assert!(err.contains(key), "{err}");
+    }
+
     // A config file named on the command line must exist.
     let (code, _, err) = cli(
         dir.path(),

@@ -10,10 +10,11 @@ mod common;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use common::log::await_checkpoint;
 use common::*;
 use scr::CommunityKey;
 use serde_json::Value;
-use transparency::{Checkpoint, Hash, Note, leaf_hash, verify_consistency, verify_inclusion};
+use transparency::{Checkpoint, Hash, leaf_hash, verify_consistency, verify_inclusion};
 
 /// The served checkpoint once it covers at least `size` leaves, verified with `key` under the
 /// document's origin.
@@ -22,40 +23,18 @@ async fn checkpoint_covering(server: &Server, size: u64, key: &CommunityKey) -> 
         .as_str()
         .unwrap()
         .to_owned();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let response = server
-            .http
-            .get(format!("{}/v1/transparency/checkpoint", server.url))
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let content_type = response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .to_owned();
-        let text = response.text().await.unwrap();
-        if status == 200 {
-            assert!(content_type.starts_with("text/plain"), "{content_type}");
-            let note = Note::parse(&text).unwrap();
-            let checkpoint = Checkpoint::parse(&note.text).unwrap();
+    // A smaller checkpoint may still carry the previous key's signature: a rotation is itself
+    // a leaf, and the process may sign it before it switches keys (the old key stays valid
+    // through its grace). The one awaited must verify with `key`.
+    let (note, checkpoint) =
+        await_checkpoint(server, &format!("of {size} leaves"), |_, checkpoint| {
             assert_eq!(checkpoint.origin, origin);
-            // A smaller checkpoint may still carry the previous key's signature: a rotation
-            // is itself a leaf, and the process may sign it before it switches keys (the old
-            // key stays valid through its grace). The one awaited must verify with `key`.
-            if checkpoint.size >= size {
-                note.verify(&origin, &key.public_key())
-                    .unwrap_or_else(|e| panic!("{e}: {text}"));
-                return checkpoint;
-            }
-        } else {
-            assert_eq!(status, 404, "{text}");
-            assert!(text.contains("no_checkpoint"), "{text}");
-        }
-        assert!(Instant::now() < deadline, "no checkpoint of {size} leaves");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+            checkpoint.size >= size
+        })
+        .await;
+    note.verify(&origin, &key.public_key())
+        .unwrap_or_else(|e| panic!("{e}: {}", note.to_text()));
+    checkpoint
 }
 
 fn hashes(body: &Value) -> Vec<Hash> {

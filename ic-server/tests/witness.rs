@@ -10,7 +10,9 @@ mod common;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use common::log::await_checkpoint;
 use common::*;
+use ic_server::transparency::witness::WitnessIdentity;
 use scr::KeyPair;
 use transparency::{AddCheckpoint, Checkpoint, Cosigner, Note};
 
@@ -18,48 +20,28 @@ fn key_file(dir: &std::path::Path, name: &str) -> KeyPair {
     ic_server::data_dir::read_key_file(&dir.join("keys").join(name)).unwrap()
 }
 
+/// The origin of the log of the community whose first signing key is `signing`.
 fn origin_of(signing: &KeyPair) -> String {
-    format!(
-        "ic-community/{}",
-        hex::encode(&signing.public_key().as_bytes()[..16])
-    )
+    let chain = scr::KeyChain::new(signing.public_key().into(), None).unwrap();
+    ic_server::transparency::origin(&chain)
 }
 
-fn witness_of(dir: &std::path::Path) -> Cosigner {
-    let key = key_file(dir, "witness.key").public_key();
-    Cosigner::new(
-        &format!("ic-witness/{}", hex::encode(&key.as_bytes()[..16])),
-        key,
-    )
-    .unwrap()
+/// The witness of the community in `dir`, under `name` (default: the server's).
+fn witness_of(dir: &std::path::Path, name: Option<&str>) -> Cosigner {
+    let key = key_file(dir, "witness.key");
+    WitnessIdentity::new(key, name).unwrap().cosigner().clone()
 }
 
-/// The served checkpoint once it covers `size` leaves and carries `witness`'s cosignature.
+/// The served checkpoint once it covers `size` leaves and carries `witness`'s cosignature; the
+/// note and the cosignature's timestamp.
 async fn cosigned_checkpoint(server: &Server, size: u64, witness: &Cosigner) -> (Note, u64) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let response = server
-            .http
-            .get(format!("{}/v1/transparency/checkpoint", server.url))
-            .send()
-            .await
-            .unwrap();
-        if response.status() == 200 {
-            let note = Note::parse(&response.text().await.unwrap()).unwrap();
-            let covered = Checkpoint::parse(&note.text).unwrap().size;
-            if covered >= size
-                && let Ok(timestamp) = witness.verify(&note)
-            {
-                return (note, timestamp);
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no checkpoint of {size} leaves cosigned by {}",
-            witness.name
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let what = format!("of {size} leaves cosigned by {}", witness.name);
+    let (note, _) = await_checkpoint(server, &what, |note, checkpoint| {
+        checkpoint.size >= size && witness.verify(note).is_ok()
+    })
+    .await;
+    let timestamp = witness.verify(&note).unwrap();
+    (note, timestamp)
 }
 
 /// The value of the sample of `metric` whose labels include `label`.
@@ -116,11 +98,14 @@ async fn two_communities_witness_each_other_and_refuse_what_the_protocol_refuses
     let (alpha_port, bravo_port) = (free_port(), free_port());
     let alpha_signing = key_file(alpha_dir.path(), "signing.key");
     let bravo_signing = key_file(bravo_dir.path(), "signing.key");
-    let (alpha_witness, bravo_witness) =
-        (witness_of(alpha_dir.path()), witness_of(bravo_dir.path()));
-    let config = |peer_port: u16, peer_signing: &KeyPair, peer_witness: &Cosigner| {
+    // Bravo names its witness itself; Alpha keeps the default name.
+    let bravo_name = "witness.bravo.example/w1";
+    let alpha_witness = witness_of(alpha_dir.path(), None);
+    let bravo_witness = witness_of(bravo_dir.path(), Some(bravo_name));
+    assert!(alpha_witness.name.starts_with("ic-witness/"));
+    let config = |peer_port: u16, peer_signing: &KeyPair, peer_witness: &Cosigner, own: &str| {
         format!(
-            "[transparency]\ncheckpoint_secs = 1\n\
+            "[transparency]\ncheckpoint_secs = 1\n{own}\
              witness_for = [{{ origin = \"{}\", key = \"{}\", url = \"http://127.0.0.1:{peer_port}\" }}]\n\
              witnesses = [{{ vkey = \"{}\", url = \"http://127.0.0.1:{peer_port}/v1/transparency/witness\" }}]\n",
             origin_of(peer_signing),
@@ -130,12 +115,17 @@ async fn two_communities_witness_each_other_and_refuse_what_the_protocol_refuses
     };
     std::fs::write(
         alpha_dir.path().join("ic-server.toml"),
-        config(bravo_port, &bravo_signing, &bravo_witness),
+        config(bravo_port, &bravo_signing, &bravo_witness, ""),
     )
     .unwrap();
     std::fs::write(
         bravo_dir.path().join("ic-server.toml"),
-        config(alpha_port, &alpha_signing, &alpha_witness),
+        config(
+            alpha_port,
+            &alpha_signing,
+            &alpha_witness,
+            &format!("witness_name = \"{bravo_name}\"\n"),
+        ),
     )
     .unwrap();
     let quiet = [("IC_LOGGING_LEVEL", "\"warn\"")];

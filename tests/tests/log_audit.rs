@@ -207,4 +207,34 @@ async fn a_wallet_accepts_only_checkpoints_its_trusted_witnesses_cosigned() {
     );
     let audit = text(&player.ok(&["audit", SLUG]));
     assert!(audit.contains("audit passed"), "{audit}");
+
+    // The rule as the player sees it, and forgetting a witness: with two required and one
+    // trusted, no new checkpoint can be accepted, and the command warns.
+    let alpha_name = alpha_witness.split('+').next().unwrap().to_owned();
+    let shown = text(&player.ok(&["witnesses", SLUG]));
+    for vkey in [&bravo_witness, &alpha_witness] {
+        assert!(
+            shown.contains(&format!("trusted witness {vkey}")),
+            "{shown}"
+        );
+    }
+    let forgotten = player.ok(&["witnesses", SLUG, "forget", &alpha_witness]);
+    let forgotten_text = text(&forgotten);
+    assert!(
+        forgotten_text.contains(&format!("no longer trusting {alpha_name}")),
+        "{forgotten_text}"
+    );
+    assert!(!forgotten_text.contains(&format!("trusted witness {alpha_witness}")));
+    assert!(
+        String::from_utf8_lossy(&forgotten.stderr)
+            .contains("more cosignatures required than witnesses trusted"),
+        "{forgotten_text}"
+    );
+    let again = text(&player.ok(&["witnesses", SLUG, "forget", &alpha_witness]));
+    assert!(
+        again.contains(&format!("{alpha_name} was not trusted")),
+        "{again}"
+    );
+    let refused = player.run(&["witnesses", SLUG, "trust", "not-a-key"]);
+    assert!(!refused.status.success(), "{}", text(&refused));
 }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use scr::{KeyPair, PlayerKey, Record};
 
+use super::log::await_checkpoint;
 use super::{Server, records};
 
 /// The id of a certified result (SHA-256 of its bytes).
@@ -144,28 +145,13 @@ pub async fn assert_log_holds_exactly(server: &Server, players: &[KeyPair]) {
     for player in players {
         issued.extend(records_of(server, player).await);
     }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let size = loop {
-        let response = server
-            .http
-            .get(format!("{}/v1/transparency/checkpoint", server.url))
-            .send()
-            .await
-            .unwrap();
-        if response.status() == 200 {
-            let note = response.text().await.unwrap();
-            let size: u64 = note.lines().nth(1).unwrap().parse().unwrap();
-            if size >= issued.len() as u64 {
-                break size;
-            }
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no checkpoint covering {} records",
-            issued.len()
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
+    let count = issued.len() as u64;
+    let (_, checkpoint) = await_checkpoint(server, &format!("covering {count} records"), |_, c| {
+        c.size >= count
+    })
+    .await;
+    let size = checkpoint.size;
+
     assert_eq!(
         size,
         issued.len() as u64,

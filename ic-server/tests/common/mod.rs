@@ -4,6 +4,7 @@
 
 pub mod database;
 pub mod ledger;
+pub mod log;
 pub mod submit;
 pub mod web;
 
