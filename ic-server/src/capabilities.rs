@@ -399,6 +399,7 @@ fn matchmaker_parts(
         Arc::new(TicketHandoff::new(state.community.clone(), relays)),
         restrictions,
         stores.queue.clone(),
+        state.remote_communities.clone(),
     )?;
     Ok((parts, remote))
 }

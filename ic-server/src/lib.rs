@@ -17,6 +17,7 @@ pub mod data_dir;
 #[cfg(all(feature = "relay", feature = "ranking", feature = "matchmaking"))]
 pub mod demo;
 pub mod disk_watch;
+pub mod federation;
 pub mod http;
 pub mod keys;
 pub mod live_setting;
@@ -26,7 +27,6 @@ pub mod matchmaker;
 pub mod matchmaking;
 pub mod metrics;
 pub mod moderation;
-#[cfg(any(feature = "ranking", feature = "matchmaking"))]
 pub mod presented;
 #[cfg(feature = "relay")]
 pub mod relay;

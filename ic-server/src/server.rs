@@ -101,6 +101,9 @@ pub async fn open(data: &DataDir, config: &Config) -> anyhow::Result<Services> {
         outbox: stores.outbox.clone(),
         started_at: crate::clock::unix_now(),
         witness: Arc::new(witness),
+        remote_communities: Arc::new(crate::federation::RemoteCommunities::new(
+            std::time::Duration::from_secs(config.federation.document_ttl_secs),
+        )),
     };
     Ok(Services { state, stores })
 }

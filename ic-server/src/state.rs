@@ -50,6 +50,8 @@ pub struct AppState {
     pub started_at: i64,
     /// This community as a witness of other communities' transparency logs.
     pub witness: Arc<crate::transparency::witness::Witness>,
+    /// Other communities' keys, for records players present to meet a trust requirement.
+    pub remote_communities: Arc<crate::federation::RemoteCommunities>,
     /// Per-IP limiter of authentication and write routes (replaced when a reload changes
     /// `http.rate_limit_per_minute`).
     pub limiter: Arc<Live<DefaultKeyedRateLimiter<IpAddr>>>,

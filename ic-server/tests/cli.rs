@@ -91,6 +91,7 @@ fn config_validate_and_show_report_problems_and_sources() {
         ("matchmaking", "low_priority_delay_secs", "7200", "0..=3600"),
         ("matchmaking", "leader_failover_secs", "0", "1..=300"),
         ("transparency", "checkpoint_secs", "0", "1..=86400"),
+        ("federation", "document_ttl_secs", "0", "1..=86400"),
     ] {
         std::fs::write(
             dir.path().join("ic-server.toml"),
@@ -124,6 +125,42 @@ fn config_validate_and_show_report_problems_and_sources() {
         let (code, _, err) = cli(dir.path(), &["config", "validate"]);
         assert_eq!(code, 1, "{entry}");
         assert!(err.contains(key), "{err}");
+    }
+
+    // Queue requirements that cannot hold are refused, naming the queue and the problem: a
+    // queue that is not offered, an empty community list, an unknown kind.
+    let other = player(42).public_key().to_string();
+    for (entry, says) in [
+        (
+            "{ module = \"td\", mode = \"ranked_1v1\", requires = { kind = \"any_verified\" } }"
+                .to_owned(),
+            "no queue td/ranked_1v1 is offered",
+        ),
+        (
+            "{ module = \"ra\", mode = \"ranked_1v1\", requires = { kind = \"communities\", communities = [] } }"
+                .to_owned(),
+            "ra/ranked_1v1): communities must list 1 to 8",
+        ),
+        (
+            format!(
+                "{{ module = \"ra\", mode = \"ranked_1v1\", requires = {{ kind = \"communities\", \
+                 communities = [{{ key = \"{other}\" }}, {{ key = \"{other}\" }}] }} }}"
+            ),
+            "is listed twice",
+        ),
+        (
+            "{ module = \"ra\", mode = \"ranked_1v1\", requires = { kind = \"some\" } }".to_owned(),
+            "unknown variant",
+        ),
+    ] {
+        std::fs::write(
+            dir.path().join("ic-server.toml"),
+            format!("[matchmaking]\nrequirements = [{entry}]\n"),
+        )
+        .unwrap();
+        let (code, _, err) = cli(dir.path(), &["config", "validate"]);
+        assert_eq!(code, 1, "{entry}");
+        assert!(err.contains("matchmaking") && err.contains(says), "{err}");
     }
 
     // A config file named on the command line must exist.

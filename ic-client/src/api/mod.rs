@@ -8,6 +8,7 @@ mod queue;
 mod rooms;
 mod standings;
 mod transparency;
+mod trust;
 mod views;
 
 pub use conduct::{Appeal, Report, ReportReceipt, Vote};
@@ -19,6 +20,7 @@ pub use standings::{
     Season,
 };
 pub use transparency::Inclusion;
+pub use trust::{CommunityRequirement, PresentedRecord, TrustRequirement};
 pub use views::{
     HeldAchievement, HistoryMatch, LeaverCooldown, MatchHistory, ModeratorAction, ModuleStanding,
     MySanctions, PlayerAchievements, Profile, ProfileSeason,

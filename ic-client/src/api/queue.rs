@@ -9,7 +9,7 @@ use scr::PlayerKey;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{ApiClient, ApiError, Session};
+use super::{ApiClient, ApiError, PresentedRecord, Session};
 
 /// What to queue for (`POST /v1/queue`).
 #[derive(Debug, Clone, Default)]
@@ -24,6 +24,8 @@ pub struct QueueRequest {
     pub party: Vec<PlayerKey>,
     /// Players to avoid, best effort.
     pub avoid: Vec<PlayerKey>,
+    /// Records presented for the queue's trust requirement (none needed without one).
+    pub credentials: Vec<PresentedRecord>,
 }
 
 /// Where a join or a party confirmation left the player.
@@ -152,6 +154,7 @@ impl ApiClient {
             "regions": request.regions,
             "party": request.party.iter().map(ToString::to_string).collect::<Vec<_>>(),
             "avoid": request.avoid.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "credentials": request.credentials,
         });
         let answer: JoinAnswer = self
             .json(self.post(&url, session).json(&body), &url)
@@ -159,15 +162,17 @@ impl ApiClient {
         answer.joined(&url)
     }
 
-    /// `POST /v1/queue/parties/{id}/confirm`: joins the party that invited the player.
+    /// `POST /v1/queue/parties/{id}/confirm`: joins the party that invited the player,
+    /// presenting `credentials` for the queue's requirement.
     pub async fn confirm_party(
         &self,
         session: &Session,
         party_id: u64,
         record: &[u8],
+        credentials: &[PresentedRecord],
     ) -> Result<Joined, ApiError> {
         let url = self.url(&format!("v1/queue/parties/{party_id}/confirm"))?;
-        let body = json!({ "record": BASE64.encode(record) });
+        let body = json!({ "record": BASE64.encode(record), "credentials": credentials });
         let answer: JoinAnswer = self
             .json(self.post(&url, session).json(&body), &url)
             .await?;

@@ -5,7 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 
-use super::{ApiClient, ApiError, Session};
+use super::{ApiClient, ApiError, PresentedRecord, Session, TrustRequirement};
 
 /// A room to open (`POST /v1/rooms`); unset fields take the server's duel defaults.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -28,6 +28,12 @@ pub struct RoomRequest {
     pub tick_rate: Option<u32>,
     /// Show it in the community's list of open rooms.
     pub listed: bool,
+    /// What the room requires of its players' records, the host's included.
+    #[serde(skip_serializing_if = "TrustRequirement::is_none")]
+    pub requires: TrustRequirement,
+    /// Records the host presents to meet `requires`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub credentials: Vec<PresentedRecord>,
 }
 
 /// A seat in a room or a placed match: where to connect, and the ticket to connect with.
@@ -81,6 +87,9 @@ pub struct RoomListing {
     pub teams: u8,
     /// Unix seconds it was opened.
     pub opened_at: i64,
+    /// What it requires of its players' records.
+    #[serde(default)]
+    pub requires: TrustRequirement,
 }
 
 /// A match the matchmaker placed (`GET /v1/matches/live`).
@@ -125,10 +134,22 @@ impl ApiClient {
             .await
     }
 
-    /// `POST /v1/rooms/{code}/join`: takes a seat in the room.
-    pub async fn join_room(&self, session: &Session, code: &str) -> Result<Seat, ApiError> {
+    /// `POST /v1/rooms/{code}/join`: takes a seat in the room, presenting `credentials` for
+    /// its requirement (none needed without one).
+    pub async fn join_room(
+        &self,
+        session: &Session,
+        code: &str,
+        credentials: &[PresentedRecord],
+    ) -> Result<Seat, ApiError> {
         let url = self.url(&format!("v1/rooms/{}/join", path_segment(code)))?;
-        self.json(self.post(&url, session), &url).await
+        let request = self.post(&url, session);
+        let request = if credentials.is_empty() {
+            request
+        } else {
+            request.json(&serde_json::json!({ "credentials": credentials }))
+        };
+        self.json(request, &url).await
     }
 
     /// `POST /v1/rooms/{code}/watch`: a spectator's seat; the game arrives delayed.

@@ -5,6 +5,7 @@
 mod achievements;
 mod campaigns;
 mod conduct;
+mod federation;
 mod load;
 mod moderation;
 mod relay;
@@ -38,6 +39,7 @@ pub(crate) fn from_file_text(text: &str) -> Config {
     assert!(unknown.is_empty(), "{unknown:?}");
     loaded.config
 }
+pub use federation::FederationConfig;
 pub use moderation::{
     CalibrationConfig, EligibilityConfig, ModerationConfig, RecommendationTable, RetentionConfig,
     SeverityBase,
@@ -87,6 +89,8 @@ pub struct Config {
     pub conduct: ConductConfig,
     /// The transparency log's signed checkpoints.
     pub transparency: TransparencyConfig,
+    /// Reading other communities' documents.
+    pub federation: FederationConfig,
 }
 
 /// Who the community is.
@@ -506,6 +510,7 @@ impl Config {
         range("auth.token_ttl_secs", self.auth.token_ttl_secs, 60, 86_400)?;
         self.ui.validate()?;
         self.transparency.validate()?;
+        self.federation.validate()?;
         let ranking = &self.ranking;
         if ranking.game_modules.is_empty()
             || ranking

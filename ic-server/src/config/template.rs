@@ -190,6 +190,13 @@ relay_probe_secs = 30
 #     { name = "Ridge" }, { name = "Dunes", hash = "<64 hex>" }] }]
 map_pools = []
 veto_ban_secs = 15
+# Records a queue requires (a reload applies it to joins from then on): none (the default), any_verified (a record
+# that verifies, from this community or from another whose URL the player gives), or rating
+# records from each listed community, signed by its key or one it rotated to. min_rating is
+# in rating points; module narrows the records that count. For example
+# requirements = [{ module = "ra", mode = "ranked_1v1", requires = { kind = "communities",
+#     communities = [{ key = "ed25519:<64 hex>", min_games = 10, min_rating = 1500 }] } }]
+requirements = []
 
 [conduct]
 # What leaving a match costs (a disconnect past relay.reconnect_timeout_secs, a kick): the
@@ -383,6 +390,12 @@ witness_for = []
 # submission prefix (<its URL>/v1/transparency/witness).
 #   witnesses = [{ vkey = "ic-witness/<32 hex>+<8 hex>+<base64>", url = "https://other.example/v1/transparency/witness" }]
 witnesses = []
+
+[federation]
+# Seconds another community's document (its keys and rotations), fetched when a player
+# presents its records, is used before it is fetched again (1-86400). Its keys are pinned on
+# first use; later documents must follow from them through published rotations.
+document_ttl_secs = 300
 
 [logging]
 # "human" or "json".

@@ -106,6 +106,12 @@ pub const ERROR_CODES: &[&str] = &[
     "not_your_turn",
     "unknown_map",
     "matchmaking_unavailable",
+    // Trust requirements of rooms and queues (records from other communities).
+    "too_many_credentials",
+    "invalid_url",
+    "credential_invalid",
+    "community_unavailable",
+    "requirement_unmet",
     // Rooms and watching.
     "invalid_room",
     "invalid_length",

@@ -29,6 +29,33 @@ where
     }
 }
 
+/// An optional JSON body: a request without one (no `Content-Type`, no length) reads as
+/// `T::default()`, so routes that gained a body keep answering clients that send none.
+#[cfg_attr(not(feature = "relay"), allow(dead_code))]
+pub struct ApiJsonOrEmpty<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJsonOrEmpty<T>
+where
+    T: DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = request.headers();
+        let declared_length = headers
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|text| text.parse::<u64>().ok());
+        let typed = headers.contains_key(axum::http::header::CONTENT_TYPE);
+        if !typed && declared_length.unwrap_or(0) == 0 {
+            return Ok(Self(T::default()));
+        }
+        let ApiJson(value) = ApiJson::from_request(request, state).await?;
+        Ok(Self(value))
+    }
+}
+
 /// A raw body; rejections (too large) become API errors.
 #[cfg_attr(not(feature = "ranking"), allow(dead_code))]
 pub struct ApiBytes(pub Bytes);

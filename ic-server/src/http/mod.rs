@@ -35,6 +35,7 @@ mod sanctions;
 #[cfg(feature = "ranking")]
 mod seasons;
 mod transparency;
+mod trust;
 
 pub use crate::state::AppState;
 pub use community::API_VERSION;

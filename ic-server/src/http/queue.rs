@@ -21,6 +21,7 @@ use super::extract::{ApiJson, ApiPath};
 use super::{AppState, RouteGroup};
 use crate::auth::Principal;
 use crate::config::Capability;
+use crate::federation::PresentedCredential;
 use crate::matchmaker::{JoinChoices, Joined, MatchmakerError, QueueEvent};
 use crate::matchmaking::QueueMode;
 
@@ -33,9 +34,10 @@ impl From<MatchmakerError> for ApiError {
             | MatchmakerError::AvoidListTooLong { .. }
             | MatchmakerError::PartyTooLarge { .. }
             | MatchmakerError::PartyTierGap => StatusCode::UNPROCESSABLE_ENTITY,
-            MatchmakerError::NotYourRecord | MatchmakerError::Cooldown { .. } => {
-                StatusCode::FORBIDDEN
-            }
+            MatchmakerError::NotYourRecord
+            | MatchmakerError::Cooldown { .. }
+            | MatchmakerError::RequirementUnmet(_) => StatusCode::FORBIDDEN,
+            MatchmakerError::Credential(error) => super::trust::credential_status(error),
             MatchmakerError::UnknownQueue { .. }
             | MatchmakerError::NotQueued
             | MatchmakerError::NotInvited
@@ -73,6 +75,9 @@ pub struct JoinBody {
     #[serde(default)]
     #[schema(value_type = Vec<String>)]
     avoid: Vec<PlayerKey>,
+    /// Records presented for the queue's trust requirement (none needed without one).
+    #[serde(default)]
+    credentials: Vec<PresentedCredential>,
 }
 
 /// What became of a join or a party confirmation.
@@ -105,6 +110,9 @@ pub struct QueueStatus {
 pub struct ConfirmBody {
     /// The member's rating record, base64.
     record: String,
+    /// Records presented for the queue's trust requirement (none needed without one).
+    #[serde(default)]
+    credentials: Vec<PresentedCredential>,
 }
 
 fn decode_record(text: &str) -> Result<Vec<u8>, ApiError> {
@@ -156,12 +164,15 @@ pub(super) fn routes() -> Vec<RouteGroup> {
     summary = "Join a queue with a presented rating record (or invite a party)",
     request_body = JoinBody,
     responses((status = 202, body = JoinAnswer),
-        (status = 400, body = ErrorBody, description = "`invalid_base64`"),
-        (status = 403, body = ErrorBody, description = "`not_your_record` or `queue_cooldown`"),
+        (status = 400, body = ErrorBody, description = "`invalid_base64`, `invalid_url` or \
+            `too_many_credentials`"),
+        (status = 403, body = ErrorBody, description = "`not_your_record`, `queue_cooldown` or \
+            `requirement_unmet`"),
         (status = 404, body = ErrorBody, description = "`unknown_queue`"),
         (status = 409, body = ErrorBody, description = "`already_queued`"),
         (status = 422, body = ErrorBody, description = "`record_invalid`, `season_expired`, \
-            `not_a_rating_record`, `avoid_list_too_long`, `party_too_large` or `party_tier_gap`")))]
+            `not_a_rating_record`, `avoid_list_too_long`, `party_too_large`, `party_tier_gap`, \
+            `credential_invalid` or `community_unavailable`")))]
 async fn join(
     State(state): State<AppState>,
     principal: Principal,
@@ -176,7 +187,12 @@ async fn join(
         avoid: body.avoid,
     };
     let joined = matchmaker
-        .join(&PlayerKey::from(principal.key), &record, choices)
+        .join(
+            &PlayerKey::from(principal.key),
+            &record,
+            &body.credentials,
+            choices,
+        )
         .await?;
     Ok(joined_body(joined))
 }
@@ -187,12 +203,15 @@ async fn join(
     params(("id" = u64, Path, description = "The party, from the `party_invite` event")),
     request_body = ConfirmBody,
     responses((status = 202, body = JoinAnswer),
-        (status = 400, body = ErrorBody, description = "`invalid_base64`"),
-        (status = 403, body = ErrorBody, description = "`not_your_record` or `queue_cooldown`"),
+        (status = 400, body = ErrorBody, description = "`invalid_base64`, `invalid_url` or \
+            `too_many_credentials`"),
+        (status = 403, body = ErrorBody, description = "`not_your_record`, `queue_cooldown` or \
+            `requirement_unmet`"),
         (status = 404, body = ErrorBody, description = "`not_invited`"),
         (status = 409, body = ErrorBody, description = "`already_queued`"),
         (status = 422, body = ErrorBody, description = "`record_invalid`, `season_expired`, \
-            `not_a_rating_record` or `party_tier_gap`")))]
+            `not_a_rating_record`, `party_tier_gap`, `credential_invalid` or \
+            `community_unavailable`")))]
 async fn confirm_party(
     State(state): State<AppState>,
     principal: Principal,
@@ -202,7 +221,12 @@ async fn confirm_party(
     let matchmaker = state.matchmaker()?;
     let record = decode_record(&body.record)?;
     let joined = matchmaker
-        .confirm_party(&PlayerKey::from(principal.key), party_id, &record)
+        .confirm_party(
+            &PlayerKey::from(principal.key),
+            party_id,
+            &record,
+            &body.credentials,
+        )
         .await?;
     Ok(joined_body(joined))
 }

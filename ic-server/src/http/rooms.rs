@@ -11,11 +11,14 @@ use utoipa::ToSchema;
 use utoipa_axum::routes;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, ApiPath};
+use super::extract::{ApiJson, ApiJsonOrEmpty, ApiPath};
 use super::{AppState, RouteGroup};
 use crate::auth::Principal;
 use crate::clock::unix_now;
 use crate::config::Capability;
+use crate::federation::{
+    Credential, OwnCommunity, PresentedCredential, TrustRequirement, verify_credentials,
+};
 use crate::relay::rooms::{RoomError, RoomRequest, Seat};
 use relay_core::ticket::TicketSeat;
 
@@ -27,6 +30,7 @@ impl From<RoomError> for ApiError {
             RoomError::Full | RoomError::SpectatorsFull | RoomError::AlreadyPlaying => {
                 StatusCode::CONFLICT
             }
+            RoomError::RequirementUnmet(_) => StatusCode::FORBIDDEN,
             RoomError::NoFreeCode => StatusCode::SERVICE_UNAVAILABLE,
             RoomError::Ticket(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
@@ -58,6 +62,21 @@ pub struct OpenBody {
     /// Show the room in the community's list of open rooms (default: found by code only).
     #[serde(default)]
     listed: bool,
+    /// What the room requires of its players' records, the host's included (default: none).
+    #[serde(default)]
+    requires: TrustRequirement,
+    /// Records the host presents to meet `requires`.
+    #[serde(default)]
+    credentials: Vec<PresentedCredential>,
+}
+
+/// Body of `POST /v1/rooms/{code}/join` (optional: without a requirement nothing is needed).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JoinRoomBody {
+    /// Records presented to meet the room's requirement; verified at every join.
+    #[serde(default)]
+    credentials: Vec<PresentedCredential>,
 }
 
 /// A listed room with a free seat.
@@ -77,6 +96,8 @@ pub struct RoomListing {
     teams: u8,
     /// Unix seconds it was opened.
     opened_at: i64,
+    /// What it requires of its players' records.
+    requires: TrustRequirement,
 }
 
 /// The listed rooms.
@@ -140,6 +161,7 @@ async fn list(State(state): State<AppState>) -> Result<Json<RoomList>, ApiError>
             players: room.players,
             teams: room.teams,
             opened_at: room.opened_at,
+            requires: room.requires,
         })
         .collect();
     Ok(Json(RoomList { rooms }))
@@ -150,9 +172,12 @@ async fn list(State(state): State<AppState>) -> Result<Json<RoomList>, ApiError>
     summary = "Open a custom unranked room; returns its code, the relay and the host's ticket",
     request_body = OpenBody,
     responses((status = 201, body = RoomSeat),
-        (status = 400, body = ErrorBody, description = "`invalid_map_hash`"),
+        (status = 400, body = ErrorBody, description = "`invalid_map_hash`, `invalid_base64`, \
+            `invalid_url` or `too_many_credentials`"),
+        (status = 403, body = ErrorBody, description = "`requirement_unmet`"),
         (status = 409, body = ErrorBody, description = "`already_playing`"),
-        (status = 422, body = ErrorBody, description = "`invalid_room`")))]
+        (status = 422, body = ErrorBody, description = "`invalid_room`, `credential_invalid` or \
+            `community_unavailable`")))]
 async fn open(
     State(state): State<AppState>,
     principal: Principal,
@@ -176,9 +201,12 @@ async fn open(
         map_hash,
         tick_rate: body.tick_rate.unwrap_or(duel.tick_rate),
         listed: body.listed,
+        requires: body.requires,
         ..duel
     };
-    let seat = rooms.open(PlayerKey::from(principal.key), request, unix_now(), |id| {
+    let host = PlayerKey::from(principal.key);
+    let credentials = verified(&state, &host, &body.credentials).await?;
+    let seat = rooms.open(host, request, &credentials, unix_now(), |id| {
         relay.game_state(id)
     })?;
     Ok((StatusCode::CREATED, Json(seat_body(&state, &seat))))
@@ -188,19 +216,48 @@ async fn open(
 #[utoipa::path(post, path = "/v1/rooms/{code}/join", tag = "rooms",
     summary = "Take a seat in a room by its code; returns the relay and the caller's ticket",
     params(("code" = String, Path, description = "The room's code")),
+    request_body = Option<JoinRoomBody>,
     responses((status = 200, body = RoomSeat),
+        (status = 400, body = ErrorBody, description = "`invalid_base64`, `invalid_url` or \
+            `too_many_credentials`"),
+        (status = 403, body = ErrorBody, description = "`requirement_unmet`"),
         (status = 404, body = ErrorBody, description = "`room_not_found`"),
-        (status = 409, body = ErrorBody, description = "`room_full` or `already_playing`")))]
+        (status = 409, body = ErrorBody, description = "`room_full` or `already_playing`"),
+        (status = 422, body = ErrorBody, description = "`credential_invalid` or \
+            `community_unavailable`")))]
 async fn join(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(code): ApiPath<String>,
+    ApiJsonOrEmpty(body): ApiJsonOrEmpty<JoinRoomBody>,
 ) -> Result<Json<RoomSeat>, ApiError> {
     let (relay, rooms) = state.rooms()?;
-    let seat = rooms.join(&code, PlayerKey::from(principal.key), unix_now(), |id| {
+    let player = PlayerKey::from(principal.key);
+    let credentials = verified(&state, &player, &body.credentials).await?;
+    let seat = rooms.join(&code, player, &credentials, unix_now(), |id| {
         relay.game_state(id)
     })?;
     Ok(Json(seat_body(&state, &seat)))
+}
+
+/// The presented records of `player`, verified now (never cached across joins).
+async fn verified(
+    state: &AppState,
+    player: &PlayerKey,
+    presented: &[PresentedCredential],
+) -> Result<Vec<Credential>, ApiError> {
+    let own = OwnCommunity {
+        store: state.store.as_ref(),
+        chain: &state.community.current().chain,
+    };
+    Ok(verify_credentials(
+        &state.remote_communities,
+        own,
+        player,
+        presented,
+        unix_now(),
+    )
+    .await?)
 }
 
 /// Spectates a room by code.

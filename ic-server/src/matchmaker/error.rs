@@ -38,6 +38,13 @@ pub enum MatchmakerError {
         /// Mode asked for.
         mode: String,
     },
+    /// A record presented for the queue's requirement was refused.
+    #[serde(skip)]
+    #[error("{0}")]
+    Credential(#[from] crate::federation::CredentialError),
+    /// The presented records do not meet the queue's requirement.
+    #[error("{0}")]
+    RequirementUnmet(#[from] crate::federation::Unmet),
     /// Already queued, in a party or in a ready check.
     #[error("already in the queue")]
     AlreadyQueued,
@@ -102,6 +109,8 @@ impl MatchmakerError {
             Self::SeasonExpired { .. } => "season_expired",
             Self::NotYourRecord => "not_your_record",
             Self::UnknownQueue { .. } => "unknown_queue",
+            Self::Credential(error) => error.code(),
+            Self::RequirementUnmet(unmet) => unmet.code(),
             Self::AlreadyQueued => "already_queued",
             Self::NotQueued => "not_queued",
             Self::Cooldown { .. } => "queue_cooldown",

@@ -33,6 +33,7 @@ use tokio::sync::{Notify, broadcast, oneshot};
 
 use crate::clock::Clock;
 use crate::community::Community;
+use crate::federation::PresentedCredential;
 use crate::matchmaking::MatchmakingSettings;
 use crate::store::{SharedQueue, Store, StoreError};
 pub use error::MatchmakerError;
@@ -96,6 +97,8 @@ pub struct MatchmakerParts {
     pub metrics: MatchmakerMetrics,
     /// Where requests to the leader go and its messages come from.
     pub queue: Arc<dyn SharedQueue>,
+    /// Other communities' keys, for records presented to meet a queue's requirement.
+    pub remote: Arc<crate::federation::RemoteCommunities>,
 }
 
 /// Why the matchmaker could not be built from the configuration.
@@ -122,6 +125,7 @@ impl MatchmakerParts {
         handoff: Arc<dyn RelayHandoff>,
         moderation: Option<Arc<dyn QueueRestrictions>>,
         queue: Arc<dyn SharedQueue>,
+        remote: Arc<crate::federation::RemoteCommunities>,
     ) -> Result<Self, SetupError> {
         let leavers = crate::conduct::LeaverCooldowns::new(
             store.clone(),
@@ -144,6 +148,7 @@ impl MatchmakerParts {
             restrictions,
             metrics: MatchmakerMetrics::register(metrics)?,
             queue,
+            remote,
         })
     }
 }
@@ -283,25 +288,29 @@ impl Matchmaker {
         Ok(())
     }
 
-    /// Queues `player` with its presented rating record (or opens a party).
+    /// Queues `player` with its presented rating record (or opens a party); `credentials`
+    /// are the records presented for the queue's trust requirement.
     pub async fn join(
         &self,
         player: &PlayerKey,
         record: &[u8],
+        credentials: &[PresentedCredential],
         choices: JoinChoices,
     ) -> Result<Joined, MatchmakerError> {
-        let joining = self.joining(player, record).await?;
+        let joining = self.joining(player, record, credentials).await?;
         joined(self.ask(Ask::Join { joining, choices }).await?)
     }
 
-    /// Confirms a party invitation with the member's own rating record.
+    /// Confirms a party invitation with the member's own rating record (and the records it
+    /// presents for the queue's trust requirement).
     pub async fn confirm_party(
         &self,
         player: &PlayerKey,
         party_id: u64,
         record: &[u8],
+        credentials: &[PresentedCredential],
     ) -> Result<Joined, MatchmakerError> {
-        let joining = self.joining(player, record).await?;
+        let joining = self.joining(player, record, credentials).await?;
         joined(self.ask(Ask::Confirm { party_id, joining }).await?)
     }
 

@@ -1,5 +1,6 @@
 //! Who may queue: a presented rating record verified against this community's keys and
-//! revocations, and the moderation sanctions on queueing, turned into what the queue needs.
+//! revocations, the records presented for a queue's trust requirement, and the moderation
+//! sanctions on queueing, turned into what the queue needs.
 
 use ranking::FixedRating;
 use ranking::description::{PlayerId, PlayerRating};
@@ -8,6 +9,7 @@ use scr::{PlayerKey, RecordView};
 
 use super::state::Joining;
 use super::{Matchmaker, MatchmakerError, QueueRestriction};
+use crate::federation::{OwnCommunity, PresentedCredential, verify_credentials};
 use crate::matchmaking::Member;
 use crate::presented::verify_presented;
 use crate::seasons::{SeasonStanding, season_of_record};
@@ -18,6 +20,7 @@ impl Matchmaker {
         &self,
         player: &PlayerKey,
         record: &[u8],
+        presented: &[PresentedCredential],
     ) -> Result<Joining, MatchmakerError> {
         let now = i64::try_from(self.now_ms() / 1000).unwrap_or(i64::MAX);
         // A sanction is the answer a cooled-down player needs, whatever the record says (a
@@ -61,7 +64,21 @@ impl Matchmaker {
                 });
             }
         }
+        // Verified here, in the process the player asked; the leader checks them against the
+        // queue's requirement (it alone knows a party's queue).
+        let credentials = verify_credentials(
+            &self.parts.remote,
+            OwnCommunity {
+                store: self.parts.store.as_ref(),
+                chain: &self.parts.community.current().chain,
+            },
+            player,
+            presented,
+            now,
+        )
+        .await?;
         Ok(Joining {
+            credentials,
             member: Member {
                 key: *player,
                 rating: PlayerRating {

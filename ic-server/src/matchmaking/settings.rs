@@ -5,6 +5,7 @@ use ranking::matchmaking::MatchmakingConfig;
 use serde::{Deserialize, Serialize};
 
 use super::QueueMode;
+use crate::federation::TrustRequirement;
 
 /// One queue: a game module and a mode.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -14,6 +15,19 @@ pub struct QueueSpec {
     /// `ranked_1v1`, `ranked_2v2`, `ranked_3v3`, `unranked_1v1`, `unranked_2v2` or
     /// `unranked_3v3`.
     pub mode: QueueMode,
+}
+
+/// What one queue requires of the records its players present (`[[matchmaking.requirements]]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueRequirement {
+    /// Game module of the queue.
+    pub module: String,
+    /// Mode of the queue.
+    pub mode: QueueMode,
+    /// The requirement: `{ kind = "none" }`, `{ kind = "any_verified" }` or
+    /// `{ kind = "communities", communities = [{ key, min_games, min_rating, module }] }`.
+    pub requires: TrustRequirement,
 }
 
 /// A relay players connect to: as the community document lists it, and as `[matchmaking]
@@ -95,6 +109,9 @@ pub struct MatchmakingSettings {
     /// stopped answering, on a database several processes share (default 10, 1..=300). A
     /// process that dies outright is replaced within a second.
     pub leader_failover_secs: u64,
+    /// Records from other communities (or this one) that a queue requires; a queue not listed
+    /// requires none.
+    pub requirements: Vec<QueueRequirement>,
 }
 
 impl Default for MatchmakingSettings {
@@ -133,6 +150,7 @@ impl Default for MatchmakingSettings {
             leader_failover_secs: 10,
             map_pools: Vec::new(),
             veto_ban_secs: 15,
+            requirements: Vec::new(),
         }
     }
 }
@@ -142,6 +160,15 @@ impl MatchmakingSettings {
     pub fn with_window(mut self, window: MatchmakingConfig) -> Self {
         self.window = window;
         self
+    }
+
+    /// What `queue` requires of its players' presented records.
+    pub fn requirement_of(&self, queue: &QueueSpec) -> &TrustRequirement {
+        static NONE: TrustRequirement = TrustRequirement::None;
+        self.requirements
+            .iter()
+            .find(|r| r.module == queue.module && r.mode == queue.mode)
+            .map_or(&NONE, |r| &r.requires)
     }
 
     /// Checks ranges; the message names the key.
@@ -218,6 +245,30 @@ impl MatchmakingSettings {
                     pool.module, pool.mode
                 ));
             }
+        }
+        for (index, requirement) in self.requirements.iter().enumerate() {
+            let queue = format!("{}/{}", requirement.module, requirement.mode);
+            if !self
+                .queues
+                .iter()
+                .any(|q| q.module == requirement.module && q.mode == requirement.mode)
+            {
+                return Err(format!(
+                    "matchmaking.requirements: no queue {queue} is offered"
+                ));
+            }
+            if self.requirements[..index]
+                .iter()
+                .any(|r| r.module == requirement.module && r.mode == requirement.mode)
+            {
+                return Err(format!(
+                    "matchmaking.requirements: queue {queue} is listed twice"
+                ));
+            }
+            requirement
+                .requires
+                .validate()
+                .map_err(|problem| format!("matchmaking.requirements ({queue}): {problem}"))?;
         }
         Ok(())
     }

@@ -8,20 +8,18 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use scr::{CommunityKey, KeyChain, KeyPair};
 use tokio::sync::Mutex;
 use transparency::witness::{Refusal, decide};
 use transparency::{AddCheckpoint, Checkpoint, Cosigner, Note, NoteError, read_checkpoint};
 
 use crate::config::WitnessedLogConfig;
+use crate::federation::document;
 use crate::store::{StoreError, WitnessLog, WitnessedCheckpoint};
 
 /// A community document is fetched again for a log at most this often: forged requests can
 /// cause no more than one fetch a second, and delay following a real rotation by no more.
 const REFETCH_AFTER: Duration = Duration::from_secs(1);
-/// How long fetching a community document may take.
-const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// This community's identity as a witness: its name and its own key (not the signing key,
 /// so that it survives key rotations).
@@ -118,10 +116,7 @@ impl Witness {
                 },
             );
         }
-        let http = reqwest::Client::builder()
-            .timeout(FETCH_TIMEOUT)
-            .build()
-            .unwrap_or_default();
+        let http = document::client();
         Ok(Self {
             identity,
             logs: known,
@@ -221,28 +216,8 @@ impl Witness {
 
     /// The log's key chain from `pinned` through the rotations its community document lists.
     async fn fetch_chain(&self, url: &str, pinned: CommunityKey) -> Result<KeyChain, String> {
-        #[derive(serde::Deserialize)]
-        struct Document {
-            rotations: Vec<String>,
-        }
-        let document: Document = self
-            .http
-            .get(format!("{url}/.well-known/ic-community"))
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|error| error.to_string())?
-            .json()
-            .await
-            .map_err(|error| error.to_string())?;
-        let b64 = base64::engine::general_purpose::STANDARD;
-        let rotations = document
-            .rotations
-            .iter()
-            .map(|text| b64.decode(text))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|error| format!("a rotation is not base64: {error}"))?;
-        KeyChain::from_rotations(pinned, None, rotations.iter().map(Vec::as_slice))
-            .map_err(|error| error.to_string())
+        document::fetch(&self.http, url)
+            .await?
+            .chain_from(pinned, None)
     }
 }

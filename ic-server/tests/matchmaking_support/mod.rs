@@ -121,6 +121,7 @@ impl Mm {
             relay.clone(),
             restrictions,
             services.stores.queue.clone(),
+            state.remote_communities.clone(),
         )
         .unwrap();
         let matchmaker = Arc::new(Matchmaker::new(parts));

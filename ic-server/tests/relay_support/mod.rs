@@ -103,6 +103,7 @@ impl RelayEnv {
             )),
             None,
             services.stores.queue.clone(),
+            services.state.remote_communities.clone(),
         )
         .unwrap();
         let matchmaker = Arc::new(ic_server::matchmaker::Matchmaker::new(parts));

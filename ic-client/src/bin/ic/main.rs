@@ -6,6 +6,7 @@ mod conduct;
 mod identity;
 mod play;
 mod profile;
+mod rooms;
 mod standings;
 mod witnesses;
 

@@ -6,13 +6,14 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use clap::Subcommand;
-use ic_client::api::{ApiClient, Joined, QueueEvent, QueueRequest, RoomRequest, Seat, Session};
+use ic_client::api::{ApiClient, Joined, PresentedRecord, QueueEvent, QueueRequest, Session};
 use ic_client::unix_now;
 use ic_client::wallet::Wallet;
 use scr::PlayerKey;
 use serde::Serialize;
 
 use crate::identity::load_identity;
+use crate::rooms::{LiveCommand, RoomsCommand, live_command, rooms_command};
 
 /// Matchmaking, rooms and spectating.
 #[derive(Subcommand)]
@@ -57,6 +58,10 @@ pub enum QueueCommand {
         /// Avoid this player if the queue can (repeat for more).
         #[arg(long = "avoid")]
         avoid: Vec<PlayerKey>,
+        /// Present your rating record of this other community you joined, for the queue's
+        /// requirement (repeat for more).
+        #[arg(long = "present")]
+        present: Vec<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -70,6 +75,10 @@ pub enum QueueCommand {
         /// The game module whose rating to present (default: your only one).
         #[arg(long)]
         module: Option<String>,
+        /// Present your rating record of this other community you joined, for the queue's
+        /// requirement (repeat for more).
+        #[arg(long = "present")]
+        present: Vec<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -135,91 +144,6 @@ pub enum QueueCommand {
     },
 }
 
-/// `ic rooms …`.
-#[derive(Subcommand)]
-pub enum RoomsCommand {
-    /// The listed rooms with a free seat, newest first.
-    List {
-        /// Community slug, name or fingerprint.
-        community: String,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Open a room; prints its code and your ticket.
-    Open {
-        /// Community slug, name or fingerprint.
-        community: String,
-        /// Game module.
-        #[arg(long)]
-        module: String,
-        /// Seats (default 2).
-        #[arg(long)]
-        players: Option<u8>,
-        /// Teams (default 2).
-        #[arg(long)]
-        teams: Option<u8>,
-        /// Map name (default: chosen in the game's lobby).
-        #[arg(long, default_value = "")]
-        map: String,
-        /// SHA-256 of the map file, 64 hex characters.
-        #[arg(long)]
-        map_hash: Option<String>,
-        /// Ticks per second (default: the relay's).
-        #[arg(long)]
-        tick_rate: Option<u32>,
-        /// Show it in the community's list of open rooms.
-        #[arg(long)]
-        listed: bool,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Take a seat in a room by its code.
-    Join {
-        /// Community slug, name or fingerprint.
-        community: String,
-        /// The room's code.
-        code: String,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Watch a room by its code (the game arrives delayed).
-    Watch {
-        /// Community slug, name or fingerprint.
-        community: String,
-        /// The room's code.
-        code: String,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-/// `ic live …`.
-#[derive(Subcommand)]
-pub enum LiveCommand {
-    /// Matches the matchmaker placed in the last two hours, newest first.
-    List {
-        /// Community slug, name or fingerprint.
-        community: String,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// A spectator's ticket for a placed match (ranked games arrive at least 120 s late).
-    Watch {
-        /// Community slug, name or fingerprint.
-        community: String,
-        /// The relay's game id, from `ic live list`.
-        game_id: u64,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
 /// Signs the identity in to `community`: its API client and session.
 pub async fn signed_in(
     wallet: &Wallet,
@@ -260,6 +184,32 @@ struct Done<'a> {
 fn done(status: &str, json: bool) -> Result<ExitCode> {
     print(&Done { status }, json, || status.to_owned())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The wallet's current rating record of each community in `communities`, with the community's
+/// URL, to present for a room's or a queue's requirement on another community.
+pub async fn presented_records(
+    wallet: &Wallet,
+    communities: &[String],
+) -> Result<Vec<PresentedRecord>> {
+    let mut presented = Vec::new();
+    for community in communities {
+        let presentation = wallet.present(community, None, unix_now()).await?;
+        let (_, store) = wallet.open_community(community).await?;
+        let info = store.info().await;
+        store.close().await;
+        let url = info?.server_url;
+        if presentation.records().is_empty() {
+            anyhow::bail!("no valid rating record of {community} to present; run `ic refresh`");
+        }
+        presented.extend(
+            presentation
+                .records()
+                .iter()
+                .map(|record| PresentedRecord::from_community(record, &url)),
+        );
+    }
+    Ok(presented)
 }
 
 /// The wallet's current rating record for `module` (or the only module it holds).
@@ -332,23 +282,6 @@ fn describe_joined(joined: &Joined) -> String {
     }
 }
 
-fn describe_seat(seat: &Seat) -> String {
-    let place = match (seat.slot, seat.team) {
-        (Some(slot), Some(team)) => format!("seat {slot}, team {team}"),
-        _ => "spectator".to_owned(),
-    };
-    let code = seat
-        .code
-        .as_deref()
-        .map_or_else(String::new, |code| format!("room {code}, "));
-    format!(
-        "{code}game {} on relay {}: {place}\nticket {}",
-        seat.game_id,
-        seat.relay_address.as_deref().unwrap_or("-"),
-        seat.ticket
-    )
-}
-
 /// Runs `command`.
 pub async fn play_command(
     wallet: &Wallet,
@@ -375,9 +308,11 @@ async fn queue_command(
             regions,
             party,
             avoid,
+            present,
             json,
         } => {
             let record = rating_record(wallet, &community, module.as_deref()).await?;
+            let credentials = presented_records(wallet, &present).await?;
             let (api, session) = signed_in(wallet, passphrase_file, &community).await?;
             let request = QueueRequest {
                 record,
@@ -385,6 +320,7 @@ async fn queue_command(
                 regions,
                 party,
                 avoid,
+                credentials,
             };
             let joined = api.join_queue(&session, &request).await?;
             print(&joined, json, || describe_joined(&joined))?;
@@ -393,11 +329,15 @@ async fn queue_command(
             community,
             party_id,
             module,
+            present,
             json,
         } => {
             let record = rating_record(wallet, &community, module.as_deref()).await?;
+            let credentials = presented_records(wallet, &present).await?;
             let (api, session) = signed_in(wallet, passphrase_file, &community).await?;
-            let joined = api.confirm_party(&session, party_id, &record).await?;
+            let joined = api
+                .confirm_party(&session, party_id, &record, &credentials)
+                .await?;
             print(&joined, json, || describe_joined(&joined))?;
         }
         QueueCommand::Status { community, json } => {
@@ -481,117 +421,6 @@ async fn queue_command(
             let (api, session) = signed_in(wallet, passphrase_file, &community).await?;
             api.leave_queue(&session).await?;
             return done("left", json);
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn rooms_command(
-    wallet: &Wallet,
-    passphrase_file: Option<&Path>,
-    command: RoomsCommand,
-) -> Result<ExitCode> {
-    let seat = match command {
-        RoomsCommand::List { community, json } => {
-            let rooms = anonymous(wallet, &community).await?.rooms().await?;
-            print(&rooms, json, || {
-                if rooms.is_empty() {
-                    return "no open rooms".to_owned();
-                }
-                rooms
-                    .iter()
-                    .map(|room| {
-                        format!(
-                            "{}  {} {}  {}/{} seated",
-                            room.code, room.module, room.map_name, room.seated, room.players
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })?;
-            return Ok(ExitCode::SUCCESS);
-        }
-        RoomsCommand::Open {
-            community,
-            module,
-            players,
-            teams,
-            map,
-            map_hash,
-            tick_rate,
-            listed,
-            json,
-        } => {
-            let (api, session) = signed_in(wallet, passphrase_file, &community).await?;
-            let request = RoomRequest {
-                module,
-                players,
-                teams,
-                map_name: map,
-                map_hash,
-                tick_rate,
-                listed,
-            };
-            (api.open_room(&session, &request).await?, json)
-        }
-        RoomsCommand::Join {
-            community,
-            code,
-            json,
-        } => {
-            let (api, session) = signed_in(wallet, passphrase_file, &community).await?;
-            (api.join_room(&session, &code).await?, json)
-        }
-        RoomsCommand::Watch {
-            community,
-            code,
-            json,
-        } => {
-            let (api, session) = signed_in(wallet, passphrase_file, &community).await?;
-            (api.watch_room(&session, &code).await?, json)
-        }
-    };
-    let (seat, json) = seat;
-    print(&seat, json, || describe_seat(&seat))?;
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn live_command(
-    wallet: &Wallet,
-    passphrase_file: Option<&Path>,
-    command: LiveCommand,
-) -> Result<ExitCode> {
-    match command {
-        LiveCommand::List { community, json } => {
-            let (api, session) = signed_in(wallet, passphrase_file, &community).await?;
-            let matches = api.live_matches(&session).await?;
-            print(&matches, json, || {
-                if matches.is_empty() {
-                    return "no matches placed lately".to_owned();
-                }
-                matches
-                    .iter()
-                    .map(|live| {
-                        format!(
-                            "game {}  {}{}  relay {}",
-                            live.game_id,
-                            live.queue,
-                            if live.ranked { " (ranked)" } else { "" },
-                            live.relay_address
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })?;
-        }
-        LiveCommand::Watch {
-            community,
-            game_id,
-            json,
-        } => {
-            let (api, session) = signed_in(wallet, passphrase_file, &community).await?;
-            let seat = api.watch_live(&session, game_id).await?;
-            print(&seat, json, || describe_seat(&seat))?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -47,6 +47,9 @@ impl State {
                 mode: queue.mode.to_string(),
             });
         }
+        settings
+            .requirement_of(&queue)
+            .check(&joining.credentials)?;
         if choices.avoid.len() > settings.avoid_list_max {
             return Err(MatchmakerError::AvoidListTooLong {
                 max: settings.avoid_list_max,
@@ -126,6 +129,9 @@ impl State {
                 mode: party.queue.mode.to_string(),
             });
         }
+        settings
+            .requirement_of(&party.queue)
+            .check(&joining.credentials)?;
         // Members more than one tier apart would make the party's rating meaningless.
         let tiers: Vec<usize> = party
             .confirmed

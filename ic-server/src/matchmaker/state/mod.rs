@@ -47,6 +47,9 @@ pub struct Joining {
     pub in_placement: bool,
     /// Under a moderation sanction that lowers its priority in the queue.
     pub low_priority: bool,
+    /// What the records it presented for the queue's requirement proved (verified).
+    #[serde(default)]
+    pub credentials: Vec<crate::federation::Credential>,
 }
 
 /// A request to queue.

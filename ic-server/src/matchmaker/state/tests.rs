@@ -4,6 +4,7 @@ use ranking::description::{PlayerId, PlayerRating};
 use ranking::{FixedRating, RankingConfig, provider_for};
 
 use super::*;
+use crate::federation::Unmet;
 use crate::matchmaker::error::MatchmakerError;
 use crate::matchmaking::QueueMode;
 
@@ -25,6 +26,7 @@ pub(super) fn joining(byte: u8, rating: i64, tier: usize) -> Joining {
         tier: Some(tier),
         in_placement: false,
         low_priority: false,
+        credentials: Vec::new(),
     }
 }
 
@@ -349,4 +351,68 @@ fn only_matches_formed_after_the_window_opened_completely_are_desperation_matche
     let far = found_id(&out, 3);
     assert_eq!(found_id(&out, 4), far);
     assert!(state.checks[&far].desperation);
+}
+
+#[test]
+fn a_queue_with_a_requirement_refuses_solo_players_and_party_members_who_miss_it() {
+    use crate::federation::requirement::{Credential, CredentialRating};
+    let other = scr::CommunityKey::from_bytes([9; 32]);
+    let settings = configured(&format!(
+        "requirements = [{{ module = \"ra\", mode = \"ranked_2v2\", requires = {{ kind = \
+         \"communities\", communities = [{{ key = \"{other}\", min_games = 10 }}] }} }}]"
+    ));
+    let with_games = |byte, games| {
+        let mut joining = joining(byte, 1500, 4);
+        joining.credentials = vec![Credential {
+            lineage: vec![other.public_key()],
+            rating: Some(CredentialRating {
+                module: "ra".into(),
+                games,
+                rating: 1_500_000,
+            }),
+        }];
+        joining
+    };
+    let mut state = State::default();
+    let mut out = Vec::new();
+    let team = solo(QueueMode::RankedTeam { team_size: 2 });
+    // Other queues ask nothing.
+    state
+        .join(
+            joining(1, 1500, 4),
+            solo(QueueMode::Ranked1v1),
+            &settings,
+            0,
+            &mut out,
+        )
+        .unwrap();
+    assert!(matches!(
+        state.join(joining(2, 1500, 4), team.clone(), &settings, 0, &mut out),
+        Err(MatchmakerError::RequirementUnmet(_))
+    ));
+    assert!(matches!(
+        state.join(with_games(2, 9), team.clone(), &settings, 0, &mut out),
+        Err(MatchmakerError::RequirementUnmet(Unmet::TooFewGames {
+            games: 9,
+            ..
+        }))
+    ));
+    let mut party = team.clone();
+    party.party = vec![key(4)];
+    let Joined::PartyPending { party_id } = state
+        .join(with_games(3, 10), party, &settings, 0, &mut out)
+        .unwrap()
+    else {
+        panic!("a party waits for its member");
+    };
+    assert!(matches!(
+        state.confirm(party_id, joining(4, 1500, 4), &settings, 0, &mut out),
+        Err(MatchmakerError::RequirementUnmet(_))
+    ));
+    assert_eq!(
+        state
+            .confirm(party_id, with_games(4, 11), &settings, 0, &mut out)
+            .unwrap(),
+        Joined::Queued
+    );
 }

@@ -7,57 +7,21 @@ use std::sync::Mutex;
 use rand::Rng;
 use relay_core::ids::{PlayerSlot, TeamId};
 use relay_core::ticket::{
-    DEFAULT_TICK_RATE, MatchSettings, MatchTicket, SignerKind, TicketError, TicketSeat,
-    TicketSigner, tick_interval_us,
+    MatchSettings, MatchTicket, SignerKind, TicketError, TicketSeat, TicketSigner, tick_interval_us,
 };
 use scr::{CommunityKey, KeyPair, PlayerKey};
 
 mod code;
+mod request;
+#[cfg(test)]
+mod tests;
 
 use code::new_code;
 pub use code::{CODE_ALPHABET, normalize};
+use request::validate;
+pub use request::{MAX_ROOM_PLAYERS, RoomRequest};
 
-/// Most seats in a room (relay tickets allow 32; custom games rarely go past 8v8).
-pub const MAX_ROOM_PLAYERS: u8 = 16;
-/// Longest game module name (the ticket limit is 255 bytes; module ids are short).
-const MAX_MODULE_LEN: usize = 64;
-/// Longest map name.
-const MAX_MAP_LEN: usize = 128;
-
-/// What the host asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoomRequest {
-    /// Game module.
-    pub module: String,
-    /// Seats, 2 to [`MAX_ROOM_PLAYERS`].
-    pub players: u8,
-    /// Teams the seats are dealt into (seat `i` plays for team `i % teams`), 1 to `players`.
-    pub teams: u8,
-    /// Map name shown to players (may be empty: chosen in the game's lobby).
-    pub map_name: String,
-    /// SHA-256 of the map file (zeros when unknown).
-    pub map_hash: [u8; 32],
-    /// Ticks per second, 1 to 60.
-    pub tick_rate: u32,
-    /// Whether the room is shown in the community's list of open rooms; an unlisted room is
-    /// found only by its code.
-    pub listed: bool,
-}
-
-impl RoomRequest {
-    /// A 1v1 of `module` at the default tick rate, map chosen in the game.
-    pub fn duel(module: &str) -> Self {
-        Self {
-            module: module.to_owned(),
-            players: 2,
-            teams: 2,
-            map_name: String::new(),
-            map_hash: [0; 32],
-            tick_rate: DEFAULT_TICK_RATE,
-            listed: false,
-        }
-    }
-}
+use crate::federation::{Credential, TrustRequirement, Unmet};
 
 /// A seat in a room (a player's or a spectator's) and the ticket that claims it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +62,9 @@ pub enum RoomError {
     /// No free code was found (the relay has a huge number of open rooms).
     #[error("no free room code; try again")]
     NoFreeCode,
+    /// The player's presented records do not meet the room's requirement.
+    #[error(transparent)]
+    RequirementUnmet(#[from] Unmet),
 }
 
 impl RoomError {
@@ -111,6 +78,7 @@ impl RoomError {
             Self::AlreadyPlaying => "already_playing",
             Self::Ticket(_) => "ticket_failed",
             Self::NoFreeCode => "no_free_code",
+            Self::RequirementUnmet(unmet) => unmet.code(),
         }
     }
 }
@@ -132,6 +100,8 @@ pub struct ListedRoom {
     pub teams: u8,
     /// When the room was opened (Unix seconds).
     pub opened_at: i64,
+    /// What it requires of its players' records.
+    pub requires: TrustRequirement,
 }
 
 /// Whether a room's game is still worth joining, as the relay sees it.
@@ -183,15 +153,18 @@ impl Rooms {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Opens a room for `host`, who takes seat 0.
+    /// Opens a room for `host`, who takes seat 0 and, like every player, must meet its
+    /// requirement with the verified `credentials` it presented.
     pub fn open(
         &self,
         host: PlayerKey,
         request: RoomRequest,
+        credentials: &[Credential],
         now: i64,
         game_state: impl Fn(u64) -> GameState,
     ) -> Result<Seat, RoomError> {
         validate(&request)?;
+        request.requires.check(credentials)?;
         let mut rooms = self.lock();
         self.close_finished(&mut rooms, now, &game_state);
         let mut rng = rand::rngs::OsRng;
@@ -212,14 +185,17 @@ impl Rooms {
     }
 
     /// A seat in the room `code` for `player`: the seat it already holds, or the next free one.
+    /// The verified `credentials` it presented must meet the room's requirement, at every join.
     pub fn join(
         &self,
         code: &str,
         player: PlayerKey,
+        credentials: &[Credential],
         now: i64,
         game_state: impl Fn(u64) -> GameState,
     ) -> Result<Seat, RoomError> {
         self.claim(code, player, now, game_state, |room| {
+            room.request.requires.check(credentials)?;
             let slot = match room.seats.iter().position(|p| *p == player) {
                 Some(slot) => slot,
                 None if room.seats.len() < usize::from(room.request.players) => {
@@ -292,6 +268,7 @@ impl Rooms {
                 players: room.request.players,
                 teams: room.request.teams,
                 opened_at: room.opened_at,
+                requires: room.request.requires.clone(),
             })
             .collect();
         listed.sort_by(|a, b| b.opened_at.cmp(&a.opened_at).then(a.code.cmp(&b.code)));
@@ -364,252 +341,4 @@ fn player_seat(request: &RoomRequest, index: usize) -> Result<TicketSeat, RoomEr
         slot: PlayerSlot(slot),
         team: TeamId(slot % request.teams),
     })
-}
-
-fn validate(request: &RoomRequest) -> Result<(), RoomError> {
-    let bad = |message: String| Err(RoomError::BadRequest(message));
-    if request.module.is_empty() || request.module.len() > MAX_MODULE_LEN {
-        return bad(format!("module must be 1 to {MAX_MODULE_LEN} bytes"));
-    }
-    if request.map_name.len() > MAX_MAP_LEN {
-        return bad(format!("map_name must be at most {MAX_MAP_LEN} bytes"));
-    }
-    if !(2..=MAX_ROOM_PLAYERS).contains(&request.players) {
-        return bad(format!("players must be 2 to {MAX_ROOM_PLAYERS}"));
-    }
-    if !(1..=request.players).contains(&request.teams) {
-        return bad("teams must be 1 to players".to_owned());
-    }
-    if !(1..=60).contains(&request.tick_rate) {
-        return bad("tick_rate must be 1 to 60".to_owned());
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use std::cell::Cell;
-
-    use relay_core::ticket::TicketVerifier;
-
-    use super::*;
-
-    fn key(seed: u8) -> PlayerKey {
-        KeyPair::from_seed([seed; 32]).public_key().into()
-    }
-
-    fn rooms() -> (Rooms, TicketVerifier) {
-        let relay = KeyPair::from_seed([7; 32]);
-        let verifier = TicketVerifier::new([(SignerKind::Relay, relay.public_key())]).unwrap();
-        (Rooms::new(relay, 900, 2), verifier)
-    }
-
-    #[test]
-    fn seats_are_dealt_in_join_order_into_teams_and_a_rejoin_keeps_its_seat() {
-        let (rooms, verifier) = rooms();
-        let request = RoomRequest {
-            players: 4,
-            ..RoomRequest::duel("ra")
-        };
-        let host = rooms
-            .open(key(1), request, 1_000, |_| GameState::NotStarted)
-            .unwrap();
-        let guest = rooms
-            .join(&host.code, key(2), 1_001, |_| GameState::NotStarted)
-            .unwrap();
-        let third = rooms
-            .join(&host.code.to_lowercase(), key(3), 1_002, |_| {
-                GameState::NotStarted
-            })
-            .unwrap();
-        let again = rooms
-            .join(&host.code, key(2), 1_003, |_| GameState::NotStarted)
-            .unwrap();
-        let seats: Vec<_> = [&host, &guest, &third, &again]
-            .iter()
-            .map(|s| s.seat)
-            .collect();
-        let player = |slot, team| TicketSeat::Player {
-            slot: PlayerSlot(slot),
-            team: TeamId(team),
-        };
-        assert_eq!(
-            seats,
-            vec![player(0, 0), player(1, 1), player(2, 0), player(1, 1)]
-        );
-        for (seat, player) in [(&host, key(1)), (&guest, key(2)), (&third, key(3))] {
-            let verified = verifier.verify(&seat.ticket, 1_010).unwrap();
-            let ticket = verified.ticket();
-            assert_eq!(ticket.player_key, player);
-            assert_eq!(ticket.game_id, host.game_id);
-            assert!(!ticket.settings.ranked);
-            assert_eq!(ticket.settings.player_count, 4);
-            assert_eq!(ticket.community_key, CommunityKey::from_bytes([0; 32]));
-        }
-        rooms
-            .join(&host.code, key(4), 1_004, |_| GameState::NotStarted)
-            .unwrap();
-        assert_eq!(
-            rooms.join(&host.code, key(5), 1_005, |_| GameState::NotStarted),
-            Err(RoomError::Full)
-        );
-    }
-
-    #[test]
-    fn spectators_get_observer_tickets_up_to_the_limit_and_players_cannot_also_watch() {
-        let (rooms, verifier) = rooms();
-        let open = |_: u64| GameState::NotStarted;
-        let host = rooms
-            .open(key(1), RoomRequest::duel("ra"), 1_000, open)
-            .unwrap();
-        let watcher = rooms.watch(&host.code, key(8), 1_001, open).unwrap();
-        assert_eq!(watcher.seat, TicketSeat::Observer);
-        let verified = verifier.verify(&watcher.ticket, 1_002).unwrap();
-        assert_eq!(verified.player_key, key(8));
-        assert_eq!(verified.seat, TicketSeat::Observer);
-        assert_eq!(verified.game_id, host.game_id);
-        assert_eq!(
-            rooms.watch(&host.code, key(1), 1_003, open),
-            Err(RoomError::AlreadyPlaying)
-        );
-        // Asking again keeps the spectator's place; a second spectator fills the limit.
-        assert!(rooms.watch(&host.code, key(8), 1_004, open).is_ok());
-        assert!(rooms.watch(&host.code, key(9), 1_005, open).is_ok());
-        assert_eq!(
-            rooms.watch(&host.code, key(10), 1_006, open),
-            Err(RoomError::SpectatorsFull)
-        );
-        // Spectators never take a player seat.
-        assert!(rooms.join(&host.code, key(2), 1_007, open).is_ok());
-        assert_eq!(
-            rooms.watch("AAA-AAA", key(11), 1_008, open),
-            Err(RoomError::NotFound)
-        );
-    }
-
-    #[test]
-    fn a_room_closes_when_its_game_ends_or_never_starts() {
-        let (rooms, _) = rooms();
-        let state = Cell::new(GameState::NotStarted);
-        let room = rooms
-            .open(key(1), RoomRequest::duel("ra"), 0, |_| state.get())
-            .unwrap();
-        state.set(GameState::Running);
-        // Long past the open window, but the game runs: the room stays (reconnects need it).
-        assert!(
-            rooms
-                .join(&room.code, key(2), 5_000, |_| state.get())
-                .is_ok()
-        );
-        state.set(GameState::Finished);
-        assert_eq!(
-            rooms.join(&room.code, key(2), 5_001, |_| state.get()),
-            Err(RoomError::NotFound)
-        );
-        assert_eq!(rooms.open_rooms(), 0);
-
-        let idle = rooms
-            .open(key(1), RoomRequest::duel("ra"), 0, |_| {
-                GameState::NotStarted
-            })
-            .unwrap();
-        assert!(
-            rooms
-                .join(&idle.code, key(2), 899, |_| GameState::NotStarted)
-                .is_ok()
-        );
-        assert_eq!(
-            rooms.join(&idle.code, key(3), 900, |_| GameState::NotStarted),
-            Err(RoomError::NotFound)
-        );
-    }
-
-    #[test]
-    fn out_of_range_requests_are_refused() {
-        let (rooms, _) = rooms();
-        let open = |request: RoomRequest| {
-            rooms
-                .open(key(1), request, 0, |_| GameState::NotStarted)
-                .map(|_| ())
-        };
-        let duel = RoomRequest::duel("ra");
-        for bad in [
-            RoomRequest {
-                players: 1,
-                ..duel.clone()
-            },
-            RoomRequest {
-                players: 17,
-                ..duel.clone()
-            },
-            RoomRequest {
-                teams: 3,
-                ..duel.clone()
-            },
-            RoomRequest {
-                teams: 0,
-                ..duel.clone()
-            },
-            RoomRequest {
-                tick_rate: 0,
-                ..duel.clone()
-            },
-            RoomRequest {
-                module: String::new(),
-                ..duel.clone()
-            },
-            RoomRequest {
-                map_name: "m".repeat(129),
-                ..duel.clone()
-            },
-        ] {
-            assert!(matches!(open(bad), Err(RoomError::BadRequest(_))));
-        }
-        assert_eq!(open(duel), Ok(()));
-    }
-
-    #[test]
-    fn only_listed_rooms_with_a_free_seat_and_no_game_yet_are_listed() {
-        let (rooms, _) = rooms();
-        let not_started = |_| GameState::NotStarted;
-        let listed = RoomRequest {
-            listed: true,
-            map_name: "Canyon".into(),
-            ..RoomRequest::duel("ra")
-        };
-        let unlisted = rooms
-            .open(key(1), RoomRequest::duel("ra"), 1_000, not_started)
-            .unwrap();
-        let older = rooms
-            .open(key(2), listed.clone(), 1_001, not_started)
-            .unwrap();
-        let newer = rooms
-            .open(key(3), listed.clone(), 1_002, not_started)
-            .unwrap();
-        let shown = rooms.listed(1_003, not_started);
-        let codes: Vec<_> = shown.iter().map(|room| room.code.as_str()).collect();
-        assert_eq!(codes, [newer.code.as_str(), older.code.as_str()]);
-        assert!(!codes.contains(&unlisted.code.as_str()));
-        assert_eq!(
-            (
-                shown[0].seated,
-                shown[0].players,
-                shown[0].map_name.as_str()
-            ),
-            (1, 2, "Canyon")
-        );
-
-        // Full, or its game started: no longer listed.
-        rooms.join(&older.code, key(4), 1_004, not_started).unwrap();
-        let started = |id| {
-            if id == newer.game_id {
-                GameState::Running
-            } else {
-                GameState::NotStarted
-            }
-        };
-        assert!(rooms.listed(1_005, started).is_empty());
-        // Unplayed past the open time: closed, so not listed either.
-        assert!(rooms.listed(1_002 + 900, not_started).is_empty());
-    }
 }

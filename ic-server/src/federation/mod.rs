@@ -1,0 +1,13 @@
+//! Trust between communities: requirements on records from other communities (rooms, queues),
+//! the fetching and pinning of their documents, and the offline check of presented records.
+//!
+//! `requirement` is pure; `document` and `communities` do the network; `credentials` joins them.
+
+pub mod communities;
+pub mod credentials;
+pub mod document;
+pub mod requirement;
+
+pub use communities::{CommunityError, RemoteCommunities};
+pub use credentials::{CredentialError, OwnCommunity, PresentedCredential, verify_credentials};
+pub use requirement::{Credential, TrustRequirement, Unmet};
