@@ -11,6 +11,8 @@
 //!   against the community's key chain.
 //! - [`cosignature`]: a witness's C2SP `tlog-cosignature`, and [`witness`]: the C2SP
 //!   `tlog-witness` request a log sends and the witness's decision.
+//! - [`sanction`]: a federated sanction, a moderation outcome a community publishes for others
+//!   as a signed note.
 //!
 //! Nothing here does I/O: the server stores hashes in its database and hands a reader to
 //! [`prove`]; the wallet keeps checkpoints and runs [`verify`].
@@ -21,6 +23,7 @@ pub mod frontier;
 pub mod hash;
 pub mod note;
 pub mod prove;
+pub mod sanction;
 pub mod signed;
 pub mod stored;
 pub mod verify;
@@ -35,6 +38,7 @@ pub use prove::{
     ProveError, consistency_from, consistency_indexes, inclusion_from, inclusion_indexes,
     tree_hash_from, tree_hash_indexes,
 };
+pub use sanction::{SanctionEntry, SanctionProblem, read_sanction};
 pub use signed::{CheckpointProblem, SignedCheckpoint, read_checkpoint};
 pub use stored::{append_indexes, hashes_to_store, stored_hash_count, stored_hash_index};
 pub use verify::{ProofError, verify_consistency, verify_inclusion};

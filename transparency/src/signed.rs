@@ -52,11 +52,7 @@ pub fn read_checkpoint(
             found: checkpoint.origin,
         });
     }
-    let signed = chain
-        .epochs()
-        .iter()
-        .any(|epoch| parsed.verify(origin, &epoch.key.public_key()).is_ok());
-    if !signed {
+    if !signed_by_chain(&parsed, origin, chain) {
         return Err(CheckpointProblem::NotSigned);
     }
     Ok(SignedCheckpoint {
@@ -64,4 +60,12 @@ pub fn read_checkpoint(
         note: note.to_owned(),
         parsed,
     })
+}
+
+/// Whether a key of `chain` signed `note` under `name`.
+pub(crate) fn signed_by_chain(note: &Note, name: &str, chain: &KeyChain) -> bool {
+    chain
+        .epochs()
+        .iter()
+        .any(|epoch| note.verify(name, &epoch.key.public_key()).is_ok())
 }

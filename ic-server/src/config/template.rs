@@ -396,6 +396,12 @@ witnesses = []
 # presents its records, is used before it is fetched again (1-86400). Its keys are pinned on
 # first use; later documents must follow from them through published rotations.
 document_ttl_secs = 300
+# Publish this community's moderation outcomes (each sanction a moderator applies, and its
+# lifting when an appeal reverses it) as a feed signed with the community key, at
+# GET /v1/federation/sanctions, for other communities to subscribe to. Entries name the player,
+# the measure, its end, the case's category and a hash of the case id; never reports, votes or
+# the moderator. Turning it on publishes the whole history kept so far.
+publish_sanctions = false
 
 [logging]
 # "human" or "json".

@@ -2,11 +2,14 @@
 //! the fetching and pinning of their documents, and the offline check of presented records.
 //!
 //! `requirement` is pure; `document` and `communities` do the network; `credentials` joins them.
+//! `sanction_feed` publishes this community's moderation outcomes, signed, for subscribers.
 
 pub mod communities;
 pub mod credentials;
 pub mod document;
 pub mod requirement;
+#[cfg(feature = "moderation")]
+pub mod sanction_feed;
 
 pub use communities::{CommunityError, RemoteCommunities};
 pub use credentials::{CredentialError, OwnCommunity, PresentedCredential, verify_credentials};

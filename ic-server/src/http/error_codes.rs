@@ -112,6 +112,9 @@ pub const ERROR_CODES: &[&str] = &[
     "credential_invalid",
     "community_unavailable",
     "requirement_unmet",
+    // The federated sanction feed.
+    "feed_not_published",
+    "feed_unavailable",
     // Rooms and watching.
     "invalid_room",
     "invalid_length",

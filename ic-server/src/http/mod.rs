@@ -12,6 +12,8 @@ mod credentials;
 mod error;
 mod error_codes;
 mod extract;
+#[cfg(feature = "moderation")]
+mod federation;
 #[cfg(feature = "ranking")]
 mod history;
 #[cfg(feature = "matchmaking")]
@@ -137,7 +139,7 @@ fn groups() -> Vec<RouteGroup> {
     #[cfg(feature = "relay")]
     groups.push(rooms::routes());
     #[cfg(feature = "moderation")]
-    groups.push(moderation::routes());
+    groups.extend([moderation::routes(), federation::routes()]);
     groups.into_iter().flatten().collect()
 }
 

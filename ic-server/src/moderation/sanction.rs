@@ -54,6 +54,16 @@ impl Measure {
         }
     }
 
+    /// What the measure restricts, as the federated sanction feed names it.
+    pub fn scope(self) -> &'static str {
+        match self {
+            Self::Warn => "record",
+            Self::ChatRestriction { .. } => "chat",
+            Self::QueueCooldown { .. } | Self::LowPriorityQueue { .. } => "matchmaking",
+            Self::RankedSuspension { .. } => "ranked",
+        }
+    }
+
     /// Whether the measure touches ranked play (needs a moderator, never automatic).
     pub fn touches_ranked(self) -> bool {
         matches!(self, Self::RankedSuspension { .. })

@@ -16,8 +16,8 @@ async fn disabled_capability_answers_404_on_every_moderation_route(backend: Back
         .filter(|r| r.capability == Some(ic_server::config::Capability::Moderation))
         .collect();
     // Own sanctions (`/v1/sanctions/me`) are served by every server: leaver cooldowns need no
-    // moderation.
-    assert_eq!(routes.len(), 20);
+    // moderation. The sanction feed publishes moderation's outcomes, so it is one of the 21.
+    assert_eq!(routes.len(), 21);
     for route in routes {
         let url = format!("{}{}", server.url, route.path.replace("{id}", "case_0"));
         let method = reqwest::Method::from_bytes(route.method.to_uppercase().as_bytes()).unwrap();
@@ -65,6 +65,8 @@ async fn bad_input_gets_4xx_json_errors(backend: Backend) {
             assert!(!body["message"].as_str().unwrap().is_empty());
         }
     };
+    // The sanction feed is published only when the operator says so.
+    check(404, "feed_not_published")(world.server.get("/v1/federation/sanctions", None).await);
     let report = |body: Value| world.post("/v1/reports", body, &reporter.token);
     let accused_id = accused.id();
     check(400, "invalid_key")(report(json!({ "accused": "bob", "category": "cheating" })).await);

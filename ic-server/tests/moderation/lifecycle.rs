@@ -7,7 +7,7 @@ use super::common::Backend;
 use super::world::World;
 
 async fn reports_to_consensus_to_sanction_to_appeal_to_reversal(backend: Backend) {
-    let world = World::start(backend, "", "").await;
+    let world = World::start(backend, "", "[federation]\npublish_sanctions = true\n").await;
     let accused = world.member().await;
     let mut reporters = Vec::new();
     let mut matches = Vec::new();
@@ -96,6 +96,27 @@ async fn reports_to_consensus_to_sanction_to_appeal_to_reversal(backend: Backend
     assert_eq!(status, 201, "{suspension}");
     assert_eq!(world.state(&case).await, "closed_action_taken");
 
+    // Published, signed, for other communities: the player, the measures, their scope and end,
+    // the case's category and a hash of its id, never the reports or the moderator.
+    let published = world.feed(0).await;
+    let case_ref: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(case.as_bytes()).into();
+    let subject = scr::PlayerKey::from(accused.key.public_key());
+    let shown: Vec<_> = published
+        .iter()
+        .map(|e| (e.seq, e.action.as_str(), e.scope.as_str(), e.negates))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (1, "queue_cooldown:24", "matchmaking", None),
+            (2, "ranked_suspension:7", "ranked", None)
+        ]
+    );
+    assert!(published.iter().all(|e| e.subject == subject
+        && e.reason == "griefing"
+        && e.case_ref == case_ref
+        && e.expires_at.is_some_and(|end| end > e.issued_at)));
+
     // Applied: the queue check says cooldown, ratings are revoked and not re-issued.
     let (_, mine) = world.get("/v1/sanctions/me", &accused.token).await;
     assert_eq!(mine["queue_restriction"]["kind"], "queue_cooldown");
@@ -162,6 +183,20 @@ async fn reports_to_consensus_to_sanction_to_appeal_to_reversal(backend: Backend
     assert_eq!(status, 200, "{decided}");
     assert_eq!(decided["decision"], "reversed");
     assert_eq!(world.state(&case).await, "closed_no_action");
+
+    // The feed lifts both, each entry naming the one it lifts.
+    let lifted = world.feed(2).await;
+    let shown: Vec<_> = lifted
+        .iter()
+        .map(|e| (e.seq, e.negates, e.action.as_str(), e.expires_at))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (3, Some(1), "queue_cooldown:24", None),
+            (4, Some(2), "ranked_suspension:7", None)
+        ]
+    );
 
     // Lifted: no queue restriction, both actions reversed, ratings re-issued, matches accepted.
     let (_, mine) = world.get("/v1/sanctions/me", &accused.token).await;

@@ -200,6 +200,30 @@ impl World {
         .await
     }
 
+    /// The published sanction feed after `since`, each entry read as a subscriber reads it:
+    /// signed by a key of this community's chain, under its log origin.
+    pub async fn feed(&self, since: u64) -> Vec<transparency::SanctionEntry> {
+        let (status, page) = self
+            .server
+            .get(&format!("/v1/federation/sanctions?since={since}"), None)
+            .await;
+        assert_eq!(status, 200, "{page}");
+        let chain = scr::KeyChain::new(self.community, None).unwrap();
+        let origin = page["origin"].as_str().unwrap();
+        assert_eq!(origin, ic_server::transparency::origin(&chain));
+        page["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|entry| {
+                let note = entry["note"].as_str().unwrap();
+                let read = transparency::read_sanction(note, origin, &chain).unwrap();
+                assert_eq!(entry["seq"].as_u64(), Some(read.seq));
+                read
+            })
+            .collect()
+    }
+
     /// The moderator's case list entry for `case`.
     pub async fn listed(&self, case: &str) -> Option<Value> {
         let (status, body) = self

@@ -232,6 +232,11 @@ impl ModerationService {
         self.rules.get()
     }
 
+    /// The moderation store (the sanction feed reads it).
+    pub fn store(&self) -> &Arc<dyn ModerationStore> {
+        &self.store
+    }
+
     /// Applies reloaded `[moderation]` settings from the next request on (thresholds,
     /// limits, eligibility, calibration, recommendations, retention).
     pub fn set_config(&self, config: ModerationConfig) {

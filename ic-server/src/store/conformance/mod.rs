@@ -11,6 +11,8 @@ mod ledger;
 #[cfg(feature = "moderation")]
 mod moderation;
 mod outbox;
+#[cfg(feature = "moderation")]
+mod sanction_feed;
 mod seasons;
 mod shared_queue;
 mod transparency;

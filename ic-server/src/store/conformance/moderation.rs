@@ -6,9 +6,9 @@ use std::sync::Arc;
 use scr::PublicKey;
 
 use super::{Fresh, on_each_backend};
-use crate::moderation::{CaseState, Category};
+use crate::moderation::CaseState;
 use crate::store::ModerationStore;
-use crate::store::moderation::{AuditEntry, CaseRow, Claim, Filed, NewReport, ReportRow};
+use crate::store::moderation::{AuditEntry, Claim};
 
 fn entry(action: &str) -> AuditEntry {
     AuditEntry {
@@ -74,37 +74,7 @@ async fn append_only_tables_refuse_updates_and_deletes(fresh: Fresh) {
 async fn concurrent_claims_from_two_processes_fill_exactly_the_required_slots(fresh: Fresh) {
     let first: Arc<dyn ModerationStore> = fresh.stores.moderation.clone();
     let second: Arc<dyn ModerationStore> = fresh.reopen().await.moderation;
-    let case = CaseRow {
-        case_id: "case_race".into(),
-        category: Category::Griefing,
-        state: CaseState::Queued,
-        created_at: 0,
-        updated_at: 0,
-        closed_at: None,
-        severity_hint: 30,
-        accused: PublicKey::from_bytes([1; 32]),
-        required_reviewers: 3,
-        telemetry_summary: None,
-        anti_cheat_summary: None,
-    };
-    let report = ReportRow {
-        report_id: "rep_race".into(),
-        case_id: String::new(),
-        reporter: PublicKey::from_bytes([2; 32]),
-        category: Category::Griefing,
-        note: String::new(),
-        created_at: 0,
-        upheld: None,
-    };
-    let filed = first
-        .file_report(&NewReport {
-            report,
-            evidence: Vec::new(),
-            new_case: case,
-        })
-        .await
-        .unwrap();
-    assert!(matches!(filed, Filed::Joined { opened: true, .. }));
+    let case_id = super::sanction_feed::open_case(first.as_ref(), 1).await;
     let claims = (10u8..30).map(|seed| {
         let store = if seed % 2 == 0 {
             first.clone()
@@ -129,7 +99,7 @@ async fn concurrent_claims_from_two_processes_fill_exactly_the_required_slots(fr
         won += usize::from(claim.await.unwrap().is_some());
     }
     assert_eq!(won, 3, "exactly the required reviewers get the case");
-    let state = first.case("case_race").await.unwrap().unwrap().state;
+    let state = first.case(&case_id).await.unwrap().unwrap().state;
     assert_eq!(state, CaseState::InReview);
 }
 

@@ -4,12 +4,14 @@
 
 mod cases;
 pub(crate) mod decode;
+pub(crate) mod feed;
 mod leaver_appeals;
 mod review;
 mod rows;
 mod staff;
 
 pub use cases::CaseStore;
+pub use feed::{SanctionFeedRow, case_ref};
 pub use leaver_appeals::{LeaverAppealStore, abandon_of_subject, abandon_subject};
 pub use review::ReviewStore;
 pub use rows::*;

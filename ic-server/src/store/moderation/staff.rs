@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use scr::PublicKey;
 
 use super::super::StoreError;
+use super::feed::SanctionFeedRow;
 use super::rows::*;
 use crate::moderation::{CaseState, Decision};
 
@@ -65,6 +66,14 @@ pub trait StaffStore: Send + Sync + 'static {
         players: &[PublicKey],
         now: i64,
     ) -> Result<Vec<ActionRow>, StoreError>;
+    /// The federated sanction feed after position `after`, at most `limit` entries, in order.
+    /// A sanction recorded by `record_action` and the lifting an appeal's reversal records
+    /// are appended in those transactions.
+    async fn sanction_feed(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<SanctionFeedRow>, StoreError>;
     /// The audit log, oldest first, from `since` (Unix seconds), at most `limit` lines.
     async fn audit_log(&self, since: i64, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
 

@@ -415,6 +415,22 @@ pub const TABLES: &[Table] = &[
             ("signed_at", Int),
         ],
     ),
+    // The federated sanction feed (SQLite 0016, PostgreSQL 0014).
+    plain(
+        "sanction_feed",
+        &[
+            ("feed_seq", Int),
+            ("action_id", Text),
+            ("subject", Blob),
+            ("action", Text),
+            ("scope", Text),
+            ("expires_at", Int),
+            ("reason", Text),
+            ("case_ref", Blob),
+            ("negates", Int),
+            ("issued_at", Int),
+        ],
+    ),
     // Witnessed logs (SQLite 0015, PostgreSQL 0013).
     plain(
         "witnessed_checkpoints",

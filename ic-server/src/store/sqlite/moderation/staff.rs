@@ -7,6 +7,7 @@ use scr::PublicKey;
 use super::rows::*;
 use crate::moderation::{ActionKind, CaseState, Decision};
 use crate::store::StoreError;
+use crate::store::moderation::feed;
 use crate::store::moderation::*;
 use crate::store::sqlite::SqliteStore;
 
@@ -46,6 +47,19 @@ impl StaffStore for SqliteStore {
         .bind(action.ends_at)
         .execute(&mut *tx)
         .await?;
+        if let ActionKind::Apply(measure) = action.action {
+            sqlx::query(feed::PUBLISH_SQL)
+                .bind(&action.action_id)
+                .bind(action.target.as_bytes().as_slice())
+                .bind(measure.to_string())
+                .bind(measure.scope())
+                .bind(action.ends_at)
+                .bind(case_ref(&action.case_id).as_slice())
+                .bind(action.created_at)
+                .bind(&action.case_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         if new.expected_state != new.new_state {
             set_state(&mut tx, &action.case_id, new.new_state, action.created_at).await?;
         }
@@ -189,6 +203,11 @@ impl StaffStore for SqliteStore {
                 .bind(&appeal.case_id)
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query(feed::NEGATE_SQL)
+                .bind(decided_at)
+                .bind(&appeal.case_id)
+                .execute(&mut *tx)
+                .await?;
         }
         set_state(&mut tx, &appeal.case_id, new_state, decided_at).await?;
         insert_audit(&mut tx, audit).await?;
@@ -233,6 +252,21 @@ impl StaffStore for SqliteStore {
             .await?
             .iter()
             .map(action_from_row)
+            .collect()
+    }
+
+    async fn sanction_feed(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<SanctionFeedRow>, StoreError> {
+        sqlx::query(feed::FEED_SQL)
+            .bind(i64::try_from(after).unwrap_or(i64::MAX))
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(feed::feed_row_of)
             .collect()
     }
 
