@@ -1,5 +1,6 @@
-//! The data directory: config file, key files (mode 0600), database. `init` creates what is
-//! missing and never overwrites an existing key.
+//! The data directory (mode 0700): config file, key files (mode 0600), database. `init` creates
+//! what is missing and never overwrites an existing key; a start tightens a directory others can
+//! read and refuses a private key file others can read.
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -24,6 +25,16 @@ pub enum DataDirError {
     /// A key file does not hold a key.
     #[error("{0}: not a key file (expected one line of 64 hex characters)")]
     BadKeyFile(PathBuf),
+    /// A private key file can be read or written by other users.
+    #[error(
+        "{path} is open to other users (mode {mode:03o}); run `chmod 600 {path}` and start again"
+    )]
+    KeyExposed {
+        /// The key file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// A key file is missing (run `ic-server init`).
     #[error("{0} is missing; run `ic-server init` first")]
     Missing(PathBuf),
@@ -126,7 +137,8 @@ impl DataDir {
         create_dir(&self.keys_dir())?;
         let wrote_config = !self.config_file().exists();
         if wrote_config {
-            write_new(&self.config_file(), TEMPLATE.as_bytes(), 0o644)?;
+            // Owner-only: it may hold the database URL with its password.
+            write_new(&self.config_file(), TEMPLATE.as_bytes(), 0o600)?;
         }
         if self.signing_key_file().exists() {
             return Ok(InitReport {
@@ -144,7 +156,7 @@ impl DataDir {
         write_new(
             &self.recovery_public_file(),
             format!("{}\n", recovery.public_key()).as_bytes(),
-            0o644,
+            0o600,
         )?;
         write_key_file(&self.relay_key_file(), &relay)?;
         self.witness_key(rng)?;
@@ -154,6 +166,50 @@ impl DataDir {
             generated_keys: true,
             recovery_key_file: Some(self.recovery_secret_file()),
         })
+    }
+
+    /// Makes the directory safe to start in: the data and key directories are tightened to
+    /// 0700 when others may enter them (each returned for a log line, with the error when this
+    /// process may not change it), and a private key file others may read or write refuses the
+    /// start.
+    pub fn secure(&self) -> Result<Vec<(PathBuf, Option<std::io::Error>)>, DataDirError> {
+        use std::os::unix::fs::PermissionsExt;
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| DataDirError::Io { path, source }
+        };
+        let mut tightened = Vec::new();
+        for dir in [self.root.clone(), self.keys_dir()] {
+            let Ok(metadata) = std::fs::metadata(&dir) else {
+                continue;
+            };
+            if metadata.permissions().mode() & 0o077 != 0 {
+                // Another owner's directory (a mount, a packaging choice) is worth a warning,
+                // not a refusal: the key files inside are still checked below.
+                let failed =
+                    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).err();
+                tightened.push((dir, failed));
+            }
+        }
+        let mut private = vec![self.recovery_secret_file()];
+        if let Ok(entries) = std::fs::read_dir(self.keys_dir()) {
+            for entry in entries {
+                let path = entry.map_err(io(&self.keys_dir()))?.path();
+                if path.extension().is_some_and(|e| e != "pub") {
+                    private.push(path);
+                }
+            }
+        }
+        for path in private {
+            let Ok(metadata) = std::fs::metadata(&path) else {
+                continue;
+            };
+            let mode = metadata.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(DataDirError::KeyExposed { path, mode });
+            }
+        }
+        Ok(tightened)
     }
 
     /// Reads the server's keys.
@@ -236,10 +292,15 @@ fn read(path: &Path) -> Result<String, DataDirError> {
 }
 
 fn create_dir(path: &Path) -> Result<(), DataDirError> {
-    std::fs::create_dir_all(path).map_err(|source| DataDirError::Io {
-        path: path.to_owned(),
-        source,
-    })
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .map_err(|source| DataDirError::Io {
+            path: path.to_owned(),
+            source,
+        })
 }
 
 /// Creates `path` (failing if it exists), writes and syncs it.

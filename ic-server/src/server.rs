@@ -46,6 +46,20 @@ pub async fn open_stores(
 
 /// Opens the store and builds the community, authentication and authority from `data`.
 pub async fn open(data: &DataDir, config: &Config) -> anyhow::Result<Services> {
+    for (dir, failed) in data.secure()? {
+        match failed {
+            None => tracing::warn!(
+                dir = %dir.display(),
+                "other users could enter the data directory; its mode is now 0700"
+            ),
+            Some(error) => tracing::warn!(
+                dir = %dir.display(),
+                %error,
+                "other users can enter the data directory and its mode could not be changed; \
+                 make it 0700"
+            ),
+        }
+    }
     let keys = data.keys()?;
     let metrics = Arc::new(Metrics::new()?);
     let stores = open_stores(data, config, Some(metrics.database.clone())).await?;
@@ -126,6 +140,9 @@ pub async fn run(
         .await
         .with_context(|| format!("binding {address}"))?;
     let bound = listener.local_addr()?;
+    // Listen for SIGTERM before saying "listening": a supervisor that stops the server right
+    // after it started must get a drained shutdown, not the signal's default (death).
+    let shutdown_requested = shutdown_signal()?;
     let state = services.state.clone();
     let community = state.community.clone();
     let capabilities = config.capabilities.enabled_names();
@@ -218,7 +235,7 @@ pub async fn run(
     let running = Arc::new(running);
     let draining = running.clone();
     let shutdown = async move {
-        shutdown_signal().await;
+        shutdown_requested.await;
         ready.store(false, Ordering::SeqCst);
         stopping.send_replace(true);
         tracing::info!(
@@ -255,23 +272,23 @@ pub async fn run(
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM; SIGTERM is caught from the moment this is called.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    Ok(async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let terminate = async {
+            terminate.recv().await;
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => {},
+            () = terminate => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
+    })
 }
