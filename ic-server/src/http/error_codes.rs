@@ -146,6 +146,7 @@ pub const ERROR_CODES: &[&str] = &[
     "abandon_not_found",
     "appeal_decided",
     "own_appeal",
+    "conflict_of_interest",
     "already_calibration",
     "ranking_disabled",
     "invalid_action",

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::common::*;
-use super::world::World;
+use super::world::{MODERATOR, Member, World};
 
 async fn disabled_capability_answers_404_on_every_moderation_route(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
@@ -193,7 +193,53 @@ async fn bad_input_gets_4xx_json_errors(backend: Backend) {
     );
 }
 
+async fn moderators_do_not_decide_cases_they_are_party_to(backend: Backend) {
+    let world = World::start(backend, "", "").await;
+    let moderator = Member {
+        key: player(MODERATOR),
+        token: world.moderator.clone(),
+    };
+    world.server.register(&moderator.key).await;
+    let member = world.member().await;
+    let refused = |(status, body): (u16, Value), party: &str| {
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (403, Some("conflict_of_interest")),
+            "{body}"
+        );
+        assert!(body["message"].as_str().unwrap().contains(party), "{body}");
+    };
+    // The moderator reported the member: not theirs to escalate, dismiss or sanction.
+    let reported = world.reported(&moderator, &member, "griefing").await;
+    refused(world.act(&reported, "escalate", "mine").await, "a reporter");
+    refused(
+        world.act(&reported, "close_no_action", "mine").await,
+        "a reporter",
+    );
+    // The member reported the moderator: not theirs to close either.
+    let accused = world.reported(&member, &moderator, "harassment").await;
+    refused(
+        world
+            .act(&accused, "close_no_action", "nothing there")
+            .await,
+        "the accused",
+    );
+    assert_eq!(world.state(&accused).await, "queued");
+    // Another member of staff (the admin) decides them.
+    for case in [&reported, &accused] {
+        let (status, body) = world
+            .post(
+                &format!("/v1/moderation/cases/{case}/actions"),
+                json!({ "action": "close_no_action", "reason": "decided by another" }),
+                &world.admin,
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+}
+
 crate::on_each_backend!(
     disabled_capability_answers_404_on_every_moderation_route,
     bad_input_gets_4xx_json_errors,
+    moderators_do_not_decide_cases_they_are_party_to,
 );

@@ -67,7 +67,8 @@ impl From<ModerationError> for ApiError {
             ModerationError::NotEligible(_)
             | ModerationError::AccuracyTooLow
             | ModerationError::Forbidden(_)
-            | ModerationError::OwnAppeal => StatusCode::FORBIDDEN,
+            | ModerationError::OwnAppeal
+            | ModerationError::ConflictOfInterest(_) => StatusCode::FORBIDDEN,
             ModerationError::AlreadyReported
             | ModerationError::AssignmentExpired
             | ModerationError::AlreadyVoted

@@ -117,6 +117,11 @@ impl ModerationService {
         if appeal.player == principal.key {
             return Err(ModerationError::OwnAppeal);
         }
+        // The accused is the appellant (refused above); a reporter of the case is a party too.
+        if abandon_of_subject(&appeal.case_id).is_none() {
+            self.not_party_to(&appeal.case_id, &appeal.player, &principal.key)
+                .await?;
+        }
         appeal.decision = Some(if reverse { "reversed" } else { "upheld" }.to_owned());
         appeal.moderator = Some(principal.key);
         appeal.reason = Some(reason.to_owned());

@@ -107,6 +107,10 @@ pub enum ModerationError {
     /// A moderator may not decide their own appeal.
     #[error("you cannot decide your own appeal; another moderator must")]
     OwnAppeal,
+    /// A moderator may not act on a case they are party to (accused or reporter), nor decide
+    /// the appeal of a case they reported.
+    #[error("you are {0} in this case; another moderator must decide it")]
+    ConflictOfInterest(&'static str),
     /// The case is already a calibration case.
     #[error("the case is already a calibration case")]
     AlreadyCalibration,
@@ -154,6 +158,7 @@ impl ModerationError {
             Self::AbandonNotFound => "abandon_not_found",
             Self::AppealDecided => "appeal_decided",
             Self::OwnAppeal => "own_appeal",
+            Self::ConflictOfInterest(_) => "conflict_of_interest",
             Self::AlreadyCalibration => "already_calibration",
             Self::RankingDisabled => "ranking_disabled",
             Self::Authority(error) => error.code(),

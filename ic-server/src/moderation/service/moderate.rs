@@ -111,6 +111,23 @@ impl ModerationService {
             .ok_or(ModerationError::CaseNotFound)
     }
 
+    /// Refuses `moderator` when it is the accused or a reporter of the case.
+    pub(super) async fn not_party_to(
+        &self,
+        case_id: &str,
+        accused: &scr::PublicKey,
+        moderator: &scr::PublicKey,
+    ) -> Result<(), ModerationError> {
+        if accused == moderator {
+            return Err(ModerationError::ConflictOfInterest("the accused"));
+        }
+        let reports = self.store.reports(case_id).await?;
+        if reports.iter().any(|report| report.reporter == *moderator) {
+            return Err(ModerationError::ConflictOfInterest("a reporter"));
+        }
+        Ok(())
+    }
+
     /// Cases for moderators, without identities.
     pub async fn list_cases(
         &self,
@@ -169,6 +186,8 @@ impl ModerationService {
         )?;
         self.check_text("invalid_reason", "reason", &request.reason, true)?;
         let case = self.existing_case(case_id).await?;
+        self.not_party_to(case_id, &case.accused, &principal.key)
+            .await?;
         let event = match action {
             ActionKind::Apply(_) => CaseEvent::Sanctioned,
             ActionKind::CloseNoAction => CaseEvent::ClosedNoAction,
