@@ -190,9 +190,49 @@ async fn a_case_closed_by_a_moderator_releases_its_reviewers(backend: Backend) {
     assert_eq!(world.next(&reviewer).await["case_id"], other.as_str());
 }
 
+async fn a_reviewer_no_longer_eligible_cannot_vote_on_a_case_assigned_before(backend: Backend) {
+    let world = World::start(backend, "", "").await;
+    let reviewer = world.established().await;
+    let case = world
+        .reported(&world.member().await, &world.member().await, "griefing")
+        .await;
+    let assignment = world.next(&reviewer).await;
+    assert_eq!(assignment["case_id"], case.as_str());
+    let assignment = assignment["assignment_id"].as_str().unwrap().to_owned();
+    // The operator raises the bar to five matches and reloads: one match no longer qualifies.
+    let file = world.dir.path().join("ic-server.toml");
+    let raised = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("min_matches = 1", "min_matches = 5");
+    std::fs::write(&file, raised).unwrap();
+    let (code, out, err) = super::common::cli(world.dir.path(), &["config", "reload"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while world.get("/v1/review/me", &reviewer.token).await.0 != 403 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reload was not applied"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (status, body) = world
+        .vote(&reviewer, &assignment, "suspected_griefing", 90)
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("not_eligible")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("5 needed"),
+        "{body}"
+    );
+}
+
 crate::on_each_backend!(
     reviewers_vote_once_on_their_own_assignment_and_never_on_their_own_case,
     eligibility_needs_standing_or_the_reviewer_role,
     lapsed_assignments_expire_and_their_slot_is_reassigned,
     a_case_closed_by_a_moderator_releases_its_reviewers,
+    a_reviewer_no_longer_eligible_cannot_vote_on_a_case_assigned_before,
 );

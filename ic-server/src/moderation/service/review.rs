@@ -289,6 +289,9 @@ impl ModerationService {
         if assignment.voted {
             return Err(ModerationError::AlreadyVoted);
         }
+        // Eligibility is checked again at the vote: a reviewer sanctioned, or below raised
+        // requirements, since the case was assigned no longer decides it.
+        self.check_eligible(principal, now).await?;
         if assignment.expires_at <= now {
             return Err(ModerationError::AssignmentExpired);
         }
