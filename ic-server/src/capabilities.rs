@@ -170,6 +170,10 @@ pub async fn start(
             state.community.relay.clone(),
             config.relay.room_open_secs,
             config.relay.spectators_per_match,
+            crate::relay::rooms::RoomLimits {
+                total: config.relay.max_rooms,
+                per_host: config.relay.max_rooms_per_host,
+            },
         )));
         #[cfg(feature = "moderation")]
         if let Some(moderation) = &state.capabilities.moderation {

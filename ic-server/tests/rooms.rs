@@ -474,3 +474,32 @@ async fn an_unplayed_room_is_open_for_the_configured_time() {
     let open_for = opened["expires_at"].as_i64().unwrap() - now;
     assert!((60..=61).contains(&open_for), "{opened}");
 }
+
+#[tokio::test]
+async fn rooms_are_capped_per_host_and_on_the_relay() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        &format!("{TEST_LIMITS}[relay]\nmax_rooms = 2\nmax_rooms_per_host = 1\n"),
+    );
+    let mut tokens = Vec::new();
+    for seed in [84, 85, 86] {
+        tokens.push(server.login(&player(seed)).await);
+    }
+    let body = json!({ "module": "ra" });
+    let open = async |token: &str| server.post_json("/v1/rooms", &body, Some(token)).await;
+    assert_eq!(open(&tokens[0]).await.0, 201);
+    let (status, refused) = open(&tokens[0]).await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (429, Some("too_many_rooms")),
+        "{refused}"
+    );
+    assert_eq!(open(&tokens[1]).await.0, 201);
+    let (status, refused) = open(&tokens[2]).await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (503, Some("rooms_full")),
+        "{refused}"
+    );
+}

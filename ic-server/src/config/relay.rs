@@ -23,6 +23,11 @@ pub struct RelaySettings {
     /// Seconds a custom room (`POST /v1/rooms`) stays open while nobody plays in it; its
     /// tickets admit for as long, 60–86400.
     pub room_open_secs: u64,
+    /// Custom rooms open at once on this relay, 1–100000 (default 500, a quarter of the
+    /// default `max_matches`): rooms cannot take the capacity ranked matches need.
+    pub max_rooms: usize,
+    /// Custom rooms one player may host at once, 1–100 (default 3).
+    pub max_rooms_per_host: usize,
     /// Days replays are kept in `<data dir>/replays` (named by the hash in the certified
     /// result); 0 records none, 0–3650.
     pub replay_retention_days: u64,
@@ -101,6 +106,8 @@ impl Default for RelaySettings {
             region: String::new(),
             max_matches: 2000,
             room_open_secs: 900,
+            max_rooms: 500,
+            max_rooms_per_host: 3,
             replay_retention_days: 30,
             auth_timeout_secs: 10,
             lobby_timeout_secs: 120,
@@ -142,6 +149,8 @@ impl RelaySettings {
             3650,
         )?;
         range("relay.room_open_secs", self.room_open_secs, 60, 86_400)?;
+        range("relay.max_rooms", self.max_rooms, 1, 100_000)?;
+        range("relay.max_rooms_per_host", self.max_rooms_per_host, 1, 100)?;
         range("relay.max_matches", self.max_matches, 1, 100_000)?;
         range("relay.auth_timeout_secs", self.auth_timeout_secs, 1, 60)?;
         range("relay.lobby_timeout_secs", self.lobby_timeout_secs, 5, 3600)?;

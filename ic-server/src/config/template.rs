@@ -297,6 +297,10 @@ region = ""
 max_matches = 2000
 # Seconds a custom room (POST /v1/rooms) stays open while nobody plays in it, 60-86400.
 room_open_secs = 900
+# Custom rooms open at once on this relay (1-100000; keep it well below max_matches, so rooms
+# cannot take the capacity ranked matches need) and per host player (1-100).
+max_rooms = 500
+max_rooms_per_host = 3
 # Days replays (each match's order stream, <data dir>/replays/<replay hash>.replay) are kept;
 # 0 records none, 0-3650.
 replay_retention_days = 30

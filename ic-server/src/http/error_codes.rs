@@ -125,6 +125,8 @@ pub const ERROR_CODES: &[&str] = &[
     "already_playing",
     "ticket_failed",
     "no_free_code",
+    "too_many_rooms",
+    "rooms_full",
     // Moderation.
     "unknown_player",
     "match_not_certified",

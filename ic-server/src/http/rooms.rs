@@ -31,7 +31,8 @@ impl From<RoomError> for ApiError {
                 StatusCode::CONFLICT
             }
             RoomError::RequirementUnmet(_) => StatusCode::FORBIDDEN,
-            RoomError::NoFreeCode => StatusCode::SERVICE_UNAVAILABLE,
+            RoomError::NoFreeCode | RoomError::RoomsFull => StatusCode::SERVICE_UNAVAILABLE,
+            RoomError::TooManyRooms(_) => StatusCode::TOO_MANY_REQUESTS,
             RoomError::Ticket(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status.is_server_error() {
@@ -177,7 +178,9 @@ async fn list(State(state): State<AppState>) -> Result<Json<RoomList>, ApiError>
         (status = 403, body = ErrorBody, description = "`requirement_unmet`"),
         (status = 409, body = ErrorBody, description = "`already_playing`"),
         (status = 422, body = ErrorBody, description = "`invalid_room`, `credential_invalid` or \
-            `community_unavailable`")))]
+            `community_unavailable`"),
+        (status = 429, body = ErrorBody, description = "`too_many_rooms`"),
+        (status = 503, body = ErrorBody, description = "`rooms_full`")))]
 async fn open(
     State(state): State<AppState>,
     principal: Principal,

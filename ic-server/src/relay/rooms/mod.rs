@@ -62,6 +62,12 @@ pub enum RoomError {
     /// No free code was found (the relay has a huge number of open rooms).
     #[error("no free room code; try again")]
     NoFreeCode,
+    /// The host already has as many open rooms as one player may.
+    #[error("you already host {0} open rooms, the most one player may")]
+    TooManyRooms(usize),
+    /// The relay has as many open rooms as it takes.
+    #[error("this relay has as many open rooms as it takes; try again later")]
+    RoomsFull,
     /// The player's presented records do not meet the room's requirement.
     #[error(transparent)]
     RequirementUnmet(#[from] Unmet),
@@ -78,6 +84,8 @@ impl RoomError {
             Self::AlreadyPlaying => "already_playing",
             Self::Ticket(_) => "ticket_failed",
             Self::NoFreeCode => "no_free_code",
+            Self::TooManyRooms(_) => "too_many_rooms",
+            Self::RoomsFull => "rooms_full",
             Self::RequirementUnmet(unmet) => unmet.code(),
         }
     }
@@ -115,7 +123,17 @@ pub enum GameState {
     Finished,
 }
 
+/// How many rooms may be open at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoomLimits {
+    /// On the relay.
+    pub total: usize,
+    /// Hosted by one player.
+    pub per_host: usize,
+}
+
 struct Room {
+    host: PlayerKey,
     game_id: u64,
     request: RoomRequest,
     seats: Vec<PlayerKey>,
@@ -131,18 +149,25 @@ pub struct Rooms {
     open_secs: i64,
     /// Spectators one room admits (the relay's limit per match).
     spectators_per_room: usize,
+    limits: RoomLimits,
     // A std mutex: held for map operations only, never across an await.
     rooms: Mutex<HashMap<String, Room>>,
 }
 
 impl Rooms {
     /// Rooms whose tickets `relay` signs, open for `open_secs` while unplayed, each with up to
-    /// `spectators_per_room` spectators.
-    pub fn new(relay: KeyPair, open_secs: u64, spectators_per_room: usize) -> Self {
+    /// `spectators_per_room` spectators, at most `limits` open at once.
+    pub fn new(
+        relay: KeyPair,
+        open_secs: u64,
+        spectators_per_room: usize,
+        limits: RoomLimits,
+    ) -> Self {
         Self {
             relay,
             open_secs: i64::try_from(open_secs).unwrap_or(i64::MAX),
             spectators_per_room,
+            limits,
             rooms: Mutex::new(HashMap::new()),
         }
     }
@@ -167,12 +192,20 @@ impl Rooms {
         request.requires.check(credentials)?;
         let mut rooms = self.lock();
         self.close_finished(&mut rooms, now, &game_state);
+        let hosted = rooms.values().filter(|room| room.host == host).count();
+        if hosted >= self.limits.per_host {
+            return Err(RoomError::TooManyRooms(hosted));
+        }
+        if rooms.len() >= self.limits.total {
+            return Err(RoomError::RoomsFull);
+        }
         let mut rng = rand::rngs::OsRng;
         let code = (0..16)
             .map(|_| new_code(&mut rng))
             .find(|code| !rooms.contains_key(code))
             .ok_or(RoomError::NoFreeCode)?;
         let room = Room {
+            host,
             game_id: rng.r#gen(),
             request,
             seats: vec![host],

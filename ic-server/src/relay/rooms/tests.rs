@@ -12,7 +12,18 @@ fn key(seed: u8) -> PlayerKey {
 fn rooms() -> (Rooms, TicketVerifier) {
     let relay = KeyPair::from_seed([7; 32]);
     let verifier = TicketVerifier::new([(SignerKind::Relay, relay.public_key())]).unwrap();
-    (Rooms::new(relay, 900, 2), verifier)
+    (
+        Rooms::new(
+            relay,
+            900,
+            2,
+            RoomLimits {
+                total: 4,
+                per_host: 2,
+            },
+        ),
+        verifier,
+    )
 }
 
 #[test]
@@ -280,4 +291,21 @@ fn a_room_with_a_requirement_seats_only_players_whose_records_meet_it_at_every_j
         .unwrap();
     let listed = rooms.listed(1_005, not_started);
     assert!(listed.is_empty(), "a full room is not listed");
+}
+
+#[test]
+fn a_host_may_keep_a_few_rooms_open_and_the_relay_a_bounded_number() {
+    let (rooms, _) = rooms();
+    let not_started = |_| GameState::NotStarted;
+    let open =
+        |host: u8, now: i64| rooms.open(key(host), RoomRequest::duel("ra"), &[], now, not_started);
+    open(1, 1_000).unwrap();
+    open(1, 1_000).unwrap();
+    assert_eq!(open(1, 1_000), Err(RoomError::TooManyRooms(2)));
+    open(2, 1_000).unwrap();
+    open(3, 1_000).unwrap();
+    // Four open rooms fill this relay's share for rooms, whoever hosts the next.
+    assert_eq!(open(4, 1_000), Err(RoomError::RoomsFull));
+    // Rooms nobody played close after the open time, and free their places.
+    open(1, 1_000 + 900).unwrap();
 }
