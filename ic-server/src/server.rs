@@ -195,6 +195,7 @@ pub async fn run(
         state.metrics.disk.clone(),
     ));
     let purge_store = services.stores.core.clone();
+    let limiter = state.limiter.clone();
     let purger = tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
         loop {
@@ -202,6 +203,11 @@ pub async fn run(
             if let Err(error) = purge_store.purge_expired(unix_now()).await {
                 tracing::warn!(%error, "purging expired challenges and tokens failed");
             }
+            // Addresses whose allowance has refilled are forgotten: the limiter holds only
+            // those seen within about a minute, however many have passed.
+            let limiter = limiter.get();
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
         }
     });
     // Signed checkpoints of the transparency log, when it grew.

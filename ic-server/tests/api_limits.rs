@@ -196,10 +196,54 @@ async fn behind_a_trusted_proxy_limits_count_the_forwarded_client(backend: Backe
     assert_eq!(register_forwarded(&server, 2, "198.51.100.2").await, 429);
 }
 
+/// A challenge request from `forwarded_for`, as a trusted proxy names it: the status.
+async fn challenge_forwarded(server: &Server, forwarded_for: &str) -> u16 {
+    server
+        .http
+        .post(format!("{}/v1/auth/challenge", server.url))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({ "key": player(1).public_key().to_string() }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn an_ipv6_client_counts_by_its_64_prefix_not_by_address(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let proxied = |per_minute: u32| {
+        format!(
+            "[http]\nrate_limit_per_minute = {per_minute}\ntrusted_proxies = [\"127.0.0.1\"]\n\
+             [ranking]\nregistrations_per_ip_per_day = 1\n{}",
+            backend.storage()
+        )
+    };
+    let server = Server::start(dir.path(), &proxied(2));
+    // Three addresses of one /64 share one allowance of two a minute.
+    let statuses = [
+        challenge_forwarded(&server, "2001:db8:5:6::1").await,
+        challenge_forwarded(&server, "2001:db8:5:6::2").await,
+        challenge_forwarded(&server, "2001:db8:5:6:aaaa::3").await,
+    ];
+    assert_eq!(statuses, [200, 200, 429]);
+    // The next /64 is another client; IPv4 clients still count one by one.
+    assert_eq!(challenge_forwarded(&server, "2001:db8:5:7::1").await, 200);
+    assert_eq!(challenge_forwarded(&server, "198.51.100.1").await, 200);
+    assert_eq!(challenge_forwarded(&server, "198.51.100.2").await, 200);
+    // The daily registration budget counts the /64 as well (logging in from the proxy's own
+    // address needs a larger per-minute allowance).
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &proxied(100_000));
+    assert_eq!(register_forwarded(&server, 1, "2001:db8:9:9::1").await, 201);
+    assert_eq!(register_forwarded(&server, 2, "2001:db8:9:9::2").await, 429);
+}
+
 crate::on_each_backend!(
     auth_rejects_bad_signatures_and_reused_challenges,
     authentication_is_rate_limited_per_address_before_any_signature_check,
     metrics_count_requests_records_matches_and_failures,
     registration_policy_and_per_address_limit_apply,
     behind_a_trusted_proxy_limits_count_the_forwarded_client,
+    an_ipv6_client_counts_by_its_64_prefix_not_by_address,
 );

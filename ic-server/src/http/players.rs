@@ -91,7 +91,7 @@ async fn register(
         .register(
             principal.key.into(),
             request.invite_code.as_deref(),
-            &ip.to_string(),
+            &super::extract::address_bucket(ip).to_string(),
             unix_now(),
         )
         .await?;

@@ -244,7 +244,12 @@ async fn rate_limit(
     request: Request,
     next: Next,
 ) -> Response {
-    if state.limiter.get().check_key(&ip).is_err() {
+    if state
+        .limiter
+        .get()
+        .check_key(&extract::address_bucket(ip))
+        .is_err()
+    {
         return ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
