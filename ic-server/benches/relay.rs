@@ -112,6 +112,8 @@ async fn serve_relay() {
     let metrics = RelayMetrics::register(&registry).unwrap();
     let mut options = RelayOptions::from_settings(&RelaySettings::default());
     options.listen = "127.0.0.1:0".parse().unwrap();
+    // Every simulated player connects from loopback, all at once.
+    options.max_handshakes_per_address = options.max_connections;
     // No result sink: certified results go to the players only (no ranking in this process).
     let relay = RelayService::start(options, community, None, metrics.clone()).unwrap();
     println!("ready {}", relay.local_addr().unwrap());

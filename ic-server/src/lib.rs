@@ -9,6 +9,7 @@ pub mod authority;
 pub mod campaigns;
 pub mod capabilities;
 pub mod cli;
+pub mod client_address;
 pub mod clock;
 pub mod community;
 pub mod conduct;

@@ -460,6 +460,32 @@ async fn spectator_seats_end_at_the_limit() {
 
 /// A match whose lobby never fills is dropped after the lobby timeout, telling the player who
 /// came; connections still authenticating beyond relay.max_connections are refused.
+/// One source may hold only `max_handshakes_per_address` connections that have not yet
+/// authenticated, however many the relay takes in all; a finished handshake frees its place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_source_cannot_hold_every_handshake_slot() {
+    let mut options = test_options();
+    options.max_connections = 64;
+    options.max_handshakes_per_address = 2;
+    let env = RelayEnv::start(options).await;
+    let alice = env.player("alice").await;
+    let silent = [raw(&env).await, raw(&env).await];
+    let refused = alice.connect(&env, &env.ticket(&alice.keys, 5006, 0)).await;
+    assert!(refused.is_err(), "{:?}", refused.map(|s| s.seat()));
+    assert!(
+        env.metrics()
+            .await
+            .contains(r#"reason="too_many_handshakes_from_address""#)
+    );
+    // A silent connection that closes gives its place back.
+    let (first, _, _) = &silent[0];
+    first.close(0u32.into(), b"bye");
+    drop(silent);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let seated = alice.connect(&env, &env.ticket(&alice.keys, 5006, 0)).await;
+    assert!(seated.is_ok(), "{:?}", seated.err());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unfilled_lobby_times_out_and_the_connection_limit_holds() {
     let mut options = test_options();

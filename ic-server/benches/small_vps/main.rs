@@ -118,6 +118,7 @@ fn config(relay_port: u16, storage: &str) -> String {
          [capabilities]\npreset = \"competitive\"\n\
          [rating.leaderboard]\nmin_matches = 0\nmin_distinct_opponents = 0\n\
          [relay]\nlisten = \"127.0.0.1:{relay_port}\"\npublic_address = \"127.0.0.1:{relay_port}\"\n\
+         max_handshakes_per_address = 100000\n\
          {storage}"
     )
 }

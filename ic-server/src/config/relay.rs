@@ -70,6 +70,9 @@ pub struct RelaySettings {
     pub drain_secs: u64,
     /// Connections at once (authenticating or attached), 1–100000.
     pub max_connections: usize,
+    /// Connections still authenticating at once from one source (an IPv4 address, an IPv6
+    /// /64), 1–100000 (default 64): one host cannot hold every handshake slot.
+    pub max_handshakes_per_address: usize,
     /// Missed deadlines after which a player is kicked (0 = never), 0–10000.
     pub strike_threshold: u32,
     /// Batches losing orders to the filters after which a player is kicked (0 = never), 0–10000.
@@ -124,6 +127,7 @@ impl Default for RelaySettings {
             degraded_loss_secs: 10,
             post_game_secs: 30,
             max_connections: 10_000,
+            max_handshakes_per_address: 64,
             strike_threshold: 45,
             flood_kick_threshold: 32,
             ticket_signers: Vec::new(),
@@ -197,6 +201,12 @@ impl RelaySettings {
         )?;
         range("relay.degraded_loss_secs", self.degraded_loss_secs, 1, 600)?;
         range("relay.max_connections", self.max_connections, 1, 100_000)?;
+        range(
+            "relay.max_handshakes_per_address",
+            self.max_handshakes_per_address,
+            1,
+            100_000,
+        )?;
         range("relay.strike_threshold", self.strike_threshold, 0, 10_000)?;
         range(
             "relay.flood_kick_threshold",

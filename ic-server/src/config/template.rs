@@ -340,6 +340,9 @@ casual_pause_secs = 300
 drain_secs = 1800
 # Connections at once (authenticating or attached), 1–100000.
 max_connections = 10000
+# Connections still authenticating at once from one source (an IPv4 address, an IPv6 /64), so
+# one host cannot hold every handshake slot, 1–100000.
+max_handshakes_per_address = 64
 # Missed deadlines after which a player is kicked (0 = never), 0–10000.
 strike_threshold = 45
 # Batches losing orders to the order budget after which a player is kicked (0 = never), 0–10000.

@@ -91,7 +91,7 @@ async fn register(
         .register(
             principal.key.into(),
             request.invite_code.as_deref(),
-            &super::extract::address_bucket(ip).to_string(),
+            &crate::client_address::address_bucket(ip).to_string(),
             unix_now(),
         )
         .await?;

@@ -247,7 +247,7 @@ async fn rate_limit(
     if state
         .limiter
         .get()
-        .check_key(&extract::address_bucket(ip))
+        .check_key(&crate::client_address::address_bucket(ip))
         .is_err()
     {
         return ApiError::new(

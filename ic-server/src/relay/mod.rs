@@ -7,6 +7,7 @@
 //! community), `replays` (replay files), `rooms` (custom games by code), `hosting` (this relay
 //! as a place for matchmaking), `metrics`.
 
+mod accept;
 mod chat_restrictions;
 mod clock;
 mod handshake;
@@ -43,7 +44,6 @@ use std::time::Duration;
 
 use relay_core::ticket::{SignerKind, TicketVerifier};
 use scr::{CommunityKey, KeyPair, RelayKey};
-use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use crate::community::Community;
@@ -108,6 +108,8 @@ pub struct RelayOptions {
     pub start_lead: Duration,
     /// Connections at once.
     pub max_connections: usize,
+    /// Handshakes in progress at once from one source (an IPv4 address, an IPv6 /64).
+    pub max_handshakes_per_address: usize,
     /// Lag strikes before a kick.
     pub strike_threshold: u32,
     /// Flood strikes before a kick.
@@ -150,6 +152,7 @@ impl RelayOptions {
             post_game: Duration::from_secs(settings.post_game_secs),
             start_lead: Duration::from_millis(500),
             max_connections: settings.max_connections,
+            max_handshakes_per_address: settings.max_handshakes_per_address,
             strike_threshold: settings.strike_threshold,
             flood_kick_threshold: settings.flood_kick_threshold,
             ticket_signers: settings.ticket_signers.clone(),
@@ -331,7 +334,7 @@ impl RelayService {
             chat: std::sync::OnceLock::new(),
             restart: tokio::sync::watch::Sender::new(false),
         });
-        let accept = tokio::spawn(accept_loop(endpoint.clone(), shared.clone()));
+        let accept = tokio::spawn(accept::accept_loop(endpoint.clone(), shared.clone()));
         Ok(Self {
             endpoint,
             shared,
@@ -433,56 +436,6 @@ impl RelayService {
     }
 }
 
-async fn accept_loop(endpoint: quinn::Endpoint, shared: Arc<Shared>) {
-    // Bounds connections being authenticated or attached; a permit lives as long as its
-    // handshake task (attached connections are bounded by their matches' seats).
-    let permits = Arc::new(Semaphore::new(shared.options.max_connections));
-    while let Some(incoming) = endpoint.accept().await {
-        let Ok(permit) = permits.clone().try_acquire_owned() else {
-            shared.metrics.refused("too_many_connections");
-            incoming.refuse();
-            continue;
-        };
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
-            let timeout = shared.options.auth_timeout;
-            let admitted = tokio::time::timeout(timeout, async {
-                let quic = incoming.await.map_err(HandshakeError::from)?;
-                let verifier = shared.verifier().map_err(HandshakeError::Ticket)?;
-                let closer = quic.clone();
-                match handshake::admit(quic, &verifier, shared.clock.now_secs()).await {
-                    Ok(admitted) => Ok(admitted),
-                    Err(error) => {
-                        // Give the Kick a moment to leave before the connection closes.
-                        let _ =
-                            tokio::time::timeout(Duration::from_millis(500), closer.closed()).await;
-                        closer.close(2u32.into(), b"authentication failed");
-                        Err(error)
-                    }
-                }
-            })
-            .await;
-            match admitted {
-                Ok(Ok(admitted)) => Registry::route(&shared, admitted).await,
-                Ok(Err(error)) => {
-                    if error.code() == "closed_by_client" {
-                        tracing::debug!("relay connection closed before its hello (a probe)");
-                    } else {
-                        tracing::info!(%error, "relay connection refused");
-                    }
-                    shared.metrics.refused(error.code());
-                }
-                Err(_) => {
-                    // Dropping the connection handle inside the timed-out future closed it.
-                    tracing::info!("relay connection did not authenticate in time");
-                    shared.metrics.refused(HandshakeError::Timeout.code());
-                }
-            }
-        });
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -499,7 +452,8 @@ mod tests {
              degraded_loss_percent = 8\ndegraded_loss_secs = 4\n\
              ranked_pauses_per_player = 2\nranked_pause_secs = 45\n\
              casual_pauses_per_player = 4\ncasual_pause_secs = 100\npost_game_secs = 12\n\
-             max_connections = 77\nstrike_threshold = 9\nflood_kick_threshold = 5\n\
+             max_connections = 77\nmax_handshakes_per_address = 6\nstrike_threshold = 9\n\
+             flood_kick_threshold = 5\n\
              spectators_per_match = 3\nspectator_delay_ticks = 15\n\
              ranked_spectator_delay_secs = 200\n",
         );
@@ -538,8 +492,12 @@ mod tests {
             [7, 80, 4, 9, 5, 15]
         );
         assert_eq!(
-            (options.max_connections, options.spectators_per_match),
-            (77, 3)
+            (
+                options.max_connections,
+                options.max_handshakes_per_address,
+                options.spectators_per_match
+            ),
+            (77, 6, 3)
         );
         let pauses =
             |rules: relay_core::pauses::PauseRules| (rules.per_player, rules.max_duration_us);

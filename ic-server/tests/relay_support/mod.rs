@@ -58,6 +58,7 @@ pub fn test_options() -> RelayOptions {
         post_game: Duration::from_secs(10),
         start_lead: Duration::from_millis(200),
         max_connections: 64,
+        max_handshakes_per_address: 64,
         strike_threshold: 45,
         flood_kick_threshold: 32,
         ticket_signers: Vec::new(),
