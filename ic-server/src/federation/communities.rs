@@ -43,8 +43,8 @@ pub enum CommunityError {
         /// Why.
         reason: String,
     },
-    /// Too many communities are remembered already.
-    #[error("this server follows too many communities already ({MAX_COMMUNITIES})")]
+    /// Too many communities are pinned already.
+    #[error("this server follows too many communities already")]
     TooMany,
 }
 
@@ -60,15 +60,22 @@ struct Known {
 pub struct RemoteCommunities {
     http: reqwest::Client,
     ttl: Duration,
+    capacity: usize,
     known: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Known>>>>,
 }
 
 impl RemoteCommunities {
-    /// Chains are fetched again once they are `ttl` old.
+    /// Chains are fetched again once they are `ttl` old; at most [`MAX_COMMUNITIES`] URLs.
     pub fn new(ttl: Duration) -> Self {
+        Self::with_capacity(ttl, MAX_COMMUNITIES)
+    }
+
+    /// [`Self::new`] remembering at most `capacity` URLs.
+    pub fn with_capacity(ttl: Duration, capacity: usize) -> Self {
         Self {
             http: document::client(),
             ttl,
+            capacity,
             known: Mutex::new(HashMap::new()),
         }
     }
@@ -82,8 +89,19 @@ impl RemoteCommunities {
         let url = url.trim_end_matches('/').to_owned();
         let entry = {
             let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
-            if !known.contains_key(&url) && known.len() >= MAX_COMMUNITIES {
-                return Err(CommunityError::TooMany);
+            if !known.contains_key(&url) && known.len() >= self.capacity {
+                // URLs that never gave a document (made up, or down) make room first: only
+                // pins are worth keeping, so junk URLs cannot lock new communities out.
+                let unpinned = known
+                    .iter()
+                    .find(|(_, entry)| entry.try_lock().is_ok_and(|entry| entry.pin.is_none()))
+                    .map(|(url, _)| url.clone());
+                match unpinned {
+                    Some(stale) => {
+                        known.remove(&stale);
+                    }
+                    None => return Err(CommunityError::TooMany),
+                }
             }
             Arc::clone(known.entry(url.clone()).or_default())
         };
@@ -147,6 +165,20 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use scr::KeyPair;
+
+    #[tokio::test]
+    async fn urls_that_never_answered_make_room_for_new_ones() {
+        let remote = RemoteCommunities::with_capacity(Duration::from_secs(60), 2);
+        // Nothing listens on port 1: each fetch fails at once, and nothing is pinned.
+        for host in ["127.0.0.1", "127.0.0.2", "127.0.0.3"] {
+            let refused = remote.chain(&format!("http://{host}:1")).await.unwrap_err();
+            assert!(
+                matches!(refused, CommunityError::Unreachable { .. }),
+                "{refused}"
+            );
+        }
+        assert_eq!(remote.known.lock().unwrap().len(), 2);
+    }
 
     fn document(signing: &KeyPair, recovery: &KeyPair) -> RemoteDocument {
         RemoteDocument {
