@@ -294,6 +294,7 @@ async fn queue_restriction_is_a_direct_check_for_matchmaking(backend: Backend) {
                     report,
                     evidence: vec![],
                     new_case: case,
+                    match_players: vec![],
                 })
                 .await
                 .unwrap();

@@ -229,10 +229,60 @@ async fn a_reviewer_no_longer_eligible_cannot_vote_on_a_case_assigned_before(bac
     );
 }
 
+/// A player of the match a report brings as evidence could map the case's pseudonyms back
+/// through the match: a teammate of the accused is never given the case, an outsider is.
+async fn nobody_who_played_in_the_evidence_match_reviews_the_case(backend: Backend) {
+    use relay_core::cmr::{CmrPlayer, MatchOutcome, PlayerResult};
+    use relay_core::ids::{PlayerSlot, TeamId};
+    let world = World::start(backend, "", "").await;
+    let (reporter, accused, teammate, opponent) = (
+        world.member().await,
+        world.member().await,
+        world.member().await,
+        world.member().await,
+    );
+    let seat = |member: &super::world::Member, slot: u8, team: u8, result| CmrPlayer {
+        slot: PlayerSlot(slot),
+        key: member.key.public_key().into(),
+        team: TeamId(team),
+        result,
+    };
+    let players = vec![
+        seat(&accused, 0, 1, PlayerResult::Win),
+        seat(&teammate, 1, 1, PlayerResult::Win),
+        seat(&reporter, 2, 2, PlayerResult::Loss),
+        seat(&opponent, 3, 2, PlayerResult::Loss),
+    ];
+    let outcome = MatchOutcome::Completed {
+        winner: TeamId(1),
+        reason: relay_core::cmr::EndReason::Elimination,
+    };
+    let cmr = super::common::certified(&world.relay, world.community, players, outcome, 9_001);
+    let (status, played) = world.server.post_bytes("/v1/matches", cmr).await;
+    assert_eq!(status, 201, "{played}");
+    let match_id = played["match_id"].as_str().unwrap().to_owned();
+    let (status, body) = world
+        .report(
+            &reporter,
+            &accused,
+            "griefing",
+            Some(&match_id),
+            "fed the enemy",
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    // Both played a certified match, so both qualify to review; only the outsider gets it.
+    assert!(world.next(&teammate).await.is_null());
+    assert!(world.next(&opponent).await.is_null());
+    let outsider = world.established().await;
+    assert_eq!(world.next(&outsider).await["case_id"], body["case_id"]);
+}
+
 crate::on_each_backend!(
     reviewers_vote_once_on_their_own_assignment_and_never_on_their_own_case,
     eligibility_needs_standing_or_the_reviewer_role,
     lapsed_assignments_expire_and_their_slot_is_reassigned,
     a_case_closed_by_a_moderator_releases_its_reviewers,
     a_reviewer_no_longer_eligible_cannot_vote_on_a_case_assigned_before,
+    nobody_who_played_in_the_evidence_match_reviews_the_case,
 );

@@ -120,6 +120,7 @@ impl ModerationService {
             return Err(ModerationError::UnknownPlayer);
         }
         let mut evidence = Vec::new();
+        let mut match_players = Vec::new();
         if let Some(match_id) = match_id {
             let bytes = self
                 .store
@@ -133,6 +134,7 @@ impl ModerationService {
             if !(played(&reporter) && played(&accused)) {
                 return Err(ModerationError::NotInMatch);
             }
+            match_players = cmr.players.iter().map(|p| p.key.public_key()).collect();
             evidence.push(EvidenceRow {
                 kind: "match_id".into(),
                 reference: hex::encode(match_id),
@@ -178,6 +180,7 @@ impl ModerationService {
                 report: report.clone(),
                 evidence,
                 new_case,
+                match_players,
             })
             .await?;
         let (case_id, opened, reporters) = match filed {

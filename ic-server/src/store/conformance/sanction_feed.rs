@@ -57,6 +57,7 @@ pub(super) async fn open_case(store: &dyn ModerationStore, n: u8) -> String {
             report,
             evidence: Vec::new(),
             new_case: case,
+            match_players: Vec::new(),
         })
         .await
         .unwrap();

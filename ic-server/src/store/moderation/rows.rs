@@ -97,6 +97,9 @@ pub struct NewReport {
     pub evidence: Vec<EvidenceRow>,
     /// The case opened when none is open (the accused and category are the report's).
     pub new_case: CaseRow,
+    /// Everyone who played in the matches it brings as evidence: none of them reviews the
+    /// case (a player of the match could map its pseudonyms back through it).
+    pub match_players: Vec<PublicKey>,
 }
 
 /// Outcome of filing a report.

@@ -415,6 +415,11 @@ pub const TABLES: &[Table] = &[
             ("signed_at", Int),
         ],
     ),
+    // The players of a case's evidence matches (SQLite 0017, PostgreSQL 0015).
+    plain(
+        "mod_case_players",
+        &[("case_id", Text), ("player_key", Blob)],
+    ),
     // The federated sanction feed (SQLite 0016, PostgreSQL 0014).
     plain(
         "sanction_feed",

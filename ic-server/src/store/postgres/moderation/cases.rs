@@ -155,6 +155,16 @@ impl CaseStore for PostgresStore {
             .execute(&mut *tx)
             .await?;
         }
+        for player in &new.match_players {
+            sqlx::query(
+                "INSERT INTO mod_case_players (case_id, player_key) VALUES ($1, $2) \
+                 ON CONFLICT (case_id, player_key) DO NOTHING",
+            )
+            .bind(&case_id)
+            .bind(player.as_bytes().as_slice())
+            .execute(&mut *tx)
+            .await?;
+        }
         let reporters = sqlx::query("SELECT reporter_key FROM mod_reports WHERE case_id = $1")
             .bind(&case_id)
             .fetch_all(&mut *tx)

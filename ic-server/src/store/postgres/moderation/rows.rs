@@ -135,6 +135,7 @@ pub(super) const CALIBRATION_CANDIDATE: &str = "SELECT c.case_id FROM mod_cases 
     WHERE c.accused_key <> $1 \
     AND NOT EXISTS (SELECT 1 FROM mod_reports r WHERE r.case_id = c.case_id AND r.reporter_key = $2) \
     AND NOT EXISTS (SELECT 1 FROM mod_assignments a WHERE a.case_id = c.case_id AND a.reviewer_key = $3) \
+    AND NOT EXISTS (SELECT 1 FROM mod_case_players p WHERE p.case_id = c.case_id AND p.player_key = $4) \
     ORDER BY k.marked_at ASC, c.case_id ASC LIMIT 1";
 
 /// The most severe, oldest real case with a free reviewer slot the reviewer may take.
@@ -146,6 +147,8 @@ pub(super) const REAL_CANDIDATE: &str = "SELECT c.case_id FROM mod_cases c \
     AND NOT EXISTS (SELECT 1 FROM mod_votes v WHERE v.case_id = c.case_id AND v.reviewer_key = $3) \
     AND NOT EXISTS (SELECT 1 FROM mod_assignments a WHERE a.case_id = c.case_id \
         AND a.reviewer_key = $4 AND a.expires_at > $5) \
+    AND NOT EXISTS (SELECT 1 FROM mod_case_players p WHERE p.case_id = c.case_id \
+        AND p.player_key = $7) \
     AND (SELECT COUNT(*) FROM mod_votes v WHERE v.case_id = c.case_id AND NOT v.calibration) \
       + (SELECT COUNT(*) FROM mod_assignments a WHERE a.case_id = c.case_id \
           AND NOT a.calibration AND a.expires_at > $6 \
@@ -164,6 +167,7 @@ pub(super) async fn candidate(
             .bind(reviewer)
             .bind(reviewer)
             .bind(reviewer)
+            .bind(reviewer)
             .fetch_optional(&mut **tx)
             .await?
     } else {
@@ -174,6 +178,7 @@ pub(super) async fn candidate(
             .bind(reviewer)
             .bind(claim.now)
             .bind(claim.now)
+            .bind(reviewer)
             .fetch_optional(&mut **tx)
             .await?
     };

@@ -313,6 +313,7 @@ impl StaffStore for PostgresStore {
             "mod_cases",
             "mod_reports",
             "mod_evidence",
+            "mod_case_players",
             "mod_assignments",
             "mod_votes",
             "mod_consensus",

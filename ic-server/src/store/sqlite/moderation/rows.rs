@@ -124,6 +124,7 @@ pub(super) const CALIBRATION_CANDIDATE: &str = "SELECT c.case_id FROM mod_cases 
     WHERE c.accused_key <> ? \
     AND NOT EXISTS (SELECT 1 FROM mod_reports r WHERE r.case_id = c.case_id AND r.reporter_key = ?) \
     AND NOT EXISTS (SELECT 1 FROM mod_assignments a WHERE a.case_id = c.case_id AND a.reviewer_key = ?) \
+    AND NOT EXISTS (SELECT 1 FROM mod_case_players p WHERE p.case_id = c.case_id AND p.player_key = ?) \
     ORDER BY k.marked_at ASC, c.case_id ASC LIMIT 1";
 
 /// The most severe, oldest real case with a free reviewer slot the reviewer may take.
@@ -135,6 +136,8 @@ pub(super) const REAL_CANDIDATE: &str = "SELECT c.case_id FROM mod_cases c \
     AND NOT EXISTS (SELECT 1 FROM mod_votes v WHERE v.case_id = c.case_id AND v.reviewer_key = ?) \
     AND NOT EXISTS (SELECT 1 FROM mod_assignments a WHERE a.case_id = c.case_id \
         AND a.reviewer_key = ? AND a.expires_at > ?) \
+    AND NOT EXISTS (SELECT 1 FROM mod_case_players p WHERE p.case_id = c.case_id \
+        AND p.player_key = ?) \
     AND (SELECT COUNT(*) FROM mod_votes v WHERE v.case_id = c.case_id AND v.calibration = 0) \
       + (SELECT COUNT(*) FROM mod_assignments a WHERE a.case_id = c.case_id \
           AND a.calibration = 0 AND a.expires_at > ? \
@@ -153,6 +156,7 @@ pub(super) async fn candidate(
             .bind(reviewer)
             .bind(reviewer)
             .bind(reviewer)
+            .bind(reviewer)
             .fetch_optional(&mut **tx)
             .await?
     } else {
@@ -162,6 +166,7 @@ pub(super) async fn candidate(
             .bind(reviewer)
             .bind(reviewer)
             .bind(claim.now)
+            .bind(reviewer)
             .bind(claim.now)
             .fetch_optional(&mut **tx)
             .await?

@@ -315,6 +315,7 @@ impl StaffStore for SqliteStore {
             "mod_cases",
             "mod_reports",
             "mod_evidence",
+            "mod_case_players",
             "mod_assignments",
             "mod_votes",
             "mod_consensus",
