@@ -104,44 +104,10 @@ async fn concurrent_claims_from_two_processes_fill_exactly_the_required_slots(fr
 }
 
 async fn a_player_of_an_evidence_match_never_gets_the_case(fresh: Fresh) {
-    use crate::store::moderation::{CaseRow, NewReport, ReportRow};
     let store = &fresh.stores.moderation;
     let teammate = PublicKey::from_bytes([7; 32]);
-    let case = CaseRow {
-        case_id: "case_match".into(),
-        category: crate::moderation::Category::Griefing,
-        state: CaseState::Queued,
-        created_at: 0,
-        updated_at: 0,
-        closed_at: None,
-        severity_hint: 30,
-        accused: PublicKey::from_bytes([1; 32]),
-        required_reviewers: 3,
-        telemetry_summary: None,
-        anti_cheat_summary: None,
-    };
-    let report = ReportRow {
-        report_id: "rep_match".into(),
-        case_id: String::new(),
-        reporter: PublicKey::from_bytes([2; 32]),
-        category: crate::moderation::Category::Griefing,
-        note: String::new(),
-        created_at: 0,
-        upheld: None,
-    };
-    store
-        .file_report(&NewReport {
-            report,
-            evidence: Vec::new(),
-            new_case: case,
-            match_players: vec![
-                PublicKey::from_bytes([1; 32]),
-                PublicKey::from_bytes([2; 32]),
-                teammate,
-            ],
-        })
-        .await
-        .unwrap();
+    let players = vec![PublicKey::from_bytes([1; 32]), teammate];
+    let case_id = super::sanction_feed::open_case_with(store.as_ref(), 1, players).await;
     let claim = |reviewer: PublicKey, id: &str| Claim {
         assignment_id: id.into(),
         reviewer,
@@ -160,7 +126,7 @@ async fn a_player_of_an_evidence_match_never_gets_the_case(fresh: Fresh) {
         .claim(&claim(PublicKey::from_bytes([9; 32]), "asg_outsider"))
         .await
         .unwrap();
-    assert_eq!(outsider.map(|a| a.case_id), Some("case_match".to_owned()));
+    assert_eq!(outsider.map(|a| a.case_id), Some(case_id));
 }
 
 on_each_backend!(

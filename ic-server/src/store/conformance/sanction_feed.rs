@@ -29,6 +29,15 @@ fn audit(id: &str) -> AuditEntry {
 
 /// Opens case `case_<n>` against player `n`, reported by player 200.
 pub(super) async fn open_case(store: &dyn ModerationStore, n: u8) -> String {
+    open_case_with(store, n, Vec::new()).await
+}
+
+/// [`open_case`], the report bringing a match that `match_players` played.
+pub(super) async fn open_case_with(
+    store: &dyn ModerationStore,
+    n: u8,
+    match_players: Vec<PublicKey>,
+) -> String {
     let case_id = format!("case_{n}");
     let case = CaseRow {
         case_id: case_id.clone(),
@@ -57,7 +66,7 @@ pub(super) async fn open_case(store: &dyn ModerationStore, n: u8) -> String {
             report,
             evidence: Vec::new(),
             new_case: case,
-            match_players: Vec::new(),
+            match_players,
         })
         .await
         .unwrap();
