@@ -46,6 +46,10 @@ pub async fn open_stores(
 
 /// Opens the store and builds the community, authentication and authority from `data`.
 pub async fn open(data: &DataDir, config: &Config) -> anyhow::Result<Services> {
+    let keys = data.keys()?;
+    let metrics = Arc::new(Metrics::new()?);
+    let stores = open_stores(data, config, Some(metrics.database.clone())).await?;
+    // Checked once the database is open, so a start that fails on the database is one line.
     for (dir, failed) in data.secure()? {
         match failed {
             None => tracing::warn!(
@@ -60,9 +64,6 @@ pub async fn open(data: &DataDir, config: &Config) -> anyhow::Result<Services> {
             ),
         }
     }
-    let keys = data.keys()?;
-    let metrics = Arc::new(Metrics::new()?);
-    let stores = open_stores(data, config, Some(metrics.database.clone())).await?;
     let store = stores.core.clone();
     let rotations = store.rotations().await?;
     let signing = crate::keys::finish_pending_rotation(data, &keys.signing, &rotations)?;
