@@ -437,9 +437,14 @@ pub(crate) fn range<T: PartialOrd + std::fmt::Display>(
     Ok(())
 }
 
+/// Whether `url` is an http(s) URL: the one check of configured and presented URLs alike.
+pub(crate) fn is_http_url(url: &str) -> bool {
+    url.starts_with("http://") || url.starts_with("https://")
+}
+
 /// `url` an http(s) URL, or an error naming `key`.
 pub(crate) fn http_url(key: &str, url: &str) -> Result<(), InvalidValue> {
-    if url.starts_with("http://") || url.starts_with("https://") {
+    if is_http_url(url) {
         return Ok(());
     }
     Err(InvalidValue {

@@ -83,7 +83,7 @@ impl RemoteCommunities {
     /// The key chain of the community at base URL `url`: cached while fresh, otherwise fetched
     /// and checked against the keys pinned the first time this URL was used.
     pub async fn chain(&self, url: &str) -> Result<KeyChain, CommunityError> {
-        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2048 {
+        if !crate::config::is_http_url(url) || url.len() > 2048 {
             return Err(CommunityError::BadUrl(url.chars().take(100).collect()));
         }
         let url = url.trim_end_matches('/').to_owned();

@@ -94,16 +94,22 @@ pub async fn verify_credentials(
     }
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut credentials = Vec::with_capacity(presented.len());
+    let mut own_verifier: Option<Verifier> = None;
     for (index, credential) in presented.iter().enumerate() {
         let bytes = b64
             .decode(&credential.record)
             .map_err(|_| CredentialError::Base64(index))?;
         let (verified, chain) = match &credential.url {
             None => {
-                let verified =
-                    crate::presented::verify_presented(own.store, own.chain, player, &bytes, now)
-                        .await?;
-                (verified, own.chain.clone())
+                // The player's revocations and newest ratings are read once, however many of
+                // this community's records they present.
+                let verifier = if let Some(verifier) = own_verifier.as_ref() {
+                    verifier
+                } else {
+                    let context = crate::presented::player_context(own.store, player).await?;
+                    own_verifier.insert(Verifier::new(own.chain.clone()).with_player(context))
+                };
+                (verifier.verify(&bytes, now), own.chain.clone())
             }
             Some(url) => {
                 let chain = remote

@@ -116,11 +116,6 @@ impl Unmet {
 }
 
 impl TrustRequirement {
-    /// Whether anything is required (a player need present nothing otherwise).
-    pub fn is_none(&self) -> bool {
-        matches!(self, Self::None)
-    }
-
     /// Checks the requirement's own values: a bounded, non-empty list without repeats.
     pub fn validate(&self) -> Result<(), String> {
         let Self::Communities { communities } = self else {
