@@ -2,7 +2,8 @@
 //! queue that require 10 rated games on community B. A player presents B's records; A fetches
 //! B's document, pins its keys and verifies the records offline. Players with enough games are
 //! admitted. A player without them, a record that is someone else's or tampered with, and a
-//! community that cannot be reached are each refused with a code naming why.
+//! community that cannot be reached are each refused with a code naming why; so is a party
+//! member who confirms without them.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod common;
@@ -114,6 +115,25 @@ async fn a_room_and_a_queue_on_a_admit_players_with_ten_games_on_b_and_refuse_th
     assert_eq!(status, 201, "{opened}");
     let code = opened["code"].as_str().unwrap();
     let join = format!("/v1/rooms/{code}/join");
+    // A requirement that cannot hold is refused when the room is opened.
+    let (status, refused) = a
+        .post_json(
+            "/v1/rooms",
+            &json!({ "module": "ra", "requires": { "kind": "communities", "communities": [] } }),
+            Some(&tokens[1]),
+        )
+        .await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (422, Some("invalid_room")),
+        "{refused}"
+    );
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("requires: communities must list")
+    );
     let (_, list) = a.get("/v1/rooms", None).await;
     assert_eq!(list["rooms"][0]["requires"], requires, "{list}");
 
@@ -241,15 +261,38 @@ async fn a_room_and_a_queue_on_a_admit_players_with_ten_games_on_b_and_refuse_th
         )
         .await;
     assert_eq!(status, 202, "{joined}");
+    // The veteran brings the opponent as a party: each member is held to the requirement,
+    // the invited one when confirming.
+    let mut invite = queue(
+        "ranked_2v2",
+        &a_records[0],
+        json!([from(&b.url, &veteran_b)]),
+    );
+    invite["party"] = json!([opponent.public_key().to_string()]);
+    let (status, pending) = a.post_json("/v1/queue", &invite, Some(&tokens[0])).await;
+    assert_eq!(
+        (status, pending["status"].as_str()),
+        (202, Some("party_pending")),
+        "{pending}"
+    );
+    let confirm = format!("/v1/queue/parties/{}/confirm", pending["party_id"]);
+    let (status, refused) = a
+        .post_json(
+            &confirm,
+            &json!({ "record": a_records[1] }),
+            Some(&tokens[1]),
+        )
+        .await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (403, Some("requirement_unmet")),
+        "{refused}"
+    );
     let (status, joined) = a
         .post_json(
-            "/v1/queue",
-            &queue(
-                "ranked_2v2",
-                &a_records[0],
-                json!([from(&b.url, &veteran_b)]),
-            ),
-            Some(&tokens[0]),
+            &confirm,
+            &json!({ "record": a_records[1], "credentials": [from(&b.url, &opponent_b)] }),
+            Some(&tokens[1]),
         )
         .await;
     assert_eq!(

@@ -111,4 +111,46 @@ async fn a_room_requiring_games_on_another_community_seats_players_who_present_t
     )
     .unwrap();
     assert_eq!(seated["slot"], 1, "{seated}");
+
+    // A room open to any verified record: Bravo's record, with no games, will do.
+    newcomer.ok(&[
+        "rooms",
+        "open",
+        "alpha-league",
+        "--module",
+        "ra",
+        "--require-any",
+        "--present",
+        "bravo-clan",
+    ]);
+    // A queue on Alpha that requires three games on Bravo: `ic queue join --present`.
+    alpha.stop();
+    let config = format!(
+        "[matchmaking]\nrequirements = [{{ module = \"ra\", mode = \"ranked_2v2\", requires = \
+         {{ kind = \"communities\", communities = [{{ key = \"{bravo_key}\", min_games = 3 }}] }} }}]\n"
+    );
+    std::fs::write(alpha.dir.path().join("ic-server.toml"), config).unwrap();
+    alpha.start().await;
+    let join = [
+        "queue",
+        "join",
+        "alpha-league",
+        "--mode",
+        "ranked_2v2",
+        "--present",
+        "bravo-clan",
+    ];
+    let refused = newcomer.run(&join);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("requirement_unmet"),
+        "{}",
+        text(&refused)
+    );
+    let joined = host.ok(&join);
+    assert!(
+        String::from_utf8_lossy(&joined.stdout).contains("queued"),
+        "{}",
+        text(&joined)
+    );
 }

@@ -184,6 +184,16 @@ async fn reports_to_consensus_to_sanction_to_appeal_to_reversal(backend: Backend
     assert_eq!(decided["decision"], "reversed");
     assert_eq!(world.state(&case).await, "closed_no_action");
 
+    // A page size out of range is refused, naming it.
+    let (status, too_small) = world
+        .server
+        .get("/v1/federation/sanctions?since=0&limit=0", None)
+        .await;
+    assert_eq!(
+        (status, too_small["error"].as_str()),
+        (400, Some("invalid_query")),
+        "{too_small}"
+    );
     // The feed lifts both, each entry naming the one it lifts.
     let lifted = world.feed(2).await;
     let shown: Vec<_> = lifted
