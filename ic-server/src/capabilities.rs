@@ -76,7 +76,7 @@ pub async fn build(
         .capabilities
         .enabled(crate::config::Capability::Moderation)
     {
-        built.moderation = Some(Arc::new(
+        let service = Arc::new(
             ModerationService::new(
                 moderation_store,
                 config.moderation.clone(),
@@ -84,7 +84,15 @@ pub async fn build(
                 metrics,
             )
             .await?,
-        ));
+        );
+        if !config.federation.subscriptions.is_empty() {
+            built.subscriber = Some(Arc::new(crate::federation::subscriber::Subscriber::new(
+                &config.federation.subscriptions,
+                service.clone(),
+                std::time::Duration::from_secs(config.federation.poll_secs),
+            )));
+        }
+        built.moderation = Some(service);
     }
     Ok(built)
 }
@@ -260,6 +268,11 @@ pub async fn start(
             authority,
             stores.outbox.clone(),
         )));
+    }
+    // Other communities' sanction feeds, read every `[federation] poll_secs`.
+    #[cfg(feature = "moderation")]
+    if let Some(subscriber) = state.capabilities.subscriber.clone() {
+        tasks.push(tokio::spawn(subscriber.run()));
     }
     #[cfg(feature = "moderation")]
     if let Some(moderation) = state.capabilities.moderation.clone() {

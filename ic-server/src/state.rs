@@ -80,6 +80,10 @@ pub struct Capabilities {
     /// Moderation review queue.
     #[cfg(feature = "moderation")]
     pub moderation: Option<Arc<ModerationService>>,
+    /// The reader of other communities' sanction feeds, when `[federation] subscriptions`
+    /// lists any.
+    #[cfg(feature = "moderation")]
+    pub subscriber: Option<Arc<crate::federation::subscriber::Subscriber>>,
     /// The QUIC relay, once started.
     #[cfg(feature = "relay")]
     pub relay: Option<Arc<crate::relay::RelayService>>,

@@ -39,7 +39,7 @@ pub(crate) fn from_file_text(text: &str) -> Config {
     assert!(unknown.is_empty(), "{unknown:?}");
     loaded.config
 }
-pub use federation::FederationConfig;
+pub use federation::{FederationConfig, POLICY_KINDS, SanctionPolicy, SubscriptionConfig};
 pub use moderation::{
     CalibrationConfig, EligibilityConfig, ModerationConfig, RecommendationTable, RetentionConfig,
     SeverityBase,
@@ -515,7 +515,8 @@ impl Config {
         range("auth.token_ttl_secs", self.auth.token_ttl_secs, 60, 86_400)?;
         self.ui.validate()?;
         self.transparency.validate()?;
-        self.federation.validate()?;
+        self.federation
+            .validate(self.capabilities.enabled(Capability::Moderation))?;
         let ranking = &self.ranking;
         if ranking.game_modules.is_empty()
             || ranking

@@ -409,6 +409,16 @@ document_ttl_secs = 300
 # the measure, its end, the case's category and a hash of the case id; never reports, votes or
 # the moderator. Turning it on publishes the whole history kept so far.
 publish_sanctions = false
+# Seconds between two reads of each subscribed sanction feed (1-86400).
+poll_secs = 60
+# Other communities' sanction feeds to read (needs the moderation capability). `key` is a
+# signing key of the publisher; its later keys are followed through its published rotations.
+# `policy` says what each action does here: "ignore", "review" (a case in the local review
+# queue with the entry as evidence; the default) or "apply" (the same sanction, until its end).
+# A lifting entry lifts what the entry it negates caused.
+#   subscriptions = [{ url = "https://other.example", key = "ed25519:<64 hex>",
+#       policy = { default = "review", warn = "ignore", queue_cooldown = "apply" } }]
+subscriptions = []
 
 [logging]
 # "human" or "json".

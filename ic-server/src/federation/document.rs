@@ -66,6 +66,24 @@ pub fn client() -> reqwest::Client {
         .unwrap_or_default()
 }
 
+/// GETs `url` and reads at most `max` bytes of a successful answer.
+pub async fn get_bounded(http: &reqwest::Client, url: &str, max: usize) -> Result<Vec<u8>, String> {
+    let mut response = http
+        .get(url)
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|error| error.to_string())?;
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|error| error.to_string())? {
+        if body.len() + chunk.len() > max {
+            return Err(format!("the answer is larger than {max} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// Fetches and reads the document of the community at base URL `url`.
 pub async fn fetch(http: &reqwest::Client, url: &str) -> Result<RemoteDocument, String> {
     #[derive(serde::Deserialize)]
@@ -76,21 +94,12 @@ pub async fn fetch(http: &reqwest::Client, url: &str) -> Result<RemoteDocument, 
         rotations: Vec<String>,
     }
     let url = url.trim_end_matches('/');
-    let mut response = http
-        .get(format!("{url}/.well-known/ic-community"))
-        .send()
-        .await
-        .and_then(reqwest::Response::error_for_status)
-        .map_err(|error| error.to_string())?;
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|error| error.to_string())? {
-        if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-            return Err(format!(
-                "the document is larger than {MAX_DOCUMENT_BYTES} bytes"
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = get_bounded(
+        http,
+        &format!("{url}/.well-known/ic-community"),
+        MAX_DOCUMENT_BYTES,
+    )
+    .await?;
     let raw: Raw = serde_json::from_slice(&body)
         .map_err(|error| format!("not a community document: {error}"))?;
     let b64 = base64::engine::general_purpose::STANDARD;

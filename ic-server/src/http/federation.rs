@@ -1,5 +1,6 @@
 //! `GET /v1/federation/sanctions`: this community's moderation outcomes as a signed feed that
-//! other communities subscribe to, when the operator publishes it.
+//! other communities subscribe to, when the operator publishes it; and, for staff,
+//! `GET /v1/federation/subscriptions`: what this community read from the feeds it subscribes to.
 
 use axum::Json;
 use axum::extract::State;
@@ -11,8 +12,11 @@ use utoipa_axum::routes;
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiQuery;
 use super::{AppState, RouteGroup};
-use crate::config::Capability;
+use crate::auth::Principal;
+use crate::config::{Capability, SanctionPolicy};
 use crate::federation::sanction_feed::{FeedError, MAX_FEED_PAGE, published};
+use crate::federation::subscriber::PollStatus;
+use crate::store::moderation::ReceivedOutcome;
 
 impl From<FeedError> for ApiError {
     fn from(error: FeedError) -> Self {
@@ -58,9 +62,148 @@ pub struct FeedPageBody {
     entries: Vec<FeedEntry>,
 }
 
-/// The route of this module.
+/// The routes of this module.
 pub(super) fn routes() -> Vec<RouteGroup> {
-    vec![RouteGroup::new(Some(Capability::Moderation)).route(routes!(sanctions))]
+    vec![
+        RouteGroup::new(Some(Capability::Moderation)).route(routes!(sanctions)),
+        RouteGroup::new(Some(Capability::Moderation))
+            .authenticated()
+            .route(routes!(subscriptions)),
+    ]
+}
+
+/// Query of `GET /v1/federation/subscriptions`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReceivedQuery {
+    /// The newest entries received to list (default 50, at most 500).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<u32>,
+}
+
+/// One subscribed publisher.
+#[derive(Serialize, ToSchema)]
+pub struct SubscriptionView {
+    /// Its base URL.
+    url: String,
+    /// The key pinned for it.
+    key: String,
+    /// What each action kind does here (`default` for the rest; `review` when unset).
+    #[schema(value_type = Object)]
+    policy: std::collections::BTreeMap<String, SanctionPolicy>,
+    /// The last feed position received.
+    last_seq: u64,
+    /// Entries received, per outcome (`ignored`, `review`, `applied`, `lifted`, `refused`).
+    #[schema(value_type = Object)]
+    counts: std::collections::BTreeMap<&'static str, u64>,
+    /// When this process last read the feed, and why the last read failed.
+    #[serde(flatten)]
+    status: PollStatus,
+}
+
+/// One entry received.
+#[derive(Serialize, ToSchema)]
+pub struct ReceivedView {
+    /// The publisher's pinned key.
+    publisher: String,
+    /// Where it was read.
+    publisher_url: String,
+    /// Its position in the publisher's feed.
+    seq: u64,
+    /// The sanctioned player, when the entry verified.
+    subject: Option<String>,
+    /// The action as published, when the entry verified.
+    action: Option<String>,
+    /// What it did here.
+    outcome: ReceivedOutcome,
+    /// Why.
+    detail: String,
+    /// The local case it opened, joined, applied under or closed.
+    case_id: Option<String>,
+    /// The local sanction it applied or reversed.
+    action_id: Option<String>,
+    /// Unix seconds.
+    received_at: i64,
+}
+
+/// What was read from other communities' feeds.
+#[derive(Serialize, ToSchema)]
+pub struct SubscriptionsBody {
+    /// Each subscribed publisher, in config order.
+    subscriptions: Vec<SubscriptionView>,
+    /// The newest entries received, newest first.
+    received: Vec<ReceivedView>,
+}
+
+/// The sanction feeds this community subscribes to, for moderators and admins.
+#[utoipa::path(get, path = "/v1/federation/subscriptions", tag = "federation",
+    summary = "The sanction feeds this community reads: per publisher its policy, counts per \
+        outcome (refused entries included) and last error; and the newest entries received",
+    params(ReceivedQuery),
+    responses((status = 200, body = SubscriptionsBody),
+        (status = 400, body = ErrorBody, description = "`invalid_query`"),
+        (status = 403, body = ErrorBody, description = "`forbidden`: needs moderator or admin")))]
+async fn subscriptions(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(query): ApiQuery<ReceivedQuery>,
+) -> Result<Json<SubscriptionsBody>, ApiError> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "limit must be 1 to 500",
+        ));
+    }
+    let moderation = state.moderation()?;
+    let (counts, received) = moderation.received(&principal, limit).await?;
+    let statuses = state
+        .capabilities
+        .subscriber
+        .as_ref()
+        .map(|subscriber| subscriber.statuses())
+        .unwrap_or_default();
+    let subscriptions = statuses
+        .into_iter()
+        .map(|(config, status)| {
+            let key = config.key.to_string();
+            let mine = counts.iter().find(|c| c.publisher == key);
+            SubscriptionView {
+                url: config.url,
+                policy: config.policy,
+                last_seq: mine.map_or(0, |c| c.last_seq),
+                counts: ReceivedOutcome::ALL
+                    .iter()
+                    .map(|outcome| {
+                        let count = mine
+                            .and_then(|c| c.by_outcome.iter().find(|(o, _)| o == outcome))
+                            .map_or(0, |(_, n)| *n);
+                        (outcome.name(), count)
+                    })
+                    .collect(),
+                key,
+                status,
+            }
+        })
+        .collect();
+    Ok(Json(SubscriptionsBody {
+        subscriptions,
+        received: received
+            .into_iter()
+            .map(|r| ReceivedView {
+                publisher: r.publisher,
+                publisher_url: r.publisher_url,
+                seq: r.seq,
+                subject: r.subject.map(|key| key.to_string()),
+                action: r.action,
+                outcome: r.outcome,
+                detail: r.detail,
+                case_id: r.case_id,
+                action_id: r.action_id,
+                received_at: r.received_at,
+            })
+            .collect(),
+    }))
 }
 
 /// The sanction feed.

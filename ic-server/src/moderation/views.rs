@@ -365,8 +365,10 @@ pub struct ActionView {
     pub created_at: i64,
     /// Unix seconds the restriction ends, if it has an end.
     pub ends_at: Option<i64>,
-    /// Whether an appeal reversed it.
+    /// Whether an appeal (or its publisher's lifting) reversed it.
     pub reversed: bool,
+    /// For a sanction applied from another community's feed: which community, which entry.
+    pub provenance: Option<crate::store::moderation::Provenance>,
 }
 
 /// An action as its view.
@@ -380,6 +382,7 @@ pub fn action_view(a: &ActionRow) -> ActionView {
         created_at: a.created_at,
         ends_at: a.ends_at,
         reversed: a.reversed,
+        provenance: a.provenance.clone(),
     }
 }
 

@@ -261,7 +261,16 @@ fn case_page(view: &Value, csrf: &str) -> Markup {
                 @for action in list(view, "actions") {
                     li {
                         strong { (shown(&action["action"])) } " — " (shown(&action["reason"]))
-                        @if action["reversed"] == Value::Bool(true) { " (reversed on appeal)" }
+                        @if let Some(source) = action["provenance"].as_object() {
+                            " " span.provenance {
+                                "(from " (shown(&source["publisher_url"])) ", entry "
+                                (shown(&source["seq"])) ")"
+                            }
+                        }
+                        @if action["reversed"] == Value::Bool(true) {
+                            @if action["provenance"].is_object() { " (reversed)" }
+                            @else { " (reversed on appeal)" }
+                        }
                     }
                 }
             }

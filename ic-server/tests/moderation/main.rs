@@ -10,6 +10,7 @@ mod anonymity;
 mod calibration;
 mod errors;
 mod evidence;
+mod federated;
 mod leaver_appeals;
 mod lifecycle;
 mod records;

@@ -327,6 +327,7 @@ async fn queue_restriction_is_a_direct_check_for_matchmaking(backend: Backend) {
                 created_at: now,
                 ends_at: Some(now + hours * 3600),
                 reversed: false,
+                provenance: None,
             };
             let new = NewAction {
                 action: row,

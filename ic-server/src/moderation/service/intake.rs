@@ -46,6 +46,46 @@ pub struct ReportReceipt {
     pub status: &'static str,
 }
 
+impl ModerationService {
+    /// The case a report opens when none is open about `accused` in `category`.
+    pub(super) fn queued_case(&self, category: Category, accused: PublicKey, now: i64) -> CaseRow {
+        CaseRow {
+            case_id: new_id("case"),
+            category,
+            state: CaseState::Queued,
+            created_at: now,
+            updated_at: now,
+            closed_at: None,
+            severity_hint: 0,
+            accused,
+            required_reviewers: self.config().required_for(category),
+            telemetry_summary: None,
+            anti_cheat_summary: None,
+        }
+    }
+
+    /// Sets the case's severity hint from its category and the track record of its reporters.
+    pub(super) async fn retriage(
+        &self,
+        case_id: &str,
+        category: Category,
+        reporters: &[PublicKey],
+    ) -> Result<(), ModerationError> {
+        let mut accuracies = Vec::with_capacity(reporters.len());
+        for reporter in reporters {
+            let (upheld, judged) = self.store.reporter_record(reporter).await?;
+            accuracies.push(reporter_accuracy(upheld, judged));
+        }
+        let hint = severity_hint(
+            self.config().severity_base.of(category),
+            self.config().severity_per_report,
+            &accuracies,
+        );
+        self.store.set_severity(case_id, hint).await?;
+        Ok(())
+    }
+}
+
 fn reference_ok(text: &str, max: usize) -> bool {
     !text.is_empty()
         && text.len() <= max
@@ -161,19 +201,7 @@ impl ModerationService {
             created_at: now,
             upheld: None,
         };
-        let new_case = CaseRow {
-            case_id: new_id("case"),
-            category,
-            state: CaseState::Queued,
-            created_at: now,
-            updated_at: now,
-            closed_at: None,
-            severity_hint: 0,
-            accused,
-            required_reviewers: self.config().required_for(category),
-            telemetry_summary: None,
-            anti_cheat_summary: None,
-        };
+        let new_case = self.queued_case(category, accused, now);
         let filed = self
             .store
             .file_report(&NewReport {
@@ -195,17 +223,7 @@ impl ModerationService {
         if opened {
             self.count("case_opened");
         }
-        let mut accuracies = Vec::with_capacity(reporters.len());
-        for reporter in &reporters {
-            let (upheld, judged) = self.store.reporter_record(reporter).await?;
-            accuracies.push(reporter_accuracy(upheld, judged));
-        }
-        let hint = severity_hint(
-            self.config().severity_base.of(category),
-            self.config().severity_per_report,
-            &accuracies,
-        );
-        self.store.set_severity(&case_id, hint).await?;
+        self.retriage(&case_id, category, &reporters).await?;
         Ok(ReportReceipt {
             report_id: report.report_id,
             case_id,

@@ -5,12 +5,14 @@ mod appeals;
 #[cfg(feature = "relay")]
 mod chat_check;
 mod evidence;
+mod federated;
 mod intake;
 mod moderate;
 #[cfg(feature = "matchmaking")]
 mod queue_check;
 mod review;
 
+pub use federated::Publisher;
 pub use intake::{ReportReceipt, ReportRequest};
 pub use moderate::{
     ActRequest, AntiCheatSummary, ReviewerStatsView, SummariesRequest, TelemetrySummary,

@@ -247,6 +247,7 @@ impl ModerationService {
             created_at: now,
             ends_at,
             reversed: false,
+            provenance: None,
         };
         details["ends_at"] = json!(ends_at);
         details["action_id"] = json!(row.action_id);

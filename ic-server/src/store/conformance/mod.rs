@@ -12,6 +12,8 @@ mod ledger;
 mod moderation;
 mod outbox;
 #[cfg(feature = "moderation")]
+mod received_sanctions;
+#[cfg(feature = "moderation")]
 mod sanction_feed;
 mod seasons;
 mod shared_queue;

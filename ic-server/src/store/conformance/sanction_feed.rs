@@ -87,6 +87,7 @@ async fn act(store: &dyn ModerationStore, n: u8, action: ActionKind) {
             created_at: 100 + i64::from(n),
             ends_at: Some(100 + i64::from(n) + 86_400),
             reversed: false,
+            provenance: None,
         },
         expected_state: CaseState::Queued,
         new_state: CaseState::ClosedActionTaken,

@@ -2,8 +2,8 @@
 //! and the decoders that check each stored name, key and count.
 
 use super::rows::{
-    ActionRow, AppealRow, AssignmentRow, AuditEntry, CaseListRow, CaseRow, ConsensusRow, ReportRow,
-    ReviewerStatsRow, VoteRow,
+    ActionRow, AppealRow, AssignmentRow, AuditEntry, CaseListRow, CaseRow, ConsensusRow,
+    Provenance, ReportRow, ReviewerStatsRow, VoteRow,
 };
 use crate::moderation::{ActionKind, CaseState, Category, Decision};
 use crate::store::StoreError;
@@ -109,7 +109,13 @@ pub(crate) fn stats_from_row(row: &impl Columns) -> Result<ReviewerStatsRow, Sto
 /// The columns [`action_from_row`] reads, from `mod_actions a`.
 pub(crate) const ACTION_COLUMNS: &str = "a.action_id, a.case_id, a.consensus_id, \
     a.moderator_key, a.target_key, a.action, a.reason, a.created_at, a.ends_at, \
-    EXISTS (SELECT 1 FROM mod_reversals r WHERE r.action_id = a.action_id) AS reversed";
+    EXISTS (SELECT 1 FROM mod_reversals r WHERE r.action_id = a.action_id) AS reversed, \
+    (SELECT f.publisher FROM received_sanctions f WHERE f.action_id = a.action_id \
+     AND f.outcome = 'applied') AS fed_publisher, \
+    (SELECT f.publisher_url FROM received_sanctions f WHERE f.action_id = a.action_id \
+     AND f.outcome = 'applied') AS fed_url, \
+    (SELECT f.feed_seq FROM received_sanctions f WHERE f.action_id = a.action_id \
+     AND f.outcome = 'applied') AS fed_seq";
 
 /// An action selected with [`ACTION_COLUMNS`].
 pub(crate) fn action_from_row(row: &impl Columns) -> Result<ActionRow, StoreError> {
@@ -127,6 +133,14 @@ pub(crate) fn action_from_row(row: &impl Columns) -> Result<ActionRow, StoreErro
         created_at: row.int("created_at")?,
         ends_at: row.opt_int("ends_at")?,
         reversed: row.flag("reversed")?,
+        provenance: match (row.opt_text("fed_publisher")?, row.opt_text("fed_url")?) {
+            (Some(publisher), Some(publisher_url)) => Some(Provenance {
+                publisher,
+                publisher_url,
+                seq: crate::store::columns::unseq(row.int("fed_seq")?)?,
+            }),
+            _ => None,
+        },
     })
 }
 

@@ -256,8 +256,22 @@ pub struct ActionRow {
     pub created_at: i64,
     /// When the sanction ends (`None` for warnings and closing).
     pub ends_at: Option<i64>,
-    /// Whether an appeal reversed it.
+    /// Whether an appeal (or, for a federated sanction, its publisher's lifting) reversed it.
     pub reversed: bool,
+    /// Where a sanction applied from another community's feed came from (`None` for this
+    /// community's own moderators' actions).
+    pub provenance: Option<Provenance>,
+}
+
+/// The other community a federated sanction came from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Provenance {
+    /// The publisher's key, as pinned in this community's config.
+    pub publisher: String,
+    /// Where its feed is read.
+    pub publisher_url: String,
+    /// The entry's position in its feed.
+    pub seq: u64,
 }
 
 /// A moderator action to record with its effects.

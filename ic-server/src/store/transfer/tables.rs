@@ -436,6 +436,24 @@ pub const TABLES: &[Table] = &[
             ("issued_at", Int),
         ],
     ),
+    // Federated sanctions received (SQLite 0018, PostgreSQL 0016).
+    plain(
+        "received_sanctions",
+        &[
+            ("publisher", Text),
+            ("feed_seq", Int),
+            ("publisher_url", Text),
+            ("subject_key", Blob),
+            ("action", Text),
+            ("note", Text),
+            ("note_hash", Blob),
+            ("outcome", Text),
+            ("detail", Text),
+            ("case_id", Text),
+            ("action_id", Text),
+            ("received_at", Int),
+        ],
+    ),
     // Witnessed logs (SQLite 0015, PostgreSQL 0013).
     plain(
         "witnessed_checkpoints",

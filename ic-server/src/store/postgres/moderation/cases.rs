@@ -94,90 +94,12 @@ impl CaseStore for PostgresStore {
     }
 
     async fn file_report(&self, new: &NewReport) -> Result<Filed, StoreError> {
-        let report = &new.report;
-        let accused = new.new_case.accused.as_bytes().as_slice();
         let mut tx = write_transaction(&self.pool).await?;
-        let open = sqlx::query_scalar::<_, String>(
-            "SELECT case_id FROM mod_cases WHERE accused_key = $1 AND category = $2 \
-             AND state NOT IN ('closed_no_action', 'closed_action_taken') \
-             ORDER BY created_at ASC LIMIT 1",
-        )
-        .bind(accused)
-        .bind(report.category.name())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (case_id, opened) = match open {
-            Some(case_id) => (case_id, false),
-            None => {
-                let case = &new.new_case;
-                sqlx::query(
-                    "INSERT INTO mod_cases (case_id, category, state, created_at, updated_at, \
-                     closed_at, severity_hint, accused_key, required_reviewers) \
-                     VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, $8)",
-                )
-                .bind(&case.case_id)
-                .bind(case.category.name())
-                .bind(case.state.name())
-                .bind(case.created_at)
-                .bind(case.updated_at)
-                .bind(i64::from(case.severity_hint))
-                .bind(accused)
-                .bind(i64::from(case.required_reviewers))
-                .execute(&mut *tx)
-                .await?;
-                (case.case_id.clone(), true)
-            }
-        };
-        let insert = sqlx::query(
-            "INSERT INTO mod_reports (report_id, case_id, reporter_key, category, note, \
-             created_at, upheld) VALUES ($1, $2, $3, $4, $5, $6, NULL) ON CONFLICT DO NOTHING",
-        )
-        .bind(&report.report_id)
-        .bind(&case_id)
-        .bind(report.reporter.as_bytes().as_slice())
-        .bind(report.category.name())
-        .bind(&report.note)
-        .bind(report.created_at)
-        .execute(&mut *tx)
-        .await?;
-        if insert.rows_affected() == 0 {
-            return Ok(Filed::AlreadyReported(case_id));
+        let filed = file_in(&mut tx, new).await?;
+        if matches!(filed, Filed::Joined { .. }) {
+            tx.commit().await?;
         }
-        for evidence in &new.evidence {
-            sqlx::query(
-                "INSERT INTO mod_evidence (case_id, kind, reference, added_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (case_id, kind, reference) DO NOTHING",
-            )
-            .bind(&case_id)
-            .bind(&evidence.kind)
-            .bind(&evidence.reference)
-            .bind(report.created_at)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for player in &new.match_players {
-            sqlx::query(
-                "INSERT INTO mod_case_players (case_id, player_key) VALUES ($1, $2) \
-                 ON CONFLICT (case_id, player_key) DO NOTHING",
-            )
-            .bind(&case_id)
-            .bind(player.as_bytes().as_slice())
-            .execute(&mut *tx)
-            .await?;
-        }
-        let reporters = sqlx::query("SELECT reporter_key FROM mod_reports WHERE case_id = $1")
-            .bind(&case_id)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|row| row.key("reporter_key"))
-            .collect::<Result<Vec<_>, _>>()?;
-        tx.commit().await?;
-        Ok(Filed::Joined {
-            case_id,
-            opened,
-            reporters,
-        })
+        Ok(filed)
     }
 
     async fn set_severity(&self, case_id: &str, hint: u8) -> Result<(), StoreError> {
@@ -315,4 +237,94 @@ impl CaseStore for PostgresStore {
             .map(case_list_from_row)
             .collect()
     }
+}
+
+/// Files a report inside `tx`: joins the open case of the accused and category or opens
+/// `new.new_case`; the caller commits (or drops `tx` on [`Filed::AlreadyReported`]).
+pub(super) async fn file_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    new: &NewReport,
+) -> Result<Filed, StoreError> {
+    let report = &new.report;
+    let accused = new.new_case.accused.as_bytes().as_slice();
+    let open = sqlx::query_scalar::<_, String>(
+        "SELECT case_id FROM mod_cases WHERE accused_key = $1 AND category = $2 \
+             AND state NOT IN ('closed_no_action', 'closed_action_taken') \
+             ORDER BY created_at ASC LIMIT 1",
+    )
+    .bind(accused)
+    .bind(report.category.name())
+    .fetch_optional(&mut **tx)
+    .await?;
+    let (case_id, opened) = match open {
+        Some(case_id) => (case_id, false),
+        None => {
+            let case = &new.new_case;
+            sqlx::query(
+                "INSERT INTO mod_cases (case_id, category, state, created_at, updated_at, \
+                     closed_at, severity_hint, accused_key, required_reviewers) \
+                     VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, $8)",
+            )
+            .bind(&case.case_id)
+            .bind(case.category.name())
+            .bind(case.state.name())
+            .bind(case.created_at)
+            .bind(case.updated_at)
+            .bind(i64::from(case.severity_hint))
+            .bind(accused)
+            .bind(i64::from(case.required_reviewers))
+            .execute(&mut **tx)
+            .await?;
+            (case.case_id.clone(), true)
+        }
+    };
+    let insert = sqlx::query(
+        "INSERT INTO mod_reports (report_id, case_id, reporter_key, category, note, \
+             created_at, upheld) VALUES ($1, $2, $3, $4, $5, $6, NULL) ON CONFLICT DO NOTHING",
+    )
+    .bind(&report.report_id)
+    .bind(&case_id)
+    .bind(report.reporter.as_bytes().as_slice())
+    .bind(report.category.name())
+    .bind(&report.note)
+    .bind(report.created_at)
+    .execute(&mut **tx)
+    .await?;
+    if insert.rows_affected() == 0 {
+        return Ok(Filed::AlreadyReported(case_id));
+    }
+    for evidence in &new.evidence {
+        sqlx::query(
+            "INSERT INTO mod_evidence (case_id, kind, reference, added_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (case_id, kind, reference) DO NOTHING",
+        )
+        .bind(&case_id)
+        .bind(&evidence.kind)
+        .bind(&evidence.reference)
+        .bind(report.created_at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for player in &new.match_players {
+        sqlx::query(
+            "INSERT INTO mod_case_players (case_id, player_key) VALUES ($1, $2) \
+                 ON CONFLICT (case_id, player_key) DO NOTHING",
+        )
+        .bind(&case_id)
+        .bind(player.as_bytes().as_slice())
+        .execute(&mut **tx)
+        .await?;
+    }
+    let reporters = sqlx::query("SELECT reporter_key FROM mod_reports WHERE case_id = $1")
+        .bind(&case_id)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|row| row.key("reporter_key"))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Filed::Joined {
+        case_id,
+        opened,
+        reporters,
+    })
 }

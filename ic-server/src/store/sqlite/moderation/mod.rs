@@ -3,6 +3,7 @@
 
 mod cases;
 mod leaver_appeals;
+mod received;
 mod review;
 mod rows;
 mod staff;
