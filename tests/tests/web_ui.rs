@@ -176,9 +176,16 @@ async fn a_report_is_reviewed_decided_and_reversed_on_appeal_in_a_browser() {
     browser.wait_for("//h1[text()='Dashboard']").await;
     browser.screenshot("flow-dashboard").await;
 
-    // A player reports another; the case waits for reviewers.
-    let (_, reporter_token) = member(&server, 11).await;
+    // A player reports another they played with; the case waits for reviewers.
+    let (reporter, reporter_token) = member(&server, 11).await;
     let (accused, accused_token) = member(&server, 12).await;
+    server
+        .play(
+            900,
+            reporter.public_key().into(),
+            accused.public_key().into(),
+        )
+        .await;
     let (status, body) = post(
         &server,
         "/v1/reports",

@@ -22,6 +22,9 @@ pub struct ModerationConfig {
     pub assignment_expiry_secs: i64,
     /// Reports one player may file in 24 hours, 1–1000.
     pub reports_per_day: u32,
+    /// Certified matches a registered player needs here before their reports are taken,
+    /// 0–100000: throwaway keys cannot pile reports onto a case.
+    pub reporter_min_matches: u32,
     /// Longest report note, vote note or moderator reason in characters, 1–4000.
     pub note_max_chars: usize,
     /// Severity points each report adds (scaled by its reporter's accuracy), 0–50.
@@ -46,6 +49,7 @@ impl Default for ModerationConfig {
             consensus_threshold: 2.0 / 3.0,
             assignment_expiry_secs: 24 * 3600,
             reports_per_day: 10,
+            reporter_min_matches: 1,
             note_max_chars: 1000,
             severity_per_report: 10,
             severity_base: SeverityBase::default(),
@@ -270,6 +274,12 @@ impl ModerationConfig {
             604_800,
         )?;
         range("reports_per_day", self.reports_per_day, 1, 1000)?;
+        range(
+            "reporter_min_matches",
+            self.reporter_min_matches,
+            0,
+            100_000,
+        )?;
         range("note_max_chars", self.note_max_chars, 1, 4000)?;
         range("severity_per_report", self.severity_per_report, 0, 50)?;
         let base = &self.severity_base;

@@ -230,6 +230,9 @@ consensus_threshold = 0.6666666666666666
 assignment_expiry_secs = 86400
 # Reports one player may file per 24 hours (1-1000).
 reports_per_day = 10
+# Certified matches a registered player needs here before their reports are taken (0-100000):
+# throwaway keys cannot pile reports onto a case.
+reporter_min_matches = 1
 # Longest report note, vote note, moderator reason or appeal statement, characters (1-4000).
 note_max_chars = 1000
 # Severity points per report, scaled by the reporter's accuracy (0-50).

@@ -132,6 +132,7 @@ pub const ERROR_CODES: &[&str] = &[
     "match_not_certified",
     "not_in_match",
     "report_rate_limited",
+    "reporter_not_eligible",
     "already_reported",
     "case_not_found",
     "assignment_not_found",

@@ -1,5 +1,8 @@
 //! The triage severity hint of a case: a base per category plus points per report, each report
 //! weighted by how often its reporter's past reports were upheld (smoothed for few reports).
+//!
+//! A report's points are fixed when it is filed and added to the case's hint (capped at 100) in
+//! the transaction that files it, so taking a report costs the same however many the case has.
 
 /// A reporter's accuracy: upheld reports over judged ones with a Laplace prior (one upheld, one
 /// rejected), so a new reporter counts 0.5 and one whose reports keep being rejected tends to 0.
@@ -8,17 +11,14 @@ pub fn reporter_accuracy(upheld: u32, judged: u32) -> f64 {
     (f64::from(upheld) + 1.0) / (f64::from(judged) + 2.0)
 }
 
-/// The severity hint (0–100): `base` for the category plus `points_per_report` for each report,
-/// scaled by twice its reporter's accuracy (a new reporter counts fully, a reliable one up to
-/// double, a discredited one almost nothing). Triage only: it never triggers an action.
-pub fn severity_hint(base: u8, points_per_report: u8, reporter_accuracies: &[f64]) -> u8 {
-    let volume: f64 = reporter_accuracies
-        .iter()
-        .map(|accuracy| 2.0 * accuracy.clamp(0.0, 1.0))
-        .sum();
-    let hint = f64::from(base) + f64::from(points_per_report) * volume;
+/// The severity points one report adds to its case's hint: `points_per_report` scaled by twice
+/// its reporter's accuracy (a new reporter counts fully, a reliable one up to double, a
+/// discredited one almost nothing). The hint starts at the category's base and is capped at
+/// 100. Triage only: it never triggers an action.
+pub fn report_points(points_per_report: u8, reporter_accuracy: f64) -> u8 {
+    let points = f64::from(points_per_report) * 2.0 * reporter_accuracy.clamp(0.0, 1.0);
     // Clamped to 0..=100 first, so the cast cannot truncate.
-    hint.clamp(0.0, 100.0).round() as u8
+    points.clamp(0.0, 100.0).round() as u8
 }
 
 #[cfg(test)]
@@ -31,9 +31,9 @@ mod tests {
         assert_eq!(reporter_accuracy(0, 0), 0.5);
         assert!(reporter_accuracy(0, 10) < 0.1);
         assert!(reporter_accuracy(10, 10) > 0.9);
-        assert_eq!(severity_hint(30, 10, &[0.5, 0.5, 0.5]), 60);
-        assert_eq!(severity_hint(30, 10, &[]), 30);
-        assert!(severity_hint(30, 10, &[reporter_accuracy(0, 20)]) < 32);
+        assert_eq!(report_points(10, reporter_accuracy(0, 0)), 10);
+        assert_eq!(report_points(10, 1.0), 20);
+        assert!(report_points(10, reporter_accuracy(0, 20)) < 2);
     }
 
     proptest! {
@@ -47,18 +47,14 @@ mod tests {
         }
 
         #[test]
-        fn hint_is_bounded_and_monotone(
-            base in 0u8..=100,
+        fn points_are_bounded_and_grow_with_accuracy(
             points in 0u8..=50,
-            accuracies in proptest::collection::vec(0.0f64..=1.0, 0..30),
-            extra in 0.0f64..=1.0,
+            accuracy in 0.0f64..=1.0,
+            better in 0.0f64..=1.0,
         ) {
-            let hint = severity_hint(base, points, &accuracies);
-            prop_assert!(hint <= 100);
-            prop_assert!(hint >= base);
-            let mut more = accuracies.clone();
-            more.push(extra);
-            prop_assert!(severity_hint(base, points, &more) >= hint);
+            let given = report_points(points, accuracy);
+            prop_assert!(given <= 2 * points);
+            prop_assert!(report_points(points, accuracy.max(better)) >= given);
         }
     }
 }

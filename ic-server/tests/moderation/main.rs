@@ -11,6 +11,7 @@ mod calibration;
 mod errors;
 mod evidence;
 mod federated;
+mod intake;
 mod leaver_appeals;
 mod lifecycle;
 mod records;

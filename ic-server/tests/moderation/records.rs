@@ -295,6 +295,7 @@ async fn queue_restriction_is_a_direct_check_for_matchmaking(backend: Backend) {
                     evidence: vec![],
                     new_case: case,
                     match_players: vec![],
+                    severity_points: 10,
                 })
                 .await
                 .unwrap();

@@ -15,12 +15,13 @@ pub const MODERATOR: u8 = 201;
 const ADMIN: u8 = 202;
 
 /// The server's config: competitive preset (moderation on), members eligible to review after
-/// one certified match, plus `moderation` lines and `extra` tables from the test.
+/// one certified match and to report without one (`reporter_min_matches` has its own test),
+/// plus `moderation` lines and `extra` tables from the test.
 pub fn config(moderation: &str, extra: &str) -> String {
     format!(
         "{TEST_LIMITS}[capabilities]\npreset = \"competitive\"\n\
          [auth]\nadmins = [\"{}\"]\n\
-         [moderation]\n{moderation}\n\
+         [moderation]\nreporter_min_matches = 0\n{moderation}\n\
          [moderation.eligibility]\nmin_matches = 1\nmin_account_age_days = 0\n{extra}",
         player(ADMIN).public_key()
     )

@@ -24,6 +24,9 @@ use crate::moderation::views::{AppealView, ReviewerCaseView, appeal_view};
         (status = 400, body = ErrorBody, description = "`invalid_key`, `invalid_category`, \
             `invalid_match_id`, `invalid_replay_id`, `invalid_timeline_markers`, \
             `note_too_long` or `self_report`"),
+        (status = 403, body = ErrorBody, description = "`reporter_not_eligible`: the reporter \
+            is not registered or played fewer certified matches here than \
+            `[moderation] reporter_min_matches`"),
         (status = 404, body = ErrorBody, description = "`unknown_player`"),
         (status = 409, body = ErrorBody, description = "`already_reported`"),
         (status = 422, body = ErrorBody, description = "`match_not_certified` or `not_in_match`"),

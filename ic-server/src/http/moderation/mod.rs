@@ -65,6 +65,7 @@ impl From<ModerationError> for ApiError {
             }
             ModerationError::ReportRateLimited => StatusCode::TOO_MANY_REQUESTS,
             ModerationError::NotEligible(_)
+            | ModerationError::ReporterNotEligible { .. }
             | ModerationError::AccuracyTooLow
             | ModerationError::Forbidden(_)
             | ModerationError::OwnAppeal

@@ -105,8 +105,9 @@ impl ModerationService {
             (Verdict::Review { category }, Some(entry)) => {
                 received.outcome = ReceivedOutcome::Review;
                 received.detail = "opened for review here".into();
+                let points = self.points_of(&publisher.key).await?;
                 SanctionEffect::Review(
-                    self.federated_report(publisher, entry, category, &source, now),
+                    self.federated_report(publisher, entry, category, &source, points, now),
                 )
             }
             (
@@ -193,30 +194,19 @@ impl ModerationService {
                 ReceivedOutcome::Lifted => "federated_lifted",
                 ReceivedOutcome::Refused => "federated_refused",
             });
-            if let (ReceivedOutcome::Review, Some(case_id), SanctionEffect::Review(report)) =
-                (stored.outcome, &stored.case_id, &effect)
-            {
-                let reporters: Vec<PublicKey> = self
-                    .store
-                    .reports(case_id)
-                    .await?
-                    .iter()
-                    .map(|r| r.reporter)
-                    .collect();
-                self.retriage(case_id, report.report.category, &reporters)
-                    .await?;
-            }
         }
         Ok(stored)
     }
 
-    /// The report a reviewed entry files: by the publisher, the entry as evidence.
+    /// The report a reviewed entry files: by the publisher, the entry as evidence, weighted by
+    /// how the publisher's earlier entries fared in review here.
     fn federated_report(
         &self,
         publisher: &Publisher,
         entry: &SanctionEntry,
         category: Category,
         source: &str,
+        severity_points: u8,
         now: i64,
     ) -> NewReport {
         let ends = entry
@@ -241,6 +231,7 @@ impl ModerationService {
             }],
             new_case: self.queued_case(category, entry.subject.public_key(), now),
             match_players: Vec::new(),
+            severity_points,
         }
     }
 

@@ -6,7 +6,7 @@ use scr::PublicKey;
 use serde::Deserialize;
 
 use super::{ModerationError, ModerationService, new_id};
-use crate::moderation::severity::{reporter_accuracy, severity_hint};
+use crate::moderation::severity::{report_points, reporter_accuracy};
 use crate::moderation::{CaseState, Category};
 use crate::store::moderation::{CaseRow, EvidenceRow, Filed, NewReport, ReportRow};
 
@@ -56,7 +56,7 @@ impl ModerationService {
             created_at: now,
             updated_at: now,
             closed_at: None,
-            severity_hint: 0,
+            severity_hint: self.config().severity_base.of(category),
             accused,
             required_reviewers: self.config().required_for(category),
             telemetry_summary: None,
@@ -64,25 +64,13 @@ impl ModerationService {
         }
     }
 
-    /// Sets the case's severity hint from its category and the track record of its reporters.
-    pub(super) async fn retriage(
-        &self,
-        case_id: &str,
-        category: Category,
-        reporters: &[PublicKey],
-    ) -> Result<(), ModerationError> {
-        let mut accuracies = Vec::with_capacity(reporters.len());
-        for reporter in reporters {
-            let (upheld, judged) = self.store.reporter_record(reporter).await?;
-            accuracies.push(reporter_accuracy(upheld, judged));
-        }
-        let hint = severity_hint(
-            self.config().severity_base.of(category),
+    /// The severity points a report by `reporter` adds, from their reports' track record.
+    pub(super) async fn points_of(&self, reporter: &PublicKey) -> Result<u8, ModerationError> {
+        let (upheld, judged) = self.store.reporter_record(reporter).await?;
+        Ok(report_points(
             self.config().severity_per_report,
-            &accuracies,
-        );
-        self.store.set_severity(case_id, hint).await?;
-        Ok(())
+            reporter_accuracy(upheld, judged),
+        ))
     }
 }
 
@@ -156,6 +144,15 @@ impl ModerationService {
         if self.store.reports_since(&reporter, since).await? >= self.config().reports_per_day {
             return Err(ModerationError::ReportRateLimited);
         }
+        let needed = self.config().reporter_min_matches;
+        let played = match self.store.standing(&reporter).await? {
+            Some(standing) if standing.matches >= needed => None,
+            Some(standing) => Some(standing.matches),
+            None => Some(0),
+        };
+        if let Some(played) = played {
+            return Err(ModerationError::ReporterNotEligible { needed, played });
+        }
         if self.store.standing(&accused).await?.is_none() {
             return Err(ModerationError::UnknownPlayer);
         }
@@ -209,21 +206,17 @@ impl ModerationService {
                 evidence,
                 new_case,
                 match_players,
+                severity_points: self.points_of(&reporter).await?,
             })
             .await?;
-        let (case_id, opened, reporters) = match filed {
-            Filed::Joined {
-                case_id,
-                opened,
-                reporters,
-            } => (case_id, opened, reporters),
+        let (case_id, opened) = match filed {
+            Filed::Joined { case_id, opened } => (case_id, opened),
             Filed::AlreadyReported(_) => return Err(ModerationError::AlreadyReported),
         };
         self.count("report");
         if opened {
             self.count("case_opened");
         }
-        self.retriage(&case_id, category, &reporters).await?;
         Ok(ReportReceipt {
             report_id: report.report_id,
             case_id,

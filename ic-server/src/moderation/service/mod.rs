@@ -58,6 +58,17 @@ pub enum ModerationError {
     /// The reporter used up their reports for the day.
     #[error("too many reports in the last 24 hours; try again later")]
     ReportRateLimited,
+    /// The reporter is not registered here, or has played fewer certified matches here than
+    /// reports need.
+    #[error(
+        "reports need a registered player with at least {needed} certified matches here; you have {played}"
+    )]
+    ReporterNotEligible {
+        /// Matches reports need.
+        needed: u32,
+        /// Matches the reporter played here.
+        played: u32,
+    },
     /// The reporter already reported this open case.
     #[error("you already reported this player for this category; the case is under review")]
     AlreadyReported,
@@ -143,6 +154,7 @@ impl ModerationError {
             Self::MatchNotCertified => "match_not_certified",
             Self::NotInMatch => "not_in_match",
             Self::ReportRateLimited => "report_rate_limited",
+            Self::ReporterNotEligible { .. } => "reporter_not_eligible",
             Self::AlreadyReported => "already_reported",
             Self::CaseNotFound => "case_not_found",
             Self::AssignmentNotFound => "assignment_not_found",

@@ -85,6 +85,7 @@ fn review(report_id: &str, case_id: &str, seq: u64) -> SanctionEffect {
         }],
         new_case: case(case_id, CaseState::Queued),
         match_players: Vec::new(),
+        severity_points: 10,
     })
 }
 
@@ -259,6 +260,7 @@ async fn reviews_join_the_open_case_and_a_lifting_closes_it_while_unreviewed(fre
             ..case("case_d", CaseState::Queued)
         },
         match_players: Vec::new(),
+        severity_points: 10,
     };
     store.file_report(&local).await.unwrap();
     store

@@ -67,6 +67,7 @@ pub(super) async fn open_case_with(
             evidence: Vec::new(),
             new_case: case,
             match_players,
+            severity_points: 10,
         })
         .await
         .unwrap();

@@ -24,10 +24,9 @@ pub trait CaseStore: Send + Sync + 'static {
     async fn reports_since(&self, reporter: &PublicKey, since: i64) -> Result<u32, StoreError>;
     /// (upheld, judged) reports of `reporter`.
     async fn reporter_record(&self, reporter: &PublicKey) -> Result<(u32, u32), StoreError>;
-    /// Files a report into the open case of its accused and category, or opens one.
+    /// Files a report into the open case of its accused and category, or opens one, and adds
+    /// its severity points to the case's hint: the same work however many reports the case has.
     async fn file_report(&self, report: &NewReport) -> Result<Filed, StoreError>;
-    /// Sets a case's severity hint.
-    async fn set_severity(&self, case_id: &str, hint: u8) -> Result<(), StoreError>;
 
     // --- reading cases ---
 

@@ -100,19 +100,20 @@ pub struct NewReport {
     /// Everyone who played in the matches it brings as evidence: none of them reviews the
     /// case (a player of the match could map its pseudonyms back through it).
     pub match_players: Vec<PublicKey>,
+    /// Severity points the report adds to its case's hint (capped at 100); a case it opens
+    /// starts from `new_case.severity_hint`.
+    pub severity_points: u8,
 }
 
 /// Outcome of filing a report.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filed {
-    /// Joined (or opened) this case; every reporter of the case so far.
+    /// Joined (or opened) this case.
     Joined {
         /// The case.
         case_id: String,
         /// Whether the case was opened by this report.
         opened: bool,
-        /// Reporters of the case, this one included.
-        reporters: Vec<PublicKey>,
     },
     /// This reporter already reported this open case.
     AlreadyReported(String),

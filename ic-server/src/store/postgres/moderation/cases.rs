@@ -102,15 +102,6 @@ impl CaseStore for PostgresStore {
         Ok(filed)
     }
 
-    async fn set_severity(&self, case_id: &str, hint: u8) -> Result<(), StoreError> {
-        sqlx::query("UPDATE mod_cases SET severity_hint = $1 WHERE case_id = $2")
-            .bind(i64::from(hint))
-            .bind(case_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     async fn case(&self, case_id: &str) -> Result<Option<CaseRow>, StoreError> {
         sqlx::query(&format!(
             "SELECT {CASE_COLUMNS} FROM mod_cases c WHERE c.case_id = $1"
@@ -315,16 +306,12 @@ pub(super) async fn file_in(
         .execute(&mut **tx)
         .await?;
     }
-    let reporters = sqlx::query("SELECT reporter_key FROM mod_reports WHERE case_id = $1")
-        .bind(&case_id)
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(|row| row.key("reporter_key"))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Filed::Joined {
-        case_id,
-        opened,
-        reporters,
-    })
+    sqlx::query(
+        "UPDATE mod_cases SET severity_hint = LEAST(100, severity_hint + $1) WHERE case_id = $2",
+    )
+    .bind(i64::from(new.severity_points))
+    .bind(&case_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Filed::Joined { case_id, opened })
 }
