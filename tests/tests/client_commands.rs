@@ -76,14 +76,15 @@ fn wait_for_event(player: &Player, name: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_player_command_reaches_the_server_and_prints_json() {
     // Two maps in the ranked duel's pool, so the match goes through the veto; claims accepted
-    // optimistically for one claimable achievement.
+    // optimistically for one claimable achievement; reports taken before a first match (the
+    // match placed here is never played out).
     let config = "[capabilities]\npreset = \"competitive\"\n\
         [matchmaking]\npass_interval_min_ms = 50\npass_interval_max_ms = 200\n\
         map_pools = [{ module = \"ra\", mode = \"ranked_1v1\", maps = [{ name = \"Coastline\" }, \
         { name = \"Ridge\" }] }]\n\
         [achievements]\npolicy = \"optimistic\"\n\
         [[achievements.definitions]]\nid = \"first_blood\"\nname = \"First blood\"\nrule = \"claim\"\n\
-        [campaigns]\nenabled = true\n";
+        [campaigns]\nenabled = true\n[moderation]\nreporter_min_matches = 0\n";
     let mut server = Server::with_config("Client Clan", config);
     server.start().await;
     let url = server.url();

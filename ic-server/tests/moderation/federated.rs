@@ -16,10 +16,10 @@ use transparency::SanctionEntry;
 use super::common::Backend;
 use super::world::{Member, World};
 
-/// A feed that claims to be a community with key `key` and serves three entries: one whose
-/// body was changed after signing, one signed by another key, and one real warning about
-/// `subject`. Returns its base URL.
-async fn forging_feed(key: &KeyPair, subject: PlayerKey) -> String {
+/// A feed that claims to be a community with key `key` and serves four entries: one whose
+/// body was changed after signing, one signed by another key, a real chat restriction of
+/// `subject`, and a real ranked suspension of `stranger`. Returns its base URL.
+async fn forging_feed(key: &KeyPair, subject: PlayerKey, stranger: PlayerKey) -> String {
     let origin = "ic-community/forger".to_owned();
     let entry = |seq: u64, action: &str| SanctionEntry {
         origin: origin.clone(),
@@ -41,7 +41,14 @@ async fn forging_feed(key: &KeyPair, subject: PlayerKey) -> String {
         .sign(&KeyPair::from_seed([99; 32]))
         .unwrap();
     let real = entry(3, "chat_restriction:24").sign(key).unwrap();
-    let notes = [(1u64, tampered), (2, forged), (3, real)];
+    let suspension = SanctionEntry {
+        subject: stranger,
+        scope: "ranked".into(),
+        ..entry(4, "ranked_suspension:7")
+    }
+    .sign(key)
+    .unwrap();
+    let notes = [(1u64, tampered), (2, forged), (3, real), (4, suspension)];
     let document = json!({
         "signing_key": key.public_key().to_string(),
         "recovery_key": KeyPair::from_seed([98; 32]).public_key().to_string(),
@@ -109,14 +116,22 @@ async fn sanctions_from_a_subscribed_feed_apply_review_lift_and_forgeries_are_re
         publisher.established().await,
     ];
     let forger_key = KeyPair::from_seed([97; 32]);
-    let forger = forging_feed(&forger_key, accused.key.public_key().into()).await;
+    // Someone who never joined the subscribing community.
+    let stranger = KeyPair::from_seed([95; 32]);
+    let forger = forging_feed(
+        &forger_key,
+        accused.key.public_key().into(),
+        stranger.public_key().into(),
+    )
+    .await;
     let subscriber = World::start(
         backend,
         "",
         &format!(
             "[federation]\npoll_secs = 1\nsubscriptions = [\
              {{ url = \"{}\", key = \"{}\", policy = {{ queue_cooldown = \"apply\" }} }}, \
-             {{ url = \"{forger}\", key = \"{}\", policy = {{ default = \"review\" }} }}]\n",
+             {{ url = \"{forger}\", key = \"{}\", \
+             policy = {{ default = \"review\", ranked_suspension = \"apply\" }} }}]\n",
             publisher.server.url,
             publisher.community,
             forger_key.public_key()
@@ -238,12 +253,14 @@ async fn sanctions_from_a_subscribed_feed_apply_review_lift_and_forgeries_are_re
         let (_, seen) = subscriber
             .get("/v1/federation/subscriptions", &subscriber.moderator)
             .await;
-        (seen["subscriptions"][1]["counts"]["review"] == 1).then_some(seen)
+        (seen["subscriptions"][1]["last_seq"] == 4).then_some(seen)
     })
     .await;
+    // Its real entries act: one reviewed, and a ranked suspension applied to a player who
+    // has no records here to revoke (the sanction alone blocks their issue).
     assert_eq!(
         forged["subscriptions"][1]["counts"],
-        json!({ "applied": 0, "review": 1, "lifted": 0, "ignored": 0, "refused": 2 }),
+        json!({ "applied": 1, "review": 1, "lifted": 0, "ignored": 0, "refused": 2 }),
         "{forged}"
     );
     let refusals: Vec<&Value> = forged["received"]

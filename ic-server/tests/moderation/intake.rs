@@ -54,7 +54,7 @@ async fn reports_need_a_registered_reporter_with_matches_and_add_their_points(ba
         body["message"]
             .as_str()
             .unwrap()
-            .contains("at least 2 certified matches here; you have 1"),
+            .contains("at least 2 certified match(es) here; you have 1"),
         "{body}"
     );
     assert!(

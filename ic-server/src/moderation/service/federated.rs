@@ -119,8 +119,11 @@ impl ModerationService {
                 Some(entry),
             ) => {
                 let subject = entry.subject.public_key();
+                // Only a member has records here to revoke; for anyone else the sanction alone
+                // keeps records from being issued while it lasts.
                 if measure.touches_ranked()
                     && let Some(authority) = &self.authority
+                    && self.store.standing(&subject).await?.is_some()
                 {
                     authority
                         .revoke(

@@ -61,7 +61,7 @@ pub enum ModerationError {
     /// The reporter is not registered here, or has played fewer certified matches here than
     /// reports need.
     #[error(
-        "reports need a registered player with at least {needed} certified matches here; you have {played}"
+        "reports need a registered player with at least {needed} certified match(es) here; you have {played}"
     )]
     ReporterNotEligible {
         /// Matches reports need.
