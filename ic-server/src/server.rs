@@ -118,6 +118,7 @@ pub async fn open(data: &DataDir, config: &Config) -> anyhow::Result<Services> {
         witness: Arc::new(witness),
         remote_communities: Arc::new(crate::federation::RemoteCommunities::new(
             std::time::Duration::from_secs(config.federation.document_ttl_secs),
+            config.federation.allow_private_addresses,
         )),
     };
     Ok(Services { state, stores })

@@ -3,7 +3,8 @@
 //! B's document, pins its keys and verifies the records offline. Players with enough games are
 //! admitted. A player without them, a record that is someone else's or tampered with, and a
 //! community that cannot be reached are each refused with a code naming why; so is a party
-//! member who confirms without them.
+//! member who confirms without them. (Both run on loopback, which A fetches from only because
+//! its config allows private addresses; by default it refuses them, the second test.)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod common;
@@ -70,7 +71,8 @@ async fn a_room_and_a_queue_on_a_admit_players_with_ten_games_on_b_and_refuse_th
         &format!(
             "{TEST_LIMITS}[matchmaking]\nrequirements = [{{ module = \"ra\", mode = \
              \"ranked_2v2\", requires = {{ kind = \"communities\", communities = [{{ key = \
-             \"{b_key}\", min_games = 10 }}] }} }}]\n"
+             \"{b_key}\", min_games = 10 }}] }} }}]\n\
+             [federation]\nallow_private_addresses = true\n"
         ),
     );
     let mut tokens = Vec::new();
@@ -300,6 +302,45 @@ async fn a_room_and_a_queue_on_a_admit_players_with_ten_games_on_b_and_refuse_th
         (202, Some("queued")),
         "{joined}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn by_default_no_community_a_player_names_on_a_local_address_is_fetched() {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let b = Server::start(dir_b.path(), TEST_LIMITS);
+    let a = Server::start(dir_a.path(), TEST_LIMITS);
+    let player = KeyPair::from_seed([31; 32]);
+    b.register(&player).await;
+    a.register(&player).await;
+    let (record, _) = newest_rating(&b, &player).await;
+    let token = a.login(&player).await;
+    let port = b.url.rsplit(':').next().unwrap();
+    // B's own address, the same by name, and the cloud metadata address: each refused before
+    // any connection, naming why and the setting that would allow it.
+    for (url, says) in [
+        (b.url.clone(), "127.0.0.1 is not a public address"),
+        (format!("http://localhost:{port}"), "no public address"),
+        (
+            "http://169.254.169.254".to_owned(),
+            "169.254.169.254 is not a public address",
+        ),
+    ] {
+        let (status, refused) = a
+            .post_json(
+                "/v1/rooms",
+                &json!({ "module": "ra", "requires": { "kind": "any_verified" },
+                    "credentials": [from(&url, &record)] }),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(
+            (status, refused["error"].as_str()),
+            (422, Some("community_unavailable")),
+            "{url}: {refused}"
+        );
+        let message = refused["message"].as_str().unwrap();
+        assert!(message.contains(says), "{url}: {refused}");
+    }
 }
 
 /// `record` (base64) with one bit of its signature flipped.

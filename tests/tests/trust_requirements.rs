@@ -12,7 +12,11 @@ use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_room_requiring_games_on_another_community_seats_players_who_present_them() {
-    let mut alpha = Server::new("Alpha League");
+    // Bravo is on loopback, which Alpha fetches from only because its config allows it.
+    let mut alpha = Server::with_config(
+        "Alpha League",
+        "[federation]\nallow_private_addresses = true\n",
+    );
     let mut bravo = Server::new("Bravo Clan");
     alpha.start().await;
     bravo.start().await;
@@ -127,7 +131,8 @@ async fn a_room_requiring_games_on_another_community_seats_players_who_present_t
     alpha.stop();
     let config = format!(
         "[matchmaking]\nrequirements = [{{ module = \"ra\", mode = \"ranked_2v2\", requires = \
-         {{ kind = \"communities\", communities = [{{ key = \"{bravo_key}\", min_games = 3 }}] }} }}]\n"
+         {{ kind = \"communities\", communities = [{{ key = \"{bravo_key}\", min_games = 3 }}] }} }}]\n\
+         [federation]\nallow_private_addresses = true\n"
     );
     std::fs::write(alpha.dir.path().join("ic-server.toml"), config).unwrap();
     alpha.start().await;

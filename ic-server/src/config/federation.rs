@@ -19,6 +19,10 @@ pub struct FederationConfig {
     /// Seconds another community's document (its keys and rotations) is used before it is
     /// fetched again.
     pub document_ttl_secs: u64,
+    /// Fetch documents of communities players name at loopback, private, link-local and other
+    /// non-public addresses (for a LAN, or tests); off, a player cannot make the server reach
+    /// into its own host or network.
+    pub allow_private_addresses: bool,
     /// Publish this community's moderation outcomes (sanctions and their liftings) as a signed
     /// feed at `GET /v1/federation/sanctions`, for other communities to subscribe to.
     pub publish_sanctions: bool,
@@ -33,6 +37,7 @@ impl Default for FederationConfig {
     fn default() -> Self {
         Self {
             document_ttl_secs: 300,
+            allow_private_addresses: false,
             publish_sanctions: false,
             poll_secs: 60,
             subscriptions: Vec::new(),

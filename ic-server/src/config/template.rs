@@ -406,6 +406,10 @@ witnesses = []
 # presents its records, is used before it is fetched again (1-86400). Its keys are pinned on
 # first use; later documents must follow from them through published rotations.
 document_ttl_secs = 300
+# Fetch the documents of communities players name at loopback, private, link-local and other
+# non-public addresses. Off, a player cannot make this server reach into its own host or
+# network. Turn on for a LAN event whose communities are on private addresses.
+allow_private_addresses = false
 # Publish this community's moderation outcomes (each sanction a moderator applies, and its
 # lifting when an appeal reverses it) as a feed signed with the community key, at
 # GET /v1/federation/sanctions, for other communities to subscribe to. Entries name the player,

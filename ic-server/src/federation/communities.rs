@@ -59,6 +59,8 @@ struct Known {
 /// Other communities' key chains, by URL.
 pub struct RemoteCommunities {
     http: reqwest::Client,
+    /// Whether URLs on loopback, private and other non-public addresses are fetched.
+    allow_private: bool,
     ttl: Duration,
     capacity: usize,
     known: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Known>>>>,
@@ -66,14 +68,20 @@ pub struct RemoteCommunities {
 
 impl RemoteCommunities {
     /// Chains are fetched again once they are `ttl` old; at most [`MAX_COMMUNITIES`] URLs.
-    pub fn new(ttl: Duration) -> Self {
-        Self::with_capacity(ttl, MAX_COMMUNITIES)
+    /// Players choose the URLs: only public addresses are fetched unless `allow_private`.
+    pub fn new(ttl: Duration, allow_private: bool) -> Self {
+        Self::with_capacity(ttl, MAX_COMMUNITIES, allow_private)
     }
 
     /// [`Self::new`] remembering at most `capacity` URLs.
-    pub fn with_capacity(ttl: Duration, capacity: usize) -> Self {
+    pub fn with_capacity(ttl: Duration, capacity: usize, allow_private: bool) -> Self {
         Self {
-            http: document::client(),
+            http: if allow_private {
+                document::client()
+            } else {
+                super::public_address::client()
+            },
+            allow_private,
             ttl,
             capacity,
             known: Mutex::new(HashMap::new()),
@@ -87,6 +95,18 @@ impl RemoteCommunities {
             return Err(CommunityError::BadUrl(url.chars().take(100).collect()));
         }
         let url = url.trim_end_matches('/').to_owned();
+        if !self.allow_private
+            && let Some(reason) = super::public_address::literal_not_public(&url)
+        {
+            // Refused before it takes a place among the known URLs.
+            return Err(CommunityError::Unreachable {
+                url,
+                reason: format!(
+                    "{reason}; this server fetches other communities only from public \
+                     addresses ([federation] allow_private_addresses)"
+                ),
+            });
+        }
         let entry = {
             let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
             if !known.contains_key(&url) && known.len() >= self.capacity {
@@ -168,7 +188,7 @@ mod tests {
 
     #[tokio::test]
     async fn urls_that_never_answered_make_room_for_new_ones() {
-        let remote = RemoteCommunities::with_capacity(Duration::from_secs(60), 2);
+        let remote = RemoteCommunities::with_capacity(Duration::from_secs(60), 2, true);
         // Nothing listens on port 1: each fetch fails at once, and nothing is pinned.
         for host in ["127.0.0.1", "127.0.0.2", "127.0.0.3"] {
             let refused = remote.chain(&format!("http://{host}:1")).await.unwrap_err();
@@ -178,6 +198,17 @@ mod tests {
             );
         }
         assert_eq!(remote.known.lock().unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn by_default_a_local_url_is_refused_without_a_connection_or_a_place() {
+        let remote = RemoteCommunities::new(Duration::from_secs(60), false);
+        for url in ["http://127.0.0.1:1", "http://[::1]:1", "http://localhost:1"] {
+            let refused = remote.chain(url).await.unwrap_err().to_string();
+            assert!(refused.contains("public address"), "{url}: {refused}");
+        }
+        // Only the name took a place: an address is refused before it is remembered.
+        assert_eq!(remote.known.lock().unwrap().len(), 1);
     }
 
     fn document(signing: &KeyPair, recovery: &KeyPair) -> RemoteDocument {

@@ -66,6 +66,19 @@ pub fn client() -> reqwest::Client {
         .unwrap_or_default()
 }
 
+/// `error` with its causes: reqwest's own text omits them ("error sending request"), and the
+/// cause is what says why (refused, timed out, no public address).
+fn described(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
+}
+
 /// GETs `url` and reads at most `max` bytes of a successful answer.
 pub async fn get_bounded(http: &reqwest::Client, url: &str, max: usize) -> Result<Vec<u8>, String> {
     let mut response = http
@@ -73,9 +86,9 @@ pub async fn get_bounded(http: &reqwest::Client, url: &str, max: usize) -> Resul
         .send()
         .await
         .and_then(reqwest::Response::error_for_status)
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| described(&error))?;
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|error| error.to_string())? {
+    while let Some(chunk) = response.chunk().await.map_err(|error| described(&error))? {
         if body.len() + chunk.len() > max {
             return Err(format!("the answer is larger than {max} bytes"));
         }

@@ -8,6 +8,7 @@
 pub mod communities;
 pub mod credentials;
 pub mod document;
+pub mod public_address;
 pub mod requirement;
 #[cfg(feature = "moderation")]
 pub mod sanction_feed;
