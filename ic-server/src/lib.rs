@@ -18,6 +18,7 @@ pub mod data_dir;
 #[cfg(all(feature = "relay", feature = "ranking", feature = "matchmaking"))]
 pub mod demo;
 pub mod disk_watch;
+pub mod error_chain;
 pub mod federation;
 pub mod http;
 pub mod keys;

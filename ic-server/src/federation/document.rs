@@ -6,6 +6,8 @@ use std::time::Duration;
 use base64::Engine as _;
 use scr::{CommunityKey, KeyChain, RecoveryKey};
 
+use crate::error_chain::error_chain;
+
 /// How long fetching a community document may take.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest document read (thousands of rotations fit; a hostile server cannot fill memory).
@@ -66,19 +68,6 @@ pub fn client() -> reqwest::Client {
         .unwrap_or_default()
 }
 
-/// `error` with its causes: reqwest's own text omits them ("error sending request"), and the
-/// cause is what says why (refused, timed out, no public address).
-fn described(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = std::error::Error::source(error);
-    while let Some(inner) = cause {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        cause = inner.source();
-    }
-    text
-}
-
 /// GETs `url` and reads at most `max` bytes of a successful answer.
 pub async fn get_bounded(http: &reqwest::Client, url: &str, max: usize) -> Result<Vec<u8>, String> {
     let mut response = http
@@ -86,9 +75,13 @@ pub async fn get_bounded(http: &reqwest::Client, url: &str, max: usize) -> Resul
         .send()
         .await
         .and_then(reqwest::Response::error_for_status)
-        .map_err(|error| described(&error))?;
+        .map_err(|error| error_chain(&error))?;
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|error| described(&error))? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|error| error_chain(&error))?
+    {
         if body.len() + chunk.len() > max {
             return Err(format!("the answer is larger than {max} bytes"));
         }

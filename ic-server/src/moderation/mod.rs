@@ -44,6 +44,22 @@ named_enum! {
 }
 
 named_enum! {
+    /// What an entry received from another community's sanction feed did here.
+    ReceivedOutcome {
+        /// Nothing: the policy ignores its action, the action is unknown, or it already ended.
+        Ignored = "ignored",
+        /// A local case was opened (or joined) with the entry as evidence.
+        Review = "review",
+        /// A local sanction was applied.
+        Applied = "applied",
+        /// A lifting: what the lifted entry caused was reversed (or its case closed).
+        Lifted = "lifted",
+        /// It did not verify (wrong signature, origin or position) and did nothing.
+        Refused = "refused",
+    }
+}
+
+named_enum! {
     /// A reviewer's verdict (reference §7.1 `ReviewVoteDecision`).
     Decision {
         /// Not enough evidence to judge.

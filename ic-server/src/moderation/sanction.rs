@@ -177,6 +177,17 @@ pub enum ActionKind {
     Escalate,
 }
 
+impl ActionKind {
+    /// The kind of sanction it applies (`queue_cooldown`, …), or `None` for closing and
+    /// escalating; what the stored action is indexed by.
+    pub fn measure_kind(self) -> Option<&'static str> {
+        match self {
+            Self::Apply(measure) => Some(measure.kind()),
+            Self::CloseNoAction | Self::Escalate => None,
+        }
+    }
+}
+
 impl FromStr for ActionKind {
     type Err = ParseSanctionError;
 

@@ -49,18 +49,6 @@ pub(super) fn describe_error(status: reqwest::StatusCode, body: &[u8]) -> String
     }
 }
 
-/// An error with its sources ("error sending request: connection refused").
-pub(super) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 pub(super) fn truncate(text: &str) -> String {
     text.chars().take(MAX_ERROR_CHARS).collect()
 }

@@ -19,10 +19,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use relay_core::cmr::MatchId;
 
-use self::answer::{describe_error, error_chain, records_from_answer, truncate};
+use self::answer::{describe_error, records_from_answer, truncate};
 use super::results::{PlayerRecord, ResultSink, ResultSinkError};
 use crate::clock::unix_now;
 use crate::config::RelaySettings;
+use crate::error_chain::error_chain;
 use crate::store::{OutboxEntry, OutboxRoute, OutboxStore, StoreError};
 
 /// How often the delivery task looks for due entries.

@@ -106,6 +106,12 @@ pub(crate) fn stats_from_row(row: &impl Columns) -> Result<ReviewerStatsRow, Sto
     })
 }
 
+/// Inserts an action: `$1` id, `$2` case, `$3` consensus, `$4` moderator, `$5` target, `$6`
+/// action text, `$7` measure kind, `$8` reason, `$9` time, `$10` end.
+pub(crate) const INSERT_ACTION_SQL: &str = "INSERT INTO mod_actions (action_id, case_id, \
+    consensus_id, moderator_key, target_key, action, measure_kind, reason, created_at, ends_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
 /// The columns [`action_from_row`] reads, from `mod_actions a`.
 pub(crate) const ACTION_COLUMNS: &str = "a.action_id, a.case_id, a.consensus_id, \
     a.moderator_key, a.target_key, a.action, a.reason, a.created_at, a.ends_at, \

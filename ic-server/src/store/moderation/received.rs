@@ -9,50 +9,9 @@ use async_trait::async_trait;
 use scr::PublicKey;
 
 use super::rows::{ActionRow, AuditEntry, CaseRow, NewReport};
+pub use crate::moderation::ReceivedOutcome;
 use crate::store::StoreError;
 use crate::store::columns::{Columns, unseq};
-
-/// What a received entry did here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReceivedOutcome {
-    /// Nothing: the policy ignores its action, the action is unknown, or it already ended.
-    Ignored,
-    /// A local case was opened (or joined) with the entry as evidence.
-    Review,
-    /// A local sanction was applied.
-    Applied,
-    /// A lifting: what the lifted entry caused was reversed (or its case closed).
-    Lifted,
-    /// It did not verify (wrong signature, origin or position) and did nothing.
-    Refused,
-}
-
-impl ReceivedOutcome {
-    /// Every outcome, in the order the counts are shown.
-    pub(crate) const ALL: [Self; 5] = [
-        Self::Ignored,
-        Self::Review,
-        Self::Applied,
-        Self::Lifted,
-        Self::Refused,
-    ];
-
-    /// Its name, as stored and shown.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Self::Ignored => "ignored",
-            Self::Review => "review",
-            Self::Applied => "applied",
-            Self::Lifted => "lifted",
-            Self::Refused => "refused",
-        }
-    }
-
-    fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|outcome| outcome.name() == name)
-    }
-}
 
 /// One entry as received, with what it did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,12 +146,6 @@ pub(crate) const CLOSED_CASE_SQL: &str = "INSERT INTO mod_cases (case_id, catego
      created_at, updated_at, closed_at, severity_hint, accused_key, required_reviewers) \
      VALUES ($1, $2, 'closed_action_taken', $3, $3, $3, $5, $4, $6)";
 
-/// Inserts an applied action: `$1` id, `$2` case, `$3` moderator (publisher), `$4` target,
-/// `$5` action text, `$6` measure kind, `$7` reason, `$8` time, `$9` end.
-pub(crate) const APPLIED_ACTION_SQL: &str = "INSERT INTO mod_actions (action_id, case_id, \
-     consensus_id, moderator_key, target_key, action, measure_kind, reason, created_at, \
-     ends_at) VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8, $9)";
-
 /// Received rows, newest first: `$1` publisher or NULL for all, `$2` limit.
 pub(crate) const LIST_SQL: &str = "SELECT publisher, feed_seq, publisher_url, subject_key, \
      action, note, outcome, detail, case_id, action_id, received_at FROM received_sanctions \
@@ -261,10 +214,10 @@ macro_rules! received_sanction_store {
             use sha2::{Digest, Sha256};
 
             use super::*;
-            use $crate::moderation::ActionKind;
             use $crate::store::StoreError;
             use $crate::store::columns::{seq, unseq};
             use $crate::store::moderation::received::*;
+            use $crate::store::moderation::decode::INSERT_ACTION_SQL;
             use $crate::store::moderation::{AppliedSanction, Filed};
 
             #[async_trait::async_trait]
@@ -389,18 +342,15 @@ macro_rules! received_sanction_store {
                             .bind(i64::from(case.required_reviewers))
                             .execute(&mut **tx)
                             .await?;
-                        let measure_kind = match action.action {
-                            ActionKind::Apply(measure) => Some(measure.kind()),
-                            ActionKind::CloseNoAction
-                            | ActionKind::Escalate => None,
-                        };
-                        sqlx::query(APPLIED_ACTION_SQL)
+                        // Like a moderator's action, without a consensus; not republished.
+                        sqlx::query(INSERT_ACTION_SQL)
                             .bind(&action.action_id)
                             .bind(&action.case_id)
+                            .bind(&action.consensus_id)
                             .bind(action.moderator.as_bytes().as_slice())
                             .bind(action.target.as_bytes().as_slice())
                             .bind(action.action.to_string())
-                            .bind(measure_kind)
+                            .bind(action.action.measure_kind())
                             .bind(&action.reason)
                             .bind(action.created_at)
                             .bind(action.ends_at)

@@ -26,27 +26,19 @@ impl StaffStore for SqliteStore {
         if case_state(&mut tx, &action.case_id).await? != Some(new.expected_state) {
             return Ok(false);
         }
-        let measure_kind = match action.action {
-            ActionKind::Apply(measure) => Some(measure.kind()),
-            ActionKind::CloseNoAction | ActionKind::Escalate => None,
-        };
-        sqlx::query(
-            "INSERT INTO mod_actions (action_id, case_id, consensus_id, moderator_key, \
-             target_key, action, measure_kind, reason, created_at, ends_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&action.action_id)
-        .bind(&action.case_id)
-        .bind(&action.consensus_id)
-        .bind(action.moderator.as_bytes().as_slice())
-        .bind(action.target.as_bytes().as_slice())
-        .bind(action.action.to_string())
-        .bind(measure_kind)
-        .bind(&action.reason)
-        .bind(action.created_at)
-        .bind(action.ends_at)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(INSERT_ACTION_SQL)
+            .bind(&action.action_id)
+            .bind(&action.case_id)
+            .bind(&action.consensus_id)
+            .bind(action.moderator.as_bytes().as_slice())
+            .bind(action.target.as_bytes().as_slice())
+            .bind(action.action.to_string())
+            .bind(action.action.measure_kind())
+            .bind(&action.reason)
+            .bind(action.created_at)
+            .bind(action.ends_at)
+            .execute(&mut *tx)
+            .await?;
         if let ActionKind::Apply(measure) = action.action {
             sqlx::query(feed::PUBLISH_SQL)
                 .bind(&action.action_id)
