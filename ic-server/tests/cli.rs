@@ -127,6 +127,44 @@ fn config_validate_and_show_report_problems_and_sources() {
         assert!(err.contains(key), "{err}");
     }
 
+    // Sanction feed subscriptions that cannot work are refused, naming the key and the problem:
+    // an unknown action kind in a policy, a publisher listed twice, and subscribing without the
+    // moderation capability (the default preset leaves it off).
+    let publisher = format!(
+        "{{ url = \"https://b.example\", key = \"{}\" }}",
+        player(43).public_key()
+    );
+    let unknown_kind = publisher.replace(" }", ", policy = { mute = \"apply\" } }");
+    for (extra, entry, key, says) in [
+        (
+            "[capabilities]\npreset = \"competitive\"\n",
+            unknown_kind,
+            "federation.subscriptions.policy",
+            "unknown action kind \"mute\"",
+        ),
+        (
+            "[capabilities]\npreset = \"competitive\"\n",
+            format!("{publisher}, {publisher}"),
+            "federation.subscriptions",
+            "listed twice",
+        ),
+        (
+            "",
+            publisher.clone(),
+            "federation.subscriptions",
+            "needs the moderation capability",
+        ),
+    ] {
+        std::fs::write(
+            dir.path().join("ic-server.toml"),
+            format!("{extra}[federation]\nsubscriptions = [{entry}]\n"),
+        )
+        .unwrap();
+        let (code, _, err) = cli(dir.path(), &["config", "validate"]);
+        assert_eq!(code, 1, "{entry}");
+        assert!(err.contains(key) && err.contains(says), "{entry}: {err}");
+    }
+
     // Queue requirements that cannot hold are refused, naming the queue and the problem: a
     // queue that is not offered, an empty community list, an unknown kind.
     let other = player(42).public_key().to_string();

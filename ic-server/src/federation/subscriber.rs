@@ -1,5 +1,5 @@
 //! Reading the sanction feeds this community subscribes to: every `[federation] poll_secs`, each
-//! publisher's key chain from its document, then its feed after the last position received.
+//! publisher's feed after the last position received, checked against its key chain.
 //!
 //! Entries are checked against the chain from the key pinned in config (never from a key the
 //! feed or the document merely claims), then judged by `sanction_policy` and made local by the
@@ -141,13 +141,11 @@ impl Subscriber {
         }
     }
 
-    /// Reads one publisher's new entries.
+    /// Reads one publisher's new entries. Its document (for its key chain) is fetched once a
+    /// round, and only when there are entries to check.
     async fn read(&self, subscription: &Subscription) -> Result<(), RoundError> {
         let publisher = &subscription.publisher;
-        let chain = document::fetch(&self.http, &publisher.url)
-            .await
-            .and_then(|doc| doc.chain_from(subscription.config.key, None))
-            .map_err(|why| RoundError::Remote(format!("its document: {why}")))?;
+        let mut chain: Option<KeyChain> = None;
         for _ in 0..MAX_PAGES_PER_ROUND {
             let after = self.service.received_through(publisher).await?;
             let url = format!(
@@ -159,6 +157,18 @@ impl Subscriber {
                 .map_err(|why| RoundError::Remote(format!("its feed: {why}")))?;
             let page: FeedPage = serde_json::from_slice(&body)
                 .map_err(|why| RoundError::Remote(format!("its feed does not parse: {why}")))?;
+            if page.entries.is_empty() {
+                break;
+            }
+            let chain = match &mut chain {
+                Some(chain) => chain,
+                None => chain.insert(
+                    document::fetch(&self.http, &publisher.url)
+                        .await
+                        .and_then(|doc| doc.chain_from(subscription.config.key, None))
+                        .map_err(|why| RoundError::Remote(format!("its document: {why}")))?,
+                ),
+            };
             let mut last = after;
             let mut refused = false;
             for entry in &page.entries {
@@ -170,7 +180,7 @@ impl Subscriber {
                 }
                 last = entry.seq;
                 refused |= self
-                    .receive(subscription, &chain, &page.origin, entry)
+                    .receive(subscription, chain, &page.origin, entry)
                     .await?;
             }
             // After a refusal the feed is read again from the last entry that verified, next

@@ -279,6 +279,18 @@ async fn sanctions_from_a_subscribed_feed_apply_review_lift_and_forgeries_are_re
     let (_, mine) = subscriber.get("/v1/sanctions/me", &local.token).await;
     assert_eq!(mine["sanctions"].as_array().unwrap().len(), 1, "{mine}");
 
+    // A page size out of range is refused, naming it.
+    let (status, body) = subscriber
+        .get(
+            "/v1/federation/subscriptions?limit=0",
+            &subscriber.moderator,
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_query")),
+        "{body}"
+    );
     // Players and unknown tokens see nothing of it.
     let (status, body) = subscriber
         .get("/v1/federation/subscriptions", &local.token)
